@@ -1,0 +1,3 @@
+from cdisc.cli import main
+
+main()
