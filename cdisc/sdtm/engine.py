@@ -1,0 +1,166 @@
+"""Apply an SDTM dataset spec to raw tables: select, merge, exclude, build variables, SUPP--, sort, check keys."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from cdisc.errors import DataError
+from cdisc.raw import FILE, ROW
+from cdisc.sdtm.rules import RULES, RuleInput
+from cdisc.spec.expr import ExpressionDataError, parse_expression
+from cdisc.spec.load import Study
+from cdisc.spec.models import Codelist, NUMERIC_TYPES, SdtmDataset
+from cdisc.terminology import CodelistTerms
+
+SUPP_VARIABLES = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL")
+
+
+@dataclass
+class BuiltDataset:
+    """A built SDTM domain, the raw rows behind each record, and what was left out and why."""
+
+    spec: SdtmDataset
+    frame: pd.DataFrame
+    lineage: pd.DataFrame
+    excluded: pd.DataFrame
+    supp: pd.DataFrame | None = None
+    warnings: list[str] = field(default_factory=list)
+
+
+class Codelists:
+    """Codelists by name: the study's own first, then CDISC CT."""
+
+    def __init__(self, study: Study):
+        self.study = study
+        self.own = {c.name: c for c in study.codelist_file.codelists}
+
+    def __call__(self, name: str) -> CodelistTerms:
+        if name in self.own:
+            return _from_spec(self.own[name])
+        return self.study.ct[name]
+
+
+def _from_spec(codelist: Codelist) -> CodelistTerms:
+    terms = pd.DataFrame(
+        {
+            "value": [str(t.value) for t in codelist.terms],
+            "decode": [t.decode for t in codelist.terms],
+            "nci": [t.nci for t in codelist.terms],
+            "synonyms": [list(t.synonyms) for t in codelist.terms],
+        }
+    )
+    return CodelistTerms(codelist.name, codelist.label, codelist.nci, codelist.extensible, terms)
+
+
+def source_rows(study: Study, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The raw rows to map (merged tables joined on) and the rows excluded, with their reasons."""
+    rows = study.raw_frame(spec.source.table).copy()
+    for merge in spec.source.merge:
+        other = study.raw_frame(merge.table)
+        duplicated = other.duplicated(merge.on, keep=False)
+        if duplicated.any():
+            first = other[duplicated].head(4)
+            where = ", ".join(f"{f} row {r}" for f, r in zip(first[FILE], first[ROW]))
+            raise DataError(
+                f"{spec.dataset}: raw table '{merge.table}' has more than one row per {', '.join(merge.on)} "
+                f"({where}); a merged table needs one row per key"
+            )
+        extra = [c for c in other.columns if c not in rows.columns and c not in (FILE, ROW)]
+        rows = rows.merge(other[[*merge.on, *extra]], on=merge.on, how="left", validate="many_to_one")
+    reasons = pd.Series(pd.NA, index=rows.index, dtype="str")
+    constants = {"STUDYID": study.spec.study.id}
+    for exclusion in spec.source.exclude:
+        try:
+            hit = parse_expression(exclusion.when).mask(rows, constants)
+        except ExpressionDataError as exc:
+            raise DataError(f"{spec.dataset}: exclusion {exclusion.when!r}: {exc}") from None
+        reasons = reasons.mask(hit & reasons.isna(), exclusion.reason)
+    excluded = rows.loc[reasons.notna(), [FILE, ROW]].assign(dataset=spec.dataset, reason=reasons[reasons.notna()])
+    return rows[reasons.isna()].reset_index(drop=True), excluded.reset_index(drop=True)
+
+
+def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]) -> BuiltDataset:
+    """Build one SDTM domain from its spec; ``built`` holds the domains built before it (DM, ...)."""
+    raw, excluded = source_rows(study, spec)
+    codelists = Codelists(study)
+    out: dict[str, pd.Series] = {}
+    warnings: list[str] = []
+    for var in spec.variables:
+        name, params = var.rule
+        rows = RuleInput(study, spec.dataset, var.name, raw, out, built, codelists, spec.keys, var.codelist, warnings)
+        out[var.name] = _typed(RULES[name](params, rows), var.type in NUMERIC_TYPES, rows)
+    frame = pd.DataFrame(out, index=raw.index)
+    supp = _build_supp(study, spec, raw, out, codelists, built, warnings)
+    order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
+    _check_unique_keys(spec, frame, raw)
+    frame = frame.loc[order].reset_index(drop=True)
+    lineage = raw.loc[order, [FILE, ROW]].reset_index(drop=True)
+    if "USUBJID" in frame:
+        lineage.insert(0, "USUBJID", frame["USUBJID"])
+    return BuiltDataset(spec, frame, lineage, excluded, supp, warnings)
+
+
+def _typed(values: pd.Series, numeric: bool, rows: RuleInput) -> pd.Series:
+    """Numbers as float64 and text as ``str``, reporting text that is not a number."""
+    if not numeric:
+        text = values.astype("str")
+        return text.where(values.notna())
+    numbers = pd.to_numeric(values, errors="coerce")
+    bad = numbers.isna() & values.notna() & values.astype("str").str.strip().ne("")
+    if bad.any():
+        examples = ", ".join(repr(v) for v in values[bad].head(3))
+        raise rows.fail(f"{int(bad.sum())} value(s) are not numbers ({examples}) at {rows.where(bad)}")
+    return numbers.astype(float)
+
+
+def _check_unique_keys(spec: SdtmDataset, frame: pd.DataFrame, raw: pd.DataFrame) -> None:
+    duplicated = frame.duplicated(spec.keys, keep=False)
+    if duplicated.any():
+        rows = raw.loc[duplicated, [FILE, ROW]].head(6)
+        where = ", ".join(f"{f} row {r}" for f, r in zip(rows[FILE], rows[ROW]))
+        raise DataError(
+            f"{spec.dataset}: {int(duplicated.sum())} records share their keys ({', '.join(spec.keys)}) "
+            f"with another record: {where}; make the keys unique or exclude the duplicates with a reason"
+        )
+
+
+def _build_supp(study, spec, raw, out, codelists, built, warnings) -> pd.DataFrame | None:
+    """SUPP-- records: one per parent record and qualifier with a value; IDVAR is --SEQ when there is one."""
+    if not spec.supp:
+        return None
+    seq_var = next((v.name for v in spec.variables if v.seq is not None), None)
+    parts = []
+    for qualifier in spec.supp:
+        name, params = qualifier.rule
+        rows = RuleInput(study, f"SUPP{spec.dataset}", qualifier.qnam, raw, out, built, codelists, spec.keys, qualifier.codelist, warnings)
+        value = RULES[name](params, rows).astype("str")
+        keep = value.notna() & value.str.strip().ne("")
+        parts.append(
+            pd.DataFrame(
+                {
+                    "STUDYID": out["STUDYID"][keep],
+                    "RDOMAIN": spec.dataset,
+                    "USUBJID": out["USUBJID"][keep],
+                    "IDVAR": seq_var or "",
+                    "IDVARVAL": out[seq_var][keep].astype("int64").astype("str") if seq_var else "",
+                    "QNAM": qualifier.qnam,
+                    "QLABEL": qualifier.qlabel,
+                    "QVAL": value[keep],
+                    "QORIG": qualifier.origin.type,
+                    "QEVAL": qualifier.evaluator or "",
+                }
+            )
+        )
+    supp = pd.concat(parts, ignore_index=True)
+    supp = supp.sort_values(["USUBJID", "IDVAR", "IDVARVAL", "QNAM"], kind="mergesort", key=_natural).reset_index(drop=True)
+    return supp.astype("str").replace({"": np.nan}).astype("str")
+
+
+def _natural(column: pd.Series) -> pd.Series:
+    """Sort IDVARVAL numerically (2 before 10); other columns as text."""
+    if column.name == "IDVARVAL":
+        return pd.to_numeric(column, errors="coerce")
+    return column

@@ -1,0 +1,1 @@
+"""The study spec: YAML files validated by Pydantic models, with located errors."""

@@ -1,0 +1,267 @@
+"""Checks across spec files: raw tables and columns, codelists, keys, names, dependencies.
+
+Each check returns located issues; :func:`check_study` runs them all and, when
+they pass, puts the study's datasets in build order.
+"""
+
+from __future__ import annotations
+
+import graphlib
+from collections.abc import Iterator
+
+from cdisc.errors import SpecIssue
+from cdisc.raw import read_columns
+from cdisc.spec.expr import did_you_mean, parse_expression
+from cdisc.spec.load import DatasetFile, Study
+from cdisc.spec.models import SdtmDataset, SdtmRules
+from cdisc.spec.yamlsource import PathKey, YamlDocument
+
+#: Names expressions may use besides raw columns.
+CONSTANTS = ("STUDYID",)
+
+
+def check_study(study: Study) -> list[SpecIssue]:
+    """Every cross-file problem in ``study``; on success the datasets are left in build order."""
+    issues = _check_raw_folder(study)
+    if not issues:
+        issues += _check_reference_dates(study)
+        for dataset in study.datasets.values():
+            issues += _check_dataset(study, dataset)
+    issues += _check_codelists(study)
+    issues += _order_datasets(study)
+    return issues
+
+
+def _check_raw_folder(study: Study) -> list[SpecIssue]:
+    folder = study.resolve(study.spec.raw.folder)
+    if not folder.is_dir():
+        return [study.doc.issue(("raw", "folder"), "study.raw", f"raw data folder '{study.spec.raw.folder}' does not exist")]
+    issues = []
+    for name, table in study.spec.raw.tables.items():
+        if not (folder / table.file).is_file():
+            issues.append(study.doc.issue(("raw", "tables", name, "file"), f"study.raw.{name}", f"file '{table.file}' is not in {study.spec.raw.folder}"))
+    return issues
+
+
+class _Columns:
+    """Column names of raw tables, read once each."""
+
+    def __init__(self, study: Study):
+        self.study = study
+        self.cache: dict[str, list[str]] = {}
+
+    def of(self, table: str) -> list[str]:
+        if table not in self.cache:
+            self.cache[table] = read_columns(self.study.raw_tables[table])
+        return self.cache[table]
+
+
+def _check_table(study: Study, doc: YamlDocument, path: PathKey, subject: str, table: str) -> list[SpecIssue]:
+    if table in study.raw_tables:
+        return []
+    hint = did_you_mean(table, study.raw_tables) or f"; tables: {', '.join(study.raw_tables) or 'none'}"
+    return [doc.issue(path, subject, f"unknown raw table '{table}' in {study.spec.raw.folder}{hint}")]
+
+
+def _check_column(doc: YamlDocument, path: PathKey, subject: str, column: str, table: str, columns: list[str]) -> list[SpecIssue]:
+    if column in columns:
+        return []
+    return [doc.issue(path, subject, f"unknown source column '{column}' in raw table '{table}'{did_you_mean(column, columns)}")]
+
+
+def _check_expression_names(doc, path, subject, text: str, table: str, columns: list[str]) -> list[SpecIssue]:
+    names = sorted(parse_expression(text).names - set(columns) - set(CONSTANTS))
+    return [
+        doc.issue(path, subject, f"expression {text!r} uses '{n}', not a column of raw table '{table}'{did_you_mean(n, columns)}")
+        for n in names
+    ]
+
+
+def _check_reference_dates(study: Study) -> list[SpecIssue]:
+    issues: list[SpecIssue] = []
+    columns = _Columns(study)
+    for name, rule in study.spec.reference_dates.items():
+        for i, source in enumerate(rule.sources):
+            path = ("reference_dates", name, "sources", i)
+            subject = f"reference_dates.{name}"
+            found = _check_table(study, study.doc, (*path, "table"), subject, source.table)
+            if found:
+                issues += found
+                continue
+            cols = columns.of(source.table)
+            issues += _check_column(study.doc, (*path, "date"), subject, source.date, source.table, cols)
+            if source.time:
+                issues += _check_column(study.doc, (*path, "time"), subject, source.time, source.table, cols)
+            if source.where:
+                issues += _check_expression_names(study.doc, (*path, "where"), subject, source.where, source.table, cols)
+    return issues
+
+
+def _rule_columns(rules: SdtmRules) -> Iterator[tuple[PathKey, str]]:
+    """(path inside the rule, raw column) for every raw column a rule reads."""
+    name, rule = rules.rule
+    if name in ("assign", "assign_ct"):
+        yield (name, "from"), rule.source
+    elif name == "iso8601":
+        yield (name, "date"), rule.date
+        if rule.time:
+            yield (name, "time"), rule.time
+    elif name == "condition":
+        for i, case in enumerate(rule.cases):
+            if case.source:
+                yield (name, "cases", i, "from"), case.source
+
+
+def _rule_expressions(rules: SdtmRules) -> Iterator[tuple[PathKey, str]]:
+    name, rule = rules.rule
+    if name == "expr":
+        yield (name,), rule
+    elif name == "condition":
+        for i, case in enumerate(rule.cases):
+            yield (name, "cases", i, "when"), case.when
+
+
+def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
+    spec, doc = dataset.spec, dataset.doc
+    name = spec.dataset
+    issues = _check_table(study, doc, ("source", "table"), name, spec.source.table)
+    for i, merge in enumerate(spec.source.merge):
+        issues += _check_table(study, doc, ("source", "merge", i, "table"), name, merge.table)
+    issues += _check_variables(study, dataset)
+    if issues:
+        return issues
+    columns_by_table = _Columns(study)
+    columns = list(columns_by_table.of(spec.source.table))
+    for i, merge in enumerate(spec.source.merge):
+        merged = columns_by_table.of(merge.table)
+        for j, key in enumerate(merge.on):
+            issues += _check_column(doc, ("source", "merge", i, "on", j), name, key, merge.table, merged)
+            issues += _check_column(doc, ("source", "merge", i, "on", j), name, key, spec.source.table, columns)
+        columns += [c for c in merged if c not in columns]
+    table = spec.source.table if not spec.source.merge else f"{spec.source.table}+merged"
+    for i, exclusion in enumerate(spec.source.exclude):
+        issues += _check_expression_names(doc, ("source", "exclude", i, "when"), name, exclusion.when, table, columns)
+    entries = [("variables", i, v, f"{name}.{v.name}") for i, v in enumerate(spec.variables)]
+    entries += [("supp", i, q, f"SUPP{name}.{q.qnam}") for i, q in enumerate(spec.supp)]
+    uses_usubjid = False
+    for part, i, rules, subject in entries:
+        for path, column in _rule_columns(rules):
+            issues += _check_column(doc, (part, i, *path), subject, column, table, columns)
+        for path, text in _rule_expressions(rules):
+            issues += _check_expression_names(doc, (part, i, *path), subject, text, table, columns)
+        uses_usubjid |= rules.study == "usubjid"
+    if uses_usubjid:
+        text = study.spec.subjects.usubjid
+        issues += _check_expression_names(doc, ("source", "table"), name, text, table, columns)
+    return issues
+
+
+def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
+    spec, doc = dataset.spec, dataset.doc
+    name = spec.dataset
+    issues: list[SpecIssue] = []
+    seen: dict[str, int] = {}
+    for i, var in enumerate(spec.variables):
+        if var.name in seen:
+            issues.append(doc.issue(("variables", i, "name"), f"{name}.{var.name}", f"variable {var.name} is defined twice (first as variables[{seen[var.name]}])"))
+        seen.setdefault(var.name, i)
+    names = list(seen)
+    for i, key in enumerate(spec.keys):
+        if key not in seen:
+            issues.append(doc.issue(("keys", i), name, f"key '{key}' is not a variable of {name}{did_you_mean(key, names)}"))
+    qnams: set[str] = set()
+    for i, qualifier in enumerate(spec.supp):
+        if qualifier.qnam in qnams:
+            issues.append(doc.issue(("supp", i, "qnam"), f"SUPP{name}.{qualifier.qnam}", f"QNAM {qualifier.qnam} is defined twice"))
+        qnams.add(qualifier.qnam)
+    for i, var in enumerate(spec.variables):
+        subject = f"{name}.{var.name}"
+        rule, params = var.rule
+        if rule == "seq":
+            for field in ("by", "order_by"):
+                for j, ref in enumerate(getattr(params, field) or []):
+                    if ref not in seen:
+                        issues.append(doc.issue(("variables", i, "seq", field, j), subject, f"'{ref}' is not a variable of {name}{did_you_mean(ref, names)}"))
+        elif rule == "study_day":
+            if params.of not in seen:
+                issues.append(doc.issue(("variables", i, "study_day", "of"), subject, f"'{params.of}' is not a variable of {name}{did_you_mean(params.of, names)}"))
+            elif seen[params.of] > i:
+                issues.append(doc.issue(("variables", i, "study_day", "of"), subject, f"'{params.of}' is built after {var.name}; list it first"))
+        elif rule == "reference_date" and params not in study.spec.reference_dates:
+            defined = ", ".join(study.spec.reference_dates) or "none"
+            issues.append(doc.issue(("variables", i, "reference_date"), subject, f"reference date {params} has no rule in study.yaml reference_dates (defined: {defined})"))
+        elif rule == "hardcode" and var.length is not None and len(str(params)) > var.length:
+            issues.append(doc.issue(("variables", i, "hardcode"), subject, f"value {params!r} is longer than the declared length {var.length}"))
+        if var.format and var.type not in ("integer", "float"):
+            issues.append(doc.issue(("variables", i, "format"), subject, f"format {var.format} needs a numeric variable (type integer or float), not {var.type}"))
+    return issues
+
+
+def _codelist_names(study: Study) -> set[str]:
+    return {c.name for c in study.codelist_file.codelists} | set(study.ct)
+
+
+def _check_codelists(study: Study) -> list[SpecIssue]:
+    issues: list[SpecIssue] = []
+    references = [
+        (dataset.doc, path, subject, codelist)
+        for dataset in study.datasets.values()
+        for path, subject, codelist in _codelist_references(dataset.spec)
+    ]
+    if not references:
+        return issues
+    known = _codelist_names(study)
+    for doc, path, subject, codelist in references:
+        if codelist is None:
+            issues.append(doc.issue(path, subject, "assign_ct needs a codelist: give the variable a 'codelist' or assign_ct a 'codelist'"))
+        elif codelist not in known:
+            issues.append(doc.issue(path, subject, f"unknown codelist '{codelist}' (not in {study.spec.codelists} nor CT {study.spec.terminology.version}){did_you_mean(codelist, known)}"))
+    if study.codelist_doc is not None:
+        seen: set[str] = set()
+        for i, codelist in enumerate(study.codelist_file.codelists):
+            if codelist.name in seen:
+                issues.append(study.codelist_doc.issue(("codelists", i, "name"), f"codelist {codelist.name}", "codelist is defined twice"))
+            seen.add(codelist.name)
+    return issues
+
+
+def _codelist_references(spec: SdtmDataset) -> Iterator[tuple[PathKey, str, str | None]]:
+    for part, entries, key in (("variables", spec.variables, "name"), ("supp", spec.supp, "qnam")):
+        for i, entry in enumerate(entries):
+            subject = f"{spec.dataset}.{getattr(entry, key)}" if part == "variables" else f"SUPP{spec.dataset}.{entry.qnam}"
+            if entry.codelist:
+                yield (part, i, "codelist"), subject, entry.codelist
+            if entry.assign_ct is not None and entry.assign_ct.codelist:
+                yield (part, i, "assign_ct", "codelist"), subject, entry.assign_ct.codelist
+            elif entry.assign_ct is not None and not entry.codelist:
+                yield (part, i, "assign_ct"), subject, None
+
+
+def dependencies(spec: SdtmDataset) -> dict[str, tuple[str, ...]]:
+    """Datasets ``spec`` needs built first, each with the spec path that says so."""
+    needs: dict[str, tuple[str, ...]] = {d: ("depends_on",) for d in spec.depends_on}
+    for i, var in enumerate(spec.variables):
+        if var.study_day is not None and spec.dataset != "DM":
+            needs.setdefault("DM", ("variables", i, "study_day"))
+    return needs
+
+
+def _order_datasets(study: Study) -> list[SpecIssue]:
+    graph: dict[str, set[str]] = {}
+    issues: list[SpecIssue] = []
+    for name, dataset in study.datasets.items():
+        graph[name] = set()
+        for needed, path in dependencies(dataset.spec).items():
+            if needed not in study.datasets:
+                issues.append(dataset.doc.issue(path, name, f"needs dataset {needed}, which no spec defines{did_you_mean(needed, study.datasets)}"))
+            else:
+                graph[name].add(needed)
+    try:
+        order = list(graphlib.TopologicalSorter({n: sorted(d) for n, d in sorted(graph.items())}).static_order())
+    except graphlib.CycleError as exc:
+        cycle = exc.args[1]
+        first = study.datasets[cycle[0]]
+        issues.append(first.doc.issue(("depends_on",), cycle[0], f"datasets depend on each other in a cycle: {' -> '.join(cycle)}"))
+        return issues
+    study.datasets = {n: study.datasets[n] for n in order}
+    return issues

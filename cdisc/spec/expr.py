@@ -1,0 +1,508 @@
+"""The small, safe expression language of specs: filters, conditions and computed values.
+
+An expression is parsed with :mod:`ast` and checked against a whitelist, then
+compiled to a tree of closures that apply vectorised pandas operations to a
+whole DataFrame at once. Nothing is ever passed to ``eval``.
+
+Allowed:
+- column names (``AESER``), and named constants supplied by the caller (``STUDYID``);
+- literals: strings, numbers, ``True``, ``False``, ``None``;
+- comparisons ``== != < <= > >=`` (chains like ``1 <= AGE < 65`` too), ``in`` / ``not in``
+  against a list of literals;
+- ``and``, ``or``, ``not``; arithmetic ``+ - * / // %`` and unary minus;
+- calls of registered functions (see :data:`FUNCTIONS`), positional arguments only.
+
+Missing values: a comparison with a missing value is false (``!=`` is true),
+so ``not (X == "Y")`` and ``X != "Y"`` agree. Text is never silently turned into
+numbers: ``AGE > 18`` on a text column is an error that suggests ``number(AGE)``.
+
+Example::
+
+    >>> import pandas as pd
+    >>> keep = parse_expression('upper(strip(AEYN)) == "Y" and number(AEGR) >= 3')
+    >>> keep.evaluate(pd.DataFrame({"AEYN": [" y", "N"], "AEGR": ["3", "1"]})).tolist()
+    [True, False]
+"""
+
+from __future__ import annotations
+
+import ast
+import difflib
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc.errors import DataError
+
+Value = Any  # a pandas Series or a scalar
+Env = tuple[pd.DataFrame, Mapping[str, Any]]
+Compiled = Callable[[Env], Value]
+
+
+class ExpressionError(ValueError):
+    """An expression that is not valid in the spec language (message says why and where)."""
+
+
+class ExpressionDataError(DataError):
+    """An expression that is valid but cannot be applied to the data it was given."""
+
+
+# ---------------------------------------------------------------------------
+# Functions
+
+
+def _text(value: Value) -> Value:
+    if isinstance(value, pd.Series):
+        if pd.api.types.is_string_dtype(value.dtype) or value.dtype == object:
+            return value.astype("str")
+        return value.astype("str").where(value.notna())
+    return value if value is None or isinstance(value, str) else str(value)
+
+
+def _str_method(name: str) -> Callable[[Value], Value]:
+    def apply(value: Value) -> Value:
+        value = _text(value)
+        if isinstance(value, pd.Series):
+            return getattr(value.str, name)()
+        return None if value is None else getattr(value, name)()
+
+    return apply
+
+
+def _collapse_spaces(value: Value) -> Value:
+    value = _text(value)
+    if isinstance(value, pd.Series):
+        return value.str.replace(r"\s+", " ", regex=True).str.strip()
+    return None if value is None else re.sub(r"\s+", " ", value).strip()
+
+
+def _substr(value: Value, start: int, length: int | None = None) -> Value:
+    """SAS-style substring: ``start`` is 1-based."""
+    if not isinstance(start, int) or start < 1:
+        raise ExpressionDataError(f"substr(): start must be a whole number >= 1, got {start!r}")
+    stop = None if length is None else start - 1 + int(length)
+    value = _text(value)
+    if isinstance(value, pd.Series):
+        return value.str.slice(start - 1, stop)
+    return None if value is None else value[start - 1 : stop]
+
+
+def _is_missing(value: Value) -> Value:
+    if isinstance(value, pd.Series):
+        missing = value.isna()
+        if pd.api.types.is_string_dtype(value.dtype) or value.dtype == object:
+            missing |= value.astype("str").str.strip().eq("").fillna(True).astype(bool)
+        return missing
+    return value is None or (isinstance(value, float) and np.isnan(value)) or (isinstance(value, str) and not value.strip())
+
+
+def _concat(*values: Value) -> Value:
+    """Join values as text; a missing part counts as empty text."""
+    series = [v for v in values if isinstance(v, pd.Series)]
+    if not series:
+        return "".join("" if v is None else str(v) for v in values)
+    index = series[0].index
+    out = pd.Series("", index=index, dtype="str")
+    for value in values:
+        if isinstance(value, pd.Series):
+            out = out + _text(value).fillna("")
+        elif value is not None:
+            out = out + str(value)
+    return out
+
+
+def _coalesce(*values: Value) -> Value:
+    """The first value that is not missing (blank text counts as missing)."""
+    result = values[-1]
+    for value in reversed(values[:-1]):
+        if isinstance(value, pd.Series):
+            result = value.where(~_is_missing(value), result)
+        elif not _is_missing(value):
+            result = value
+    return result
+
+
+def _number(value: Value) -> Value:
+    """Text to number; blanks become missing, anything else unparseable is an error."""
+    if not isinstance(value, pd.Series):
+        return None if _is_missing(value) else float(value)
+    if pd.api.types.is_numeric_dtype(value.dtype) and value.dtype != bool:
+        return value
+    text = _text(value).str.strip()
+    numbers = pd.to_numeric(text, errors="coerce")
+    bad = numbers.isna() & text.notna() & text.ne("")
+    if bad.any():
+        rows = np.flatnonzero(bad.to_numpy())[:5].tolist()
+        examples = ", ".join(repr(v) for v in text[bad].head(3))
+        name = value.name or "value"
+        raise ExpressionDataError(
+            f"number({name}): {int(bad.sum())} value(s) are not numbers, e.g. {examples} (rows {rows})"
+        )
+    return numbers.astype(float)
+
+
+def _if_else(condition: Value, when_true: Value, when_false: Value) -> Value:
+    condition = _as_condition(condition, "if_else()")
+    if isinstance(condition, pd.Series):
+        index = condition.index
+        true = when_true if isinstance(when_true, pd.Series) else pd.Series(when_true, index=index)
+        return true.where(condition, when_false)
+    return when_true if condition else when_false
+
+
+def _startswith(value: Value, prefix: str) -> Value:
+    value = _text(value)
+    if isinstance(value, pd.Series):
+        return value.str.startswith(prefix).fillna(False).astype(bool)
+    return value is not None and value.startswith(prefix)
+
+
+def _contains(value: Value, part: str) -> Value:
+    value = _text(value)
+    if isinstance(value, pd.Series):
+        return value.str.contains(part, regex=False).fillna(False).astype(bool)
+    return value is not None and part in value
+
+
+def _length(value: Value) -> Value:
+    value = _text(value)
+    if isinstance(value, pd.Series):
+        return value.str.len()
+    return None if value is None else len(value)
+
+
+def _round(value: Value, digits: int = 0) -> Value:
+    return value.round(digits) if isinstance(value, pd.Series) else round(value, digits)
+
+
+@dataclass(frozen=True)
+class Function:
+    """A function callable from expressions."""
+
+    call: Callable[..., Value]
+    min_args: int
+    max_args: int | None
+    usage: str
+
+
+FUNCTIONS: dict[str, Function] = {
+    "upper": Function(_str_method("upper"), 1, 1, "upper(text)"),
+    "lower": Function(_str_method("lower"), 1, 1, "lower(text)"),
+    "strip": Function(_str_method("strip"), 1, 1, "strip(text)"),
+    "collapse_spaces": Function(_collapse_spaces, 1, 1, "collapse_spaces(text)"),
+    "substr": Function(_substr, 2, 3, "substr(text, start, length)"),
+    "concat": Function(_concat, 1, None, "concat(a, b, ...)"),
+    "coalesce": Function(_coalesce, 1, None, "coalesce(a, b, ...)"),
+    "is_missing": Function(_is_missing, 1, 1, "is_missing(value)"),
+    "number": Function(_number, 1, 1, "number(text)"),
+    "if_else": Function(_if_else, 3, 3, "if_else(condition, value_if_true, value_if_false)"),
+    "startswith": Function(_startswith, 2, 2, "startswith(text, prefix)"),
+    "contains": Function(_contains, 2, 2, "contains(text, part)"),
+    "length": Function(_length, 1, 1, "length(text)"),
+    "abs": Function(lambda v: v.abs() if isinstance(v, pd.Series) else abs(v), 1, 1, "abs(number)"),
+    "round": Function(_round, 1, 2, "round(number, digits)"),
+}
+
+
+# ---------------------------------------------------------------------------
+# Parsing and compiling
+
+_COMPARE = {
+    ast.Eq: lambda a, b: a == b,
+    ast.NotEq: lambda a, b: a != b,
+    ast.Lt: lambda a, b: a < b,
+    ast.LtE: lambda a, b: a <= b,
+    ast.Gt: lambda a, b: a > b,
+    ast.GtE: lambda a, b: a >= b,
+}
+_ARITH = {
+    ast.Add: lambda a, b: a + b,
+    ast.Sub: lambda a, b: a - b,
+    ast.Mult: lambda a, b: a * b,
+    ast.Div: lambda a, b: a / b,
+    ast.FloorDiv: lambda a, b: a // b,
+    ast.Mod: lambda a, b: a % b,
+}
+_SYMBOL = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+
+
+@dataclass(frozen=True)
+class Expression:
+    """A parsed expression: its text, the names it reads, and a compiled evaluator."""
+
+    source: str
+    names: frozenset[str]
+    _compiled: Compiled
+
+    def evaluate(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None) -> Value:
+        """Evaluate over ``frame``; names not in the frame are looked up in ``constants``."""
+        constants = constants or {}
+        missing = sorted(n for n in self.names if n not in frame.columns and n not in constants)
+        if missing:
+            known = [*map(str, frame.columns), *constants]
+            raise ExpressionDataError(
+                f"expression {self.source!r}: unknown name '{missing[0]}'{did_you_mean(missing[0], known)}"
+            )
+        return self._compiled((frame, constants))
+
+    def mask(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None) -> pd.Series:
+        """Evaluate a condition to a boolean Series aligned to ``frame`` (missing is false)."""
+        value = _as_condition(self.evaluate(frame, constants), f"expression {self.source!r}")
+        if isinstance(value, pd.Series):
+            return value
+        return pd.Series(bool(value), index=frame.index)
+
+
+def did_you_mean(name: str, candidates) -> str:
+    """`` (did you mean 'X'?)`` for the closest candidate, or empty text."""
+    close = difflib.get_close_matches(name, list(candidates), n=1, cutoff=0.6)
+    if not close:
+        upper = {str(c).upper(): c for c in candidates}
+        if name.upper() in upper:
+            close = [upper[name.upper()]]
+    return f" (did you mean '{close[0]}'?)" if close else ""
+
+
+def parse_expression(text: str, functions: Mapping[str, Function] = FUNCTIONS) -> Expression:
+    """Parse and check ``text``; raise :class:`ExpressionError` saying what is not allowed."""
+    if not isinstance(text, str) or not text.strip():
+        raise ExpressionError("expression is empty")
+    try:
+        tree = ast.parse(text.strip(), mode="eval")
+    except SyntaxError as exc:
+        raise ExpressionError(_syntax_hint(text, exc)) from None
+    compiler = _Compiler(text.strip(), functions)
+    compiled = compiler.compile(tree.body)
+    return Expression(text.strip(), frozenset(compiler.names), compiled)
+
+
+def _syntax_hint(text: str, exc: SyntaxError) -> str:
+    if re.search(r"(?<![=!<>])=(?!=)", text):
+        return f"expression {text!r}: use '==' to compare"
+    if "&&" in text or "||" in text:
+        return f"expression {text!r}: use 'and' / 'or' instead of '&&' / '||'"
+    column = f" at column {exc.offset}" if exc.offset else ""
+    return f"expression {text!r}: not a valid expression{column} ({exc.msg})"
+
+
+class _Compiler:
+    """Walks a whitelisted AST and returns closures; refuses everything else."""
+
+    def __init__(self, source: str, functions: Mapping[str, Function]):
+        self.source = source
+        self.functions = functions
+        self.names: set[str] = set()
+
+    def refuse(self, node: ast.AST, what: str) -> ExpressionError:
+        col = getattr(node, "col_offset", None)
+        where = f" at column {col + 1}" if col is not None else ""
+        return ExpressionError(f"expression {self.source!r}: {what}{where} is not allowed in specs")
+
+    def compile(self, node: ast.AST) -> Compiled:
+        method = getattr(self, f"_{type(node).__name__}", None)
+        if method is None:
+            raise self.refuse(node, _describe(node))
+        return method(node)
+
+    def _Constant(self, node: ast.Constant) -> Compiled:
+        if not isinstance(node.value, (str, int, float, bool, type(None))):
+            raise self.refuse(node, f"the literal {node.value!r}")
+        value = node.value
+        return lambda env: value
+
+    def _Name(self, node: ast.Name) -> Compiled:
+        name = node.id
+        self.names.add(name)
+
+        def lookup(env: Env) -> Value:
+            frame, constants = env
+            return frame[name] if name in frame.columns else constants[name]
+
+        return lookup
+
+    def _BoolOp(self, node: ast.BoolOp) -> Compiled:
+        parts = [self.compile(v) for v in node.values]
+        combine = (lambda a, b: a & b) if isinstance(node.op, ast.And) else (lambda a, b: a | b)
+        word = "and" if isinstance(node.op, ast.And) else "or"
+
+        def run(env: Env) -> Value:
+            result = _as_condition(parts[0](env), f"'{word}' in {self.source!r}")
+            for part in parts[1:]:
+                result = combine(result, _as_condition(part(env), f"'{word}' in {self.source!r}"))
+            return result
+
+        return run
+
+    def _UnaryOp(self, node: ast.UnaryOp) -> Compiled:
+        operand = self.compile(node.operand)
+        if isinstance(node.op, ast.Not):
+            return lambda env: _negate(_as_condition(operand(env), f"'not' in {self.source!r}"))
+        if isinstance(node.op, ast.USub):
+            return lambda env: -operand(env)
+        if isinstance(node.op, ast.UAdd):
+            return operand
+        raise self.refuse(node, "the operator '~'")
+
+    def _BinOp(self, node: ast.BinOp) -> Compiled:
+        op = _ARITH.get(type(node.op))
+        if op is None:
+            raise self.refuse(node, f"the operator {type(node.op).__name__}")
+        left, right = self.compile(node.left), self.compile(node.right)
+        source = self.source
+
+        def run(env: Env) -> Value:
+            a, b = left(env), right(env)
+            _check_numeric_pair(a, b, source, node)
+            return op(a, b)
+
+        return run
+
+    def _Compare(self, node: ast.Compare) -> Compiled:
+        operands = [self.compile(node.left)]
+        checks: list[Callable[[Value, Value], Value]] = []
+        for op, right in zip(node.ops, node.comparators):
+            if isinstance(op, (ast.In, ast.NotIn)):
+                checks.append(self._membership(op, right))
+                operands.append(lambda env: None)
+                continue
+            compare = _COMPARE.get(type(op))
+            if compare is None:
+                raise self.refuse(node, f"the comparison '{type(op).__name__}'")
+            operands.append(self.compile(right))
+            checks.append(self._comparison(compare, _SYMBOL[type(op)], node))
+
+        def run(env: Env) -> Value:
+            values = [operand(env) for operand in operands]
+            result = None
+            for i, check in enumerate(checks):
+                part = check(values[i], values[i + 1])
+                result = part if result is None else result & part
+            return result
+
+        return run
+
+    def _comparison(self, compare, symbol: str, node: ast.AST):
+        source = self.source
+
+        def check(a: Value, b: Value) -> Value:
+            if symbol not in ("==", "!="):
+                _check_numeric_pair(a, b, source, node)
+            result = compare(a, b)
+            return _fill_condition(result, symbol == "!=")
+
+        return check
+
+    def _membership(self, op: ast.cmpop, right: ast.AST):
+        if not isinstance(right, (ast.List, ast.Tuple, ast.Set)):
+            raise self.refuse(right, "'in' needs a list of literals such as (\"A\", \"B\"); this")
+        values = []
+        for element in right.elts:
+            if not isinstance(element, ast.Constant):
+                raise self.refuse(element, "'in' needs a list of literals; a non-literal element")
+            values.append(element.value)
+        negate = isinstance(op, ast.NotIn)
+
+        def check(a: Value, _unused: Value) -> Value:
+            hit = a.isin(values) if isinstance(a, pd.Series) else a in values
+            return _negate(hit) if negate else hit
+
+        return check
+
+    def _Call(self, node: ast.Call) -> Compiled:
+        if not isinstance(node.func, ast.Name):
+            raise self.refuse(node, "calling a method or attribute")
+        name = node.func.id
+        function = self.functions.get(name)
+        if function is None:
+            raise ExpressionError(
+                f"expression {self.source!r}: unknown function '{name}'{did_you_mean(name, self.functions)}; "
+                f"known functions: {', '.join(sorted(self.functions))}"
+            )
+        if node.keywords:
+            raise self.refuse(node, f"a keyword argument in {name}()")
+        n = len(node.args)
+        if n < function.min_args or (function.max_args is not None and n > function.max_args):
+            raise ExpressionError(f"expression {self.source!r}: {name}() takes {_arity(function)}; usage: {function.usage}")
+        args = [self.compile(arg) for arg in node.args]
+        return lambda env: function.call(*(arg(env) for arg in args))
+
+    def _List(self, node: ast.List) -> Compiled:
+        raise self.refuse(node, "a list outside of 'in'")
+
+    _Tuple = _List
+
+
+def _arity(function: Function) -> str:
+    if function.max_args is None:
+        return f"at least {function.min_args} argument(s)"
+    if function.min_args == function.max_args:
+        return f"{function.min_args} argument(s)"
+    return f"{function.min_args} to {function.max_args} arguments"
+
+
+def _describe(node: ast.AST) -> str:
+    return {
+        "Attribute": "attribute access (a.b)",
+        "Subscript": "indexing (a[b])",
+        "Lambda": "a lambda",
+        "ListComp": "a comprehension",
+        "SetComp": "a comprehension",
+        "DictComp": "a comprehension",
+        "GeneratorExp": "a generator",
+        "IfExp": "'x if c else y' (use if_else(c, x, y))",
+        "NamedExpr": "assignment (:=)",
+        "Dict": "a dict literal",
+        "Starred": "argument unpacking (*)",
+        "JoinedStr": "an f-string",
+        "Await": "await",
+        "Yield": "yield",
+    }.get(type(node).__name__, f"'{type(node).__name__}'")
+
+
+def _is_text(value: Value) -> bool:
+    if isinstance(value, pd.Series):
+        return pd.api.types.is_string_dtype(value.dtype) or value.dtype == object
+    return isinstance(value, str)
+
+
+def _is_number(value: Value) -> bool:
+    if isinstance(value, pd.Series):
+        return pd.api.types.is_numeric_dtype(value.dtype) and value.dtype != bool
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_numeric_pair(a: Value, b: Value, source: str, node: ast.AST) -> None:
+    if (_is_text(a) and _is_number(b)) or (_is_number(a) and _is_text(b)):
+        text_side = a if _is_text(a) else b
+        name = text_side.name if isinstance(text_side, pd.Series) else repr(text_side)
+        raise ExpressionDataError(
+            f"expression {source!r}: '{name}' is text but is used as a number; convert it with number({name})"
+        )
+
+
+def _fill_condition(value: Value, missing_as: bool) -> Value:
+    if isinstance(value, pd.Series):
+        if value.dtype != bool:
+            value = value.astype("boolean").fillna(missing_as).astype(bool)
+        return value
+    return missing_as if value is None or value is pd.NA else bool(value)
+
+
+def _as_condition(value: Value, where: str) -> Value:
+    if isinstance(value, pd.Series):
+        if value.dtype == bool:
+            return value
+        if str(value.dtype) == "boolean":
+            return value.fillna(False).astype(bool)
+        raise ExpressionDataError(f"{where}: '{value.name}' is not a condition (true/false); compare it with a value")
+    if isinstance(value, (bool, np.bool_)):
+        return bool(value)
+    raise ExpressionDataError(f"{where}: {value!r} is not a condition (true/false)")
+
+
+def _negate(value: Value) -> Value:
+    return ~value if isinstance(value, pd.Series) else not value

@@ -1,0 +1,177 @@
+"""Load a study folder: ``study.yaml``, ``codelists.yaml`` and every dataset spec, all checked.
+
+:func:`load_study` either returns a fully checked :class:`Study` or raises
+:class:`~cdisc.errors.SpecError` listing every problem found, each located to
+file, line and column.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
+
+from cdisc.errors import SpecError, SpecIssue, UsageError
+import pandas as pd
+
+from cdisc.raw import RawTableFile, discover_tables, read_table
+from cdisc.spec.models import CodelistFile, SdtmClass, SdtmDataset, StudySpec
+from cdisc.spec.validate import validate_document
+from cdisc.spec.yamlsource import PathKey, YamlDocument, load_yaml
+from cdisc.terminology import CodelistTerms, load_ct_file
+
+STUDY_FILE = "study.yaml"
+
+
+@dataclass
+class DatasetFile:
+    """A validated dataset spec and the document it came from (for located errors)."""
+
+    spec: SdtmDataset
+    doc: YamlDocument
+
+
+@dataclass
+class Study:
+    """A loaded study: its spec, codelists and dataset specs in build order."""
+
+    folder: Path
+    spec: StudySpec
+    doc: YamlDocument
+    codelist_file: CodelistFile = field(default_factory=CodelistFile)
+    codelist_doc: YamlDocument | None = None
+    datasets: dict[str, DatasetFile] = field(default_factory=dict)
+    _raw_frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
+
+    def resolve(self, path: Path) -> Path:
+        """A path from the spec, relative to the study folder."""
+        return path if path.is_absolute() else (self.folder / path)
+
+    @cached_property
+    def raw_tables(self) -> dict[str, RawTableFile]:
+        declared = {n: (t.file, t.sheet, t.encoding) for n, t in self.spec.raw.tables.items()}
+        return discover_tables(self.resolve(self.spec.raw.folder), declared)
+
+    def raw_frame(self, table: str) -> pd.DataFrame:
+        """A raw table's rows (read once per run); callers must not modify the frame."""
+        if table not in self._raw_frames:
+            self._raw_frames[table] = read_table(self.raw_tables[table])
+        return self._raw_frames[table]
+
+    @cached_property
+    def ct(self) -> dict[str, CodelistTerms]:
+        """CDISC controlled terminology codelists (SDTM and ADaM files named in study.yaml)."""
+        codelists: dict[str, CodelistTerms] = {}
+        for path in (self.spec.terminology.sdtm, self.spec.terminology.adam):
+            if path is not None:
+                codelists.update(load_ct_file(self.resolve(path).resolve()))
+        return codelists
+
+
+def display_path(path: Path) -> str:
+    """``path`` relative to the working folder when it lies inside it, as users typed it."""
+    try:
+        return str(path.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return os.path.normpath(str(path))
+
+
+def load_study(folder: Path, *, check: bool = True) -> Study:
+    """Load and check the study in ``folder``; raise :class:`SpecError` listing every problem."""
+    from cdisc.spec.check import check_study  # check needs Study; import here to keep modules acyclic
+
+    study_file = folder / STUDY_FILE if folder.is_dir() else folder
+    if not study_file.is_file():
+        raise UsageError(f"{display_path(folder)}: no {STUDY_FILE} found; a study is a folder holding {STUDY_FILE}")
+    folder = study_file.parent
+    doc = load_yaml(study_file, display_path(study_file))
+    spec, issues = validate_document(StudySpec, doc, _study_subject)
+    if spec is None:
+        raise SpecError(issues)
+    study = Study(folder=folder, spec=spec, doc=doc)
+    issues += _load_codelists(study)
+    issues += _load_datasets(study)
+    if not issues and check:
+        issues = check_study(study)
+    if issues:
+        raise SpecError(issues)
+    return study
+
+
+def _study_subject(loc: PathKey) -> str:
+    return "study" if not loc else ".".join(str(p) for p in loc[:2])
+
+
+def _load_codelists(study: Study) -> list[SpecIssue]:
+    if study.spec.codelists is None:
+        return []
+    path = study.resolve(study.spec.codelists)
+    if not path.is_file():
+        return [study.doc.issue(("codelists",), "study.codelists", f"codelist file '{study.spec.codelists}' does not exist")]
+    doc = load_yaml(path, display_path(path))
+    parsed, issues = validate_document(CodelistFile, doc, lambda loc: _codelist_subject(doc, loc))
+    if parsed is not None:
+        study.codelist_file, study.codelist_doc = parsed, doc
+    return issues
+
+
+def _codelist_subject(doc: YamlDocument, loc: PathKey) -> str:
+    if len(loc) >= 2 and loc[0] == "codelists" and isinstance(loc[1], int):
+        entry = doc.data["codelists"][loc[1]]
+        name = entry.get("name") if isinstance(entry, dict) else None
+        return f"codelist {name}" if name else f"codelists[{loc[1]}]"
+    return "codelists"
+
+
+def _load_datasets(study: Study) -> list[SpecIssue]:
+    issues: list[SpecIssue] = []
+    paths = sorted({p for pattern in study.spec.datasets for p in study.folder.glob(pattern) if p.is_file()})
+    if not paths:
+        patterns = ", ".join(study.spec.datasets)
+        return [study.doc.issue(("datasets",), "study.datasets", f"no dataset spec files match {patterns}")]
+    sdtm_classes = SdtmClass.__args__
+    for path in paths:
+        try:
+            doc = load_yaml(path, display_path(path))
+        except SpecError as exc:
+            issues += exc.issues
+            continue
+        if not isinstance(doc.data, dict):
+            issues.append(doc.issue((), "", "a dataset spec must be a mapping with keys dataset, label, class, ..."))
+            continue
+        klass = doc.data.get("class")
+        if klass is not None and klass not in sdtm_classes:
+            issues.append(
+                doc.issue(("class",), _dataset_name(doc), f"'{klass}' is not an SDTM class this version builds; "
+                          f"expected one of {', '.join(sdtm_classes)}")
+            )
+            continue
+        spec, found = validate_document(SdtmDataset, doc, lambda loc, doc=doc: dataset_subject(doc, loc))
+        issues += found
+        if spec is None:
+            continue
+        if spec.dataset in study.datasets:
+            other = study.datasets[spec.dataset].doc.file
+            issues.append(doc.issue(("dataset",), spec.dataset, f"dataset {spec.dataset} is also defined in {other}"))
+            continue
+        study.datasets[spec.dataset] = DatasetFile(spec, doc)
+    return issues
+
+
+def _dataset_name(doc: YamlDocument) -> str:
+    name = doc.data.get("dataset") if isinstance(doc.data, dict) else None
+    return name if isinstance(name, str) else Path(doc.file).stem.upper()
+
+
+def dataset_subject(doc: YamlDocument, loc: PathKey) -> str:
+    """``AE.AETERM`` for a variable, ``SUPPAE.AEDLT`` for a qualifier, ``AE`` otherwise."""
+    name = _dataset_name(doc)
+    if len(loc) >= 2 and loc[0] in ("variables", "supp") and isinstance(loc[1], int):
+        entries = doc.data.get(loc[0])
+        entry = entries[loc[1]] if isinstance(entries, list) and loc[1] < len(entries) else None
+        key = "name" if loc[0] == "variables" else "qnam"
+        var = entry.get(key) if isinstance(entry, dict) else None
+        prefix = name if loc[0] == "variables" else f"SUPP{name}"
+        return f"{prefix}.{var}" if isinstance(var, str) else f"{prefix}.{loc[0]}[{loc[1]}]"
+    return name

@@ -1,0 +1,421 @@
+"""Pydantic models of the study spec: ``study.yaml``, dataset specs and study codelists.
+
+The models are the documentation of the spec language: every field has a type
+and a description, and ``cdisc schema`` exports them as JSON Schema for editors.
+Cross-file checks (raw columns, codelists, dependencies) live in
+:mod:`cdisc.spec.check`; these models check each file on its own.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+from typing import Annotated, Any, ClassVar, Literal
+
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic_core import PydanticCustomError
+
+from cdisc.spec.expr import ExpressionError, parse_expression
+from cdisc.spec.names import Label, Name
+
+
+def _check_expression(text: str) -> str:
+    try:
+        parse_expression(text)
+    except ExpressionError as exc:
+        raise PydanticCustomError("cdisc_expression", "{message}", {"message": str(exc)}) from None
+    return text
+
+
+Expr = Annotated[str, AfterValidator(_check_expression), Field(description="An expression in the spec language")]
+Scalar = str | int | float
+RefDateName = Literal["RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFICDTC", "RFPENDTC", "DTHDTC"]
+
+
+class SpecModel(BaseModel):
+    """Base of every spec model: unknown keys are errors, values are immutable."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class ShorthandModel(SpecModel):
+    """A model that may also be written as a single string, taken as its ``shorthand_field``."""
+
+    shorthand_field: ClassVar[str]
+
+    @model_validator(mode="before")
+    @classmethod
+    def _expand_shorthand(cls, data: Any) -> Any:
+        return {cls.shorthand_field: data} if isinstance(data, str) else data
+
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        schema = handler(core_schema)
+        return {"anyOf": [{"type": "string"}, schema]}
+
+
+# ---------------------------------------------------------------------------
+# study.yaml
+
+
+class StudyInfo(SpecModel):
+    """Facts about the study that appear in the data (STUDYID) and in define.xml."""
+
+    id: str = Field(min_length=1, max_length=200, description="STUDYID value")
+    title: str = Field(min_length=1, description="Protocol title")
+    sponsor: str | None = None
+    protocol: str | None = Field(None, description="Protocol number, if different from the study id")
+
+
+class RawTable(SpecModel):
+    """One raw extract file, when its name or format differs from the defaults."""
+
+    file: str = Field(description="File name inside the raw folder (.csv, .xlsx, .sas7bdat or .xpt)")
+    sheet: str | None = Field(None, description="Worksheet of an .xlsx file")
+    encoding: str = Field("utf-8", description="Text encoding of a .csv file")
+
+
+class RawData(SpecModel):
+    """Where the raw EDC extract lives. Every file in ``folder`` is a table named by its stem."""
+
+    folder: Path
+    tables: dict[str, RawTable] = Field(default_factory=dict, description="Tables whose file name is not <table>.csv")
+
+
+class Terminology(SpecModel):
+    """Controlled terminology: the NCI/CDISC release and where its files are."""
+
+    version: str = Field(pattern=r"^\d{4}-\d{2}-\d{2}$", description="CT release date, e.g. 2025-03-28")
+    sdtm: Path | None = Field(None, description="NCI SDTM terminology file (tab-delimited text)")
+    adam: Path | None = Field(None, description="ADaM terminology file (CDISC Library CSV)")
+
+
+class Standards(SpecModel):
+    """Versions of the implementation guides the outputs follow."""
+
+    sdtmig: Literal["3.2", "3.3", "3.4"] = "3.4"
+    adamig: Literal["1.1", "1.2", "1.3"] = "1.3"
+    define: Literal["2.1"] = "2.1"
+
+
+class Output(SpecModel):
+    """Where outputs go, and the creation time stamped into every file (keeps outputs byte-identical)."""
+
+    folder: Path
+    created: dt.datetime = Field(description="Creation date-time written into XPT headers and define.xml")
+
+
+class Subjects(SpecModel):
+    """How subjects are identified across all raw tables."""
+
+    usubjid: Expr = Field(description='Expression over raw columns, e.g. concat(STUDYID, "-", SUBJID)')
+
+
+class RefDateSource(SpecModel):
+    """One raw table column that candidates for a reference date come from."""
+
+    table: str
+    date: str = Field(description="Raw column holding the date")
+    time: str | None = Field(None, description="Raw column holding the time, if collected apart")
+    where: Expr | None = Field(None, description="Only rows meeting this condition count")
+
+
+class RefDateRule(SpecModel):
+    """A DM reference date: the earliest or latest date over one or more raw sources, per subject."""
+
+    pick: Literal["earliest", "latest"]
+    sources: list[RefDateSource] = Field(min_length=1)
+
+
+class StudySpec(SpecModel):
+    """``study.yaml``: the study, its raw data, terminology, standards and outputs."""
+
+    study: StudyInfo
+    raw: RawData
+    terminology: Terminology
+    standards: Standards = Standards()
+    output: Output
+    subjects: Subjects
+    reference_dates: dict[RefDateName, RefDateRule] = Field(default_factory=dict)
+    codelists: Path | None = Field(Path("codelists.yaml"), description="Study codelists file (relative to study.yaml)")
+    datasets: list[str] = Field(["sdtm/*.yaml", "adam/*.yaml"], description="Glob patterns of dataset spec files")
+
+
+# ---------------------------------------------------------------------------
+# Codelists (codelists.yaml)
+
+
+class Term(SpecModel):
+    """A permitted value, its decode, and the collected spellings that map to it."""
+
+    value: Scalar = Field(description="Submission value")
+    decode: str | None = None
+    synonyms: list[str] = Field(default_factory=list, description="Collected values that map to this term")
+    nci: str | None = Field(None, pattern=r"^C\d+$", description="NCI concept code of the term")
+
+
+class Codelist(SpecModel):
+    """A study codelist, or an NCI codelist restated to add synonyms for collected values."""
+
+    name: Name = Field(description="The name variables use in `codelist:`")
+    label: str
+    type: Literal["text", "integer", "float"] = "text"
+    extensible: bool = False
+    nci: str | None = Field(None, pattern=r"^C\d+$", description="NCI code of the CT codelist this one restates")
+    terms: list[Term] = Field(min_length=1)
+
+
+class CodelistFile(SpecModel):
+    """``codelists.yaml``: the study's own codelists."""
+
+    codelists: list[Codelist] = Field(default_factory=list)
+
+
+# ---------------------------------------------------------------------------
+# Variable metadata
+
+DataType = Literal[
+    "text",
+    "integer",
+    "float",
+    "date",
+    "datetime",
+    "time",
+    "partialDate",
+    "partialTime",
+    "partialDatetime",
+    "incompleteDatetime",
+    "durationDatetime",
+    "intervalDatetime",
+]
+NUMERIC_TYPES = frozenset({"integer", "float"})
+
+
+class Origin(ShorthandModel):
+    """Where a variable's values come from (define.xml ``def:Origin``)."""
+
+    shorthand_field: ClassVar[str] = "type"
+    type: Literal["Collected", "Derived", "Assigned", "Protocol", "Predecessor", "Not Available"]
+    source: Literal["Investigator", "Sponsor", "Subject", "Vendor"] | None = None
+    page: str | None = Field(None, description="CRF page or form the value was collected on")
+    predecessor: str | None = Field(None, description="DATASET.VARIABLE a Predecessor value is copied from")
+
+
+class VariableMeta(SpecModel):
+    """What define.xml and the XPT file say about a variable."""
+
+    name: Name
+    label: Label
+    type: DataType
+    length: int | None = Field(None, ge=1, le=200, description="Omit to use the longest value in the data")
+    format: str | None = Field(None, pattern=r"^\$?[A-Z][A-Z0-9]{0,6}\d*\.\d*$", description="SAS display format, e.g. DATE9.")
+    codelist: Name | None = None
+    origin: Origin
+    method: str | None = Field(None, description="How a Derived value is computed, for define.xml")
+    comment: str | None = None
+    role: (
+        Literal[
+            "Identifier",
+            "Topic",
+            "Timing",
+            "Grouping Qualifier",
+            "Result Qualifier",
+            "Synonym Qualifier",
+            "Record Qualifier",
+            "Variable Qualifier",
+            "Rule",
+        ]
+        | None
+    ) = None
+    core: Literal["Req", "Exp", "Perm", "Cond"] | None = None
+
+
+# ---------------------------------------------------------------------------
+# SDTM rules: how each variable is built
+
+Cleaning = Literal["strip", "collapse_spaces", "upper", "lower"]
+
+
+class AssignRule(ShorthandModel):
+    """Copy a raw column as collected, optionally cleaned. Shorthand: ``assign: AETERM``."""
+
+    shorthand_field: ClassVar[str] = "from"
+    source: str = Field(alias="from", description="Raw column")
+    clean: list[Cleaning] = Field(default_factory=list)
+
+
+class AssignCtRule(ShorthandModel):
+    """Map a collected value (or a synonym) to its controlled-terminology submission value."""
+
+    shorthand_field: ClassVar[str] = "from"
+    source: str = Field(alias="from", description="Raw column")
+    codelist: Name | None = Field(None, description="Defaults to the variable's codelist")
+    unmapped: Literal["error", "warning"] = Field("error", description="What a value not in the codelist is")
+
+
+class Case(SpecModel):
+    """One branch of a condition: when ``when`` holds, the value (or the raw column ``from``)."""
+
+    when: Expr
+    value: Scalar | None = None
+    source: str | None = Field(None, alias="from")
+
+    @model_validator(mode="after")
+    def _one_result(self) -> Case:
+        if (self.value is None) == (self.source is None):
+            raise PydanticCustomError("cdisc_case", "give exactly one of 'value' or 'from'", {})
+        return self
+
+
+class ConditionRule(SpecModel):
+    """If-then-else: the first case whose condition holds gives the value; otherwise ``else``."""
+
+    cases: list[Case] = Field(min_length=1)
+    otherwise: Scalar | None = Field(None, alias="else", description="Value when no case holds (default missing)")
+
+
+class Iso8601Rule(ShorthandModel):
+    """An ISO 8601 date/time from EDC date (and optional time) columns; partial dates kept as collected."""
+
+    shorthand_field: ClassVar[str] = "date"
+    date: str = Field(description="Raw date column (DD-MON-YYYY, YYYY-MM-DD, UN/UNK parts allowed)")
+    time: str | None = Field(None, description="Raw time column (HH:MM or HH:MM:SS)")
+
+
+class SeqRule(SpecModel):
+    """--SEQ: 1, 2, ... within each subject, in the order of ``order_by`` (default: the dataset keys)."""
+
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
+    order_by: list[Name] | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare(cls, data: Any) -> Any:
+        return {} if data is None or data is True else data
+
+
+class StudyDayRule(ShorthandModel):
+    """--DY of a --DTC variable against a DM reference date (no day 0; none for partial dates)."""
+
+    shorthand_field: ClassVar[str] = "of"
+    of: Name
+    reference: Literal["RFSTDTC", "RFXSTDTC"] = "RFSTDTC"
+
+
+SDTM_RULES = (
+    "hardcode",
+    "study",
+    "assign",
+    "assign_ct",
+    "condition",
+    "expr",
+    "iso8601",
+    "seq",
+    "study_day",
+    "reference_date",
+)
+
+
+class SdtmRules(SpecModel):
+    """Exactly one of these says how a variable is built."""
+
+    hardcode: Scalar | None = Field(None, description="The same value on every record")
+    study: Literal["id", "usubjid"] | None = Field(None, description="A study fact from study.yaml")
+    assign: AssignRule | None = None
+    assign_ct: AssignCtRule | None = None
+    condition: ConditionRule | None = None
+    expr: Expr | None = Field(None, description="A computed value, e.g. concat(SITEID, \"-\", SUBJID)")
+    iso8601: Iso8601Rule | None = None
+    seq: SeqRule | None = None
+    study_day: StudyDayRule | None = None
+    reference_date: RefDateName | None = Field(None, description="A DM reference date defined in study.yaml")
+
+    rule_fields: ClassVar[tuple[str, ...]] = SDTM_RULES
+
+    @model_validator(mode="before")
+    @classmethod
+    def _seq_flag(cls, data: Any) -> Any:
+        # `seq: {}` and a bare `seq:` both mean "derive with defaults"; keep them distinct from "absent".
+        if isinstance(data, dict) and "seq" in data and data["seq"] is None:
+            return {**data, "seq": {}}
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one_rule(self) -> SdtmRules:
+        given = [name for name in self.rule_fields if getattr(self, name) is not None]
+        if len(given) != 1:
+            options = ", ".join(self.rule_fields)
+            found = f"found {', '.join(given)}" if given else "found none"
+            raise PydanticCustomError(
+                "cdisc_rule", "give exactly one rule saying how to build it ({found}); rules: {options}",
+                {"found": found, "options": options},
+            )
+        return self
+
+    @property
+    def rule(self) -> tuple[str, Any]:
+        """The rule's name and parameters."""
+        name = next(n for n in self.rule_fields if getattr(self, n) is not None)
+        return name, getattr(self, name)
+
+
+class SdtmVariable(VariableMeta, SdtmRules):
+    """An SDTM variable: define.xml metadata plus the one rule that builds it."""
+
+
+class SuppQualifier(SdtmRules):
+    """A supplemental qualifier (SUPP-- record) built from the same source rows as its parent."""
+
+    qnam: Name
+    qlabel: Label
+    codelist: Name | None = None
+    origin: Origin = Origin(type="Collected")
+    evaluator: str | None = Field(None, description="QEVAL, e.g. INVESTIGATOR")
+
+
+# ---------------------------------------------------------------------------
+# Dataset specs
+
+SdtmClass = Literal[
+    "SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT", "TRIAL DESIGN", "RELATIONSHIP"
+]
+
+
+class Exclusion(SpecModel):
+    """Raw rows that are deliberately not mapped, and why (reported in the reconciliation)."""
+
+    when: Expr
+    reason: str = Field(min_length=1)
+
+
+class Merge(SpecModel):
+    """Another raw table joined onto the source rows."""
+
+    table: str
+    on: list[str] = Field(min_length=1)
+
+
+class Source(SpecModel):
+    """The raw rows a dataset is built from: one table, optional joins, and exclusions."""
+
+    table: str
+    merge: list[Merge] = Field(default_factory=list)
+    exclude: list[Exclusion] = Field(default_factory=list)
+
+
+class SdtmDataset(SpecModel):
+    """One SDTM domain: its define.xml metadata, its raw source and its variables in output order."""
+
+    dataset: Name
+    label: Label
+    dataset_class: SdtmClass = Field(alias="class")
+    structure: str = Field(min_length=1)
+    keys: list[Name] = Field(min_length=1)
+    source: Source
+    depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
+    variables: list[SdtmVariable] = Field(min_length=1)
+    supp: list[SuppQualifier] = Field(default_factory=list)
+
+    @property
+    def standard(self) -> str:
+        return "SDTM"

@@ -1,0 +1,128 @@
+"""Load YAML spec files as plain Python data plus the line and column of every node.
+
+Spec errors must point at the exact place in the file, so loading keeps, for
+every path into the document (``("variables", 3, "label")``), where its key and
+its value start. Duplicate keys and syntax errors become located issues too.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ruamel.yaml import YAML
+from ruamel.yaml.comments import CommentedMap, CommentedSeq
+from ruamel.yaml.constructor import DuplicateKeyError
+from ruamel.yaml.error import MarkedYAMLError
+
+from cdisc.errors import SpecError, SpecIssue
+
+PathKey = tuple[str | int, ...]
+
+
+@dataclass(frozen=True)
+class Position:
+    """1-based line and column in a file."""
+
+    line: int
+    column: int
+
+
+@dataclass
+class YamlDocument:
+    """A parsed YAML file: plain data and a position index keyed by path."""
+
+    file: str
+    data: Any
+    value_positions: dict[PathKey, Position] = field(default_factory=dict)
+    key_positions: dict[PathKey, Position] = field(default_factory=dict)
+
+    def position(self, path: PathKey, *, key: bool = False) -> Position:
+        """Where ``path`` is written; falls back to the nearest enclosing node that exists."""
+        index = self.key_positions if key else self.value_positions
+        for cut in range(len(path), -1, -1):
+            prefix = path[:cut]
+            if prefix in index:
+                return index[prefix]
+            if prefix in self.value_positions:
+                return self.value_positions[prefix]
+        return Position(1, 1)
+
+    def issue(self, path: PathKey, subject: str, message: str, *, key: bool = False) -> SpecIssue:
+        """A located issue for the node at ``path``."""
+        pos = self.position(path, key=key)
+        return SpecIssue(self.file, pos.line, pos.column, subject, message)
+
+
+def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
+    """Parse ``path``; raise :class:`SpecError` for syntax errors and duplicate keys."""
+    name = display_name or str(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError as exc:
+        line = path.read_bytes()[: exc.start].count(b"\n") + 1
+        raise SpecError([SpecIssue(name, line, 1, "", "file is not valid UTF-8 text")]) from None
+    yaml = YAML(typ="rt")
+    try:
+        raw = yaml.load(text)
+    except DuplicateKeyError as exc:
+        mark = exc.problem_mark
+        key = _duplicate_key_name(exc.problem or "")
+        message = f"duplicate key {key} in the same mapping (a YAML map may name each key once)"
+        raise SpecError([SpecIssue(name, mark.line + 1, mark.column + 1, "", message)]) from None
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "unreadable YAML"
+        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
+        raise SpecError([SpecIssue(name, line, column, "", f"YAML syntax error: {problem}")]) from None
+    doc = YamlDocument(name, None)
+    doc.data = _plain(raw, (), doc)
+    doc.value_positions.setdefault((), Position(1, 1))
+    return doc
+
+
+def _duplicate_key_name(problem: str) -> str:
+    # ruamel: 'found duplicate key "a" with value "2" (original value: "1")'
+    parts = problem.split('"')
+    return f"'{parts[1]}'" if len(parts) > 2 else "(unnamed)"
+
+
+def _plain(node: Any, path: PathKey, doc: YamlDocument) -> Any:
+    """Convert ruamel nodes to plain dict/list/scalars, recording positions on the way."""
+    if isinstance(node, CommentedMap):
+        doc.value_positions.setdefault(path, Position(node.lc.line + 1, node.lc.col + 1))
+        out: dict[str, Any] = {}
+        for key, value in node.items():
+            key_text = str(key)
+            child = (*path, key_text)
+            kline, kcol = node.lc.key(key)
+            vline, vcol = node.lc.value(key)
+            doc.key_positions[child] = Position(kline + 1, kcol + 1)
+            doc.value_positions[child] = Position(vline + 1, vcol + 1)
+            out[key_text] = _plain(value, child, doc)
+        return out
+    if isinstance(node, CommentedSeq):
+        doc.value_positions.setdefault(path, Position(node.lc.line + 1, node.lc.col + 1))
+        items = []
+        for i, value in enumerate(node):
+            line, col = node.lc.item(i)
+            doc.value_positions[(*path, i)] = Position(line + 1, col + 1)
+            items.append(_plain(value, (*path, i), doc))
+        return items
+    return _plain_scalar(node)
+
+
+def _plain_scalar(value: Any) -> Any:
+    if isinstance(value, bool) or value is None:
+        return value
+    if isinstance(value, int):
+        return int(value)
+    if isinstance(value, float):
+        return float(value)
+    if isinstance(value, str):
+        return str(value)
+    if isinstance(value, (dt.datetime, dt.date)):
+        return value
+    return str(value)

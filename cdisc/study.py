@@ -1,0 +1,121 @@
+"""Run a study: load and check its specs, build every dataset in dependency order, write outputs.
+
+Outputs are all-or-nothing: every dataset is built and every file written into
+a staging folder first; only when all succeeded are the files moved into the
+output folder. A failure leaves the previous outputs as they were.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pandas as pd
+from rich.console import Console
+
+from cdisc.sdtm.engine import SUPP_VARIABLES, BuiltDataset, build_dataset
+from cdisc.spec.load import Study, display_path, load_study
+from cdisc.spec.models import NUMERIC_TYPES, SdtmDataset
+from cdisc.xpt import XptDataset, XptVariable, write_xpt
+
+SUPP_LABELS = {
+    "STUDYID": "Study Identifier",
+    "RDOMAIN": "Related Domain Abbreviation",
+    "USUBJID": "Unique Subject Identifier",
+    "IDVAR": "Identifying Variable",
+    "IDVARVAL": "Identifying Variable Value",
+    "QNAM": "Qualifier Variable Name",
+    "QLABEL": "Qualifier Variable Label",
+    "QVAL": "Data Value",
+    "QORIG": "Origin",
+    "QEVAL": "Evaluator",
+}
+
+
+@dataclass
+class RunResult:
+    """What a run built and wrote, for the summary users read."""
+
+    study: Study
+    out_dir: Path
+    built: list[BuiltDataset] = field(default_factory=list)
+    files: list[Path] = field(default_factory=list)
+
+    def summary_lines(self) -> list[str]:
+        lines = [f"Study {self.study.spec.study.id}: {len(self.built)} dataset(s) written to {display_path(self.out_dir)}"]
+        for result in self.built:
+            excluded = f", {len(result.excluded)} raw row(s) excluded" if len(result.excluded) else ""
+            supp = f", SUPP{result.spec.dataset} {len(result.supp)} record(s)" if result.supp is not None else ""
+            lines.append(f"  {result.spec.dataset:<8} {len(result.frame):>7} record(s){supp}{excluded}")
+        warnings = [w for result in self.built for w in result.warnings]
+        if warnings:
+            lines.append(f"{len(warnings)} warning(s):")
+            lines += [f"  {w}" for w in warnings]
+        return lines
+
+
+def xpt_metadata(spec: SdtmDataset) -> XptDataset:
+    """XPT attributes of a domain, straight from its spec."""
+    variables = tuple(
+        XptVariable(v.name, v.label, "num" if v.type in NUMERIC_TYPES else "char", v.length, v.format or "")
+        for v in spec.variables
+    )
+    return XptDataset(spec.dataset, spec.label, variables)
+
+
+def supp_metadata(spec: SdtmDataset) -> XptDataset:
+    """XPT attributes of the SUPP-- dataset of a domain."""
+    variables = tuple(XptVariable(n, SUPP_LABELS[n], "char") for n in SUPP_VARIABLES)
+    return XptDataset(f"SUPP{spec.dataset}", f"Supplemental Qualifiers for {spec.dataset}", variables)
+
+
+def run_study(folder: Path, out_dir: Path | None = None, progress: Console | None = None) -> RunResult:
+    """Build every dataset of the study in ``folder`` and write its outputs to ``out_dir``."""
+    study = load_study(folder)
+    target = out_dir if out_dir is not None else study.resolve(study.spec.output.folder)
+    result = RunResult(study, target)
+    frames: dict[str, pd.DataFrame] = {}
+    for name, dataset in study.datasets.items():
+        if progress is not None:
+            progress.print(f"building {name} from raw table '{dataset.spec.source.table}'", markup=False)
+        built = build_dataset(study, dataset.spec, frames)
+        frames[name] = built.frame
+        result.built.append(built)
+    result.files = _write_outputs(study, result.built, target)
+    return result
+
+
+def _write_outputs(study: Study, built: list[BuiltDataset], target: Path) -> list[Path]:
+    target.mkdir(parents=True, exist_ok=True)
+    created = study.spec.output.created
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
+    try:
+        (staging / "sdtm").mkdir()
+        for result in built:
+            write_xpt(result.frame, xpt_metadata(result.spec), staging / "sdtm", created=created)
+            if result.supp is not None:
+                write_xpt(result.supp, supp_metadata(result.spec), staging / "sdtm", created=created)
+            _write_csv(result.lineage, staging / "sdtm" / "lineage" / f"{result.spec.dataset.lower()}.csv")
+        excluded = pd.concat([r.excluded for r in built], ignore_index=True) if built else pd.DataFrame()
+        _write_csv(excluded, staging / "reports" / "excluded.csv")
+        return _move_into_place(staging, target)
+    finally:
+        shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_csv(frame: pd.DataFrame, path: Path) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame.to_csv(path, index=False, lineterminator="\n")
+
+
+def _move_into_place(staging: Path, target: Path) -> list[Path]:
+    moved = []
+    for source in sorted(p for p in staging.rglob("*") if p.is_file()):
+        destination = target / source.relative_to(staging)
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        os.replace(source, destination)
+        moved.append(destination)
+    return moved
