@@ -60,7 +60,7 @@ def _check_table(study: Study, doc: YamlDocument, path: PathKey, subject: str, t
     if table in study.raw_tables:
         return []
     hint = did_you_mean(table, study.raw_tables) or f"; tables: {', '.join(study.raw_tables) or 'none'}"
-    return [doc.issue(path, subject, f"unknown raw table '{table}' in {study.spec.raw.folder}{hint}")]
+    return [doc.issue(path, subject, f"unknown raw table '{table}' in folder '{study.spec.raw.folder}'{hint}")]
 
 
 def _check_column(doc: YamlDocument, path: PathKey, subject: str, column: str, table: str, columns: list[str]) -> list[SpecIssue]:
@@ -215,7 +215,7 @@ def _check_codelists(study: Study) -> list[SpecIssue]:
         if codelist is None:
             issues.append(doc.issue(path, subject, "assign_ct needs a codelist: give the variable a 'codelist' or assign_ct a 'codelist'"))
         elif codelist not in known:
-            issues.append(doc.issue(path, subject, f"unknown codelist '{codelist}' (not in {study.spec.codelists} nor CT {study.spec.terminology.version}){did_you_mean(codelist, known)}"))
+            issues.append(doc.issue(path, subject, f"unknown codelist '{codelist}': not in {study.spec.codelists} nor in CT {study.spec.terminology.version}{did_you_mean(codelist, known)}"))
     if study.codelist_doc is not None:
         seen: set[str] = set()
         for i, codelist in enumerate(study.codelist_file.codelists):
@@ -248,6 +248,7 @@ def dependencies(spec: SdtmDataset) -> dict[str, tuple[str, ...]]:
 
 def _order_datasets(study: Study) -> list[SpecIssue]:
     graph: dict[str, set[str]] = {}
+    why: dict[tuple[str, str], PathKey] = {}
     issues: list[SpecIssue] = []
     for name, dataset in study.datasets.items():
         graph[name] = set()
@@ -256,12 +257,16 @@ def _order_datasets(study: Study) -> list[SpecIssue]:
                 issues.append(dataset.doc.issue(path, name, f"needs dataset {needed}, which no spec defines{did_you_mean(needed, study.datasets)}"))
             else:
                 graph[name].add(needed)
+                why[name, needed] = path
     try:
         order = list(graphlib.TopologicalSorter({n: sorted(d) for n, d in sorted(graph.items())}).static_order())
     except graphlib.CycleError as exc:
-        cycle = exc.args[1]
-        first = study.datasets[cycle[0]]
-        issues.append(first.doc.issue(("depends_on",), cycle[0], f"datasets depend on each other in a cycle: {' -> '.join(cycle)}"))
+        cycle = exc.args[1]  # each node is needed by the next one
+        edges = [(cycle[i + 1], cycle[i]) for i in range(len(cycle) - 1)]
+        edges.sort(key=lambda edge: why[edge][0] != "depends_on")  # report at an explicit depends_on if any
+        steps = ", ".join(f"{a} needs {b} ({why[a, b][-1] if why[a, b][0] != 'depends_on' else 'depends_on'})" for a, b in edges)
+        first = edges[0][0]
+        issues.append(study.datasets[first].doc.issue(why[edges[0]], first, f"datasets depend on each other in a cycle: {steps}"))
         return issues
     study.datasets = {n: study.datasets[n] for n in order}
     return issues

@@ -100,7 +100,7 @@ def load_study(folder: Path, *, check: bool = True) -> Study:
 
 
 def _study_subject(loc: PathKey) -> str:
-    return "study" if not loc else ".".join(str(p) for p in loc[:2])
+    return "study" if not loc else str(loc[0])
 
 
 def _load_codelists(study: Study) -> list[SpecIssue]:

@@ -31,8 +31,8 @@ def check_label(value: str) -> str:
     if bad:
         raise PydanticCustomError(
             "cdisc_label_ascii",
-            "label '{value}' contains non-ASCII or control character {char!r}; labels must be plain ASCII",
-            {"value": value, "char": bad[0]},
+            "label '{value}' contains the non-ASCII or control character {char}; labels must be plain ASCII",
+            {"value": value, "char": repr(bad[0])},
         )
     if len(value) > MAX_LABEL:
         raise PydanticCustomError(

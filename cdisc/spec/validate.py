@@ -47,8 +47,18 @@ def validate_document(model: type[M], doc: YamlDocument, subject_of: Callable[[P
             issue = _issue(model, doc, loc, error, subject_of(loc))
             if (loc, issue.message) not in seen:
                 seen.add((loc, issue.message))
-                issues.append(issue)
-        return None, issues
+                issues.append((loc, error["type"], issue))
+        return None, _drop_missing_explained_by_typos(issues)
+
+
+def _drop_missing_explained_by_typos(found: list[tuple[PathKey, str, SpecIssue]]) -> list[SpecIssue]:
+    """``lable:`` gives both "unknown key 'lable' (did you mean 'label'?)" and "missing 'label'": keep the first."""
+    suggested = {
+        (*loc[:-1], issue.message.split("did you mean '")[1].split("'")[0])
+        for loc, kind, issue in found
+        if kind == "extra_forbidden" and "did you mean '" in issue.message
+    }
+    return [issue for loc, kind, issue in found if not (kind == "missing" and loc in suggested)]
 
 
 def _doc_path(doc: YamlDocument, loc: PathKey) -> PathKey:
@@ -83,21 +93,24 @@ def _issue(model: type[BaseModel], doc: YamlDocument, loc: PathKey, error: dict[
         options = [o.strip().strip("'") for o in expected.replace(" or ", ", ").split(",")]
         hint = did_you_mean(str(value), options)
         return doc.issue(loc, subject, f"'{value}' is not allowed; expected one of {expected}{hint}")
+    field = f"{loc[-1]}: " if loc and isinstance(loc[-1], str) else ""
     if kind in _EXPECTED:
-        return doc.issue(loc, subject, f"{_EXPECTED[kind]}, got {_show(value)}")
+        return doc.issue(loc, subject, f"{field}{_EXPECTED[kind]}, got {_show(value)}")
     if kind == "too_short":
-        return doc.issue(loc, subject, f"needs at least {error['ctx']['min_length']} item(s)")
+        return doc.issue(loc, subject, f"{field}needs at least {error['ctx']['min_length']} item(s)")
     if kind in ("string_too_long", "too_long"):
-        return doc.issue(loc, subject, f"{error['msg'].replace('String', 'text').lower()}, got {_show(value)}")
+        return doc.issue(loc, subject, f"{field}{error['msg'].replace('String', 'text').lower()}, got {_show(value)}")
     if kind == "string_pattern_mismatch":
-        return doc.issue(loc, subject, f"{_show(value)} does not have the expected form ({error['ctx']['pattern']})")
+        return doc.issue(loc, subject, f"{field}{_show(value)} does not have the expected form ({error['ctx']['pattern']})")
     message = error["msg"]
     if kind.startswith("cdisc_") or kind == "value_error":
         message = message.removeprefix("Value error, ")
     else:
         message = message[0].lower() + message[1:]
     if kind in ("less_than_equal", "greater_than_equal", "less_than", "greater_than"):
-        message = f"{message}, got {_show(value)}"
+        bound = next(iter(error["ctx"].values()))
+        words = {"less_than_equal": "at most", "greater_than_equal": "at least", "less_than": "below", "greater_than": "above"}
+        message = f"{field}must be {words[kind]} {bound}, got {_show(value)}"
     return doc.issue(loc, subject, message)
 
 
