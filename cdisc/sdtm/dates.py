@@ -49,6 +49,9 @@ def iso8601(date: pd.Series, time: pd.Series | None = None) -> pd.Series:
             parts[key] = parts[key].where(parts[key].notna(), tparts[key])
         reasons = reasons.where(bad, treasons)
         bad |= tbad
+        orphan = ~bad & _blank(date.astype("str")) & ~_blank(time.astype("str"))
+        reasons[orphan] = "a time without a date"
+        bad |= orphan
     if bad.any():
         rows = np.flatnonzero(bad.to_numpy())
         values = _describe_values(date, time, rows)

@@ -1,0 +1,128 @@
+"""The spec expression language: what it computes, and what it refuses."""
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from cdisc.spec.expr import ExpressionDataError, ExpressionError, parse_expression
+
+
+@pytest.fixture
+def frame():
+    return pd.DataFrame(
+        {
+            "AEYN": pd.Series([" y", "N", None, "Y"], dtype="str"),
+            "GRADE": pd.Series(["3", "1", "", "5"], dtype="str"),
+            "TERM": pd.Series(["  Head  ache ", "nausea", None, "RASH"], dtype="str"),
+            "DOSE": [2.0, np.nan, 3.0, 1.5],
+        }
+    )
+
+
+def values(text, frame, **constants):
+    result = parse_expression(text).evaluate(frame, constants)
+    return result.tolist() if isinstance(result, pd.Series) else result
+
+
+@pytest.mark.parametrize(
+    "text, expected",
+    [
+        ('upper(strip(AEYN)) == "Y"', [True, False, False, True]),
+        ('AEYN == "N"', [False, True, False, False]),
+        ('AEYN != "N"', [True, False, True, True]),  # missing != "N" is true, == is false
+        ('not (AEYN == "N")', [True, False, True, True]),
+        ('AEYN in ("N", "Y")', [False, True, False, True]),
+        ('AEYN not in ("N", "Y")', [True, False, True, False]),
+        ("number(GRADE) >= 3", [True, False, False, True]),
+        ("1 < DOSE <= 2", [True, False, False, True]),
+        ('DOSE > 1.8 or AEYN == "N"', [True, True, True, False]),
+        ('is_missing(GRADE) and is_missing(TERM)', [False, False, True, False]),
+        ('startswith(TERM, "na")', [False, True, False, False]),
+        ('contains(upper(TERM), "ACHE")', [True, False, False, False]),
+    ],
+)
+def test_conditions(frame, text, expected):
+    assert parse_expression(text).mask(frame).tolist() == expected
+
+
+def test_text_functions(frame):
+    assert values("collapse_spaces(upper(TERM))", frame)[:2] == ["HEAD ACHE", "NAUSEA"]
+    assert values('concat(STUDYID, "-", GRADE)', frame, STUDYID="S1") == ["S1-3", "S1-1", "S1-", "S1-5"]
+    assert values("substr(TERM, 3, 4)", frame)[0] == "Head"
+    assert values('coalesce(GRADE, AEYN, "none")', frame) == ["3", "1", "none", "5"]
+    assert values("length(strip(TERM))", frame)[:2] == [10, 6]
+    assert values('if_else(DOSE > 2, "HIGH", "LOW")', frame) == ["LOW", "LOW", "HIGH", "LOW"]
+
+
+def test_arithmetic(frame):
+    result = values("DOSE * 10 + 1", frame)
+    assert result[0] == 21 and np.isnan(result[1]) and result[3] == 16
+    assert values("round(abs(-DOSE / 4), 1)", frame)[0] == 0.5
+
+
+def test_constant_expression_gives_scalar(frame):
+    assert values('concat("A", "B")', frame) == "AB"
+    assert parse_expression("1 < 2").mask(frame).tolist() == [True] * 4
+
+
+def test_names_lists_what_is_read():
+    assert parse_expression('concat(STUDYID, "-", SUBJID) == X').names == {"STUDYID", "SUBJID", "X"}
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("TERM.upper()", "calling a method or attribute at column 1 is not allowed"),
+        ("TERM.__class__", "attribute access (a.b) at column 1 is not allowed"),
+        ("TERM[0]", "indexing (a[b]) at column 1 is not allowed"),
+        ("lambda: 1", "a lambda at column 1 is not allowed"),
+        ("[t for t in TERM]", "a comprehension at column 1 is not allowed"),
+        ("{t for t in TERM}", "a comprehension at column 1 is not allowed"),
+        ('__import__("os")', "unknown function '__import__'"),
+        ('eval("1")', "unknown function 'eval'"),
+        ('open("/etc/passwd")', "unknown function 'open'"),
+        ("(x := 1)", "assignment (:=) at column 2 is not allowed"),
+        ('f"{TERM}"', "an f-string at column 1 is not allowed"),
+        ('"a" if AEYN else "b"', "use if_else(c, x, y)"),
+        ("{1: 2}", "a dict literal at column 1 is not allowed"),
+        ("upper(*TERM)", "argument unpacking (*) at column 7 is not allowed"),
+        ("upper(TERM, x=1)", "a keyword argument in upper() at column 1 is not allowed"),
+        ("[1, 2]", "a list outside of 'in' at column 1 is not allowed"),
+        ("TERM in GRADE", "'in' needs a list of literals"),
+        ("TERM in (GRADE, 1)", "'in' needs a list of literals; a non-literal element"),
+        ("~DOSE", "the operator '~'"),
+        ("DOSE ** 2", "the operator Pow"),
+        ("DOSE is None", "the comparison 'Is'"),
+        ('AVALC = "PD"', "use '==' to compare"),
+        ('A == 1 && B == 2', "use 'and' / 'or'"),
+        ("upper(", "not a valid expression"),
+        ("", "expression is empty"),
+        ("substr(TERM)", "substr() takes 2 to 3 arguments; usage: substr(text, start, length)"),
+        ("b'x' == TERM", "the literal b'x'"),
+    ],
+)
+def test_refusals(text, message):
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert message in str(info.value)
+
+
+def test_unknown_name_suggests(frame):
+    with pytest.raises(ExpressionDataError, match=r"unknown name 'GRAED' \(did you mean 'GRADE'\?\)"):
+        parse_expression("GRAED == 1").evaluate(frame)
+
+
+def test_text_used_as_number_is_an_error(frame):
+    with pytest.raises(ExpressionDataError, match=r"'GRADE' is text but is used as a number; convert it with number\(GRADE\)"):
+        parse_expression("GRADE > 2").evaluate(frame)
+
+
+def test_number_reports_what_is_not_a_number():
+    frame = pd.DataFrame({"X": pd.Series(["1", "two", " 3 ", "", "4x"], dtype="str")})
+    with pytest.raises(ExpressionDataError, match=r"number\(X\): 2 value\(s\) are not numbers, e.g. 'two', '4x' \(rows \[1, 4\]\)"):
+        parse_expression("number(X)").evaluate(frame)
+
+
+def test_non_condition_in_and_is_an_error(frame):
+    with pytest.raises(ExpressionDataError, match="'TERM' is not a condition"):
+        parse_expression('TERM and AEYN == "Y"').mask(frame)
