@@ -17,6 +17,7 @@ import pandas as pd
 from rich.console import Console
 
 from cdisc.sdtm.engine import SUPP_VARIABLES, BuiltDataset, build_dataset
+from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.load import Study, display_path, load_study
 from cdisc.spec.models import NUMERIC_TYPES, SdtmDataset
 from cdisc.xpt import XptDataset, XptVariable, write_xpt
@@ -43,6 +44,7 @@ class RunResult:
     out_dir: Path
     built: list[BuiltDataset] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
+    reconciliation: pd.DataFrame | None = None
 
     def summary_lines(self) -> list[str]:
         lines = [f"Study {self.study.spec.study.id}: {len(self.built)} dataset(s) written to {display_path(self.out_dir)}"]
@@ -50,6 +52,13 @@ class RunResult:
             excluded = f", {len(result.excluded)} raw row(s) excluded" if len(result.excluded) else ""
             supp = f", SUPP{result.spec.dataset} {len(result.supp)} record(s)" if result.supp is not None else ""
             lines.append(f"  {result.spec.dataset:<8} {len(result.frame):>7} record(s){supp}{excluded}")
+        if self.reconciliation is not None:
+            totals = self.reconciliation[["rows", "excluded", "not_converted"]].sum()
+            lines.append(
+                f"Reconciliation: {totals['rows']} raw row(s) in {len(self.reconciliation)} table(s), all accounted for "
+                f"({totals['excluded']} excluded with a reason, {totals['not_converted']} in tables not converted); "
+                "see reports/reconciliation.csv"
+            )
         warnings = [w for result in self.built for w in result.warnings]
         if warnings:
             lines.append(f"{len(warnings)} warning(s):")
@@ -84,11 +93,12 @@ def run_study(folder: Path, out_dir: Path | None = None, progress: Console | Non
         built = build_dataset(study, dataset.spec, frames)
         frames[name] = built.frame
         result.built.append(built)
-    result.files = _write_outputs(study, result.built, target)
+    result.reconciliation = reconcile(study, result.built)
+    result.files = _write_outputs(study, result.built, result.reconciliation, target)
     return result
 
 
-def _write_outputs(study: Study, built: list[BuiltDataset], target: Path) -> list[Path]:
+def _write_outputs(study: Study, built: list[BuiltDataset], reconciliation: pd.DataFrame, target: Path) -> list[Path]:
     target.mkdir(parents=True, exist_ok=True)
     created = study.spec.output.created
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
@@ -101,6 +111,7 @@ def _write_outputs(study: Study, built: list[BuiltDataset], target: Path) -> lis
             _write_csv(result.lineage, staging / "sdtm" / "lineage" / f"{result.spec.dataset.lower()}.csv")
         excluded = pd.concat([r.excluded for r in built], ignore_index=True) if built else pd.DataFrame()
         _write_csv(excluded, staging / "reports" / "excluded.csv")
+        _write_csv(reconciliation, staging / "reports" / "reconciliation.csv")
         return _move_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)

@@ -20,6 +20,8 @@ Example::
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pandas as pd
 
@@ -27,6 +29,14 @@ MONTHS = {m: f"{i:02d}" for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
 _UNKNOWN = r"UNKN|UNK|UN"
 _EDC = rf"(?P<d>\d{{1,2}}|{_UNKNOWN})[-/ ](?P<m>[A-Z]{{3}}|{_UNKNOWN})[-/ ](?P<y>\d{{4}}|{_UNKNOWN})"
+_TOKENS = {
+    "DD": rf"(?P<d>\d{{1,2}}|{_UNKNOWN})",
+    "MM": rf"(?P<m>\d{{1,2}}|{_UNKNOWN})",
+    "MON": rf"(?P<m>[A-Z]{{3}}|{_UNKNOWN})",
+    "YYYY": rf"(?P<y>\d{{4}}|{_UNKNOWN})",
+}
+#: Date forms a spec may declare; ``auto`` accepts DD-MON-YYYY and ISO, which cannot be misread.
+DATE_FORMATS = ("auto", "DD-MON-YYYY", "YYYY-MM-DD", "MM/DD/YYYY", "DD/MM/YYYY", "MM-DD-YYYY", "DD-MM-YYYY", "DD.MM.YYYY")
 _ISO = r"(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 _TIME = rf"(?P<H>\d{{1,2}}|{_UNKNOWN}):(?P<M>\d{{2}}|{_UNKNOWN})(?::(?P<S>\d{{2}}|{_UNKNOWN}))?"
 PARTS = ("y", "m", "d", "H", "M", "S")
@@ -40,9 +50,12 @@ class InvalidDates(ValueError):
         self.rows, self.values, self.reasons = rows, values, reasons
 
 
-def iso8601(date: pd.Series, time: pd.Series | None = None) -> pd.Series:
-    """ISO 8601 text from EDC date (and optional time) text; raise :class:`InvalidDates` on bad values."""
-    parts, bad, reasons = _date_parts(date)
+def iso8601(date: pd.Series, time: pd.Series | None = None, form: str = "auto") -> pd.Series:
+    """ISO 8601 text from EDC date (and optional time) text; raise :class:`InvalidDates` on bad values.
+
+    ``form`` is one of :data:`DATE_FORMATS`; day-month orders that could be misread must be declared.
+    """
+    parts, bad, reasons = _date_parts(date, form)
     if time is not None:
         tparts, tbad, treasons = _time_parts(time)
         for key in ("H", "M", "S"):
@@ -63,21 +76,39 @@ def _blank(text: pd.Series) -> pd.Series:
     return text.isna() | text.str.strip().eq("")
 
 
-def _date_parts(date: pd.Series) -> tuple[dict[str, pd.Series], pd.Series, pd.Series]:
+def _form_regex(form: str) -> str:
+    if form == "YYYY-MM-DD":
+        return _ISO
+    separator = next(c for c in form if not c.isalpha())
+    return re.escape(separator).join(_TOKENS[token] for token in form.split(separator))
+
+
+def _date_parts(date: pd.Series, form: str) -> tuple[dict[str, pd.Series], pd.Series, pd.Series]:
     text = date.astype("str").str.strip().str.upper()
     blank = _blank(text)
-    edc = text.str.extract(f"^{_EDC}$")
-    iso = text.str.extract(f"^{_ISO}$")
-    is_edc = edc["y"].notna()
-    parts = {k: iso[k].where(~is_edc, edc[k]) if k in edc else iso[k] for k in PARTS}
+    named_month = form in ("auto", "DD-MON-YYYY")
+    primary = text.str.extract(f"^{_EDC if form == 'auto' else _form_regex(form)}$")
+    fallback = text.str.extract(f"^{_ISO}$") if form == "auto" else primary.iloc[:, :0]
+    matched = primary["y"].notna()
+    parts = {
+        k: (primary[k] if k in primary else pd.Series(np.nan, index=text.index, dtype="str")).where(
+            matched, fallback[k] if k in fallback else np.nan
+        )
+        for k in PARTS
+    }
+    collected_month = parts["m"]
     parts = {k: v.where(~v.isin(["UN", "UNK", "UNKN"])) for k, v in parts.items()}
-    parts["m"] = parts["m"].where(~is_edc, parts["m"].map(MONTHS, na_action="ignore"))
+    if named_month:
+        parts["m"] = parts["m"].where(~matched, parts["m"].map(MONTHS, na_action="ignore"))
+    parts["m"] = parts["m"].str.zfill(2)
     parts["d"] = parts["d"].str.zfill(2)
     reasons = pd.Series("", index=date.index, dtype="str")
-    unmatched = ~blank & ~is_edc & iso["y"].isna()
-    reasons[unmatched] = "not a recognised date form (DD-MON-YYYY or YYYY-MM-DD)"
-    bad_month = is_edc & edc["m"].notna() & ~edc["m"].isin(["UN", "UNK", "UNKN"]) & parts["m"].isna()
-    reasons[bad_month] = "unknown month name"
+    found = matched | (fallback["y"].notna() if "y" in fallback else False)
+    expected = "DD-MON-YYYY or YYYY-MM-DD" if form == "auto" else form
+    reasons[~blank & ~found] = f"not a recognised date form (expected {expected})"
+    if named_month:
+        bad_month = matched & collected_month.notna() & ~collected_month.isin(["UN", "UNK", "UNKN"]) & parts["m"].isna()
+        reasons[bad_month] = "unknown month name"
     month = pd.to_numeric(parts["m"], errors="coerce")
     reasons[month.notna() & ~month.between(1, 12)] = "month out of range"
     complete = parts["y"].notna() & parts["m"].notna() & parts["d"].notna() & reasons.eq("")

@@ -55,6 +55,11 @@ def _from_spec(codelist: Codelist) -> CodelistTerms:
     return CodelistTerms(codelist.name, codelist.label, codelist.nci, codelist.extensible, terms)
 
 
+def merged_row_column(table: str) -> str:
+    """Lineage column holding the row of merged table ``table`` behind each record."""
+    return f"{ROW}:{table}"
+
+
 def source_rows(study: Study, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The raw rows to map (merged tables joined on) and the rows excluded, with their reasons."""
     rows = study.raw_frame(spec.source.table).copy()
@@ -69,8 +74,13 @@ def source_rows(study: Study, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataF
                 f"({where}); a merged table needs one row per key"
             )
         extra = [c for c in other.columns if c not in rows.columns and c not in (FILE, ROW)]
-        rows = rows.merge(other[[*merge.on, *extra]], on=merge.on, how="left", validate="many_to_one")
+        joined = other[[*merge.on, *extra, ROW]].rename(columns={ROW: merged_row_column(merge.table)})
+        rows = rows.merge(joined, on=merge.on, how="left", validate="many_to_one")
     reasons = pd.Series(pd.NA, index=rows.index, dtype="str")
+    if spec.source.deduplicate is not None:
+        repeated = rows.duplicated(spec.source.deduplicate.by, keep="first")
+        first_row = rows.groupby(spec.source.deduplicate.by, dropna=False, sort=False)[ROW].transform("first")
+        reasons = reasons.mask(repeated, spec.source.deduplicate.reason + " (same as row " + first_row.astype("str") + ")")
     constants = {"STUDYID": study.spec.study.id}
     for exclusion in spec.source.exclude:
         try:
@@ -97,7 +107,8 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
     _check_unique_keys(spec, frame, raw)
     frame = frame.loc[order].reset_index(drop=True)
-    lineage = raw.loc[order, [FILE, ROW]].reset_index(drop=True)
+    lineage_columns = [FILE, ROW, *(merged_row_column(m.table) for m in spec.source.merge)]
+    lineage = raw.loc[order, lineage_columns].reset_index(drop=True)
     if "USUBJID" in frame:
         lineage.insert(0, "USUBJID", frame["USUBJID"])
     return BuiltDataset(spec, frame, lineage, excluded, supp, warnings)

@@ -26,6 +26,7 @@ from cdisc.spec.models import (
     Iso8601Rule,
     SeqRule,
     StudyDayRule,
+    VisitRule,
 )
 from cdisc.terminology import CodelistTerms
 
@@ -150,7 +151,7 @@ def to_iso8601(rule: Iso8601Rule, rows: RuleInput) -> pd.Series:
     """ISO 8601 text from EDC date/time columns; impossible dates are errors naming rows and subjects."""
     time = rows.raw[rule.time] if rule.time else None
     try:
-        return iso8601(rows.raw[rule.date], time)
+        return iso8601(rows.raw[rule.date], time, rule.format)
     except InvalidDates as exc:
         mask = np.zeros(len(rows.raw), dtype=bool)
         mask[exc.rows] = True
@@ -193,12 +194,43 @@ def reference_date(name: str, rows: RuleInput) -> pd.Series:
         if source.where:
             table = table[parse_expression(source.where).mask(table, source_rows.constants)]
             source_rows.raw = table
-        dates = to_iso8601(Iso8601Rule(date=source.date, time=source.time), source_rows)
+        dates = to_iso8601(Iso8601Rule(date=source.date, time=source.time, format=source.format), source_rows)
         subjects = as_series(evaluate(rows.study.spec.subjects.usubjid, source_rows), source_rows)
         candidates.append(pd.DataFrame({"USUBJID": subjects, "DTC": dates}).dropna())
     found = pd.concat(candidates, ignore_index=True).sort_values(["USUBJID", "DTC"], kind="mergesort")
     pick = found.groupby("USUBJID")["DTC"].first() if rule.pick == "earliest" else found.groupby("USUBJID")["DTC"].last()
     return rows.out["USUBJID"].map(pick).astype("str")
+
+
+def _visit_lookup(rows: RuleInput, rule: VisitRule) -> pd.Series:
+    """Position of each raw visit name in study.yaml ``visits`` (matching is case- and space-insensitive)."""
+    visits = rows.study.spec.visits
+    spellings = {
+        spelling.strip().upper(): i for i, v in enumerate(visits) for spelling in (*v.collected, v.visit)
+    }
+    collected = rows.raw[rule.source].astype("str")
+    position = collected.str.strip().str.upper().map(spellings)
+    unknown = position.isna() & collected.notna() & collected.str.strip().ne("")
+    if unknown.any():
+        names = ", ".join(repr(v) for v in collected[unknown].drop_duplicates().head(5))
+        raise rows.fail(
+            f"{int(unknown.sum())} raw {rule.source} value(s) are not visits in study.yaml: {names} at "
+            f"{rows.where(unknown)}; add them to a visit's 'collected' list"
+        )
+    return position
+
+
+def visit(rule: VisitRule, rows: RuleInput) -> pd.Series:
+    """VISIT: the planned visit name for the raw visit/folder name."""
+    names = pd.Series([v.visit for v in rows.study.spec.visits], dtype="str")
+    position = _visit_lookup(rows, rule)
+    return position.map(names).astype("str")
+
+
+def visitnum(rule: VisitRule, rows: RuleInput) -> pd.Series:
+    """VISITNUM: the planned visit number for the raw visit/folder name."""
+    numbers = pd.Series([v.visitnum for v in rows.study.spec.visits], dtype=float)
+    return _visit_lookup(rows, rule).map(numbers).astype(float)
 
 
 RULES: dict[str, Callable[[Any, RuleInput], pd.Series]] = {
@@ -212,4 +244,6 @@ RULES: dict[str, Callable[[Any, RuleInput], pd.Series]] = {
     "seq": seq,
     "study_day": study_day,
     "reference_date": reference_date,
+    "visit": visit,
+    "visitnum": visitnum,
 }

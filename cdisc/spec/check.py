@@ -37,6 +37,10 @@ def _check_raw_folder(study: Study) -> list[SpecIssue]:
     if not folder.is_dir():
         return [study.doc.issue(("raw", "folder"), "study.raw", f"raw data folder '{study.spec.raw.folder}' does not exist")]
     issues = []
+    for name in study.spec.not_converted:
+        if name not in study.raw_tables:
+            hint = did_you_mean(name, study.raw_tables)
+            issues.append(study.doc.issue(("not_converted", name), f"study.not_converted", f"unknown raw table '{name}'{hint}", key=True))
     for name, table in study.spec.raw.tables.items():
         if not (folder / table.file).is_file():
             issues.append(study.doc.issue(("raw", "tables", name, "file"), f"study.raw.{name}", f"file '{table.file}' is not in {study.spec.raw.folder}"))
@@ -110,6 +114,8 @@ def _rule_columns(rules: SdtmRules) -> Iterator[tuple[PathKey, str]]:
         for i, case in enumerate(rule.cases):
             if case.source:
                 yield (name, "cases", i, "from"), case.source
+    elif name in ("visit", "visitnum"):
+        yield (name, "from"), rule.source
 
 
 def _rule_expressions(rules: SdtmRules) -> Iterator[tuple[PathKey, str]]:
@@ -139,6 +145,9 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
             issues += _check_column(doc, ("source", "merge", i, "on", j), name, key, spec.source.table, columns)
         columns += [c for c in merged if c not in columns]
     table = spec.source.table if not spec.source.merge else f"{spec.source.table}+merged"
+    if spec.source.deduplicate is not None:
+        for j, column in enumerate(spec.source.deduplicate.by):
+            issues += _check_column(doc, ("source", "deduplicate", "by", j), name, column, table, columns)
     for i, exclusion in enumerate(spec.source.exclude):
         issues += _check_expression_names(doc, ("source", "exclude", i, "when"), name, exclusion.when, table, columns)
     entries = [("variables", i, v, f"{name}.{v.name}") for i, v in enumerate(spec.variables)]
@@ -150,6 +159,8 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
         for path, text in _rule_expressions(rules):
             issues += _check_expression_names(doc, (part, i, *path), subject, text, table, columns)
         uses_usubjid |= rules.study == "usubjid"
+        if (rules.visit or rules.visitnum) and not study.spec.visits:
+            issues.append(doc.issue((part, i), subject, "VISIT/VISITNUM need the planned visits: add 'visits' to study.yaml"))
     if uses_usubjid:
         text = study.spec.subjects.usubjid
         issues += _check_expression_names(doc, ("source", "table"), name, text, table, columns)

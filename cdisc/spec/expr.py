@@ -10,7 +10,8 @@ Allowed:
 - comparisons ``== != < <= > >=`` (chains like ``1 <= AGE < 65`` too), ``in`` / ``not in``
   against a list of literals;
 - ``and``, ``or``, ``not``; arithmetic ``+ - * / // %`` and unary minus;
-- calls of registered functions (see :data:`FUNCTIONS`), positional arguments only.
+- calls of registered functions (see :data:`FUNCTIONS`), positional arguments only;
+- ``column("IT.AGE")`` for a column whose name is not a plain identifier.
 
 Missing values: a comparison with a missing value is false (``!=`` is true),
 so ``not (X == "Y")`` and ``X != "Y"`` agree. Text is never silently turned into
@@ -416,6 +417,8 @@ class _Compiler:
         if not isinstance(node.func, ast.Name):
             raise self.refuse(node, "calling a method or attribute")
         name = node.func.id
+        if name == "column":
+            return self._column(node)
         function = self.functions.get(name)
         if function is None:
             raise ExpressionError(
@@ -429,6 +432,12 @@ class _Compiler:
             raise ExpressionError(f"expression {self.source!r}: {name}() takes {_arity(function)}; usage: {function.usage}")
         args = [self.compile(arg) for arg in node.args]
         return lambda env: function.call(*(arg(env) for arg in args))
+
+    def _column(self, node: ast.Call) -> Compiled:
+        """``column("IT.AGE")``: a column whose name is not a plain identifier."""
+        if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
+            raise ExpressionError(f'expression {self.source!r}: column() takes one quoted column name, e.g. column("IT.AGE")')
+        return self._Name(ast.Name(id=node.args[0].value, ctx=ast.Load()))
 
     def _List(self, node: ast.List) -> Compiled:
         raise self.refuse(node, "a list outside of 'in'")

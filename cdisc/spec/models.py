@@ -111,13 +111,33 @@ class Subjects(SpecModel):
     usubjid: Expr = Field(description='Expression over raw columns, e.g. concat(STUDYID, "-", SUBJID)')
 
 
-class RefDateSource(SpecModel):
-    """One raw table column that candidates for a reference date come from."""
+DateFormat = Literal["auto", "DD-MON-YYYY", "YYYY-MM-DD", "MM/DD/YYYY", "DD/MM/YYYY", "MM-DD-YYYY", "DD-MM-YYYY", "DD.MM.YYYY"]
+
+
+class CollectedDate(SpecModel):
+    """Raw date (and optional time) columns and the form the date was collected in."""
+
+    date: str = Field(description="Raw date column (UN/UNK for unknown parts)")
+    time: str | None = Field(None, description="Raw time column (HH:MM or HH:MM:SS)")
+    format: DateFormat = Field(
+        "auto", description="auto accepts DD-MON-YYYY and YYYY-MM-DD; numeric day/month orders must be declared"
+    )
+
+
+class RefDateSource(CollectedDate):
+    """One raw table whose dates are candidates for a reference date."""
 
     table: str
-    date: str = Field(description="Raw column holding the date")
-    time: str | None = Field(None, description="Raw column holding the time, if collected apart")
     where: Expr | None = Field(None, description="Only rows meeting this condition count")
+
+
+class Visit(SpecModel):
+    """A planned visit (trial visits): its number, name and the spellings raw forms use for it."""
+
+    visitnum: float
+    visit: str = Field(min_length=1, max_length=200)
+    collected: list[str] = Field(default_factory=list, description="Raw folder/visit names that mean this visit")
+    visitdy: int | None = Field(None, description="Planned study day")
 
 
 class RefDateRule(SpecModel):
@@ -137,6 +157,10 @@ class StudySpec(SpecModel):
     output: Output
     subjects: Subjects
     reference_dates: dict[RefDateName, RefDateRule] = Field(default_factory=dict)
+    visits: list[Visit] = Field(default_factory=list, description="Planned visits, for VISIT/VISITNUM")
+    not_converted: dict[str, str] = Field(
+        default_factory=dict, description="Raw tables deliberately not converted, each with the reason"
+    )
     codelists: Path | None = Field(Path("codelists.yaml"), description="Study codelists file (relative to study.yaml)")
     datasets: list[str] = Field(["sdtm/*.yaml", "adam/*.yaml"], description="Glob patterns of dataset spec files")
 
@@ -274,12 +298,17 @@ class ConditionRule(SpecModel):
     otherwise: Scalar | None = Field(None, alias="else", description="Value when no case holds (default missing)")
 
 
-class Iso8601Rule(ShorthandModel):
+class Iso8601Rule(CollectedDate, ShorthandModel):
     """An ISO 8601 date/time from EDC date (and optional time) columns; partial dates kept as collected."""
 
     shorthand_field: ClassVar[str] = "date"
-    date: str = Field(description="Raw date column (DD-MON-YYYY, YYYY-MM-DD, UN/UNK parts allowed)")
-    time: str | None = Field(None, description="Raw time column (HH:MM or HH:MM:SS)")
+
+
+class VisitRule(ShorthandModel):
+    """VISIT or VISITNUM from the raw visit/folder name, through the visits in study.yaml."""
+
+    shorthand_field: ClassVar[str] = "from"
+    source: str = Field(alias="from", description="Raw column holding the visit or folder name")
 
 
 class SeqRule(SpecModel):
@@ -313,6 +342,8 @@ SDTM_RULES = (
     "seq",
     "study_day",
     "reference_date",
+    "visit",
+    "visitnum",
 )
 
 
@@ -329,6 +360,8 @@ class SdtmRules(SpecModel):
     seq: SeqRule | None = None
     study_day: StudyDayRule | None = None
     reference_date: RefDateName | None = Field(None, description="A DM reference date defined in study.yaml")
+    visit: VisitRule | None = Field(None, description="VISIT name of the raw visit/folder")
+    visitnum: VisitRule | None = Field(None, description="VISITNUM of the raw visit/folder")
 
     rule_fields: ClassVar[tuple[str, ...]] = SDTM_RULES
 
@@ -395,11 +428,19 @@ class Merge(SpecModel):
     on: list[str] = Field(min_length=1)
 
 
+class Deduplicate(SpecModel):
+    """Raw rows that repeat another row on ``by`` are excluded as duplicates of the first one."""
+
+    by: list[str] = Field(min_length=1, description="Raw columns that identify a record")
+    reason: str = Field("duplicate record", min_length=1)
+
+
 class Source(SpecModel):
-    """The raw rows a dataset is built from: one table, optional joins, and exclusions."""
+    """The raw rows a dataset is built from: one table, optional joins, de-duplication and exclusions."""
 
     table: str
     merge: list[Merge] = Field(default_factory=list)
+    deduplicate: Deduplicate | None = None
     exclude: list[Exclusion] = Field(default_factory=list)
 
 

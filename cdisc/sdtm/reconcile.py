@@ -1,0 +1,58 @@
+"""Reconciliation: every raw row is mapped, merged, used for a reference date, excluded or declared not converted.
+
+A row that is none of these is an error: nothing is lost silently.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc.errors import DataError
+from cdisc.raw import FILE, ROW
+from cdisc.sdtm.dates import iso8601
+from cdisc.sdtm.engine import BuiltDataset, merged_row_column
+from cdisc.spec.expr import parse_expression
+from cdisc.spec.load import Study
+
+CATEGORIES = ("mapped", "merged", "reference_date", "excluded", "not_converted")
+
+
+def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
+    """Counts per raw table and category; raise :class:`DataError` listing rows nobody accounts for."""
+    marks = {name: {c: set() for c in CATEGORIES} for name in study.raw_tables}
+    for result in built:
+        source = result.spec.source
+        marks[source.table]["mapped"].update(result.lineage[ROW].tolist())
+        marks[source.table]["excluded"].update(result.excluded[ROW].tolist())
+        for merge in source.merge:
+            marks[merge.table]["merged"].update(result.lineage[merged_row_column(merge.table)].dropna().astype(int).tolist())
+    for rule in study.spec.reference_dates.values():
+        for ref in rule.sources:
+            table = study.raw_frame(ref.table)
+            used = iso8601(table[ref.date], None, ref.format).notna()
+            if ref.where:
+                used &= parse_expression(ref.where).mask(table, {"STUDYID": study.spec.study.id})
+            marks[ref.table]["reference_date"].update(table.loc[used, ROW].tolist())
+    rows = []
+    unaccounted: list[str] = []
+    for name, table in study.raw_tables.items():
+        frame = study.raw_frame(name)
+        numbers = frame[ROW].to_numpy()
+        counts = {c: int(np.isin(numbers, list(marks[name][c])).sum()) for c in CATEGORIES}
+        if name in study.spec.not_converted:
+            counts["not_converted"] = len(frame)
+        accounted = np.isin(numbers, list(set().union(*marks[name].values())))
+        if name in study.spec.not_converted:
+            accounted[:] = True
+        missing = frame.loc[~accounted, [FILE, ROW]]
+        if len(missing):
+            shown = ", ".join(str(r) for r in missing[ROW].head(5))
+            unaccounted.append(f"{table.path.name}: {len(missing)} row(s) neither mapped nor excluded (rows {shown})")
+        rows.append({"table": name, "file": table.path.name, "rows": len(frame), **counts, "unaccounted": len(missing)})
+    if unaccounted:
+        raise DataError(
+            "raw rows not accounted for; map them, exclude them with a reason, or list the table under "
+            "not_converted in study.yaml:\n  " + "\n  ".join(unaccounted)
+        )
+    return pd.DataFrame(rows, columns=["table", "file", "rows", *CATEGORIES, "unaccounted"])
