@@ -105,3 +105,28 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(130)
+
+
+@app.command("diff")
+def diff_command(
+    base: Annotated[Path, typer.Argument(help="Base dataset (.xpt, .csv, .parquet) or folder of datasets")],
+    compare: Annotated[Path, typer.Argument(help="Compare dataset or folder; folders are paired by dataset name")],
+    keys: Annotated[list[str], typer.Option("--keys", "-k", help="Key variables: VAR,VAR for every dataset or DATASET:VAR,VAR (repeatable); none = record order")] = [],  # noqa: B006
+    absolute: Annotated[list[str], typer.Option("--abs", help="Absolute numeric tolerance: VALUE for every variable or VAR=VALUE (repeatable)")] = [],  # noqa: B006
+    relative: Annotated[list[str], typer.Option("--rel", help="Relative numeric tolerance (of |base|): VALUE or VAR=VALUE (repeatable)")] = [],  # noqa: B006
+    max_records: Annotated[int, typer.Option("--max-records", min=0, help="Differing records listed per variable")] = 20,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full report as JSON here")] = None,
+    html_out: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
+) -> None:
+    """Compare datasets like PROC COMPARE. Exit code 0: equal; 1: different; 2: could not compare."""
+    from cdisc.compare import compare_paths, parse_keys, parse_tolerances
+    from cdisc.compare.report import text_report, to_html, to_json
+
+    result = compare_paths(base, compare, parse_keys(keys), parse_tolerances(absolute, relative), max_records)
+    sys.stdout.write(text_report(result))
+    if json_out is not None:
+        json_out.write_text(to_json(result), encoding="utf-8")
+    if html_out is not None:
+        html_out.write_text(to_html(result), encoding="utf-8")
+    if not result.equal:
+        raise typer.Exit(1)
