@@ -21,6 +21,7 @@ Example::
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
@@ -36,7 +37,10 @@ _TOKENS = {
     "YYYY": rf"(?P<y>\d{{4}}|{_UNKNOWN})",
 }
 #: Date forms a spec may declare; ``auto`` accepts DD-MON-YYYY and ISO, which cannot be misread.
-DATE_FORMATS = ("auto", "DD-MON-YYYY", "YYYY-MM-DD", "MM/DD/YYYY", "DD/MM/YYYY", "MM-DD-YYYY", "DD-MM-YYYY", "DD.MM.YYYY")
+DATE_FORMATS = (
+    "auto", "DD-MON-YYYY", "YYYY-MM-DD", "MM/DD/YYYY", "DD/MM/YYYY", "MM-DD-YYYY", "DD-MM-YYYY", "DD.MM.YYYY",
+    "MON-YYYY", "MM/YYYY", "MM-YYYY", "YYYY",
+)
 _ISO = r"(?P<y>\d{4})(?:-(?P<m>\d{2})(?:-(?P<d>\d{2}))?)?(?:T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?)?"
 _TIME = rf"(?P<H>\d{{1,2}}|{_UNKNOWN}):(?P<M>\d{{2}}|{_UNKNOWN})(?::(?P<S>\d{{2}}|{_UNKNOWN}))?"
 PARTS = ("y", "m", "d", "H", "M", "S")
@@ -50,12 +54,13 @@ class InvalidDates(ValueError):
         self.rows, self.values, self.reasons = rows, values, reasons
 
 
-def iso8601(date: pd.Series, time: pd.Series | None = None, form: str = "auto") -> pd.Series:
+def iso8601(date: pd.Series, time: pd.Series | None = None, form: str | Sequence[str] = "auto") -> pd.Series:
     """ISO 8601 text from EDC date (and optional time) text; raise :class:`InvalidDates` on bad values.
 
-    ``form`` is one of :data:`DATE_FORMATS`; day-month orders that could be misread must be declared.
+    ``form`` is one of :data:`DATE_FORMATS`, or several tried in order (``["MM/DD/YYYY", "YYYY"]``);
+    day-month orders that could be misread must be declared.
     """
-    parts, bad, reasons = _date_parts(date, form)
+    parts, bad, reasons = _date_parts(date, (form,) if isinstance(form, str) else tuple(form))
     if time is not None:
         tparts, tbad, treasons = _time_parts(time)
         for key in ("H", "M", "S"):
@@ -79,36 +84,38 @@ def _blank(text: pd.Series) -> pd.Series:
 def _form_regex(form: str) -> str:
     if form == "YYYY-MM-DD":
         return _ISO
-    separator = next(c for c in form if not c.isalpha())
-    return re.escape(separator).join(_TOKENS[token] for token in form.split(separator))
+    separator = next((c for c in form if not c.isalpha()), None)
+    tokens = form.split(separator) if separator else [form]
+    return re.escape(separator or "").join(_TOKENS[token] for token in tokens)
 
 
-def _date_parts(date: pd.Series, form: str) -> tuple[dict[str, pd.Series], pd.Series, pd.Series]:
+def _date_parts(date: pd.Series, forms: tuple[str, ...]) -> tuple[dict[str, pd.Series], pd.Series, pd.Series]:
+    """Split date text into parts using the first of ``forms`` that matches each value."""
     text = date.astype("str").str.strip().str.upper()
     blank = _blank(text)
-    named_month = form in ("auto", "DD-MON-YYYY")
-    primary = text.str.extract(f"^{_EDC if form == 'auto' else _form_regex(form)}$")
-    fallback = text.str.extract(f"^{_ISO}$") if form == "auto" else primary.iloc[:, :0]
-    matched = primary["y"].notna()
-    parts = {
-        k: (primary[k] if k in primary else pd.Series(np.nan, index=text.index, dtype="str")).where(
-            matched, fallback[k] if k in fallback else np.nan
-        )
-        for k in PARTS
-    }
-    collected_month = parts["m"]
-    parts = {k: v.where(~v.isin(["UN", "UNK", "UNKN"])) for k, v in parts.items()}
-    if named_month:
-        parts["m"] = parts["m"].where(~matched, parts["m"].map(MONTHS, na_action="ignore"))
+    expanded = [f for form in forms for f in (("DD-MON-YYYY", "YYYY-MM-DD") if form == "auto" else (form,))]
+    missing = pd.Series(np.nan, index=text.index, dtype="str")
+    parts = {k: missing for k in PARTS}
+    found = pd.Series(False, index=text.index)
+    bad_month = pd.Series(False, index=text.index)
+    for form in expanded:
+        regex = _EDC if form == "DD-MON-YYYY" else _form_regex(form)
+        match = text.str.extract(f"^{regex}$")
+        hit = match["y"].notna() & ~found
+        for key in PARTS:
+            if key in match:
+                value = match[key].where(~match[key].isin(["UN", "UNK", "UNKN"]))
+                if key == "m" and "MON" in form:
+                    named = value.map(MONTHS, na_action="ignore")
+                    bad_month |= hit & value.notna() & named.isna()
+                    value = named
+                parts[key] = parts[key].where(~hit, value)
+        found |= hit
     parts["m"] = parts["m"].str.zfill(2)
     parts["d"] = parts["d"].str.zfill(2)
     reasons = pd.Series("", index=date.index, dtype="str")
-    found = matched | (fallback["y"].notna() if "y" in fallback else False)
-    expected = "DD-MON-YYYY or YYYY-MM-DD" if form == "auto" else form
-    reasons[~blank & ~found] = f"not a recognised date form (expected {expected})"
-    if named_month:
-        bad_month = matched & collected_month.notna() & ~collected_month.isin(["UN", "UNK", "UNKN"]) & parts["m"].isna()
-        reasons[bad_month] = "unknown month name"
+    reasons[~blank & ~found] = f"not a recognised date form (expected {' or '.join(expanded)})"
+    reasons[bad_month] = "unknown month name"
     month = pd.to_numeric(parts["m"], errors="coerce")
     reasons[month.notna() & ~month.between(1, 12)] = "month out of range"
     complete = parts["y"].notna() & parts["m"].notna() & parts["d"].notna() & reasons.eq("")

@@ -48,7 +48,8 @@ class RuleInput:
 
     @property
     def constants(self) -> dict[str, Any]:
-        return {"STUDYID": self.study.spec.study.id}
+        """Names an expression may use besides raw columns: STUDYID and the variables built so far."""
+        return {"STUDYID": self.study.spec.study.id, **self.out}
 
     def where(self, mask: pd.Series | np.ndarray, limit: int = 5) -> str:
         """``ae.csv rows 12, 40 (subjects X, Y)`` for the first rows under ``mask``."""
@@ -175,10 +176,13 @@ def seq(rule: SeqRule, rows: RuleInput) -> pd.Series:
 
 def study_day(rule: StudyDayRule, rows: RuleInput) -> pd.Series:
     """Days from the subject's reference date (day 1) to the date of ``of``; no day 0; none if partial."""
-    dm = rows.built.get("DM")
-    if dm is None or rule.reference not in dm.columns:
-        raise rows.fail(f"study day needs DM.{rule.reference}, which DM does not build")
-    reference = date_part(rows.out["USUBJID"].map(dm.set_index("USUBJID")[rule.reference]))
+    if rule.reference in rows.out:  # DM itself
+        reference = date_part(rows.out[rule.reference])
+    else:
+        dm = rows.built.get("DM")
+        if dm is None or rule.reference not in dm.columns:
+            raise rows.fail(f"study day needs DM.{rule.reference}, which DM does not build")
+        reference = date_part(rows.out["USUBJID"].map(dm.set_index("USUBJID")[rule.reference]))
     event = date_part(rows.out[rule.of])
     days = (event - reference).dt.days
     return days.where(days < 0, days + 1).astype(float)
@@ -223,14 +227,19 @@ def _visit_lookup(rows: RuleInput, rule: VisitRule) -> pd.Series:
 def visit(rule: VisitRule, rows: RuleInput) -> pd.Series:
     """VISIT: the planned visit name for the raw visit/folder name."""
     names = pd.Series([v.visit for v in rows.study.spec.visits], dtype="str")
-    position = _visit_lookup(rows, rule)
-    return position.map(names).astype("str")
+    return _visit_lookup(rows, rule).map(names).astype("str")
 
 
 def visitnum(rule: VisitRule, rows: RuleInput) -> pd.Series:
     """VISITNUM: the planned visit number for the raw visit/folder name."""
     numbers = pd.Series([v.visitnum for v in rows.study.spec.visits], dtype=float)
     return _visit_lookup(rows, rule).map(numbers).astype(float)
+
+
+def visitdy(rule: VisitRule, rows: RuleInput) -> pd.Series:
+    """VISITDY: the planned study day of the raw visit/folder name."""
+    days = pd.Series([v.visitdy for v in rows.study.spec.visits], dtype=float)
+    return _visit_lookup(rows, rule).map(days).astype(float)
 
 
 RULES: dict[str, Callable[[Any, RuleInput], pd.Series]] = {
@@ -246,4 +255,5 @@ RULES: dict[str, Callable[[Any, RuleInput], pd.Series]] = {
     "reference_date": reference_date,
     "visit": visit,
     "visitnum": visitnum,
+    "visitdy": visitdy,
 }

@@ -73,10 +73,11 @@ def _check_column(doc: YamlDocument, path: PathKey, subject: str, column: str, t
     return [doc.issue(path, subject, f"unknown source column '{column}' in raw table '{table}'{did_you_mean(column, columns)}")]
 
 
-def _check_expression_names(doc, path, subject, text: str, table: str, columns: list[str]) -> list[SpecIssue]:
-    names = sorted(parse_expression(text).names - set(columns) - set(CONSTANTS))
+def _check_expression_names(doc, path, subject, text: str, table: str, columns: list[str], variables: tuple[str, ...] = ()) -> list[SpecIssue]:
+    names = sorted(parse_expression(text).names - set(columns) - set(variables) - set(CONSTANTS))
+    what = f"raw table '{table}'" + (" nor a variable built before this one" if variables else "")
     return [
-        doc.issue(path, subject, f"expression {text!r} uses '{n}', not a column of raw table '{table}'{did_you_mean(n, columns)}")
+        doc.issue(path, subject, f"expression {text!r} uses '{n}', not a column of {what}{did_you_mean(n, [*columns, *variables])}")
         for n in names
     ]
 
@@ -114,7 +115,7 @@ def _rule_columns(rules: SdtmRules) -> Iterator[tuple[PathKey, str]]:
         for i, case in enumerate(rule.cases):
             if case.source:
                 yield (name, "cases", i, "from"), case.source
-    elif name in ("visit", "visitnum"):
+    elif name in ("visit", "visitnum", "visitdy"):
         yield (name, "from"), rule.source
 
 
@@ -153,13 +154,18 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     entries = [("variables", i, v, f"{name}.{v.name}") for i, v in enumerate(spec.variables)]
     entries += [("supp", i, q, f"SUPP{name}.{q.qnam}") for i, q in enumerate(spec.supp)]
     uses_usubjid = False
+    built_before = {part: [] for part in ("variables", "supp")}
+    all_variables = [v.name for v in spec.variables]
     for part, i, rules, subject in entries:
+        visible = tuple(built_before["variables"] if part == "variables" else all_variables)
         for path, column in _rule_columns(rules):
             issues += _check_column(doc, (part, i, *path), subject, column, table, columns)
         for path, text in _rule_expressions(rules):
-            issues += _check_expression_names(doc, (part, i, *path), subject, text, table, columns)
+            issues += _check_expression_names(doc, (part, i, *path), subject, text, table, columns, visible)
+        if part == "variables":
+            built_before["variables"].append(rules.name)
         uses_usubjid |= rules.study == "usubjid"
-        if (rules.visit or rules.visitnum) and not study.spec.visits:
+        if (rules.visit or rules.visitnum or rules.visitdy) and not study.spec.visits:
             issues.append(doc.issue((part, i), subject, "VISIT/VISITNUM need the planned visits: add 'visits' to study.yaml"))
     if uses_usubjid:
         text = study.spec.subjects.usubjid

@@ -287,7 +287,10 @@ def _syntax_hint(text: str, exc: SyntaxError) -> str:
     if "&&" in text or "||" in text:
         return f"expression {text!r}: use 'and' / 'or' instead of '&&' / '||'"
     column = f" at column {exc.offset}" if exc.offset else ""
-    return f"expression {text!r}: not a valid expression{column} ({exc.msg})"
+    hint = ""
+    if "was never closed" in exc.msg:
+        hint = "; inside a {key: value, ...} mapping, quote an expression that contains commas"
+    return f"expression {text!r}: not a valid expression{column} ({exc.msg}){hint}"
 
 
 class _Compiler:

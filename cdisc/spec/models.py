@@ -111,7 +111,10 @@ class Subjects(SpecModel):
     usubjid: Expr = Field(description='Expression over raw columns, e.g. concat(STUDYID, "-", SUBJID)')
 
 
-DateFormat = Literal["auto", "DD-MON-YYYY", "YYYY-MM-DD", "MM/DD/YYYY", "DD/MM/YYYY", "MM-DD-YYYY", "DD-MM-YYYY", "DD.MM.YYYY"]
+DateFormat = Literal[
+    "auto", "DD-MON-YYYY", "YYYY-MM-DD", "MM/DD/YYYY", "DD/MM/YYYY", "MM-DD-YYYY", "DD-MM-YYYY", "DD.MM.YYYY",
+    "MON-YYYY", "MM/YYYY", "MM-YYYY", "YYYY",
+]
 
 
 class CollectedDate(SpecModel):
@@ -119,8 +122,10 @@ class CollectedDate(SpecModel):
 
     date: str = Field(description="Raw date column (UN/UNK for unknown parts)")
     time: str | None = Field(None, description="Raw time column (HH:MM or HH:MM:SS)")
-    format: DateFormat = Field(
-        "auto", description="auto accepts DD-MON-YYYY and YYYY-MM-DD; numeric day/month orders must be declared"
+    format: DateFormat | list[DateFormat] = Field(
+        "auto",
+        description="Form(s) of the date, tried in order; auto accepts DD-MON-YYYY and YYYY-MM-DD. "
+        "Numeric day/month orders must be declared.",
     )
 
 
@@ -305,7 +310,7 @@ class Iso8601Rule(CollectedDate, ShorthandModel):
 
 
 class VisitRule(ShorthandModel):
-    """VISIT or VISITNUM from the raw visit/folder name, through the visits in study.yaml."""
+    """VISIT, VISITNUM or VISITDY from the raw visit/folder name, through the visits in study.yaml."""
 
     shorthand_field: ClassVar[str] = "from"
     source: str = Field(alias="from", description="Raw column holding the visit or folder name")
@@ -344,6 +349,7 @@ SDTM_RULES = (
     "reference_date",
     "visit",
     "visitnum",
+    "visitdy",
 )
 
 
@@ -362,6 +368,7 @@ class SdtmRules(SpecModel):
     reference_date: RefDateName | None = Field(None, description="A DM reference date defined in study.yaml")
     visit: VisitRule | None = Field(None, description="VISIT name of the raw visit/folder")
     visitnum: VisitRule | None = Field(None, description="VISITNUM of the raw visit/folder")
+    visitdy: VisitRule | None = Field(None, description="Planned study day (VISITDY) of the raw visit/folder")
 
     rule_fields: ClassVar[tuple[str, ...]] = SDTM_RULES
 
