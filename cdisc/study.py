@@ -89,7 +89,7 @@ def run_study(folder: Path, out_dir: Path | None = None, progress: Console | Non
     frames: dict[str, pd.DataFrame] = {}
     for name, dataset in study.datasets.items():
         if progress is not None:
-            progress.print(f"building {name} from raw table '{dataset.spec.source.table}'", markup=False)
+            progress.print(f"building {name} from {dataset.spec.source.name}", markup=False)
         built = build_dataset(study, dataset.spec, frames)
         frames[name] = built.frame
         result.built.append(built)

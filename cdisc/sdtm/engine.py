@@ -60,9 +60,32 @@ def merged_row_column(table: str) -> str:
     return f"{ROW}:{table}"
 
 
-def source_rows(study: Study, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """The raw rows to map (merged tables joined on) and the rows excluded, with their reasons."""
-    rows = study.raw_frame(spec.source.table).copy()
+def _origin_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The source's rows with provenance: raw rows, records of a built dataset, or records in the spec."""
+    source = spec.source
+    if source.table is not None:
+        return study.raw_frame(source.table).copy()
+    if source.dataset is not None:
+        rows = built[source.dataset].copy()
+        label = source.dataset
+    else:
+        rows = pd.DataFrame(source.records).astype("str").where(pd.DataFrame(source.records).notna())
+        label = f"{spec.dataset} spec records"
+    rows[FILE] = label
+    rows[ROW] = pd.RangeIndex(1, len(rows) + 1)
+    return rows
+
+
+def _expand(rows: pd.DataFrame, expand: dict[str, list]) -> pd.DataFrame:
+    """Every row once per listed value (a cross join), in the listed order."""
+    for column, values in expand.items():
+        rows = rows.merge(pd.DataFrame({column: pd.Series([str(v) for v in values], dtype="str")}), how="cross")
+    return rows
+
+
+def source_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """The rows to map (merged tables joined on) and the rows excluded, with their reasons."""
+    rows = _origin_rows(study, spec, built)
     for merge in spec.source.merge:
         other = study.raw_frame(merge.table)
         duplicated = other.duplicated(merge.on, keep=False)
@@ -76,6 +99,7 @@ def source_rows(study: Study, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataF
         extra = [c for c in other.columns if c not in rows.columns and c not in (FILE, ROW)]
         joined = other[[*merge.on, *extra, ROW]].rename(columns={ROW: merged_row_column(merge.table)})
         rows = rows.merge(joined, on=merge.on, how="left", validate="many_to_one")
+    rows = _expand(rows, spec.source.expand)
     reasons = pd.Series(pd.NA, index=rows.index, dtype="str")
     if spec.source.deduplicate is not None:
         repeated = rows.duplicated(spec.source.deduplicate.by, keep="first")
@@ -94,7 +118,7 @@ def source_rows(study: Study, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataF
 
 def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]) -> BuiltDataset:
     """Build one SDTM domain from its spec; ``built`` holds the domains built before it (DM, ...)."""
-    raw, excluded = source_rows(study, spec)
+    raw, excluded = source_rows(study, spec, built)
     codelists = Codelists(study)
     out: dict[str, pd.Series] = {}
     warnings: list[str] = []

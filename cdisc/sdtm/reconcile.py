@@ -23,8 +23,9 @@ def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
     marks = {name: {c: set() for c in CATEGORIES} for name in study.raw_tables}
     for result in built:
         source = result.spec.source
-        marks[source.table]["mapped"].update(result.lineage[ROW].tolist())
-        marks[source.table]["excluded"].update(result.excluded[ROW].tolist())
+        if source.table is not None:
+            marks[source.table]["mapped"].update(result.lineage[ROW].tolist())
+            marks[source.table]["excluded"].update(result.excluded[ROW].tolist())
         for merge in source.merge:
             marks[merge.table]["merged"].update(result.lineage[merged_row_column(merge.table)].dropna().astype(int).tolist())
     for rule in study.spec.reference_dates.values():

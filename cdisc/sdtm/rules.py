@@ -23,6 +23,7 @@ from cdisc.spec.models import (
     AssignCtRule,
     AssignRule,
     ConditionRule,
+    EpochRule,
     Iso8601Rule,
     SeqRule,
     StudyDayRule,
@@ -242,6 +243,23 @@ def visitdy(rule: VisitRule, rows: RuleInput) -> pd.Series:
     return _visit_lookup(rows, rule).map(days).astype(float)
 
 
+def epoch(rule: EpochRule, rows: RuleInput) -> pd.Series:
+    """The EPOCH of the SE element whose start is the latest on or before the date, if the date is within it."""
+    se = rows.built.get("SE")
+    if se is None or not {"SESTDTC", "SEENDTC", "EPOCH"} <= set(se.columns):
+        raise rows.fail("EPOCH needs an SE dataset with SESTDTC, SEENDTC and EPOCH")
+    records = pd.DataFrame({"USUBJID": rows.out["USUBJID"], "date": date_part(rows.out[rule.of]), "at": rows.raw.index})
+    records = records.dropna(subset=["date", "USUBJID"]).sort_values("date", kind="mergesort")
+    elements = pd.DataFrame(
+        {"USUBJID": se["USUBJID"], "start": date_part(se["SESTDTC"]), "end": date_part(se["SEENDTC"]), "EPOCH": se["EPOCH"]}
+    ).dropna(subset=["start"]).sort_values("start", kind="mergesort")
+    found = pd.merge_asof(records, elements, left_on="date", right_on="start", by="USUBJID", direction="backward")
+    inside = found["end"].isna() | (found["date"] <= found["end"])
+    result = pd.Series(np.nan, index=rows.raw.index, dtype="str")
+    result[found.loc[inside, "at"].to_numpy()] = found.loc[inside, "EPOCH"].to_numpy()
+    return result
+
+
 RULES: dict[str, Callable[[Any, RuleInput], pd.Series]] = {
     "hardcode": hardcode,
     "study": study,
@@ -256,4 +274,5 @@ RULES: dict[str, Callable[[Any, RuleInput], pd.Series]] = {
     "visit": visit,
     "visitnum": visitnum,
     "visitdy": visitdy,
+    "epoch": epoch,
 }

@@ -131,21 +131,26 @@ def _rule_expressions(rules: SdtmRules) -> Iterator[tuple[PathKey, str]]:
 def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     spec, doc = dataset.spec, dataset.doc
     name = spec.dataset
-    issues = _check_table(study, doc, ("source", "table"), name, spec.source.table)
+    issues = []
+    if spec.source.table is not None:
+        issues += _check_table(study, doc, ("source", "table"), name, spec.source.table)
+    if spec.source.dataset is not None and spec.source.dataset not in study.datasets:
+        return issues  # reported with the other dependencies
     for i, merge in enumerate(spec.source.merge):
         issues += _check_table(study, doc, ("source", "merge", i, "table"), name, merge.table)
     issues += _check_variables(study, dataset)
     if issues:
         return issues
     columns_by_table = _Columns(study)
-    columns = list(columns_by_table.of(spec.source.table))
+    columns = _source_columns(study, spec, columns_by_table)
     for i, merge in enumerate(spec.source.merge):
         merged = columns_by_table.of(merge.table)
         for j, key in enumerate(merge.on):
             issues += _check_column(doc, ("source", "merge", i, "on", j), name, key, merge.table, merged)
-            issues += _check_column(doc, ("source", "merge", i, "on", j), name, key, spec.source.table, columns)
+            issues += _check_column(doc, ("source", "merge", i, "on", j), name, key, spec.source.name, columns)
         columns += [c for c in merged if c not in columns]
-    table = spec.source.table if not spec.source.merge else f"{spec.source.table}+merged"
+    columns += [c for c in spec.source.expand if c not in columns]
+    table = spec.source.name if not spec.source.merge else f"{spec.source.name}+merged"
     if spec.source.deduplicate is not None:
         for j, column in enumerate(spec.source.deduplicate.by):
             issues += _check_column(doc, ("source", "deduplicate", "by", j), name, column, table, columns)
@@ -171,6 +176,15 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
         text = study.spec.subjects.usubjid
         issues += _check_expression_names(doc, ("source", "table"), name, text, table, columns)
     return issues
+
+
+def _source_columns(study: Study, spec: SdtmDataset, columns_by_table: _Columns) -> list[str]:
+    """Columns of the source's own rows: raw columns, the earlier dataset's variables, or the records' keys."""
+    if spec.source.table is not None:
+        return list(columns_by_table.of(spec.source.table))
+    if spec.source.dataset is not None:
+        return [v.name for v in study.datasets[spec.source.dataset].spec.variables]
+    return list(dict.fromkeys(key for record in spec.source.records for key in record))
 
 
 def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
@@ -257,9 +271,13 @@ def _codelist_references(spec: SdtmDataset) -> Iterator[tuple[PathKey, str, str 
 def dependencies(spec: SdtmDataset) -> dict[str, tuple[str, ...]]:
     """Datasets ``spec`` needs built first, each with the spec path that says so."""
     needs: dict[str, tuple[str, ...]] = {d: ("depends_on",) for d in spec.depends_on}
+    if spec.source.dataset is not None:
+        needs.setdefault(spec.source.dataset, ("source", "dataset"))
     for i, var in enumerate(spec.variables):
         if var.study_day is not None and spec.dataset != "DM":
             needs.setdefault("DM", ("variables", i, "study_day"))
+        if var.epoch is not None:
+            needs.setdefault("SE", ("variables", i, "epoch"))
     return needs
 
 

@@ -336,6 +336,13 @@ class StudyDayRule(ShorthandModel):
     reference: Literal["RFSTDTC", "RFXSTDTC"] = "RFSTDTC"
 
 
+class EpochRule(ShorthandModel):
+    """EPOCH of the subject's element (SE) in which the date of ``of`` falls; none for partial dates."""
+
+    shorthand_field: ClassVar[str] = "of"
+    of: Name
+
+
 SDTM_RULES = (
     "hardcode",
     "study",
@@ -350,6 +357,7 @@ SDTM_RULES = (
     "visit",
     "visitnum",
     "visitdy",
+    "epoch",
 )
 
 
@@ -369,6 +377,7 @@ class SdtmRules(SpecModel):
     visit: VisitRule | None = Field(None, description="VISIT name of the raw visit/folder")
     visitnum: VisitRule | None = Field(None, description="VISITNUM of the raw visit/folder")
     visitdy: VisitRule | None = Field(None, description="Planned study day (VISITDY) of the raw visit/folder")
+    epoch: EpochRule | None = Field(None, description="EPOCH from the subject's elements in SE")
 
     rule_fields: ClassVar[tuple[str, ...]] = SDTM_RULES
 
@@ -443,12 +452,36 @@ class Deduplicate(SpecModel):
 
 
 class Source(SpecModel):
-    """The raw rows a dataset is built from: one table, optional joins, de-duplication and exclusions."""
+    """The rows a dataset is built from, then optional joins, repetition, de-duplication and exclusions.
 
-    table: str
+    The rows come from exactly one of: a raw ``table``; a ``dataset`` built earlier (e.g. SE from DM);
+    or ``records`` written in the spec (trial design datasets such as TS, TA, TE).
+    """
+
+    table: str | None = Field(None, description="Raw table")
+    dataset: Name | None = Field(None, description="An SDTM dataset built earlier, one row per record")
+    records: list[dict[str, Scalar | None]] | None = Field(None, description="Rows written in the spec", min_length=1)
     merge: list[Merge] = Field(default_factory=list)
+    expand: dict[str, list[Scalar]] = Field(
+        default_factory=dict, description="Repeat every row once per listed value, in a new column of this name"
+    )
     deduplicate: Deduplicate | None = None
     exclude: list[Exclusion] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _one_origin(self) -> Source:
+        given = [k for k in ("table", "dataset", "records") if getattr(self, k) is not None]
+        if len(given) != 1:
+            raise PydanticCustomError(
+                "cdisc_source", "give exactly one of table, dataset or records (found {found})",
+                {"found": ", ".join(given) or "none"},
+            )
+        return self
+
+    @property
+    def name(self) -> str:
+        """How messages name the source: the raw table, the dataset, or 'records'."""
+        return self.table or self.dataset or "records"
 
 
 class SdtmDataset(SpecModel):
