@@ -15,6 +15,10 @@ from cdisc.spec.load import Study
 from cdisc.spec.models import Codelist, NUMERIC_TYPES, SdtmDataset
 from cdisc.terminology import CodelistTerms
 
+#: Rules that read other variables are built after the rest (output order stays the spec's order):
+#: study days and epochs need the --DTC variables, and --SEQ numbers records in key order.
+BUILD_STAGE = {"study_day": 1, "epoch": 1, "seq": 2}
+
 SUPP_VARIABLES = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL")
 
 
@@ -122,11 +126,11 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     codelists = Codelists(study)
     out: dict[str, pd.Series] = {}
     warnings: list[str] = []
-    for var in spec.variables:
+    for var in sorted(spec.variables, key=lambda v: BUILD_STAGE.get(v.rule[0], 0)):
         name, params = var.rule
         rows = RuleInput(study, spec.dataset, var.name, raw, out, built, codelists, spec.keys, var.codelist, warnings)
         out[var.name] = _typed(RULES[name](params, rows), var.type in NUMERIC_TYPES, rows)
-    frame = pd.DataFrame(out, index=raw.index)
+    frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables}, index=raw.index)
     supp = _build_supp(study, spec, raw, out, codelists, built, warnings)
     order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
     _check_unique_keys(spec, frame, raw)

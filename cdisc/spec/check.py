@@ -213,11 +213,9 @@ def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
                 for j, ref in enumerate(getattr(params, field) or []):
                     if ref not in seen:
                         issues.append(doc.issue(("variables", i, "seq", field, j), subject, f"'{ref}' is not a variable of {name}{did_you_mean(ref, names)}"))
-        elif rule == "study_day":
+        elif rule in ("study_day", "epoch"):
             if params.of not in seen:
-                issues.append(doc.issue(("variables", i, "study_day", "of"), subject, f"'{params.of}' is not a variable of {name}{did_you_mean(params.of, names)}"))
-            elif seen[params.of] > i:
-                issues.append(doc.issue(("variables", i, "study_day", "of"), subject, f"'{params.of}' is built after {var.name}; list it first"))
+                issues.append(doc.issue(("variables", i, rule, "of"), subject, f"'{params.of}' is not a variable of {name}{did_you_mean(params.of, names)}"))
         elif rule == "reference_date" and params not in study.spec.reference_dates:
             defined = ", ".join(study.spec.reference_dates) or "none"
             issues.append(doc.issue(("variables", i, "reference_date"), subject, f"reference date {params} has no rule in study.yaml reference_dates (defined: {defined})"))

@@ -5,7 +5,8 @@ compiled to a tree of closures that apply vectorised pandas operations to a
 whole DataFrame at once. Nothing is ever passed to ``eval``.
 
 Allowed:
-- column names (``AESER``), and named constants supplied by the caller (``STUDYID``);
+- column names (``AESER``), and names supplied by the caller (``STUDYID``, variables built
+  earlier in the dataset), which win over raw columns of the same name;
 - literals: strings, numbers, ``True``, ``False``, ``None``;
 - comparisons ``== != < <= > >=`` (chains like ``1 <= AGE < 65`` too), ``in`` / ``not in``
   against a list of literals;
@@ -240,7 +241,7 @@ class Expression:
     _compiled: Compiled
 
     def evaluate(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None) -> Value:
-        """Evaluate over ``frame``; names not in the frame are looked up in ``constants``."""
+        """Evaluate over ``frame``; a name in ``constants`` wins over a column of the same name."""
         constants = constants or {}
         missing = sorted(n for n in self.names if n not in frame.columns and n not in constants)
         if missing:
@@ -324,7 +325,7 @@ class _Compiler:
 
         def lookup(env: Env) -> Value:
             frame, constants = env
-            return frame[name] if name in frame.columns else constants[name]
+            return constants[name] if name in constants else frame[name]
 
         return lookup
 
