@@ -1,0 +1,424 @@
+"""Writing SAS XPORT v5: every rule checked first, then observations streamed in blocks, atomically."""
+
+from __future__ import annotations
+
+import codecs
+import os
+import re
+import tempfile
+import warnings
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cdisc.io.ibm import IBM_MAX, IBM_MIN, to_ibm
+from cdisc.io.xpt_model import (
+    BLANK, CHUNK_BYTES, DSCRPTR_HEADER, HEADER, LIBRARY_HEADER, MEMBER_HEADER, NAMESTR, OBS_HEADER,
+    XptDataset, XptEncodingError, XptError, XptFormatError, XptLabelError, XptLengthError, XptNameError,
+    XptRangeError, XptTypeError, XptVariable, XptWarning, clip, count_phrase, rows_phrase,
+)  # fmt: skip
+
+_NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}\Z")
+_FORMAT = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)\Z")
+_MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
+_SAS_VERSION, _SAS_OS = "9.4", "cdisc"
+
+
+# ---------------------------------------------------------------- metadata checks
+
+
+def _format_parts(where: str, spec: str, kind: str, sas_type: str) -> tuple[bytes, int, int]:
+    """(name, width, decimals) of a SAS format such as ``DATE9.``, ``$200.``, ``8.2``; "" is none."""
+    if not spec:
+        return b"", 0, 0
+    match = _FORMAT.match(spec.upper())
+    if match is None:
+        raise XptFormatError(f"{where}: {kind} {spec!r} is not a SAS {kind} like DATE9., 8.2 or $20.")
+    name, width, decimals = match[1], int(match[2] or 0), int(match[3] or 0)
+    if len(name) > 8 or width > 32767 or decimals > 32767:
+        raise XptFormatError(f"{where}: {kind} {spec!r} does not fit XPT v5 (name up to 8 characters)")
+    if name.startswith("$") != (sas_type == "char"):
+        need = "start with $" if sas_type == "char" else "not start with $"
+        raise XptFormatError(f"{where}: {kind} {spec!r} must {need} for a {sas_type} variable")
+    return name.encode("ascii"), width, decimals
+
+
+def _label_bytes(where: str, label: str, encoding: str) -> bytes:
+    try:
+        data = label.encode(encoding)
+    except UnicodeEncodeError:
+        raise XptLabelError(
+            f"{where}: label {label!r} has characters outside {encoding}; XPT labels should be ASCII"
+        ) from None
+    if len(data) > 40:
+        raise XptLabelError(f"{where}: label is {len(data)} bytes, over the 40-byte XPT v5 limit: {label!r}")
+    return data
+
+
+def _check_metadata(dataset: XptDataset, encoding: str) -> None:
+    if not _NAME.match(dataset.name):
+        raise XptNameError(
+            f"dataset name {dataset.name!r} is not a valid XPT v5 name: 1-8 upper-case letters, digits "
+            "or _, not starting with a digit"
+        )
+    _label_bytes(dataset.name, dataset.label, encoding)
+    if not dataset.variables:
+        raise XptNameError(f"{dataset.name}: the dataset has no variables")
+    seen: set[str] = set()
+    for variable in dataset.variables:
+        where = f"{dataset.name}.{variable.name}"
+        if not _NAME.match(variable.name):
+            raise XptNameError(
+                f"{where}: variable name {variable.name!r} is not a valid XPT v5 name: 1-8 upper-case "
+                "letters, digits or _, not starting with a digit"
+            )
+        if variable.name in seen:
+            raise XptNameError(f"{where}: variable is listed twice")
+        seen.add(variable.name)
+        if variable.type not in ("char", "num"):
+            raise XptTypeError(f"{where}: type {variable.type!r} must be 'char' or 'num'")
+        _label_bytes(where, variable.label, encoding)
+        low, high = (1, 200) if variable.type == "char" else (3, 8)
+        if variable.length is not None and not low <= variable.length <= high:
+            raise XptLengthError(
+                f"{where}: declared length {variable.length} is outside {low}-{high} bytes allowed for a "
+                f"{variable.type} variable in XPT v5"
+            )
+        _format_parts(where, variable.format, "format", variable.type)
+        _format_parts(where, variable.informat, "informat", variable.type)
+
+
+def _check_columns(frame: pd.DataFrame, dataset: XptDataset) -> None:
+    columns = [str(c) for c in frame.columns]
+    names = [v.name for v in dataset.variables]
+    duplicated = sorted({c for c in columns if columns.count(c) > 1})
+    missing = [n for n in names if n not in columns]
+    extra = [c for c in columns if c not in names]
+    problems = []
+    if duplicated:
+        problems.append(f"duplicated frame columns {', '.join(duplicated)}")
+    if missing:
+        problems.append(f"variables with no frame column: {', '.join(missing)}")
+    if extra:
+        problems.append(f"frame columns not in the dataset metadata: {', '.join(extra)}")
+    if problems:
+        raise XptNameError(f"{dataset.name}: {'; '.join(problems)}")
+
+
+
+# ---------------------------------------------------------------- column preparation
+
+
+def _refuse_special_types(where: str, column: pd.Series) -> None:
+    dtype = column.dtype
+    kind = pd.api.types.infer_dtype(column, skipna=True) if dtype == object else ""
+    if pd.api.types.is_bool_dtype(dtype) or kind == "boolean":
+        raise XptTypeError(f"{where}: column holds True/False; SAS has no boolean type: convert to 'Y'/'N' or 1/0 first")
+    timelike = (pd.DatetimeTZDtype, pd.PeriodDtype)
+    if (
+        pd.api.types.is_datetime64_any_dtype(dtype)
+        or pd.api.types.is_timedelta64_dtype(dtype)
+        or isinstance(dtype, timelike)
+        or kind in ("datetime", "datetime64", "date", "time", "timedelta", "timedelta64", "period")
+    ):
+        raise XptTypeError(
+            f"{where}: column holds dates/times; convert to SAS numeric dates first (days since 1960-01-01 "
+            "with DATE9., seconds since 1960-01-01 with DATETIME20., seconds since midnight with TIME8.) "
+            "or to ISO 8601 text for a char variable"
+        )
+
+
+def _numeric_values(where: str, column: pd.Series) -> np.ndarray:
+    """The column as float64 (NaN and tagged NaN kept bit for bit)."""
+    _refuse_special_types(where, column)
+    dtype = column.dtype
+    if isinstance(dtype, np.dtype) and dtype.kind in "fiu":
+        return np.ascontiguousarray(column.to_numpy(), dtype=np.float64)
+    if pd.api.types.is_numeric_dtype(dtype):
+        return column.to_numpy(dtype=np.float64, na_value=np.nan)
+    if dtype == object:
+        converted = pd.to_numeric(column, errors="coerce")
+        bad = np.flatnonzero(converted.isna().to_numpy() & column.notna().to_numpy())
+        if not len(bad) and pd.api.types.is_numeric_dtype(converted.dtype):
+            return np.ascontiguousarray(converted.to_numpy(dtype=np.float64, na_value=np.nan))
+        positions = bad if len(bad) else np.flatnonzero(column.notna().to_numpy())
+        raise XptTypeError(
+            f"{where}: declared num but {count_phrase(len(positions), 'value')} are not numbers; "
+            f"{rows_phrase(positions)} (e.g. {clip(column.iloc[positions[0]])})"
+        )
+    raise XptTypeError(
+        f"{where}: declared num but the column holds {dtype} values; convert with pd.to_numeric or declare it char"
+    )
+
+
+def _text_array(where: str, column: pd.Series) -> pa.ChunkedArray:
+    """The column as an arrow large_string array (nulls for missing)."""
+    _refuse_special_types(where, column)
+    dtype = column.dtype
+    if isinstance(dtype, pd.CategoricalDtype):
+        column = column.astype(object)
+        dtype = column.dtype
+    if isinstance(dtype, pd.StringDtype):
+        array = column.array.__arrow_array__()
+        return array.cast(pa.large_string()) if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array], pa.large_string())
+    if dtype == object:
+        try:
+            return pa.chunked_array([pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)])
+        except (pa.ArrowInvalid, pa.ArrowTypeError):
+            bad = np.flatnonzero(column.notna().to_numpy() & ~column.map(type).eq(str).to_numpy())
+            raise XptTypeError(
+                f"{where}: declared char but {count_phrase(len(bad), 'value')} are not text; {rows_phrase(bad)} "
+                f"(e.g. {clip(column.iloc[bad[0]])} of type {type(column.iloc[bad[0]]).__name__})"
+            ) from None
+    raise XptTypeError(
+        f"{where}: declared char but the column holds {dtype} values; convert with .astype('str') "
+        "(formatting numbers as the spec says) or declare it num"
+    )
+
+
+def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str | None) -> pa.ChunkedArray:
+    """Bytes to write: the UTF-8 data when ASCII (or UTF-8 asked for), else transcoded via unique values."""
+    ascii_ok = pc.fill_null(pc.string_is_ascii(text), True)
+    if pc.all(ascii_ok).as_py() is not False:
+        return text
+    if encoding is None or codecs.lookup(encoding).name == "ascii":
+        bad = np.flatnonzero(~ascii_ok.to_numpy(zero_copy_only=False))
+        raise XptEncodingError(
+            f"{where}: {count_phrase(len(bad), 'value')} contain non-ASCII characters; {rows_phrase(bad)} "
+            f"(e.g. {clip(column.iloc[bad[0]])}); FDA expects ASCII: fix the data, or pass encoding= explicitly"
+        )
+    if codecs.lookup(encoding).name == "utf-8":
+        return text
+    codes, uniques = pd.factorize(pd.Series(text.to_pandas(types_mapper=pd.ArrowDtype)), use_na_sentinel=True)
+    encoded = []
+    for position, value in enumerate(uniques):
+        try:
+            encoded.append(value.encode(encoding))
+        except UnicodeEncodeError:
+            bad = np.flatnonzero(codes == position)
+            raise XptEncodingError(
+                f"{where}: {count_phrase(len(bad), 'value')} cannot be written in {encoding}; {rows_phrase(bad)} "
+                f"(e.g. {clip(value)})"
+            ) from None
+    dictionary = pa.array(encoded, type=pa.large_binary())
+    return pa.chunked_array([dictionary.take(pa.array(codes, mask=codes < 0))])
+
+
+@dataclass(frozen=True)
+class _Column:
+    """A variable ready to stream: its NAMESTR facts and its source values."""
+
+    variable: XptVariable
+    length: int
+    position: int
+    values: np.ndarray | pa.ChunkedArray
+
+
+def _char_length(where: str, variable: XptVariable, data: pa.ChunkedArray, column: pd.Series) -> int:
+    lengths = pc.fill_null(pc.binary_length(data), 0).to_numpy()
+    limit = variable.length or 200
+    too_long = np.flatnonzero(lengths > limit)
+    if len(too_long):
+        first = too_long[0]
+        rule = f"longer than the declared length {limit}" if variable.length else "longer than 200 bytes (XPT v5 limit)"
+        raise XptLengthError(
+            f"{where}: {count_phrase(len(too_long), 'value')} {rule}; {rows_phrase(too_long)} "
+            f"(e.g. {clip(column.iloc[first])} is {lengths[first]} bytes)"
+        )
+    return variable.length or max(1, int(lengths.max(initial=0)))
+
+
+def _check_numbers(where: str, values: np.ndarray) -> None:
+    magnitude = np.abs(values)
+    too_big = np.flatnonzero(magnitude >= IBM_MAX)  # includes inf
+    if len(too_big):
+        raise XptRangeError(
+            f"{where}: {count_phrase(len(too_big), 'value')} too large for XPT (IBM float maximum about 7.2e75) "
+            f"or infinite; {rows_phrase(too_big)} (e.g. {values[too_big[0]]!r})"
+        )
+    tiny = np.flatnonzero((magnitude < IBM_MIN) & (magnitude > 0))
+    if len(tiny):
+        warnings.warn(
+            f"{where}: {count_phrase(len(tiny), 'value')} below the IBM float minimum (about 5.4e-79) written as 0; "
+            f"{rows_phrase(tiny)} (e.g. {values[tiny[0]]!r})",
+            XptWarning,
+            stacklevel=4,
+        )
+
+
+def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> list[_Column]:
+    prepared, position = [], 0
+    for variable in dataset.variables:
+        where = f"{dataset.name}.{variable.name}"
+        column = frame[variable.name]
+        if variable.type == "num":
+            values: np.ndarray | pa.ChunkedArray = _numeric_values(where, column)
+            _check_numbers(where, values)
+            length = variable.length or 8
+        else:
+            values = _encoded(where, _text_array(where, column), column, encoding)
+            length = _char_length(where, variable, values, column)
+        prepared.append(_Column(variable, length, position, values))
+        position += length
+    _warn_trailing_blanks(dataset, prepared, len(frame))
+    return prepared
+
+
+def _warn_trailing_blanks(dataset: XptDataset, columns: list[_Column], rows: int) -> None:
+    if rows == 0 or any(c.variable.type == "num" for c in columns):
+        return
+    blank = np.ones(rows, dtype=bool)
+    for column in columns:
+        stripped = pc.utf8_rtrim(column.values.cast(pa.large_string()), characters=" ") if column.values.type == pa.large_string() else column.values
+        blank &= pc.fill_null(pc.binary_length(stripped), 0).to_numpy() == 0
+    trailing = rows - (np.flatnonzero(~blank)[-1] + 1 if (~blank).any() else 0)
+    if trailing:
+        warnings.warn(
+            f"{dataset.name}: the last {count_phrase(trailing, 'row')} are entirely blank; with only character "
+            "variables, SAS and other XPT readers take them for record padding and drop them",
+            XptWarning,
+            stacklevel=3,
+        )
+
+
+
+# ---------------------------------------------------------------- header records
+
+
+def _sas_datetime(moment: datetime) -> bytes:
+    return f"{moment.day:02d}{_MONTHS[moment.month - 1]}{moment.year % 100:02d}:{moment:%H:%M:%S}".encode()
+
+
+def _created(created: datetime | None) -> datetime:
+    if created is not None:
+        return created
+    epoch = os.environ.get("SOURCE_DATE_EPOCH")
+    if epoch is None:
+        return datetime(1960, 1, 1)
+    try:
+        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).replace(tzinfo=None)
+    except (ValueError, OverflowError, OSError):
+        raise XptError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds since 1970-01-01") from None
+
+
+def _pad80(data: bytes) -> bytes:
+    return data + b" " * (-len(data) % 80)
+
+
+def _fixed(text: bytes, width: int) -> bytes:
+    return text.ljust(width)[:width]
+
+
+def _headers(dataset: XptDataset, columns: list[_Column], moment: bytes, label_encoding: str) -> bytes:
+    version = _fixed(_SAS_VERSION.encode(), 8) + _fixed(_SAS_OS.encode(), 8)
+    namestrs = np.zeros(len(columns), dtype=NAMESTR)
+    for number, column in enumerate(columns):
+        variable, where = column.variable, f"{dataset.name}.{column.variable.name}"
+        form, form_width, form_decimals = _format_parts(where, variable.format, "format", variable.type)
+        informat, informat_width, informat_decimals = _format_parts(where, variable.informat, "informat", variable.type)
+        namestrs[number] = (
+            1 if variable.type == "num" else 2, 0, column.length, number + 1, _fixed(variable.name.encode(), 8),
+            _fixed(_label_bytes(where, variable.label, label_encoding), 40), _fixed(form, 8), form_width,
+            form_decimals, 0, b"\0\0", _fixed(informat, 8), informat_width, informat_decimals, column.position,
+            b"\0" * 52,
+        )  # fmt: skip
+    label = _label_bytes(dataset.name, dataset.label, label_encoding)
+    return b"".join(
+        [
+            LIBRARY_HEADER,
+            b"SAS     SAS     SASLIB  " + version + b" " * 24 + moment,
+            moment + b" " * 64,
+            MEMBER_HEADER,
+            DSCRPTR_HEADER,
+            b"SAS     " + _fixed(dataset.name.encode(), 8) + b"SASDATA " + version + b" " * 24 + moment,
+            moment + b" " * 16 + _fixed(label, 40) + b" " * 8,
+            HEADER.format(kind="NAMESTR", digits=f"000000{len(columns):04d}" + "0" * 20).encode(),
+            _pad80(namestrs.tobytes()),
+            OBS_HEADER,
+        ]
+    )
+
+
+
+# ---------------------------------------------------------------- observations
+
+
+def _fill_block(block: np.ndarray, columns: list[_Column], start: int) -> None:
+    """Write rows ``start .. start+len(block)`` of every column into ``block`` (rows x obs length)."""
+    rows = len(block)
+    block.fill(BLANK)
+    for column in columns:
+        target = block[:, column.position : column.position + column.length]
+        if isinstance(column.values, np.ndarray):
+            ibm = to_ibm(column.values[start : start + rows])
+            target[:] = ibm.view(np.uint8).reshape(rows, 8)[:, : column.length]
+        else:
+            _fill_text(target, column.values.slice(start, rows))
+
+
+def _fill_text(target: np.ndarray, values: pa.ChunkedArray) -> None:
+    """Copy variable-length byte strings into a blank-filled fixed-width block."""
+    array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
+    if array.null_count:
+        array = pc.fill_null(array, "" if pa.types.is_large_string(array.type) else b"")
+    offsets = np.frombuffer(array.buffers()[1], np.int64, count=len(array) + 1, offset=8 * array.offset)
+    data = np.frombuffer(array.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
+    lengths = np.diff(offsets)
+    width = target.shape[1]
+    if len(lengths) and (lengths == width).all():
+        target[:] = data.reshape(-1, width)
+    else:
+        target[np.arange(width) < lengths[:, None]] = data
+
+
+def _write_file(path: Path, headers: bytes, columns: list[_Column], rows: int) -> None:
+    width = sum(c.length for c in columns)
+    block_rows = max(1, CHUNK_BYTES // width)
+    buffer = np.empty((min(block_rows, rows), width), dtype=np.uint8)
+    with open(path, "wb") as handle:
+        handle.write(headers)
+        for start in range(0, rows, block_rows):
+            block = buffer[: min(block_rows, rows - start)]
+            _fill_block(block, columns, start)
+            handle.write(block.data)
+        handle.write(b" " * (-(rows * width) % 80))
+        handle.flush()
+        os.fsync(handle.fileno())
+
+
+def write_xpt(
+    frame: pd.DataFrame,
+    dataset: XptDataset,
+    directory: Path,
+    *,
+    created: datetime | None = None,
+    encoding: str | None = None,
+) -> Path:
+    """Write ``frame`` as ``directory/<name lower>.xpt`` (SAS XPORT v5) and return the path.
+
+    Every rule is checked before anything is written; then the file is written to a temporary
+    file in ``directory`` and renamed into place. ``encoding=None`` requires ASCII text; name
+    another encoding (e.g. ``"cp1252"``) to allow other characters in values and labels.
+    Raises an :class:`XptError` subclass naming the dataset, variable, rule and rows.
+    """
+    label_encoding = encoding or "ascii"
+    _check_metadata(dataset, label_encoding)
+    _check_columns(frame, dataset)
+    columns = _prepare(frame, dataset, encoding)
+    headers = _headers(dataset, columns, _sas_datetime(_created(created)), label_encoding)
+    directory = Path(directory)
+    target = directory / f"{dataset.name.lower()}.xpt"
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
+    os.close(descriptor)
+    try:
+        _write_file(Path(temporary), headers, columns, len(frame))
+        os.replace(temporary, target)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return target
