@@ -130,3 +130,24 @@ def diff_command(
         html_out.write_text(to_html(result), encoding="utf-8")
     if not result.equal:
         raise typer.Exit(1)
+
+
+@app.command("validate")
+def validate_command(
+    output_dir: Annotated[Path, typer.Argument(help="Output folder: every .xpt below it is checked, with define.xml")],
+    standards: Annotated[Path | None, typer.Option("--standards", envvar="CDISC_STANDARDS", help="Folder of SDTMIG/ADaMIG metadata and CT (shared/standards)")] = None,
+    json_out: Annotated[Path | None, typer.Option("--json", help="Also write every finding as JSON here")] = None,
+    html_out: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
+) -> None:
+    """Check written datasets against SDTMIG 3.4 / ADaMIG 1.3 / FDA rules. Exit code 0: no errors; 1: errors."""
+    from cdisc.checks import validate
+    from cdisc.checks.report import print_summary, to_html, to_json
+
+    result = validate(output_dir, standards)
+    print_summary(result, out)
+    if json_out is not None:
+        json_out.write_text(to_json(result), encoding="utf-8")
+    if html_out is not None:
+        html_out.write_text(to_html(result), encoding="utf-8")
+    if result.count("error"):
+        raise typer.Exit(1)

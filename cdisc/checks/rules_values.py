@@ -1,0 +1,112 @@
+"""Record-level rules: unique keys and --SEQ, ISO 8601, --DY against --DTC, controlled terminology, ASCII."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import numpy as np
+import pandas as pd
+
+from cdisc.checks.iso8601 import full_dates, invalid_datetimes, invalid_durations
+from cdisc.checks.package import Submission
+from cdisc.checks.registry import findings, rule
+from cdisc.checks.rules_metadata import ig_variables
+
+_DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT")
+
+
+def _text(column: pd.Series) -> pd.Series:
+    return column.fillna("").astype("str").str.rstrip()
+
+
+@rule("KEY-UNIQUE", "Key variables do not identify records uniquely", "SDTMIG 3.4 §3.2.1.1 / define.xml KeySequence; P21 SD1201", "error")
+def unique_keys(submission: Submission) -> Iterator[pd.DataFrame]:
+    for dataset in submission.datasets:
+        if not dataset.keys:
+            continue
+        dupes = dataset.frame[dataset.keys].duplicated(keep="first")
+        if dupes.any():
+            keys = ", ".join(dataset.keys)
+            values = dataset.frame[dataset.keys].astype("str").agg(" | ".join, axis=1)
+            yield findings("KEY-UNIQUE", dataset.name, f"Another record has the same key ({keys})",
+                           rows=np.flatnonzero(dupes.to_numpy()), variable=dataset.keys[-1], values=values)
+
+
+@rule("SEQ-UNIQUE", "--SEQ not unique within a subject", "SDTM --SEQ definition (unique per subject within a domain); ADaMIG 1.3 ASEQ; P21 SD0005", "error")
+def unique_seq(submission: Submission) -> Iterator[pd.DataFrame]:
+    for dataset in submission.datasets:
+        seq = "ASEQ" if dataset.model == "ADaM" else f"{dataset.name}SEQ"
+        if seq not in dataset.frame.columns or "USUBJID" not in dataset.frame.columns:
+            continue
+        dupes = dataset.frame[["USUBJID", seq]].duplicated(keep="first")
+        if dupes.any():
+            yield findings("SEQ-UNIQUE", dataset.name, f"{seq} repeats a value already used for this subject",
+                           rows=np.flatnonzero(dupes.to_numpy()), variable=seq, values=dataset.frame[seq])
+
+
+@rule("ISO8601", "Date/time or duration is not ISO 8601", "SDTMIG 3.4 §4.4.1-4.4.4 (ISO 8601 dates, durations); P21 SD0003", "error")
+def iso8601(submission: Submission) -> Iterator[pd.DataFrame]:
+    for dataset in submission.datasets:
+        for variable in dataset.table.variables:
+            name = variable.name
+            if variable.type != "char" or not (name.endswith("DTC") or name.endswith(_DURATION_SUFFIXES)):
+                continue
+            column = dataset.frame[name]
+            bad = invalid_datetimes(column) if name.endswith("DTC") else invalid_durations(column)
+            if bad.any():
+                kind = "an ISO 8601 date/time" if name.endswith("DTC") else "an ISO 8601 duration"
+                yield findings("ISO8601", dataset.name, f"{name} is not {kind}",
+                               rows=np.flatnonzero(bad.to_numpy()), variable=name, values=column)
+
+
+@rule("DY-DTC", "--DY inconsistent with --DTC and DM.RFSTDTC", "SDTMIG 3.4 §4.4.4 (study day: DTC - RFSTDTC, +1 on or after); P21 SD1086, SD1090, SD1094", "error")
+def study_days(submission: Submission) -> Iterator[pd.DataFrame]:
+    dm = submission.find("DM")
+    if dm is None or not {"USUBJID", "RFSTDTC"} <= set(dm.frame.columns):
+        return
+    reference = pd.Series(full_dates(dm.frame["RFSTDTC"]).to_numpy(), index=_text(dm.frame["USUBJID"])).groupby(level=0).first()
+    for dataset in submission.model("SDTM"):
+        frame = dataset.frame
+        if "USUBJID" not in frame.columns:
+            continue
+        start = _text(frame["USUBJID"]).map(reference)
+        for day in [c for c in frame.columns if c.endswith("DY") and c[:-2] + "DTC" in frame.columns]:
+            when = full_dates(frame[day[:-2] + "DTC"])
+            delta = (when - pd.to_datetime(start)).dt.days
+            expected = delta + (delta >= 0)
+            actual = pd.to_numeric(frame[day], errors="coerce")
+            wrong = (actual.notna() & expected.notna() & (actual != expected)).to_numpy()
+            if wrong.any():
+                message = (f"{day} is " + actual.astype("Int64").astype("str") + "; " + day[:-2] + "DTC and DM.RFSTDTC give "
+                           + expected.astype("Int64").astype("str"))
+                yield findings("DY-DTC", dataset.name, message, rows=np.flatnonzero(wrong), variable=day, values=frame[day])
+
+
+@rule("CT", "Value not in a non-extensible CDISC codelist", "SDTMIG 3.4 §4.3 / FDA TCG (CDISC CT); CT 2025-03-28; P21 CT2001", "error", True)
+def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
+    standards = submission.standards
+    for dataset in submission.datasets:
+        ig = ig_variables(submission, dataset)
+        for variable, codes in zip(ig["variable"], ig["codelists"]):
+            if variable not in dataset.frame.columns or not codes or not all(c in standards.closed_codelists for c in codes):
+                continue
+            allowed = frozenset().union(*(standards.closed_codelists[c] for c in codes))
+            text = _text(dataset.frame[variable])
+            bad = (text != "") & ~text.isin(allowed)
+            if bad.any():
+                names = " / ".join(f"{standards.codelist_names.get(c, c)} ({c})" for c in codes)
+                yield findings("CT", dataset.name, f"{variable} value is not in the non-extensible codelist {names}",
+                               rows=np.flatnonzero(bad.to_numpy()), variable=variable, values=dataset.frame[variable])
+
+
+@rule("ASCII", "Non-ASCII or non-printable characters", "FDA Study Data Technical Conformance Guide (ASCII text in XPT); P21 SD1029", "error")
+def ascii_text(submission: Submission) -> Iterator[pd.DataFrame]:
+    for dataset in submission.datasets:
+        for variable in dataset.table.variables:
+            if variable.type != "char":
+                continue
+            text = dataset.frame[variable.name].fillna("").astype("str")
+            bad = text.str.contains(r"[^\x20-\x7E]", regex=True).fillna(False).to_numpy()
+            if bad.any():
+                yield findings("ASCII", dataset.name, f"{variable.name} holds characters outside printable ASCII",
+                               rows=np.flatnonzero(bad), variable=variable.name, values=text)

@@ -1,0 +1,91 @@
+"""SDTMIG 3.4 / ADaMIG 1.3 variable metadata and CDISC CT codelists, read from a standards folder.
+
+The folder is the one the project keeps in ``shared/standards``: ``sdtmig-3.4/Variables.csv``,
+``adamig-1.3/Variables.csv`` and ``ct/`` (NCI ``SDTM Terminology.txt`` and the newest
+``ADaM_CT_*.csv``). It is found from ``--standards``, else the ``CDISC_STANDARDS``
+environment variable.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc.errors import UsageError
+from cdisc.terminology import load_ct_file
+
+ENV = "CDISC_STANDARDS"
+_ADAM_STRUCTURES = {"Subject-Level Analysis Dataset": "ADSL", "Basic Data Structure": "BDS"}
+
+
+@dataclass(frozen=True)
+class Standards:
+    """IG variable tables and non-extensible codelists (NCI code -> allowed submission values)."""
+
+    folder: Path
+    sdtm: pd.DataFrame  # dataset, variable, label, order, core, codelists (list of NCI codes)
+    adam: pd.DataFrame  # structure (ADSL|BDS), variable, pattern (regex), label, core, codelists
+    closed_codelists: dict[str, frozenset[str]]
+    codelist_names: dict[str, str]
+
+
+def locate_standards(option: Path | None) -> Path | None:
+    """The standards folder from the option, else ``$CDISC_STANDARDS``; ``None`` when neither is set."""
+    chosen = option or (Path(os.environ[ENV]) if os.environ.get(ENV) else None)
+    if chosen is not None and not (chosen / "sdtmig-3.4" / "Variables.csv").is_file():
+        raise UsageError(f"{chosen}: not a standards folder (no sdtmig-3.4/Variables.csv); set --standards or {ENV}")
+    return chosen
+
+
+@lru_cache(maxsize=2)
+def load_standards(folder: Path) -> Standards:
+    """Read IG metadata and CT from ``folder`` (cached per folder)."""
+    sdtm = pd.read_csv(folder / "sdtmig-3.4" / "Variables.csv", dtype="str", keep_default_na=False)
+    sdtm = pd.DataFrame(
+        {
+            "dataset": sdtm["Dataset Name"],
+            "variable": sdtm["Variable Name"],
+            "label": sdtm["Variable Label"],
+            "order": sdtm["Variable Order"].astype(int),
+            "core": sdtm["Core"],
+            "codelists": sdtm["CDISC CT Codelist Code(s)"].map(_codes),
+        }
+    )
+    adam = pd.read_csv(folder / "adamig-1.3" / "Variables.csv", dtype="str", keep_default_na=False)
+    adam = pd.DataFrame(
+        {
+            "structure": adam["Data Structure Name"].map(_ADAM_STRUCTURES),
+            "variable": adam["Variable Name"],
+            "pattern": adam["Variable Name"].map(_name_pattern),
+            "label": adam["Variable Label"],
+            "core": adam["Core"],
+            "codelists": adam["CDISC CT Codelist Code(s)"].map(_codes),
+        }
+    )
+    closed: dict[str, frozenset[str]] = {}
+    names: dict[str, str] = {}
+    for path in _ct_files(folder / "ct"):
+        for codelist in load_ct_file(path).values():
+            names[codelist.nci] = codelist.name
+            if not codelist.extensible:
+                closed[codelist.nci] = frozenset(codelist.terms["value"])
+    return Standards(folder, sdtm, adam.dropna(subset=["structure"]), closed, names)
+
+
+def _ct_files(folder: Path) -> list[Path]:
+    files = [folder / "SDTM Terminology.txt"] if (folder / "SDTM Terminology.txt").is_file() else []
+    return files + sorted(folder.glob("ADaM_CT_*.csv"))[-1:]
+
+
+def _codes(text: str) -> list[str]:
+    return re.findall(r"C\d+", text)
+
+
+def _name_pattern(name: str) -> str:
+    """ADaMIG placeholders as a regex: ``TRTxxP`` -> ``TRT\\d\\dP``, ``y``/``w`` one digit, ``zz`` two."""
+    return "^" + re.sub(r"xx|zz|y|w", lambda m: r"\d" * len(m.group()), name) + "$"
