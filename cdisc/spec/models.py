@@ -257,6 +257,32 @@ class VariableMeta(SpecModel):
         | None
     ) = None
     core: Literal["Req", "Exp", "Perm", "Cond"] | None = None
+    value_level: list[ValueLevel] = Field(
+        default_factory=list, description="Metadata that differs by the value of another variable (define.xml VLM)"
+    )
+
+
+class ValueLevel(SpecModel):
+    """Value-level metadata: this variable's attributes on the records where ``where`` holds.
+
+    ``where`` maps a variable of the same dataset to the values it takes on those records,
+    e.g. ``{VSTESTCD: [SYSBP, DIABP]}`` (define.xml WhereClauseDef, comparator IN/EQ).
+    """
+
+    where: dict[Name, list[Scalar]] = Field(min_length=1)
+    label: str | None = Field(None, description="Description of the value, e.g. the test name")
+    type: DataType
+    length: int | None = Field(None, ge=1, le=200)
+    significant_digits: int | None = Field(None, ge=0)
+    format: str | None = None
+    codelist: Name | None = None
+    origin: Origin
+    method: str | None = None
+    comment: str | None = None
+    mandatory: bool = False
+
+
+VariableMeta.model_rebuild()
 
 
 # ---------------------------------------------------------------------------
@@ -484,14 +510,21 @@ class Source(SpecModel):
         return self.table or self.dataset or "records"
 
 
-class SdtmDataset(SpecModel):
-    """One SDTM domain: its define.xml metadata, its raw source and its variables in output order."""
+class DatasetMeta(SpecModel):
+    """What define.xml and the XPT file say about a dataset: the metadata half of a dataset spec."""
 
     dataset: Name
     label: Label
     dataset_class: SdtmClass = Field(alias="class")
     structure: str = Field(min_length=1)
     keys: list[Name] = Field(min_length=1)
+    comment: str | None = Field(None, description="Dataset comment for define.xml")
+    variables: list[VariableMeta] = Field(min_length=1)
+
+
+class SdtmDataset(DatasetMeta):
+    """One SDTM domain: its define.xml metadata, its raw source and its variables in output order."""
+
     source: Source
     depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
     variables: list[SdtmVariable] = Field(min_length=1)
