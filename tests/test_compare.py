@@ -8,15 +8,22 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED
 from typer.testing import CliRunner
 
 from cdisc.cli import app
-from cdisc.compare import CompareInputError, Tolerance, compare_paths, compare_tables, parse_keys, parse_tolerances
+from cdisc.compare import (
+    CompareInputError,
+    Tolerance,
+    compare_paths,
+    compare_tables,
+    parse_keys,
+    parse_tolerances,
+)
 from cdisc.compare.report import text_report, to_html, to_json
 from cdisc.compare.tables import Table, Variable, read_table
 from cdisc.errors import UsageError
 from cdisc.xpt import XptDataset, XptVariable, write_xpt
-from conftest import SHARED
 
 PILOT3 = SHARED / "reference" / "rconsortium-pilot3" / "adam"
 TDF = SHARED / "reference" / "phuse-tdf" / "adam"

@@ -6,7 +6,12 @@ Exit codes of ``cdisc diff``: 0 the datasets are equal, 1 they differ,
 
 from __future__ import annotations
 
-from cdisc.compare.engine import CompareInputError, DatasetDiff, Tolerance, compare_tables
+from cdisc.compare.engine import (
+    CompareInputError,
+    DatasetDiff,
+    Tolerance,
+    compare_tables,
+)
 from cdisc.compare.options import parse_keys, parse_tolerances
 from cdisc.compare.paths import Comparison, compare_paths
 

@@ -5,7 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from cdisc.compare.engine import CompareInputError, DatasetDiff, Tolerance, compare_tables
+from cdisc.compare.engine import (
+    CompareInputError,
+    DatasetDiff,
+    Tolerance,
+    compare_tables,
+)
 from cdisc.compare.tables import dataset_files, read_table
 from cdisc.errors import DataError
 
