@@ -348,11 +348,6 @@ class SeqRule(SpecModel):
     by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
     order_by: list[Name] | None = None
 
-    @model_validator(mode="before")
-    @classmethod
-    def _bare(cls, data: Any) -> Any:
-        return {} if data is None or data is True else data
-
 
 class StudyDayRule(ShorthandModel):
     """--DY of a --DTC variable against a DM reference date (no day 0; none for partial dates)."""
@@ -387,8 +382,42 @@ SDTM_RULES = (
 )
 
 
-class SdtmRules(SpecModel):
-    """Exactly one of these says how a variable is built."""
+class RuleSet(SpecModel):
+    """Base of the rule sets: exactly one rule field says how a variable is built."""
+
+    rule_fields: ClassVar[tuple[str, ...]] = ()
+    #: Rules that may be written bare (``seq:``), meaning "with default parameters".
+    bare_rules: ClassVar[tuple[str, ...]] = ()
+
+    @model_validator(mode="before")
+    @classmethod
+    def _bare(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            bare = {k: {} for k in cls.bare_rules if k in data and data[k] is None}
+            return {**data, **bare} if bare else data
+        return data
+
+    @model_validator(mode="after")
+    def _exactly_one_rule(self) -> RuleSet:
+        given = [name for name in self.rule_fields if getattr(self, name) is not None]
+        if len(given) != 1:
+            options = ", ".join(self.rule_fields)
+            found = f"found {', '.join(given)}" if given else "found none"
+            raise PydanticCustomError(
+                "cdisc_rule", "give exactly one rule saying how to build it ({found}); rules: {options}",
+                {"found": found, "options": options},
+            )
+        return self
+
+    @property
+    def rule(self) -> tuple[str, Any]:
+        """The rule's name and parameters."""
+        name = next(n for n in self.rule_fields if getattr(self, n) is not None)
+        return name, getattr(self, name)
+
+
+class SdtmRules(RuleSet):
+    """Exactly one of these says how an SDTM variable is built."""
 
     hardcode: Scalar | None = Field(None, description="The same value on every record")
     study: Literal["id", "usubjid"] | None = Field(None, description="A study fact from study.yaml")
@@ -406,32 +435,7 @@ class SdtmRules(SpecModel):
     epoch: EpochRule | None = Field(None, description="EPOCH from the subject's elements in SE")
 
     rule_fields: ClassVar[tuple[str, ...]] = SDTM_RULES
-
-    @model_validator(mode="before")
-    @classmethod
-    def _seq_flag(cls, data: Any) -> Any:
-        # `seq: {}` and a bare `seq:` both mean "derive with defaults"; keep them distinct from "absent".
-        if isinstance(data, dict) and "seq" in data and data["seq"] is None:
-            return {**data, "seq": {}}
-        return data
-
-    @model_validator(mode="after")
-    def _exactly_one_rule(self) -> SdtmRules:
-        given = [name for name in self.rule_fields if getattr(self, name) is not None]
-        if len(given) != 1:
-            options = ", ".join(self.rule_fields)
-            found = f"found {', '.join(given)}" if given else "found none"
-            raise PydanticCustomError(
-                "cdisc_rule", "give exactly one rule saying how to build it ({found}); rules: {options}",
-                {"found": found, "options": options},
-            )
-        return self
-
-    @property
-    def rule(self) -> tuple[str, Any]:
-        """The rule's name and parameters."""
-        name = next(n for n in self.rule_fields if getattr(self, n) is not None)
-        return name, getattr(self, name)
+    bare_rules: ClassVar[tuple[str, ...]] = ("seq",)
 
 
 class SdtmVariable(VariableMeta, SdtmRules):
