@@ -21,18 +21,28 @@ _DURATION = r"P(?=\d|T\d)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W
 
 def invalid_datetimes(values: pd.Series) -> pd.Series:
     """True where a non-blank value is not an ISO 8601 date/time, partial date or interval."""
-    text = values.fillna("").astype("str").str.strip()
-    start, slash, end = text.str.partition("/").T.to_numpy()
-    bad = _invalid_point(pd.Series(start, index=text.index, dtype="str"))
-    has_end = pd.Series(slash, index=text.index) == "/"
-    bad |= has_end & _invalid_point(pd.Series(end, index=text.index, dtype="str"))
-    return bad & (text != "")
+    return _per_distinct(values, _invalid_datetime_text)
 
 
 def invalid_durations(values: pd.Series) -> pd.Series:
     """True where a non-blank value is not an ISO 8601 duration (``P2Y3M``, ``PT1H30M``, ``P3W``)."""
+    return _per_distinct(values, lambda text: ~text.str.fullmatch(_DURATION).fillna(False).astype(bool))
+
+
+def _per_distinct(values: pd.Series, invalid) -> pd.Series:
+    """Apply a vectorised test to the distinct non-blank values only (dates repeat a lot), then map back."""
     text = values.fillna("").astype("str").str.strip()
-    return (text != "") & ~text.str.fullmatch(_DURATION).fillna(False).astype(bool)
+    codes, distinct = pd.factorize(text)
+    distinct = pd.Series(distinct, dtype="str")
+    bad = (invalid(distinct) & (distinct != "")).to_numpy()
+    return pd.Series(bad[codes], index=values.index)
+
+
+def _invalid_datetime_text(text: pd.Series) -> pd.Series:
+    interval = text.str.contains("/", regex=False)
+    start = text.str.replace(r"/.*$", "", regex=True)
+    end = text.str.replace(r"^[^/]*/", "", regex=True)
+    return _invalid_point(start) | (interval & _invalid_point(end))
 
 
 def _invalid_point(text: pd.Series) -> pd.Series:

@@ -97,8 +97,8 @@ def lengths(submission: Submission) -> Iterator[pd.DataFrame]:
         for variable in dataset.table.variables:
             if variable.type != "char" or variable.length is None:
                 continue
-            text = dataset.frame[variable.name].fillna("").astype("str").str.rstrip()
-            longest = int(text.str.encode(dataset.table.encoding, errors="replace").str.len().max() or 0) if len(text) else 0
+            distinct = pd.Series(dataset.frame[variable.name].fillna("").astype("str").str.rstrip().unique(), dtype="str")
+            longest = int(distinct.str.encode(dataset.table.encoding, errors="replace").str.len().max() or 0) if len(distinct) else 0
             if variable.length > max(longest, 1):
                 yield findings("LENGTH", dataset.name, f"{variable.name} has length {variable.length} but its longest value is {longest}",
                                variable=variable.name)

@@ -27,7 +27,8 @@ def unique_keys(submission: Submission) -> Iterator[pd.DataFrame]:
         dupes = dataset.frame[dataset.keys].duplicated(keep="first")
         if dupes.any():
             keys = ", ".join(dataset.keys)
-            values = dataset.frame[dataset.keys].astype("str").agg(" | ".join, axis=1)
+            parts = [dataset.frame[k].astype("str").fillna("") for k in dataset.keys]
+            values = parts[0].str.cat(parts[1:], sep=" | ")
             yield findings("KEY-UNIQUE", dataset.name, f"Another record has the same key ({keys})",
                            rows=np.flatnonzero(dupes.to_numpy()), variable=dataset.keys[-1], values=values)
 
