@@ -14,7 +14,7 @@ Conventions (both directions):
 - Numbers are IBM System/360 hex floats. Every finite double whose magnitude lies in the IBM range
   (16**-65 to about 7.2e75) converts exactly at length 8; shorter lengths (3-7) truncate the
   fraction as SAS does. Magnitudes below 16**-65 are written as 0 with an :class:`XptWarning`;
-  larger magnitudes and infinities are refused. -0.0 keeps its sign bit.
+  larger magnitudes and infinities are refused. -0.0 is written as 0 (as other readers expect).
 - Numeric missing: NaN is written as ``.``. The special missing values ``.A``-``.Z`` and ``._`` are
   carried in the float64 column itself as *tagged NaNs* (NaNs whose payload holds the letter, as R's
   haven does), so they are vectorised, survive copying, sorting, slicing, concat and merge, and count

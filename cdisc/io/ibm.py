@@ -58,7 +58,7 @@ def to_ibm(values: np.ndarray) -> np.ndarray:
     shift = (exponent & 3).astype(np.uint64)
     ibm_exponent = ((exponent >> 2) + 65).astype(np.uint64) & np.uint64(0x7F)
     ibm = (ibm_exponent << np.uint64(56)) | (((bits & _MANTISSA) | _HIDDEN) << shift) | (bits & _SIGN)
-    ibm = np.where(exponent < -260, bits & _SIGN, ibm)  # zero, subnormal, below IBM minimum
+    ibm = np.where(exponent < -260, np.uint64(0), ibm)  # zero (also -0.0), subnormal, below IBM minimum
     nan = np.isnan(values)
     if nan.any():
         codes = _special_bytes(values[nan])

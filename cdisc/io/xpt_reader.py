@@ -26,9 +26,9 @@ class _Layout:
     end: int
 
 
-def _read_headers(handle, path: Path) -> bytes:
-    """Bytes from the file start through the OBS header record (read in 64 KiB steps)."""
-    head = bytearray()
+def _read_headers(handle, path: Path, first: bytes) -> bytes:
+    """The file's bytes through the OBS header record, continuing ``first`` in 64 KiB steps."""
+    head = bytearray(first)
     while True:
         piece = handle.read(1 << 16)
         head += piece
@@ -69,10 +69,11 @@ def _text(raw: bytes, encoding: str, path: Path, what: str) -> str:
 
 
 def _parse_layout(handle, path: Path, size: int, encoding: str) -> _Layout:
-    head = _read_headers(handle, path)
+    head = handle.read(80)
     if not head.startswith(LIBRARY_HEADER[:48]):
         what = "a SAS XPORT v8/v9 file (not accepted by FDA)" if head.startswith(b"HEADER RECORD*******LIBV8") else "not a SAS XPORT file"
         raise XptFileError(f"{path.name}: {what}; expected a v5 LIBRARY HEADER RECORD")
+    head = _read_headers(handle, path, head)
     member = head.find(MEMBER_HEADER[:48])
     if member < 0 or member % 80:
         raise XptFileError(f"{path.name}: no MEMBER header record; the file holds no dataset")
@@ -148,7 +149,7 @@ def _text_from_block(block: np.ndarray, where: str, start: int, encoding: str) -
     if codec == "ascii":
         bad = np.flatnonzero((block >= 0x80).any(axis=1)) + start
         raise XptEncodingError(
-            f"{where}: {count_phrase(len(bad), 'value')} are not ASCII; {rows_phrase(bad)}; "
+            f"{where}: {count_phrase(len(bad), 'value')} not ASCII; {rows_phrase(bad)}; "
             "pass the file's encoding, e.g. read_xpt(path, encoding='cp1252')"
         )
     encoded = binary.dictionary_encode()

@@ -148,7 +148,7 @@ def _numeric_values(where: str, column: pd.Series) -> np.ndarray:
             return np.ascontiguousarray(converted.to_numpy(dtype=np.float64, na_value=np.nan))
         positions = bad if len(bad) else np.flatnonzero(column.notna().to_numpy())
         raise XptTypeError(
-            f"{where}: declared num but {count_phrase(len(positions), 'value')} are not numbers; "
+            f"{where}: declared num but {count_phrase(len(positions), 'value')} not numbers; "
             f"{rows_phrase(positions)} (e.g. {clip(column.iloc[positions[0]])})"
         )
     raise XptTypeError(
@@ -172,13 +172,20 @@ def _text_array(where: str, column: pd.Series) -> pa.ChunkedArray:
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             bad = np.flatnonzero(column.notna().to_numpy() & ~column.map(type).eq(str).to_numpy())
             raise XptTypeError(
-                f"{where}: declared char but {count_phrase(len(bad), 'value')} are not text; {rows_phrase(bad)} "
+                f"{where}: declared char but {count_phrase(len(bad), 'value')} not text; {rows_phrase(bad)} "
                 f"(e.g. {clip(column.iloc[bad[0]])} of type {type(column.iloc[bad[0]]).__name__})"
             ) from None
     raise XptTypeError(
         f"{where}: declared char but the column holds {dtype} values; convert with .astype('str') "
         "(formatting numbers as the spec says) or declare it num"
     )
+
+
+def _trimmed(text: pa.ChunkedArray) -> pa.ChunkedArray:
+    """Values without trailing blanks, which SAS does not keep (so they count toward no length)."""
+    if pc.any(pc.ends_with(text, " ")).as_py():
+        return pc.utf8_rtrim(text, characters=" ")
+    return text
 
 
 def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str | None) -> pa.ChunkedArray:
@@ -189,7 +196,7 @@ def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str
     if encoding is None or codecs.lookup(encoding).name == "ascii":
         bad = np.flatnonzero(~ascii_ok.to_numpy(zero_copy_only=False))
         raise XptEncodingError(
-            f"{where}: {count_phrase(len(bad), 'value')} contain non-ASCII characters; {rows_phrase(bad)} "
+            f"{where}: {count_phrase(len(bad), 'value')} with non-ASCII characters; {rows_phrase(bad)} "
             f"(e.g. {clip(column.iloc[bad[0]])}); FDA expects ASCII: fix the data, or pass encoding= explicitly"
         )
     if codecs.lookup(encoding).name == "utf-8":
@@ -202,7 +209,7 @@ def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str
         except UnicodeEncodeError:
             bad = np.flatnonzero(codes == position)
             raise XptEncodingError(
-                f"{where}: {count_phrase(len(bad), 'value')} cannot be written in {encoding}; {rows_phrase(bad)} "
+                f"{where}: {count_phrase(len(bad), 'value')} not encodable in {encoding}; {rows_phrase(bad)} "
                 f"(e.g. {clip(value)})"
             ) from None
     dictionary = pa.array(encoded, type=pa.large_binary())
@@ -261,7 +268,7 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
             _check_numbers(where, values)
             length = variable.length or 8
         else:
-            values = _encoded(where, _text_array(where, column), column, encoding)
+            values = _encoded(where, _trimmed(_text_array(where, column)), column, encoding)
             length = _char_length(where, variable, values, column)
         prepared.append(_Column(variable, length, position, values))
         position += length
@@ -270,21 +277,21 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
 
 
 def _warn_trailing_blanks(dataset: XptDataset, columns: list[_Column], rows: int) -> None:
+    """Warn when only-character rows at the end are blank: v5 readers cannot tell them from padding."""
     if rows == 0 or any(c.variable.type == "num" for c in columns):
         return
     blank = np.ones(rows, dtype=bool)
-    for column in columns:
-        stripped = pc.utf8_rtrim(column.values.cast(pa.large_string()), characters=" ") if column.values.type == pa.large_string() else column.values
-        blank &= pc.fill_null(pc.binary_length(stripped), 0).to_numpy() == 0
-    trailing = rows - (np.flatnonzero(~blank)[-1] + 1 if (~blank).any() else 0)
+    for column in columns:  # values are already right-trimmed
+        blank &= pc.fill_null(pc.binary_length(column.values), 0).to_numpy() == 0
+    trailing = rows - (np.flatnonzero(~blank)[-1] + 1 if not blank.all() else 0)
     if trailing:
+        verb = "is" if trailing == 1 else "are"
         warnings.warn(
-            f"{dataset.name}: the last {count_phrase(trailing, 'row')} are entirely blank; with only character "
+            f"{dataset.name}: the last {count_phrase(trailing, 'row')} {verb} entirely blank; with only character "
             "variables, SAS and other XPT readers take them for record padding and drop them",
             XptWarning,
-            stacklevel=3,
+            stacklevel=4,
         )
-
 
 
 # ---------------------------------------------------------------- header records
