@@ -13,6 +13,7 @@ from cdisc.errors import SpecIssue
 from cdisc.raw import read_columns
 from cdisc.spec.expr import did_you_mean, parse_expression
 from cdisc.spec.load import DatasetFile, Study
+from cdisc.spec.adam import AdamDataset, AdamRules
 from cdisc.spec.models import SdtmDataset, SdtmRules
 from cdisc.spec.yamlsource import PathKey, YamlDocument
 
@@ -26,7 +27,8 @@ def check_study(study: Study) -> list[SpecIssue]:
     if not issues:
         issues += _check_reference_dates(study)
         for dataset in study.datasets.values():
-            issues += _check_dataset(study, dataset)
+            check = _check_adam_dataset if isinstance(dataset.spec, AdamDataset) else _check_dataset
+            issues += check(study, dataset)
     issues += _check_codelists(study)
     issues += _order_datasets(study)
     return issues
@@ -178,6 +180,48 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     return issues
 
 
+def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
+    """Names an ADaM spec reads exist: in its source dataset, a merged dataset, or among its own variables."""
+    spec, doc = dataset.spec, dataset.doc
+    issues = _check_variables(study, dataset)
+    if issues or any(d not in study.datasets for d in spec.inputs()):
+        return issues  # unknown inputs are reported with the other dependencies
+    variables_of = {name: [v.name for v in d.spec.variables] for name, d in study.datasets.items()}
+    source = variables_of[spec.source.dataset]
+    here = (f"{spec.source.dataset} or {spec.dataset}", [*source, *(v.name for v in spec.variables)])
+    if spec.source.where:
+        issues += _check_expression_names(doc, ("source", "where"), spec.dataset, spec.source.where, spec.source.dataset, source)
+    built: list[str] = []
+    for i, var in enumerate(spec.variables):
+        subject = f"{spec.dataset}.{var.name}"
+        for path, names, (where, known) in _adam_references(var, variables_of, here):
+            for name in names:
+                if name not in known:
+                    issues.append(doc.issue(("variables", i, *path), subject, f"'{name}' is not a variable of {where}{did_you_mean(name, known)}"))
+        for path, text in _rule_expressions(var):
+            issues += _check_expression_names(doc, ("variables", i, *path), subject, text, spec.source.dataset, source, tuple(built))
+        built.append(var.name)
+    return issues
+
+
+def _adam_references(var: AdamRules, variables_of: dict[str, list[str]], here: tuple[str, list[str]]):
+    """(path, names, (where, its variables)) for every variable an ADaM rule reads by name."""
+    name, rule = var.rule
+    if name == "copy":
+        yield (name,), [rule], here
+    elif name == "derive_vars_merged":
+        other = (rule.dataset, variables_of[rule.dataset])
+        yield (name, "by"), rule.by, other
+        yield (name, "order"), rule.order, other
+        for key, text in (("value", rule.value), ("where", rule.where)):
+            if text:
+                yield (name, key), sorted(parse_expression(text).names), other
+    else:
+        for field in getattr(rule, "variable_fields", ()):
+            value = getattr(rule, field)
+            yield (name, field), [n for n in (value if isinstance(value, list) else [value]) if n], here
+
+
 def _source_columns(study: Study, spec: SdtmDataset, columns_by_table: _Columns) -> list[str]:
     """Columns of the source's own rows: raw columns, the earlier dataset's variables, or the records' keys."""
     if spec.source.table is not None:
@@ -254,20 +298,23 @@ def _check_codelists(study: Study) -> list[SpecIssue]:
     return issues
 
 
-def _codelist_references(spec: SdtmDataset) -> Iterator[tuple[PathKey, str, str | None]]:
-    for part, entries, key in (("variables", spec.variables, "name"), ("supp", spec.supp, "qnam")):
+def _codelist_references(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[PathKey, str, str | None]]:
+    for part, entries, key in (("variables", spec.variables, "name"), ("supp", getattr(spec, "supp", []), "qnam")):
         for i, entry in enumerate(entries):
             subject = f"{spec.dataset}.{getattr(entry, key)}" if part == "variables" else f"SUPP{spec.dataset}.{entry.qnam}"
             if entry.codelist:
                 yield (part, i, "codelist"), subject, entry.codelist
-            if entry.assign_ct is not None and entry.assign_ct.codelist:
-                yield (part, i, "assign_ct", "codelist"), subject, entry.assign_ct.codelist
-            elif entry.assign_ct is not None and not entry.codelist:
+            assign_ct = getattr(entry, "assign_ct", None)
+            if assign_ct is not None and assign_ct.codelist:
+                yield (part, i, "assign_ct", "codelist"), subject, assign_ct.codelist
+            elif assign_ct is not None and not entry.codelist:
                 yield (part, i, "assign_ct"), subject, None
 
 
-def dependencies(spec: SdtmDataset) -> dict[str, tuple[str, ...]]:
+def dependencies(spec: SdtmDataset | AdamDataset) -> dict[str, tuple[str, ...]]:
     """Datasets ``spec`` needs built first, each with the spec path that says so."""
+    if isinstance(spec, AdamDataset):
+        return spec.inputs()
     needs: dict[str, tuple[str, ...]] = {d: ("depends_on",) for d in spec.depends_on}
     if spec.source.dataset is not None:
         needs.setdefault(spec.source.dataset, ("source", "dataset"))

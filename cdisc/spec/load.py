@@ -16,7 +16,9 @@ from cdisc.errors import SpecError, SpecIssue, UsageError
 import pandas as pd
 
 from cdisc.raw import RawTableFile, discover_tables, read_table
+from cdisc.spec.adam import AdamClass, AdamDataset
 from cdisc.spec.models import CodelistFile, SdtmClass, SdtmDataset, StudySpec
+from cdisc.spec.expr import did_you_mean
 from cdisc.spec.validate import validate_document
 from cdisc.spec.yamlsource import PathKey, YamlDocument, load_yaml
 from cdisc.terminology import CodelistTerms, load_ct_file
@@ -28,7 +30,7 @@ STUDY_FILE = "study.yaml"
 class DatasetFile:
     """A validated dataset spec and the document it came from (for located errors)."""
 
-    spec: SdtmDataset
+    spec: SdtmDataset | AdamDataset
     doc: YamlDocument
 
 
@@ -130,7 +132,7 @@ def _load_datasets(study: Study) -> list[SpecIssue]:
     if not paths:
         patterns = ", ".join(study.spec.datasets)
         return [study.doc.issue(("datasets",), "study.datasets", f"no dataset spec files match {patterns}")]
-    sdtm_classes = SdtmClass.__args__
+    models = {**{c: SdtmDataset for c in SdtmClass.__args__}, **{c: AdamDataset for c in AdamClass.__args__}}
     for path in paths:
         try:
             doc = load_yaml(path, display_path(path))
@@ -141,13 +143,13 @@ def _load_datasets(study: Study) -> list[SpecIssue]:
             issues.append(doc.issue((), "", "a dataset spec must be a mapping with keys dataset, label, class, ..."))
             continue
         klass = doc.data.get("class")
-        if klass is not None and klass not in sdtm_classes:
-            issues.append(
-                doc.issue(("class",), _dataset_name(doc), f"'{klass}' is not an SDTM class this version builds; "
-                          f"expected one of {', '.join(sdtm_classes)}")
-            )
+        if klass is not None and klass not in models:
+            hint = did_you_mean(str(klass), models)
+            issues.append(doc.issue(("class",), _dataset_name(doc), f"'{klass}' is not an SDTM or ADaM dataset class{hint}; "
+                                    f"expected one of {', '.join(models)}"))
             continue
-        spec, found = validate_document(SdtmDataset, doc, lambda loc, doc=doc: dataset_subject(doc, loc))
+        model = models.get(klass, SdtmDataset)
+        spec, found = validate_document(model, doc, lambda loc, doc=doc: dataset_subject(doc, loc))
         issues += found
         if spec is None:
             continue
