@@ -207,7 +207,7 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
 def _adam_references(var: AdamRules, variables_of: dict[str, list[str]], here: tuple[str, list[str]]):
     """(path, names, (where, its variables)) for every variable an ADaM rule reads by name."""
     name, rule = var.rule
-    if name == "copy":
+    if name == "predecessor":
         yield (name,), [rule], here
     elif name == "derive_vars_merged":
         other = (rule.dataset, variables_of[rule.dataset])
