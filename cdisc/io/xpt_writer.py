@@ -301,7 +301,8 @@ def _sas_datetime(moment: datetime) -> bytes:
     return f"{moment.day:02d}{_MONTHS[moment.month - 1]}{moment.year % 100:02d}:{moment:%H:%M:%S}".encode()
 
 
-def _created(created: datetime | None) -> datetime:
+def creation_time(created: datetime | None) -> datetime:
+    """``created``, else ``SOURCE_DATE_EPOCH`` (UTC), else 1960-01-01T00:00:00: never the clock."""
     if created is not None:
         return created
     epoch = os.environ.get("SOURCE_DATE_EPOCH")
@@ -417,7 +418,7 @@ def write_xpt(
     _check_metadata(dataset, label_encoding)
     _check_columns(frame, dataset)
     columns = _prepare(frame, dataset, encoding)
-    headers = _headers(dataset, columns, _sas_datetime(_created(created)), label_encoding)
+    headers = _headers(dataset, columns, _sas_datetime(creation_time(created)), label_encoding)
     directory = Path(directory)
     target = directory / f"{dataset.name.lower()}.xpt"
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
