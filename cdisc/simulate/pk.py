@@ -43,9 +43,9 @@ def _infusion(p: dict[str, np.ndarray], rate: np.ndarray, duration: float, t: np
     return np.where(t > 0, c, 0.0)
 
 
-def simulate_pk(design: Design, subj: pd.DataFrame, dosing: Dosing, rng: np.random.Generator
+def simulate_pk(design: Design, subj: pd.DataFrame, dosing: Dosing, until: np.ndarray, rng: np.random.Generator
                 ) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """The PKSAMP form (sampling), the PKCONC lab transfer and the true PK parameters."""
+    """The PKSAMP form (sampling before day number ``until``), the PKCONC lab transfer and the true PK parameters."""
     n = len(subj)
     tpts = design.schedule.pk_timepoints()
     order = {t: i + 1 for i, t in enumerate(dict.fromkeys(p.tpt for p in tpts))}
@@ -66,6 +66,7 @@ def simulate_pk(design: Design, subj: pd.DataFrame, dosing: Dosing, rng: np.rand
         rows.append(pd.DataFrame({"_SUBJ": s, "_CYCLE": p.cycle, "FOLDER": f"C{p.cycle}D{p.day}", "PKTPT": p.tpt,
                                   "_TPTNUM": order[p.tpt], "_MIN": taken}))
     samples = pd.concat(rows, ignore_index=True)
+    samples = samples[samples["_MIN"] < until[samples["_SUBJ"]] * 1440].reset_index(drop=True)
     missed = rng.random(len(samples)) < design.pk.p_sample_missed
     s = samples["_SUBJ"].to_numpy()
     sample_min = samples["_MIN"].to_numpy(float)

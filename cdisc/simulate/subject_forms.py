@@ -84,20 +84,21 @@ def surv_form(contacts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
                          "SVMETH": np.where(rng.random(len(contacts)) < 0.7, "Telephone", "Clinic visit")})
 
 
-def cm_form(design: Design, subj: pd.DataFrame, course: pd.DataFrame, last_dose: np.ndarray, cutoff: float,
+def cm_form(design: Design, subj: pd.DataFrame, course: pd.DataFrame, last_dose: np.ndarray, until: np.ndarray,
             rng: np.random.Generator) -> pd.DataFrame:
-    """Concomitant medications, prior anticancer regimens and subsequent anticancer therapy."""
+    """Concomitant medications (started before day number ``until``, ongoing past it), prior anticancer
+    regimens and subsequent anticancer therapy."""
     m = design.medications
     n = len(subj)
     first = subj["FIRST"].to_numpy(float)
-    horizon = np.fmin(np.where(np.isnan(last_dose), first, last_dose) + 28, cutoff)
+    horizon = np.fmin(np.where(np.isnan(last_dose), first, last_dose) + 28, until - 1)
     count = rng.poisson(m.mean_per_subject, n)
     s = np.repeat(np.arange(n), count)
     k = len(s)
     med = rng.integers(0, len(m.list), k)
     start = first[s] - 60 + np.floor(rng.random(k) * (horizon[s] - first[s] + 60))
     end = start + np.ceil(np.exp(rng.normal(2.5, 1.0, k)))
-    ongoing = end > cutoff
+    ongoing = end >= until[s]
     con = pd.DataFrame({"_SUBJ": s, "_DAY": start, "CMCAT": "CONCOMITANT MEDICATION",
                         "CMTRT": np.array([x.name for x in m.list], dtype=object)[med],
                         "CMINDC": np.array([x.indication for x in m.list], dtype=object)[med],

@@ -44,7 +44,8 @@ def simulate(design: Design, out: Path, subjects: int, seed: int) -> dict[str, i
     ae, dlts = simulate_aes(design, subj, latent, disp, dosing, cutoff, stream(seed, "adverse_events"))
     ae = ae.sort_values(["_SUBJ", "_DAY", "AETERM"], kind="mergesort")  # line numbers in onset order per subject
     ae.insert(ae.columns.get_loc("AEYN") + 1, "AESPID", np.where(ae["AEYN"] == "Y", (ae.groupby("_SUBJ").cumcount() + 1).astype(str), ""))
-    pksamp, pkconc, pk_params = simulate_pk(design, subj, dosing, stream(seed, "pk"))
+    until = np.fmin.reduce([disp["DEATH"].to_numpy(float), latent["WITHDRAW"].to_numpy(float), np.full(n, cutoff + 1)])
+    pksamp, pkconc, pk_params = simulate_pk(design, subj, dosing, until, stream(seed, "pk"))
     ada, ada_status = simulate_ada(design, subj, dosing, eot_visit, stream(seed, "ada"))
     raw = {
         "dm": subject_forms.dm_form(subj),
@@ -58,7 +59,7 @@ def simulate(design: Design, out: Path, subjects: int, seed: int) -> dict[str, i
         "ds": subject_forms.ds_form(disp),
         "death": subject_forms.death_form(disp),
         "surv": subject_forms.surv_form(contacts, stream(seed, "survival")),
-        "cm": subject_forms.cm_form(design, subj, disp, dosing.last_day, cutoff, stream(seed, "conmeds")),
+        "cm": subject_forms.cm_form(design, subj, disp, dosing.last_day, until, stream(seed, "conmeds")),
     }
     raw = {name: forms.finish(name, raw[name], design.study.id, subj) for name in FORMS}
     partial_sites = {s.id for s in design.sites if s.partial_birth_date}

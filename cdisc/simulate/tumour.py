@@ -145,7 +145,7 @@ def _lesion_tables(design, n_t, n_nt, location, node, base, measured, too_small,
                       "LOC": location[ws, MAX_TARGETS + 4], "METHOD": method[ws]}),
     ], ignore_index=True)
     # TR: targets at baseline and each valid assessment; non-targets' status; new lesions present
-    ka = np.concatenate([np.zeros((n, 1), bool), valid], axis=1)
+    ka = np.concatenate([np.ones((n, 1), bool), valid], axis=1)
     s2, k2, l2 = np.nonzero(ka[:, :, None] & (np.arange(MAX_TARGETS)[None, None, :] < n_t[:, None, None]))
     full = np.concatenate([base[:, None, :], measured], axis=1)
     small = np.concatenate([np.zeros((n, 1, MAX_TARGETS), bool), too_small], axis=1)
