@@ -24,7 +24,10 @@ CHAR = {  # name: (label, pool of values)
     "STUDYID": ("Study Identifier", ["CDISCPILOT01"]),
     "DOMAIN": ("Domain Abbreviation", ["LB"]),
     "LBTESTCD": ("Lab Test or Examination Short Name", ["ALB", "ALP", "ALT", "AST", "BILI", "BUN", "CA", "CHOL"]),
-    "LBTEST": ("Lab Test or Examination Name", ["Albumin", "Alkaline Phosphatase", "Alanine Aminotransferase", "Bilirubin"]),
+    "LBTEST": (
+        "Lab Test or Examination Name",
+        ["Albumin", "Alkaline Phosphatase", "Alanine Aminotransferase", "Bilirubin"],
+    ),
     "LBCAT": ("Category for Lab Test", ["CHEMISTRY", "HEMATOLOGY", "URINALYSIS"]),
     "LBORRESU": ("Original Units", ["g/L", "U/L", "umol/L", "mmol/L", ""]),
     "LBORNRLO": ("Reference Range Lower Limit in Orig Unit", ["35", "40", "0.5", ""]),
@@ -56,9 +59,14 @@ def make_frame(rows: int) -> tuple[pd.DataFrame, XptDataset]:
         data[name] = pd.Series(np.asarray(pool, dtype=object)[rng.integers(0, len(pool), rows)], dtype="str")
     data["LBORRES"] = pd.Series(np.round(rng.normal(50, 20, rows), 1).astype(str), dtype="str")
     data["LBSTRESC"] = data["LBORRES"]
-    data["LBDTC"] = pd.Series(np.datetime_as_string(np.datetime64("2013-01-01T08:00") + rng.integers(0, 10**6, rows).astype("m8[m]")), dtype="str")
+    data["LBDTC"] = pd.Series(
+        np.datetime_as_string(np.datetime64("2013-01-01T08:00") + rng.integers(0, 10**6, rows).astype("m8[m]")),
+        dtype="str",
+    )
     comments = np.array(["", "", "", "HEMOLYZED SAMPLE", "Sample re-drawn after clotting; " * 6], dtype=object)
-    data["LBCOMM"] = pd.Series(comments[rng.integers(0, len(comments), rows)], dtype="str").str.slice(0, 200).str.rstrip()
+    data["LBCOMM"] = (
+        pd.Series(comments[rng.integers(0, len(comments), rows)], dtype="str").str.slice(0, 200).str.rstrip()
+    )
     for name in NUM:
         data[name] = np.round(rng.normal(40, 30, rows), 3)
     data["LBSTRESN"][rng.random(rows) < 0.05] = np.nan

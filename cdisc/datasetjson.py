@@ -50,7 +50,15 @@ _TOP = {
     "originator": str, "sourceSystem": dict, "studyOID": str, "metaDataVersionOID": str, "metaDataRef": str,
     "itemGroupOID": str, "records": int, "name": str, "label": str, "columns": list, "rows": list,
 }  # fmt: skip
-_TOP_REQUIRED = ("datasetJSONCreationDateTime", "datasetJSONVersion", "itemGroupOID", "records", "name", "label", "columns")
+_TOP_REQUIRED = (
+    "datasetJSONCreationDateTime",
+    "datasetJSONVersion",
+    "itemGroupOID",
+    "records",
+    "name",
+    "label",
+    "columns",
+)
 _COLUMN = {
     "itemOID": str, "name": str, "label": str, "dataType": str, "targetDataType": str, "length": int,
     "displayFormat": str, "keySequence": int,
@@ -87,7 +95,11 @@ def _iso_values(values: np.ndarray, kind: str) -> list[str | None]:
 
 def _column(frame: pd.DataFrame, variable: XptVariable, dataset: XptDataset, keys: Sequence[str]) -> tuple[dict, list]:
     """One ``columns`` entry and that column's JSON values."""
-    entry: dict[str, object] = {"itemOID": f"IT.{dataset.name}.{variable.name}", "name": variable.name, "label": variable.label}
+    entry: dict[str, object] = {
+        "itemOID": f"IT.{dataset.name}.{variable.name}",
+        "name": variable.name,
+        "label": variable.label,
+    }
     series = frame[variable.name]
     if variable.type == "char":
         text = series.astype("str").fillna("").str.rstrip(" ")
@@ -133,7 +145,11 @@ def to_dataset_json(
     missing = [v.name for v in dataset.variables if v.name not in frame.columns]
     if missing:
         raise DatasetJsonError(f"{dataset.name}: variables with no frame column: {', '.join(missing)}")
-    columns, values = zip(*(_column(frame, v, dataset, keys) for v in dataset.variables)) if dataset.variables else ((), ())
+    columns, values = (
+        zip(*(_column(frame, v, dataset, keys) for v in dataset.variables), strict=True)
+        if dataset.variables
+        else ((), ())
+    )
     document: dict[str, object] = {
         "datasetJSONCreationDateTime": creation_time(created).strftime("%Y-%m-%dT%H:%M:%S"),
         "datasetJSONVersion": VERSION,
@@ -149,7 +165,7 @@ def to_dataset_json(
             "name": dataset.name,
             "label": dataset.label,
             "columns": list(columns),
-            "rows": [list(row) for row in zip(*values)] if values else [],
+            "rows": [list(row) for row in zip(*values, strict=True)] if values else [],
         }
     )
     problems = validate_dataset_json(document)
@@ -160,7 +176,9 @@ def to_dataset_json(
 
 def write_dataset_json(frame: pd.DataFrame, dataset: XptDataset, directory: Path, **options) -> Path:
     """Write ``directory/<name lower>.json`` atomically (temporary file, then rename); return the path."""
-    text = json.dumps(to_dataset_json(frame, dataset, **options), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+    text = json.dumps(
+        to_dataset_json(frame, dataset, **options), ensure_ascii=False, allow_nan=False, separators=(",", ":")
+    )
     target = Path(directory) / f"{dataset.name.lower()}.json"
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     try:
@@ -201,7 +219,9 @@ def _check_columns(columns: list) -> list[str]:
                 problems.append(f"{where}.{key}: must be at least 1")
     for key in ("name", "itemOID"):
         seen = [c.get(key) for c in columns if isinstance(c, dict)]
-        problems += [f"columns: {key} {value!r} is used twice" for value in sorted({v for v in seen if seen.count(v) > 1})]
+        problems += [
+            f"columns: {key} {value!r} is used twice" for value in sorted({v for v in seen if seen.count(v) > 1})
+        ]
     return problems
 
 
@@ -212,10 +232,12 @@ def _check_rows(rows: list, columns: list) -> list[str]:
         if not isinstance(row, list) or len(row) != len(columns):
             problems.append(f"rows[{number}]: must be an array of {len(columns)} values")
             continue
-        for column, (value, expected) in enumerate(zip(row, types)):
+        for column, (value, expected) in enumerate(zip(row, types, strict=True)):
             wrong_bool = isinstance(value, bool) and expected is not bool
             if value is not None and (wrong_bool or not isinstance(value, expected)):
-                problems.append(f"rows[{number}][{column}]: {value!r} does not fit dataType {columns[column]['dataType']!r}")
+                problems.append(
+                    f"rows[{number}][{column}]: {value!r} does not fit dataType {columns[column]['dataType']!r}"
+                )
         if len(problems) >= 20:
             problems.append("... (stopped after 20 problems)")
             break
@@ -227,11 +249,17 @@ def validate_dataset_json(document: Mapping) -> list[str]:
     problems = _check_object("dataset", document, _TOP, _TOP_REQUIRED)
     if not isinstance(document, dict):
         return problems
-    for key, pattern in (("datasetJSONCreationDateTime", _DATETIME), ("dbLastModifiedDateTime", _DATETIME), ("datasetJSONVersion", _VERSION)):
+    for key, pattern in (
+        ("datasetJSONCreationDateTime", _DATETIME),
+        ("dbLastModifiedDateTime", _DATETIME),
+        ("datasetJSONVersion", _VERSION),
+    ):
         if isinstance(document.get(key), str) and not pattern.match(document[key]):
             problems.append(f"dataset.{key}: {document[key]!r} does not match the required pattern")
     if "sourceSystem" in document:
-        problems += _check_object("sourceSystem", document["sourceSystem"], {"name": str, "version": str}, ("name", "version"))
+        problems += _check_object(
+            "sourceSystem", document["sourceSystem"], {"name": str, "version": str}, ("name", "version")
+        )
     columns = document.get("columns") if isinstance(document.get("columns"), list) else []
     problems += _check_columns(columns)
     rows = document.get("rows") if isinstance(document.get("rows"), list) else []

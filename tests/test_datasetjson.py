@@ -64,7 +64,10 @@ def test_written_file_is_deterministic_and_atomic(tmp_path: Path, monkeypatch) -
     assert write_dataset_json(FRAME, ADSL, tmp_path).read_bytes() == first
     assert json.loads(first)["datasetJSONCreationDateTime"] == "1960-01-01T00:00:00"
     monkeypatch.setenv("SOURCE_DATE_EPOCH", "1700000000")
-    assert json.loads(write_dataset_json(FRAME, ADSL, tmp_path).read_bytes())["datasetJSONCreationDateTime"] == "2023-11-14T22:13:20"
+    assert (
+        json.loads(write_dataset_json(FRAME, ADSL, tmp_path).read_bytes())["datasetJSONCreationDateTime"]
+        == "2023-11-14T22:13:20"
+    )
     assert [p.name for p in tmp_path.iterdir()] == ["adsl.json"]
 
 
@@ -74,7 +77,10 @@ def test_written_file_is_deterministic_and_atomic(tmp_path: Path, monkeypatch) -
         (lambda d: d.pop("itemGroupOID"), "dataset: required property 'itemGroupOID' is missing"),
         (lambda d: d.update(extra=1), "dataset: property 'extra' is not allowed"),
         (lambda d: d.update(records=3), "dataset.records: 3 but there are 2 rows"),
-        (lambda d: d.update(datasetJSONVersion="1.0"), "dataset.datasetJSONVersion: '1.0' does not match the required pattern"),
+        (
+            lambda d: d.update(datasetJSONVersion="1.0"),
+            "dataset.datasetJSONVersion: '1.0' does not match the required pattern",
+        ),
         (lambda d: d.update(datasetJSONCreationDateTime="2024-13-01"), "does not match the required pattern"),
         (lambda d: d["columns"][1].update(dataType="number"), "columns[1].dataType: 'number' is not one of"),
         (lambda d: d["columns"][1].pop("label"), "columns[1]: required property 'label' is missing"),

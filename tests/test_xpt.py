@@ -95,7 +95,10 @@ def test_golden_file_reads_like_pyreadstat_and_rewrites_identical_observations(p
 @pytest.mark.skipif(not GOLDEN, reason="shared/ reference data not present")
 def test_cp1252_file_needs_its_encoding() -> None:
     path = SHARED / "standards/xpt-golden/phuse-cdiscpilot01/ts.xpt"
-    with pytest.raises(XptEncodingError, match=r"TS\.TSVAL: 3 values not ASCII; first rows 8, 13, 28 \(0-based frame positions\); .*encoding='cp1252'"):
+    with pytest.raises(
+        XptEncodingError,
+        match=r"TS\.TSVAL: 3 values not ASCII; first rows 8, 13, 28 \(0-based frame positions\); .*encoding='cp1252'",
+    ):
         read_xpt(path)
     frame, _ = read_xpt(path, encoding="cp1252")
     assert frame["TSVAL"].str.contains("\u2019").any()
@@ -125,7 +128,10 @@ _NUMBERS = st.one_of(
     st.just(np.nan),
     st.sampled_from(".ABCZ_").map(lambda c: np.nan if c == "." else special_missing(c)),
 )
-_FORMATS = {"char": ["", "$20.", "$CHAR200.", "$UPCASE8."], "num": ["", "DATE9.", "DATETIME20.", "TIME8.", "8.2", "BEST12.", "E8601DA."]}
+_FORMATS = {
+    "char": ["", "$20.", "$CHAR200.", "$UPCASE8."],
+    "num": ["", "DATE9.", "DATETIME20.", "TIME8.", "8.2", "BEST12.", "E8601DA."],
+}
 
 
 @st.composite
@@ -169,7 +175,7 @@ def test_round_trip_with_our_reader_and_pyreadstat(tmp_path_factory, case) -> No
     theirs, meta = pyreadstat.read_xport(str(path), disable_datetime_conversion=True)
     assert len(ours) == len(theirs) == len(frame)
     assert metadata.name == dataset.name and metadata.label == dataset.label.rstrip(" ") == (meta.file_label or "")
-    for written, variable in zip(dataset.variables, metadata.variables):
+    for written, variable in zip(dataset.variables, metadata.variables, strict=True):
         assert (variable.name, variable.label, variable.type, variable.format) == (
             written.name, written.label.rstrip(" "), written.type, written.format
         )  # fmt: skip
@@ -274,8 +280,12 @@ def test_header_layout_matches_sas(tmp_path: Path) -> None:
 
 
 def test_zero_rows(tmp_path: Path) -> None:
-    dataset = XptDataset("AE", "Adverse Events", (XptVariable("AETERM", "Term", "char"), XptVariable("AESEQ", "Seq", "num")))
-    path = write_xpt(pd.DataFrame({"AETERM": pd.Series([], dtype="str"), "AESEQ": np.array([], float)}), dataset, tmp_path)
+    dataset = XptDataset(
+        "AE", "Adverse Events", (XptVariable("AETERM", "Term", "char"), XptVariable("AESEQ", "Seq", "num"))
+    )
+    path = write_xpt(
+        pd.DataFrame({"AETERM": pd.Series([], dtype="str"), "AESEQ": np.array([], float)}), dataset, tmp_path
+    )
     frame, metadata = read_xpt(path)
     assert frame.shape == (0, 2) and metadata.variables[0].length == 1
     assert pyreadstat.read_xport(str(path))[0].shape == (0, 2)
@@ -408,7 +418,9 @@ def test_rule_non_ascii_text_without_encoding(tmp_path: Path) -> None:
 
 
 def test_rule_text_not_encodable_in_given_encoding(tmp_path: Path) -> None:
-    message = _refused(tmp_path, pd.DataFrame({"AETERM": ["\u4e2d"]}), _one("AETERM"), XptEncodingError, encoding="cp1252")
+    message = _refused(
+        tmp_path, pd.DataFrame({"AETERM": ["\u4e2d"]}), _one("AETERM"), XptEncodingError, encoding="cp1252"
+    )
     assert message == "AE.AETERM: 1 value not encodable in cp1252; row 0 (0-based frame position) (e.g. '中')"
 
 
@@ -444,7 +456,10 @@ def test_rule_datetime_column(tmp_path: Path, sas_type: str) -> None:
 def test_rule_text_in_numeric_variable(tmp_path: Path) -> None:
     frame = pd.DataFrame({"AESEQ": pd.Series([1, "two", 3.0, "four"], dtype=object)})
     message = _refused(tmp_path, frame, _one("AESEQ", "num"), XptTypeError)
-    assert message == "AE.AESEQ: declared num but 2 values not numbers; first rows 1, 3 (0-based frame positions) (e.g. 'two')"
+    assert (
+        message
+        == "AE.AESEQ: declared num but 2 values not numbers; first rows 1, 3 (0-based frame positions) (e.g. 'two')"
+    )
     message = _refused(tmp_path, pd.DataFrame({"AESEQ": ["1"]}), _one("AESEQ", "num"), XptTypeError)
     assert message.startswith("AE.AESEQ: declared num but the column holds str values")
 
@@ -454,7 +469,10 @@ def test_rule_numbers_in_character_variable(tmp_path: Path) -> None:
     assert message.startswith("AE.AETERM: declared char but the column holds float64 values")
     mixed = pd.DataFrame({"AETERM": pd.Series(["RASH", 3], dtype=object)})
     message = _refused(tmp_path, mixed, _one("AETERM"), XptTypeError)
-    assert message == "AE.AETERM: declared char but 1 value not text; row 1 (0-based frame position) (e.g. '3' of type int)"
+    assert (
+        message
+        == "AE.AETERM: declared char but 1 value not text; row 1 (0-based frame position) (e.g. '3' of type int)"
+    )
 
 
 def test_rule_columns_match_metadata(tmp_path: Path) -> None:
@@ -466,7 +484,10 @@ def test_rule_columns_match_metadata(tmp_path: Path) -> None:
 
 def test_rule_duplicate_variable(tmp_path: Path) -> None:
     dataset = XptDataset("AE", "Adverse Events", (XptVariable("AETERM", "", "char"), XptVariable("AETERM", "", "char")))
-    assert _refused(tmp_path, pd.DataFrame({"AETERM": ["X"]}), dataset, XptNameError) == "AE.AETERM: variable is listed twice"
+    assert (
+        _refused(tmp_path, pd.DataFrame({"AETERM": ["X"]}), dataset, XptNameError)
+        == "AE.AETERM: variable is listed twice"
+    )
 
 
 @pytest.mark.parametrize(

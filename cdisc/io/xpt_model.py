@@ -1,4 +1,5 @@
 """XPT v5 shared pieces: metadata classes, typed errors, record layouts and message phrases."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -7,6 +8,7 @@ from typing import Literal
 import numpy as np
 
 from cdisc.errors import DataError
+
 
 class XptError(DataError):
     """A dataset that cannot be written as (or a file that is not) SAS XPORT v5."""
@@ -89,7 +91,11 @@ BLANK = 0x20
 def rows_phrase(positions: np.ndarray, limit: int = 3) -> str:
     """``first rows 12, 40, 41 (0-based frame positions)``: where offending values are."""
     shown = ", ".join(str(int(p)) for p in positions[:limit])
-    return f"first rows {shown} (0-based frame positions)" if len(positions) > 1 else f"row {shown} (0-based frame position)"
+    return (
+        f"first rows {shown} (0-based frame positions)"
+        if len(positions) > 1
+        else f"row {shown} (0-based frame position)"
+    )
 
 
 def count_phrase(n: int, noun: str) -> str:

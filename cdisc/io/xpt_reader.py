@@ -16,6 +16,7 @@ from cdisc.io.xpt_model import (
     XptFileError, XptVariable, count_phrase, rows_phrase,
 )  # fmt: skip
 
+
 @dataclass(frozen=True)
 class _Layout:
     """A member's metadata as stored, and where its observation bytes lie."""
@@ -71,7 +72,11 @@ def _text(raw: bytes, encoding: str, path: Path, what: str) -> str:
 def _parse_layout(handle, path: Path, size: int, encoding: str) -> _Layout:
     head = handle.read(80)
     if not head.startswith(LIBRARY_HEADER[:48]):
-        what = "a SAS XPORT v8/v9 file (not accepted by FDA)" if head.startswith(b"HEADER RECORD*******LIBV8") else "not a SAS XPORT file"
+        what = (
+            "a SAS XPORT v8/v9 file (not accepted by FDA)"
+            if head.startswith(b"HEADER RECORD*******LIBV8")
+            else "not a SAS XPORT file"
+        )
         raise XptFileError(f"{path.name}: {what}; expected a v5 LIBRARY HEADER RECORD")
     head = _read_headers(handle, path, head)
     member = head.find(MEMBER_HEADER[:48])
@@ -142,7 +147,9 @@ def _text_from_block(block: np.ndarray, where: str, start: int, encoding: str) -
     data = block[np.arange(width) < lengths[:, None]]
     offsets = np.zeros(rows + 1, np.int64)
     np.cumsum(lengths, out=offsets[1:])
-    binary = pa.LargeBinaryArray.from_buffers(pa.large_binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)])
+    binary = pa.LargeBinaryArray.from_buffers(
+        pa.large_binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
+    )
     codec = codecs.lookup(encoding).name
     if not len(data) or data.max() < 0x80:
         return binary.view(pa.large_string())
@@ -156,13 +163,15 @@ def _text_from_block(block: np.ndarray, where: str, start: int, encoding: str) -
     try:
         decoded = [value.decode(encoding) for value in encoded.dictionary.to_pylist()]
     except UnicodeDecodeError as error:
-        raise XptEncodingError(f"{where}: bytes that are not valid {encoding} ({error.reason}); pass the file's encoding") from None
+        raise XptEncodingError(
+            f"{where}: bytes that are not valid {encoding} ({error.reason}); pass the file's encoding"
+        ) from None
     return pa.array(decoded, pa.large_string()).take(encoded.indices)
 
 
 def _read_block(block: np.ndarray, layout: _Layout, start: int, numeric: dict, texts: dict, encoding: str) -> None:
     rows = len(block)
-    for variable, namestr in zip(layout.dataset.variables, layout.namestrs):
+    for variable, namestr in zip(layout.dataset.variables, layout.namestrs, strict=True):
         position, length = int(namestr["npos"]), int(namestr["nlng"])
         cells = block[:, position : position + length]
         if variable.type == "num":
@@ -198,7 +207,9 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
             handle.readinto(memoryview(block))
             _read_block(block.reshape(-1, width), layout, start, numeric, texts, encoding)
     columns = {
-        v.name: numeric[v.name] if v.type == "num" else pd.array(pa.chunked_array(texts[v.name], pa.large_string()), dtype="str")
+        v.name: numeric[v.name]
+        if v.type == "num"
+        else pd.array(pa.chunked_array(texts[v.name], pa.large_string()), dtype="str")
         for v in variables
     }
     return pd.DataFrame(columns, index=pd.RangeIndex(rows), copy=False), layout.dataset

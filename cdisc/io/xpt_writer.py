@@ -110,15 +110,16 @@ def _check_columns(frame: pd.DataFrame, dataset: XptDataset) -> None:
         raise XptNameError(f"{dataset.name}: {'; '.join(problems)}")
 
 
-
 # ---------------------------------------------------------------- column preparation
 
 
 def _refuse_special_types(where: str, column: pd.Series) -> None:
     dtype = column.dtype
-    kind = pd.api.types.infer_dtype(column, skipna=True) if dtype == object else ""
+    kind = pd.api.types.infer_dtype(column, skipna=True) if pd.api.types.is_object_dtype(dtype) else ""
     if pd.api.types.is_bool_dtype(dtype) or kind == "boolean":
-        raise XptTypeError(f"{where}: column holds True/False; SAS has no boolean type: convert to 'Y'/'N' or 1/0 first")
+        raise XptTypeError(
+            f"{where}: column holds True/False; SAS has no boolean type: convert to 'Y'/'N' or 1/0 first"
+        )
     timelike = (pd.DatetimeTZDtype, pd.PeriodDtype)
     if (
         pd.api.types.is_datetime64_any_dtype(dtype)
@@ -141,7 +142,7 @@ def _numeric_values(where: str, column: pd.Series) -> np.ndarray:
         return np.ascontiguousarray(column.to_numpy(), dtype=np.float64)
     if pd.api.types.is_numeric_dtype(dtype):
         return column.to_numpy(dtype=np.float64, na_value=np.nan)
-    if dtype == object:
+    if pd.api.types.is_object_dtype(dtype):
         converted = pd.to_numeric(column, errors="coerce")
         bad = np.flatnonzero(converted.isna().to_numpy() & column.notna().to_numpy())
         if not len(bad) and pd.api.types.is_numeric_dtype(converted.dtype):
@@ -165,8 +166,9 @@ def _text_array(where: str, column: pd.Series) -> pa.ChunkedArray:
         dtype = column.dtype
     if isinstance(dtype, pd.StringDtype):
         array = column.array.__arrow_array__()
-        return array.cast(pa.large_string()) if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array], pa.large_string())
-    if dtype == object:
+        chunked = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
+        return chunked.cast(pa.large_string())
+    if pd.api.types.is_object_dtype(dtype):
         try:
             return pa.chunked_array([pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)])
         except (pa.ArrowInvalid, pa.ArrowTypeError):
@@ -350,7 +352,6 @@ def _headers(dataset: XptDataset, columns: list[_Column], moment: bytes, label_e
             OBS_HEADER,
         ]
     )
-
 
 
 # ---------------------------------------------------------------- observations
