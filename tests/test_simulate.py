@@ -94,7 +94,7 @@ def test_three_plus_three_trace_obeys_the_rules(key):
         dlts = members["DLT"].eq("Y")
         assert (dlts <= evaluable).all(), "a DLT makes a subject evaluable"
         assert (len(members), evaluable.sum(), dlts.sum()) == (int(row["N_ENROLLED"]), int(row["N_EVALUABLE"]), int(row["N_DLT"]))
-        assert evaluable.sum() == 3 and not evaluable.iloc[-1] is False
+        assert evaluable.sum() == 3 and bool(evaluable.iloc[-1]), "a cohort closes on its third evaluable subject"
         assert (members["BAT8008_MGKG"] == row["BAT8008_MGKG"]).all()
         counts = treated.setdefault(level, [0, 0])
         counts[0] += int(evaluable.sum())
