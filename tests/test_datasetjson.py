@@ -9,10 +9,15 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED
 
-from cdisc.datasetjson import DatasetJsonError, to_dataset_json, validate_dataset_json, write_dataset_json
+from cdisc.datasetjson import (
+    DatasetJsonError,
+    to_dataset_json,
+    validate_dataset_json,
+    write_dataset_json,
+)
 from cdisc.xpt import XptDataset, XptVariable, read_xpt, special_missing
-from tests.conftest import SHARED
 
 ADSL = XptDataset(
     "ADSL",

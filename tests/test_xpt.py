@@ -13,6 +13,7 @@ import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
+from conftest import SHARED
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
@@ -37,7 +38,6 @@ from cdisc.xpt import (
     special_missing,
     write_xpt,
 )
-from tests.conftest import SHARED
 
 GOLDEN = sorted(
     [*SHARED.glob("standards/xpt-golden/*/*.xpt"), *SHARED.glob("reference/cdisc-pilot/sdtm/*.xpt"),
