@@ -1,5 +1,7 @@
 """SAS XPORT version 5 (TS-140) writing and reading, vectorised, with every FDA limit enforced.
 
+The code lives in :mod:`cdisc.io` (``ibm``, ``xpt_model``, ``xpt_writer``, ``xpt_reader``); this is the public API.
+
 Writing (:func:`write_xpt`) checks everything before a byte is written, then streams the
 observations in row blocks into a temporary file beside the target and renames it into place,
 so a failure never leaves a partial file. The same inputs always give byte-identical files:
@@ -21,6 +23,9 @@ Conventions (both directions):
   as missing for ``isna()``. Make one with :func:`special_missing` (``special_missing("A")``) and
   decode a column with :func:`missing_codes`, which returns ``".A"``, ``"._"``, ``"."`` or ``""``.
   Arithmetic on a tagged NaN gives a NaN that may or may not keep the tag.
+- Lengths: ``length=None`` means the longest value in bytes after trailing blanks are dropped (at
+  least 1) for char, 8 for num. The frame must hold exactly the dataset's variables (extra columns are
+  refused). Only the first member of a multi-member file is read.
 - Row numbers in error messages are 0-based positions in the frame (not index labels).
 - A file holding only character variables whose last rows are entirely blank cannot keep those
   rows: SAS and other readers take trailing blank observations for record padding. The writer warns.
