@@ -92,7 +92,8 @@ def simulate(
     from cdisc.simulate import simulate_study
 
     summary = simulate_study(out_dir, subjects=subjects, seed=seed)
-    out.print(str(summary))
+    for line in summary.lines():
+        out.print(line, markup=False)
 
 
 def main() -> None:
