@@ -1,0 +1,87 @@
+"""define.xml 2.1 and its HTML view, generated from the specs and the data they describe.
+
+:func:`write_define` builds the document (:mod:`.build`), renders it with the Jinja2 templates
+in ``define/`` (:mod:`.render`), validates it against the Define-XML 2.1 XSD (:mod:`.schema`)
+and checks it against the data (:mod:`.check`) before writing anything.
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc.errors import DataError
+from cdisc.spec.load import Study
+
+from cdisc.definexml.build import DefineDataset, build_define
+from cdisc.definexml.check import Finding, check_against_data
+from cdisc.definexml.read import read_define
+from cdisc.definexml.render import render_html, render_xml
+from cdisc.definexml.schema import SCHEMA_ENV, DefineSchemaError, validate_define
+
+__all__ = [
+    "SCHEMA_ENV",
+    "DefineDataset",
+    "DefineMismatchError",
+    "DefineSchemaError",
+    "Finding",
+    "check_define",
+    "data_frames",
+    "write_define",
+]
+
+
+class DefineMismatchError(DataError):
+    """define.xml disagrees with the data (datasets, variables, lengths or coded values); nothing was written."""
+
+    def __init__(self, findings: list[Finding]):
+        self.findings = findings
+        lines = [str(f) for f in findings]
+        super().__init__("\n".join(["define.xml disagrees with the data:", *lines]))
+
+
+def data_frames(datasets: list[DefineDataset]) -> dict[str, pd.DataFrame | None]:
+    """Records per dataset name, SUPP-- datasets included (None: described from the spec alone)."""
+    frames: dict[str, pd.DataFrame | None] = {}
+    for dataset in datasets:
+        frames[dataset.name] = dataset.frame
+        if getattr(dataset.meta, "supp", None):
+            frames[f"SUPP{dataset.name}"] = dataset.supp_frame if dataset.frame is not None else None
+    return frames
+
+
+def check_define(define_xml: Path | bytes, frames: dict[str, pd.DataFrame | None]) -> list[Finding]:
+    """Every disagreement between a define.xml and the data (see :func:`data_frames`)."""
+    return check_against_data(read_define(define_xml), frames)
+
+
+def write_define(study: Study, datasets: list[DefineDataset], folder: Path, schema: Path | None = None) -> list[Path]:
+    """Write ``define.xml`` and ``define.html`` for ``datasets`` into ``folder``; return their paths.
+
+    Raises :class:`DefineSchemaError` when the XML breaks the Define-XML 2.1 schema and
+    :class:`DefineMismatchError` when it disagrees with the data; then nothing is written.
+    """
+    define = build_define(study, datasets)
+    xml = render_xml(define)
+    validate_define(xml, schema)
+    errors = [f for f in check_define(xml, data_frames(datasets)) if f.severity == "error"]
+    if errors:
+        raise DefineMismatchError(errors)
+    folder.mkdir(parents=True, exist_ok=True)
+    return [_write(folder / "define.xml", xml), _write(folder / "define.html", render_html(define))]
+
+
+def _write(path: Path, content: bytes) -> Path:
+    """Write through a temporary file beside ``path`` and rename, so a failure leaves no partial file."""
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as file:
+            file.write(content)
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path

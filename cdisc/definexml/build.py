@@ -1,0 +1,377 @@
+"""Describe a study's datasets as a :class:`~cdisc.definexml.model.Define`.
+
+The specs give the metadata (labels, classes, keys, origins, methods, value-level
+metadata); the data gives what only the data can: actual lengths, the coded values
+used, and variables without any value. SUPP-- datasets are described from their
+parent's ``supp:`` qualifiers, one value-level item of QVAL per QNAM.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from functools import cached_property
+
+import pandas as pd
+
+from cdisc import __version__
+from cdisc.errors import DataError
+from cdisc.spec.load import Study
+from cdisc.spec.models import DatasetMeta, Origin as SpecOrigin, RuleSet, SdtmClass, ValueLevel, VariableMeta
+from cdisc.terminology import load_ct_file
+
+from cdisc.definexml.codelists import CodelistRegistry
+from cdisc.definexml.methods import describe_rule
+from cdisc.definexml.model import (
+    ANNOTATED_CRF, Comment, Define, Item, ItemGroup, ItemRef, Leaf, Method, Origin, PageRef, RangeCheck, Standard,
+    ValueList, WhereClause,
+)  # fmt: skip
+from cdisc.definexml.values import number_digits, number_text, text_length, value_texts
+
+#: Dataset order in define.xml: SDTMIG classes, then ADaMIG classes; by name within a class.
+CLASS_ORDER = (
+    "TRIAL DESIGN", "SPECIAL PURPOSE", "INTERVENTIONS", "EVENTS", "FINDINGS", "FINDINGS ABOUT", "RELATIONSHIP",
+    "SUBJECT LEVEL ANALYSIS DATASET", "OCCURRENCE DATA STRUCTURE", "BASIC DATA STRUCTURE", "ADAM OTHER",
+)  # fmt: skip
+DEFAULT_SOURCE = {"Collected": "Investigator", "Derived": "Sponsor", "Assigned": "Sponsor", "Protocol": "Sponsor", "Predecessor": "Sponsor"}
+SUPP_STRUCTURE = "One record per IDVAR, IDVARVAL, and QNAM value per subject"
+SUPP_KEYS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]
+#: SUPP-- variables other than QVAL: name, label, core (SDTMIG 3.4 section 8.4).
+SUPP_COLUMNS = (
+    ("STUDYID", "Study Identifier", "Req"),
+    ("RDOMAIN", "Related Domain Abbreviation", "Req"),
+    ("USUBJID", "Unique Subject Identifier", "Req"),
+    ("IDVAR", "Identifying Variable", "Exp"),
+    ("IDVARVAL", "Identifying Variable Value", "Exp"),
+    ("QNAM", "Qualifier Variable Name", "Req"),
+    ("QLABEL", "Qualifier Variable Label", "Req"),
+    ("QVAL", "Data Value", "Req"),
+    ("QORIG", "Origin", "Req"),
+    ("QEVAL", "Evaluator", "Exp"),
+)
+
+
+@dataclass
+class DefineDataset:
+    """A dataset to describe: its spec, its records, its SUPP-- records and its XPT file name.
+
+    With ``frame=None`` the dataset is described from its spec alone: lengths as declared
+    and every term of its codelists (a metadata-only define, e.g. for a spec review).
+    """
+
+    meta: DatasetMeta
+    frame: pd.DataFrame | None
+    supp_frame: pd.DataFrame | None = None
+    xpt: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.meta.dataset
+
+    @property
+    def href(self) -> str:
+        return self.xpt or f"{self.name.lower()}.xpt"
+
+
+def standard_of(meta: DatasetMeta) -> str:
+    """SDTM for the SDTMIG classes, ADaM otherwise."""
+    return "SDTM" if meta.dataset_class in SdtmClass.__args__ else "ADaM"
+
+
+@dataclass
+class _Table:
+    """One ItemGroupDef to write: a dataset spec or a SUPP-- dataset made from its parent's qualifiers."""
+
+    meta: DatasetMeta
+    frame: pd.DataFrame | None
+    href: str
+    methods: dict[str, str] = field(default_factory=dict)
+    origin_at_value_level: frozenset[str] = frozenset()
+
+
+def build_define(study: Study, datasets: list[DefineDataset]) -> Define:
+    """The define.xml content for ``datasets``, which must all be SDTM or all ADaM."""
+    standards = {standard_of(d.meta) for d in datasets}
+    if len(standards) != 1:
+        found = ", ".join(f"{d.name} ({standard_of(d.meta)})" for d in datasets) or "none"
+        raise DataError(f"define.xml describes the datasets of one standard, SDTM or ADaM; got {found}")
+    tables = [table for dataset in datasets for table in _tables(study, dataset)]
+    tables.sort(key=lambda t: (_class_rank(t.meta.dataset_class), t.meta.dataset))
+    return _Builder(study, standards.pop(), tables).define()
+
+
+def _class_rank(name: str) -> int:
+    return CLASS_ORDER.index(name) if name in CLASS_ORDER else len(CLASS_ORDER)
+
+
+def _tables(study: Study, dataset: DefineDataset) -> list[_Table]:
+    meta = dataset.meta
+    tables = [_Table(meta, dataset.frame, dataset.href, _methods(study, meta))]
+    qualifiers = getattr(meta, "supp", [])
+    if qualifiers:
+        supp = _supp_meta(study, meta, qualifiers)
+        href = f"supp{meta.dataset.lower()}.xpt"
+        tables.append(_Table(supp, dataset.supp_frame, href, _methods(study, supp), frozenset({"QVAL"})))
+    return tables
+
+
+def _methods(study: Study, meta: DatasetMeta) -> dict[str, str]:
+    """Method text per variable: the spec's ``method``, else for a Derived variable its rule described."""
+    methods = {}
+    for var in meta.variables:
+        if var.method:
+            methods[var.name] = var.method
+        elif var.origin.type == "Derived" and isinstance(var, RuleSet):
+            methods[var.name] = describe_rule(var, var.name, study.spec)
+    return methods
+
+
+def _supp_meta(study: Study, parent: DatasetMeta, qualifiers: list) -> DatasetMeta:
+    """The SUPP-- dataset of ``parent``: standard variables, and QVAL described per QNAM."""
+    own = {v.name: v for v in parent.variables}
+    levels = [
+        ValueLevel(
+            where={"QNAM": [q.qnam]}, label=q.qlabel, type="text", codelist=q.codelist, origin=q.origin,
+            method=describe_rule(q, q.qnam, study.spec) if q.origin.type == "Derived" else None,
+        )  # fmt: skip
+        for q in qualifiers
+    ]
+    variables = []
+    for name, label, core in SUPP_COLUMNS:
+        if name in ("STUDYID", "USUBJID") and name in own:
+            variables.append(own[name].model_copy(update={"core": core, "method": None, "comment": None}))
+            continue
+        # QVAL's origin is stated per QNAM at value level; the variable-level one is not written.
+        variables.append(
+            VariableMeta(
+                name=name, label=label, type="text", origin=SpecOrigin(type="Assigned"), core=core,
+                value_level=levels if name == "QVAL" else [],
+            )
+        )
+    return DatasetMeta.model_validate(
+        {
+            "dataset": f"SUPP{parent.dataset}",
+            "label": f"Supplemental Qualifiers for {parent.dataset}",
+            "class": "RELATIONSHIP",
+            "structure": SUPP_STRUCTURE,
+            "keys": SUPP_KEYS,
+            "variables": variables,
+        }
+    )
+
+
+class _Builder:
+    """Collects items, value lists, where clauses, codelists, methods and comments while tables are added."""
+
+    def __init__(self, study: Study, standard: str, tables: list[_Table]):
+        self.study = study
+        self.standard = standard
+        self.tables = tables
+        self.items: dict[str, Item] = {}
+        self.value_lists: list[ValueList] = []
+        self.where_clauses: dict[str, WhereClause] = {}
+        self.methods: dict[str, Method] = {}
+        self.comments: dict[str, Comment] = {}
+        self.registry = CodelistRegistry(study, self._ct_standard)
+        self.labels = {t.meta.dataset: t.meta.label for t in tables}
+
+    def define(self) -> Define:
+        spec = self.study.spec
+        groups = [self._group(table) for table in self.tables]
+        study_id = spec.study.id
+        uses_crf = any(i.origin is not None and i.origin.pages is not None for i in self.items.values())
+        return Define(
+            file_oid=f"{study_id}.{self.standard}.define",
+            created=spec.output.created.isoformat(timespec="seconds"),
+            study_name=study_id,
+            study_description=spec.study.title,
+            protocol_name=spec.study.protocol or study_id,
+            mdv_oid=f"MDV.{study_id}.{self.standard}",
+            mdv_name=f"Study {study_id}, {self.standard} data definitions",
+            mdv_description=f"Data definitions of the {self.standard} datasets of study {study_id}",
+            standards=self.standards,
+            groups=groups,
+            items=self.items,
+            value_lists=self.value_lists,
+            where_clauses=list(self.where_clauses.values()),
+            codelists=self.registry.codelists(),
+            methods=sorted(self.methods.values(), key=lambda m: m.oid),
+            comments=sorted(self.comments.values(), key=lambda c: c.oid),
+            leaves=[Leaf(ANNOTATED_CRF, "acrf.pdf", "Annotated CRF")] if uses_crf else [],
+            originator=spec.study.sponsor,
+            source_system_version=__version__,
+        )
+
+    # -- standards
+
+    @cached_property
+    def standards(self) -> list[Standard]:
+        """The implementation guide first, then the CT releases."""
+        spec = self.study.spec
+        if self.standard == "SDTM":
+            standards = [Standard("STD.SDTMIG", "SDTMIG", "IG", spec.standards.sdtmig)]
+        else:
+            standards = [Standard("STD.ADaMIG", "ADaMIG", "IG", spec.standards.adamig)]
+        standards.append(Standard("STD.CT.SDTM", "CDISC/NCI", "CT", spec.terminology.version, "SDTM"))
+        if self.standard == "ADaM" and spec.terminology.adam is not None:
+            standards.append(Standard("STD.CT.ADaM", "CDISC/NCI", "CT", spec.terminology.version, "ADaM"))
+        return standards
+
+    def _ct_standard(self, code: str) -> str:
+        return "STD.CT.ADaM" if self.standard == "ADaM" and code in self._adam_codes else "STD.CT.SDTM"
+
+    @cached_property
+    def _adam_codes(self) -> set[str]:
+        path = self.study.spec.terminology.adam
+        if path is None:
+            return set()
+        return {c.nci for c in load_ct_file(self.study.resolve(path).resolve()).values() if c.nci}
+
+    # -- datasets
+
+    def _group(self, table: _Table) -> ItemGroup:
+        meta, frame = table.meta, table.frame
+        name = meta.dataset
+        names = {v.name for v in meta.variables}
+        missing_keys = [k for k in meta.keys if k not in names]
+        if missing_keys:
+            raise DataError(f"{name}: key variable(s) {', '.join(missing_keys)} are not variables of the dataset")
+        refs = []
+        for order, var in enumerate(meta.variables, 1):
+            column = frame[var.name] if frame is not None and var.name in frame.columns else None
+            item = self._variable_item(table, var, column)
+            method = self._method(f"{name}.{var.name}", table.methods.get(var.name))
+            mandatory = var.core == "Req" or (var.core is None and var.name in meta.keys)
+            key = meta.keys.index(var.name) + 1 if var.name in meta.keys else None
+            no_data = column is not None and value_texts(column).empty
+            refs.append(ItemRef(item.oid, order, mandatory, key, method, var.role, no_data))
+        sdtm = self.standard == "SDTM"
+        subject_keys = [k for k in meta.keys if k not in ("STUDYID", "USUBJID")]
+        parent = name[4:] if sdtm and name.startswith("SUPP") and len(name) > 4 else None
+        return ItemGroup(
+            oid=f"IG.{name}",
+            name=name,
+            domain=(parent or name) if sdtm else None,
+            label=meta.label,
+            class_name=meta.dataset_class,
+            structure=meta.structure,
+            purpose="Tabulation" if sdtm else "Analysis",
+            repeating="USUBJID" in meta.keys and bool(subject_keys),
+            reference_data=meta.dataset_class == "TRIAL DESIGN",
+            standard_oid=self.standards[0].oid,
+            refs=refs,
+            href=table.href,
+            comment_oid=self._comment(name, meta.comment),
+            domain_description=self.labels.get(parent) if parent else None,
+        )
+
+    def _variable_item(self, table: _Table, var: VariableMeta, column: pd.Series | None) -> Item:
+        dataset = table.meta.dataset
+        origin = None if var.name in table.origin_at_value_level else _origin(var.origin)
+        item = self._item(
+            f"IT.{dataset}.{var.name}", var.name, var.label, var.type, var.length, None, var.format, var.codelist,
+            column, origin, self._comment(f"{dataset}.{var.name}", var.comment),
+        )  # fmt: skip
+        item.sas_name = var.name
+        if var.value_level:
+            item.value_list_oid = self._value_list(table, var)
+        return item
+
+    def _value_list(self, table: _Table, var: VariableMeta) -> str:
+        dataset, frame = table.meta.dataset, table.frame
+        refs = []
+        for order, level in enumerate(var.value_level, 1):
+            where = self._where(table, level)
+            rows = _matching(frame, where) if frame is not None and var.name in frame.columns else None
+            suffix = where.oid.removeprefix(f"WC.{dataset}.")
+            values = [v for check in where.checks for v in check.values]
+            name = values[0] if len(where.checks) == 1 and len(values) == 1 else var.name
+            item = self._item(
+                _unique(f"IT.{dataset}.{var.name}.{suffix}", self.items), name, level.label or var.label, level.type,
+                level.length, level.significant_digits, level.format, level.codelist,
+                frame.loc[rows, var.name] if rows is not None else None, _origin(level.origin),
+                self._comment(f"{dataset}.{var.name}.{suffix}", level.comment),
+            )  # fmt: skip
+            method = self._method(f"{dataset}.{var.name}.{suffix}", level.method)
+            refs.append(ItemRef(item.oid, order, level.mandatory, method_oid=method, where_oid=where.oid))
+        value_list = ValueList(f"VL.{dataset}.{var.name}", refs)
+        self.value_lists.append(value_list)
+        return value_list.oid
+
+    def _where(self, table: _Table, level: ValueLevel) -> WhereClause:
+        dataset = table.meta.dataset
+        names = {v.name for v in table.meta.variables}
+        checks = []
+        for name, values in level.where.items():
+            if name not in names:
+                raise DataError(f"{dataset}: value-level metadata selects on {name}, which is not a variable of {dataset}")
+            texts = tuple(number_text(v) if isinstance(v, (int, float)) else str(v) for v in values)
+            checks.append(RangeCheck(f"IT.{dataset}.{name}", texts))
+        base = _oid(f"WC.{dataset}." + ".".join(f"{n}.{'.'.join(c.values)}" for n, c in zip(level.where, checks)))
+        oid, n = base, 2
+        while oid in self.where_clauses and self.where_clauses[oid].checks != tuple(checks):
+            oid, n = f"{base}.{n}", n + 1
+        clause = self.where_clauses.setdefault(oid, WhereClause(oid, tuple(checks)))
+        return clause
+
+    def _item(self, oid, name, label, data_type, length, digits, display_format, codelist, values, origin, comment) -> Item:
+        """An ItemDef; ``values`` (None: no data) gives the actual length and the codelist terms used."""
+        if data_type == "text":
+            length = (text_length(values) if values is not None else None) or length or 1
+        elif data_type in ("integer", "float"):
+            found, decimals = number_digits(values) if values is not None else (None, None)
+            length = found or length or 1
+            digits = (decimals if decimals is not None else digits) if data_type == "float" else None
+        else:
+            length = None
+        codelist_oid = None
+        if codelist is not None:
+            codelist_oid = self.registry.use(codelist, None if values is None else set(value_texts(values)))
+        item = Item(oid, name, label, data_type, length, digits, display_format, codelist_oid, origin, comment)
+        self.items[oid] = item
+        return item
+
+    def _method(self, key: str, text: str | None) -> str | None:
+        if not text:
+            return None
+        method = Method(_oid(f"MT.{key}"), f"Algorithm to derive {key}", text)
+        self.methods[method.oid] = method
+        return method.oid
+
+    def _comment(self, key: str, text: str | None) -> str | None:
+        if not text:
+            return None
+        comment = Comment(_oid(f"COM.{key}"), text)
+        self.comments[comment.oid] = comment
+        return comment.oid
+
+
+def _matching(frame: pd.DataFrame, where: WhereClause) -> pd.Series:
+    """Rows of ``frame`` a where clause selects (a missing where variable selects nothing)."""
+    selected = pd.Series(True, index=frame.index)
+    for check in where.checks:
+        name = check.item_oid.rsplit(".", 1)[1]
+        if name not in frame.columns:
+            return pd.Series(False, index=frame.index)
+        selected &= value_texts(frame[name]).reindex(frame.index).isin(check.values)
+    return selected
+
+
+def _origin(origin: SpecOrigin) -> Origin:
+    pages = None
+    if origin.page:
+        kind = "PhysicalRef" if all(p.isdigit() for p in origin.page.split()) else "NamedDestination"
+        pages = PageRef(ANNOTATED_CRF, origin.page, kind)
+    return Origin(origin.type, origin.source or DEFAULT_SOURCE.get(origin.type), origin.predecessor, pages)
+
+
+def _oid(text: str) -> str:
+    """An OID from names and values: characters other than letters, digits, '.', '-' and '_' become '_'."""
+    return re.sub(r"[^A-Za-z0-9._-]", "_", text)
+
+
+def _unique(oid: str, taken: dict) -> str:
+    candidate, n = _oid(oid), 2
+    while candidate in taken:
+        candidate, n = f"{_oid(oid)}.{n}", n + 1
+    return candidate

@@ -1,0 +1,105 @@
+"""define.xml CodeLists: the study's and CDISC CT's codelists, restricted to the terms the data uses.
+
+A codelist named in a spec is the study's own (``codelists.yaml``) if it has that name,
+otherwise the CT codelist with that submission value. NCI codes come from CT, also for
+study codelists that restate a CT list (``nci:``) without repeating the term codes.
+A value the data uses that the list does not hold is kept as a sponsor extension
+(``def:ExtendedValue="Yes"``) when the list is extensible; otherwise it is left out
+and the define-against-data check reports it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from functools import cached_property
+
+from cdisc.errors import DataError
+from cdisc.spec.load import Study
+from cdisc.spec.models import Codelist as SpecCodelist
+from cdisc.terminology import CodelistTerms
+
+from cdisc.definexml.model import CodeList, Term
+
+
+@dataclass(frozen=True)
+class _Source:
+    """A codelist definition from either file, reduced to what define.xml needs."""
+
+    name: str
+    label: str
+    data_type: str
+    nci: str | None
+    extensible: bool
+    terms: tuple[Term, ...]
+
+
+class CodelistRegistry:
+    """Collects the values each codelist is used with while datasets are described, then lists the CodeLists.
+
+    ``ct_standard`` gives the OID of the CT standard (def:Standard) a CT codelist code belongs to.
+    """
+
+    def __init__(self, study: Study, ct_standard: Callable[[str], str]):
+        self.study = study
+        self.ct_standard = ct_standard
+        self.own = {c.name: c for c in study.codelist_file.codelists}
+        self.used: dict[str, set[str] | None] = {}
+
+    def use(self, name: str, values: Iterable[str] | None) -> str:
+        """Record that ``values`` occur with codelist ``name`` (None: no data, list every term); its OID."""
+        if name not in self.own and name not in self.study.ct:
+            raise DataError(f"codelist {name} is named in a spec but is neither in the study codelists nor in CT")
+        if values is None or self.used.get(name, set()) is None:
+            self.used[name] = None
+        else:
+            self.used.setdefault(name, set()).update(values)
+        return oid(name)
+
+    def codelists(self) -> list[CodeList]:
+        """The CodeLists in name order, each holding the used terms in the list's own order."""
+        return [self._restricted(self._source(name), used) for name, used in sorted(self.used.items())]
+
+    def _restricted(self, source: _Source, used: set[str] | None) -> CodeList:
+        if used is None:
+            terms = list(source.terms)
+        else:
+            terms = [t for t in source.terms if t.value in used]
+            known = {t.value for t in source.terms}
+            if source.extensible:
+                terms += [Term(v, extended=True) for v in sorted(used - known)]
+        standard = self.ct_standard(source.nci) if source.nci else None
+        return CodeList(oid(source.name), source.label, source.data_type, terms, source.nci, standard)
+
+    def _source(self, name: str) -> _Source:
+        if name in self.own:
+            return self._from_study(self.own[name])
+        return _from_ct(self.study.ct[name])
+
+    def _from_study(self, codelist: SpecCodelist) -> _Source:
+        ct = self._ct_by_code.get(codelist.nci) if codelist.nci else None
+        ct_codes = dict(zip(ct.terms["value"], ct.terms["nci"])) if ct is not None else {}
+        terms = []
+        for term in codelist.terms:
+            value = str(term.value)
+            nci = term.nci or ct_codes.get(value) or None
+            extended = codelist.nci is not None and codelist.extensible and nci is None
+            terms.append(Term(value, term.decode, nci, extended))
+        return _Source(codelist.name, codelist.label, codelist.type, codelist.nci, codelist.extensible, tuple(terms))
+
+    @cached_property
+    def _ct_by_code(self) -> dict[str, CodelistTerms]:
+        return {c.nci: c for c in self.study.ct.values() if c.nci}
+
+
+def oid(name: str) -> str:
+    """OID of the CodeList for the codelist ``name``."""
+    return f"CL.{name}"
+
+
+def _from_ct(codelist: CodelistTerms) -> _Source:
+    table = codelist.terms
+    terms = tuple(
+        Term(str(value), decode or None, nci or None) for value, decode, nci in zip(table["value"], table["decode"], table["nci"])
+    )
+    return _Source(codelist.name, codelist.label, "text", codelist.nci, codelist.extensible, terms)
