@@ -152,3 +152,16 @@ def validate_command(
         html_out.write_text(to_html(result), encoding="utf-8")
     if result.count("error"):
         raise typer.Exit(1)
+
+
+@app.command("define")
+def define_command(
+    study: StudyArg,
+    out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder of the run (default: output.folder in study.yaml)")] = None,
+    schema: Annotated[Path | None, typer.Option("--schema", envvar="CDISC_DEFINE_SCHEMA", help="Define-XML schema folder (default: the copy shipped with cdisc)")] = None,
+) -> None:
+    """Write define.xml and define.html again from the specs and the XPT files already in the output folder."""
+    from cdisc.definexml.outputs import define_from_outputs
+
+    for line in define_from_outputs(study, out_dir, schema):
+        out.print(line, markup=False)

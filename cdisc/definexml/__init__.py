@@ -30,6 +30,7 @@ __all__ = [
     "Finding",
     "check_define",
     "data_frames",
+    "generate_define",
     "write_define",
 ]
 
@@ -64,14 +65,23 @@ def write_define(study: Study, datasets: list[DefineDataset], folder: Path, sche
     Raises :class:`DefineSchemaError` when the XML breaks the Define-XML 2.1 schema and
     :class:`DefineMismatchError` when it disagrees with the data; then nothing is written.
     """
+    return generate_define(study, datasets, folder, schema)[0]
+
+
+def generate_define(
+    study: Study, datasets: list[DefineDataset], folder: Path, schema: Path | None = None
+) -> tuple[list[Path], list[Finding]]:
+    """:func:`write_define`, also returning the warnings of the check against the data."""
     define = build_define(study, datasets)
     xml = render_xml(define)
     validate_define(xml, schema)
-    errors = [f for f in check_define(xml, data_frames(datasets)) if f.severity == "error"]
+    findings = check_define(xml, data_frames(datasets))
+    errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise DefineMismatchError(errors)
     folder.mkdir(parents=True, exist_ok=True)
-    return [_write(folder / "define.xml", xml), _write(folder / "define.html", render_html(define))]
+    paths = [_write(folder / "define.xml", xml), _write(folder / "define.html", render_html(define))]
+    return paths, findings
 
 
 def _write(path: Path, content: bytes) -> Path:
