@@ -7,6 +7,7 @@ traceback: 2 for a bad spec or bad usage, 1 for data that cannot be converted.
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -106,6 +107,15 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(130)
+    except Exception as exc:  # a bug in cdisc, not in the user's input
+        if os.environ.get("CDISC_DEBUG"):
+            raise
+        err.print(
+            f"cdisc: internal error ({type(exc).__name__}: {exc}). This is a bug in cdisc, not in your input; "
+            "please report it with the command you ran. Set CDISC_DEBUG=1 to see the traceback.",
+            markup=False,
+        )
+        sys.exit(3)
 
 
 @app.command("diff")

@@ -16,7 +16,10 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
-from cdisc.sdtm.engine import SUPP_VARIABLES, BuiltDataset, build_dataset
+from cdisc.built import BuiltDataset
+from cdisc.adam.engine import build_adam_dataset
+from cdisc.sdtm.engine import SUPP_VARIABLES, build_dataset
+from cdisc.spec.adam import AdamDataset
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.load import Study, display_path, load_study
 from cdisc.spec.models import NUMERIC_TYPES, SdtmDataset
@@ -66,8 +69,8 @@ class RunResult:
         return lines
 
 
-def xpt_metadata(spec: SdtmDataset) -> XptDataset:
-    """XPT attributes of a domain, straight from its spec."""
+def xpt_metadata(spec: SdtmDataset | AdamDataset) -> XptDataset:
+    """XPT attributes of a dataset, straight from its spec."""
     variables = tuple(
         XptVariable(v.name, v.label, "num" if v.type in NUMERIC_TYPES else "char", v.length, v.format or "")
         for v in spec.variables
@@ -86,11 +89,12 @@ def run_study(folder: Path, out_dir: Path | None = None, progress: Console | Non
     study = load_study(folder)
     target = out_dir if out_dir is not None else study.resolve(study.spec.output.folder)
     result = RunResult(study, target)
-    frames: dict[str, pd.DataFrame] = {}
+    frames = {name: study.input_frame(name) for name in study.input_files}
     for name, dataset in study.datasets.items():
         if progress is not None:
             progress.print(f"building {name} from {dataset.spec.source.name}", markup=False)
-        built = build_dataset(study, dataset.spec, frames)
+        build = build_adam_dataset if isinstance(dataset.spec, AdamDataset) else build_dataset
+        built = build(study, dataset.spec, frames)
         frames[name] = built.frame
         result.built.append(built)
     result.reconciliation = reconcile(study, result.built)
@@ -103,12 +107,13 @@ def _write_outputs(study: Study, built: list[BuiltDataset], reconciliation: pd.D
     created = study.spec.output.created
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
     try:
-        (staging / "sdtm").mkdir()
         for result in built:
-            write_xpt(result.frame, xpt_metadata(result.spec), staging / "sdtm", created=created)
+            folder = staging / result.standard
+            folder.mkdir(exist_ok=True)
+            write_xpt(result.frame, xpt_metadata(result.spec), folder, created=created)
             if result.supp is not None:
-                write_xpt(result.supp, supp_metadata(result.spec), staging / "sdtm", created=created)
-            _write_csv(result.lineage, staging / "sdtm" / "lineage" / f"{result.spec.dataset.lower()}.csv")
+                write_xpt(result.supp, supp_metadata(result.spec), folder, created=created)
+            _write_csv(result.lineage, folder / "lineage" / f"{result.spec.dataset.lower()}.csv")
         excluded = pd.concat([r.excluded for r in built], ignore_index=True) if built else pd.DataFrame()
         _write_csv(excluded, staging / "reports" / "excluded.csv")
         _write_csv(reconciliation, staging / "reports" / "reconciliation.csv")

@@ -2,36 +2,20 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-
 import numpy as np
 import pandas as pd
 
+from cdisc.built import BuiltDataset
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.sdtm.rules import RULES, RuleInput
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
+from cdisc.spec.order import build_order
 from cdisc.spec.models import Codelist, NUMERIC_TYPES, SdtmDataset
 from cdisc.terminology import CodelistTerms
 
-#: Rules that read other variables are built after the rest (output order stays the spec's order):
-#: study days and epochs need the --DTC variables, and --SEQ numbers records in key order.
-BUILD_STAGE = {"study_day": 1, "epoch": 1, "seq": 2}
-
 SUPP_VARIABLES = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL")
-
-
-@dataclass
-class BuiltDataset:
-    """A built SDTM domain, the raw rows behind each record, and what was left out and why."""
-
-    spec: SdtmDataset
-    frame: pd.DataFrame
-    lineage: pd.DataFrame
-    excluded: pd.DataFrame
-    supp: pd.DataFrame | None = None
-    warnings: list[str] = field(default_factory=list)
 
 
 class Codelists:
@@ -126,7 +110,7 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     codelists = Codelists(study)
     out: dict[str, pd.Series] = {}
     warnings: list[str] = []
-    for var in sorted(spec.variables, key=lambda v: BUILD_STAGE.get(v.rule[0], 0)):
+    for var in build_order(spec.variables, spec.keys):
         name, params = var.rule
         rows = RuleInput(study, spec.dataset, var.name, raw, out, built, codelists, spec.keys, var.codelist, warnings)
         out[var.name] = _typed(RULES[name](params, rows), var.type in NUMERIC_TYPES, rows)

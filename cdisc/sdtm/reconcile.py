@@ -11,7 +11,8 @@ import pandas as pd
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.sdtm.dates import iso8601
-from cdisc.sdtm.engine import BuiltDataset, merged_row_column
+from cdisc.built import BuiltDataset
+from cdisc.sdtm.engine import merged_row_column
 from cdisc.spec.expr import parse_expression
 from cdisc.spec.load import Study
 
@@ -23,6 +24,8 @@ def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
     marks = {name: {c: set() for c in CATEGORIES} for name in study.raw_tables}
     for result in built:
         source = result.spec.source
+        if result.standard == "adam":
+            continue
         if source.table is not None:
             marks[source.table]["mapped"].update(result.lineage[ROW].tolist())
             marks[source.table]["excluded"].update(result.excluded[ROW].tolist())

@@ -10,8 +10,10 @@ import graphlib
 from collections.abc import Iterator
 
 from cdisc.errors import SpecIssue
+from cdisc.inputs import input_columns
 from cdisc.raw import read_columns
 from cdisc.spec.expr import did_you_mean, parse_expression
+from cdisc.spec.order import VariableCycle, build_order
 from cdisc.spec.load import DatasetFile, Study
 from cdisc.spec.adam import AdamDataset, AdamRules
 from cdisc.spec.models import SdtmDataset, SdtmRules
@@ -23,7 +25,7 @@ CONSTANTS = ("STUDYID",)
 
 def check_study(study: Study) -> list[SpecIssue]:
     """Every cross-file problem in ``study``; on success the datasets are left in build order."""
-    issues = _check_raw_folder(study)
+    issues = _check_sources(study)
     if not issues:
         issues += _check_reference_dates(study)
         for dataset in study.datasets.values():
@@ -32,6 +34,24 @@ def check_study(study: Study) -> list[SpecIssue]:
     issues += _check_codelists(study)
     issues += _order_datasets(study)
     return issues
+
+
+def _check_sources(study: Study) -> list[SpecIssue]:
+    """The raw folder and input files exist, and the study has what its dataset specs need."""
+    issues = []
+    for name, path in study.input_files.items():
+        if path is None:
+            folder = study.spec.inputs.folder
+            issues.append(study.doc.issue(("inputs", "datasets", name), "study.inputs", f"no {name.lower()}.xpt, .parquet or .csv in {folder}", key=True))
+    sdtm = [d for d in study.datasets.values() if isinstance(d.spec, SdtmDataset)]
+    if sdtm and study.spec.raw is None:
+        issues.append(study.doc.issue((), "study", f"{sdtm[0].spec.dataset} is built from raw data: add 'raw' with the extract's folder"))
+    usubjid = [d for d in sdtm if any(r.study == "usubjid" for r in [*d.spec.variables, *d.spec.supp])]
+    if usubjid and study.spec.subjects is None:
+        issues.append(study.doc.issue((), "study", f"{usubjid[0].spec.dataset} uses `study: usubjid`: add 'subjects: {{usubjid: ...}}'"))
+    if study.spec.raw is None or issues:
+        return issues
+    return _check_raw_folder(study)
 
 
 def _check_raw_folder(study: Study) -> list[SpecIssue]:
@@ -77,7 +97,7 @@ def _check_column(doc: YamlDocument, path: PathKey, subject: str, column: str, t
 
 def _check_expression_names(doc, path, subject, text: str, table: str, columns: list[str], variables: tuple[str, ...] = ()) -> list[SpecIssue]:
     names = sorted(parse_expression(text).names - set(columns) - set(variables) - set(CONSTANTS))
-    what = f"raw table '{table}'" + (" nor a variable built before this one" if variables else "")
+    what = f"'{table}'" + (" nor a variable of this dataset" if variables else "")
     return [
         doc.issue(path, subject, f"expression {text!r} uses '{n}', not a column of {what}{did_you_mean(n, [*columns, *variables])}")
         for n in names
@@ -161,16 +181,12 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     entries = [("variables", i, v, f"{name}.{v.name}") for i, v in enumerate(spec.variables)]
     entries += [("supp", i, q, f"SUPP{name}.{q.qnam}") for i, q in enumerate(spec.supp)]
     uses_usubjid = False
-    built_before = {part: [] for part in ("variables", "supp")}
-    all_variables = [v.name for v in spec.variables]
+    visible = tuple(v.name for v in spec.variables)
     for part, i, rules, subject in entries:
-        visible = tuple(built_before["variables"] if part == "variables" else all_variables)
         for path, column in _rule_columns(rules):
             issues += _check_column(doc, (part, i, *path), subject, column, table, columns)
         for path, text in _rule_expressions(rules):
             issues += _check_expression_names(doc, (part, i, *path), subject, text, table, columns, visible)
-        if part == "variables":
-            built_before["variables"].append(rules.name)
         uses_usubjid |= rules.study == "usubjid"
         if (rules.visit or rules.visitnum or rules.visitdy) and not study.spec.visits:
             issues.append(doc.issue((part, i), subject, "VISIT/VISITNUM need the planned visits: add 'visits' to study.yaml"))
@@ -184,14 +200,15 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     """Names an ADaM spec reads exist: in its source dataset, a merged dataset, or among its own variables."""
     spec, doc = dataset.spec, dataset.doc
     issues = _check_variables(study, dataset)
-    if issues or any(d not in study.datasets for d in spec.inputs()):
+    if issues or any(d not in study.datasets and d not in study.input_files for d in spec.inputs()):
         return issues  # unknown inputs are reported with the other dependencies
     variables_of = {name: [v.name for v in d.spec.variables] for name, d in study.datasets.items()}
+    variables_of.update({name: input_columns(path) for name, path in study.input_files.items()})
     source = variables_of[spec.source.dataset]
     here = (f"{spec.source.dataset} or {spec.dataset}", [*source, *(v.name for v in spec.variables)])
     if spec.source.where:
         issues += _check_expression_names(doc, ("source", "where"), spec.dataset, spec.source.where, spec.source.dataset, source)
-    built: list[str] = []
+    own = tuple(v.name for v in spec.variables)
     for i, var in enumerate(spec.variables):
         subject = f"{spec.dataset}.{var.name}"
         for path, names, (where, known) in _adam_references(var, variables_of, here):
@@ -199,8 +216,7 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
                 if name not in known:
                     issues.append(doc.issue(("variables", i, *path), subject, f"'{name}' is not a variable of {where}{did_you_mean(name, known)}"))
         for path, text in _rule_expressions(var):
-            issues += _check_expression_names(doc, ("variables", i, *path), subject, text, spec.source.dataset, source, tuple(built))
-        built.append(var.name)
+            issues += _check_expression_names(doc, ("variables", i, *path), subject, text, spec.source.dataset, source, own)
     return issues
 
 
@@ -241,11 +257,17 @@ def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
             issues.append(doc.issue(("variables", i, "name"), f"{name}.{var.name}", f"variable {var.name} is defined twice (first as variables[{seen[var.name]}])"))
         seen.setdefault(var.name, i)
     names = list(seen)
+    if len(names) == len(spec.variables):
+        try:
+            build_order(spec.variables, spec.keys)
+        except VariableCycle as cycle:
+            first = next(i for i, v in enumerate(spec.variables) if v.name == cycle.names[0])
+            issues.append(doc.issue(("variables", first), f"{name}.{cycle.names[0]}", f"variables read each other in a cycle: {cycle} (each reads the next)"))
     for i, key in enumerate(spec.keys):
         if key not in seen:
             issues.append(doc.issue(("keys", i), name, f"key '{key}' is not a variable of {name}{did_you_mean(key, names)}"))
     qnams: set[str] = set()
-    for i, qualifier in enumerate(spec.supp):
+    for i, qualifier in enumerate(getattr(spec, "supp", [])):
         if qualifier.qnam in qnams:
             issues.append(doc.issue(("supp", i, "qnam"), f"SUPP{name}.{qualifier.qnam}", f"QNAM {qualifier.qnam} is defined twice"))
         qnams.add(qualifier.qnam)
@@ -333,6 +355,8 @@ def _order_datasets(study: Study) -> list[SpecIssue]:
     for name, dataset in study.datasets.items():
         graph[name] = set()
         for needed, path in dependencies(dataset.spec).items():
+            if needed in study.input_files:
+                continue
             if needed not in study.datasets:
                 issues.append(dataset.doc.issue(path, name, f"needs dataset {needed}, which no spec defines{did_you_mean(needed, study.datasets)}"))
             else:

@@ -39,6 +39,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.errors import DataError
+from cdisc.sasdates import impute_datetime, sas_date, sas_datetime
 
 Value = Any  # a pandas Series or a scalar
 Env = tuple[pd.DataFrame, Mapping[str, Any]]
@@ -207,7 +208,23 @@ FUNCTIONS: dict[str, Function] = {
     "length": Function(_length, 1, 1, "length(text)"),
     "abs": Function(lambda v: v.abs() if isinstance(v, pd.Series) else abs(v), 1, 1, "abs(number)"),
     "round": Function(_round, 1, 2, "round(number, digits)"),
+    "sas_date": Function(lambda v: _on_series(sas_date, v), 1, 1, "sas_date(iso_text)"),
+    "sas_datetime": Function(lambda v: _on_series(sas_datetime, v), 1, 1, "sas_datetime(iso_text)"),
+    "impute_dtm": Function(
+        lambda v, time="first": _on_series(lambda s: impute_datetime(s, "h", "first", time)[0], v),
+        1, 2, 'impute_dtm(iso_text, "first" | "last" | "HH:MM:SS")',
+    ),
+    "impute_tmf": Function(
+        lambda v, time="first": _on_series(lambda s: impute_datetime(s, "h", "first", time)[2], v),
+        1, 2, 'impute_tmf(iso_text, "first" | "last" | "HH:MM:SS")',
+    ),
 }
+
+
+def _on_series(function: Callable[[pd.Series], pd.Series], value: Value) -> Value:
+    if isinstance(value, pd.Series):
+        return function(value)
+    return function(pd.Series([value], dtype="str")).iloc[0]
 
 
 # ---------------------------------------------------------------------------

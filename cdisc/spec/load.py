@@ -15,6 +15,7 @@ from pathlib import Path
 from cdisc.errors import SpecError, SpecIssue, UsageError
 import pandas as pd
 
+from cdisc.inputs import input_path, read_input
 from cdisc.raw import RawTableFile, discover_tables, read_table
 from cdisc.spec.adam import AdamClass, AdamDataset
 from cdisc.spec.models import CodelistFile, SdtmClass, SdtmDataset, StudySpec
@@ -52,8 +53,26 @@ class Study:
 
     @cached_property
     def raw_tables(self) -> dict[str, RawTableFile]:
+        """The raw tables of the extract by name (none when the study has no raw data)."""
+        if self.spec.raw is None:
+            return {}
         declared = {n: (t.file, t.sheet, t.encoding) for n, t in self.spec.raw.tables.items()}
         return discover_tables(self.resolve(self.spec.raw.folder), declared)
+
+    @cached_property
+    def input_files(self) -> dict[str, Path | None]:
+        """Input datasets by name and the file each is read from (None when no file is found)."""
+        if self.spec.inputs is None:
+            return {}
+        folder = self.resolve(self.spec.inputs.folder)
+        return {name: input_path(folder, name) for name in self.spec.inputs.datasets}
+
+    def input_frame(self, name: str) -> pd.DataFrame:
+        """An input dataset, read and typed (once per run)."""
+        key = f"input:{name}"
+        if key not in self._raw_frames:
+            self._raw_frames[key] = read_input(self.input_files[name], self.spec.inputs.datasets[name])
+        return self._raw_frames[key]
 
     def raw_frame(self, table: str) -> pd.DataFrame:
         """A raw table's rows (read once per run); callers must not modify the frame."""

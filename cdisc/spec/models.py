@@ -152,15 +152,31 @@ class RefDateRule(SpecModel):
     sources: list[RefDateSource] = Field(min_length=1)
 
 
+class InputDataset(SpecModel):
+    """How to type the columns of an input dataset read from CSV (XPT and parquet carry their types)."""
+
+    numeric: list[Name] = Field(default_factory=list, description="Columns holding numbers")
+
+
+class InputData(SpecModel):
+    """Datasets read from files instead of built by a spec, e.g. SDTM made elsewhere, as inputs to ADaM."""
+
+    folder: Path
+    datasets: dict[Name, InputDataset] = Field(
+        min_length=1, description="Dataset name -> typing; the file is <name>.xpt, .parquet or .csv in the folder"
+    )
+
+
 class StudySpec(SpecModel):
     """``study.yaml``: the study, its raw data, terminology, standards and outputs."""
 
     study: StudyInfo
-    raw: RawData
+    raw: RawData | None = Field(None, description="The raw EDC extract (needed for SDTM specs)")
+    inputs: InputData | None = None
     terminology: Terminology
     standards: Standards = Standards()
     output: Output
-    subjects: Subjects
+    subjects: Subjects | None = Field(None, description="Needed where a spec uses `study: usubjid`")
     reference_dates: dict[RefDateName, RefDateRule] = Field(default_factory=dict)
     visits: list[Visit] = Field(default_factory=list, description="Planned visits, for VISIT/VISITNUM")
     not_converted: dict[str, str] = Field(
@@ -237,7 +253,7 @@ class VariableMeta(SpecModel):
     label: Label
     type: DataType
     length: int | None = Field(None, ge=1, le=200, description="Omit to use the longest value in the data")
-    format: str | None = Field(None, pattern=r"^\$?[A-Z][A-Z0-9]{0,6}\d*\.\d*$", description="SAS display format, e.g. DATE9.")
+    format: str | None = Field(None, pattern=r"^\$?[A-Z_][A-Z0-9_]{0,31}\.\d*$", description="SAS display format, e.g. DATE9.")
     codelist: Name | None = None
     origin: Origin
     method: str | None = Field(None, description="How a Derived value is computed, for define.xml")

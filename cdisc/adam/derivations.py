@@ -1,0 +1,158 @@
+"""ADaM derivations named and shaped after admiral's, vectorised over whole datasets.
+
+Each function takes Series/DataFrames and returns a Series aligned to its input; none prints,
+writes files or reads globals. Flags are ``"Y"`` or missing, as ADaM expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+import pandas as pd
+
+
+__all__ = [
+    "derive_var_base",
+    "derive_var_chg",
+    "derive_var_extreme_flag",
+    "derive_var_obs_number",
+    "derive_var_trtemfl",
+    "derive_vars_dy",
+    "derive_vars_merged",
+]
+
+
+def _flag(mask: pd.Series) -> pd.Series:
+    return pd.Series(np.where(mask.to_numpy(dtype=bool), "Y", None), index=mask.index, dtype="str")
+
+
+def _ordered(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
+    """Stable sort with missing values last, as dplyr's arrange."""
+    return frame.sort_values(list(columns), kind="mergesort", na_position="last") if columns else frame
+
+
+def derive_vars_merged(
+    base: pd.DataFrame,
+    other: pd.DataFrame,
+    value: pd.Series,
+    by: Sequence[str] = ("USUBJID",),
+    where: pd.Series | None = None,
+    order: Sequence[str] = (),
+    mode: str = "first",
+) -> pd.Series:
+    """The ``value`` of the first/last record of ``other`` per ``by`` group, for each ``base`` record.
+
+    Example: ``TRTSDT`` = the date of the first EX record with a dose::
+
+        >>> adsl = pd.DataFrame({"USUBJID": ["1", "2"]})
+        >>> ex = pd.DataFrame({"USUBJID": ["1", "1", "2"], "EXSTDTC": ["2024-01-08", "2024-01-01", "2024-02-01"], "EXDOSE": [1, 0, 2]})
+        >>> derive_vars_merged(adsl, ex, ex["EXSTDTC"], where=ex["EXDOSE"] > 0, order=["EXSTDTC"]).tolist()
+        ['2024-01-08', '2024-02-01']
+    """
+    by = list(by)
+    candidates = other[[*by, *[c for c in order if c not in by]]].assign(__value=value)
+    if where is not None:
+        candidates = candidates[where.to_numpy(dtype=bool)]
+    picked = _ordered(candidates, [*by, *order]).drop_duplicates(by, keep="first" if mode == "first" else "last")
+    merged = base[by].merge(picked[[*by, "__value"]], on=by, how="left", validate="many_to_one")
+    return pd.Series(merged["__value"].to_numpy(), index=base.index)
+
+
+def derive_vars_dy(date: pd.Series, reference: pd.Series) -> pd.Series:
+    """Relative day (--DY) of a SAS date against a reference date: day 1 is the reference day, no day 0.
+
+    Example::
+
+        >>> derive_vars_dy(pd.Series([100.0, 99.0, 110.0]), pd.Series([100.0] * 3)).tolist()
+        [1.0, -1.0, 11.0]
+    """
+    days = date - reference
+    return days.where(days < 0, days + 1)
+
+
+def derive_var_extreme_flag(
+    frame: pd.DataFrame, by: Sequence[str], order: Sequence[str], mode: str = "first", where: pd.Series | None = None
+) -> pd.Series:
+    """``Y`` on the first (or last) record of each ``by`` group in ``order``, among records meeting ``where``.
+
+    Example: first occurrence of each preferred term per subject::
+
+        >>> ae = pd.DataFrame({"USUBJID": ["1", "1", "1"], "AEDECOD": ["RASH", "RASH", "COUGH"], "ASTDT": [5.0, 2.0, 9.0]})
+        >>> derive_var_extreme_flag(ae, ["USUBJID", "AEDECOD"], ["ASTDT"]).tolist()
+        [nan, 'Y', 'Y']
+    """
+    eligible = frame if where is None else frame[where.to_numpy(dtype=bool)]
+    picked = _ordered(eligible, [*by, *order]).drop_duplicates(list(by), keep="first" if mode == "first" else "last")
+    return _flag(pd.Series(frame.index.isin(picked.index), index=frame.index))
+
+
+def derive_var_obs_number(frame: pd.DataFrame, by: Sequence[str], order: Sequence[str] = ()) -> pd.Series:
+    """1, 2, ... within each ``by`` group, in ``order`` (ASEQ and the like).
+
+    Example::
+
+        >>> derive_var_obs_number(pd.DataFrame({"USUBJID": ["1", "1", "2"], "ADT": [9.0, 3.0, 1.0]}), ["USUBJID"], ["ADT"]).tolist()
+        [2.0, 1.0, 1.0]
+    """
+    ordered = _ordered(frame[[*by, *[c for c in order if c not in by]]], [*by, *order])
+    numbers = ordered.groupby(list(by), sort=False, dropna=False).cumcount() + 1
+    return numbers.reindex(frame.index).astype(float)
+
+
+def derive_var_trtemfl(
+    start: pd.Series,
+    end: pd.Series | None,
+    trt_start: pd.Series,
+    trt_end: pd.Series | None = None,
+    end_window: int = 0,
+    end_before: pd.Series | None = None,
+) -> pd.Series:
+    """Treatment-emergent flag, as admiral ``derive_var_trtemfl`` (SAS dates in, ``Y``/missing out).
+
+    ``Y`` when the event starts on or after the first dose and no later than the last dose +
+    ``end_window`` days (and before ``end_before``, e.g. new anticancer therapy); an event with
+    no start counts when it ends on or after the first dose or has no end. Untreated subjects: none.
+
+    Example: 28-day window after a last dose on day 10::
+
+        >>> derive_var_trtemfl(pd.Series([0.0, 1.0, 38.0, 39.0]), None, pd.Series([1.0] * 4), pd.Series([10.0] * 4), 28).tolist()
+        [nan, 'Y', 'Y', nan]
+    """
+    in_window = start >= trt_start
+    if trt_end is not None:
+        in_window &= (start <= trt_end + end_window) | trt_end.isna()
+    if end_before is not None:
+        in_window &= (start < end_before) | end_before.isna()
+    no_start = start.isna()
+    if end is not None:
+        no_start &= end.isna() | (end >= trt_start)
+    return _flag((in_window | no_start) & trt_start.notna())
+
+
+def derive_var_base(frame: pd.DataFrame, by: Sequence[str], source: str = "AVAL", flag: str = "ABLFL") -> pd.Series:
+    """BASE: the ``source`` value of the baseline record (``flag`` == Y) in each ``by`` group.
+
+    Example::
+
+        >>> vs = pd.DataFrame({"USUBJID": ["1", "1"], "PARAMCD": ["SYSBP"] * 2, "AVAL": [120.0, 131.0], "ABLFL": ["Y", None]})
+        >>> derive_var_base(vs, ["USUBJID", "PARAMCD"]).tolist()
+        [120.0, 120.0]
+    """
+    baseline = frame.loc[frame[flag].eq("Y"), [*by, source]]
+    duplicated = baseline.duplicated(list(by), keep=False)
+    if duplicated.any():
+        raise ValueError(f"more than one baseline record ({flag} = Y) for {dict(baseline.loc[duplicated, list(by)].iloc[0])}")
+    merged = frame[list(by)].merge(baseline.rename(columns={source: "__base"}), on=list(by), how="left")
+    return pd.Series(merged["__base"].to_numpy(), index=frame.index)
+
+
+def derive_var_chg(value: pd.Series, base: pd.Series) -> pd.Series:
+    """CHG = AVAL - BASE (missing when either is).
+
+    Example::
+
+        >>> derive_var_chg(pd.Series([131.0, 120.0]), pd.Series([120.0, None])).tolist()
+        [11.0, nan]
+    """
+    return value - base

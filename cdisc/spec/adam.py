@@ -1,0 +1,221 @@
+"""Pydantic models of ADaM dataset specs: rows from an SDTM/ADaM input, variables built by admiral-style rules.
+
+An ADaM spec names its base rows (``source``: one record per record of an input
+dataset, optionally filtered) and builds each variable with exactly one rule.
+The derivation rules carry admiral's names and parameters, so a programmer who
+knows ``derive_vars_merged`` or ``derive_var_trtemfl`` can read a spec at once.
+"""
+
+from __future__ import annotations
+
+from typing import Any, ClassVar, Literal
+
+from pydantic import Field
+
+from cdisc.spec.models import (
+    ConditionRule,
+    DatasetMeta,
+    Expr,
+    RuleSet,
+    Scalar,
+    ShorthandModel,
+    SpecModel,
+    VariableMeta,
+)
+from cdisc.spec.names import Name
+
+AdamClass = Literal[
+    "SUBJECT LEVEL ANALYSIS DATASET",
+    "BASIC DATA STRUCTURE",
+    "OCCURRENCE DATA STRUCTURE",
+    "ADAM OTHER",
+]
+
+
+class AdamSource(ShorthandModel):
+    """The base rows: one per record of ``dataset`` (SDTM or ADaM built earlier), optionally filtered."""
+
+    shorthand_field: ClassVar[str] = "dataset"
+    dataset: Name
+    where: Expr | None = Field(None, description="Keep only the records meeting this condition")
+
+    @property
+    def name(self) -> str:
+        """How messages name the source."""
+        return self.dataset
+
+
+class DeriveVarsMerged(SpecModel):
+    """A value from another dataset, merged by ``by``: admiral ``derive_vars_merged``.
+
+    Records of ``dataset`` meeting ``where`` are ordered by ``order`` and the first or last per
+    ``by`` group gives ``value`` (a variable or an expression over that dataset's variables).
+    """
+
+    dataset: Name
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
+    where: Expr | None = None
+    order: list[Name] = Field(default_factory=list)
+    mode: Literal["first", "last"] = "first"
+    value: Expr = Field(description="Variable or expression over the merged dataset")
+    missing_value: Scalar | None = Field(None, description="Value for base records with no matching record (e.g. N)")
+
+
+class DeriveVarsDt(ShorthandModel):
+    """A numeric SAS date from an ISO 8601 --DTC variable, imputing missing parts: admiral ``derive_vars_dt``.
+
+    ``highest_imputation``: ``n`` none, ``D`` day, ``M`` month and day, ``Y`` also year (needs
+    min/max dates). ``date_imputation``: ``first``, ``mid``, ``last`` or ``MM-DD``. An imputed date
+    is moved to the latest of ``min_dates`` (or earliest of ``max_dates``) that could be the true date.
+    """
+
+    shorthand_field: ClassVar[str] = "dtc"
+    variable_fields: ClassVar[tuple[str, ...]] = ("dtc", "min_dates", "max_dates")
+    dtc: Name
+    highest_imputation: Literal["n", "D", "M", "Y"] = "n"
+    date_imputation: str = Field("first", pattern=r"^(first|mid|last|\d{2}-\d{2})$")
+    min_dates: list[Name] = Field(default_factory=list)
+    max_dates: list[Name] = Field(default_factory=list)
+
+
+class DeriveVarsDtm(DeriveVarsDt):
+    """A numeric SAS datetime from an ISO 8601 --DTC variable: admiral ``derive_vars_dtm``.
+
+    ``highest_imputation`` adds ``h``/``m``/``s`` (time parts); ``time_imputation``: ``first``,
+    ``last`` or ``HH:MM:SS``.
+    """
+
+    highest_imputation: Literal["n", "s", "m", "h", "D", "M", "Y"] = "h"
+    time_imputation: str = Field("first", pattern=r"^(first|last|\d{2}:\d{2}:\d{2})$")
+
+
+class ImputationFlag(ShorthandModel):
+    """The --DTF (date) or --TMF (time) imputation flag of a date/datetime variable built by the dt/dtm rules."""
+
+    shorthand_field: ClassVar[str] = "of"
+    variable_fields: ClassVar[tuple[str, ...]] = ("of",)
+    of: Name
+    part: Literal["date", "time"] = "date"
+
+
+class DeriveVarsDy(SpecModel):
+    """Analysis relative day: ``date`` - ``reference`` (+1 on or after it; no day 0): admiral ``derive_vars_dy``."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("date", "reference")
+    date: Name
+    reference: Name = "TRTSDT"
+
+
+class DeriveVarExtremeFlag(SpecModel):
+    """``Y`` on the first or last record of each ``by`` group in ``order``: admiral ``derive_var_extreme_flag``."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("by", "order")
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
+    order: list[Name] = Field(min_length=1)
+    mode: Literal["first", "last"] = "first"
+    where: Expr | None = Field(None, description="Only records meeting this condition compete")
+
+
+class DeriveVarObsNumber(SpecModel):
+    """1, 2, ... within each ``by`` group in ``order``: admiral ``derive_var_obs_number``."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("by", "order")
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
+    order: list[Name] = Field(default_factory=list)
+
+
+class DeriveVarTrtemfl(SpecModel):
+    """Treatment-emergent flag: admiral ``derive_var_trtemfl``.
+
+    ``Y`` when the event starts on or after ``trt_start`` and no later than ``trt_end`` +
+    ``end_window`` days and, if ``end_before`` is given, before that date (e.g. new anticancer
+    therapy: the window ends the day before it). Events with a missing start but an end on or
+    after ``trt_start`` count as emergent, as in admiral.
+    """
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("start_date", "end_date", "trt_start", "trt_end", "end_before")
+    start_date: Name = "ASTDT"
+    end_date: Name | None = "AENDT"
+    trt_start: Name = "TRTSDT"
+    trt_end: Name | None = "TRTEDT"
+    end_window: int = Field(0, ge=0, description="Days after the last dose still counted")
+    end_before: Name | None = Field(None, description="A date from which events no longer count")
+
+
+class DeriveVarBase(SpecModel):
+    """BASE: the value on the baseline record (``flag`` = Y) of each ``by`` group: admiral ``derive_var_base``."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("by", "source", "flag")
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID", "PARAMCD"])
+    source: Name = "AVAL"
+    flag: Name = "ABLFL"
+
+
+class DeriveVarChg(SpecModel):
+    """CHG = AVAL - BASE: admiral ``derive_var_chg``."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("value", "base")
+    value: Name = "AVAL"
+    base: Name = "BASE"
+
+
+ADAM_RULES = (
+    "predecessor",
+    "hardcode",
+    "condition",
+    "expr",
+    "derive_vars_merged",
+    "derive_vars_dt",
+    "derive_vars_dtm",
+    "imputation_flag",
+    "derive_vars_dy",
+    "derive_var_extreme_flag",
+    "derive_var_obs_number",
+    "derive_var_trtemfl",
+    "derive_var_base",
+    "derive_var_chg",
+)
+
+
+class AdamRules(RuleSet):
+    """Exactly one of these says how an ADaM variable is built."""
+
+    predecessor: Name | None = Field(None, description="This variable of the source record, copied as is")
+    hardcode: Scalar | None = None
+    condition: ConditionRule | None = None
+    expr: Expr | None = None
+    derive_vars_merged: DeriveVarsMerged | None = None
+    derive_vars_dt: DeriveVarsDt | None = None
+    derive_vars_dtm: DeriveVarsDtm | None = None
+    imputation_flag: ImputationFlag | None = None
+    derive_vars_dy: DeriveVarsDy | None = None
+    derive_var_extreme_flag: DeriveVarExtremeFlag | None = None
+    derive_var_obs_number: DeriveVarObsNumber | None = None
+    derive_var_trtemfl: DeriveVarTrtemfl | None = None
+    derive_var_base: DeriveVarBase | None = None
+    derive_var_chg: DeriveVarChg | None = None
+
+    rule_fields: ClassVar[tuple[str, ...]] = ADAM_RULES
+    bare_rules: ClassVar[tuple[str, ...]] = ("derive_var_trtemfl", "derive_var_base", "derive_var_chg", "derive_var_obs_number")
+
+
+class AdamVariable(VariableMeta, AdamRules):
+    """An ADaM variable: define.xml metadata plus the one rule that builds it."""
+
+
+class AdamDataset(DatasetMeta):
+    """One ADaM dataset: metadata, its base rows, and its variables in output order."""
+
+    dataset_class: AdamClass = Field(alias="class")
+    source: AdamSource
+    depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
+    variables: list[AdamVariable] = Field(min_length=1)
+
+    def inputs(self) -> dict[str, tuple[Any, ...]]:
+        """Datasets this one reads, each with the spec path that says so."""
+        needs: dict[str, tuple[Any, ...]] = {d: ("depends_on",) for d in self.depends_on}
+        needs.setdefault(self.source.dataset, ("source", "dataset"))
+        for i, var in enumerate(self.variables):
+            if var.derive_vars_merged is not None:
+                needs.setdefault(var.derive_vars_merged.dataset, ("variables", i, "derive_vars_merged", "dataset"))
+        return needs
