@@ -165,6 +165,16 @@ def test_values_outside_an_extensible_list_are_extensions_and_outside_a_closed_l
     assert not (tmp_path / "closed").exists()
 
 
+def test_a_variable_without_data_has_no_codelist_and_is_marked(minimal):
+    study, (dm, ae) = minimal
+    xml = render_xml(build_define(study, [DefineDataset(dm.meta, dm.frame.assign(AGEU=None)), ae]))
+    validate_define(xml)
+    root = etree.fromstring(xml)
+    assert root.find(".//odm:CodeList[@OID='CL.AGEU']", NS) is None
+    assert root.find(".//odm:ItemDef[@OID='IT.DM.AGEU']/odm:CodeListRef", NS) is None
+    assert root.find(".//odm:ItemRef[@ItemOID='IT.DM.AGEU']", NS).get(f"{{{NS['def']}}}HasNoData") == "Yes"
+
+
 def test_value_level_metadata_from_the_spec(minimal):
     study, (dm, ae) = minimal
     age = next(v for v in dm.meta.variables if v.name == "AGE")

@@ -180,6 +180,11 @@ class _Builder:
         groups = [self._group(table) for table in self.tables]
         study_id = spec.study.id
         uses_crf = any(i.origin is not None and i.origin.pages is not None for i in self.items.values())
+        codelists = self.registry.codelists()
+        written = {c.oid for c in codelists}
+        for item in self.items.values():
+            if item.codelist_oid not in written:
+                item.codelist_oid = None  # no value of its codelist occurs in the data
         return Define(
             file_oid=f"{study_id}.{self.standard}.define",
             created=spec.output.created.isoformat(timespec="seconds"),
@@ -194,7 +199,7 @@ class _Builder:
             items=self.items,
             value_lists=self.value_lists,
             where_clauses=list(self.where_clauses.values()),
-            codelists=self.registry.codelists(),
+            codelists=codelists,
             methods=sorted(self.methods.values(), key=lambda m: m.oid),
             comments=sorted(self.comments.values(), key=lambda c: c.oid),
             leaves=[Leaf(ANNOTATED_CRF, "acrf.pdf", "Annotated CRF")] if uses_crf else [],

@@ -57,8 +57,12 @@ class CodelistRegistry:
         return oid(name)
 
     def codelists(self) -> list[CodeList]:
-        """The CodeLists in name order, each holding the used terms in the list's own order."""
-        return [self._restricted(self._source(name), used) for name, used in sorted(self.used.items())]
+        """The CodeLists in name order, each holding the used terms in the list's own order.
+
+        A codelist none of whose values occur in the data is left out (its variables have no data).
+        """
+        restricted = [self._restricted(self._source(name), used) for name, used in sorted(self.used.items())]
+        return [codelist for codelist in restricted if codelist.terms]
 
     def _restricted(self, source: _Source, used: set[str] | None) -> CodeList:
         if used is None:
@@ -68,6 +72,9 @@ class CodelistRegistry:
             known = {t.value for t in source.terms}
             if source.extensible:
                 terms += [Term(v, extended=True) for v in sorted(used - known)]
+            elif used and not terms:
+                shown = ", ".join(f"'{v}'" for v in sorted(used)[:5])
+                raise DataError(f"none of the values {shown} is in codelist {source.name}, which is not extensible")
         standard = self.ct_standard(source.nci) if source.nci else None
         return CodeList(oid(source.name), source.label, source.data_type, terms, source.nci, standard)
 
