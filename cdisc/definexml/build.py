@@ -34,6 +34,7 @@ CLASS_ORDER = (
     "SUBJECT LEVEL ANALYSIS DATASET", "OCCURRENCE DATA STRUCTURE", "BASIC DATA STRUCTURE", "ADAM OTHER",
 )  # fmt: skip
 DEFAULT_SOURCE = {"Collected": "Investigator", "Derived": "Sponsor", "Assigned": "Sponsor", "Protocol": "Sponsor", "Predecessor": "Sponsor"}
+SDTM_CT, ADAM_CT = "STD.CT.SDTM", "STD.CT.ADaM"
 SUPP_STRUCTURE = "One record per IDVAR, IDVARVAL, and QNAM value per subject"
 SUPP_KEYS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]
 #: SUPP-- variables other than QVAL: name, label, core (SDTMIG 3.4 section 8.4).
@@ -106,6 +107,9 @@ def _class_rank(name: str) -> int:
 
 def _tables(study: Study, dataset: DefineDataset) -> list[_Table]:
     meta = dataset.meta
+    written = [v for v in meta.variables if not getattr(v, "temporary", False)]  # ADaM helpers are not written
+    if len(written) < len(meta.variables):
+        meta = meta.model_copy(update={"variables": written})
     tables = [_Table(meta, dataset.frame, dataset.href, _methods(study, meta))]
     qualifiers = getattr(meta, "supp", [])
     if qualifiers:
@@ -211,19 +215,22 @@ class _Builder:
 
     @cached_property
     def standards(self) -> list[Standard]:
-        """The implementation guide first, then the CT releases."""
+        """The implementation guide first, then the CT releases the codelists come from."""
         spec = self.study.spec
+        version = spec.terminology.version
         if self.standard == "SDTM":
-            standards = [Standard("STD.SDTMIG", "SDTMIG", "IG", spec.standards.sdtmig)]
-        else:
-            standards = [Standard("STD.ADaMIG", "ADaMIG", "IG", spec.standards.adamig)]
-        standards.append(Standard("STD.CT.SDTM", "CDISC/NCI", "CT", spec.terminology.version, "SDTM"))
-        if self.standard == "ADaM" and spec.terminology.adam is not None:
-            standards.append(Standard("STD.CT.ADaM", "CDISC/NCI", "CT", spec.terminology.version, "ADaM"))
+            return [Standard("STD.SDTMIG", "SDTMIG", "IG", spec.standards.sdtmig), Standard(SDTM_CT, "CDISC/NCI", "CT", version, "SDTM")]
+        standards = [Standard("STD.ADaMIG", "ADaMIG", "IG", spec.standards.adamig)]
+        if spec.terminology.sdtm is not None or spec.terminology.adam is None:
+            standards.append(Standard(SDTM_CT, "CDISC/NCI", "CT", version, "SDTM"))
+        if spec.terminology.adam is not None:
+            standards.append(Standard(ADAM_CT, "CDISC/NCI", "CT", version, "ADaM"))
         return standards
 
     def _ct_standard(self, code: str) -> str:
-        return "STD.CT.ADaM" if self.standard == "ADaM" and code in self._adam_codes else "STD.CT.SDTM"
+        """The CT standard of a CT codelist: ADaM CT when an ADaM define's list is an ADaM CT list, else SDTM CT."""
+        declared = [s.oid for s in self.standards if s.type == "CT"]
+        return ADAM_CT if code in self._adam_codes or SDTM_CT not in declared else SDTM_CT
 
     @cached_property
     def _adam_codes(self) -> set[str]:
