@@ -15,7 +15,9 @@ def value_texts(values: pd.Series) -> pd.Series:
     """The non-missing values of a column as text, index kept."""
     present = values.dropna()
     if pd.api.types.is_numeric_dtype(present.dtype):
-        return present.map(number_text).astype("str")
+        codes, uniques = pd.factorize(present)  # format each distinct number once
+        texts = np.array([number_text(u) for u in uniques], dtype=object)
+        return pd.Series(texts[codes], index=present.index, dtype="str")
     text = present.astype("str").str.rstrip()
     return text[text != ""]
 
@@ -33,7 +35,7 @@ def text_length(values: pd.Series) -> int | None:
 
 def number_digits(values: pd.Series) -> tuple[int | None, int | None]:
     """(digits, decimals) of a numeric column: most digits of any value and most digits after the point."""
-    texts = value_texts(values).str.lstrip("-")
+    texts = pd.Series(value_texts(values).unique(), dtype="str").str.lstrip("-")
     if not len(texts):
         return None, None
     parts = texts.str.partition(".")
