@@ -74,6 +74,7 @@ def xpt_metadata(spec: SdtmDataset | AdamDataset) -> XptDataset:
     variables = tuple(
         XptVariable(v.name, v.label, "num" if v.type in NUMERIC_TYPES else "char", v.length, v.format or "")
         for v in spec.variables
+        if not getattr(v, "temporary", False)
     )
     return XptDataset(spec.dataset, spec.label, variables)
 

@@ -13,6 +13,8 @@ import pandas as pd
 
 
 __all__ = [
+    "derive_var_merged_summary",
+    "derive_vars_joined",
     "derive_var_base",
     "derive_var_chg",
     "derive_var_extreme_flag",
@@ -27,9 +29,12 @@ def _flag(mask: pd.Series) -> pd.Series:
     return pd.Series(np.where(mask.to_numpy(dtype=bool), "Y", None), index=mask.index, dtype="str")
 
 
-def _ordered(frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
-    """Stable sort with missing values last, as dplyr's arrange."""
-    return frame.sort_values(list(columns), kind="mergesort", na_position="last") if columns else frame
+def _ordered(frame: pd.DataFrame, columns: Sequence[str], descending: Sequence[str] = ()) -> pd.DataFrame:
+    """Stable sort with missing values last, as dplyr's arrange; ``descending`` columns high to low."""
+    if not columns:
+        return frame
+    ascending = [c not in descending for c in columns]
+    return frame.sort_values(list(columns), ascending=ascending, kind="mergesort", na_position="last")
 
 
 def derive_vars_merged(
@@ -59,6 +64,63 @@ def derive_vars_merged(
     return pd.Series(merged["__value"].to_numpy(), index=base.index)
 
 
+def derive_var_merged_summary(
+    base: pd.DataFrame,
+    other: pd.DataFrame,
+    value: pd.Series,
+    summary: str,
+    by: Sequence[str] = ("USUBJID",),
+    where: pd.Series | None = None,
+) -> pd.Series:
+    """``summary`` (max, min, sum, mean, count) of ``value`` over ``other``'s records per ``by`` group.
+
+    Example: the last date a subject was seen in AE::
+
+        >>> adsl = pd.DataFrame({"USUBJID": ["1", "2"]})
+        >>> ae = pd.DataFrame({"USUBJID": ["1", "1"], "ADT": [5.0, 9.0]})
+        >>> derive_var_merged_summary(adsl, ae, ae["ADT"], "max").tolist()
+        [9.0, nan]
+    """
+    by = list(by)
+    values = other[by].assign(__value=value)
+    if where is not None:
+        values = values[where.to_numpy(dtype=bool)]
+    summarised = values.groupby(by, dropna=False)["__value"].agg(summary).rename("__value").reset_index()
+    merged = base[by].merge(summarised, on=by, how="left", validate="many_to_one")
+    return pd.Series(merged["__value"].to_numpy(), index=base.index)
+
+
+def derive_vars_joined(
+    base: pd.DataFrame,
+    other: pd.DataFrame,
+    value,
+    join_where,
+    by: Sequence[str] = ("USUBJID",),
+    order: Sequence[str] = (),
+    mode: str = "last",
+) -> pd.Series:
+    """For each ``base`` record, ``value`` of the first/last ``other`` record of its ``by`` group meeting
+    ``join_where``; both are functions of the joined frame (base and other variables side by side).
+
+    Example: the dose of the last administration on or before each event::
+
+        >>> ae = pd.DataFrame({"USUBJID": ["1", "1"], "ASTDT": [5.0, 20.0]})
+        >>> ex = pd.DataFrame({"USUBJID": ["1", "1"], "EXDT": [1.0, 15.0], "DOSE": [10.0, 8.0]})
+        >>> derive_vars_joined(ae, ex, lambda j: j["DOSE"], lambda j: j["EXDT"] <= j["ASTDT"], order=["EXDT"]).tolist()
+        [10.0, 8.0]
+    """
+    by = list(by)
+    left = base.assign(__base=np.arange(len(base)))
+    right = other.drop(columns=[c for c in other.columns if c in base.columns and c not in by])
+    joined = left.merge(right, on=by, how="inner")
+    joined = joined[join_where(joined).to_numpy(dtype=bool)]
+    joined = joined.assign(__value=value(joined))
+    picked = _ordered(joined, ["__base", *order]).drop_duplicates("__base", keep="first" if mode == "first" else "last")
+    result = np.full(len(base), np.nan, dtype=object)
+    result[picked["__base"].to_numpy()] = picked["__value"].to_numpy()
+    return pd.Series(result, index=base.index).infer_objects()
+
+
 def derive_vars_dy(date: pd.Series, reference: pd.Series) -> pd.Series:
     """Relative day (--DY) of a SAS date against a reference date: day 1 is the reference day, no day 0.
 
@@ -72,9 +134,16 @@ def derive_vars_dy(date: pd.Series, reference: pd.Series) -> pd.Series:
 
 
 def derive_var_extreme_flag(
-    frame: pd.DataFrame, by: Sequence[str], order: Sequence[str], mode: str = "first", where: pd.Series | None = None
+    frame: pd.DataFrame,
+    by: Sequence[str],
+    order: Sequence[str],
+    mode: str = "first",
+    where: pd.Series | None = None,
+    descending: Sequence[str] = (),
 ) -> pd.Series:
     """``Y`` on the first (or last) record of each ``by`` group in ``order``, among records meeting ``where``.
+
+    ``descending`` names the order variables sorted from high to low (admiral's ``desc()``).
 
     Example: first occurrence of each preferred term per subject::
 
@@ -83,7 +152,7 @@ def derive_var_extreme_flag(
         [nan, 'Y', 'Y']
     """
     eligible = frame if where is None else frame[where.to_numpy(dtype=bool)]
-    picked = _ordered(eligible, [*by, *order]).drop_duplicates(list(by), keep="first" if mode == "first" else "last")
+    picked = _ordered(eligible, [*by, *order], descending).drop_duplicates(list(by), keep="first" if mode == "first" else "last")
     return _flag(pd.Series(frame.index.isin(picked.index), index=frame.index))
 
 

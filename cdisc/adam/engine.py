@@ -91,6 +91,36 @@ def merged(rule, rows: AdamInput) -> pd.Series:
     return values if rule.missing_value is None else values.where(values.notna(), rule.missing_value)
 
 
+def merged_summary(rule, rows: AdamInput) -> pd.Series:
+    other = rows.built[rule.dataset]
+    scope = {"STUDYID": rows.study.spec.study.id}
+    value = _series(rows.evaluate(rule.value, other, scope), AdamInput(rows.study, rows.dataset, rows.variable, other, {}, {}))
+    where = parse_expression(rule.where).mask(other, scope) if rule.where else None
+    values = derivations.derive_var_merged_summary(rows.frame(rule.by), other, value, rule.summary, rule.by, where)
+    return values if rule.missing_value is None else values.where(values.notna(), rule.missing_value)
+
+
+def joined(rule, rows: AdamInput) -> pd.Series:
+    other = rows.built[rule.dataset]
+    scope = {"STUDYID": rows.study.spec.study.id}
+    if rule.where:
+        other = other[parse_expression(rule.where).mask(other, scope)]
+    condition, value = parse_expression(rule.join_where), parse_expression(rule.value)
+    reads = (condition.names | value.names) - set(other.columns)
+    here = rows.frame([*rule.by, *(n for n in reads if n in rows.out or n in rows.base.columns)])
+
+    def evaluate(expression, frame):
+        try:
+            return expression.evaluate(frame, scope)
+        except ExpressionDataError as exc:
+            raise rows.fail(str(exc)) from None
+
+    return derivations.derive_vars_joined(
+        here, other, lambda frame: evaluate(value, frame), lambda frame: evaluate(condition, frame).astype(bool),
+        rule.by, rule.order, rule.mode,
+    )
+
+
 def vars_dt(rule, rows: AdamInput) -> pd.Series:
     bounds = [[rows.column(n) for n in names] for names in (rule.min_dates, rule.max_dates)]
     value, flag = impute_date(rows.column(rule.dtc), rule.highest_imputation, rule.date_imputation, *bounds)
@@ -119,7 +149,8 @@ def vars_dy(rule, rows: AdamInput) -> pd.Series:
 
 def extreme_flag(rule, rows: AdamInput) -> pd.Series:
     where = _series(rows.evaluate(rule.where), rows).astype(bool) if rule.where else None
-    return derivations.derive_var_extreme_flag(rows.frame([*rule.by, *rule.order]), rule.by, rule.order, rule.mode, where)
+    frame = rows.frame([*rule.by, *rule.order])
+    return derivations.derive_var_extreme_flag(frame, rule.by, rule.order, rule.mode, where, rule.descending)
 
 
 def obs_number(rule, rows: AdamInput) -> pd.Series:
@@ -151,6 +182,8 @@ RULES: dict[str, Callable[[Any, AdamInput], pd.Series]] = {
     "condition": condition,
     "expr": expr,
     "derive_vars_merged": merged,
+    "derive_var_merged_summary": merged_summary,
+    "derive_vars_joined": joined,
     "derive_vars_dt": vars_dt,
     "derive_vars_dtm": vars_dtm,
     "imputation_flag": imputation_flag,
@@ -166,6 +199,13 @@ RULES: dict[str, Callable[[Any, AdamInput], pd.Series]] = {
 def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]) -> BuiltDataset:
     """Build one ADaM dataset from its spec; ``built`` holds the datasets built before it."""
     source = built[spec.source.dataset]
+    for merge in spec.source.merge:
+        other = built[merge.dataset]
+        extra = [c for c in other.columns if c not in source.columns]
+        try:
+            source = source.merge(other[[*merge.by, *extra]], on=merge.by, how="left", validate="many_to_one")
+        except pd.errors.MergeError:
+            raise DataError(f"{spec.dataset}: {merge.dataset} has more than one record per {', '.join(merge.by)}") from None
     if spec.source.where:
         try:
             keep = parse_expression(spec.source.where).mask(source, {"STUDYID": study.spec.study.id})
@@ -179,7 +219,7 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
         name, params = var.rule
         rows = AdamInput(study, spec.dataset, var.name, base_rows, out, built, flags)
         out[var.name] = _typed(RULES[name](params, rows), var.type in NUMERIC_TYPES, rows)
-    frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables}, index=base_rows.index)
+    frame = pd.DataFrame({var.name: out[var.name] for var in output_variables(spec)}, index=base_rows.index)
     duplicated = frame.duplicated(spec.keys, keep=False)
     if duplicated.any():
         first = frame.loc[duplicated, spec.keys].head(3).to_dict("records")
@@ -190,6 +230,11 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
         lineage.insert(0, "USUBJID", frame.loc[order, "USUBJID"].to_numpy())
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
     return BuiltDataset(spec, frame.loc[order].reset_index(drop=True), lineage, excluded)
+
+
+def output_variables(spec: AdamDataset) -> list:
+    """The variables written to the dataset: all but the temporary ones."""
+    return [var for var in spec.variables if not var.temporary]
 
 
 def _typed(values: pd.Series, numeric: bool, rows: AdamInput) -> pd.Series:

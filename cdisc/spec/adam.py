@@ -32,11 +32,20 @@ AdamClass = Literal[
 ]
 
 
+class AdamMerge(SpecModel):
+    """Another dataset joined onto each base record (many to one), e.g. ADSL onto AE by subject."""
+
+    dataset: Name
+    by: list[Name] = Field(default_factory=lambda: ["STUDYID", "USUBJID"])
+
+
 class AdamSource(ShorthandModel):
-    """The base rows: one per record of ``dataset`` (SDTM or ADaM built earlier), optionally filtered."""
+    """The base rows: one per record of ``dataset`` (SDTM or ADaM built earlier), optionally filtered,
+    with the variables of ``merge`` datasets joined on (their names must not clash with the base's)."""
 
     shorthand_field: ClassVar[str] = "dataset"
     dataset: Name
+    merge: list[AdamMerge] = Field(default_factory=list)
     where: Expr | None = Field(None, description="Keep only the records meeting this condition")
 
     @property
@@ -59,6 +68,35 @@ class DeriveVarsMerged(SpecModel):
     mode: Literal["first", "last"] = "first"
     value: Expr = Field(description="Variable or expression over the merged dataset")
     missing_value: Scalar | None = Field(None, description="Value for base records with no matching record (e.g. N)")
+
+
+class DeriveVarMergedSummary(SpecModel):
+    """A summary (max, min, sum, mean, count) of ``value`` over the records of another dataset per ``by`` group:
+    admiral ``derive_var_merged_summary``."""
+
+    dataset: Name
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
+    where: Expr | None = None
+    value: Expr
+    summary: Literal["max", "min", "sum", "mean", "count"]
+    missing_value: Scalar | None = None
+
+
+class DeriveVarsJoined(SpecModel):
+    """A value from the first/last record of another dataset that meets a condition on both records:
+    admiral ``derive_vars_joined`` (e.g. the last dose on or before the event start).
+
+    ``where`` filters the other dataset alone; ``join_where`` and ``value`` are evaluated on each
+    pair of a base record and an other record of the same ``by`` group, and may use both's variables.
+    """
+
+    dataset: Name
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
+    where: Expr | None = None
+    join_where: Expr
+    order: list[Name] = Field(default_factory=list, description="Variables of the other dataset")
+    mode: Literal["first", "last"] = "last"
+    value: Expr = Field(description="Variable or expression over the joined record (both datasets)")
 
 
 class DeriveVarsDt(ShorthandModel):
@@ -109,9 +147,10 @@ class DeriveVarsDy(SpecModel):
 class DeriveVarExtremeFlag(SpecModel):
     """``Y`` on the first or last record of each ``by`` group in ``order``: admiral ``derive_var_extreme_flag``."""
 
-    variable_fields: ClassVar[tuple[str, ...]] = ("by", "order")
+    variable_fields: ClassVar[tuple[str, ...]] = ("by", "order", "descending")
     by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
     order: list[Name] = Field(min_length=1)
+    descending: list[Name] = Field(default_factory=list, description="Order variables sorted from high to low")
     mode: Literal["first", "last"] = "first"
     where: Expr | None = Field(None, description="Only records meeting this condition compete")
 
@@ -165,6 +204,8 @@ ADAM_RULES = (
     "condition",
     "expr",
     "derive_vars_merged",
+    "derive_var_merged_summary",
+    "derive_vars_joined",
     "derive_vars_dt",
     "derive_vars_dtm",
     "imputation_flag",
@@ -185,6 +226,8 @@ class AdamRules(RuleSet):
     condition: ConditionRule | None = None
     expr: Expr | None = None
     derive_vars_merged: DeriveVarsMerged | None = None
+    derive_var_merged_summary: DeriveVarMergedSummary | None = None
+    derive_vars_joined: DeriveVarsJoined | None = None
     derive_vars_dt: DeriveVarsDt | None = None
     derive_vars_dtm: DeriveVarsDtm | None = None
     imputation_flag: ImputationFlag | None = None
@@ -202,6 +245,8 @@ class AdamRules(RuleSet):
 class AdamVariable(VariableMeta, AdamRules):
     """An ADaM variable: define.xml metadata plus the one rule that builds it."""
 
+    temporary: bool = Field(False, description="Built for later variables to read; not written or defined")
+
 
 class AdamDataset(DatasetMeta):
     """One ADaM dataset: metadata, its base rows, and its variables in output order."""
@@ -215,7 +260,10 @@ class AdamDataset(DatasetMeta):
         """Datasets this one reads, each with the spec path that says so."""
         needs: dict[str, tuple[Any, ...]] = {d: ("depends_on",) for d in self.depends_on}
         needs.setdefault(self.source.dataset, ("source", "dataset"))
+        for i, merge in enumerate(self.source.merge):
+            needs.setdefault(merge.dataset, ("source", "merge", i, "dataset"))
         for i, var in enumerate(self.variables):
-            if var.derive_vars_merged is not None:
-                needs.setdefault(var.derive_vars_merged.dataset, ("variables", i, "derive_vars_merged", "dataset"))
+            name, rule = var.rule
+            if name in ("derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined"):
+                needs.setdefault(rule.dataset, ("variables", i, name, "dataset"))
         return needs

@@ -204,7 +204,7 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
         return issues  # unknown inputs are reported with the other dependencies
     variables_of = {name: [v.name for v in d.spec.variables] for name, d in study.datasets.items()}
     variables_of.update({name: input_columns(path) for name, path in study.input_files.items()})
-    source = variables_of[spec.source.dataset]
+    source = [*variables_of[spec.source.dataset], *(c for m in spec.source.merge for c in variables_of[m.dataset])]
     here = (f"{spec.source.dataset} or {spec.dataset}", [*source, *(v.name for v in spec.variables)])
     if spec.source.where:
         issues += _check_expression_names(doc, ("source", "where"), spec.dataset, spec.source.where, spec.source.dataset, source)
@@ -225,13 +225,18 @@ def _adam_references(var: AdamRules, variables_of: dict[str, list[str]], here: t
     name, rule = var.rule
     if name == "predecessor":
         yield (name,), [rule], here
-    elif name == "derive_vars_merged":
+    elif name in ("derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined"):
         other = (rule.dataset, variables_of[rule.dataset])
         yield (name, "by"), rule.by, other
-        yield (name, "order"), rule.order, other
-        for key, text in (("value", rule.value), ("where", rule.where)):
-            if text:
-                yield (name, key), sorted(parse_expression(text).names), other
+        yield (name, "order"), getattr(rule, "order", []), other
+        if rule.where:
+            yield (name, "where"), sorted(parse_expression(rule.where).names), other
+        if name == "derive_vars_joined":
+            both = (f"{rule.dataset} or {here[0]}", [*other[1], *here[1]])
+            yield (name, "join_where"), sorted(parse_expression(rule.join_where).names), both
+            yield (name, "value"), sorted(parse_expression(rule.value).names), both
+        else:
+            yield (name, "value"), sorted(parse_expression(rule.value).names), other
     else:
         for field in getattr(rule, "variable_fields", ()):
             value = getattr(rule, field)

@@ -39,7 +39,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.errors import DataError
-from cdisc.sasdates import impute_datetime, sas_date, sas_datetime
+from cdisc.sasdates import impute_date, impute_datetime, sas_date, sas_datetime
 
 Value = Any  # a pandas Series or a scalar
 Env = tuple[pd.DataFrame, Mapping[str, Any]]
@@ -210,6 +210,12 @@ FUNCTIONS: dict[str, Function] = {
     "round": Function(_round, 1, 2, "round(number, digits)"),
     "sas_date": Function(lambda v: _on_series(sas_date, v), 1, 1, "sas_date(iso_text)"),
     "sas_datetime": Function(lambda v: _on_series(sas_datetime, v), 1, 1, "sas_datetime(iso_text)"),
+    "impute_dt": Function(
+        lambda v, date="first": _on_series(lambda s: impute_date(s, "M", date)[0], v),
+        1, 2, 'impute_dt(iso_text, "first" | "mid" | "last")',
+    ),
+    "max": Function(lambda *v: _rowwise("max", v), 1, None, "max(a, b, ...)"),
+    "min": Function(lambda *v: _rowwise("min", v), 1, None, "min(a, b, ...)"),
     "impute_dtm": Function(
         lambda v, time="first": _on_series(lambda s: impute_datetime(s, "h", "first", time)[0], v),
         1, 2, 'impute_dtm(iso_text, "first" | "last" | "HH:MM:SS")',
@@ -219,6 +225,16 @@ FUNCTIONS: dict[str, Function] = {
         1, 2, 'impute_tmf(iso_text, "first" | "last" | "HH:MM:SS")',
     ),
 }
+
+
+def _rowwise(how: str, values: tuple[Value, ...]) -> Value:
+    """Largest/smallest of the arguments on each row, ignoring missing values."""
+    series = [v for v in values if isinstance(v, pd.Series)]
+    if not series:
+        present = [v for v in values if v is not None and not (isinstance(v, float) and np.isnan(v))]
+        return (max if how == "max" else min)(present) if present else None
+    frame = pd.concat([v if isinstance(v, pd.Series) else pd.Series(v, index=series[0].index) for v in values], axis=1)
+    return frame.max(axis=1) if how == "max" else frame.min(axis=1)
 
 
 def _on_series(function: Callable[[pd.Series], pd.Series], value: Value) -> Value:

@@ -48,8 +48,10 @@ def rule_names(rule_name: str, params: Any) -> set[str]:
             if case.source:
                 names.add(case.source)
         return names
-    if rule_name == "derive_vars_merged":
+    if rule_name in ("derive_vars_merged", "derive_var_merged_summary"):
         return set(params.by)
+    if rule_name == "derive_vars_joined":
+        return set(params.by) | parse_expression(params.join_where).names | parse_expression(params.value).names
     if rule_name == "seq":
         return {*params.by, *(params.order_by or [])}
     if rule_name in ("study_day", "epoch"):
@@ -57,7 +59,7 @@ def rule_names(rule_name: str, params: Any) -> set[str]:
     for field in getattr(params, "variable_fields", ()):
         value = getattr(params, field)
         names |= set(value) if isinstance(value, list) else ({value} if value else set())
-    if getattr(params, "where", None) and rule_name != "derive_vars_merged":
+    if getattr(params, "where", None):
         names |= parse_expression(params.where).names
     return names
 
