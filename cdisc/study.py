@@ -1,4 +1,5 @@
-"""Run a study: load and check its specs, build every dataset in dependency order, write outputs.
+"""Run a study: load and check its specs, build every dataset in dependency order, write outputs
+(XPT, define.xml and its HTML view per standard, lineage, exclusions and reconciliation reports).
 
 Outputs are all-or-nothing: every dataset is built and every file written into
 a staging folder first; only when all succeeded are the files moved into the
@@ -17,6 +18,7 @@ import pandas as pd
 from rich.console import Console
 
 from cdisc.built import BuiltDataset
+from cdisc.definexml import DefineDataset, write_define
 from cdisc.adam.engine import build_adam_dataset
 from cdisc.sdtm.engine import SUPP_VARIABLES, build_dataset
 from cdisc.spec.adam import AdamDataset
@@ -115,6 +117,10 @@ def _write_outputs(study: Study, built: list[BuiltDataset], reconciliation: pd.D
             if result.supp is not None:
                 write_xpt(result.supp, supp_metadata(result.spec), folder, created=created)
             _write_csv(result.lineage, folder / "lineage" / f"{result.spec.dataset.lower()}.csv")
+        for standard in ("sdtm", "adam"):
+            described = [DefineDataset(r.spec, r.frame, r.supp) for r in built if r.standard == standard]
+            if described:
+                write_define(study, described, staging / standard)
         excluded = pd.concat([r.excluded for r in built], ignore_index=True) if built else pd.DataFrame()
         _write_csv(excluded, staging / "reports" / "excluded.csv")
         _write_csv(reconciliation, staging / "reports" / "reconciliation.csv")

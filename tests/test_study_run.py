@@ -23,6 +23,8 @@ def test_run_writes_xpt_lineage_and_reports(tmp_path):
         "reports/excluded.csv",
         "reports/reconciliation.csv",
         "sdtm/ae.xpt",
+        "sdtm/define.html",
+        "sdtm/define.xml",
         "sdtm/dm.xpt",
         "sdtm/lineage/ae.csv",
         "sdtm/lineage/dm.csv",
