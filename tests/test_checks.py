@@ -167,6 +167,8 @@ CASES = [
     ("DY-DTC", before_reference, False),  # no day 0: the day before RFSTDTC is -1
     ("CT", set_value("DM", "SEX", 0, "FEMALE"), True),
     ("CT", blank_flag, False),
+    ("END-BEFORE-START", set_value("AE", "AEENDTC", 0, "2024-01-04"), True),  # AESTDTC is 2024-01-05
+    ("END-BEFORE-START", set_value("AE", "AEENDTC", 0, "2024-01-05"), False),  # same day is fine
     ("ASCII", set_value("AE", "AETERM", 0, "CAF\u00c9 HEADACHE"), True),
     ("ASCII", set_value("AE", "AETERM", 0, "PATIENT'S HEADACHE"), False),
     ("FDA-1734", set_value("TS", "TSVAL", 0, "2024-01"), True),

@@ -111,3 +111,21 @@ def ascii_text(submission: Submission) -> Iterator[pd.DataFrame]:
             if bad.any():
                 yield findings("ASCII", dataset.name, f"{variable.name} holds characters outside printable ASCII",
                                rows=np.flatnonzero(bad), variable=variable.name, values=text)
+
+
+@rule("END-BEFORE-START", "End date before start date", "SDTMIG 3.4 §4.4 (--ENDTC on or after --STDTC); ADaMIG 1.3 (AENDT on or after ASTDT); P21 SD0013", "warning")
+def end_before_start(submission: Submission) -> Iterator[pd.DataFrame]:
+    """A record that ends before it starts: --ENDTC < --STDTC (complete dates) in SDTM, AENDT < ASTDT in ADaM."""
+    for dataset in submission.datasets:
+        frame = dataset.frame
+        pairs = [(c, c[:-5] + "ENDTC") for c in frame.columns if c.endswith("STDTC") and c[:-5] + "ENDTC" in frame.columns]
+        pairs += [("ASTDT", "AENDT")] if {"ASTDT", "AENDT"} <= set(frame.columns) else []
+        for start, end in pairs:
+            if start.endswith("DTC"):
+                first, last = full_dates(frame[start]), full_dates(frame[end])
+            else:
+                first, last = pd.to_numeric(frame[start], errors="coerce"), pd.to_numeric(frame[end], errors="coerce")
+            wrong = (first.notna() & last.notna() & (last < first)).to_numpy()
+            if wrong.any():
+                message = f"{end} is before {start} (" + _text(frame[end]) + " < " + _text(frame[start]) + ")"
+                yield findings("END-BEFORE-START", dataset.name, message, rows=np.flatnonzero(wrong), variable=end, values=frame[end])

@@ -1,0 +1,119 @@
+"""The ADaM engine on a tiny study: SDTM inputs from CSV, ADSL and ADAE specs, imputation edge cases."""
+
+from pathlib import Path
+
+import pytest
+
+from cdisc.checks import validate
+from cdisc.errors import SpecError
+from cdisc.sasdates import to_iso
+from cdisc.spec.load import load_study
+from cdisc.study import run_study
+
+from conftest import SHARED
+
+STUDY = """study: {id: TINY, title: A tiny ADaM study}
+inputs:
+  folder: sdtm
+  datasets:
+    DM: {numeric: [AGE]}
+    EX: {numeric: [EXSEQ, EXDOSE]}
+    AE: {numeric: [AESEQ]}
+terminology: {version: "2025-03-28"}
+output: {folder: out, created: 2026-01-15T09:00:00}
+codelists: null
+"""
+ADSL = """dataset: ADSL
+label: Subject-Level Analysis Dataset
+class: SUBJECT LEVEL ANALYSIS DATASET
+structure: One record per subject
+keys: [STUDYID, USUBJID]
+source: DM
+variables:
+  - {name: STUDYID, label: Study Identifier, type: text, origin: Predecessor, predecessor: STUDYID}
+  - {name: USUBJID, label: Unique Subject Identifier, type: text, origin: Predecessor, predecessor: USUBJID}
+  - name: TRTSDT
+    label: Date of First Exposure to Treatment
+    type: integer
+    format: DATE9.
+    origin: Derived
+    derive_vars_merged: {dataset: EX, where: EXDOSE > 0, order: [EXSTDTC, EXSEQ], value: sas_date(EXSTDTC)}
+  - name: TRTEDT
+    label: Date of Last Exposure to Treatment
+    type: integer
+    format: DATE9.
+    origin: Derived
+    derive_vars_merged: {dataset: EX, where: EXDOSE > 0, order: [EXSTDTC, EXSEQ], mode: last, value: sas_date(EXSTDTC)}
+  - name: SAFFL
+    label: Safety Population Flag
+    type: text
+    origin: Derived
+    derive_vars_merged: {dataset: EX, where: EXDOSE > 0, value: '"Y"', missing_value: "N"}
+"""
+ADAE = """dataset: ADAE
+label: Adverse Events Analysis Dataset
+class: OCCURRENCE DATA STRUCTURE
+structure: One record per adverse event per subject
+keys: [STUDYID, USUBJID, AESEQ]
+source: {dataset: AE, merge: [{dataset: ADSL}]}
+variables:
+  - {name: STUDYID, label: Study Identifier, type: text, origin: Predecessor, predecessor: STUDYID}
+  - {name: USUBJID, label: Unique Subject Identifier, type: text, origin: Predecessor, predecessor: USUBJID}
+  - {name: AESEQ, label: Sequence Number, type: integer, origin: Predecessor, predecessor: AESEQ}
+  - {name: ASTDT, label: Analysis Start Date, type: integer, format: DATE9., origin: Derived, derive_vars_dt: {dtc: AESTDTC, highest_imputation: M, min_dates: [TRTSDT]}}
+  - {name: ASTDTF, label: Analysis Start Date Imputation Flag, type: text, origin: Derived, imputation_flag: ASTDT}
+  - {name: AENDT, label: Analysis End Date, type: integer, format: DATE9., origin: Derived, derive_vars_dt: {dtc: AEENDTC, highest_imputation: M, date_imputation: last}}
+  - {name: ASTDY, label: Analysis Start Relative Day, type: integer, origin: Derived, derive_vars_dy: {date: ASTDT}}
+  - {name: TRTEMFL, label: Treatment Emergent Analysis Flag, type: text, origin: Derived, derive_var_trtemfl: {end_window: 28}}
+  - name: AOCCFL
+    label: 1st Occurrence within Subject Flag
+    type: text
+    origin: Derived
+    derive_var_extreme_flag: {order: [ASTDT, AESEQ], where: 'TRTEMFL == "Y"'}
+"""
+DM = "STUDYID,USUBJID,AGE\nTINY,S1,50\nTINY,S2,60\n"
+EX = "STUDYID,USUBJID,EXSEQ,EXDOSE,EXSTDTC\nTINY,S1,1,2,2024-03-15\nTINY,S1,2,2,2024-04-05\nTINY,S2,1,0,2024-03-20\n"
+AE = (
+    "STUDYID,USUBJID,AESEQ,AESTDTC,AEENDTC\n"
+    "TINY,S1,1,2024-03,2024-03-20\n"  # partial start in the month of first dose: imputed to the first dose
+    "TINY,S1,2,2024,\n"  # year only
+    "TINY,S1,3,2024-04-10,2024-04-02\n"  # ends before it starts: a finding, not a crash
+    "TINY,S1,4,2024-05-04,\n"  # last dose + 29 days: not emergent
+)
+
+
+@pytest.fixture
+def tiny(tmp_path: Path) -> Path:
+    files = {"study.yaml": STUDY, "adam/adsl.yaml": ADSL, "adam/adae.yaml": ADAE, "sdtm/dm.csv": DM, "sdtm/ex.csv": EX, "sdtm/ae.csv": AE}
+    for name, text in files.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    return tmp_path
+
+
+def test_adsl_and_adae_with_imputation_edge_cases(tiny):
+    result = run_study(tiny)
+    built = {b.spec.dataset: b.frame for b in result.built}
+    adsl, adae = built["ADSL"], built["ADAE"]
+    assert [to_iso(v) for v in adsl["TRTSDT"]] == ["2024-03-15", None]
+    assert adsl["SAFFL"].tolist() == ["Y", "N"]
+    assert [to_iso(v) for v in adae["ASTDT"]] == ["2024-03-15", "2024-03-15", "2024-04-10", "2024-05-04"]
+    assert adae["ASTDTF"].fillna("").tolist() == ["D", "M", "", ""]
+    assert adae["ASTDY"].tolist() == [1.0, 1.0, 27.0, 51.0]
+    assert adae["TRTEMFL"].fillna("").tolist() == ["Y", "Y", "Y", ""]
+    assert adae["AOCCFL"].fillna("").tolist() == ["Y", "", "", ""]  # first by date, then AESEQ
+
+
+@pytest.mark.skipif(not (SHARED / "standards").is_dir(), reason="shared standards not available")
+def test_an_event_ending_before_it_starts_is_a_validation_finding(tiny):
+    run_study(tiny)
+    findings = validate(tiny / "out", SHARED / "standards").findings
+    ended_early = findings[findings["rule"] == "END-BEFORE-START"]
+    assert ended_early[["dataset", "row", "variable"]].values.tolist() == [["ADAE", 3, "AENDT"]]
+
+
+def test_adam_spec_errors_point_at_the_merged_dataset(tiny):
+    (tiny / "adam" / "adsl.yaml").write_text(ADSL.replace("value: sas_date(EXSTDTC)}", "value: sas_date(EXSTDT)}", 1))
+    with pytest.raises(SpecError) as info:
+        load_study(tiny)
+    assert "ADSL.TRTSDT: 'EXSTDT' is not a variable of EX (did you mean 'EXSTDTC'?)" in str(info.value)
