@@ -99,6 +99,8 @@ def run_study(folder: Path, out_dir: Path | None = None, progress: Console | Non
         build = build_adam_dataset if isinstance(dataset.spec, AdamDataset) else build_dataset
         built = build(study, dataset.spec, frames)
         frames[name] = built.frame
+        if built.supp is not None:
+            frames[f"SUPP{name}"] = built.supp
         result.built.append(built)
     result.reconciliation = reconcile(study, result.built)
     result.files = _write_outputs(study, result.built, result.reconciliation, target)

@@ -2,8 +2,10 @@
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
 
+from cdisc.adam.engine import with_supp
 from cdisc.checks import validate
 from cdisc.errors import SpecError
 from cdisc.sasdates import to_iso
@@ -117,3 +119,13 @@ def test_adam_spec_errors_point_at_the_merged_dataset(tiny):
     with pytest.raises(SpecError) as info:
         load_study(tiny)
     assert "ADSL.TRTSDT: 'EXSTDT' is not a variable of EX (did you mean 'EXSTDTC'?)" in str(info.value)
+
+
+def test_supp_qualifiers_join_their_parent_records():
+    ae = pd.DataFrame({"USUBJID": ["S1", "S1", "S2"], "AESEQ": [1.0, 2.0, 1.0]})
+    supp = pd.DataFrame(
+        {"USUBJID": ["S1", "S2", "S1"], "IDVAR": ["AESEQ"] * 3, "IDVARVAL": ["2", "1", "2"], "QNAM": ["AEDLT", "AEDLT", "AERELB"], "QVAL": ["Y", "N", "RELATED"]}
+    )
+    joined = with_supp(ae, supp)
+    assert joined["AEDLT"].fillna("").tolist() == ["", "Y", "N"]
+    assert joined["AERELB"].fillna("").tolist() == ["", "RELATED", ""]

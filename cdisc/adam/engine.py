@@ -196,9 +196,25 @@ RULES: dict[str, Callable[[Any, AdamInput], pd.Series]] = {
 }
 
 
+def with_supp(parent: pd.DataFrame, supp: pd.DataFrame | None) -> pd.DataFrame:
+    """``parent`` with one column per SUPP-- QNAM (QVAL), matched by USUBJID and IDVAR/IDVARVAL."""
+    if supp is None or supp.empty:
+        return parent
+    idvar = supp["IDVAR"].fillna("").iloc[0]
+    wide = supp.pivot_table(index=["USUBJID", "IDVARVAL"], columns="QNAM", values="QVAL", aggfunc="first", dropna=False)
+    wide = wide.reset_index().rename_axis(columns=None)
+    if not idvar:
+        return parent.merge(wide.drop(columns="IDVARVAL"), on="USUBJID", how="left", validate="many_to_one")
+    key = parent[idvar]
+    key = key.astype("Int64").astype("str") if pd.api.types.is_numeric_dtype(key) else key.astype("str")
+    return parent.assign(IDVARVAL=key).merge(wide, on=["USUBJID", "IDVARVAL"], how="left", validate="many_to_one").drop(columns="IDVARVAL")
+
+
 def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]) -> BuiltDataset:
     """Build one ADaM dataset from its spec; ``built`` holds the datasets built before it."""
     source = built[spec.source.dataset]
+    if spec.source.supp:
+        source = with_supp(source, built.get(f"SUPP{spec.source.dataset}"))
     for merge in spec.source.merge:
         other = built[merge.dataset]
         extra = [c for c in other.columns if c not in source.columns]
@@ -212,6 +228,8 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
         except ExpressionDataError as exc:
             raise DataError(f"{spec.dataset}: source where {spec.source.where!r}: {exc}") from None
         source = source[keep]
+    if spec.source.distinct:
+        source = source.drop_duplicates(spec.source.distinct)[spec.source.distinct]
     base_rows = source.reset_index(names=SOURCE_RECORD)
     out: dict[str, pd.Series] = {}
     flags: dict[tuple[str, str], pd.Series] = {}

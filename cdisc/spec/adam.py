@@ -40,13 +40,18 @@ class AdamMerge(SpecModel):
 
 
 class AdamSource(ShorthandModel):
-    """The base rows: one per record of ``dataset`` (SDTM or ADaM built earlier), optionally filtered,
-    with the variables of ``merge`` datasets joined on (their names must not clash with the base's)."""
+    """The base rows: one per record of ``dataset`` (SDTM or ADaM built earlier), optionally with its
+    SUPP-- qualifiers and the variables of ``merge`` datasets joined on, filtered by ``where``, and
+    reduced to one row per ``distinct`` combination."""
 
     shorthand_field: ClassVar[str] = "dataset"
     dataset: Name
+    supp: bool = Field(False, description="Join the SUPP-- qualifiers of an SDTM dataset on as columns (admiral combine_supp)")
     merge: list[AdamMerge] = Field(default_factory=list)
     where: Expr | None = Field(None, description="Keep only the records meeting this condition")
+    distinct: list[Name] = Field(
+        default_factory=list, description="One row per distinct combination of these variables (e.g. per cohort)"
+    )
 
     @property
     def name(self) -> str:

@@ -205,6 +205,9 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     variables_of = {name: [v.name for v in d.spec.variables] for name, d in study.datasets.items()}
     variables_of.update({name: input_columns(path) for name, path in study.input_files.items()})
     source = [*variables_of[spec.source.dataset], *(c for m in spec.source.merge for c in variables_of[m.dataset])]
+    if spec.source.supp:
+        parent = study.datasets.get(spec.source.dataset)
+        source += [q.qnam for q in getattr(parent.spec, "supp", [])] if parent else []
     here = (f"{spec.source.dataset} or {spec.dataset}", [*source, *(v.name for v in spec.variables)])
     if spec.source.where:
         issues += _check_expression_names(doc, ("source", "where"), spec.dataset, spec.source.where, spec.source.dataset, source)
