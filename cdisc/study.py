@@ -19,6 +19,7 @@ from rich.console import Console
 
 from cdisc.built import BuiltDataset
 from cdisc.definexml import DefineDataset, write_define
+from cdisc.listing import render_listing
 from cdisc.adam.engine import build_adam_dataset
 from cdisc.sdtm.engine import SUPP_VARIABLES, build_dataset
 from cdisc.spec.adam import AdamDataset
@@ -119,6 +120,10 @@ def _write_outputs(study: Study, built: list[BuiltDataset], reconciliation: pd.D
             if result.supp is not None:
                 write_xpt(result.supp, supp_metadata(result.spec), folder, created=created)
             _write_csv(result.lineage, folder / "lineage" / f"{result.spec.dataset.lower()}.csv")
+            if getattr(result.spec, "listing", False):
+                listing = staging / "reports" / f"{result.spec.dataset.lower()}.txt"
+                listing.parent.mkdir(exist_ok=True)
+                listing.write_text(render_listing(result.frame, result.spec), encoding="utf-8")
         for standard in ("sdtm", "adam"):
             described = [DefineDataset(r.spec, r.frame, r.supp) for r in built if r.standard == standard]
             if described:

@@ -129,3 +129,40 @@ def test_supp_qualifiers_join_their_parent_records():
     joined = with_supp(ae, supp)
     assert joined["AEDLT"].fillna("").tolist() == ["", "Y", "N"]
     assert joined["AERELB"].fillna("").tolist() == ["", "RELATED", ""]
+
+
+ESCALATION = """dataset: ADESC
+label: Dose Escalation Summary by Cohort
+class: ADAM OTHER
+structure: One record per escalation cohort
+keys: [STUDYID, COHORTN]
+listing: true
+source: {dataset: COH}
+variables:
+  - {name: STUDYID, label: Study Identifier, type: text, origin: Predecessor, predecessor: STUDYID}
+  - {name: COHORTN, label: Cohort Number, type: integer, origin: Predecessor, predecessor: COHORTN}
+  - {name: DOSELVL, label: Dose Level, type: integer, origin: Predecessor, predecessor: DOSELVL}
+  - {name: NEVAL, label: DLT-Evaluable Subjects in Cohort, type: integer, origin: Predecessor, predecessor: NEVAL}
+  - {name: NDLT, label: Subjects with DLT in Cohort, type: integer, origin: Predecessor, predecessor: NDLT}
+  - {name: CUMEVAL, label: DLT-Evaluable Subjects at Dose Level, type: integer, origin: Derived, derive_var_cumulative: {value: NEVAL, by: [DOSELVL], order: [COHORTN]}}
+  - {name: CUMDLT, label: Subjects with DLT at Dose Level, type: integer, origin: Derived, derive_var_cumulative: {value: NDLT, by: [DOSELVL], order: [COHORTN]}}
+  - {name: DECISION, label: 3+3 Decision after Cohort, type: text, origin: Derived, derive_var_escalation_decision: {evaluable: CUMEVAL, dlt: CUMDLT}}
+  - {name: MTDLVL, label: Maximum Tolerated Dose Level, type: integer, origin: Derived, derive_var_mtd: {level: DOSELVL, evaluable: CUMEVAL, dlt: CUMDLT}}
+"""
+COHORTS = "STUDYID,COHORTN,DOSELVL,NEVAL,NDLT\nT,1,1,3,0\nT,2,2,3,0\nT,3,3,3,1\nT,4,3,3,0\nT,5,4,3,1\nT,6,4,3,0\nT,7,5,3,1\nT,8,5,3,0\nT,9,6,3,2\n"
+
+
+def test_three_plus_three_decisions_and_mtd_match_the_simulated_trial(tmp_path):
+    """The cohorts of the example study's answer key: each decision and the declared MTD (level 5)."""
+    study = STUDY.replace("    DM: {numeric: [AGE]}\n    EX: {numeric: [EXSEQ, EXDOSE]}\n    AE: {numeric: [AESEQ]}\n",
+                          "    COH: {numeric: [COHORTN, DOSELVL, NEVAL, NDLT]}\n")
+    for name, text in {"study.yaml": study, "adam/adesc.yaml": ESCALATION, "sdtm/coh.csv": COHORTS}.items():
+        (tmp_path / name).parent.mkdir(parents=True, exist_ok=True)
+        (tmp_path / name).write_text(text)
+    result = run_study(tmp_path)
+    frame = result.built[0].frame
+    assert frame["DECISION"].tolist() == ["ESCALATE", "ESCALATE", "EXPAND", "ESCALATE", "EXPAND", "ESCALATE", "EXPAND", "ESCALATE", "STOP: MTD EXCEEDED"]
+    assert frame["MTDLVL"].unique().tolist() == [5.0]
+    listing = (tmp_path / "out" / "reports" / "adesc.txt").read_text()
+    assert listing.splitlines()[0] == "ADESC: Dose Escalation Summary by Cohort (9 records)"
+    assert "STOP: MTD EXCEEDED" in listing

@@ -13,6 +13,9 @@ import pandas as pd
 
 
 __all__ = [
+    "derive_var_cumulative",
+    "derive_var_escalation_decision",
+    "derive_var_mtd",
     "derive_var_merged_summary",
     "derive_vars_joined",
     "derive_var_base",
@@ -225,3 +228,55 @@ def derive_var_chg(value: pd.Series, base: pd.Series) -> pd.Series:
         [11.0, nan]
     """
     return value - base
+
+
+def derive_var_cumulative(frame: pd.DataFrame, value: str, by: Sequence[str], order: Sequence[str]) -> pd.Series:
+    """Running total of ``value`` within each ``by`` group, in ``order`` (missing counts as 0).
+
+    Example: DLTs so far at each dose level::
+
+        >>> cohorts = pd.DataFrame({"DOSELVL": [3, 3, 4], "COHORTN": [3, 4, 5], "NDLT": [1.0, 0.0, 1.0]})
+        >>> derive_var_cumulative(cohorts, "NDLT", ["DOSELVL"], ["COHORTN"]).tolist()
+        [1.0, 1.0, 1.0]
+    """
+    ordered = _ordered(frame[[*by, *order, value]], [*by, *order])
+    running = ordered[value].fillna(0).groupby([ordered[b] for b in by], sort=False).cumsum()
+    return running.reindex(frame.index).astype(float)
+
+
+#: The 3+3 decisions, after each cohort, from the evaluable subjects and DLTs so far at its dose level.
+ESCALATE, EXPAND, EXCEEDED = "ESCALATE", "EXPAND", "STOP: MTD EXCEEDED"
+
+
+def derive_var_escalation_decision(evaluable: pd.Series, dlt: pd.Series) -> pd.Series:
+    """The 3+3 decision after a cohort, from the cumulative evaluable subjects and DLTs at its dose level.
+
+    0 of 3 -> ESCALATE; 1 of 3 -> EXPAND (to 6); at most 1 of 6 -> ESCALATE; 2 or more ->
+    STOP: MTD EXCEEDED (the previous level is the MTD candidate).
+
+    Example::
+
+        >>> derive_var_escalation_decision(pd.Series([3.0, 3.0, 6.0, 3.0, 6.0]), pd.Series([0.0, 1.0, 1.0, 2.0, 2.0])).tolist()
+        ['ESCALATE', 'EXPAND', 'ESCALATE', 'STOP: MTD EXCEEDED', 'STOP: MTD EXCEEDED']
+    """
+    decision = np.select([dlt >= 2, (dlt == 1) & (evaluable < 6), dlt <= 1], [EXCEEDED, EXPAND, ESCALATE], default=None)
+    return pd.Series(decision, index=evaluable.index, dtype="str").where(evaluable.notna())
+
+
+def derive_var_mtd(level: pd.Series, evaluable: pd.Series, dlt: pd.Series) -> pd.Series:
+    """The maximum tolerated dose level, the same on every record: the highest level below the lowest
+    level whose DLTs exceed the 3+3 limit, with 6 or more evaluable subjects and at most 1 DLT there.
+
+    Missing when no level qualifies (e.g. the level below was never expanded to 6). ``evaluable``
+    and ``dlt`` are the cumulative counts at each record's level.
+
+    Example::
+
+        >>> derive_var_mtd(pd.Series([1, 2, 2, 3]), pd.Series([3.0, 3.0, 6.0, 3.0]), pd.Series([0.0, 1.0, 1.0, 2.0])).tolist()
+        [2.0, 2.0, 2.0, 2.0]
+    """
+    exceeded = level[dlt >= 2]
+    ceiling = exceeded.min() if len(exceeded) else np.inf
+    tolerated = level[(evaluable >= 6) & (dlt <= 1) & (level < ceiling)]
+    mtd = float(tolerated.max()) if len(tolerated) else np.nan
+    return pd.Series(mtd, index=level.index, dtype=float)

@@ -176,6 +176,18 @@ def chg(rule, rows: AdamInput) -> pd.Series:
     return derivations.derive_var_chg(rows.column(rule.value), rows.column(rule.base))
 
 
+def cumulative(rule, rows: AdamInput) -> pd.Series:
+    return derivations.derive_var_cumulative(rows.frame([rule.value, *rule.by, *rule.order]), rule.value, rule.by, rule.order)
+
+
+def escalation_decision(rule, rows: AdamInput) -> pd.Series:
+    return derivations.derive_var_escalation_decision(rows.column(rule.evaluable), rows.column(rule.dlt))
+
+
+def mtd(rule, rows: AdamInput) -> pd.Series:
+    return derivations.derive_var_mtd(rows.column(rule.level), rows.column(rule.evaluable), rows.column(rule.dlt))
+
+
 RULES: dict[str, Callable[[Any, AdamInput], pd.Series]] = {
     "predecessor": predecessor,
     "hardcode": hardcode,
@@ -193,6 +205,9 @@ RULES: dict[str, Callable[[Any, AdamInput], pd.Series]] = {
     "derive_var_trtemfl": trtemfl,
     "derive_var_base": base,
     "derive_var_chg": chg,
+    "derive_var_cumulative": cumulative,
+    "derive_var_escalation_decision": escalation_decision,
+    "derive_var_mtd": mtd,
 }
 
 

@@ -203,6 +203,34 @@ class DeriveVarChg(SpecModel):
     base: Name = "BASE"
 
 
+class DeriveVarCumulative(SpecModel):
+    """Running total of ``value`` within each ``by`` group in ``order`` (e.g. DLTs so far at a dose level)."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("value", "by", "order")
+    value: Name
+    by: list[Name] = Field(min_length=1)
+    order: list[Name] = Field(min_length=1)
+
+
+class DeriveVarEscalationDecision(SpecModel):
+    """The 3+3 decision after each cohort (ESCALATE, EXPAND, STOP: MTD EXCEEDED) from the cumulative
+    evaluable subjects and DLTs at its dose level."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("evaluable", "dlt")
+    evaluable: Name
+    dlt: Name
+
+
+class DeriveVarMtd(SpecModel):
+    """The 3+3 maximum tolerated dose level: the highest level below the first exceeded one with at
+    least 6 evaluable subjects and at most 1 DLT (same value on every record)."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("level", "evaluable", "dlt")
+    level: Name
+    evaluable: Name
+    dlt: Name
+
+
 ADAM_RULES = (
     "predecessor",
     "hardcode",
@@ -220,6 +248,9 @@ ADAM_RULES = (
     "derive_var_trtemfl",
     "derive_var_base",
     "derive_var_chg",
+    "derive_var_cumulative",
+    "derive_var_escalation_decision",
+    "derive_var_mtd",
 )
 
 
@@ -242,6 +273,9 @@ class AdamRules(RuleSet):
     derive_var_trtemfl: DeriveVarTrtemfl | None = None
     derive_var_base: DeriveVarBase | None = None
     derive_var_chg: DeriveVarChg | None = None
+    derive_var_cumulative: DeriveVarCumulative | None = None
+    derive_var_escalation_decision: DeriveVarEscalationDecision | None = None
+    derive_var_mtd: DeriveVarMtd | None = None
 
     rule_fields: ClassVar[tuple[str, ...]] = ADAM_RULES
     bare_rules: ClassVar[tuple[str, ...]] = ("derive_var_trtemfl", "derive_var_base", "derive_var_chg", "derive_var_obs_number")
@@ -260,6 +294,7 @@ class AdamDataset(DatasetMeta):
     source: AdamSource
     depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
     variables: list[AdamVariable] = Field(min_length=1)
+    listing: bool = Field(False, description="Also write a readable table of the dataset to reports/<name>.txt")
 
     def inputs(self) -> dict[str, tuple[Any, ...]]:
         """Datasets this one reads, each with the spec path that says so."""
