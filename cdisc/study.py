@@ -55,7 +55,7 @@ class RunResult:
     def summary_lines(self) -> list[str]:
         lines = [f"Study {self.study.spec.study.id}: {len(self.built)} dataset(s) written to {display_path(self.out_dir)}"]
         for result in self.built:
-            excluded = f", {len(result.excluded)} raw row(s) excluded" if len(result.excluded) else ""
+            excluded = f", {len(result.excluded)} source row(s) excluded with a reason" if len(result.excluded) else ""
             supp = f", SUPP{result.spec.dataset} {len(result.supp)} record(s)" if result.supp is not None else ""
             lines.append(f"  {result.spec.dataset:<8} {len(result.frame):>7} record(s){supp}{excluded}")
         if self.reconciliation is not None:
