@@ -26,7 +26,7 @@ from cdisc.spec.load import Study, load_study
 from cdisc.spec.models import CodelistFile, DatasetMeta, StudySpec, ValueLevel
 from cdisc.spec.yamlsource import load_yaml
 from cdisc.study import run_study
-from tests.conftest import REPO, SHARED
+from conftest import REPO, SHARED
 
 MINIMAL = REPO / "tests" / "fixtures" / "minimal"
 EXAMPLE = REPO / "tests" / "fixtures" / "define_example"
