@@ -216,6 +216,25 @@ def test_impossible_date_is_an_error_naming_file_row_subject_and_variable(tmp_pa
     )
 
 
+def test_dates_are_converted_once_per_distinct_value_and_errors_name_every_row(tmp_path):
+    folder = study_with(tmp_path)
+    (folder / "raw" / "ae.csv").write_text(
+        "SITEID,SUBJID,AEYN,AETERM,AESTDAT,AESTTIM,AESEV,AESER,AEDLT\n"
+        "01,001,Y,A,05-MAR-2024,10:00,Mild,N,N\n01,001,Y,B,05-MAR-2024,,Mild,N,N\n"
+        "01,002,Y,C,05-MAR-2024,10:00,Mild,N,N\n02,003,Y,D,,,Mild,N,N\n02,003,Y,E,UNK-MAR-2024,,Mild,N,N\n"
+    )
+    ae = build_all(folder)["AE"].frame.set_index("AETERM")
+    assert ae.loc[["A", "B", "C", "E"], "AESTDTC"].tolist() == ["2024-03-05T10:00", "2024-03-05", "2024-03-05T10:00", "2024-03"]
+    assert pd.isna(ae.loc["D", "AESTDTC"])
+    replace_in(folder, "raw/ae.csv", "05-MAR-2024", "30-FEB-2024")
+    with pytest.raises(DataError) as info:
+        build_all(folder)
+    assert str(info.value).startswith(
+        "AE.AESTDTC: 3 invalid date(s) in raw AESTDAT + AESTTIM at ae.csv rows 2, 3, 4 (subjects MINI-01-01-001, MINI-01-01-002): "
+        "'30-FEB-2024 10:00': no such day in that month"
+    )
+
+
 def test_unmapped_ct_value_is_an_error_with_rows(tmp_path):
     folder = study_with(tmp_path)
     replace_in(folder, "raw/ae.csv", "MODERATE", "Medium")
