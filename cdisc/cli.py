@@ -70,7 +70,7 @@ def run(
 @app.command()
 def schema(
     output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of standard output")] = None,
-    kind: Annotated[str, typer.Option(help="Which file's schema: dataset, study or codelists")] = "dataset",
+    kind: Annotated[str, typer.Option(help="Which file's schema: sdtm, adam, study or codelists")] = "sdtm",
 ) -> None:
     """Print the JSON Schema of spec files, for YAML editors' completion and checking."""
     from cdisc.spec.schema import spec_schema

@@ -5,13 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from cdisc.errors import UsageError
+from cdisc.spec.adam import AdamDataset
 from cdisc.spec.models import CodelistFile, SdtmDataset, StudySpec
 
-MODELS = {"dataset": SdtmDataset, "study": StudySpec, "codelists": CodelistFile}
+MODELS = {"sdtm": SdtmDataset, "adam": AdamDataset, "study": StudySpec, "codelists": CodelistFile}
 
 
-def spec_schema(kind: str = "dataset") -> dict[str, Any]:
-    """The JSON Schema (draft 2020-12) of one kind of spec file: ``dataset``, ``study`` or ``codelists``."""
+def spec_schema(kind: str = "sdtm") -> dict[str, Any]:
+    """The JSON Schema (draft 2020-12) of one kind of spec file: ``sdtm``, ``adam``, ``study`` or ``codelists``."""
     if kind not in MODELS:
         raise UsageError(f"unknown schema kind '{kind}'; choose one of {', '.join(MODELS)}")
     schema = MODELS[kind].model_json_schema(by_alias=True, mode="validation")

@@ -1,0 +1,50 @@
+"""The `cdisc` command: help, version, schema export, check-spec on the bundled example study."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from conftest import REPO
+
+
+def cdisc(*args, cwd=REPO):
+    return subprocess.run([sys.executable, "-m", "cdisc", *args], cwd=cwd, capture_output=True, text=True)
+
+
+def test_help_lists_every_command():
+    done = cdisc("--help")
+    assert done.returncode == 0
+    for command in ("run", "check-spec", "schema", "simulate", "validate", "diff", "define"):
+        assert command in done.stdout
+
+
+def test_version():
+    assert cdisc("--version").stdout.startswith("cdisc ")
+
+
+@pytest.mark.parametrize("kind, keys", [
+    ("sdtm", {"dataset", "label", "class", "keys", "source", "variables", "supp"}),
+    ("adam", {"dataset", "label", "class", "keys", "source", "variables", "listing"}),
+    ("study", {"study", "raw", "inputs", "terminology", "output", "reference_dates", "visits"}),
+    ("codelists", {"codelists"}),
+])
+def test_schema_for_editors(kind, keys, tmp_path):
+    target = tmp_path / f"{kind}.json"
+    assert cdisc("schema", "--kind", kind, "-o", str(target)).returncode == 0
+    schema = json.loads(target.read_text())
+    assert schema["$schema"] == "https://json-schema.org/draft/2020-12/schema"
+    assert keys <= set(schema["properties"])
+
+
+def test_unknown_schema_kind_is_a_usage_error():
+    done = cdisc("schema", "--kind", "nope")
+    assert done.returncode == 2
+    assert "unknown schema kind 'nope'; choose one of sdtm, adam, study, codelists" in done.stderr
+
+
+def test_check_spec_on_the_example_study():
+    done = cdisc("check-spec", "specs")
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.startswith("specs: spec OK - ")
