@@ -8,13 +8,15 @@ import pandas as pd
 from cdisc.built import BuiltDataset
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
-from cdisc.sdtm.rules import RULES, RuleInput
+from cdisc.sdtm.findings import FINDINGS_RULES, pivot_tests
+from cdisc.sdtm.rules import RULES, RuleInput, as_series, evaluate
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
 from cdisc.spec.order import build_order
 from cdisc.spec.models import Codelist, NUMERIC_TYPES, SdtmDataset
 from cdisc.terminology import CodelistTerms
 
+ALL_RULES = {**RULES, **FINDINGS_RULES}
 SUPP_VARIABLES = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL")
 
 
@@ -108,14 +110,19 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     """Build one SDTM domain from its spec; ``built`` holds the domains built before it (DM, ...)."""
     raw, excluded = source_rows(study, spec, built)
     codelists = Codelists(study)
+    tests = None
+    if spec.tests:
+        rows = RuleInput(study, spec.dataset, "tests", raw, _subjects(study, raw), built, codelists, spec.keys)
+        raw, tests, empty = pivot_tests(rows, spec)
+        excluded = pd.concat([excluded, empty], ignore_index=True)
     out: dict[str, pd.Series] = {}
     warnings: list[str] = []
     for var in build_order(spec.variables, spec.keys):
         name, params = var.rule
-        rows = RuleInput(study, spec.dataset, var.name, raw, out, built, codelists, spec.keys, var.codelist, warnings)
-        out[var.name] = _typed(RULES[name](params, rows), var.type in NUMERIC_TYPES, rows)
+        rows = RuleInput(study, spec.dataset, var.name, raw, out, built, codelists, spec.keys, var.codelist, warnings, tests)
+        out[var.name] = _typed(ALL_RULES[name](params, rows), var.type in NUMERIC_TYPES, rows)
     frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables}, index=raw.index)
-    supp = _build_supp(study, spec, raw, out, codelists, built, warnings)
+    supp = _build_supp(study, spec, raw, out, codelists, built, warnings, tests)
     order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
     _check_unique_keys(spec, frame, raw)
     frame = frame.loc[order].reset_index(drop=True)
@@ -124,6 +131,17 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     if "USUBJID" in frame:
         lineage.insert(0, "USUBJID", frame["USUBJID"])
     return BuiltDataset(spec, frame, lineage, excluded, supp, warnings)
+
+
+def _subjects(study: Study, raw: pd.DataFrame) -> dict[str, pd.Series]:
+    """USUBJID of the source rows, to name subjects in messages about them (none if the rows lack its columns)."""
+    if study.spec.subjects is None:
+        return {}
+    rows = RuleInput(study, "", "USUBJID", raw, {}, {}, lambda name: None, [])
+    try:
+        return {"USUBJID": as_series(evaluate(study.spec.subjects.usubjid, rows), rows)}
+    except DataError:
+        return {}
 
 
 def _typed(values: pd.Series, numeric: bool, rows: RuleInput) -> pd.Series:
@@ -150,7 +168,7 @@ def _check_unique_keys(spec: SdtmDataset, frame: pd.DataFrame, raw: pd.DataFrame
         )
 
 
-def _build_supp(study, spec, raw, out, codelists, built, warnings) -> pd.DataFrame | None:
+def _build_supp(study, spec, raw, out, codelists, built, warnings, tests) -> pd.DataFrame | None:
     """SUPP-- records: one per parent record and qualifier with a value; IDVAR is --SEQ when there is one."""
     if not spec.supp:
         return None
@@ -158,8 +176,8 @@ def _build_supp(study, spec, raw, out, codelists, built, warnings) -> pd.DataFra
     parts = []
     for qualifier in spec.supp:
         name, params = qualifier.rule
-        rows = RuleInput(study, f"SUPP{spec.dataset}", qualifier.qnam, raw, out, built, codelists, spec.keys, qualifier.codelist, warnings)
-        value = RULES[name](params, rows).astype("str")
+        rows = RuleInput(study, f"SUPP{spec.dataset}", qualifier.qnam, raw, out, built, codelists, spec.keys, qualifier.codelist, warnings, tests)
+        value = ALL_RULES[name](params, rows).astype("str")
         keep = value.notna() & value.str.strip().ne("")
         parts.append(
             pd.DataFrame(

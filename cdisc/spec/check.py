@@ -193,6 +193,39 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     if uses_usubjid:
         text = study.spec.subjects.usubjid
         issues += _check_expression_names(doc, ("source", "table"), name, text, table, columns)
+    return issues + _check_tests(doc, spec, table, columns)
+
+
+def _check_tests(doc: YamlDocument, spec: SdtmDataset, table: str, columns: list[str]) -> list[SpecIssue]:
+    """The pivot: raw columns and expressions of every test, distinct test codes, and variables that use it."""
+    name = spec.dataset
+    issues = []
+    users = [(i, v) for i, v in enumerate(spec.variables) if v.test is not None]
+    if not spec.tests:
+        return [doc.issue(("variables", i, "test"), f"{name}.{v.name}", "'test:' needs a 'tests:' block in this dataset spec") for i, v in users]
+    if not any(v.test == "testcd" for _, v in users):
+        issues.append(doc.issue(("tests",), name, "a 'tests:' block needs a --TESTCD variable built with 'test: testcd'"))
+    codes = [t.testcd for t in spec.tests]
+    for i, test in enumerate(spec.tests):
+        subject = f"{name} test {test.testcd}"
+        if not test.when and codes.count(test.testcd) > 1:
+            issues.append(doc.issue(("tests", i, "testcd"), subject, f"test {test.testcd} is defined twice; give each a 'when' if they hold different rows"))
+        used = [("result",), ("not_done", "reason"), ("range", "low"), ("range", "high"), ("lloq",), ("unit", "from")]
+        for path in used:
+            value = test
+            for part in path:
+                value = getattr(value, "source" if part == "from" else part, None) if value is not None else None
+            if isinstance(value, str):
+                issues += _check_column(doc, ("tests", i, *path), subject, value, table, columns)
+        for path, text in (("when",), test.when), (("not_done", "when"), test.not_done.when if test.not_done else None):
+            if text:
+                issues += _check_expression_names(doc, ("tests", i, *path), subject, text, table, columns)
+        if test.summary:
+            for j, column in enumerate([*test.summary.by, *([test.summary.each] if test.summary.each else [])]):
+                issues += _check_column(doc, ("tests", i, "summary", "by" if j < len(test.summary.by) else "each"), subject, column, table, columns)
+            for j, code in enumerate(test.summary.sum):
+                if code not in codes:
+                    issues.append(doc.issue(("tests", i, "summary", "sum", j), subject, f"'{code}' is not a test of {name}{did_you_mean(code, codes)}"))
     return issues
 
 
@@ -204,6 +237,7 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
         return issues  # unknown inputs are reported with the other dependencies
     variables_of = {name: [v.name for v in d.spec.variables] for name, d in study.datasets.items()}
     variables_of.update({name: input_columns(path) for name, path in study.input_files.items()})
+    variables_of.update({f"{name}+SUPP": [q.qnam for q in d.spec.supp] for name, d in study.datasets.items() if getattr(d.spec, "supp", None)})
     source = [*variables_of[spec.source.dataset], *(c for m in spec.source.merge for c in variables_of[m.dataset])]
     if spec.source.supp:
         parent = study.datasets.get(spec.source.dataset)
@@ -230,6 +264,8 @@ def _adam_references(var: AdamRules, variables_of: dict[str, list[str]], here: t
         yield (name,), [rule], here
     elif name in ("derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined"):
         other = (rule.dataset, variables_of[rule.dataset])
+        if rule.supp:
+            other = (f"{rule.dataset} or SUPP{rule.dataset}", [*other[1], *variables_of.get(f"{rule.dataset}+SUPP", [])])
         yield (name, "by"), rule.by, other
         yield (name, "order"), getattr(rule, "order", []), other
         if rule.where:
@@ -287,6 +323,14 @@ def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
                 for j, ref in enumerate(getattr(params, field) or []):
                     if ref not in seen:
                         issues.append(doc.issue(("variables", i, "seq", field, j), subject, f"'{ref}' is not a variable of {name}{did_you_mean(ref, names)}"))
+        elif rule in ("last_obs_before_exposure", "reference_dose"):
+            fields = ("by", "dtc", "result", "order_by") if rule == "last_obs_before_exposure" else ("of", "nominal_hours")
+            for field in fields:
+                refs = getattr(params, field) or []
+                for j, ref in enumerate(refs if isinstance(refs, list) else [refs]):
+                    if ref not in seen:
+                        at = (field, j) if isinstance(getattr(params, field), list) else (field,)
+                        issues.append(doc.issue(("variables", i, rule, *at), subject, f"'{ref}' is not a variable of {name}{did_you_mean(ref, names)}"))
         elif rule in ("study_day", "epoch"):
             if params.of not in seen:
                 issues.append(doc.issue(("variables", i, rule, "of"), subject, f"'{params.of}' is not a variable of {name}{did_you_mean(params.of, names)}"))
@@ -329,6 +373,9 @@ def _check_codelists(study: Study) -> list[SpecIssue]:
 
 
 def _codelist_references(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[PathKey, str, str | None]]:
+    for i, test in enumerate(getattr(spec, "tests", [])):
+        if test.codelist:
+            yield ("tests", i, "codelist"), f"{spec.dataset} test {test.testcd}", test.codelist
     for part, entries, key in (("variables", spec.variables, "name"), ("supp", getattr(spec, "supp", []), "qnam")):
         for i, entry in enumerate(entries):
             subject = f"{spec.dataset}.{getattr(entry, key)}" if part == "variables" else f"SUPP{spec.dataset}.{entry.qnam}"
@@ -353,6 +400,10 @@ def dependencies(spec: SdtmDataset | AdamDataset) -> dict[str, tuple[str, ...]]:
             needs.setdefault("DM", ("variables", i, "study_day"))
         if var.epoch is not None:
             needs.setdefault("SE", ("variables", i, "epoch"))
+        if var.last_obs_before_exposure is not None:
+            needs.setdefault("DM", ("variables", i, "last_obs_before_exposure"))
+        if var.reference_dose is not None:
+            needs.setdefault(var.reference_dose.dataset, ("variables", i, "reference_dose", "dataset"))
     return needs
 
 

@@ -380,6 +380,41 @@ class EpochRule(ShorthandModel):
     of: Name
 
 
+class LastObsRule(SpecModel):
+    """--LOBXFL: "Y" on the last record per ``by`` group with a result, dated on or before the reference date.
+
+    Records dated the same day are ordered by ``order_by`` (default: the dataset keys), so exactly one
+    record per group is flagged. A date without time on the reference day counts as on or before it.
+    """
+
+    by: list[Name] = Field(min_length=1, description="Variables of a group, e.g. [USUBJID, VSTESTCD]")
+    dtc: Name = Field(description="The record's date/time variable, e.g. VSDTC")
+    result: Name = Field(description="Only records where this variable has a value count, e.g. VSORRES")
+    reference: Literal["RFXSTDTC", "RFSTDTC"] = "RFXSTDTC"
+    order_by: list[Name] | None = Field(None, description="Tie-break among records of the same date/time")
+
+
+class ReferenceDoseRule(SpecModel):
+    """--RFTDTC: the start of the dose a time point refers to, from a dataset built earlier (EX).
+
+    The dose is the one nearest to the record's date/time minus its nominal hours after the dose
+    (so a pre-dose sample refers to the dose that follows it); with no nominal hours, the latest
+    dose on or before the record.
+    """
+
+    dataset: Name = Field(description="Dataset holding the doses, e.g. EX")
+    dtc: Name = Field(description="Its dose start variable, e.g. EXSTDTC")
+    where: Expr | None = Field(None, description="Only doses meeting this condition (over the dose dataset)")
+    of: Name = Field(description="This dataset's date/time variable, e.g. PCDTC")
+    nominal_hours: Name | None = Field(None, description="This dataset's nominal hours after the dose, e.g. PCTPTNUM")
+
+
+TestField = Literal[
+    "testcd", "test", "category", "subcategory", "orres", "orresu", "stresc", "stresn", "stresu",
+    "stat", "reasnd", "ornrlo", "ornrhi", "stnrlo", "stnrhi", "nrind", "lloq",
+]
+
+
 SDTM_RULES = (
     "hardcode",
     "study",
@@ -395,6 +430,9 @@ SDTM_RULES = (
     "visitnum",
     "visitdy",
     "epoch",
+    "test",
+    "last_obs_before_exposure",
+    "reference_dose",
 )
 
 
@@ -449,6 +487,9 @@ class SdtmRules(RuleSet):
     visitnum: VisitRule | None = Field(None, description="VISITNUM of the raw visit/folder")
     visitdy: VisitRule | None = Field(None, description="Planned study day (VISITDY) of the raw visit/folder")
     epoch: EpochRule | None = Field(None, description="EPOCH from the subject's elements in SE")
+    test: TestField | None = Field(None, description="A field of the record's test in the dataset's `tests:` pivot")
+    last_obs_before_exposure: LastObsRule | None = Field(None, description="--LOBXFL baseline flag")
+    reference_dose: ReferenceDoseRule | None = Field(None, description="--RFTDTC: start of the reference dose")
 
     rule_fields: ClassVar[tuple[str, ...]] = SDTM_RULES
     bare_rules: ClassVar[tuple[str, ...]] = ("seq",)
@@ -530,6 +571,125 @@ class Source(SpecModel):
         return self.table or self.dataset or "records"
 
 
+# ---------------------------------------------------------------------------
+# Findings: a wide raw form pivoted to one record per test
+
+
+class FromColumn(SpecModel):
+    """A value read from a raw column: ``{from: TEMPU}``."""
+
+    source: str = Field(alias="from", description="Raw column")
+
+
+def _check_conversion(text: str) -> str:
+    names = parse_expression(text).names - {"x"}
+    if names:
+        raise PydanticCustomError(
+            "cdisc_conversion", "conversion {text!r} may only use x (the collected value), not {names}",
+            {"text": text, "names": ", ".join(sorted(names))},
+        )
+    return text
+
+
+Conversion = float | Annotated[Expr, AfterValidator(_check_conversion)]
+
+
+class StandardUnit(SpecModel):
+    """The standard unit of a test and how each collected unit converts to it.
+
+    A conversion is a factor (``g/dL: 10``) or an expression of ``x``, the collected value
+    (``F: "(x - 32) * 5 / 9"``). The standard unit itself needs no entry. A numeric result in a
+    collected unit with no conversion is an error naming the test and the unit.
+    """
+
+    unit: str = Field(min_length=1, description="--STRESU")
+    convert: dict[str, Conversion] = Field(default_factory=dict, description="Collected unit -> factor or expression of x")
+    digits: int | None = Field(None, ge=0, le=10, description="Decimals --STRESN is rounded to")
+
+
+class NotDone(SpecModel):
+    """When a test was not done: --STAT is NOT DONE, --REASND the reason, and the result is left empty."""
+
+    when: Expr
+    reason: str | None = Field(None, description="Raw column holding the reason not done")
+
+
+Bound = float | str  # a number, or the raw column holding it
+
+
+class NormalRange(SpecModel):
+    """Normal range in the collected unit: numbers or raw columns. Gives --ORNRLO/HI, --STNRLO/HI and --NRIND."""
+
+    low: Bound | None = None
+    high: Bound | None = None
+
+
+class Summary(SpecModel):
+    """A derived test: the sum of other tests' standard results per group of raw rows (e.g. SUMDIAM).
+
+    ``by`` starts with the subject column. With ``each``, every value of that column the subject has
+    for the summed tests (e.g. every target lesion) must have a result in the group; otherwise the
+    record is NOT DONE instead of a sum over fewer items.
+    """
+
+    sum: list[str] = Field(min_length=1, description="Test codes whose standard results are added")
+    by: list[str] = Field(min_length=2, description="Raw columns of a group: subject first, then e.g. the visit")
+    each: str | None = Field(None, description="Raw column naming the items that must all be present")
+
+
+class FindingsTest(SpecModel):
+    """One collected test: which raw rows and column hold it, its unit, range and standard unit."""
+
+    testcd: str = Field(min_length=1, max_length=8, pattern=r"^[A-Z][A-Z0-9_]*$", description="--TESTCD")
+    test: str | None = Field(None, max_length=40, description="--TEST; omit to decode --TESTCD through the codelists")
+    when: Expr | None = Field(None, description="Raw rows holding this test (default: every row)")
+    result: str | None = Field(None, description="Raw column with the result as collected (--ORRES)")
+    summary: Summary | None = None
+    unit: str | FromColumn | None = Field(None, description="--ORRESU: a unit, or {from: column}")
+    category: str | None = Field(None, description="--CAT")
+    subcategory: str | None = Field(None, description="--SCAT")
+    codelist: Name | None = Field(None, description="Codelist of text results: --STRESC is its submission value")
+    type: Literal["text", "integer", "float"] = Field("float", description="Type of the result, for value-level metadata")
+    not_done: NotDone | None = None
+    range: NormalRange | None = None
+    lloq: Bound | None = Field(None, description="Lower limit of quantitation in the collected unit (number or raw column)")
+    standard: StandardUnit | None = Field(None, description="Standard unit and conversions (default: as collected)")
+
+    @model_validator(mode="after")
+    def _result_or_summary(self) -> FindingsTest:
+        if (self.result is None) == (self.summary is None):
+            raise PydanticCustomError("cdisc_test", "give exactly one of 'result' (a raw column) or 'summary'", {})
+        return self
+
+
+RESULT_FIELDS = ("orres", "stresc", "stresn")
+
+
+def _test_value_level(variables: list, tests: list[FindingsTest]) -> list:
+    """Result variables get one value-level entry per test (type, codelist, label), unless the spec gives its own.
+
+    --STRESN has entries only for numeric tests, typed integer or float as the test says.
+    """
+    testcd = next((v.name for v in variables if v.test == "testcd"), None)
+    if testcd is None or not tests:
+        return variables
+    out = []
+    for var in variables:
+        if var.test in RESULT_FIELDS and not var.value_level:
+            numeric = var.test == "stresn"
+            levels = [
+                ValueLevel(
+                    where={testcd: [t.testcd]}, label=t.test, origin=var.origin, method=var.method,
+                    type=t.type if numeric else var.type, codelist=None if numeric else t.codelist,
+                )
+                for t in tests
+                if not (numeric and t.type == "text")
+            ]
+            var = var.model_copy(update={"value_level": levels})
+        out.append(var)
+    return out
+
+
 class DatasetMeta(SpecModel):
     """What define.xml and the XPT file say about a dataset: the metadata half of a dataset spec."""
 
@@ -547,8 +707,16 @@ class SdtmDataset(DatasetMeta):
 
     source: Source
     depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
+    tests: list[FindingsTest] = Field(
+        default_factory=list, description="Findings: one record per raw row and test with a result (the pivot)"
+    )
     variables: list[SdtmVariable] = Field(min_length=1)
     supp: list[SuppQualifier] = Field(default_factory=list)
+
+    @model_validator(mode="after")
+    def _tests_value_level(self) -> SdtmDataset:
+        object.__setattr__(self, "variables", _test_value_level(self.variables, self.tests))
+        return self
 
     @property
     def standard(self) -> str:

@@ -17,6 +17,8 @@ STAGE = {
     "study_day": 1,
     "epoch": 1,
     "seq": 2,
+    "reference_dose": 1,
+    "last_obs_before_exposure": 3,
     "imputation_flag": 1,
     "derive_vars_dy": 1,
     "derive_var_trtemfl": 1,
@@ -56,6 +58,10 @@ def rule_names(rule_name: str, params: Any) -> set[str]:
         return {*params.by, *(params.order_by or [])}
     if rule_name in ("study_day", "epoch"):
         return {params.of}
+    if rule_name == "last_obs_before_exposure":
+        return {*params.by, params.dtc, params.result, *(params.order_by or [])}
+    if rule_name == "reference_dose":
+        return {params.of, *([params.nominal_hours] if params.nominal_hours else [])}
     for field in getattr(params, "variable_fields", ()):
         value = getattr(params, field)
         names |= set(value) if isinstance(value, list) else ({value} if value else set())
@@ -76,7 +82,7 @@ def build_order(variables: list[Any], keys: list[str] = ()) -> list[Any]:
     for var in variables:
         rule_name, params = var.rule
         found = rule_names(rule_name, params)
-        if rule_name == "seq" and not params.order_by:
+        if rule_name in ("seq", "last_obs_before_exposure") and not params.order_by:
             found |= set(keys)
         reads[var.name] = (found & known) - {var.name}
     readers: dict[str, list[str]] = {n: [] for n in names}

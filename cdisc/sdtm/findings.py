@@ -1,0 +1,297 @@
+"""Findings: pivot raw rows to one record per test, standardise results, and the findings derivations.
+
+:func:`pivot_tests` turns the source rows into one row per record (a raw row repeated for each of its
+tests with a result) plus the record's test fields (--TESTCD, --ORRES, --STRESN, --NRIND, ...), which
+variables pick with the ``test`` rule. The derivations ``last_obs_before_exposure`` (--LOBXFL) and
+``reference_dose`` (--RFTDTC) are rules like the others.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+
+from cdisc.errors import DataError
+from cdisc.raw import FILE, ROW
+from cdisc.sdtm.dates import date_part
+from cdisc.sdtm.rules import RuleInput
+from cdisc.spec.expr import ExpressionDataError, parse_expression
+from cdisc.spec.models import FindingsTest, LastObsRule, ReferenceDoseRule, SdtmDataset, StandardUnit
+
+#: Test fields in the order of the records frame.
+FIELDS = (
+    "testcd", "test", "category", "subcategory", "orres", "orresu", "stresc", "stresn", "stresu",
+    "stat", "reasnd", "ornrlo", "ornrhi", "stnrlo", "stnrhi", "nrind", "lloq",
+)
+_NUMBER = r"^(?P<prefix><=|>=|<|>)?\s*(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$"
+
+
+def pivot_tests(rows: RuleInput, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+    """(the raw row behind each record, the records' test fields, raw rows with no result for any test).
+
+    ``rows.raw`` holds the source rows; ``rows.out`` may hold USUBJID to name subjects in messages.
+    """
+    raw = rows.raw
+    names = _test_names(rows, spec)
+    parts: list[pd.DataFrame] = []
+    matched = pd.Series(not all(t.when for t in spec.tests if t.result), index=raw.index)
+    for test in (t for t in spec.tests if t.result):
+        mask = _mask(test.when, raw, rows, test) if test.when else pd.Series(True, index=raw.index)
+        matched |= mask
+        parts.append(_test_records(test, names[test.testcd], raw[mask], rows, spec.dataset))
+    if not matched.all():
+        raise DataError(f"{spec.dataset}: {int((~matched).sum())} raw row(s) match no test's 'when' at {rows.where(~matched)}; "
+                        "add a test for them or exclude them with a reason")
+    records = pd.concat(parts) if parts else pd.DataFrame(columns=FIELDS)
+    for test in (t for t in spec.tests if t.summary):
+        records = pd.concat([records, _summary_records(test, names[test.testcd], records, raw, rows)])
+    empty = ~raw.index.isin(records.index)
+    excluded = raw.loc[empty, [FILE, ROW]].assign(dataset=spec.dataset, reason="no result for any test on this row")
+    long = raw.loc[records.index].reset_index(drop=True)
+    return long, records.reset_index(drop=True)[list(FIELDS)], excluded.reset_index(drop=True)
+
+
+def _mask(text: str, frame: pd.DataFrame, rows: RuleInput, test: FindingsTest) -> pd.Series:
+    try:
+        return parse_expression(text).mask(frame, {"STUDYID": rows.study.spec.study.id})
+    except ExpressionDataError as exc:
+        raise DataError(f"{rows.dataset} test {test.testcd}: {exc}") from None
+
+
+def _text(values: pd.Series) -> pd.Series:
+    """Stripped text, blanks missing."""
+    text = values.astype("str").str.strip()
+    return text.where(text.ne(""))
+
+
+def _test_names(rows: RuleInput, spec: SdtmDataset) -> dict[str, str]:
+    """--TEST of every test: as written, or the --TEST codelist term with the NCI code of its --TESTCD term."""
+    names = {t.testcd: t.test for t in spec.tests}
+    if all(names.values()):
+        return names
+    code = next((v.codelist for v in spec.variables if v.test == "testcd"), None)
+    name = next((v.codelist for v in spec.variables if v.test == "test"), None)
+    decoded: dict[str, str] = {}
+    if code and name:
+        codes, texts = rows.codelists(code).terms, rows.codelists(name).terms
+        by_nci = dict(zip(texts["nci"], texts["value"]))
+        decoded = {v: by_nci[n] for v, n in zip(codes["value"], codes["nci"]) if n in by_nci}
+    missing = [c for c, n in names.items() if not n and c not in decoded]
+    if missing:
+        raise DataError(
+            f"{spec.dataset}: test(s) {', '.join(missing)} have no name: give 'test:' or codelists on the --TESTCD and "
+            "--TEST variables that hold them"
+        )
+    return {c: n or decoded[c] for c, n in names.items()}
+
+
+def _test_records(test: FindingsTest, name: str, sub: pd.DataFrame, rows: RuleInput, dataset: str) -> pd.DataFrame:
+    """The test fields of every row of ``sub`` with a result or not done (index: the raw row)."""
+    result = _text(sub[test.result])
+    not_done = _mask(test.not_done.when, sub, rows, test) if test.not_done else pd.Series(False, index=sub.index)
+    keep = result.notna() | not_done
+    sub, result, not_done = sub[keep], result[keep], not_done[keep]
+    orres = result.mask(not_done)
+    unit = _unit(test, sub).where(orres.notna())
+    parsed = orres.str.extract(_NUMBER)
+    number = pd.to_numeric(parsed["number"], errors="coerce")
+    if test.standard is not None:
+        stresn_all, stresu = _convert(test, test.standard, number, unit, sub, rows), test.standard.unit
+        bounds = [_convert(test, test.standard, _number(_bound(b, sub)), unit, sub, rows) for b in _bounds(test)]
+    else:
+        stresn_all, stresu, bounds = number, unit, [_number(_bound(b, sub)) for b in _bounds(test)]
+    stresn = stresn_all.where(parsed["prefix"].isna())
+    stresc = (parsed["prefix"].fillna("") + format_numbers(stresn_all)).where(number.notna(), orres)
+    if test.codelist:
+        stresc = _standard_terms(test, orres, rows, sub)
+    low, high, lloq = bounds
+    fields = pd.DataFrame(
+        {
+            "testcd": test.testcd, "test": name, "category": test.category, "subcategory": test.subcategory,
+            "orres": orres, "orresu": unit, "stresc": stresc, "stresn": stresn,
+            "stresu": pd.Series(stresu, index=sub.index, dtype="str").where(number.notna()),
+            "stat": pd.Series("NOT DONE", index=sub.index).where(not_done),
+            "reasnd": (_text(sub[test.not_done.reason]) if test.not_done and test.not_done.reason else None),
+            "ornrlo": _bound(test.range.low if test.range else None, sub),
+            "ornrhi": _bound(test.range.high if test.range else None, sub),
+            "stnrlo": low, "stnrhi": high, "nrind": _nrind(stresn, low, high), "lloq": lloq,
+        },
+        index=sub.index,
+    )
+    fields["reasnd"] = fields["reasnd"].where(not_done)
+    return fields
+
+
+def _bounds(test: FindingsTest) -> tuple:
+    return (test.range.low if test.range else None, test.range.high if test.range else None, test.lloq)
+
+
+def _unit(test: FindingsTest, sub: pd.DataFrame) -> pd.Series:
+    """--ORRESU per row: the test's unit, or the raw column it names with ``{from: ...}``."""
+    if test.unit is None or isinstance(test.unit, str):
+        return pd.Series(test.unit, index=sub.index, dtype="str")
+    return _text(sub[test.unit.source])
+
+
+def _bound(bound, sub: pd.DataFrame) -> pd.Series:
+    """A range limit or LLOQ per row, as text: a number written in the spec, or a raw column."""
+    if isinstance(bound, str):
+        return _text(sub[bound])
+    text = None if bound is None else format_numbers(pd.Series([float(bound)])).iloc[0]
+    return pd.Series(text, index=sub.index, dtype="str")
+
+
+def _number(text: pd.Series) -> pd.Series:
+    return pd.to_numeric(text, errors="coerce")
+
+
+def _convert(test: FindingsTest, standard: StandardUnit, number: pd.Series, unit: pd.Series, sub, rows) -> pd.Series:
+    """Values in the standard unit; a number in a unit with no conversion (or with no unit) is an error."""
+    out = pd.Series(np.nan, index=number.index, dtype=float)
+    present = number.notna()
+    same = present & unit.eq(standard.unit).fillna(False)
+    out[same] = number[same]
+    for collected, how in standard.convert.items():
+        hit = present & unit.eq(collected).fillna(False)
+        if hit.any():
+            x = number[hit]
+            out[hit] = x * how if isinstance(how, (int, float)) else parse_expression(how).evaluate(pd.DataFrame({"x": x}))
+    unknown = present & ~unit.isin([standard.unit, *standard.convert]).fillna(False)
+    if unknown.any():
+        units = ", ".join(sorted(repr(u) for u in unit[unknown].fillna("(none)").unique()))
+        raise DataError(
+            f"{rows.dataset} test {test.testcd}: unit {units} has no conversion to {standard.unit} at "
+            f"{rows.where(rows.raw.index.isin(unknown.index[unknown]))}; add it under the test's standard.convert"
+        )
+    return out.round(standard.digits) if standard.digits is not None else out
+
+
+def _standard_terms(test: FindingsTest, orres: pd.Series, rows: RuleInput, sub: pd.DataFrame) -> pd.Series:
+    """Text results as the submission values of the test's codelist; values not in it are errors."""
+    mapped = orres.str.upper().map(rows.codelists(test.codelist).lookup())
+    unmapped = mapped.isna() & orres.notna()
+    if unmapped.any():
+        values = ", ".join(repr(v) for v in orres[unmapped].unique()[:5])
+        raise DataError(f"{rows.dataset} test {test.testcd}: result(s) {values} are not in codelist {test.codelist}; "
+                        "add them as terms or synonyms in the study codelists")
+    return mapped.astype("str")
+
+
+def _nrind(stresn: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
+    """LOW / HIGH / NORMAL against the standard range; missing without a numeric result or a range."""
+    has_range = low.notna() | high.notna()
+    out = pd.Series(np.select([stresn < low, stresn > high], ["LOW", "HIGH"], "NORMAL"), index=stresn.index, dtype="str")
+    return out.where(stresn.notna() & has_range)
+
+
+def format_numbers(values: pd.Series) -> pd.Series:
+    """Numbers as short text (``44.4``, ``66.5``, ``16``), missing stays missing."""
+    text = values.round(10).astype("str").str.replace(r"\.0$", "", regex=True)
+    return text.where(values.notna())
+
+
+def _summary_records(test: FindingsTest, name: str, records: pd.DataFrame, raw: pd.DataFrame, rows: RuleInput) -> pd.DataFrame:
+    """One record per ``by`` group: the sum of the member tests' standard results, or NOT DONE when incomplete."""
+    summary = test.summary
+    members = records[records["testcd"].isin(summary.sum)]
+    if test.when:
+        members = members[_mask(test.when, raw.loc[members.index], rows, test).to_numpy()]
+    frame = raw.loc[members.index, [*summary.by, *([summary.each] if summary.each else [])]].astype("str")
+    frame["value"] = members["stresn"].to_numpy()
+    frame["unit"] = members["stresu"].to_numpy()
+    frame["gap"] = frame["value"].isna()
+    frame["at"] = members.index
+    groups = frame.groupby(summary.by, sort=False).agg(
+        total=("value", "sum"), gaps=("gap", "sum"), unit=("unit", "first"), at=("at", "min")
+    )
+    complete = groups["gaps"].eq(0)
+    if summary.each:
+        present = frame[frame["value"].notna()].groupby(summary.by, sort=False)[summary.each].nunique()
+        expected = frame.groupby(summary.by[0])[summary.each].nunique()
+        wanted = groups.index.get_level_values(0).map(expected).to_numpy()
+        complete &= present.reindex(groups.index).fillna(0).to_numpy() == wanted
+    total = groups["total"].where(complete)
+    text = format_numbers(total)
+    fields = pd.DataFrame(
+        {
+            "testcd": test.testcd, "test": name, "category": test.category, "subcategory": test.subcategory,
+            "orres": text, "orresu": groups["unit"].where(complete), "stresc": text, "stresn": total,
+            "stresu": groups["unit"].where(complete), "stat": pd.Series("NOT DONE", index=groups.index).where(~complete),
+            "reasnd": pd.Series(f"not every {' / '.join(summary.sum)} was measured", index=groups.index).where(~complete),
+        }
+    )
+    fields.index = pd.Index(groups["at"].to_numpy())
+    return fields
+
+
+# ---------------------------------------------------------------------------
+# Rules
+
+
+def test_field(field: str, rows: RuleInput) -> pd.Series:
+    """A field of the record's test (``test: orres``)."""
+    if rows.tests is None:
+        raise rows.fail(f"'test: {field}' needs a 'tests:' block in the dataset spec")
+    return rows.tests[field].set_axis(rows.raw.index)
+
+
+def last_obs_before_exposure(rule: LastObsRule, rows: RuleInput) -> pd.Series:
+    """"Y" on the last record per group with a result on or before the subject's reference date."""
+    dm = rows.built.get("DM")
+    if dm is None or rule.reference not in dm.columns:
+        raise rows.fail(f"the baseline flag needs DM.{rule.reference}, which DM does not build")
+    reference = rows.out["USUBJID"].map(dm.set_index("USUBJID")[rule.reference])
+    dtc = rows.out[rule.dtc].astype("str")
+    on_or_before = _on_or_before(dtc, reference.astype("str"))
+    result = rows.out[rule.result]
+    has_result = result.notna() & result.astype("str").str.strip().ne("")
+    candidates = on_or_before & has_result
+    order = [v for v in (rule.order_by or rows.keys) if v in rows.out and v not in (*rule.by, rule.dtc)]
+    frame = pd.DataFrame({n: rows.out[n] for n in dict.fromkeys([*rule.by, *order])})
+    frame["_dtc"] = dtc
+    frame = frame[candidates.to_numpy()].sort_values([*rule.by, "_dtc", *order], kind="mergesort", na_position="first")
+    last = frame.groupby(rule.by, sort=False, dropna=False).tail(1).index
+    flag = pd.Series(np.nan, index=rows.raw.index, dtype="str")
+    flag[last] = "Y"
+    return flag
+
+
+def _on_or_before(dtc: pd.Series, reference: pd.Series) -> pd.Series:
+    """Complete dates on or before the reference; the time decides only when both have one."""
+    day, ref_day = date_part(dtc), date_part(reference)
+    timed = dtc.str.len().gt(10) & reference.str.len().gt(10)
+    moment = pd.to_datetime(dtc.where(timed), format="ISO8601", errors="coerce")
+    ref_moment = pd.to_datetime(reference.where(timed), format="ISO8601", errors="coerce")
+    same_day = day.eq(ref_day) & (~timed | moment.le(ref_moment))
+    return (day.lt(ref_day) | same_day).fillna(False).astype(bool)
+
+
+def reference_dose(rule: ReferenceDoseRule, rows: RuleInput) -> pd.Series:
+    """The start of the dose nearest the record's time minus its nominal hours (or the last dose before it)."""
+    doses = rows.built.get(rule.dataset)
+    if doses is None or rule.dtc not in doses.columns:
+        raise rows.fail(f"reference dose needs {rule.dataset}.{rule.dtc}, which is not built")
+    if rule.where:
+        try:
+            doses = doses[parse_expression(rule.where).mask(doses, {"STUDYID": rows.study.spec.study.id})]
+        except ExpressionDataError as exc:
+            raise rows.fail(str(exc)) from None
+    dose = pd.DataFrame({"USUBJID": doses["USUBJID"].astype("str"), "dose": doses[rule.dtc].astype("str")})
+    dose["when"] = pd.to_datetime(dose["dose"], format="ISO8601", errors="coerce")
+    dose = dose.dropna(subset=["when"]).sort_values("when", kind="mergesort")
+    moment = pd.to_datetime(rows.out[rule.of].astype("str"), format="ISO8601", errors="coerce")
+    hours = rows.out[rule.nominal_hours].astype(float) if rule.nominal_hours else 0.0
+    target = moment - pd.to_timedelta(hours, unit="h")
+    records = pd.DataFrame({"USUBJID": rows.out["USUBJID"].astype("str"), "when": target, "at": rows.raw.index})
+    records = records.dropna(subset=["when"]).sort_values("when", kind="mergesort")
+    found = pd.merge_asof(records, dose, on="when", by="USUBJID", direction="nearest" if rule.nominal_hours else "backward")
+    out = pd.Series(np.nan, index=rows.raw.index, dtype="str")
+    out[found["at"].to_numpy()] = found["dose"].to_numpy()
+    return out
+
+
+FINDINGS_RULES = {
+    "test": test_field,
+    "last_obs_before_exposure": last_obs_before_exposure,
+    "reference_dose": reference_dose,
+}
