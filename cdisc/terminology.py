@@ -47,9 +47,9 @@ class CodelistTerms:
 
 @lru_cache(maxsize=4)
 def load_ct_file(path: Path) -> dict[str, CodelistTerms]:
-    """Read an NCI SDTM terminology text file or a CDISC Library CSV into codelists by submission value."""
+    """Read an NCI SDTM terminology text file or a CDISC Library CSV (either may be gzipped) into codelists."""
     try:
-        if path.suffix.lower() == ".csv":
+        if path.name.lower().endswith((".csv", ".csv.gz")):
             raw = pd.read_csv(path, dtype="str", keep_default_na=False)
         else:
             raw = pd.read_csv(path, sep="\t", dtype="str", keep_default_na=False, quoting=3)
