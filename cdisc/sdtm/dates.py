@@ -58,8 +58,26 @@ def iso8601(date: pd.Series, time: pd.Series | None = None, form: str | Sequence
     """ISO 8601 text from EDC date (and optional time) text; raise :class:`InvalidDates` on bad values.
 
     ``form`` is one of :data:`DATE_FORMATS`, or several tried in order (``["MM/DD/YYYY", "YYYY"]``);
-    day-month orders that could be misread must be declared.
+    day-month orders that could be misread must be declared. Raw date columns repeat few distinct
+    values over many rows, so each distinct date/time pair is converted once and mapped back.
     """
+    collected = pd.DataFrame({"date": date.astype("str").fillna("").to_numpy()})
+    if time is not None:
+        collected["time"] = time.astype("str").fillna("").to_numpy()
+    pair = collected.groupby(list(collected.columns), sort=False).ngroup().to_numpy()
+    distinct = collected.drop_duplicates().reset_index(drop=True)
+    try:
+        converted = _convert(distinct["date"], distinct["time"] if time is not None else None, form)
+    except InvalidDates as exc:
+        rows = np.flatnonzero(np.isin(pair, exc.rows))
+        by_pair = dict(zip(exc.rows.tolist(), zip(exc.values, exc.reasons)))
+        found = [by_pair[p] for p in pair[rows]]
+        raise InvalidDates(rows, [v for v, _ in found], [r for _, r in found]) from None
+    return pd.Series(converted.to_numpy()[pair], index=date.index, dtype="str")
+
+
+def _convert(date: pd.Series, time: pd.Series | None, form: str | Sequence[str]) -> pd.Series:
+    """:func:`iso8601` on one row per distinct value."""
     parts, bad, reasons = _date_parts(date, (form,) if isinstance(form, str) else tuple(form))
     if time is not None:
         tparts, tbad, treasons = _time_parts(time)

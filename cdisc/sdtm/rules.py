@@ -152,19 +152,15 @@ def expr(text: str, rows: RuleInput) -> pd.Series:
 
 def to_iso8601(rule: Iso8601Rule, rows: RuleInput) -> pd.Series:
     """ISO 8601 text from EDC date/time columns; impossible dates are errors naming rows and subjects."""
-    # Raw date columns repeat few distinct values over many rows (a lab transfer: a million rows, a few
-    # thousand dates): convert each distinct date/time pair once and map the results back to the rows.
-    columns = [rule.date, *([rule.time] if rule.time else [])]
-    collected = rows.raw[columns].astype("str").fillna("")  # blank and missing mean the same to iso8601()
-    pair = collected.groupby(columns, sort=False).ngroup().to_numpy()
-    distinct = collected.drop_duplicates().reset_index(drop=True)
+    time = rows.raw[rule.time] if rule.time else None
     try:
-        converted = iso8601(distinct[rule.date], distinct[rule.time] if rule.time else None, rule.format)
+        return iso8601(rows.raw[rule.date], time, rule.format)
     except InvalidDates as exc:
-        mask = np.isin(pair, exc.rows)
-        shown = "; ".join(f"{v!r}: {r}" for v, r in list(zip(exc.values, exc.reasons))[:5])
-        raise rows.fail(f"{int(mask.sum())} invalid date(s) in raw {' + '.join(columns)} at {rows.where(mask)}: {shown}") from None
-    return pd.Series(converted.to_numpy()[pair], index=rows.raw.index, dtype="str")
+        mask = np.zeros(len(rows.raw), dtype=bool)
+        mask[exc.rows] = True
+        shown = "; ".join(f"{v!r}: {r}" for v, r in list(dict.fromkeys(zip(exc.values, exc.reasons)))[:5])
+        columns = rule.date + (f" + {rule.time}" if rule.time else "")
+        raise rows.fail(f"{len(exc.rows)} invalid date(s) in raw {columns} at {rows.where(mask)}: {shown}") from None
 
 
 def seq(rule: SeqRule, rows: RuleInput) -> pd.Series:
