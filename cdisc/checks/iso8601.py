@@ -16,7 +16,7 @@ _DATETIME = (
     rf"(?:T(?P<H>{_PART.format(n=2)})(?::(?P<M>{_PART.format(n=2)})(?::(?P<S>\d{{2}}(?:\.\d+)?|-))?)?"
     r"(?:Z|[+-]\d{2}(?::?\d{2})?)?)?"
 )
-_DURATION = r"P(?=\d|T\d)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?"
+_DURATION = r"-?P(?=\d|T\d)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?W)?(?:\d+(?:\.\d+)?D)?(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?"
 
 
 def invalid_datetimes(values: pd.Series) -> pd.Series:
@@ -25,7 +25,8 @@ def invalid_datetimes(values: pd.Series) -> pd.Series:
 
 
 def invalid_durations(values: pd.Series) -> pd.Series:
-    """True where a non-blank value is not an ISO 8601 duration (``P2Y3M``, ``PT1H30M``, ``P3W``)."""
+    """True where a non-blank value is not an ISO 8601 duration (``P2Y3M``, ``PT1H30M``, ``P3W``; ``-PT15M`` before
+    the reference, as SDTMIG --ELTM allows)."""
     return _per_distinct(values, lambda text: ~text.str.fullmatch(_DURATION).fillna(False).astype(bool))
 
 

@@ -75,9 +75,9 @@ def _expand(rows: pd.DataFrame, expand: dict[str, list]) -> pd.DataFrame:
 
 def source_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows to map (merged tables joined on) and the rows excluded, with their reasons."""
-    rows = _origin_rows(study, spec, built)
+    rows = _expand(_origin_rows(study, spec, built), spec.source.expand)
     for merge in spec.source.merge:
-        other = study.raw_frame(merge.table)
+        other = study.raw_frame(merge.table).rename(columns=merge.rename)
         duplicated = other.duplicated(merge.on, keep=False)
         if duplicated.any():
             first = other[duplicated].head(4)
@@ -89,7 +89,6 @@ def source_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame])
         extra = [c for c in other.columns if c not in rows.columns and c not in (FILE, ROW)]
         joined = other[[*merge.on, *extra, ROW]].rename(columns={ROW: merged_row_column(merge.table)})
         rows = rows.merge(joined, on=merge.on, how="left", validate="many_to_one")
-    rows = _expand(rows, spec.source.expand)
     reasons = pd.Series(pd.NA, index=rows.index, dtype="str")
     if spec.source.deduplicate is not None:
         repeated = rows.duplicated(spec.source.deduplicate.by, keep="first")

@@ -277,11 +277,11 @@ def reference_dose(rule: ReferenceDoseRule, rows: RuleInput) -> pd.Series:
         except ExpressionDataError as exc:
             raise rows.fail(str(exc)) from None
     dose = pd.DataFrame({"USUBJID": doses["USUBJID"].astype("str"), "dose": doses[rule.dtc].astype("str")})
-    dose["when"] = pd.to_datetime(dose["dose"], format="ISO8601", errors="coerce")
+    dose["when"] = pd.to_datetime(dose["dose"], format="ISO8601", errors="coerce").astype("datetime64[ns]")
     dose = dose.dropna(subset=["when"]).sort_values("when", kind="mergesort")
     moment = pd.to_datetime(rows.out[rule.of].astype("str"), format="ISO8601", errors="coerce")
     hours = rows.out[rule.nominal_hours].astype(float) if rule.nominal_hours else 0.0
-    target = moment - pd.to_timedelta(hours, unit="h")
+    target = (moment - pd.to_timedelta(hours, unit="h")).astype("datetime64[ns]")
     records = pd.DataFrame({"USUBJID": rows.out["USUBJID"].astype("str"), "when": target, "at": rows.raw.index})
     records = records.dropna(subset=["when"]).sort_values("when", kind="mergesort")
     found = pd.merge_asof(records, dose, on="when", by="USUBJID", direction="nearest" if rule.nominal_hours else "backward")

@@ -165,13 +165,13 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
         return issues
     columns_by_table = _Columns(study)
     columns = _source_columns(study, spec, columns_by_table)
+    columns += [c for c in spec.source.expand if c not in columns]
     for i, merge in enumerate(spec.source.merge):
-        merged = columns_by_table.of(merge.table)
+        merged = [merge.rename.get(c, c) for c in columns_by_table.of(merge.table)]
         for j, key in enumerate(merge.on):
             issues += _check_column(doc, ("source", "merge", i, "on", j), name, key, merge.table, merged)
             issues += _check_column(doc, ("source", "merge", i, "on", j), name, key, spec.source.name, columns)
         columns += [c for c in merged if c not in columns]
-    columns += [c for c in spec.source.expand if c not in columns]
     table = spec.source.name if not spec.source.merge else f"{spec.source.name}+merged"
     if spec.source.deduplicate is not None:
         for j, column in enumerate(spec.source.deduplicate.by):
@@ -238,6 +238,9 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     variables_of = {name: [v.name for v in d.spec.variables] for name, d in study.datasets.items()}
     variables_of.update({name: input_columns(path) for name, path in study.input_files.items()})
     variables_of.update({f"{name}+SUPP": [q.qnam for q in d.spec.supp] for name, d in study.datasets.items() if getattr(d.spec, "supp", None)})
+    for name in {rule.dataset for _, rule in (v.rule for v in spec.variables) if getattr(rule, "supp", False)}:
+        if study.input_files.get(f"SUPP{name}") is not None:  # qualifiers of an input dataset: the QNAMs in its SUPP-- file
+            variables_of[f"{name}+SUPP"] = [str(q) for q in study.input_frame(f"SUPP{name}")["QNAM"].dropna().unique()]
     source = [*variables_of[spec.source.dataset], *(c for m in spec.source.merge for c in variables_of[m.dataset])]
     if spec.source.supp:
         parent = study.datasets.get(spec.source.dataset)

@@ -529,6 +529,9 @@ class Merge(SpecModel):
 
     table: str
     on: list[str] = Field(min_length=1)
+    rename: dict[str, str] = Field(
+        default_factory=dict, description="Columns of the merged table renamed before joining, e.g. {SAMPLEID: PKREFID}"
+    )
 
 
 class Deduplicate(SpecModel):
@@ -539,7 +542,7 @@ class Deduplicate(SpecModel):
 
 
 class Source(SpecModel):
-    """The rows a dataset is built from, then optional joins, repetition, de-duplication and exclusions.
+    """The rows a dataset is built from, then optional repetition, joins, de-duplication and exclusions.
 
     The rows come from exactly one of: a raw ``table``; a ``dataset`` built earlier (e.g. SE from DM);
     or ``records`` written in the spec (trial design datasets such as TS, TA, TE).
