@@ -131,6 +131,40 @@ def test_supp_qualifiers_join_their_parent_records():
     assert joined["AERELB"].fillna("").tolist() == ["", "RELATED", ""]
 
 
+def test_merge_rules_read_the_qualifiers_of_the_merged_dataset(tiny):
+    """``supp: true`` on derive_vars_joined/merged/summary: SUPPAE.AEDLT as a column of AE (admiral combine_supp),
+    here a subject's flag for ticked events starting within 30 days of the first dose; unknown QNAMs are spec errors."""
+    study = STUDY.replace("    AE: {numeric: [AESEQ]}\n", "    AE: {numeric: [AESEQ]}\n    SUPPAE: {}\n")
+    supp = ("STUDYID,RDOMAIN,USUBJID,IDVAR,IDVARVAL,QNAM,QLABEL,QVAL\n"
+            "TINY,AE,S1,AESEQ,3,AEDLT,DLT,Y\nTINY,AE,S1,AESEQ,4,AEDLT,DLT,Y\nTINY,AE,S1,AESEQ,1,AEDLT,DLT,N\n")
+    rules = """  - name: DLTFL
+    label: Subject Had a DLT in Cycle 1
+    type: text
+    origin: Derived
+    derive_vars_joined:
+      dataset: AE
+      supp: true
+      where: AEDLT == "Y"
+      join_where: TRTSDT <= sas_date(AESTDTC) and sas_date(AESTDTC) <= TRTSDT + 30
+      order: [AESEQ]
+      value: '"Y"'
+  - {name: NDLT, label: DLTs Ticked, type: integer, origin: Derived,
+     derive_var_merged_summary: {dataset: AE, supp: true, where: AEDLT == "Y", value: AESEQ, summary: count, missing_value: 0}}
+  - {name: FIRSTDLT, label: First DLT Sequence, type: integer, origin: Derived,
+     derive_vars_merged: {dataset: AE, supp: true, where: AEDLT == "Y", order: [AESEQ], value: AESEQ}}
+"""
+    (tiny / "study.yaml").write_text(study)
+    (tiny / "sdtm" / "suppae.csv").write_text(supp)
+    (tiny / "adam" / "adsl.yaml").write_text(ADSL + rules)
+    adsl = {b.spec.dataset: b.frame for b in run_study(tiny).built}["ADSL"]
+    assert adsl["DLTFL"].fillna("").tolist() == ["Y", ""]  # AESEQ 3 starts on day 27 (in), AESEQ 4 on day 51 (out)
+    assert adsl["NDLT"].tolist() == [2.0, 0.0]
+    assert adsl["FIRSTDLT"].fillna(-1).tolist() == [3.0, -1]
+    (tiny / "adam" / "adsl.yaml").write_text(ADSL + rules.replace('where: AEDLT == "Y"', 'where: AEDLTX == "Y"', 1))
+    with pytest.raises(SpecError) as info:
+        load_study(tiny)
+    assert "ADSL.DLTFL: 'AEDLTX' is not a variable of AE or SUPPAE (did you mean 'AEDLT'?)" in str(info.value)
+
 ESCALATION = """dataset: ADESC
 label: Dose Escalation Summary by Cohort
 class: ADAM OTHER

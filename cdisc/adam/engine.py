@@ -33,6 +33,15 @@ class AdamInput:
     out: dict[str, pd.Series]
     built: dict[str, pd.DataFrame]
     flags: dict[tuple[str, str], pd.Series] = field(default_factory=dict)
+    with_qualifiers: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def other(self, rule) -> pd.DataFrame:
+        """The dataset a merge rule reads, with its SUPP-- qualifiers as columns when ``rule.supp`` (joined once)."""
+        if not getattr(rule, "supp", False):
+            return self.built[rule.dataset]
+        if rule.dataset not in self.with_qualifiers:
+            self.with_qualifiers[rule.dataset] = with_supp(self.built[rule.dataset], self.built.get(f"SUPP{rule.dataset}"))
+        return self.with_qualifiers[rule.dataset]
 
     def column(self, name: str) -> pd.Series:
         """A variable of this dataset (built so far) or, failing that, of the base record."""
@@ -80,7 +89,7 @@ def expr(text: str, rows: AdamInput) -> pd.Series:
 
 
 def merged(rule, rows: AdamInput) -> pd.Series:
-    other = rows.built[rule.dataset]
+    other = rows.other(rule)
     scope = {"STUDYID": rows.study.spec.study.id}
     value = _series(rows.evaluate(rule.value, other, scope), AdamInput(rows.study, rows.dataset, rows.variable, other, {}, {}))
     where = parse_expression(rule.where).mask(other, scope) if rule.where else None
@@ -92,7 +101,7 @@ def merged(rule, rows: AdamInput) -> pd.Series:
 
 
 def merged_summary(rule, rows: AdamInput) -> pd.Series:
-    other = rows.built[rule.dataset]
+    other = rows.other(rule)
     scope = {"STUDYID": rows.study.spec.study.id}
     value = _series(rows.evaluate(rule.value, other, scope), AdamInput(rows.study, rows.dataset, rows.variable, other, {}, {}))
     where = parse_expression(rule.where).mask(other, scope) if rule.where else None
@@ -101,7 +110,7 @@ def merged_summary(rule, rows: AdamInput) -> pd.Series:
 
 
 def joined(rule, rows: AdamInput) -> pd.Series:
-    other = rows.built[rule.dataset]
+    other = rows.other(rule)
     scope = {"STUDYID": rows.study.spec.study.id}
     if rule.where:
         other = other[parse_expression(rule.where).mask(other, scope)]
@@ -248,9 +257,10 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     base_rows = source.reset_index(names=SOURCE_RECORD)
     out: dict[str, pd.Series] = {}
     flags: dict[tuple[str, str], pd.Series] = {}
+    with_qualifiers: dict[str, pd.DataFrame] = {}
     for var in build_order(spec.variables, spec.keys):
         name, params = var.rule
-        rows = AdamInput(study, spec.dataset, var.name, base_rows, out, built, flags)
+        rows = AdamInput(study, spec.dataset, var.name, base_rows, out, built, flags, with_qualifiers)
         out[var.name] = _typed(RULES[name](params, rows), var.type in NUMERIC_TYPES, rows)
     frame = pd.DataFrame({var.name: out[var.name] for var in output_variables(spec)}, index=base_rows.index)
     duplicated = frame.duplicated(spec.keys, keep=False)

@@ -64,9 +64,11 @@ class DeriveVarsMerged(SpecModel):
 
     Records of ``dataset`` meeting ``where`` are ordered by ``order`` and the first or last per
     ``by`` group gives ``value`` (a variable or an expression over that dataset's variables).
+    With ``supp: true`` the dataset's SUPP-- qualifiers are columns too (e.g. SUPPAE.AEDLT on AE).
     """
 
     dataset: Name
+    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns first (admiral combine_supp)")
     by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
     where: Expr | None = None
     order: list[Name] = Field(default_factory=list)
@@ -80,6 +82,7 @@ class DeriveVarMergedSummary(SpecModel):
     admiral ``derive_var_merged_summary``."""
 
     dataset: Name
+    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns first (admiral combine_supp)")
     by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
     where: Expr | None = None
     value: Expr
@@ -96,6 +99,7 @@ class DeriveVarsJoined(SpecModel):
     """
 
     dataset: Name
+    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns first (admiral combine_supp)")
     by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
     where: Expr | None = None
     join_where: Expr
