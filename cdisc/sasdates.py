@@ -31,9 +31,16 @@ def to_iso(value: float) -> str | None:
 
 
 def iso_parts(dtc: pd.Series) -> pd.DataFrame:
-    """Year, month, day, hour, minute, second of ISO 8601 text as columns y m d H M S (missing when unknown)."""
-    parts = dtc.astype("str").str.strip().str.extract(_ISO)
-    return parts.where(parts.ne("-") & parts.ne(""))
+    """Year, month, day, hour, minute, second of ISO 8601 text as columns y m d H M S (missing when unknown).
+
+    Dates repeat over many records, so each distinct value is parsed once.
+    """
+    codes, uniques = pd.factorize(dtc.astype("str").str.strip())
+    parts = pd.Series(uniques, dtype="str").str.extract(_ISO)
+    parts = parts.where(parts.ne("-") & parts.ne(""))
+    rows = parts.reindex(codes).reset_index(drop=True)  # code -1 (missing) gives a row of missing parts
+    rows.index = dtc.index
+    return rows
 
 
 def sas_days(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:

@@ -100,7 +100,9 @@ def _check_codes(dataset: str, variable: str, values: pd.Series, codelist: Codel
     if codelist.external is not None:
         return []
     allowed = {t.value for t in codelist.terms}
-    counts = value_texts(values).value_counts(sort=False)
+    distinct = values.value_counts(sort=False, dropna=True)
+    texts = value_texts(pd.Series(distinct.index, index=distinct.index))
+    counts = distinct.loc[texts.index].groupby(texts.to_numpy(), sort=False).sum()
     outside = counts[~counts.index.isin(allowed)]
     return [
         Finding("error", dataset, variable, f"value '{value}' ({n} record(s)) is not in codelist {codelist.name} ({oid})")

@@ -28,14 +28,14 @@ def number_text(value: float) -> str:
 
 
 def text_length(values: pd.Series) -> int | None:
-    """Length of the longest value in bytes, or None when there is no value."""
-    texts = value_texts(values)
+    """Length of the longest value in bytes, or None when there is no value (measured on distinct values)."""
+    texts = value_texts(pd.Series(values.dropna().unique()))
     return int(texts.str.encode("utf-8").str.len().max()) if len(texts) else None
 
 
 def number_digits(values: pd.Series) -> tuple[int | None, int | None]:
     """(digits, decimals) of a numeric column: most digits of any value and most digits after the point."""
-    texts = pd.Series(value_texts(values).unique(), dtype="str").str.lstrip("-")
+    texts = pd.Series(value_texts(pd.Series(values.dropna().unique())).unique(), dtype="str").str.lstrip("-")
     if not len(texts):
         return None, None
     parts = texts.str.partition(".")
