@@ -3,6 +3,7 @@
 Tumours: the simulator is replayed from the extract's seed (enrolment, course, tumours) and each subject's
 sum of target diameters per assessment and the investigator's responses must equal TR SUMDIAM and RS.
 PK: PC must hold exactly the simulated samples (PKSAMP x analytes), with their times and BLQ flags.
+ADA: each subject's IS binding-antibody results give the simulator's ADA status per drug.
 """
 
 import json
@@ -30,7 +31,7 @@ def sdtm():
     study = load_study(REPO / "specs")
     frames = {}
     for name, dataset in study.datasets.items():
-        if name in ("DM", "TA", "TE", "SE", "EX", "TR", "RS", "PC"):
+        if name in ("DM", "TA", "TE", "SE", "EX", "TR", "RS", "PC", "IS"):
             frames[name] = build_dataset(study, dataset.spec, frames).frame
     return frames
 
@@ -105,3 +106,20 @@ def test_pc_reference_dose_is_the_bat8008_infusion(sdtm):
     assert all(pair in starts for pair in zip(taken["USUBJID"], taken["PCRFTDTC"]))
     hours = (pd.to_datetime(taken["PCDTC"]) - pd.to_datetime(taken["PCRFTDTC"])).dt.total_seconds() / 3600
     assert ((hours - taken["PCTPTNUM"]).abs() < 2).mean() > 0.99  # actual times follow the nominal ones
+
+
+def test_ada_results_give_the_simulated_status_per_drug(sdtm):
+    key = pd.read_csv(KEY / "subjects.csv", dtype=str, keep_default_na=False)
+    results = sdtm["IS"]
+    binding = results[(results["ISTESTCD"] == "ADA_BAB") & results["ISTSTDTL"].isna()]
+    positive = binding.assign(BASE=binding["VISITNUM"].eq(1.01), POS=binding["ISSTRESC"].eq("POSITIVE"))
+    for drug in ("BAT8008", "BAT1308"):
+        own = positive[positive["ISBDAGNT"] == drug]
+        at_base = own[own["BASE"]].groupby("USUBJID")["POS"].any()
+        after = own[~own["BASE"]].groupby("USUBJID")["POS"].any()
+        usubjid = "BAT-8008-002-CR-" + key["SUBJID"]
+        status = pd.Series("NEGATIVE", index=usubjid.to_numpy())
+        status[after.reindex(status.index, fill_value=False).to_numpy()] = "TREATMENT EMERGENT"
+        status[at_base.reindex(status.index, fill_value=False).to_numpy()] = "BASELINE POSITIVE"
+        assert (status.to_numpy() == key[f"ADA_{drug}"].to_numpy()).all(), drug
+    assert set(results["ISTESTCD"]) == {"ADA_BAB", "ADA_NAB"} and (results["ISTSTDTL"] == "TITER").sum() > 0

@@ -20,10 +20,11 @@ from cdisc.spec.models import FindingsTest, LastObsRule, ReferenceDoseRule, Sdtm
 
 #: Test fields in the order of the records frame.
 FIELDS = (
-    "testcd", "test", "category", "subcategory", "orres", "orresu", "stresc", "stresn", "stresu",
+    "testcd", "test", "detail", "category", "subcategory", "orres", "orresu", "stresc", "stresn", "stresu",
     "stat", "reasnd", "ornrlo", "ornrhi", "stnrlo", "stnrhi", "nrind", "lloq",
 )
-_NUMBER = r"^(?P<prefix><=|>=|<|>)?\s*(?P<number>[-+]?(?:\d+\.?\d*|\.\d+)(?:[eE][-+]?\d+)?)$"
+#: A comparison before a number (``<0.050``): the number is kept in --STRESC, --STRESN is left empty.
+_PREFIX = r"^(<=|>=|<|>)?\s*"
 
 
 def pivot_tests(rows: RuleInput, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
@@ -38,7 +39,7 @@ def pivot_tests(rows: RuleInput, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.Da
     for test in (t for t in spec.tests if t.result):
         mask = _mask(test.when, raw, rows, test) if test.when else pd.Series(True, index=raw.index)
         matched |= mask
-        parts.append(_test_records(test, names[test.testcd], raw[mask], rows, spec.dataset))
+        parts.append(_test_records(test, names[test.testcd], raw.loc[mask, _columns(test, raw)], rows))
     if not matched.all():
         raise DataError(f"{spec.dataset}: {int((~matched).sum())} raw row(s) match no test's 'when' at {rows.where(~matched)}; "
                         "add a test for them or exclude them with a reason")
@@ -49,6 +50,15 @@ def pivot_tests(rows: RuleInput, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.Da
     excluded = raw.loc[empty, [FILE, ROW]].assign(dataset=spec.dataset, reason="no result for any test on this row")
     long = raw.loc[records.index].reset_index(drop=True)
     return long, records.reset_index(drop=True)[list(FIELDS)], excluded.reset_index(drop=True)
+
+
+def _columns(test: FindingsTest, raw: pd.DataFrame) -> list[str]:
+    """The raw columns a test reads (taking only these keeps the pivot fast on large forms)."""
+    named = [test.result, test.unit.source if test.unit is not None and not isinstance(test.unit, str) else None]
+    named += [b for b in _bounds(test) if isinstance(b, str)]
+    if test.not_done:
+        named += [test.not_done.reason, *parse_expression(test.not_done.when).names]
+    return [c for c in dict.fromkeys(named) if c in raw.columns]
 
 
 def _mask(text: str, frame: pd.DataFrame, rows: RuleInput, test: FindingsTest) -> pd.Series:
@@ -85,7 +95,7 @@ def _test_names(rows: RuleInput, spec: SdtmDataset) -> dict[str, str]:
     return {c: n or decoded[c] for c, n in names.items()}
 
 
-def _test_records(test: FindingsTest, name: str, sub: pd.DataFrame, rows: RuleInput, dataset: str) -> pd.DataFrame:
+def _test_records(test: FindingsTest, name: str, sub: pd.DataFrame, rows: RuleInput) -> pd.DataFrame:
     """The test fields of every row of ``sub`` with a result or not done (index: the raw row)."""
     result = _text(sub[test.result])
     not_done = _mask(test.not_done.when, sub, rows, test) if test.not_done else pd.Series(False, index=sub.index)
@@ -93,22 +103,22 @@ def _test_records(test: FindingsTest, name: str, sub: pd.DataFrame, rows: RuleIn
     sub, result, not_done = sub[keep], result[keep], not_done[keep]
     orres = result.mask(not_done)
     unit = _unit(test, sub).where(orres.notna())
-    parsed = orres.str.extract(_NUMBER)
-    number = pd.to_numeric(parsed["number"], errors="coerce")
+    prefix = _on_distinct(orres, lambda t: t.str.replace(_PREFIX + ".*$", r"\1", regex=True).replace("", np.nan))
+    number = _on_distinct(orres, lambda t: pd.to_numeric(t.str.replace(_PREFIX, "", regex=True), errors="coerce"))
     if test.standard is not None:
         stresn_all, stresu = _convert(test, test.standard, number, unit, sub, rows), test.standard.unit
         bounds = [_convert(test, test.standard, _number(_bound(b, sub)), unit, sub, rows) for b in _bounds(test)]
     else:
         stresn_all, stresu, bounds = number, unit, [_number(_bound(b, sub)) for b in _bounds(test)]
-    stresn = stresn_all.where(parsed["prefix"].isna())
-    stresc = (parsed["prefix"].fillna("") + format_numbers(stresn_all)).where(number.notna(), orres)
+    stresn = stresn_all.where(prefix.isna())
+    stresc = (prefix.fillna("") + format_numbers(stresn_all)).where(number.notna(), orres)
     if test.codelist:
         stresc = _standard_terms(test, orres, rows, sub)
     low, high, lloq = bounds
     fields = pd.DataFrame(
         {
-            "testcd": test.testcd, "test": name, "category": test.category, "subcategory": test.subcategory,
-            "orres": orres, "orresu": unit, "stresc": stresc, "stresn": stresn,
+            "testcd": test.testcd, "test": name, "detail": test.detail, "category": test.category,
+            "subcategory": test.subcategory, "orres": orres, "orresu": unit, "stresc": stresc, "stresn": stresn,
             "stresu": pd.Series(stresu, index=sub.index, dtype="str").where(number.notna()),
             "stat": pd.Series("NOT DONE", index=sub.index).where(not_done),
             "reasnd": (_text(sub[test.not_done.reason]) if test.not_done and test.not_done.reason else None),
@@ -186,8 +196,16 @@ def _nrind(stresn: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
 
 def format_numbers(values: pd.Series) -> pd.Series:
     """Numbers as short text (``44.4``, ``66.5``, ``16``), missing stays missing."""
-    text = values.round(10).astype("str").str.replace(r"\.0$", "", regex=True)
+    text = _on_distinct(values.round(10), lambda v: v.astype("str").str.replace(r"\.0$", "", regex=True))
     return text.where(values.notna())
+
+
+def _on_distinct(values: pd.Series, function) -> pd.Series:
+    """``function`` applied to each distinct value once, spread back to every row (results repeat a lot)."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=True)
+    done = function(pd.Series(distinct if len(distinct) else [np.nan])).to_numpy()
+    out = pd.Series(done.take(codes), index=values.index, dtype=done.dtype if done.dtype != object else "str")
+    return out.where(codes >= 0)
 
 
 def _summary_records(test: FindingsTest, name: str, records: pd.DataFrame, raw: pd.DataFrame, rows: RuleInput) -> pd.DataFrame:
@@ -214,8 +232,8 @@ def _summary_records(test: FindingsTest, name: str, records: pd.DataFrame, raw: 
     text = format_numbers(total)
     fields = pd.DataFrame(
         {
-            "testcd": test.testcd, "test": name, "category": test.category, "subcategory": test.subcategory,
-            "orres": text, "orresu": groups["unit"].where(complete), "stresc": text, "stresn": total,
+            "testcd": test.testcd, "test": name, "detail": test.detail, "category": test.category,
+            "subcategory": test.subcategory, "orres": text, "orresu": groups["unit"].where(complete), "stresc": text, "stresn": total,
             "stresu": groups["unit"].where(complete), "stat": pd.Series("NOT DONE", index=groups.index).where(~complete),
             "reasnd": pd.Series(f"not every {' / '.join(summary.sum)} was measured", index=groups.index).where(~complete),
         }

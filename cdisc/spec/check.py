@@ -206,10 +206,12 @@ def _check_tests(doc: YamlDocument, spec: SdtmDataset, table: str, columns: list
     if not any(v.test == "testcd" for _, v in users):
         issues.append(doc.issue(("tests",), name, "a 'tests:' block needs a --TESTCD variable built with 'test: testcd'"))
     codes = [t.testcd for t in spec.tests]
+    seen = [(t.testcd, t.detail) for t in spec.tests]
     for i, test in enumerate(spec.tests):
         subject = f"{name} test {test.testcd}"
-        if not test.when and codes.count(test.testcd) > 1:
-            issues.append(doc.issue(("tests", i, "testcd"), subject, f"test {test.testcd} is defined twice; give each a 'when' if they hold different rows"))
+        if not test.when and seen.count((test.testcd, test.detail)) > 1:
+            issues.append(doc.issue(("tests", i, "testcd"), subject, f"test {test.testcd} is defined twice; give each a 'when' "
+                                    "if they hold different rows, or a 'detail'"))
         used = [("result",), ("not_done", "reason"), ("range", "low"), ("range", "high"), ("lloq",), ("unit", "from")]
         for path in used:
             value = test

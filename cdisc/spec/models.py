@@ -410,7 +410,7 @@ class ReferenceDoseRule(SpecModel):
 
 
 TestField = Literal[
-    "testcd", "test", "category", "subcategory", "orres", "orresu", "stresc", "stresn", "stresu",
+    "testcd", "test", "detail", "category", "subcategory", "orres", "orresu", "stresc", "stresn", "stresu",
     "stat", "reasnd", "ornrlo", "ornrhi", "stnrlo", "stnrhi", "nrind", "lloq",
 ]
 
@@ -645,6 +645,7 @@ class FindingsTest(SpecModel):
 
     testcd: str = Field(min_length=1, max_length=8, pattern=r"^[A-Z][A-Z0-9_]*$", description="--TESTCD")
     test: str | None = Field(None, max_length=40, description="--TEST; omit to decode --TESTCD through the codelists")
+    detail: str | None = Field(None, description="--TSTDTL, e.g. TITER, when one test code has several results")
     when: Expr | None = Field(None, description="Raw rows holding this test (default: every row)")
     result: str | None = Field(None, description="Raw column with the result as collected (--ORRES)")
     summary: Summary | None = None
@@ -676,6 +677,7 @@ def _test_value_level(variables: list, tests: list[FindingsTest]) -> list:
     testcd = next((v.name for v in variables if v.test == "testcd"), None)
     if testcd is None or not tests:
         return variables
+    first_of_each = [t for i, t in enumerate(tests) if t.testcd not in {u.testcd for u in tests[:i]}]
     out = []
     for var in variables:
         if var.test in RESULT_FIELDS and not var.value_level:
@@ -685,7 +687,7 @@ def _test_value_level(variables: list, tests: list[FindingsTest]) -> list:
                     where={testcd: [t.testcd]}, label=t.test, origin=var.origin, method=var.method,
                     type=t.type if numeric else var.type, codelist=None if numeric else t.codelist,
                 )
-                for t in tests
+                for t in first_of_each
                 if not (numeric and t.type == "text")
             ]
             var = var.model_copy(update={"value_level": levels})
