@@ -48,6 +48,8 @@ def test_dates_and_dose_level_match_the_answer_key(subjects):
     assert subjects["DOSELVL"].astype(int).astype(str).tolist() == subjects["DOSE_LEVEL"].tolist()
     assert subjects["DOSE01P"].tolist() == subjects["BAT8008_MGKG"].astype(float).tolist()
     assert subjects["TUMTYPE"].tolist() == subjects["TUMOUR"].tolist()
+    assert as_iso("EOTDT") == subjects["EOT_DATE"].tolist()
+    assert as_iso("EOSDT") == subjects["EOS_DATE"].tolist()
 
 
 def test_every_cohorts_decision_and_the_declared_mtd_match_the_answer_key(run):

@@ -154,3 +154,13 @@ def test_validate_finds_no_errors(run):
     validation = validate(run.out_dir, SHARED / "standards")
     errors = validation.findings[validation.findings["severity"] == "error"]
     assert errors.empty, errors.to_string()
+
+
+def test_relrec_relates_each_lesion_to_its_measurements(sdtm):
+    relrec = sdtm("RELREC").sort_values("RDOMAIN")
+    assert relrec[["RDOMAIN", "IDVAR", "RELTYPE", "RELID"]].values.tolist() == [
+        ["TR", "TRLNKID", "MANY", "TUTR"],
+        ["TU", "TULNKID", "ONE", "TUTR"],
+    ]
+    assert relrec["USUBJID"].eq("").all()  # a dataset-level relationship
+    assert set(sdtm("TR")["TRLNKID"]) <= set(sdtm("TU")["TULNKID"])

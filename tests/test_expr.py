@@ -126,3 +126,12 @@ def test_number_reports_what_is_not_a_number():
 def test_non_condition_in_and_is_an_error(frame):
     with pytest.raises(ExpressionDataError, match="'TERM' is not a condition"):
         parse_expression('TERM and AEYN == "Y"').mask(frame)
+
+
+def test_raw_reads_the_source_column_where_a_variable_of_that_name_was_built():
+    frame = pd.DataFrame({"DSCAT": pd.Series(["END OF TREATMENT", "END OF STUDY"], dtype="str")})
+    built = {"DSCAT": pd.Series(["DISPOSITION EVENT"] * 2)}
+    assert parse_expression('DSCAT == "END OF STUDY"').mask(frame, built).tolist() == [False, False]
+    assert parse_expression('raw("DSCAT") == "END OF STUDY"').mask(frame, built).tolist() == [False, True]
+    with pytest.raises(ExpressionError, match=r'raw\(\) takes one quoted column name'):
+        parse_expression("raw(DSCAT)")

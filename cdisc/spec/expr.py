@@ -12,7 +12,8 @@ Allowed:
   against a list of literals;
 - ``and``, ``or``, ``not``; arithmetic ``+ - * / // %`` and unary minus;
 - calls of registered functions (see :data:`FUNCTIONS`), positional arguments only;
-- ``column("IT.AGE")`` for a column whose name is not a plain identifier.
+- ``column("IT.AGE")`` for a column whose name is not a plain identifier, and ``raw("DSCAT")`` for
+  the source column where a variable of the same name was built earlier.
 
 Missing values: a comparison with a missing value is false (``!=`` is true),
 so ``not (X == "Y")`` and ``X != "Y"`` agree. Text is never silently turned into
@@ -454,8 +455,8 @@ class _Compiler:
         if not isinstance(node.func, ast.Name):
             raise self.refuse(node, "calling a method or attribute")
         name = node.func.id
-        if name == "column":
-            return self._column(node)
+        if name in ("column", "raw"):
+            return self._column(node, raw=name == "raw")
         function = self.functions.get(name)
         if function is None:
             raise ExpressionError(
@@ -470,11 +471,17 @@ class _Compiler:
         args = [self.compile(arg) for arg in node.args]
         return lambda env: function.call(*(arg(env) for arg in args))
 
-    def _column(self, node: ast.Call) -> Compiled:
-        """``column("IT.AGE")``: a column whose name is not a plain identifier."""
+    def _column(self, node: ast.Call, raw: bool) -> Compiled:
+        """``column("IT.AGE")``: a name that is not an identifier; ``raw("DSCAT")``: the source column
+        even where a variable of the same name was already built."""
+        what = "raw" if raw else "column"
         if len(node.args) != 1 or node.keywords or not isinstance(node.args[0], ast.Constant) or not isinstance(node.args[0].value, str):
-            raise ExpressionError(f'expression {self.source!r}: column() takes one quoted column name, e.g. column("IT.AGE")')
-        return self._Name(ast.Name(id=node.args[0].value, ctx=ast.Load()))
+            raise ExpressionError(f'expression {self.source!r}: {what}() takes one quoted column name, e.g. {what}("DSCAT")')
+        name = node.args[0].value
+        if not raw:
+            return self._Name(ast.Name(id=name, ctx=ast.Load()))
+        self.names.add(name)
+        return lambda env: env[0][name]
 
     def _List(self, node: ast.List) -> Compiled:
         raise self.refuse(node, "a list outside of 'in'")
