@@ -17,7 +17,7 @@ def _display(values: pd.Series, fmt: str | None) -> pd.Series:
     if pd.api.types.is_float_dtype(values):
         present = values.dropna()
         text = present.map("{:.0f}".format).where(present % 1 == 0, present.map("{:g}".format))
-        return text.reindex(values.index, fill_value="")
+        return text.astype("str").reindex(values.index, fill_value="")
     return values.astype("str").fillna("")
 
 

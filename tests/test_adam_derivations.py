@@ -66,7 +66,7 @@ IMPUTATION = pd.DataFrame(
 )
 
 
-@pytest.mark.parametrize("row", IMPUTATION.itertuples(index=False), ids=lambda r: f"{r.dtc}-{r.highest}-{r.imputation}-{r.min_date}")
+@pytest.mark.parametrize("row", list(IMPUTATION.itertuples(index=False)), ids=lambda r: f"{r.dtc}-{r.highest}-{r.imputation}-{r.min_date}")
 def test_impute_date(row):
     bounds = [dates(row.min_date)] if row.min_date else []
     value, flag = impute_date(pd.Series([row.dtc], dtype="str"), row.highest, row.imputation, bounds)

@@ -47,7 +47,7 @@ def as_reference_text(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFr
         elif values.dtype == float:
             present = values.dropna()
             text = present.map("{:.0f}".format).where(present % 1 == 0, present.map("{:.15g}".format))
-            out[column] = text.reindex(frame.index, fill_value="")
+            out[column] = text.astype("str").reindex(frame.index, fill_value="")
     return out
 
 

@@ -54,7 +54,7 @@ def as_text(frame: pd.DataFrame) -> pd.DataFrame:
     for column in frame.select_dtypes("float").columns:
         values = frame[column].dropna()
         text = values.map("{:.0f}".format).where(values % 1 == 0, values.map("{:.15g}".format))
-        out[column] = text.reindex(frame.index, fill_value="")
+        out[column] = text.astype("str").reindex(frame.index, fill_value="")
     return out
 
 

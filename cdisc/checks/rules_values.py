@@ -16,7 +16,7 @@ _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT")
 
 
 def _text(column: pd.Series) -> pd.Series:
-    return column.fillna("").astype("str").str.rstrip()
+    return column.astype("str").fillna("").str.rstrip()
 
 
 @rule("KEY-UNIQUE", "Key variables do not identify records uniquely", "SDTMIG 3.4 §3.2.1.1 / define.xml KeySequence; P21 SD1201", "error")
