@@ -115,3 +115,8 @@ def test_outputs_and_the_readable_escalation_table(run):
     listing = (out / "reports" / "adesc.txt").read_text()
     assert listing.splitlines()[0] == "ADESC: Dose Escalation Summary by Cohort (9 records)"
     assert "STOP: MTD EXCEEDED" in listing
+
+
+def test_efficacy_population_is_the_subjects_with_a_post_baseline_response(subjects):
+    """The answer key's BOR is NE exactly for the subjects with no post-baseline assessment."""
+    assert subjects["EFFFL"].eq("N").tolist() == subjects["BOR"].eq("NE").tolist()
