@@ -17,16 +17,17 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
+from cdisc.adam.engine import build_adam_dataset
 from cdisc.built import BuiltDataset
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.listing import render_listing
-from cdisc.adam.engine import build_adam_dataset
+from cdisc.raw import FILE, ROW
 from cdisc.sdtm.engine import SUPP_VARIABLES, build_dataset
-from cdisc.spec.adam import AdamDataset
 from cdisc.sdtm.reconcile import reconcile
+from cdisc.spec.adam import AdamDataset
 from cdisc.spec.load import Study, display_path, load_study
 from cdisc.spec.models import NUMERIC_TYPES, SdtmDataset
-from cdisc.xpt import XptDataset, XptVariable, write_xpt
+from cdisc.xpt import XptDataset, XptError, XptVariable, write_xpt
 
 SUPP_LABELS = {
     "STUDYID": "Study Identifier",
@@ -116,7 +117,7 @@ def _write_outputs(study: Study, built: list[BuiltDataset], reconciliation: pd.D
         for result in built:
             folder = staging / result.standard
             folder.mkdir(exist_ok=True)
-            write_xpt(result.frame, xpt_metadata(result.spec), folder, created=created)
+            _write_dataset(result, folder, created)
             if result.supp is not None:
                 write_xpt(result.supp, supp_metadata(result.spec), folder, created=created)
             _write_csv(result.lineage, folder / "lineage" / f"{result.spec.dataset.lower()}.csv")
@@ -134,6 +135,18 @@ def _write_outputs(study: Study, built: list[BuiltDataset], reconciliation: pd.D
         return _move_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+
+
+def _write_dataset(result: BuiltDataset, folder: Path, created) -> None:
+    """The dataset's XPT file; an XPT rule broken by some values names the source rows behind them."""
+    try:
+        write_xpt(result.frame, xpt_metadata(result.spec), folder, created=created)
+    except XptError as exc:
+        if exc.rows is None or not {FILE, ROW} <= set(result.lineage.columns):
+            raise
+        source = result.lineage.iloc[exc.rows[:5]]
+        where = ", ".join(f"{f} row {r}" for f, r in zip(source[FILE], source[ROW]))
+        raise type(exc)(f"{exc}; source: {where}", rows=exc.rows) from None
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

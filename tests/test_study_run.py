@@ -63,7 +63,7 @@ def test_a_value_too_long_for_xpt_fails_before_anything_is_written(tmp_path):
     folder = study_with(tmp_path)
     replace_in(folder, "raw/ae.csv", "Nausea", "Nausea " + "x" * 200)
     out = tmp_path / "out"
-    with pytest.raises(DataError, match="AETERM"):
+    with pytest.raises(DataError, match=r"AE.AETERM: 1 value longer than 200 bytes .*; source: ae.csv row 3$"):
         run_study(folder, out)
     assert not (out / "sdtm").exists()
 

@@ -11,7 +11,14 @@ from cdisc.errors import DataError
 
 
 class XptError(DataError):
-    """A dataset that cannot be written as (or a file that is not) SAS XPORT v5."""
+    """A dataset that cannot be written as (or a file that is not) SAS XPORT v5.
+
+    ``rows`` holds the 0-based frame positions of the offending values, when there are some.
+    """
+
+    def __init__(self, message: str, rows: np.ndarray | None = None):
+        super().__init__(message)
+        self.rows = rows
 
 
 class XptNameError(XptError):

@@ -150,7 +150,8 @@ def _numeric_values(where: str, column: pd.Series) -> np.ndarray:
         positions = bad if len(bad) else np.flatnonzero(column.notna().to_numpy())
         raise XptTypeError(
             f"{where}: declared num but {count_phrase(len(positions), 'value')} not numbers; "
-            f"{rows_phrase(positions)} (e.g. {clip(column.iloc[positions[0]])})"
+            f"{rows_phrase(positions)} (e.g. {clip(column.iloc[positions[0]])})",
+            rows=positions,
         )
     raise XptTypeError(
         f"{where}: declared num but the column holds {dtype} values; convert with pd.to_numeric or declare it char"
@@ -175,7 +176,8 @@ def _text_array(where: str, column: pd.Series) -> pa.ChunkedArray:
             bad = np.flatnonzero(column.notna().to_numpy() & ~column.map(type).eq(str).to_numpy())
             raise XptTypeError(
                 f"{where}: declared char but {count_phrase(len(bad), 'value')} not text; {rows_phrase(bad)} "
-                f"(e.g. {clip(column.iloc[bad[0]])} of type {type(column.iloc[bad[0]]).__name__})"
+                f"(e.g. {clip(column.iloc[bad[0]])} of type {type(column.iloc[bad[0]]).__name__})",
+                rows=bad,
             ) from None
     raise XptTypeError(
         f"{where}: declared char but the column holds {dtype} values; convert with .astype('str') "
@@ -199,7 +201,8 @@ def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str
         bad = np.flatnonzero(~ascii_ok.to_numpy(zero_copy_only=False))
         raise XptEncodingError(
             f"{where}: {count_phrase(len(bad), 'value')} with non-ASCII characters; {rows_phrase(bad)} "
-            f"(e.g. {clip(column.iloc[bad[0]])}); FDA expects ASCII: fix the data, or pass encoding= explicitly"
+            f"(e.g. {clip(column.iloc[bad[0]])}); FDA expects ASCII: fix the data, or pass encoding= explicitly",
+            rows=bad,
         )
     if codecs.lookup(encoding).name == "utf-8":
         return text
@@ -212,7 +215,8 @@ def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str
             bad = np.flatnonzero(codes == position)
             raise XptEncodingError(
                 f"{where}: {count_phrase(len(bad), 'value')} not encodable in {encoding}; {rows_phrase(bad)} "
-                f"(e.g. {clip(value)})"
+                f"(e.g. {clip(value)})",
+                rows=bad,
             ) from None
     dictionary = pa.array(encoded, type=pa.large_binary())
     return pa.chunked_array([dictionary.take(pa.array(codes, mask=codes < 0))])
@@ -237,7 +241,8 @@ def _char_length(where: str, variable: XptVariable, data: pa.ChunkedArray, colum
         rule = f"longer than the declared length {limit}" if variable.length else "longer than 200 bytes (XPT v5 limit)"
         raise XptLengthError(
             f"{where}: {count_phrase(len(too_long), 'value')} {rule}; {rows_phrase(too_long)} "
-            f"(e.g. {clip(column.iloc[first])} is {lengths[first]} bytes)"
+            f"(e.g. {clip(column.iloc[first])} is {lengths[first]} bytes)",
+            rows=too_long,
         )
     return variable.length or max(1, int(lengths.max(initial=0)))
 
@@ -248,7 +253,8 @@ def _check_numbers(where: str, values: np.ndarray) -> None:
     if len(too_big):
         raise XptRangeError(
             f"{where}: {count_phrase(len(too_big), 'value')} too large for XPT (IBM float maximum about 7.2e75) "
-            f"or infinite; {rows_phrase(too_big)} (e.g. {values[too_big[0]]!r})"
+            f"or infinite; {rows_phrase(too_big)} (e.g. {values[too_big[0]]!r})",
+            rows=too_big,
         )
     tiny = np.flatnonzero((magnitude < IBM_MIN) & (magnitude > 0))
     if len(tiny):
