@@ -237,3 +237,13 @@ def test_each_documented_kind_of_mess_occurs(raw, key):
     nominal = rs["FOLDER"].str[2:].astype(int) * 42 + 1
     assert ((day - nominal).abs() > 7).any(), "no out-of-window tumour assessment"
     assert {"free_text", "partial_date", "missing_page", "duplicate", "out_of_window"} <= set(key["mess"]["KIND"])
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_dlt_evaluable_subjects_without_a_dlt_complete_the_dlt_window(tmp_path, seed):
+    """Evaluable means the 21-day window was completed: no early end of treatment without a DLT."""
+    simulate_study(tmp_path, subjects=40, seed=seed)
+    key = pd.read_csv(tmp_path / "answer_key" / "subjects.csv", dtype=str, keep_default_na=False)
+    done = key[(key["STAGE"] == "ESCALATION") & (key["DLT_EVALUABLE"] == "Y") & (key["DLT"] == "N") & (key["EOT_DATE"] != "")]
+    days = (pd.to_datetime(done["EOT_DATE"]) - pd.to_datetime(done["FIRST_DOSE_DATE"])).dt.days
+    assert (days >= load_design().escalation.dlt_window_days).all(), done.loc[days < 21, ["SUBJID", "EOT_DATE", "EOT_REASON"]]

@@ -30,6 +30,10 @@ def latent_events(design: Design, subj: pd.DataFrame, rng: np.random.Generator) 
     not_evaluable = subj["STAGE"].eq("ESCALATION").to_numpy() & ~subj["EVALUABLE"].to_numpy(bool)
     withdraw = np.where(not_evaluable, first + rng.integers(3, 18, n), withdraw)
     death0 = first + 1 + np.floor(rng.exponential(1 / c.death_before_progression, n))
+    # A DLT-evaluable subject without a DLT completed the DLT window: nothing ends their treatment in it.
+    window_end = first + design.escalation.dlt_window_days
+    completes = subj["STAGE"].eq("ESCALATION").to_numpy() & subj["EVALUABLE"].to_numpy(bool) & ~dlt
+    ae_stop, withdraw, death0 = (np.where(completes, np.maximum(t, window_end), t) for t in (ae_stop, withdraw, death0))
     newtx0 = np.where(rng.random(n) < c.p_new_therapy_after_other, ae_stop + rng.integers(30, 121, n), np.inf)
     return pd.DataFrame({"DLTDAY": dlt_day, "AESTOP": ae_stop, "WITHDRAW": withdraw, "DEATH0": death0, "NEWTX0": newtx0})
 
