@@ -120,3 +120,8 @@ def test_outputs_and_the_readable_escalation_table(run):
 def test_efficacy_population_is_the_subjects_with_a_post_baseline_response(subjects):
     """The answer key's BOR is NE exactly for the subjects with no post-baseline assessment."""
     assert subjects["EFFFL"].eq("N").tolist() == subjects["BOR"].eq("NE").tolist()
+
+
+def test_cause_of_death_comes_from_dd_for_every_death(subjects):
+    causes = subjects[["DTHCAUS", "DEATH_CAUSE"]].fillna("").value_counts().to_dict()
+    assert causes == {("", ""): 24, ("DISEASE PROGRESSION", "PROGRESSIVE DISEASE"): 34, ("SUDDEN DEATH, CAUSE UNKNOWN", "OTHER"): 2}

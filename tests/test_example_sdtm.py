@@ -165,3 +165,12 @@ def test_relrec_relates_each_lesion_to_its_measurements(sdtm):
     assert relrec["USUBJID"].eq("").all()  # a dataset-level relationship
     linked = sdtm("TR")["TRLNKID"]
     assert set(linked[linked != ""]) <= set(sdtm("TU")["TULNKID"])  # SUMDIAM records are per assessment, not per lesion
+
+
+def test_dd_holds_cause_of_death_and_autopsy_for_every_death(sdtm):
+    dd = sdtm("DD")
+    deaths = raw("death")
+    assert len(dd) == 2 * len(deaths)
+    assert sorted(dd["DDTESTCD"].unique()) == ["AUTOPIND", "PRCDTH"]
+    assert set(dd["USUBJID"]) == set(usubjid(deaths["SUBJID"]))
+    assert len(sdtm("SUPPDD")) == (deaths["DTHCAUSP"] != "").sum()
