@@ -62,7 +62,7 @@ def _check_raw_folder(study: Study) -> list[SpecIssue]:
     for name in study.spec.not_converted:
         if name not in study.raw_tables:
             hint = did_you_mean(name, study.raw_tables)
-            issues.append(study.doc.issue(("not_converted", name), f"study.not_converted", f"unknown raw table '{name}'{hint}", key=True))
+            issues.append(study.doc.issue(("not_converted", name), "study.not_converted", f"unknown raw table '{name}'{hint}", key=True))
     for name, table in study.spec.raw.tables.items():
         if not (folder / table.file).is_file():
             issues.append(study.doc.issue(("raw", "tables", name, "file"), f"study.raw.{name}", f"file '{table.file}' is not in {study.spec.raw.folder}"))

@@ -98,7 +98,7 @@ def display_path(path: Path) -> str:
         return os.path.normpath(str(path))
 
 
-def load_study(folder: Path, *, check: bool = True) -> Study:
+def load_study(folder: Path) -> Study:
     """Load and check the study in ``folder``; raise :class:`SpecError` listing every problem."""
     from cdisc.spec.check import check_study  # check needs Study; import here to keep modules acyclic
 
@@ -113,7 +113,7 @@ def load_study(folder: Path, *, check: bool = True) -> Study:
     study = Study(folder=folder, spec=spec, doc=doc)
     issues += _load_codelists(study)
     issues += _load_datasets(study)
-    if not issues and check:
+    if not issues:
         issues = check_study(study)
     if issues:
         raise SpecError(issues)
