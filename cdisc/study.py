@@ -22,25 +22,13 @@ from cdisc.built import BuiltDataset
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.listing import render_listing
 from cdisc.raw import FILE, ROW
-from cdisc.sdtm.engine import SUPP_VARIABLES, build_dataset
+from cdisc.sdtm.engine import build_dataset
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.adam import AdamDataset
 from cdisc.spec.load import Study, display_path, load_study
-from cdisc.spec.models import NUMERIC_TYPES, SdtmDataset
+from cdisc.spec.models import NUMERIC_TYPES, SUPP_COLUMNS, SdtmDataset
 from cdisc.xpt import XptDataset, XptError, XptVariable, write_xpt
 
-SUPP_LABELS = {
-    "STUDYID": "Study Identifier",
-    "RDOMAIN": "Related Domain Abbreviation",
-    "USUBJID": "Unique Subject Identifier",
-    "IDVAR": "Identifying Variable",
-    "IDVARVAL": "Identifying Variable Value",
-    "QNAM": "Qualifier Variable Name",
-    "QLABEL": "Qualifier Variable Label",
-    "QVAL": "Data Value",
-    "QORIG": "Origin",
-    "QEVAL": "Evaluator",
-}
 
 
 @dataclass
@@ -85,7 +73,7 @@ def xpt_metadata(spec: SdtmDataset | AdamDataset) -> XptDataset:
 
 def supp_metadata(spec: SdtmDataset) -> XptDataset:
     """XPT attributes of the SUPP-- dataset of a domain."""
-    variables = tuple(XptVariable(n, SUPP_LABELS[n], "char") for n in SUPP_VARIABLES)
+    variables = tuple(XptVariable(name, label, "char") for name, label, _ in SUPP_COLUMNS)
     return XptDataset(f"SUPP{spec.dataset}", f"Supplemental Qualifiers for {spec.dataset}", variables)
 
 

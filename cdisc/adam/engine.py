@@ -87,25 +87,33 @@ def expr(text: str, rows: AdamInput) -> pd.Series:
     return _series(rows.evaluate(text), rows)
 
 
-def merged(rule, rows: AdamInput) -> pd.Series:
+def _from_other(rule, rows: AdamInput) -> tuple[pd.DataFrame, pd.Series, pd.Series | None]:
+    """The other dataset a merge rule reads, the rule's value over it, and its ``where`` mask."""
     other = rows.other(rule)
     scope = {"STUDYID": rows.study.spec.study.id}
-    value = _series(rows.evaluate(rule.value, other, scope), AdamInput(rows.study, rows.dataset, rows.variable, other, {}, {}))
+    value = rows.evaluate(rule.value, other, scope)
+    value = value if isinstance(value, pd.Series) else pd.Series(value, index=other.index)
     where = parse_expression(rule.where).mask(other, scope) if rule.where else None
+    return other, value, where
+
+
+def _or_missing_value(values: pd.Series, missing_value: Any) -> pd.Series:
+    return values if missing_value is None else values.where(values.notna(), missing_value)
+
+
+def merged(rule, rows: AdamInput) -> pd.Series:
+    other, value, where = _from_other(rule, rows)
     try:
         values = derivations.derive_vars_merged(rows.frame(rule.by), other, value, rule.by, where, rule.order, rule.mode)
     except pd.errors.MergeError:
         raise rows.fail(f"{rule.dataset} has several records per {', '.join(rule.by)} on the base side") from None
-    return values if rule.missing_value is None else values.where(values.notna(), rule.missing_value)
+    return _or_missing_value(values, rule.missing_value)
 
 
 def merged_summary(rule, rows: AdamInput) -> pd.Series:
-    other = rows.other(rule)
-    scope = {"STUDYID": rows.study.spec.study.id}
-    value = _series(rows.evaluate(rule.value, other, scope), AdamInput(rows.study, rows.dataset, rows.variable, other, {}, {}))
-    where = parse_expression(rule.where).mask(other, scope) if rule.where else None
+    other, value, where = _from_other(rule, rows)
     values = derivations.derive_var_merged_summary(rows.frame(rule.by), other, value, rule.summary, rule.by, where)
-    return values if rule.missing_value is None else values.where(values.notna(), rule.missing_value)
+    return _or_missing_value(values, rule.missing_value)
 
 
 def joined(rule, rows: AdamInput) -> pd.Series:

@@ -17,7 +17,7 @@ import pandas as pd
 from cdisc import __version__
 from cdisc.errors import DataError
 from cdisc.spec.load import Study
-from cdisc.spec.models import DatasetMeta, Origin as SpecOrigin, RuleSet, SdtmClass, ValueLevel, VariableMeta
+from cdisc.spec.models import SUPP_COLUMNS, DatasetMeta, Origin as SpecOrigin, RuleSet, SdtmClass, ValueLevel, VariableMeta
 from cdisc.terminology import load_ct_file
 
 from cdisc.definexml.codelists import CodelistRegistry
@@ -37,19 +37,6 @@ DEFAULT_SOURCE = {"Collected": "Investigator", "Derived": "Sponsor", "Assigned":
 SDTM_CT, ADAM_CT = "STD.CT.SDTM", "STD.CT.ADaM"
 SUPP_STRUCTURE = "One record per IDVAR, IDVARVAL, and QNAM value per subject"
 SUPP_KEYS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]
-#: SUPP-- variables other than QVAL: name, label, core (SDTMIG 3.4 section 8.4).
-SUPP_COLUMNS = (
-    ("STUDYID", "Study Identifier", "Req"),
-    ("RDOMAIN", "Related Domain Abbreviation", "Req"),
-    ("USUBJID", "Unique Subject Identifier", "Req"),
-    ("IDVAR", "Identifying Variable", "Exp"),
-    ("IDVARVAL", "Identifying Variable Value", "Exp"),
-    ("QNAM", "Qualifier Variable Name", "Req"),
-    ("QLABEL", "Qualifier Variable Label", "Req"),
-    ("QVAL", "Data Value", "Req"),
-    ("QORIG", "Origin", "Req"),
-    ("QEVAL", "Evaluator", "Exp"),
-)
 
 
 @dataclass

@@ -17,7 +17,6 @@ from cdisc.spec.models import Codelist, NUMERIC_TYPES, SdtmDataset
 from cdisc.terminology import CodelistTerms
 
 ALL_RULES = {**RULES, **FINDINGS_RULES}
-SUPP_VARIABLES = ("STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM", "QLABEL", "QVAL", "QORIG", "QEVAL")
 
 
 class Codelists:

@@ -499,6 +499,21 @@ class SdtmVariable(VariableMeta, SdtmRules):
     """An SDTM variable: define.xml metadata plus the one rule that builds it."""
 
 
+#: The SUPP-- dataset's variables in order: name, label, core (SDTMIG 3.4 section 8.4).
+SUPP_COLUMNS = (
+    ("STUDYID", "Study Identifier", "Req"),
+    ("RDOMAIN", "Related Domain Abbreviation", "Req"),
+    ("USUBJID", "Unique Subject Identifier", "Req"),
+    ("IDVAR", "Identifying Variable", "Exp"),
+    ("IDVARVAL", "Identifying Variable Value", "Exp"),
+    ("QNAM", "Qualifier Variable Name", "Req"),
+    ("QLABEL", "Qualifier Variable Label", "Req"),
+    ("QVAL", "Data Value", "Req"),
+    ("QORIG", "Origin", "Req"),
+    ("QEVAL", "Evaluator", "Exp"),
+)
+
+
 class SuppQualifier(SdtmRules):
     """A supplemental qualifier (SUPP-- record) built from the same source rows as its parent."""
 
