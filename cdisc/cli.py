@@ -146,7 +146,7 @@ def diff_command(
 @app.command("validate")
 def validate_command(
     output_dir: Annotated[Path, typer.Argument(help="Output folder: every .xpt below it is checked, with define.xml")],
-    standards: Annotated[Path | None, typer.Option("--standards", envvar="CDISC_STANDARDS", help="Folder of SDTMIG/ADaMIG metadata and CT (shared/standards)")] = None,
+    standards: Annotated[Path | None, typer.Option("--standards", envvar="CDISC_STANDARDS", help="Folder of SDTMIG/ADaMIG metadata and CT (default: the copy shipped with cdisc)")] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every finding as JSON here")] = None,
     html_out: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:

@@ -52,12 +52,12 @@ class Package:
 
 @dataclass
 class Submission:
-    """Everything validation looks at; ``standards`` is ``None`` when the IG metadata was not found."""
+    """Everything validation looks at: the datasets, their packages and the IG/CT metadata."""
 
     root: Path
     packages: list[Package] = field(default_factory=list)
     datasets: list[Dataset] = field(default_factory=list)
-    standards: Standards | None = None
+    standards: Standards | None = None  # always set by load_submission
     unreadable: list[str] = field(default_factory=list)
 
     def find(self, name: str) -> Dataset | None:
@@ -67,7 +67,7 @@ class Submission:
         return [d for d in self.datasets if d.model == model]
 
 
-def load_submission(root: Path, standards: Standards | None) -> Submission:
+def load_submission(root: Path, standards: Standards) -> Submission:
     """Read every XPT under ``root`` (ASCII, else Windows-1252, which the ASCII rule then reports)."""
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder")

@@ -25,26 +25,25 @@ COLUMNS = ["rule", "severity", "dataset", "row", "variable", "value", "message"]
 
 @dataclass(frozen=True)
 class Rule:
-    """One conformance rule; ``needs_standards`` rules are skipped when the IG metadata cannot be found."""
+    """One conformance rule."""
 
     id: str
     title: str
     citation: str
     severity: str
-    needs_standards: bool
     check: Callable[[Submission], Iterable[pd.DataFrame]]
 
 
 RULES: dict[str, Rule] = {}
 
 
-def rule(id: str, title: str, citation: str, severity: str, needs_standards: bool = False):
+def rule(id: str, title: str, citation: str, severity: str):
     """Register the decorated function as rule ``id``."""
     assert severity in SEVERITIES, severity
 
     def register(function: Callable[[Submission], Iterable[pd.DataFrame]]):
         assert id not in RULES, f"rule {id} registered twice"
-        RULES[id] = Rule(id, title, citation, severity, needs_standards, function)
+        RULES[id] = Rule(id, title, citation, severity, function)
         return function
 
     return register

@@ -42,17 +42,17 @@ def _presence(submission: Submission, core: str, rule_id: str, noun: str) -> Ite
                 yield findings(rule_id, dataset.name, f"{noun} variable {variable} (per {standard}) is missing", variable=variable)
 
 
-@rule("VAR-REQ", "Required variable missing", "SDTMIG 3.4 §4.1.5 / ADaMIG 1.3 §3 (Core = Req); P21 SD0056", "error", True)
+@rule("VAR-REQ", "Required variable missing", "SDTMIG 3.4 §4.1.5 / ADaMIG 1.3 §3 (Core = Req); P21 SD0056", "error")
 def required_variables(submission: Submission) -> Iterator[pd.DataFrame]:
     yield from _presence(submission, "Req", "VAR-REQ", "Required")
 
 
-@rule("VAR-EXP", "Expected variable missing", "SDTMIG 3.4 §4.1.5 (Core = Exp); P21 SD0057", "warning", True)
+@rule("VAR-EXP", "Expected variable missing", "SDTMIG 3.4 §4.1.5 (Core = Exp); P21 SD0057", "warning")
 def expected_variables(submission: Submission) -> Iterator[pd.DataFrame]:
     yield from _presence(submission, "Exp", "VAR-EXP", "Expected")
 
 
-@rule("REQ-NULL", "Required variable has null values", "SDTMIG 3.4 §4.1.5 (Req variables cannot be null); P21 SD0002", "error", True)
+@rule("REQ-NULL", "Required variable has null values", "SDTMIG 3.4 §4.1.5 (Req variables cannot be null); P21 SD0002", "error")
 def required_not_null(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.model("SDTM"):
         ig = ig_variables(submission, dataset)
@@ -65,7 +65,7 @@ def required_not_null(submission: Submission) -> Iterator[pd.DataFrame]:
                                    rows=np.flatnonzero(empty.to_numpy()), variable=variable)
 
 
-@rule("LABEL", "Variable label differs from the standard", "SDTMIG 3.4 / ADaMIG 1.3 variable tables; P21 SD0063, AD0018", "warning", True)
+@rule("LABEL", "Variable label differs from the standard", "SDTMIG 3.4 / ADaMIG 1.3 variable tables; P21 SD0063, AD0018", "warning")
 def labels(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
         ig = ig_variables(submission, dataset)
@@ -78,7 +78,7 @@ def labels(submission: Submission) -> Iterator[pd.DataFrame]:
                                variable=variable.name)
 
 
-@rule("VAR-ORDER", "Variable out of the SDTMIG order", "SDTMIG 3.4 §4.1.4 (order of variables as in the domain tables); P21 SD1079", "warning", True)
+@rule("VAR-ORDER", "Variable out of the SDTMIG order", "SDTMIG 3.4 §4.1.4 (order of variables as in the domain tables); P21 SD1079", "warning")
 def variable_order(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.model("SDTM"):
         order = dict(zip(*ig_variables(submission, dataset)[["variable", "order"]].T.to_numpy()))

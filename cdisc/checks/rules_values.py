@@ -83,7 +83,7 @@ def study_days(submission: Submission) -> Iterator[pd.DataFrame]:
                 yield findings("DY-DTC", dataset.name, message, rows=np.flatnonzero(wrong), variable=day, values=frame[day])
 
 
-@rule("CT", "Value not in a non-extensible CDISC codelist", "SDTMIG 3.4 §4.3 / FDA TCG (CDISC CT); CT 2025-03-28; P21 CT2001", "error", True)
+@rule("CT", "Value not in a non-extensible CDISC codelist", "SDTMIG 3.4 §4.3 / FDA TCG (CDISC CT); CT 2025-03-28; P21 CT2001", "error")
 def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
     standards = submission.standards
     for dataset in submission.datasets:

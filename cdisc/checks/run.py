@@ -42,14 +42,10 @@ class Validation:
 
 
 def validate(root: Path, standards: Path | None = None) -> Validation:
-    """Validate every ``.xpt`` under ``root``; IG/CT rules need the standards folder (option or ``$CDISC_STANDARDS``)."""
-    folder = locate_standards(standards)
-    submission = load_submission(root, load_standards(folder) if folder else None)
+    """Validate every ``.xpt`` under ``root`` with every rule; IG/CT metadata from ``standards``, else the shipped copy."""
+    submission = load_submission(root, load_standards(locate_standards(standards)))
     frames, skipped = [], {}
     for rule in RULES.values():
-        if rule.needs_standards and submission.standards is None:
-            skipped[rule.id] = "no standards folder (use --standards or set CDISC_STANDARDS)"
-            continue
         frames += list(rule.check(submission))
     frames = [f for f in frames if not f.empty]
     found = pd.concat(frames, ignore_index=True)[COLUMNS] if frames else empty_findings()

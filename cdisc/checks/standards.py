@@ -1,9 +1,9 @@
 """SDTMIG 3.4 / ADaMIG 1.3 variable metadata and CDISC CT codelists, read from a standards folder.
 
-The folder is the one the project keeps in ``shared/standards``: ``sdtmig-3.4/Variables.csv``,
-``adamig-1.3/Variables.csv`` and ``ct/`` (NCI ``SDTM Terminology.txt`` and the newest
-``ADaM_CT_*.csv``). It is found from ``--standards``, else the ``CDISC_STANDARDS``
-environment variable.
+A standards folder holds ``sdtmig-3.4/Variables.csv``, ``adamig-1.3/Variables.csv`` and ``ct/``
+(the NCI SDTM terminology text file and the newest ``ADaM_CT_*.csv``), each plain or gzipped.
+It is ``--standards``, else the ``CDISC_STANDARDS`` environment variable, else the copy shipped
+with the package (``cdisc/checks/data``, see its ``NOTICE.md``), so every rule always runs.
 """
 
 from __future__ import annotations
@@ -20,6 +20,7 @@ from cdisc.errors import UsageError
 from cdisc.terminology import load_ct_file
 
 ENV = "CDISC_STANDARDS"
+SHIPPED = Path(__file__).parent / "data"
 _ADAM_STRUCTURES = {"Subject-Level Analysis Dataset": "ADSL", "Basic Data Structure": "BDS"}
 
 
@@ -34,18 +35,23 @@ class Standards:
     codelist_names: dict[str, str]
 
 
-def locate_standards(option: Path | None) -> Path | None:
-    """The standards folder from the option, else ``$CDISC_STANDARDS``; ``None`` when neither is set."""
-    chosen = option or (Path(os.environ[ENV]) if os.environ.get(ENV) else None)
-    if chosen is not None and not (chosen / "sdtmig-3.4" / "Variables.csv").is_file():
+def locate_standards(option: Path | None) -> Path:
+    """The standards folder from the option, else ``$CDISC_STANDARDS``, else the shipped copy."""
+    chosen = option or (Path(os.environ[ENV]) if os.environ.get(ENV) else SHIPPED)
+    if _table(chosen / "sdtmig-3.4" / "Variables.csv") is None:
         raise UsageError(f"{chosen}: not a standards folder (no sdtmig-3.4/Variables.csv); set --standards or {ENV}")
     return chosen
+
+
+def _table(path: Path) -> Path | None:
+    """``path`` or its gzipped twin (``.gz``), whichever exists."""
+    return next((p for p in (path, path.with_name(path.name + ".gz")) if p.is_file()), None)
 
 
 @lru_cache(maxsize=2)
 def load_standards(folder: Path) -> Standards:
     """Read IG metadata and CT from ``folder`` (cached per folder)."""
-    sdtm = pd.read_csv(folder / "sdtmig-3.4" / "Variables.csv", dtype="str", keep_default_na=False)
+    sdtm = pd.read_csv(_table(folder / "sdtmig-3.4" / "Variables.csv"), dtype="str", keep_default_na=False)
     sdtm = pd.DataFrame(
         {
             "dataset": sdtm["Dataset Name"],
@@ -56,7 +62,7 @@ def load_standards(folder: Path) -> Standards:
             "codelists": sdtm["CDISC CT Codelist Code(s)"].map(_codes),
         }
     )
-    adam = pd.read_csv(folder / "adamig-1.3" / "Variables.csv", dtype="str", keep_default_na=False)
+    adam = pd.read_csv(_table(folder / "adamig-1.3" / "Variables.csv"), dtype="str", keep_default_na=False)
     adam = pd.DataFrame(
         {
             "structure": adam["Data Structure Name"].map(_ADAM_STRUCTURES),
@@ -78,8 +84,9 @@ def load_standards(folder: Path) -> Standards:
 
 
 def _ct_files(folder: Path) -> list[Path]:
-    files = [folder / "SDTM Terminology.txt"] if (folder / "SDTM Terminology.txt").is_file() else []
-    return files + sorted(folder.glob("ADaM_CT_*.csv"))[-1:]
+    """The SDTM terminology file (``SDTM Terminology.txt`` or the newest ``SDTM_Terminology_*.txt[.gz]``) and the newest ADaM CT."""
+    sdtm = [_table(folder / "SDTM Terminology.txt")] if _table(folder / "SDTM Terminology.txt") else sorted(folder.glob("SDTM_Terminology_*.txt*"))[-1:]
+    return sdtm + sorted(folder.glob("ADaM_CT_*.csv*"))[-1:]
 
 
 def _codes(text: str) -> list[str]:
