@@ -121,26 +121,32 @@ def main() -> None:
 @app.command("diff")
 def diff_command(
     base: Annotated[Path, typer.Argument(help="Base dataset (.xpt, .csv, .parquet) or folder of datasets")],
-    compare: Annotated[Path, typer.Argument(help="Compare dataset or folder; folders are paired by dataset name")],
+    compare: Annotated[Path, typer.Argument(help="Compare dataset or folder; folders are searched recursively and paired by relative path and dataset name")],
     keys: Annotated[list[str], typer.Option("--keys", "-k", help="Key variables: VAR,VAR for every dataset or DATASET:VAR,VAR (repeatable); none = record order")] = [],  # noqa: B006
     absolute: Annotated[list[str], typer.Option("--abs", help="Absolute numeric tolerance: VALUE for every variable or VAR=VALUE (repeatable)")] = [],  # noqa: B006
     relative: Annotated[list[str], typer.Option("--rel", help="Relative numeric tolerance (of |base|): VALUE or VAR=VALUE (repeatable)")] = [],  # noqa: B006
+    var: Annotated[list[str], typer.Option("--var", help="Compare only these variables: [DATASET:]VAR,VAR (PROC COMPARE VAR)")] = [],  # noqa: B006
+    with_: Annotated[list[str], typer.Option("--with", help="Compare-side variables paired one to one with --var: [DATASET:]VAR,VAR (PROC COMPARE WITH)")] = [],  # noqa: B006
+    exclude: Annotated[list[str], typer.Option("--exclude", "-x", help="Leave these variables out: [DATASET:]VAR,VAR")] = [],  # noqa: B006
+    dates: Annotated[list[str], typer.Option("--dates", help="Read these variables' text as SAS dates (ISO 8601 or DATE9.): [DATASET:]VAR,VAR")] = [],  # noqa: B006
+    datetimes: Annotated[list[str], typer.Option("--datetimes", help="Read these variables' text as SAS datetimes: [DATASET:]VAR,VAR")] = [],  # noqa: B006
     max_records: Annotated[int, typer.Option("--max-records", min=0, help="Differing records listed per variable")] = 20,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full report as JSON here")] = None,
     html_out: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:
-    """Compare datasets like PROC COMPARE. Exit code 0: equal; 1: different; 2: could not compare."""
-    from cdisc.compare import compare_paths, parse_keys, parse_tolerances
+    """Compare datasets like PROC COMPARE. Exit code 0: equal; 1: different; 2: nothing (or not everything) could be compared."""
+    from cdisc.compare import compare_paths, parse_keys, parse_selections, parse_tolerances
     from cdisc.compare.report import text_report, to_html, to_json
 
-    result = compare_paths(base, compare, parse_keys(keys), parse_tolerances(absolute, relative), max_records)
+    selections = parse_selections(var, with_, exclude, dates, datetimes)
+    result = compare_paths(base, compare, parse_keys(keys), parse_tolerances(absolute, relative), max_records, selections)
     sys.stdout.write(text_report(result))
     if json_out is not None:
         json_out.write_text(to_json(result), encoding="utf-8")
     if html_out is not None:
         html_out.write_text(to_html(result), encoding="utf-8")
-    if not result.equal:
-        raise typer.Exit(1)
+    if result.exit_code:
+        raise typer.Exit(result.exit_code)
 
 
 @app.command("validate")

@@ -95,10 +95,12 @@ def test_attribute_differences_label_type_length_format_order_and_variables_on_o
     assert any("USUBJID: values not compared" in note for note in diff.notes)
 
 
-def test_duplicate_or_missing_keys_cannot_be_compared():
+def test_duplicate_keys_are_a_finding_and_missing_keys_cannot_be_compared():
     doubled = pd.concat([BASE, BASE.head(1)], ignore_index=True)
-    with pytest.raises(CompareInputError, match="do not identify records uniquely.*USUBJID='A'"):
-        compare_tables(table(doubled), table(BASE), ["USUBJID"])
+    diff = compare_tables(table(doubled), table(BASE), ["USUBJID"])
+    assert not diff.equal and diff.duplicate_count == 2
+    assert diff.duplicates[["side", "USUBJID", "_ROW"]].values.tolist() == [["base", "A", 1], ["base", "A", 4]]
+    assert (diff.matched, diff.only_compare["USUBJID"].tolist()) == (2, ["A"])  # the others are still compared
     with pytest.raises(CompareInputError, match="key variable"):
         compare_tables(table(BASE), table(BASE), ["AESEQ"])
 

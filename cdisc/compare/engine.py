@@ -9,12 +9,13 @@ are equal when both are missing or ``|base - compare| <= max(abs, rel * |base|)`
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
 import pandas as pd
 
+from cdisc.compare.dates import as_sas, date_kind, shown
 from cdisc.compare.tables import Table
 from cdisc.errors import DataError
 
@@ -73,6 +74,8 @@ class DatasetDiff:
     only_base_count: int = 0
     only_compare: pd.DataFrame = field(default_factory=pd.DataFrame)
     only_compare_count: int = 0
+    duplicates: pd.DataFrame = field(default_factory=pd.DataFrame)  # side, keys..., _ROW of the first records
+    duplicate_count: int = 0
     compared: list[str] = field(default_factory=list)
     values: list[ValueDiff] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
@@ -81,8 +84,25 @@ class DatasetDiff:
     def equal(self) -> bool:
         return not (
             self.attributes or self.only_base_variables or self.only_compare_variables
-            or self.only_base_count or self.only_compare_count or self.values
+            or self.only_base_count or self.only_compare_count or self.values or self.duplicate_count
         )
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which variables to compare and how: PROC COMPARE's VAR and WITH, an exclude list, SAS date variables.
+
+    ``var`` alone compares only those variables; with ``with_`` (same length) the
+    base's ``var[i]`` is compared with the compare side's ``with_[i]``. ``dates``
+    and ``datetimes`` name variables whose text values are read as SAS dates
+    (datetimes) even when neither side's format says so.
+    """
+
+    var: tuple[str, ...] = ()
+    with_: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    dates: tuple[str, ...] = ()
+    datetimes: tuple[str, ...] = ()
 
 
 def compare_tables(
@@ -91,52 +111,122 @@ def compare_tables(
     keys: list[str] | None = None,
     tolerances: dict[str, Tolerance] | None = None,
     max_records: int = 20,
+    selection: Selection | None = None,
 ) -> DatasetDiff:
-    """Compare two datasets; ``tolerances`` maps variable names (or ``"*"``, the default) to tolerances."""
-    keys = list(keys or [])
+    """Compare two datasets; ``tolerances`` maps variable names (or ``"*"``, the default) to tolerances.
+
+    Variable names are matched case-insensitively and reported in upper case.
+    Records whose keys repeat on either side are listed as duplicates and left
+    out of the record matching; the other records are still compared.
+    """
+    selection = selection or Selection()
+    keys = [k.upper() for k in keys or []]
     tolerances = tolerances or {}
+    try:
+        base, compare = base.upper(), compare.upper()
+    except DataError as exc:
+        raise CompareInputError(str(exc)) from None
+    excluded = {v.upper() for v in selection.exclude}
+    if excluded & set(keys):
+        raise CompareInputError(f"{base.path}: key variable(s) {', '.join(sorted(excluded & set(keys)))} cannot be excluded")
+    base, compare = base.without(excluded), compare.without(excluded)
+    compare, chosen = _select(base, compare, selection, keys)
     for side, table in (("base", base), ("compare", compare)):
         missing = [k for k in keys if k not in table.frame.columns]
         if missing:
             raise CompareInputError(f"{table.path}: key variable(s) {', '.join(missing)} not in the {side} dataset {table.name}")
     result = DatasetDiff(base.name, str(base.path), str(compare.path), keys, len(base.frame), len(compare.frame))
-    _compare_attributes(base, compare, result)
-    ib, ic, only_b, only_c = _match_rows(base, compare, keys)
+    _compare_attributes(base, compare, result, chosen)
+    kinds = _date_kinds(base, compare, selection)
+    base, compare = _as_sas_dates(base, kinds), _as_sas_dates(compare, kinds)
+    ib, ic, only_b, only_c, duplicates = _match_rows(base, compare, keys)
     result.matched = len(ib)
     result.only_base, result.only_base_count = _row_ids(base.frame, only_b, keys, max_records), len(only_b)
     result.only_compare, result.only_compare_count = _row_ids(compare.frame, only_c, keys, max_records), len(only_c)
+    result.duplicates, result.duplicate_count = duplicates.head(max_records), len(duplicates)
     base_keys = base.frame[keys].take(ib).reset_index(drop=True) if keys else pd.DataFrame(index=range(len(ib)))
     for variable in base.variables:
         name = variable.name
-        if name in keys or name not in compare.frame.columns:
+        if name in keys or name not in compare.frame.columns or (chosen and name not in chosen):
             continue
         other = compare.variable(name)
-        if variable.type and other.type and variable.type != other.type:
+        if variable.type and other.type and variable.type != other.type and name not in kinds:
             result.notes.append(f"{name}: values not compared (base is {variable.type}, compare is {other.type})")
             continue
         result.compared.append(name)
         tolerance = tolerances.get(name, tolerances.get("*", Tolerance()))
         diff = _compare_values(name, base.frame[name], compare.frame[name], ib, ic, tolerance, base_keys, max_records)
         if diff is not None:
-            result.values.append(diff)
+            result.values.append(_shown_as_dates(diff, kinds.get(name)))
     return result
 
 
-def _compare_attributes(base: Table, compare: Table, result: DatasetDiff) -> None:
+def _select(base: Table, compare: Table, selection: Selection, keys: list[str]) -> tuple[Table, list[str]]:
+    """The compare side with WITH variables renamed to their VAR partners, and the chosen variables (empty: all)."""
+    var = [v.upper() for v in selection.var]
+    with_ = [v.upper() for v in selection.with_]
+    if with_ and len(with_) != len(var):
+        raise CompareInputError(f"--with names {len(with_)} variable(s) but --var {len(var)}; pair them one to one")
+    absent = [v for v in var if v not in base.frame.columns]
+    absent += [w for w in with_ if w not in compare.frame.columns]
+    if absent:
+        raise CompareInputError(f"{base.path} / {compare.path}: --var/--with variable(s) {', '.join(absent)} not in the dataset")
+    if with_:
+        renames = dict(zip(with_, var))
+        compare = compare.without({v for v in var if v in compare.frame.columns and v not in renames})
+        variables = tuple(replace(v, name=renames.get(v.name, v.name)) for v in compare.variables)
+        compare = replace(compare, frame=compare.frame.rename(columns=renames), variables=variables)
+    return compare, [*var, *(k for k in keys if k not in var)] if var else []
+
+
+def _date_kinds(base: Table, compare: Table, selection: Selection) -> dict[str, str]:
+    """Variables holding SAS dates, datetimes or times: named by the user, or so formatted on either side."""
+    kinds = {}
+    for variable in base.variables:
+        if variable.name not in compare.frame.columns:
+            continue
+        other = compare.variable(variable.name)
+        kind = date_kind(variable.format) or date_kind(other.format)
+        if variable.name in {v.upper() for v in selection.dates}:
+            kind = "date"
+        elif variable.name in {v.upper() for v in selection.datetimes}:
+            kind = "datetime"
+        if kind:
+            kinds[variable.name] = kind
+    return kinds
+
+
+def _as_sas_dates(table: Table, kinds: dict[str, str]) -> Table:
+    """Text date variables read as SAS numbers (ISO 8601 or DATE9. text), so that both sides are numbers."""
+    converted = {name: as_sas(table.frame[name], kind) for name, kind in kinds.items()}
+    return replace(table, frame=table.frame.assign(**converted)) if converted else table
+
+
+def _shown_as_dates(diff: ValueDiff, kind: str | None) -> ValueDiff:
+    """Differing values of a date variable shown as ISO 8601 text; DIFF stays in days (seconds)."""
+    if kind is None:
+        return diff
+    records = diff.records.assign(BASE=shown(diff.records["BASE"], kind), COMPARE=shown(diff.records["COMPARE"], kind))
+    return replace(diff, records=records)
+
+
+def _compare_attributes(base: Table, compare: Table, result: DatasetDiff, chosen: list[str]) -> None:
     if base.label is not None and compare.label is not None and base.label != compare.label:
         result.attributes.append(AttributeDiff("", "dataset label", base.label, compare.label))
-    base_names = [v.name for v in base.variables]
-    compare_names = [v.name for v in compare.variables]
+    base_names = [v.name for v in base.variables if not chosen or v.name in chosen]
+    compare_names = [v.name for v in compare.variables if not chosen or v.name in chosen]
     result.only_base_variables = [n for n in base_names if n not in compare_names]
     result.only_compare_variables = [n for n in compare_names if n not in base_names]
     for variable in base.variables:
-        if variable.name not in compare_names:
+        if variable.name not in compare_names or variable.name not in base_names:
             continue
         other = compare.variable(variable.name)
         for attribute in ATTRIBUTES:
             mine, theirs = getattr(variable, attribute), getattr(other, attribute)
             if mine is not None and theirs is not None and mine != theirs:
                 result.attributes.append(AttributeDiff(variable.name, attribute, mine, theirs))
+    if chosen:
+        return  # VAR/WITH: the order of the chosen variables is the user's, not the datasets'
     shared_base = [n for n in base_names if n in compare_names]
     shared_compare = [n for n in compare_names if n in base_names]
     for position, (mine, theirs) in enumerate(zip(shared_base, shared_compare), start=1):
@@ -144,31 +234,34 @@ def _compare_attributes(base: Table, compare: Table, result: DatasetDiff) -> Non
             result.attributes.append(AttributeDiff(mine, "order", position, shared_compare.index(mine) + 1))
 
 
-def _match_rows(base: Table, compare: Table, keys: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Positions of matched rows in base and compare, and of rows only in base and only in compare."""
+def _match_rows(
+    base: Table, compare: Table, keys: list[str]
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray, pd.DataFrame]:
+    """Positions of matched rows in base and compare, of rows only in base and only in compare,
+    and the records whose keys repeat on their side (``side``, keys, ``_ROW``), which are not matched."""
     n_base, n_compare = len(base.frame), len(compare.frame)
     if not keys:
         n = min(n_base, n_compare)
-        return np.arange(n), np.arange(n), np.arange(n, n_base), np.arange(n, n_compare)
+        return np.arange(n), np.arange(n), np.arange(n, n_base), np.arange(n, n_compare), pd.DataFrame()
     left, right = _key_frames(base, compare, keys)
-    for table, frame in ((base, left), (compare, right)):
-        dupes = frame.duplicated(keep=False)
-        if dupes.any():
-            first = frame[dupes].iloc[0]
-            shown = ", ".join(f"{k}={first[k]!r}" for k in keys)
-            raise CompareInputError(
-                f"{table.path}: keys {', '.join(keys)} do not identify records uniquely: "
-                f"{int(dupes.sum())} records share key values (first: {shown}); add key variables with --keys"
-            )
     left["_b"] = np.arange(n_base)
     right["_c"] = np.arange(n_compare)
-    merged = left.merge(right, on=keys, how="left", sort=False)
+    repeated = [frame.duplicated(keys, keep=False).to_numpy() for frame in (left, right)]
+    duplicates = pd.concat(
+        [
+            _row_ids(table.frame, np.flatnonzero(mask), keys, len(table.frame)).assign(side=side)
+            for side, table, mask in (("base", base, repeated[0]), ("compare", compare, repeated[1]))
+        ],
+        ignore_index=True,
+    )
+    duplicates = duplicates[["side", *keys, "_ROW"]]
+    merged = left[~repeated[0]].merge(right[~repeated[1]], on=keys, how="left", sort=False)
     found = merged["_c"].notna().to_numpy()
     ib = merged["_b"].to_numpy()[found]
     ic = merged["_c"].to_numpy()[found].astype(np.int64)
-    unmatched = np.ones(n_compare, dtype=bool)
+    unmatched = ~repeated[1]
     unmatched[ic] = False
-    return ib, ic, merged["_b"].to_numpy()[~found], np.flatnonzero(unmatched)
+    return ib, ic, merged["_b"].to_numpy()[~found], np.flatnonzero(unmatched), duplicates
 
 
 def _key_frames(base: Table, compare: Table, keys: list[str]) -> tuple[pd.DataFrame, pd.DataFrame]:
@@ -236,11 +329,11 @@ def _as_number(values: pd.Series) -> pd.Series:
 
 
 def _unparsed(values: pd.Series) -> np.ndarray:
-    """Text values that are not blank and not numbers (they always count as differences)."""
+    """Text values that are not blank, not SAS's missing ``.`` and not numbers (they always count as differences)."""
     if pd.api.types.is_numeric_dtype(values) or pd.api.types.is_bool_dtype(values):
         return np.zeros(len(values), dtype=bool)
     text = _as_text(values)
-    return (text.ne("") & _as_number(values).isna()).to_numpy()
+    return (text.ne("") & text.ne(".") & _as_number(values).isna()).to_numpy()
 
 
 def _as_text(values: pd.Series) -> pd.Series:

@@ -17,7 +17,8 @@ th { background: #f2f2f2; }
 </head>
 <body>
 <h1>Comparison of {{ result.base }} (base) with {{ result.compare }} (compare):
-<span class="{{ 'equal' if result.equal else 'different' }}">{{ 'EQUAL' if result.equal else 'DIFFERENT' }}</span></h1>
+<span class="{{ 'equal' if result.equal else 'different' }}">{{ result.verdict }}</span></h1>
+<p>{{ compared }}</p>
 <h2>Summary</h2>
 <table>
 <tr>{% for column in summary.columns %}<th>{{ column }}</th>{% endfor %}</tr>
@@ -25,6 +26,7 @@ th { background: #f2f2f2; }
 {% endfor %}</table>
 {% if result.only_base %}<p>Datasets only in base: {{ result.only_base | join(", ") }}</p>{% endif %}
 {% if result.only_compare %}<p>Datasets only in compare: {{ result.only_compare | join(", ") }}</p>{% endif %}
+{% for reason in result.not_compared %}<p class="different">Not compared: {{ reason }}</p>{% endfor %}
 {% for d in datasets %}
 <h2 id="{{ d.name }}">{{ d.name }} <span class="{{ 'equal' if d.equal else 'different' }}">{{ 'equal' if d.equal else 'different' }}</span></h2>
 <p>{{ d.base }} vs {{ d.compare }}; keys: {{ d.keys | join(", ") or "(record order)" }}.
@@ -36,7 +38,7 @@ th { background: #f2f2f2; }
 <table><tr><th>variable</th><th>attribute</th><th>base</th><th>compare</th></tr>
 {% for a in d.attributes %}<tr><td>{{ a.variable or "(dataset)" }}</td><td>{{ a.attribute }}</td><td>{{ a.base }}</td><td>{{ a.compare }}</td></tr>
 {% endfor %}</table>{% endif %}
-{% for title, frame, count in [("Observations only in base", d.only_base, d.only_base_count), ("Observations only in compare", d.only_compare, d.only_compare_count)] %}
+{% for title, frame, count in [("Records with duplicate keys (not matched)", d.duplicates, d.duplicate_count), ("Observations only in base", d.only_base, d.only_base_count), ("Observations only in compare", d.only_compare, d.only_compare_count)] %}
 {% if count %}<h3>{{ title }}: {{ count }}{% if frame | length < count %} (first {{ frame | length }}){% endif %}</h3>
 <table><tr>{% for column in frame.columns %}<th>{{ column }}</th>{% endfor %}</tr>
 {% for row in frame.itertuples(index=False) %}<tr>{% for value in row %}<td>{{ value | cell }}</td>{% endfor %}</tr>

@@ -22,11 +22,23 @@ def text_report(result: Comparison) -> str:
         lines.append(f"Datasets only in base: {', '.join(result.only_base)}")
     if result.only_compare:
         lines.append(f"Datasets only in compare: {', '.join(result.only_compare)}")
+    for reason in result.not_compared:
+        lines.append(f"Not compared: {reason}")
     for diff in result.datasets:
         lines += ["", _dataset_text(diff)]
-    verdict = "EQUAL" if result.equal else "DIFFERENT"
-    lines += ["", f"Result: {verdict}"]
+    lines += ["", compared_line(result), f"Result: {result.verdict}"]
     return "\n".join(lines).rstrip() + "\n"
+
+
+def compared_line(result: Comparison) -> str:
+    """How much was compared: ``Compared 3 dataset(s), 1,204 record(s); 1 dataset(s) differ, ...``."""
+    differing = sum(not d.equal for d in result.datasets)
+    parts = [f"{differing} dataset(s) differ"]
+    if result.only_base or result.only_compare:
+        parts.append(f"{len(result.only_base)} only in base, {len(result.only_compare)} only in compare")
+    if result.not_compared:
+        parts.append(f"{len(result.not_compared)} pair(s) not compared")
+    return f"Compared {len(result.datasets)} dataset(s), {result.records_compared:,} record(s); " + ", ".join(parts)
 
 
 def summary_frame(result: Comparison) -> pd.DataFrame:
@@ -43,7 +55,9 @@ def summary_frame(result: Comparison) -> pd.DataFrame:
             "vars compared": len(d.compared),
             "vars differing": len(d.values),
             "values differing": sum(v.count for v in d.values),
-            "attribute diffs": len(d.attributes) + len(d.only_base_variables) + len(d.only_compare_variables),
+            "vars one side": len(d.only_base_variables) + len(d.only_compare_variables),
+            "attribute diffs": len(d.attributes),
+            "duplicate keys": d.duplicate_count,
             "result": "equal" if d.equal else "different",
         }
         for d in result.datasets
@@ -66,6 +80,7 @@ def _dataset_text(diff: DatasetDiff) -> str:
         frame = pd.DataFrame([vars(a) for a in diff.attributes]).replace({"variable": {"": "(dataset)"}})
         lines += ["", "   Attribute differences", _table(frame, indent=3)]
     for title, frame, count in (
+        ("Records with duplicate keys (not matched)", diff.duplicates, diff.duplicate_count),
         ("Observations only in base", diff.only_base, diff.only_base_count),
         ("Observations only in compare", diff.only_compare, diff.only_compare_count),
     ):
@@ -119,8 +134,12 @@ def to_dict(result: Comparison) -> dict[str, Any]:
         "base": result.base,
         "compare": result.compare,
         "equal": result.equal,
+        "result": result.verdict,
+        "datasets_compared": len(result.datasets),
+        "records_compared": result.records_compared,
         "datasets_only_in_base": result.only_base,
         "datasets_only_in_compare": result.only_compare,
+        "not_compared": result.not_compared,
         "datasets": [_dataset_dict(d) for d in result.datasets],
     }
 
@@ -140,6 +159,8 @@ def _dataset_dict(diff: DatasetDiff) -> dict[str, Any]:
             "only_in_compare": diff.only_compare_count,
             "only_in_base_first": _records(diff.only_base),
             "only_in_compare_first": _records(diff.only_compare),
+            "duplicate_keys": diff.duplicate_count,
+            "duplicate_keys_first": _records(diff.duplicates),
         },
         "variables_only_in_base": diff.only_base_variables,
         "variables_only_in_compare": diff.only_compare_variables,
@@ -168,4 +189,4 @@ def to_html(result: Comparison) -> str:
     environment.filters["cell"] = _cell
     environment.filters["quoted"] = _quoted
     template = environment.from_string(TEMPLATE)
-    return template.render(result=result, summary=summary_frame(result), datasets=result.datasets)
+    return template.render(result=result, summary=summary_frame(result), datasets=result.datasets, compared=compared_line(result))

@@ -1,15 +1,16 @@
-"""Read a dataset (SAS XPORT, CSV or parquet) with its attributes, and pair the datasets of two folders.
+"""Read a dataset (SAS XPORT, CSV or parquet) with its attributes, and find the datasets below a folder.
 
 XPT gives every attribute (label, type, length, format, order). Parquet gives
 types and, where the writer stored them, labels. CSV gives names and order
 only: its columns are text of unknown type, compared against the other side's
-type. An attribute a format cannot carry is ``None`` and never reported as a
-difference.
+type; blank and R's ``NA`` are missing. An attribute a format cannot carry is
+``None`` and never reported as a difference. Variable names are compared in
+upper case (R writes ``usubjid``, SAS ``USUBJID``).
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 import pandas as pd
@@ -18,6 +19,10 @@ from cdisc.errors import DataError
 
 #: Readable file types, best first: when a folder holds ``adsl.xpt`` and ``adsl.csv``, the XPT is used.
 SUFFIXES = (".xpt", ".parquet", ".csv")
+#: Sub-folders of a ``cdisc run`` output that hold by-products, not datasets (and staging folders, hidden).
+SKIPPED_FOLDERS = ("lineage", "reports")
+#: Text read as a missing value from CSV: blank, and R's ``NA``.
+CSV_MISSING = ["", "NA"]
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,20 @@ class Table:
     def variable(self, name: str) -> Variable:
         return next(v for v in self.variables if v.name == name)
 
+    def upper(self) -> Table:
+        """The same dataset with upper-case variable names; two names differing only in case are an error."""
+        names = [v.name.upper() for v in self.variables]
+        clashes = sorted({n for n in names if names.count(n) > 1})
+        if clashes:
+            raise DataError(f"{self.path}: variable names differ only in case: {', '.join(clashes)}")
+        variables = tuple(replace(v, name=n) for v, n in zip(self.variables, names))
+        return replace(self, frame=self.frame.rename(columns=str.upper), variables=variables)
+
+    def without(self, names: set[str]) -> Table:
+        """The same dataset without the variables in ``names``."""
+        kept = tuple(v for v in self.variables if v.name not in names)
+        return replace(self, frame=self.frame[[v.name for v in kept]], variables=kept)
+
 
 def read_table(path: Path, encoding: str | None = None) -> Table:
     """Read one dataset file; XPT text is ASCII, retried as Windows-1252 when that fails, unless ``encoding`` is given."""
@@ -61,11 +80,19 @@ def read_table(path: Path, encoding: str | None = None) -> Table:
 
 
 def dataset_files(folder: Path) -> dict[str, Path]:
-    """Dataset files of a folder keyed by lower-case name (``adsl``); XPT wins over parquet over CSV."""
+    """Dataset files below a folder, searched recursively, keyed by lower-case relative path without suffix.
+
+    ``adam/adsl`` for ``adam/ADSL.xpt``; XPT wins over parquet over CSV in the same
+    folder. Hidden folders and a run's ``lineage/`` and ``reports/`` are skipped.
+    """
     found: dict[str, Path] = {}
     for suffix in reversed(SUFFIXES):
-        for path in sorted(folder.glob(f"*{suffix}")) + sorted(folder.glob(f"*{suffix.upper()}")):
-            found[path.stem.lower()] = path
+        paths = [p for p in folder.rglob("*") if p.suffix.lower() == suffix and p.is_file()]
+        for path in sorted(paths):
+            parts = [part.lower() for part in path.relative_to(folder).parts]
+            if any(part.startswith(".") or part in SKIPPED_FOLDERS for part in parts[:-1]):
+                continue
+            found["/".join([*parts[:-1], path.stem.lower()])] = path
     return dict(sorted(found.items()))
 
 
@@ -112,7 +139,7 @@ def _xpt_table_pyreadstat(path: Path, encoding: str) -> Table:
 
 def _read_csv(path: Path) -> Table:
     try:
-        frame = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=[""])
+        frame = pd.read_csv(path, dtype="str", keep_default_na=False, na_values=CSV_MISSING)
     except (OSError, UnicodeDecodeError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read CSV ({exc})") from None
     variables = tuple(Variable(str(c), None, None, None, None) for c in frame.columns)
