@@ -34,7 +34,7 @@ def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
     for rule in study.spec.reference_dates.values():
         for ref in rule.sources:
             table = study.raw_frame(ref.table)
-            used = iso8601(table[ref.date], None, ref.format).notna()
+            used = iso8601(table[ref.date], None, **ref.options).notna()
             if ref.where:
                 used &= parse_expression(ref.where).mask(table, {"STUDYID": study.spec.study.id})
             marks[ref.table]["reference_date"].update(table.loc[used, ROW].tolist())

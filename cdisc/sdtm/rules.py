@@ -154,7 +154,7 @@ def to_iso8601(rule: Iso8601Rule, rows: RuleInput) -> pd.Series:
     """ISO 8601 text from EDC date/time columns; impossible dates are errors naming rows and subjects."""
     time = rows.raw[rule.time] if rule.time else None
     try:
-        return iso8601(rows.raw[rule.date], time, rule.format)
+        return iso8601(rows.raw[rule.date], time, **rule.options)
     except InvalidDates as exc:
         mask = np.zeros(len(rows.raw), dtype=bool)
         mask[exc.rows] = True
@@ -200,7 +200,7 @@ def reference_date(name: str, rows: RuleInput) -> pd.Series:
         if source.where:
             table = table[parse_expression(source.where).mask(table, source_rows.constants)]
             source_rows.raw = table
-        dates = to_iso8601(Iso8601Rule(date=source.date, time=source.time, format=source.format), source_rows)
+        dates = to_iso8601(Iso8601Rule(**source.model_dump(include=set(Iso8601Rule.model_fields))), source_rows)
         subjects = as_series(evaluate(rows.study.spec.subjects.usubjid, source_rows), source_rows)
         candidates.append(pd.DataFrame({"USUBJID": subjects, "DTC": dates}).dropna())
     found = pd.concat(candidates, ignore_index=True).sort_values(["USUBJID", "DTC"], kind="mergesort")

@@ -12,9 +12,10 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from cdisc.datepattern import PatternError, date_patterns, time_patterns
 from cdisc.spec.expr import ExpressionError, parse_expression
 from cdisc.spec.names import Label, Name
 
@@ -111,22 +112,78 @@ class Subjects(SpecModel):
     usubjid: Expr = Field(description='Expression over raw columns, e.g. concat(STUDYID, "-", SUBJID)')
 
 
-DateFormat = Literal[
-    "auto", "DD-MON-YYYY", "YYYY-MM-DD", "MM/DD/YYYY", "DD/MM/YYYY", "MM-DD-YYYY", "DD-MM-YYYY", "DD.MM.YYYY",
-    "MON-YYYY", "MM/YYYY", "MM-YYYY", "YYYY",
+def _date_pattern(kind: Literal["date", "time"]):
+    def check(text: str) -> str:
+        try:
+            (date_patterns if kind == "date" else time_patterns)(text)
+        except PatternError as exc:
+            raise PydanticCustomError("cdisc_date_pattern", "{message}", {"message": str(exc)}) from None
+        return text
+
+    return check
+
+
+def _one_or_more(value: Any) -> Any:
+    return [value] if isinstance(value, str) else value
+
+
+DateFormat = Annotated[
+    str,
+    AfterValidator(_date_pattern("date")),
+    Field(
+        description="A date (or date-time) pattern from YYYY, YY, MON, MM, DD, HH, MI, SS, AM/PM, T and separators, "
+        "e.g. DD-MON-YY, MM/DD/YYYY, DDMONYYYY, DD-MON-YYYY HH:MM; YYYY-MM-DD is ISO 8601 at any precision; "
+        "auto is DD-MON-YYYY or ISO 8601",
+        examples=["DD-MON-YYYY", "DD-MON-YY", "MM/DD/YYYY", "DD/MM/YYYY", "DDMONYYYY", "YYYY-MM-DD", "DD-MON-YYYY HH:MM"],
+    ),
+]
+TimeFormat = Annotated[
+    str,
+    AfterValidator(_date_pattern("time")),
+    Field(description="A time pattern from HH (or H), MI (or MM), SS and AM/PM, e.g. HH:MM, HH:MM:SS, HH:MM AM/PM; "
+          "auto is HH:MM:SS or HH:MM", examples=["HH:MM", "HH:MM:SS", "H:MM AM/PM"]),
 ]
 
 
 class CollectedDate(SpecModel):
-    """Raw date (and optional time) columns and the form the date was collected in."""
+    """Raw date (and optional time) columns and the patterns they were collected in."""
 
-    date: str = Field(description="Raw date column (UN/UNK for unknown parts)")
-    time: str | None = Field(None, description="Raw time column (HH:MM or HH:MM:SS)")
-    format: DateFormat | list[DateFormat] = Field(
-        "auto",
-        description="Form(s) of the date, tried in order; auto accepts DD-MON-YYYY and YYYY-MM-DD. "
+    date: str = Field(description="Raw date (or date-time) column (UN/UNK for unknown parts)")
+    time: str | None = Field(None, description="Raw time column")
+    format: Annotated[list[DateFormat], BeforeValidator(_one_or_more, json_schema_input_type=DateFormat | list[DateFormat])] = Field(
+        ["auto"],
+        description="Pattern(s) of the date, tried in order; auto accepts DD-MON-YYYY and YYYY-MM-DD. "
         "Numeric day/month orders must be declared.",
     )
+    time_format: Annotated[list[TimeFormat], BeforeValidator(_one_or_more, json_schema_input_type=TimeFormat | list[TimeFormat])] = Field(
+        ["auto"], description="Pattern(s) of the time column, tried in order"
+    )
+    year_cutoff: int | None = Field(
+        None, ge=1000, le=9900,
+        description="Century rule for two-digit years (YY), as SAS YEARCUTOFF: the first year of the 100 years "
+        "they fall in; 1950 reads 20 as 2020 and 60 as 1960",
+    )
+
+    @model_validator(mode="after")
+    def _patterns_agree(self) -> CollectedDate:
+        forms = date_patterns(self.format)
+        if self.year_cutoff is None and any(f.two_digit_year for f in forms):
+            raise PydanticCustomError(
+                "cdisc_year_cutoff", "pattern {form} has a two-digit year: state the century rule with year_cutoff "
+                "(e.g. year_cutoff: 1950 reads 20 as 2020 and 60 as 1960)",
+                {"form": next(f.text for f in forms if f.two_digit_year)},
+            )
+        if self.time is not None and any(f.has_time for f in forms):
+            raise PydanticCustomError(
+                "cdisc_date_time", "pattern {form} holds a time, and the time column {time} gives it again; "
+                "declare only the date part, or drop time", {"form": next(f.text for f in forms if f.has_time), "time": self.time},
+            )
+        return self
+
+    @property
+    def options(self) -> dict[str, Any]:
+        """The keyword arguments of :func:`cdisc.sdtm.dates.iso8601` this declaration stands for."""
+        return {"form": self.format, "time_form": self.time_format, "year_cutoff": self.year_cutoff}
 
 
 class RefDateSource(CollectedDate):
