@@ -202,15 +202,25 @@ def derive_var_trtemfl(
     return _flag((in_window | no_start) & trt_start.notna())
 
 
-def derive_var_base(frame: pd.DataFrame, by: Sequence[str], source: str = "AVAL", flag: str = "ABLFL") -> pd.Series:
+def derive_var_base(frame: pd.DataFrame, by: Sequence[str], source: str = "AVAL", flag: str = "ABLFL",
+                    where: pd.Series | None = None) -> pd.Series:
     """BASE: the ``source`` value of the baseline record (``flag`` == Y) in each ``by`` group.
+
+    ``where`` restricts the derivation (admiral's ``restrict_derivation``): only records meeting it
+    get a value, and only from a baseline record meeting it; the others are missing.
 
     Example::
 
         >>> vs = pd.DataFrame({"USUBJID": ["1", "1"], "PARAMCD": ["SYSBP"] * 2, "AVAL": [120.0, 131.0], "ABLFL": ["Y", None]})
         >>> derive_var_base(vs, ["USUBJID", "PARAMCD"]).tolist()
         [120.0, 120.0]
+        >>> derive_var_base(vs, ["USUBJID", "PARAMCD"], where=pd.Series([True, False])).tolist()
+        [120.0, nan]
     """
+    if where is not None:
+        inside = where.fillna(False).to_numpy(dtype=bool)
+        restricted = derive_var_base(frame.loc[inside], by, source, flag)
+        return restricted.reindex(frame.index)
     baseline = frame.loc[frame[flag].eq("Y"), [*by, source]]
     duplicated = baseline.duplicated(list(by), keep=False)
     if duplicated.any():
