@@ -1,20 +1,27 @@
 """Raw EDC extracts: find the tables of a study and read them as text, with provenance.
 
 Every raw value is read as text (nothing is guessed as a number or a date), a
-blank cell is missing, and a literal ``NA`` stays text. Each row carries where
-it came from: :data:`FILE` (the file name) and :data:`ROW` (its line number in
-a CSV, the header being line 1; its row number in a worksheet or dataset).
+blank cell is missing, and a literal ``NA`` stays text unless the study lists it
+in ``na_values``. Each row carries where it came from: :data:`FILE` (the file
+name) and :data:`ROW` (its line number in a CSV, the header being line 1; its
+row number in a worksheet or dataset). A UTF-8 byte-order mark (Excel's "CSV
+UTF-8" export) is dropped; a byte that is not text in the table's encoding is a
+data error naming the file, rows and columns.
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
+import io
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
-from cdisc.errors import DataError
+from cdisc.errors import CdiscError, DataError
 
 FILE = "@file"
 ROW = "@row"
@@ -24,35 +31,55 @@ SUFFIXES = (".csv", ".xlsx", ".sas7bdat", ".xpt")
 
 @dataclass(frozen=True)
 class RawTableFile:
-    """A raw table: its name in specs and the file that holds it."""
+    """A raw table: its name in specs, the file that holds it and how to read it."""
 
     name: str
     path: Path
     sheet: str | None = None
     encoding: str = "utf-8"
+    na_values: tuple[str, ...] = ()
 
 
-def discover_tables(folder: Path, declared: dict[str, tuple[str, str | None, str]] | None = None) -> dict[str, RawTableFile]:
+def discover_tables(
+    folder: Path, declared: Mapping[str, Mapping[str, Any]] | None = None, *, encoding: str = "utf-8",
+    na_values: Sequence[str] = (),
+) -> dict[str, RawTableFile]:
     """Every supported file in ``folder`` as a table named by its lower-case stem, plus ``declared`` ones.
 
-    ``declared`` maps a table name to (file name, sheet, encoding).
+    ``declared`` maps a table name to its ``file`` and optionally ``sheet``, ``encoding`` and ``na_values``
+    (missing ones take the study's ``encoding`` and ``na_values``). A file a declared table reads is
+    that table only, not also a table under its own stem.
     """
+    declared = declared or {}
+    claimed = {str(options["file"]) for options in declared.values()}
     tables: dict[str, RawTableFile] = {}
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
-            if path.suffix.lower() in SUFFIXES and path.is_file():
-                tables[path.stem.lower()] = RawTableFile(path.stem.lower(), path)
-    for name, (file, sheet, encoding) in (declared or {}).items():
-        tables[name] = RawTableFile(name, folder / file, sheet, encoding)
+            if path.suffix.lower() in SUFFIXES and path.is_file() and path.name not in claimed:
+                tables[path.stem.lower()] = RawTableFile(path.stem.lower(), path, None, encoding, tuple(na_values))
+    for name, options in declared.items():
+        table_na = options.get("na_values")
+        tables[name] = RawTableFile(
+            name, folder / str(options["file"]), options.get("sheet"), options.get("encoding") or encoding,
+            tuple(na_values if table_na is None else table_na),
+        )
     return tables
+
+
+def _codec(encoding: str) -> str:
+    """The codec to read with: UTF-8 drops a leading byte-order mark."""
+    return "utf-8-sig" if codecs.lookup(encoding).name == "utf-8" else encoding
 
 
 def read_columns(table: RawTableFile) -> list[str]:
     """The column names of a raw table, without reading its rows."""
-    suffix = table.path.suffix.lower()
-    if suffix == ".csv":
-        with table.path.open(newline="", encoding=table.encoding) as handle:
-            return next(csv.reader(handle), [])
+    if table.path.suffix.lower() == ".csv":
+        with table.path.open("rb") as handle:
+            header = handle.readline()
+        try:
+            return next(csv.reader([header.decode(_codec(table.encoding))]), [])
+        except UnicodeDecodeError as exc:
+            raise _undecodable(table, exc) from None
     return [c for c in read_table(table, nrows=0).columns if c not in PROVENANCE]
 
 
@@ -62,11 +89,11 @@ def read_table(table: RawTableFile, nrows: int | None = None) -> pd.DataFrame:
     try:
         if suffix == ".csv":
             frame = pd.read_csv(
-                table.path, dtype="str", keep_default_na=False, na_values=[""], encoding=table.encoding, nrows=nrows
+                table.path, dtype="str", keep_default_na=False, na_values=[""], encoding=_codec(table.encoding), nrows=nrows
             )
             first_row = 2
         elif suffix == ".xlsx":
-            frame = pd.read_excel(table.path, sheet_name=table.sheet or 0, dtype="str", keep_default_na=False, na_values=[""], nrows=nrows)
+            frame = _read_xlsx(table, nrows)
             first_row = 2
         elif suffix in (".sas7bdat", ".xpt"):
             import pyreadstat
@@ -77,12 +104,54 @@ def read_table(table: RawTableFile, nrows: int | None = None) -> pd.DataFrame:
             first_row = 1
         else:
             raise DataError(f"{table.path}: unsupported raw file type '{suffix}'; use one of {', '.join(SUFFIXES)}")
-    except (OSError, UnicodeDecodeError, pd.errors.ParserError, ValueError) as exc:
+    except UnicodeDecodeError as exc:
+        raise _undecodable(table, exc) from None
+    except (OSError, pd.errors.ParserError, ValueError) as exc:
         raise DataError(f"{table.path}: cannot read raw table '{table.name}': {exc}") from None
     header = pd.Index(read_columns(table) if suffix == ".csv" else frame.columns)
     duplicated = header[header.duplicated()].tolist()
     if duplicated:
         raise DataError(f"{table.path}: column {duplicated[0]!r} appears more than once")
+    frame = _missing(frame, table.na_values)
     frame[FILE] = table.path.name
     frame[ROW] = pd.RangeIndex(first_row, first_row + len(frame))
     return frame
+
+
+def _read_xlsx(table: RawTableFile, nrows: int | None) -> pd.DataFrame:
+    try:
+        import openpyxl  # noqa: F401  (pandas reads .xlsx through it)
+    except ImportError:
+        raise CdiscError(
+            f"{table.path}: reading .xlsx raw files needs the openpyxl package, which cdisc installs with it; "
+            "install it into this environment with: pip install openpyxl"
+        ) from None
+    return pd.read_excel(table.path, sheet_name=table.sheet or 0, dtype="str", keep_default_na=False, na_values=[""], nrows=nrows)
+
+
+def _missing(frame: pd.DataFrame, na_values: Sequence[str]) -> pd.DataFrame:
+    """Cells that hold one of ``na_values`` (surrounding spaces aside) as missing."""
+    if not na_values:
+        return frame
+    return frame.apply(lambda column: column.mask(column.str.strip().isin(na_values)))
+
+
+def _undecodable(table: RawTableFile, exc: UnicodeDecodeError) -> DataError:
+    """Where bytes that are not text in the table's encoding are: rows and columns, with the fix."""
+    byte = exc.object[exc.start:exc.end]
+    text = table.path.read_bytes().decode(_codec(table.encoding), errors="replace")
+    frame = pd.read_csv(io.StringIO(text), dtype="str", keep_default_na=False)
+    hint = (
+        f"declare the file's encoding in study.yaml (raw.tables.{table.name}.encoding, or raw.encoding for every table), "
+        "e.g. cp1252 or latin-1, or export the file as UTF-8"
+    )
+    where = f"byte 0x{byte.hex().upper()} is not {table.encoding} text"
+    bad_header = [c for c in frame.columns if "\ufffd" in c]
+    if bad_header:
+        return DataError(f"{table.path.name}: {where} in the header (column {bad_header[0]!r}); {hint}")
+    hits = frame.apply(lambda column: column.str.contains("\ufffd", regex=False)).stack()
+    hits = hits[hits]
+    first = hits.index[:5]
+    shown = ", ".join(f"row {r + 2} column {c} ({frame.at[r, c]!r})" for r, c in first)
+    more = f" and {len(hits) - 5} more cell(s)" if len(hits) > 5 else ""
+    return DataError(f"{table.path.name}: {where} at {shown}{more} (shown as \ufffd); {hint}")

@@ -56,8 +56,9 @@ class Study:
         """The raw tables of the extract by name (none when the study has no raw data)."""
         if self.spec.raw is None:
             return {}
-        declared = {n: (t.file, t.sheet, t.encoding) for n, t in self.spec.raw.tables.items()}
-        return discover_tables(self.resolve(self.spec.raw.folder), declared)
+        raw = self.spec.raw
+        declared = {n: t.model_dump() for n, t in raw.tables.items()}
+        return discover_tables(self.resolve(raw.folder), declared, encoding=raw.encoding, na_values=raw.na_values)
 
     @cached_property
     def input_files(self) -> dict[str, Path | None]:

@@ -8,6 +8,7 @@ Cross-file checks (raw columns, codelists, dependencies) live in
 
 from __future__ import annotations
 
+import codecs
 import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
@@ -68,19 +69,38 @@ class StudyInfo(SpecModel):
     protocol: str | None = Field(None, description="Protocol number, if different from the study id")
 
 
+def _check_encoding(name: str) -> str:
+    try:
+        codecs.lookup(name)
+    except LookupError:
+        raise PydanticCustomError(
+            "cdisc_encoding", "unknown text encoding '{name}'; e.g. utf-8, cp1252, latin-1", {"name": name}
+        ) from None
+    return name
+
+
+Encoding = Annotated[str, AfterValidator(_check_encoding), Field(description="Text encoding of .csv files, e.g. utf-8, cp1252, latin-1")]
+NaValues = Annotated[list[str], Field(description='Cell values that mean missing, e.g. ["NA"] for R exports (a blank cell always is)')]
+
+
 class RawTable(SpecModel):
     """One raw extract file, when its name or format differs from the defaults."""
 
     file: str = Field(description="File name inside the raw folder (.csv, .xlsx, .sas7bdat or .xpt)")
     sheet: str | None = Field(None, description="Worksheet of an .xlsx file")
-    encoding: str = Field("utf-8", description="Text encoding of a .csv file")
+    encoding: Encoding | None = Field(None, description="Text encoding of a .csv file (default: raw.encoding)")
+    na_values: NaValues | None = Field(None, description="Values that mean missing in this table (default: raw.na_values)")
 
 
 class RawData(SpecModel):
     """Where the raw EDC extract lives. Every file in ``folder`` is a table named by its stem."""
 
     folder: Path
-    tables: dict[str, RawTable] = Field(default_factory=dict, description="Tables whose file name is not <table>.csv")
+    tables: dict[str, RawTable] = Field(
+        default_factory=dict, description="Tables whose file name is not <table>.csv, or that read differently"
+    )
+    encoding: Encoding = "utf-8"
+    na_values: NaValues = Field(default_factory=list)
 
 
 class Terminology(SpecModel):
