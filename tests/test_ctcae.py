@@ -5,6 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cdisc.adam.bds import derive_var_anrind
 from cdisc.adam.ctcae import (
     derive_var_atoxdsc,
     derive_var_atoxgr,
@@ -12,7 +13,7 @@ from cdisc.adam.ctcae import (
     read_criteria,
 )
 from cdisc.errors import DataError
-from tests.conftest import SHARED
+from tests.conftest import REPO, SHARED
 
 NA = np.nan
 CRITERIA = read_criteria()
@@ -263,3 +264,25 @@ def test_adlb_overall_grade(adlb):
     # where both directions agree, the overall grade agrees too
     agree = ~low_differ & ~high_differ & ~lb["ATOXDSCH"].isin(NOT_IN_V5)
     assert ref[agree].fillna("NA").eq(ours["ATOXGR"][agree].fillna("NA")).all()
+
+
+# ---- the example study's answer key ---------------------------------------------------------------------
+
+def test_example_study_key_grades_agree_with_ours():
+    """The simulator grades each lab result by its own reading of CTCAE v5.0 (cdisc/simulate/lab_grades.py);
+    our criteria table and functions, given the same SI values, agree on every result and direction."""
+    key = pd.read_csv(REPO / "examples" / "bat8008" / "answer_key" / "lab_grades.csv", dtype=str, keep_default_na=False)
+    lb = pd.DataFrame({
+        "ATOXDSCL": derive_var_atoxdsc(key["LBTESTCD"], "L"), "ATOXDSCH": derive_var_atoxdsc(key["LBTESTCD"], "H"),
+        **{name: pd.to_numeric(key[column]) for name, column in
+           (("AVAL", "SI_RESULT"), ("ANRLO", "SI_LOW"), ("ANRHI", "SI_HIGH"), ("BASE", "SI_BASELINE"))},
+    })
+    lb["BNRIND"] = derive_var_anrind(lb["BASE"], lb["ANRLO"], lb["ANRHI"])  # the site's range is the same at baseline
+    assert lb["ATOXDSCL"].fillna("").tolist() == key["TERM_LOW"].tolist()
+    assert lb["ATOXDSCH"].fillna("").tolist() == key["TERM_HIGH"].tolist()
+    low = derive_var_atoxgr_dir(lb, CRITERIA, "ATOXDSCL", "L")
+    high = derive_var_atoxgr_dir(lb, CRITERIA, "ATOXDSCH", "H")
+    overall = derive_var_atoxgr(low, high, lb["ATOXDSCL"], lb["ATOXDSCH"])
+    for ours, column in ((low, "GRADE_LOW"), (high, "GRADE_HIGH"), (overall, "GRADE")):
+        assert ours.fillna("").tolist() == key[column].tolist(), column
+    assert key["GRADE"].isin(["-3", "-4", "3", "4"]).any()  # the key holds grade 3-4 results to find

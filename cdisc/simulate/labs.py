@@ -90,10 +90,13 @@ def lb_form(design: Design, subj: pd.DataFrame, vis: pd.DataFrame, rng: np.rando
         if t.detection_limit is not None:
             below = value < t.detection_limit
             result[below] = np.char.add("<", number(t.detection_limit * factor, decimals)[below].astype(str))
+        low_text, high_text = number(low, decimals), number(high, decimals)
+        in_si = {k: np.round(pd.to_numeric(pd.Series(v), errors="coerce").to_numpy(float) / factor, t.decimals_si)
+                 for k, v in (("_SI", result), ("_SILO", low_text), ("_SIHI", high_text))}  # as reported, in SI: the key's truth
         frames.append(pd.DataFrame({
             "_SUBJ": s, "_DAY": vis["_DAY"].to_numpy(), "_TEST": t.code, "VISIT": vis["FOLDER"].to_numpy(),
             "LBDAT": iso_date(vis["_DAY"].to_numpy()), "LBTIM": clock(vis["_MIN"].to_numpy() - 10), "LBCAT": t.category,
             "LBTESTCD": t.code, "LBTEST": t.name, "LBORRES": result, "LBORRESU": np.where(conventional, t.conv, t.si),
-            "LBORNRLO": number(low, decimals), "LBORNRHI": number(high, decimals),
-            "LBNRIND": np.select([value < t.low, value > t.high], ["L", "H"], "")}))
+            "LBORNRLO": low_text, "LBORNRHI": high_text,
+            "LBNRIND": np.select([value < t.low, value > t.high], ["L", "H"], ""), **in_si}))
     return pd.concat(frames, ignore_index=True)

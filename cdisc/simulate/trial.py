@@ -8,7 +8,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc.simulate import answer_key, course, forms, labs, mess, subject_forms, tumour
+from cdisc.simulate import answer_key, course, forms, lab_grades, labs, mess, subject_forms, tumour
 from cdisc.simulate.adverse_events import simulate_aes
 from cdisc.simulate.design import Design
 from cdisc.simulate.dosing import ex_form, simulate_dosing
@@ -83,4 +83,5 @@ def simulate(design: Design, out: Path, subjects: int, seed: int) -> dict[str, i
                                              tum.bor, tum.bor_unconfirmed, dlts, alive, ada_status)
     answer_key.write_answer_key(out / "answer_key", design, seed, subjects_key, esc, answer_key.pk_table(pk_params, subj),
                                 mess_log, cutoff, rows)
+    lab_grades.write_lab_grades(out / "answer_key", raw["lb"], subj["FIRST"].to_numpy(float))
     return rows
