@@ -29,6 +29,9 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 out = Console(highlight=False, soft_wrap=True)
 
 StudyArg = Annotated[Path, typer.Argument(help="Study folder holding study.yaml (e.g. specs/)")]
+RawOption = Annotated[
+    Path | None, typer.Option("--raw", help="Raw extract folder to convert instead of raw.folder in study.yaml (a new transfer)")
+]
 
 
 def _version(value: bool) -> None:
@@ -45,11 +48,11 @@ def _root(
 
 
 @app.command("check-spec")
-def check_spec(study: StudyArg) -> None:
+def check_spec(study: StudyArg, raw: RawOption = None) -> None:
     """Check a study's specs (YAML, types, names, raw columns, codelists, dependencies) without running."""
     from cdisc.spec.load import load_study
 
-    loaded = load_study(study)
+    loaded = load_study(study, raw)
     names = ", ".join(loaded.datasets) or "none"
     out.print(f"{study}: spec OK - {len(loaded.datasets)} dataset(s) in build order: {names}")
 
@@ -58,11 +61,12 @@ def check_spec(study: StudyArg) -> None:
 def run(
     study: StudyArg,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: output.folder in study.yaml)")] = None,
+    raw: RawOption = None,
 ) -> None:
     """Convert the study: build every dataset its specs define and write the outputs."""
     from cdisc.study import run_study
 
-    result = run_study(study, out_dir, progress=err)
+    result = run_study(study, out_dir, progress=err, raw=raw)
     for line in result.summary_lines():
         out.print(line)
 

@@ -77,9 +77,12 @@ def supp_metadata(spec: SdtmDataset) -> XptDataset:
     return XptDataset(f"SUPP{spec.dataset}", f"Supplemental Qualifiers for {spec.dataset}", variables)
 
 
-def run_study(folder: Path, out_dir: Path | None = None, progress: Console | None = None) -> RunResult:
-    """Build every dataset of the study in ``folder`` and write its outputs to ``out_dir``."""
-    study = load_study(folder)
+def run_study(folder: Path, out_dir: Path | None = None, progress: Console | None = None, raw: Path | None = None) -> RunResult:
+    """Build every dataset of the study in ``folder`` and write its outputs to ``out_dir``.
+
+    ``raw`` converts the raw extract in that folder instead of the one study.yaml names.
+    """
+    study = load_study(folder, raw)
     target = out_dir if out_dir is not None else study.resolve(study.spec.output.folder)
     result = RunResult(study, target)
     frames = {name: study.input_frame(name) for name in study.input_files}

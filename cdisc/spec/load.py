@@ -18,7 +18,7 @@ import pandas as pd
 from cdisc.inputs import input_path, read_input
 from cdisc.raw import RawTableFile, discover_tables, read_table
 from cdisc.spec.adam import AdamClass, AdamDataset
-from cdisc.spec.models import CodelistFile, SdtmClass, SdtmDataset, StudySpec
+from cdisc.spec.models import CodelistFile, RawData, SdtmClass, SdtmDataset, StudySpec
 from cdisc.spec.expr import did_you_mean
 from cdisc.spec.validate import validate_document
 from cdisc.spec.yamlsource import PathKey, YamlDocument, load_yaml
@@ -99,8 +99,12 @@ def display_path(path: Path) -> str:
         return os.path.normpath(str(path))
 
 
-def load_study(folder: Path) -> Study:
-    """Load and check the study in ``folder``; raise :class:`SpecError` listing every problem."""
+def load_study(folder: Path, raw: Path | None = None) -> Study:
+    """Load and check the study in ``folder``; raise :class:`SpecError` listing every problem.
+
+    ``raw`` reads the raw extract from that folder instead of ``raw.folder`` in study.yaml (a new transfer
+    converted with the same specs).
+    """
     from cdisc.spec.check import check_study  # check needs Study; import here to keep modules acyclic
 
     study_file = folder / STUDY_FILE if folder.is_dir() else folder
@@ -111,6 +115,8 @@ def load_study(folder: Path) -> Study:
     spec, issues = validate_document(StudySpec, doc, _study_subject)
     if spec is None:
         raise SpecError(issues)
+    if raw is not None:
+        spec = _with_raw_folder(spec, raw)
     study = Study(folder=folder, spec=spec, doc=doc)
     issues += _load_codelists(study)
     issues += _load_datasets(study)
@@ -119,6 +125,14 @@ def load_study(folder: Path) -> Study:
     if issues:
         raise SpecError(issues)
     return study
+
+
+def _with_raw_folder(spec: StudySpec, folder: Path) -> StudySpec:
+    """``spec`` reading its raw extract from ``folder`` (as given on the command line, relative to the working folder)."""
+    if not folder.is_dir():
+        raise UsageError(f"--raw {display_path(folder)}: no such folder")
+    raw = spec.raw.model_copy(update={"folder": folder.resolve()}) if spec.raw else RawData(folder=folder.resolve())
+    return spec.model_copy(update={"raw": raw})
 
 
 def _study_subject(loc: PathKey) -> str:
