@@ -18,6 +18,7 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 from cdisc.errors import SpecError, SpecIssue
+from cdisc.spec.yamlhints import cut_values, syntax_hint
 
 PathKey = tuple[str | int, ...]
 
@@ -73,14 +74,28 @@ def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
         message = f"duplicate key {key} in the same mapping (a YAML map may name each key once)"
         raise SpecError([SpecIssue(name, mark.line + 1, mark.column + 1, "", message)]) from None
     except MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        problem = exc.problem or exc.context or "unreadable YAML"
-        line, column = (mark.line + 1, mark.column + 1) if mark else (1, 1)
-        raise SpecError([SpecIssue(name, line, column, "", f"YAML syntax error: {problem}")]) from None
+        raise SpecError([_syntax_issue(name, text, exc)]) from None
+    cut = cut_values(raw, text.splitlines())
+    if cut:
+        raise SpecError([SpecIssue(name, line + 1, column + 1, "", message) for line, column, message in cut])
     doc = YamlDocument(name, None)
     doc.data = _plain(raw, (), doc)
     doc.value_positions.setdefault((), Position(1, 1))
     return doc
+
+
+def _syntax_issue(name: str, text: str, exc: MarkedYAMLError) -> SpecIssue:
+    """The parser's error at its place, with what it means in words when that is known."""
+    mark = exc.problem_mark or exc.context_mark
+    problem = exc.problem or exc.context or "unreadable YAML"
+    if mark is None:
+        return SpecIssue(name, 1, 1, "", f"YAML syntax error: {problem}")
+    context = (exc.context_mark.line, exc.context_mark.column) if exc.context_mark else None
+    hint = syntax_hint(problem, exc.context, context, (mark.line, mark.column), text.splitlines())
+    if problem == "could not find expected ':'" and context is not None:
+        mark = exc.context_mark  # the line missing its ':' is where the key starts, not where the parser gave up
+    message = f"YAML syntax error: {problem}" + (f"; {hint}" if hint else "")
+    return SpecIssue(name, mark.line + 1, mark.column + 1, "", message)
 
 
 def _duplicate_key_name(problem: str) -> str:
