@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc.checks import rules_metadata, rules_submission, rules_values  # noqa: F401  (registers the rules)
+from cdisc.checks import (  # noqa: F401  (registers the rules)
+    rules_consistency,
+    rules_define,
+    rules_metadata,
+    rules_submission,
+    rules_terms,
+    rules_values,
+)
 from cdisc.checks.package import Submission, load_submission
 from cdisc.checks.registry import COLUMNS, RULES, SEVERITIES, Rule, empty_findings
 from cdisc.checks.standards import load_standards, locate_standards

@@ -17,7 +17,7 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc.errors import UsageError
-from cdisc.terminology import load_ct_file
+from cdisc.terminology import CodelistTerms, load_ct_file
 
 ENV = "CDISC_STANDARDS"
 SHIPPED = Path(__file__).parent / "data"
@@ -26,13 +26,14 @@ _ADAM_STRUCTURES = {"Subject-Level Analysis Dataset": "ADSL", "Basic Data Struct
 
 @dataclass(frozen=True)
 class Standards:
-    """IG variable tables and non-extensible codelists (NCI code -> allowed submission values)."""
+    """IG variable tables, non-extensible codelists (NCI code -> allowed submission values) and every codelist by NCI code."""
 
     folder: Path
     sdtm: pd.DataFrame  # dataset, variable, label, order, core, codelists (list of NCI codes)
     adam: pd.DataFrame  # structure (ADSL|BDS), variable, pattern (regex), label, core, codelists
     closed_codelists: dict[str, frozenset[str]]
     codelist_names: dict[str, str]
+    codelists: dict[str, CodelistTerms]
 
 
 def locate_standards(option: Path | None) -> Path:
@@ -75,12 +76,14 @@ def load_standards(folder: Path) -> Standards:
     )
     closed: dict[str, frozenset[str]] = {}
     names: dict[str, str] = {}
+    codelists: dict[str, CodelistTerms] = {}
     for path in _ct_files(folder / "ct"):
         for codelist in load_ct_file(path).values():
             names[codelist.nci] = codelist.name
+            codelists[codelist.nci] = codelist
             if not codelist.extensible:
                 closed[codelist.nci] = frozenset(codelist.terms["value"])
-    return Standards(folder, sdtm, adam.dropna(subset=["structure"]), closed, names)
+    return Standards(folder, sdtm, adam.dropna(subset=["structure"]), closed, names, codelists)
 
 
 def _ct_files(folder: Path) -> list[Path]:
