@@ -28,14 +28,46 @@ def last_alive(forms: dict[str, pd.DataFrame], n: int) -> np.ndarray:
     return out
 
 
+def progression_free_survival(design: Design, responses: pd.DataFrame, course: pd.DataFrame, first: np.ndarray) -> pd.DataFrame:
+    """Per subject the PFS truth (FDA guidance 2018, Table A), from the simulated assessments as recorded.
+
+    Event: the first PD or death, whichever is first, unless it comes after new anticancer therapy or more
+    than two assessment intervals plus the window (2 x 42 + 7 days) after the last adequate assessment
+    (CR/PR/SD) before it, or first dose when there is none; then, and without an event, censored at the last
+    adequate assessment on or before new therapy, or at first dose when there is none.
+    Returns PFS_CNSR (0 event, 1 censored), PFS_DAY and PFS_EVENT (DISEASE PROGRESSION, DEATH or blank).
+    """
+    n = len(first)
+    gap = 2 * design.schedule.tumour_every_days + design.schedule.tumour_window_days
+    newtx = course["NEWTX"].fillna(np.inf).to_numpy(float)
+    s, day = responses["_SUBJ"].to_numpy(int), responses["_DAY"].to_numpy(float)
+    adequate = responses["OVRLRESP"].isin(["CR", "PR", "SD"]).to_numpy() & (day <= newtx[s])
+    pd_day, death = course["PD"].to_numpy(float), course["DEATH"].to_numpy(float)
+    candidates = np.stack([np.where(pd_day <= newtx, pd_day, np.nan), np.where(death <= newtx, death, np.nan)], axis=1)
+    # last adequate assessment strictly before a PD, on or before a death (first dose if none)
+    before = np.full((n, 2), -np.inf)
+    for j, strictly in ((0, True), (1, False)):
+        hit = adequate & ((day < candidates[s, j]) if strictly else (day <= candidates[s, j]))
+        np.maximum.at(before[:, j], s[hit], day[hit])
+    counted = ~np.isnan(candidates) & (candidates - np.fmax(before, first[:, None]) <= gap)
+    event_day = np.where(counted, candidates, np.inf).min(axis=1)
+    kind = np.where(counted, candidates, np.inf).argmin(axis=1)
+    last = np.full(n, -np.inf)
+    np.maximum.at(last, s[adequate], day[adequate])
+    event = np.isfinite(event_day)
+    return pd.DataFrame({"PFS_CNSR": np.where(event, "0", "1"), "PFS_DAY": np.where(event, event_day, np.fmax(last, first)),
+                         "PFS_EVENT": np.where(event, np.array(["DISEASE PROGRESSION", "DEATH"], dtype=object)[kind], "")})
+
+
 def subjects_table(design: Design, subj: pd.DataFrame, course: pd.DataFrame, first: np.ndarray, last: np.ndarray,
                    cycles: np.ndarray, bor: np.ndarray, bor_unc: np.ndarray, dlts: pd.DataFrame, alive: np.ndarray,
-                   ada: pd.DataFrame) -> pd.DataFrame:
+                   ada: pd.DataFrame, responses: pd.DataFrame) -> pd.DataFrame:
     """One row per subject: assignment, DLTs, exposure, response, progression, death and follow-up truth."""
     escalation = subj["STAGE"].eq("ESCALATION").to_numpy()
     dlt_term = np.full(len(subj), "", dtype=object)
     dlt_term[dlts["_SUBJ"].to_numpy()] = dlts["TERM"].to_numpy()
     yn = lambda x: np.where(escalation, np.where(x, "Y", "N"), "")  # noqa: E731
+    pfs = progression_free_survival(design, responses, course, first)
     table = pd.DataFrame({
         "SUBJID": subj["SUBJID"], "SITEID": subj["SITEID"], "STAGE": subj["STAGE"], "COHORT": subj["COHORT"],
         "DOSE_LEVEL": subj["LEVEL"].astype(str), "BAT8008_MGKG": number(subj["MGKG"].to_numpy(float), 1),
@@ -46,6 +78,9 @@ def subjects_table(design: Design, subj: pd.DataFrame, course: pd.DataFrame, fir
         "BOR": bor, "BOR_UNCONFIRMED": bor_unc, "PD_DATE": iso_date(course["PD"].to_numpy(float)),
         "DEATH_DATE": iso_date(course["DEATH"].to_numpy(float)), "DEATH_CAUSE": course["DTHCAUSE"],
         "LAST_ALIVE_DATE": iso_date(np.where(np.isnan(course["DEATH"].to_numpy(float)), alive, np.nan)),
+        "PFS_CNSR": pfs["PFS_CNSR"], "PFS_DATE": iso_date(pfs["PFS_DAY"].to_numpy(float)), "PFS_EVENT": pfs["PFS_EVENT"],
+        "OS_CNSR": np.where(np.isnan(course["DEATH"].to_numpy(float)), "1", "0"),
+        "OS_DATE": iso_date(np.where(np.isnan(course["DEATH"].to_numpy(float)), alive, course["DEATH"].to_numpy(float))),
         "NEW_THERAPY_DATE": iso_date(course["NEWTX"].to_numpy(float)),
         "EOS_DATE": iso_date(course["EOS"].to_numpy(float)), "EOS_REASON": course["EOSREASON"],
     })

@@ -80,7 +80,7 @@ def simulate(design: Design, out: Path, subjects: int, seed: int) -> dict[str, i
     rows = {name: forms.write(frame, out / "raw" / f"{name}.csv") for name, frame in raw.items()}
     alive = answer_key.last_alive(raw, n)
     subjects_key = answer_key.subjects_table(design, subj, disp, subj["FIRST"].to_numpy(float), dosing.last_day, dosing.cycles,
-                                             tum.bor, tum.bor_unconfirmed, dlts, alive, ada_status)
+                                             tum.bor, tum.bor_unconfirmed, dlts, alive, ada_status, tum.responses)
     answer_key.write_answer_key(out / "answer_key", design, seed, subjects_key, esc, answer_key.pk_table(pk_params, subj),
                                 mess_log, cutoff, rows)
     lab_grades.write_lab_grades(out / "answer_key", raw["lb"], subj["FIRST"].to_numpy(float))
