@@ -1,0 +1,191 @@
+"""cdisc spec export of the example study, opened with openpyxl, and the round trip back to YAML.
+
+The export is read here with openpyxl alone; the CT terms it lists are compared with the values
+the example run writes (read with pyreadstat). The round trip: export then import gives specs
+equal to the originals in everything the template holds, and ``--merge-into`` changes only what
+a reviewer changed in the workbook, keeping every rule.
+"""
+
+from __future__ import annotations
+
+import filecmp
+import shutil
+from pathlib import Path
+
+import openpyxl
+import pyreadstat
+import pytest
+from typer.testing import CliRunner
+
+from cdisc.cli import app
+from cdisc.definexml.methods import describe_rule
+from cdisc.spec.load import load_study
+from cdisc.specio import import_specs, read_specs
+from cdisc.specio import p21_template as t
+from cdisc.specio.merge import imported_view, template_view
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.fixture(scope="module")
+def run_output(tmp_path_factory) -> Path:
+    from cdisc.study import run_study
+
+    out = tmp_path_factory.mktemp("run") / "out"
+    run_study(REPO / "specs", out)
+    return out
+
+
+@pytest.fixture(scope="module")
+def workbook(run_output, tmp_path_factory) -> Path:
+    path = tmp_path_factory.mktemp("export") / "specs.xlsx"
+    result = CliRunner().invoke(app, ["spec", "export", str(REPO / "specs"), "--out", str(path), "--data", str(run_output)])
+    assert result.exit_code == 0, result.output
+    return path
+
+
+@pytest.fixture(scope="module")
+def study():
+    return load_study(REPO / "specs")
+
+
+def _rows(path: Path, sheet: str) -> list[dict]:
+    ws = openpyxl.load_workbook(path, read_only=True)[sheet]
+    rows = list(ws.iter_rows(values_only=True))
+    return [dict(zip(rows[0], r, strict=True)) for r in rows[1:]]
+
+
+def test_one_sheet_per_template_sheet_frozen_filterable_and_sized(workbook):
+    wb = openpyxl.load_workbook(workbook)
+    assert wb.sheetnames == [s.name for s in t.TEMPLATE]
+    for sheet in t.TEMPLATE:
+        ws = wb[sheet.name]
+        assert [c.value for c in ws[1]] == list(sheet.columns)
+        assert ws.freeze_panes == "A2"
+        assert ws.auto_filter.ref.startswith("A1:")
+        assert all(c.font.bold for c in ws[1])
+        for index, column in enumerate(sheet.columns, 1):
+            width = ws.column_dimensions[openpyxl.utils.get_column_letter(index)].width
+            assert width >= len(column) + 4
+
+
+def test_every_dataset_and_variable_is_on_its_sheet(workbook, study):
+    datasets = _rows(workbook, "Datasets")
+    supp = [f"SUPP{n}" for n, d in study.datasets.items() if getattr(d.spec, "supp", None)]
+    assert sorted(r["Dataset"] for r in datasets) == sorted([*study.datasets, *supp])
+    variables = _rows(workbook, "Variables")
+    for name, dataset in study.datasets.items():
+        written = [v for v in dataset.spec.variables if not getattr(v, "temporary", False)]
+        rows = [r for r in variables if r["Dataset"] == name]
+        assert [(r["Variable"], r["Label"], r["Data Type"], r["Length"]) for r in rows] == [
+            (v.name, v.label, v.type, v.length) for v in written]
+
+
+def test_methods_are_in_words(workbook, study):
+    methods = {r["ID"]: r["Description"] for r in _rows(workbook, "Methods")}
+    variables = _rows(workbook, "Variables")
+    derived = [r for r in variables if r["Origin"] == "Derived" and not r["Dataset"].startswith("SUPP")]
+    assert derived and all(r["Method"] in methods for r in derived)
+    for row in derived:
+        var = next(v for v in study.datasets[row["Dataset"]].spec.variables if v.name == row["Variable"])
+        assert methods[row["Method"]] == (var.method or describe_rule(var, var.name, study.spec))
+    agegr1 = next(r for r in variables if (r["Dataset"], r["Variable"]) == ("ADSL", "AGEGR1"))
+    assert methods[agegr1["Method"]] == "<65 or >=65 years (AGE)"
+
+
+def test_value_level_metadata_and_supp_qualifiers(workbook, study):
+    rows = _rows(workbook, "ValueLevel")
+    levels = [(n, v.name, lv) for n, d in study.datasets.items() for v in d.spec.variables for lv in v.value_level]
+    qualifiers = [(f"SUPP{n}", q) for n, d in study.datasets.items() for q in getattr(d.spec, "supp", [])]
+    assert len(rows) == len(levels) + len(qualifiers)
+    supp_rows = [r for r in rows if r["Dataset"].startswith("SUPP")]
+    assert [(r["Dataset"], r["Where Clause"], r["Label"]) for r in supp_rows] == [
+        (n, f"QNAM EQ {q.qnam}", q.qlabel) for n, q in qualifiers]
+
+
+def test_codelists_study_ones_complete_ct_ones_restricted_to_used_terms(workbook, study, run_output):
+    rows = _rows(workbook, "Codelists")
+    terms: dict[str, list] = {}
+    for r in rows:
+        terms.setdefault(r["ID"], []).append(r["Term"])
+    own = {c.name: c for c in study.codelist_file.codelists}
+    for name in terms.keys() & own.keys():
+        assert terms[name] == [term.value for term in own[name].terms]
+    # CT codelists of variables (not value level): exactly the CT terms the data holds, read with pyreadstat
+    by_codelist: dict[str, set] = {}
+    levels = {lv.codelist for d in study.datasets.values() for v in d.spec.variables for lv in v.value_level}
+    for name, dataset in study.datasets.items():
+        folder = "adam" if name.startswith("AD") else "sdtm"
+        frame, _ = pyreadstat.read_xport(str(run_output / folder / f"{name.lower()}.xpt"))
+        for var in dataset.spec.variables:
+            if var.codelist and var.codelist not in own and var.name in frame and var.codelist not in levels:
+                by_codelist.setdefault(var.codelist, set()).update(str(x) for x in frame[var.name] if x not in ("", None))
+    checked = 0
+    for name, used in by_codelist.items():
+        ct = set(study.ct[name].terms["value"])
+        expected = used if study.ct[name].extensible else used & ct  # extensible: sponsor values listed too
+        assert {term for term in terms[name] if term is not None} == expected, name
+        assert len(terms[name]) < len(ct) or used >= ct
+        checked += 1
+    assert checked >= 10
+
+
+def test_round_trip_gives_the_original_specs(workbook, study):
+    bundle = read_specs(workbook)
+    assert bundle.issues == []
+    assert [d["dataset"] for d in bundle.datasets] == list(study.datasets)
+    for spec in bundle.datasets:
+        assert imported_view(spec) == template_view(study, study.datasets[spec["dataset"]].spec), spec["dataset"]
+        original = getattr(study.datasets[spec["dataset"]].spec, "supp", [])
+        assert [(q["qnam"], q["qlabel"], q.get("codelist")) for q in spec.get("supp", [])] == [
+            (q.qnam, q.qlabel, q.codelist) for q in original]
+    imported = {c["name"]: c for c in bundle.codelists}
+    for codelist in study.codelist_file.codelists:
+        got = imported[codelist.name]
+        assert (got["label"], got["type"], got.get("nci")) == (codelist.label, codelist.type, codelist.nci)
+        assert [(t["value"], t.get("decode"), t.get("nci")) for t in got["terms"]] == [
+            (t.value, t.decode, t.nci) for t in codelist.terms]
+    assert bundle.study["study"] == study.spec.study.model_dump(exclude_none=True, exclude={"sponsor"})  # no sponsor in the template
+    assert bundle.study["terminology"] == {"version": study.spec.terminology.version}
+
+
+@pytest.fixture
+def copy(tmp_path) -> Path:
+    """The example study copied, with its raw extract reachable at the same relative path."""
+    shutil.copytree(REPO / "specs", tmp_path / "specs")
+    (tmp_path / "examples").symlink_to(REPO / "examples")
+    return tmp_path / "specs"
+
+
+def test_merge_of_an_unchanged_workbook_changes_no_file(workbook, copy):
+    lines = import_specs(workbook, copy, merge_into=copy)
+    assert lines[0] == f"specs.xlsx merged into {copy}: 0 file(s) changed"
+    compared = filecmp.dircmp(REPO / "specs", copy)
+    assert compared.diff_files == [] and all(not d.diff_files for d in compared.subdirs.values())
+
+
+def test_reviewer_edits_flow_back_and_rules_are_kept(workbook, copy, tmp_path):
+    wb = openpyxl.load_workbook(workbook)
+    ws = wb["Variables"]
+    header = [c.value for c in ws[1]]
+    edits = {("AE", "AETERM"): {"Label": "Reported Adverse Event Term", "Length": 150},
+             ("ADSL", "AGEGR1"): {"Label": "Age Group"}}
+    for row in ws.iter_rows(min_row=2):
+        key = (row[header.index("Dataset")].value, row[header.index("Variable")].value)
+        for column, value in edits.get(key, {}).items():
+            row[header.index(column)].value = value
+    edited = tmp_path / "edited.xlsx"
+    wb.save(edited)
+    before = load_study(copy)
+    lines = import_specs(edited, copy, merge_into=copy)
+    assert lines[1:3] == [f"{copy / 'sdtm' / 'ae.yaml'}: AETERM: label, length", f"{copy / 'adam' / 'adsl.yaml'}: AGEGR1: label"]
+    after = load_study(copy)
+    changed = {(n, v.name): v for n, d in after.datasets.items() for v in d.spec.variables}
+    assert (changed["AE", "AETERM"].label, changed["AE", "AETERM"].length) == ("Reported Adverse Event Term", 150)
+    assert changed["ADSL", "AGEGR1"].label == "Age Group"
+    for name, dataset in before.datasets.items():
+        for var in dataset.spec.variables:
+            assert changed[name, var.name].rule == var.rule
+    compared = filecmp.dircmp(REPO / "specs", copy)
+    assert compared.diff_files == [] and compared.subdirs["sdtm"].diff_files == ["ae.yaml"]
+    assert compared.subdirs["adam"].diff_files == ["adsl.yaml"]
