@@ -36,9 +36,14 @@ def pivot_tests(rows: RuleInput, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.Da
     names = _test_names(rows, spec)
     parts: list[pd.DataFrame] = []
     matched = pd.Series(not all(t.when for t in spec.tests if t.result), index=raw.index)
+    panels = {t.testcd: _panel_not_done(t, raw, rows) for t in spec.tests if t.all_not_done}
+    for test in (t for t in spec.tests if t.all_not_done):
+        matched |= panels[test.testcd]
+        parts.append(_panel_records(test, names[test.testcd], raw.loc[panels[test.testcd]], rows))
     for test in (t for t in spec.tests if t.result):
         mask = _mask(test.when, raw, rows, test) if test.when else pd.Series(True, index=raw.index)
         matched |= mask
+        mask &= ~_covered(test, [t for t in spec.tests if t.all_not_done], panels, raw, rows)
         parts.append(_test_records(test, names[test.testcd], raw.loc[mask, _columns(test, raw)], rows))
     if not matched.all():
         raise DataError(f"{spec.dataset}: {int((~matched).sum())} raw row(s) match no test's 'when' at {rows.where(~matched)}; "
@@ -50,6 +55,37 @@ def pivot_tests(rows: RuleInput, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.Da
     excluded = raw.loc[empty, [FILE, ROW]].assign(dataset=spec.dataset, reason="no result for any test on this row")
     long = raw.loc[records.index].reset_index(drop=True)
     return long, records.reset_index(drop=True)[list(FIELDS)], excluded.reset_index(drop=True)
+
+
+def _panel_not_done(panel: FindingsTest, raw: pd.DataFrame, rows: RuleInput) -> pd.Series:
+    """Raw rows on which the form says the panel of the --ALL test ``panel`` was not done."""
+    assert panel.not_done is not None  # the spec model requires it of an --ALL test
+    mask = _mask(panel.not_done.when, raw, rows, panel)
+    return mask & _mask(panel.when, raw, rows, panel) if panel.when else mask
+
+
+def _covered(test: FindingsTest, panels: list[FindingsTest], not_done: dict[str, pd.Series], raw: pd.DataFrame,
+             rows: RuleInput) -> pd.Series:
+    """Rows where a panel covering ``test`` (same category, or any without one) was not done; a result there is an error."""
+    covered = pd.Series(False, index=raw.index)
+    for panel in (p for p in panels if p.category is None or p.category == test.category):
+        clash = not_done[panel.testcd] & _text(raw[test.result]).notna()
+        if clash.any():
+            raise DataError(f"{rows.dataset} test {panel.testcd}: the form says the whole panel was not done, but "
+                            f"{test.testcd} has a result at {rows.where(clash)}; correct the form or the not_done condition")
+        covered |= not_done[panel.testcd]
+    return covered
+
+
+def _panel_records(panel: FindingsTest, name: str, sub: pd.DataFrame, rows: RuleInput) -> pd.DataFrame:
+    """One --ALL record per raw row of ``sub``: the panel, NOT DONE, and the reason when the form gives one."""
+    reason = panel.not_done.reason if panel.not_done else None
+    fields = pd.DataFrame(
+        {"testcd": panel.testcd, "test": name, "detail": panel.detail, "category": panel.category,
+         "subcategory": panel.subcategory, "stat": "NOT DONE", "reasnd": _text(sub[reason]) if reason else None},
+        index=sub.index,
+    )
+    return fields.reindex(columns=list(FIELDS))
 
 
 def _columns(test: FindingsTest, raw: pd.DataFrame) -> list[str]:
@@ -203,7 +239,7 @@ def format_numbers(values: pd.Series) -> pd.Series:
 def _on_distinct(values: pd.Series, function) -> pd.Series:
     """``function`` applied to each distinct value once, spread back to every row (results repeat a lot)."""
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    done = function(pd.Series(distinct if len(distinct) else [np.nan])).to_numpy()
+    done = function(pd.Series(distinct if len(distinct) else [np.nan], dtype=values.dtype)).to_numpy()
     out = pd.Series(done.take(codes), index=values.index, dtype=done.dtype if done.dtype != object else "str")
     return out.where(codes >= 0)
 

@@ -733,7 +733,13 @@ class Summary(SpecModel):
 
 
 class FindingsTest(SpecModel):
-    """One collected test: which raw rows and column hold it, its unit, range and standard unit."""
+    """One collected test: which raw rows and column hold it, its unit, range and standard unit.
+
+    A test with only ``not_done`` (no ``result`` nor ``summary``) is the record of a whole panel not
+    done (SDTMIG 4.5.1.2): --TESTCD ``--ALL`` (e.g. VSALL), --STAT NOT DONE, one record per raw row where
+    ``not_done.when`` holds; on those rows the tests of its category (every test, if it has none) give no
+    records, and a result there is an error.
+    """
 
     testcd: str = Field(min_length=1, max_length=8, pattern=r"^[A-Z][A-Z0-9_]*$", description="--TESTCD")
     test: str | None = Field(None, max_length=40, description="--TEST; omit to decode --TESTCD through the codelists")
@@ -753,9 +759,22 @@ class FindingsTest(SpecModel):
 
     @model_validator(mode="after")
     def _result_or_summary(self) -> FindingsTest:
-        if (self.result is None) == (self.summary is None):
-            raise PydanticCustomError("cdisc_test", "give exactly one of 'result' (a raw column) or 'summary'", {})
+        if (self.result is not None and self.summary is not None) or (self.all_not_done and self.not_done is None):
+            raise PydanticCustomError(
+                "cdisc_test", "give exactly one of 'result' (a raw column) or 'summary', or only 'not_done' for the "
+                "record of a whole panel not done (--ALL)", {},
+            )
+        if self.all_not_done and not self.testcd.endswith("ALL"):
+            raise PydanticCustomError(
+                "cdisc_test_all", "a test with only 'not_done' is the record of a whole panel not done; SDTMIG names its "
+                "code --ALL (e.g. VSALL)", {},
+            )
         return self
+
+    @property
+    def all_not_done(self) -> bool:
+        """Whether this is the --ALL record of a whole panel not done (no result of its own)."""
+        return self.result is None and self.summary is None
 
 
 RESULT_FIELDS = ("orres", "stresc", "stresn")
@@ -780,7 +799,7 @@ def _test_value_level(variables: list, tests: list[FindingsTest]) -> list:
                     type=t.type if numeric else var.type, codelist=None if numeric else t.codelist,
                 )
                 for t in first_of_each
-                if not (numeric and t.type == "text")
+                if not (numeric and t.type == "text") and not t.all_not_done
             ]
             var = var.model_copy(update={"value_level": levels})
         out.append(var)
