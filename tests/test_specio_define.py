@@ -16,7 +16,7 @@ import pytest
 from lxml import etree
 
 from cdisc.specio import read_specs
-from cdisc.specio.bundle import FORMAT, codelist_name
+from cdisc.specio.values import FORMAT, codelist_name
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 EXAMPLES = SHARED / "standards" / "define-xml-2.1" / "examples"
@@ -204,7 +204,7 @@ def _line(path: Path, dataset: str) -> int:
 
 
 def test_define_20_origin_types_map_to_21():
-    from cdisc.specio.bundle import origin_value
+    from cdisc.specio.values import origin_value
 
     table = [
         # Define-XML origin, source, pages            -> spec origin

@@ -17,17 +17,15 @@ from lxml import etree
 
 from cdisc.definexml.read import DEF, NS, Attributes, DefineSummary, read_define
 from cdisc.errors import UsageError
-from cdisc.specio.bundle import (
+from cdisc.specio.bundle import Place, SpecBundle
+from cdisc.specio.complete import finish, study_dict
+from cdisc.specio.values import (
     FORMAT,
     ROLES,
-    Place,
-    SpecBundle,
     codelist_name,
     data_type,
     display_format,
-    finish,
     origin_value,
-    study_dict,
     typed,
 )
 
@@ -135,6 +133,7 @@ class _Reader:
             spec["comment"] = summary.comment
         self.out.at(name, (), self.place(oid))
         spec["variables"] = []
+        types = {v.name: v.attributes.data_type for v in summary.variables}
         for variable in summary.variables:
             path = ("variables", len(spec["variables"]))
             item_oid = self._item_oid(name, variable.name)
@@ -148,7 +147,6 @@ class _Reader:
             elif role:
                 self.roles += 1
             self.digits += variable.attributes.significant_digits is not None
-            types = {v.name: v.attributes.data_type for v in summary.variables}
             levels = [self._value_level(level, types, name, variable.name) for level in variable.value_level]
             levels = [level for level in levels if level is not None]
             if levels:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from cdisc.specio.bundle import typed
+from cdisc.specio.values import typed
 
 COMPARATORS = ("EQ", "NE", "IN", "NOTIN", "LT", "LE", "GT", "GE")
 _CONDITION = re.compile(r"\s*(?:(\w+)\.)?(\w+)\s+(NOT\s*IN|EQ|NE|IN|LT|LE|GT|GE)\s+", re.IGNORECASE)

@@ -13,7 +13,8 @@ from typing import Any
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap, CommentedSeq
 
-from cdisc.specio.bundle import ADAM_CLASSES, SpecBundle
+from cdisc.specio.bundle import SpecBundle
+from cdisc.specio.values import ADAM_CLASSES
 
 #: A variable or term written on one line when its flow form is at most this long.
 LINE = 180

@@ -19,17 +19,15 @@ from openpyxl.worksheet.worksheet import Worksheet
 
 from cdisc.errors import SpecError, UsageError
 from cdisc.specio import p21_template as t
-from cdisc.specio.bundle import (
+from cdisc.specio.bundle import Place, SpecBundle
+from cdisc.specio.complete import finish, study_dict
+from cdisc.specio.values import (
     FORMAT,
     ROLES,
-    Place,
-    SpecBundle,
     codelist_name,
     data_type,
     display_format,
-    finish,
     origin_value,
-    study_dict,
     typed,
 )
 from cdisc.specio.where import WhereError, parse_where
