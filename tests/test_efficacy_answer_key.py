@@ -10,19 +10,29 @@ adequate assessment, or first dose); OS_CNSR/OS_DATE: death, else censored at th
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyreadstat
 import pytest
 from conftest import REPO
+from test_efficacy_report import greenwood_loglog, hand_median
 
 from cdisc.adam.recist import (
     derive_concordance,
     derive_param_bor,
+    derive_param_clinical_benefit,
     derive_param_confirmed_bor,
+    derive_param_response,
     derive_recist_response,
     filter_pd,
 )
-from cdisc.adam.tte import derive_param_os, derive_param_pfs
+from cdisc.adam.tte import (
+    derive_param_dor,
+    derive_param_os,
+    derive_param_pfs,
+    derive_var_aval_months,
+)
+from cdisc.reports.efficacy import summarise_km
 from cdisc.sasdates import sas_date
 from cdisc.simulate import simulate_study
 from cdisc.study import run_study
@@ -85,6 +95,28 @@ def test_confirmed_and_unconfirmed_bor_equal_the_answer_key_for_every_subject(st
     assert _by_subject(confirmed, "AVALC") == _by_subject(key, "BOR")
     assert _by_subject(unconfirmed, "AVALC") == _by_subject(key, "BOR_UNCONFIRMED")
     assert confirmed["AVALC"].isin(["PR", "CR"]).any() and confirmed["AVALC"].eq("SD").any()
+
+
+def test_orr_and_dcr_follow_the_answer_keys_bor(study):
+    adsl, key = study["adsl"], study["key"]
+    ovr = filter_pd(study["ovr"], adsl, end_dates=["NACTDT"])
+    rsp = derive_param_response(ovr, adsl, **CONFIRM_ARGS)
+    cb = derive_param_clinical_benefit(ovr, adsl, ref_start_window=35, **CONFIRM_ARGS)
+    assert _by_subject(rsp, "AVALC") == {s: "Y" if b in ("CR", "PR") else "N" for s, b in zip(key["USUBJID"], key["BOR"])}
+    assert _by_subject(cb, "AVALC") == {s: "Y" if b in ("CR", "PR", "SD") else "N" for s, b in zip(key["USUBJID"], key["BOR"])}
+
+
+def test_km_medians_per_dose_level_match_a_hand_greenwood_computation(study):
+    adsl = study["adsl"]
+    rsp = derive_param_response(filter_pd(study["ovr"], adsl, end_dates=["NACTDT"]), adsl, **CONFIRM_ARGS)
+    level = dict(zip(adsl["USUBJID"], adsl["DOSELVL"]))
+    for tte in (derive_param_pfs(adsl, study["ovr"], **PFS_ARGS), derive_param_os(adsl),
+                derive_param_dor(adsl, study["ovr"], rsp, **PFS_ARGS)):
+        tte = tte.assign(DOSELVL=tte["USUBJID"].map(level), MONTHS=derive_var_aval_months(tte["AVAL"]))
+        summary = summarise_km(tte, group_var="DOSELVL", time=tte["MONTHS"]).set_index("GROUP")
+        for group, part in [*tte.groupby("DOSELVL"), ("Overall", tte)]:
+            by_hand = hand_median(greenwood_loglog(part["MONTHS"].tolist(), part["CNSR"].eq(0).astype(int).tolist()))
+            np.testing.assert_allclose(summary.loc[str(group), ["MEDIAN", "LCL", "UCL"]].to_numpy(float), by_hand, rtol=1e-12)
 
 
 def test_pfs_event_status_and_date_equal_the_answer_key_for_every_subject(study):

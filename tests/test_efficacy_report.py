@@ -55,10 +55,15 @@ def greenwood_loglog(times, events, z=Z):
 
 
 def hand_median(rows):
+    """Median (the midpoint to the next event time where S is exactly 0.5) and Brookmeyer-Crowley limits."""
     def first(test):
         return next((t for t, *v in rows if test(*v)), math.nan)
 
-    return (first(lambda s, lo, hi: s <= 0.5), first(lambda s, lo, hi: lo <= 0.5), first(lambda s, lo, hi: hi < 0.5))
+    median = first(lambda s, lo, hi: s <= 0.5 + 1e-12)
+    at = [i for i, (t, s, *_) in enumerate(rows) if t == median]
+    if at and abs(rows[at[0]][1] - 0.5) < 1e-12 and at[0] + 1 < len(rows):
+        median = (median + rows[at[0] + 1][0]) / 2
+    return median, first(lambda s, lo, hi: lo <= 0.5), first(lambda s, lo, hi: hi < 0.5)
 
 
 @pytest.mark.parametrize("arm, published_median", [("6-MP", 23.0), ("Placebo", 8.0)])
@@ -85,8 +90,11 @@ def test_km_summary_per_group_and_overall():
 
 
 def test_median_at_exactly_half_is_the_midpoint_to_the_next_event():
-    table = km_table(np.array([1.0, 2, 3, 4]), np.array([1, 1, 1, 1]))
-    assert km_median(table)[0] == 2.5
+    times, events = [1.0, 2, 3, 4, 5, 7], [1, 0, 1, 1, 0, 1]  # S: 5/6, 5/8 at 3, 5/12 at 4: never exactly half
+    assert km_median(km_table(np.array(times), np.array(events)))[0] == 4.0
+    times, events = [1.0, 2, 3, 4], [1, 1, 1, 1]  # S = 0.5 from 2 to 3
+    rows = greenwood_loglog(times, events)
+    assert km_median(km_table(np.array(times), np.array(events)))[0] == hand_median(rows)[0] == 2.5
 
 
 KM_EDGES = pd.DataFrame(
