@@ -202,6 +202,11 @@ def test_profiles_that_cannot_be_computed_never_crash():
     assert (out["PPREASND"].notna() == out["PPSTRESN"].isna()).all()
 
 
+def test_empty_input_gives_an_empty_result_with_the_output_columns():
+    out = derive_param_nca(_bolus().iloc[:0], ["ID"], "TIME", "CONC", **IV)
+    assert out.empty and list(out.columns) == ["ID", "PPTESTCD", "PPTEST", "PPSTRESN", "PPSTRESU", "PPSTAT", "PPREASND", "NSAMPLES"]
+
+
 def test_no_dose_leaves_clearance_missing_with_reason():
     got = _nca(_bolus().drop(columns="DOSE"), duration="DUR")
     assert got["CLO"][1] == "no dose amount for the profile"

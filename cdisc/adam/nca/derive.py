@@ -82,7 +82,6 @@ def derive_param_nca(
 
 def _samples(dataset: pd.DataFrame, by_vars: Sequence[str], named: dict[str, str | None]) -> pd.DataFrame:
     """The columns NCA reads, renamed, with the BLQ flag resolved (vectorised over all profiles)."""
-    n = len(dataset)
 
     def column(role: str, default: object) -> pd.Series:
         name = named[role]
@@ -99,7 +98,7 @@ def _samples(dataset: pd.DataFrame, by_vars: Sequence[str], named: dict[str, str
     for role in ("conc_unit", "dose_unit"):
         frame[role] = column(role, None).astype("str").where(lambda s: s.str.strip().ne(""))
     usable = frame["_time"].notna() & (frame["_conc"].notna() | frame["_blq"])
-    return frame[usable.to_numpy()] if n else frame
+    return frame[usable.to_numpy(dtype=bool)]
 
 
 def _profile(group: pd.DataFrame, settings: NcaSettings) -> Profile:
