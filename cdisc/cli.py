@@ -106,7 +106,7 @@ def main() -> None:
     try:
         app()
     except CdiscError as exc:
-        err.print(str(exc), markup=False)
+        err.print("\n".join(filter(None, [str(exc), exc.epilogue])), markup=False)
         sys.exit(exc.exit_code)
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)

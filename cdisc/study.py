@@ -8,6 +8,8 @@ output folder. A failure leaves the previous outputs as they were.
 
 from __future__ import annotations
 
+import datetime as dt
+import json
 import os
 import shutil
 import tempfile
@@ -17,14 +19,19 @@ from pathlib import Path
 import pandas as pd
 from rich.console import Console
 
+from cdisc import __version__
 from cdisc.adam.engine import build_adam_dataset
 from cdisc.built import BuiltDataset
+from cdisc.collect import located
 from cdisc.definexml import DefineDataset, write_define
+from cdisc.errors import DataError, DataErrors
 from cdisc.listing import render_listing
+from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
 from cdisc.sdtm.engine import build_dataset
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.adam import AdamDataset
+from cdisc.spec.check import dependencies
 from cdisc.spec.load import Study, display_path, load_study
 from cdisc.spec.models import NUMERIC_TYPES, SUPP_COLUMNS, SdtmDataset
 from cdisc.xpt import XptDataset, XptError, XptVariable, write_xpt
@@ -40,9 +47,18 @@ class RunResult:
     built: list[BuiltDataset] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     reconciliation: pd.DataFrame | None = None
+    created: dt.datetime | None = None
+    data_cutoff: dt.date | None = None
+
+    @property
+    def warnings(self) -> list[str | DataError]:
+        """Every dataset's warnings (values set to missing, dates outside their visit window ...)."""
+        return [w for one in self.built for w in one.warnings]
 
     def summary_lines(self) -> list[str]:
         lines = [f"Study {self.study.spec.study.id}: {len(self.built)} dataset(s) written to {display_path(self.out_dir)}"]
+        cutoff = f", data cutoff {self.data_cutoff.isoformat()}" if self.data_cutoff else ""
+        lines.append(f"Converted {self.created.isoformat(timespec='seconds')}{cutoff}")
         for result in self.built:
             excluded = f", {len(result.excluded)} source row(s) excluded with a reason" if len(result.excluded) else ""
             supp = f", SUPP{result.spec.dataset} {len(result.supp)} record(s)" if result.supp is not None else ""
@@ -54,10 +70,9 @@ class RunResult:
                 f"({totals['excluded']} excluded with a reason, {totals['not_converted']} in tables not converted); "
                 "see reports/reconciliation.csv"
             )
-        warnings = [w for result in self.built for w in result.warnings]
-        if warnings:
-            lines.append(f"{len(warnings)} warning(s):")
-            lines += [f"  {w}" for w in warnings]
+        if self.warnings:
+            lines.append(f"{len(self.warnings)} warning(s), also listed in reports/queries.csv:")
+            lines += [f"  {w}" for w in self.warnings]
         return lines
 
 
@@ -77,55 +92,186 @@ def supp_metadata(spec: SdtmDataset) -> XptDataset:
     return XptDataset(f"SUPP{spec.dataset}", f"Supplemental Qualifiers for {spec.dataset}", variables)
 
 
-def run_study(folder: Path, out_dir: Path | None = None, progress: Console | None = None, raw: Path | None = None) -> RunResult:
+@dataclass(frozen=True)
+class RunOptions:
+    """How a run is dated and what it is compared with.
+
+    The creation time stamped into XPT headers, define.xml and ``reports/run.json`` is
+    ``created`` when given, else ``output.created`` of study.yaml when ``reproducible``
+    (byte-identical outputs for identical inputs), else the current time (UTC, whole seconds).
+    ``data_cutoff`` is stored in the run, readable in expressions as ``DCUTDTC`` and given to TS
+    as its DCUTDTC parameter.
+    """
+
+    created: dt.datetime | None = None
+    reproducible: bool = True
+    data_cutoff: dt.date | None = None
+
+
+def creation_time(options: RunOptions, declared: dt.datetime, now: dt.datetime) -> dt.datetime:
+    """``--created``, else study.yaml's ``output.created`` when reproducible, else ``now``.
+
+    >>> at = dt.datetime(2026, 1, 20, 9, 0)
+    >>> now = dt.datetime(2026, 3, 2, 8, 30, 15)
+    >>> [creation_time(o, at, now).isoformat() for o in (RunOptions(), RunOptions(reproducible=False),
+    ...  RunOptions(created=dt.datetime(2026, 2, 1), reproducible=False))]
+    ['2026-01-20T09:00:00', '2026-03-02T08:30:15', '2026-02-01T00:00:00']
+    """
+    if options.created is not None:
+        return options.created
+    return declared if options.reproducible else now.replace(microsecond=0)
+
+
+def run_study(
+    folder: Path, out_dir: Path | None = None, progress: Console | None = None, options: RunOptions | None = None,
+    raw: Path | None = None,
+) -> RunResult:
     """Build every dataset of the study in ``folder`` and write its outputs to ``out_dir``.
 
+    Every data error of every dataset that can be built is collected (datasets that need a
+    failed one are skipped and listed); then, if there were any, the query list is written beside
+    the output folder (:func:`failed_queries_paths`; nothing is written into it) and the error raised.
     ``raw`` converts the raw extract in that folder instead of the one study.yaml names.
     """
+    options = options or RunOptions()
     study = load_study(folder, raw)
+    created = creation_time(options, study.spec.output.created, dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    study.spec = study.spec.model_copy(update={"output": study.spec.output.model_copy(update={"created": created})})
+    study.data_cutoff = options.data_cutoff
     target = out_dir if out_dir is not None else study.resolve(study.spec.output.folder)
-    result = RunResult(study, target)
+    result = RunResult(study, target, created=created, data_cutoff=options.data_cutoff)
     frames = {name: study.input_frame(name) for name in study.input_files}
+    errors: list[DataError] = []
+    skipped: dict[str, list[str]] = {}
     for name, dataset in study.datasets.items():
+        needs = [d for d in dependencies(dataset.spec) if d in skipped or any(e.dataset in (d, f"SUPP{d}") for e in errors)]
+        if needs:
+            skipped[name] = needs
+            continue
         if progress is not None:
             progress.print(f"building {name} from {dataset.spec.source.name}", markup=False)
         build = build_adam_dataset if isinstance(dataset.spec, AdamDataset) else build_dataset
-        built = build(study, dataset.spec, frames)
+        try:
+            built = build(study, with_data_cutoff(dataset.spec, options.data_cutoff), frames)
+        except DataError as exc:
+            errors += [located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])]
+            continue
         frames[name] = built.frame
         if built.supp is not None:
             frames[f"SUPP{name}"] = built.supp
         result.built.append(built)
-    result.reconciliation = reconcile(study, result.built)
-    result.files = _write_outputs(study, result.built, result.reconciliation, target)
+    try:
+        if not errors:
+            result.reconciliation = reconcile(study, result.built)
+    except DataError as exc:
+        errors.append(exc)
+    result.files = _write_outputs(study, result, target, errors)
+    if errors:
+        found = DataErrors(errors, skipped)
+        failure = found.errors[0] if len(found.errors) == 1 and not skipped else found
+        failure.epilogue = _write_failed_queries(found, result, target)
+        raise failure from None
+    if result.files:
+        for stale in failed_queries_paths(target):
+            stale.unlink(missing_ok=True)
     return result
 
 
-def _write_outputs(study: Study, built: list[BuiltDataset], reconciliation: pd.DataFrame, target: Path) -> list[Path]:
-    target.mkdir(parents=True, exist_ok=True)
-    created = study.spec.output.created
-    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=target))
+def failed_queries_paths(target: Path) -> tuple[Path, Path]:
+    """Where a failed run writes its query list: beside the output folder (``out.queries.csv``, ``.json``).
+
+    The output folder itself stays all-or-nothing: a failed run changes nothing in it. A
+    successful run lists its warnings in ``reports/queries.csv`` and removes these files.
+    """
+    return target.with_name(f"{target.name}.queries.csv"), target.with_name(f"{target.name}.queries.json")
+
+
+def with_data_cutoff(spec: SdtmDataset | AdamDataset, cutoff: dt.date | None) -> SdtmDataset | AdamDataset:
+    """TS with a DCUTDTC record (Data Cutoff Date) for the run's data cutoff, unless its spec lists one; other specs as they are."""
+    records = getattr(spec.source, "records", None)
+    if cutoff is None or spec.dataset != "TS" or not records or any(r.get("TSPARMCD") == "DCUTDTC" for r in records):
+        return spec
+    record = {"TSPARMCD": "DCUTDTC", "TSPARM": "Data Cutoff Date", "TSVAL": cutoff.isoformat(), "TSVCDREF": "ISO 8601"}
+    return spec.model_copy(update={"source": spec.source.model_copy(update={"records": [*records, record]})})
+
+
+def _write_failed_queries(failure: DataErrors, result: RunResult, target: Path) -> str:
+    """The query list of a failed run, written beside the output folder; the sentences saying so."""
+    queries = query_frame(failure.errors, result.warnings)
+    csv_path, json_path = failed_queries_paths(target)
+    _write_csv(queries, csv_path)
+    json_path.write_text(queries_json(queries, "failed: no outputs written"), encoding="utf-8")
+    datasets = sorted({error.dataset for error in failure.errors if error.dataset})
+    shown = f" in {len(datasets)} dataset(s) ({', '.join(datasets)})" if datasets else ""
+    return (
+        f"{len(failure.errors)} data error(s){shown}; nothing was written to {display_path(target)}.\n"
+        f"Queries ({len(queries)} row(s): dataset, variable, raw file, row, subject, value, message): "
+        f"{display_path(csv_path)} and {json_path.name}"
+    )
+
+
+def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[DataError]) -> list[Path]:
+    """Every output into a staging folder, then moved into place; nothing when there are ``errors``.
+
+    Each dataset's XPT file is written (into staging) even after errors elsewhere, so that its
+    write errors (a value too long for XPT ...) are added to ``errors`` in the same run.
+    """
+    built, created = result.built, result.created
+    existed = target.exists()
+    if not errors:
+        target.mkdir(parents=True, exist_ok=True)
+    staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=None if errors else target))  # a failing run only checks
     try:
-        for result in built:
-            folder = staging / result.standard
+        for one in built:
+            folder = staging / one.standard
             folder.mkdir(exist_ok=True)
-            _write_dataset(result, folder, created)
-            if result.supp is not None:
-                write_xpt(result.supp, supp_metadata(result.spec), folder, created=created)
-            _write_csv(result.lineage, folder / "lineage" / f"{result.spec.dataset.lower()}.csv")
-            if getattr(result.spec, "listing", False):
-                listing = staging / "reports" / f"{result.spec.dataset.lower()}.txt"
+            try:
+                _write_dataset(one, folder, created)
+                if one.supp is not None:
+                    write_xpt(one.supp, supp_metadata(one.spec), folder, created=created)
+            except DataError as exc:
+                errors.append(located(exc, one.spec.dataset))
+            _write_csv(one.lineage, folder / "lineage" / f"{one.spec.dataset.lower()}.csv")
+            if getattr(one.spec, "listing", False):
+                listing = staging / "reports" / f"{one.spec.dataset.lower()}.txt"
                 listing.parent.mkdir(exist_ok=True)
-                listing.write_text(render_listing(result.frame, result.spec), encoding="utf-8")
+                listing.write_text(render_listing(one.frame, one.spec), encoding="utf-8")
+        if errors:
+            return []
         for standard in ("sdtm", "adam"):
             described = [DefineDataset(r.spec, r.frame, r.supp) for r in built if r.standard == standard]
             if described:
                 write_define(study, described, staging / standard)
         excluded = pd.concat([r.excluded for r in built], ignore_index=True) if built else pd.DataFrame()
         _write_csv(excluded, staging / "reports" / "excluded.csv")
-        _write_csv(reconciliation, staging / "reports" / "reconciliation.csv")
+        _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
+        queries = query_frame([], result.warnings)
+        _write_csv(queries, staging / "reports" / "queries.csv")
+        (staging / "reports" / "queries.json").write_text(queries_json(queries, "written"), encoding="utf-8")
+        (staging / "reports" / "run.json").write_text(run_manifest(result), encoding="utf-8")
         return _move_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
+        if errors and not existed and target.is_dir() and not any(target.iterdir()):
+            target.rmdir()
+
+
+def run_manifest(result: RunResult) -> str:
+    """``reports/run.json``: when the transfer was converted, its data cutoff, and what each dataset holds."""
+    manifest = {
+        "study": result.study.spec.study.id,
+        "cdisc_version": __version__,
+        "created": result.created.isoformat(timespec="seconds"),
+        "data_cutoff": result.data_cutoff.isoformat() if result.data_cutoff else None,
+        "datasets": {
+            one.spec.dataset: {
+                "standard": one.standard, "records": len(one.frame),
+                "subjects": int(one.frame["USUBJID"].nunique()) if "USUBJID" in one.frame else None,
+            }
+            for one in result.built
+        },
+    }
+    return json.dumps(manifest, indent=2) + "\n"
 
 
 def _write_dataset(result: BuiltDataset, folder: Path, created) -> None:
@@ -137,7 +283,11 @@ def _write_dataset(result: BuiltDataset, folder: Path, created) -> None:
             raise
         source = result.lineage.iloc[exc.rows[:5]]
         where = ", ".join(f"{f} row {r}" for f, r in zip(source[FILE], source[ROW]))
-        raise type(exc)(f"{exc}; source: {where}", rows=exc.rows) from None
+        error = type(exc)(f"{exc}; source: {where}", rows=exc.rows)
+        every = result.lineage.iloc[exc.rows]
+        error.files, error.raw_rows = tuple(every[FILE].astype("str")), tuple(every[ROW].astype(int))
+        error.subjects = tuple(every["USUBJID"].astype("str")) if "USUBJID" in every else ()
+        raise error from None
 
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:

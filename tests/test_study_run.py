@@ -21,7 +21,10 @@ def test_run_writes_xpt_lineage_and_reports(tmp_path):
     result = run_study(study_with(tmp_path), out)
     assert sorted(files_of(out)) == [
         "reports/excluded.csv",
+        "reports/queries.csv",
+        "reports/queries.json",
         "reports/reconciliation.csv",
+        "reports/run.json",
         "sdtm/ae.xpt",
         "sdtm/define.html",
         "sdtm/define.xml",
