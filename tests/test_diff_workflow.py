@@ -56,10 +56,10 @@ def test_two_run_output_folders_are_searched_recursively_and_the_changed_dataset
     summary = done.output[done.output.index("Summary"):done.output.index("==")]
     assert [line.split()[0] for line in summary.splitlines()[2:] if line.strip()] == ["AE", "DM", "SUPPAE"]
     assert "AESEV: 1 differing value(s)" in done.output and "'MODERATE'" in done.output and "'SEVERE'" in done.output
-    assert "Compared 3 dataset(s), 7 record(s); 1 dataset(s) differ" in done.output  # lineage/ and reports/ are not datasets
+    assert "Compared 3 dataset(s), 9 record(s); 1 dataset(s) differ" in done.output  # lineage/ and reports/ are not datasets
     assert done.output.rstrip().endswith("Result: DIFFERENT")
 
-    same = diff(str(tmp_path / "week1"), str(tmp_path / "week1"), "-k", "USUBJID")
+    same = diff(str(tmp_path / "week1"), str(tmp_path / "week1"), "-k", "USUBJID", "-k", "ae:USUBJID,AESEQ", "-k", "suppae:USUBJID,IDVARVAL,QNAM")
     assert same.exit_code == 0 and "Compared 3 dataset(s)" in same.output and "Result: EQUAL" in same.output
 
 
