@@ -87,6 +87,9 @@ CASES = [
     ("NOT-DONE-REASON", vs(VSSTAT=["NOT DONE", ""], VSREASND=["PATIENT REFUSED", ""], VSORRES=["", "120"]), False),
     ("RANGE-NONNUMERIC", lb(), False),
     ("RANGE-NONNUMERIC", lb(LBSTNRLO=[0.0, 0.0]), True),
+    ("UNIT-MISSING", lb(), False),
+    ("UNIT-MISSING", lb(LBORRESU=""), True),
+    ("UNIT-MISSING", lb(LBTESTCD="PH", LBTEST="pH", LBORRESU="", LBSTRESU=""), False),  # dimensionless
     ("CT-PAIR", vs(), False),
     ("CT-PAIR", vs(VSTEST="Systolic BP"), True),
     ("CT-SYNONYM", lb(LBORRESU="10^9/L", LBSTRESU="10^9/L"), False),

@@ -39,6 +39,15 @@ class Dataset:
     def frame(self):
         return self.table.frame
 
+    @property
+    def domain(self) -> str:
+        """The SDTM domain: DOMAIN of a split dataset (``LBCH`` -> ``LB``, ``QSCO`` -> ``QS``), else the name."""
+        if self.model == "SDTM" and "DOMAIN" in self.frame.columns and len(self.frame):
+            value = str(self.frame["DOMAIN"].iloc[0]).strip()
+            if value and value != self.name and self.name.startswith(value):
+                return value
+        return self.name
+
 
 @dataclass
 class Package:

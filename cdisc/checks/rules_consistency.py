@@ -13,6 +13,8 @@ from cdisc.checks.package import Dataset, Submission
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.timing import instant_bounds, per_subject, subjects
 
+_SCORED = {"QS", "FT", "RS", "SC", "DD", "SS", "IE"}  # results without units by nature
+_DIMENSIONLESS = {"PH", "SPGRAV"}
 _NOT_SUBJECT_RECORDS = {"DM", "SE", "SV", "TA", "TE", "TV", "TI", "TS", "RELREC"}
 
 
@@ -29,14 +31,14 @@ def _domain_datasets(submission: Submission, exclude: set[str] = frozenset()) ->
 
 
 def _event_date(dataset: Dataset) -> str | None:
-    """The variable dating a record: --DTC (findings, collection), else --STDTC."""
-    prefix = dataset.name[:2]
-    return next((c for c in (f"{prefix}DTC", f"{prefix}STDTC") if c in dataset.frame.columns), None)
+    """The variable dating a record: --STDTC (events, interventions), else --DTC (findings: collection)."""
+    prefix = dataset.domain[:2]
+    return next((c for c in (f"{prefix}STDTC", f"{prefix}DTC") if c in dataset.frame.columns), None)
 
 
 def _date_columns(dataset: Dataset) -> list[str]:
     """Every --DTC/--STDTC/--ENDTC of a domain (not DM's reference dates)."""
-    prefix = dataset.name[:2]
+    prefix = dataset.domain[:2]
     return [c for c in (f"{prefix}DTC", f"{prefix}STDTC", f"{prefix}ENDTC") if c in dataset.frame.columns]
 
 
@@ -137,7 +139,7 @@ def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
             if bad.any():
                 yield findings("AFTER-DEATH", dataset.name, date + " " + _text(dataset.frame[date]) + " is after the subject's death",
                                rows=np.flatnonzero(bad), variable=date, values=dataset.frame[date])
-        prefix = dataset.name[:2]
+        prefix = dataset.domain[:2]
         if {f"{prefix}ENRTPT", f"{prefix}ENTPT"} <= set(dataset.frame.columns):
             point = _text(dataset.frame[f"{prefix}ENTPT"])
             ongoing = (_text(dataset.frame[f"{prefix}ENRTPT"]) == "ONGOING") & ~point.str.contains("DEATH", regex=False)
@@ -189,7 +191,7 @@ def not_done_reason(submission: Submission) -> Iterator[pd.DataFrame]:
 def range_on_text_result(submission: Submission) -> Iterator[pd.DataFrame]:
     """--STNRLO or --STNRHI given where --STRESC holds a result that is not a number (--STRESN blank, e.g. "<1.0")."""
     for dataset in submission.model("SDTM"):
-        prefix = dataset.name[:2]
+        prefix = dataset.domain[:2]
         names = [f"{prefix}STRESC", f"{prefix}STRESN"]
         ranges = [c for c in (f"{prefix}STNRLO", f"{prefix}STNRHI") if c in dataset.frame.columns]
         if not set(names) <= set(dataset.frame.columns) or not ranges:
@@ -200,3 +202,23 @@ def range_on_text_result(submission: Submission) -> Iterator[pd.DataFrame]:
         if bad.any():
             yield findings("RANGE-NONNUMERIC", dataset.name, f"{names[0]} is not numeric but {' / '.join(ranges)} give a numeric range",
                            rows=np.flatnonzero(bad), variable=ranges[0], values=dataset.frame[names[0]])
+
+
+@rule("UNIT-MISSING", "Numeric result without a unit",
+      "SDTMIG 3.4 findings (--ORRESU: unit of --ORRES; --STRESU: unit of --STRESC/--STRESN); P21 SD0026, SD0029", "warning")
+def result_units(submission: Submission) -> Iterator[pd.DataFrame]:
+    """A numeric, non-zero --ORRES (--STRESC) with --ORRESU (--STRESU) blank. Questionnaire-like domains (scores) and
+    the dimensionless tests pH and specific gravity are not checked; a zero is read as an absent finding."""
+    for dataset in submission.model("SDTM"):
+        prefix = dataset.domain[:2]
+        if dataset.domain in _SCORED or f"{prefix}TESTCD" not in dataset.frame.columns:
+            continue
+        test = _text(dataset.frame[f"{prefix}TESTCD"])
+        for result, unit in ((f"{prefix}ORRES", f"{prefix}ORRESU"), (f"{prefix}STRESC", f"{prefix}STRESU")):
+            if not {result, unit} <= set(dataset.frame.columns):
+                continue
+            value = pd.to_numeric(dataset.frame[result], errors="coerce")
+            bad = (value.notna() & (value != 0) & (_text(dataset.frame[unit]) == "") & ~test.isin(_DIMENSIONLESS)).to_numpy(bool)
+            if bad.any():
+                yield findings("UNIT-MISSING", dataset.name, f"{result} is given and {unit} is blank",
+                               rows=np.flatnonzero(bad), variable=unit, values=dataset.frame[result])

@@ -20,7 +20,7 @@ def ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
     """
     standards = submission.standards
     if dataset.model == "SDTM":
-        name = "SUPPQUAL" if dataset.name.startswith("SUPP") else dataset.name
+        name = "SUPPQUAL" if dataset.name.startswith("SUPP") else dataset.domain
         return standards.sdtm[standards.sdtm["dataset"] == name].sort_values("order")
     structure = "ADSL" if dataset.name == "ADSL" else "BDS" if "PARAMCD" in dataset.frame.columns else None
     table = standards.adam[standards.adam["structure"] == structure]
@@ -91,14 +91,25 @@ def variable_order(submission: Submission) -> Iterator[pd.DataFrame]:
             highest = max(highest, position)
 
 
-@rule("LENGTH", "Character length larger than the longest value", "FDA Study Data Technical Conformance Guide (lengths set to the longest value); P21 SD1082", "error")
+def _longest(dataset: Dataset, name: str) -> int:
+    distinct = pd.Series(dataset.frame[name].fillna("").astype("str").str.rstrip().unique(), dtype="str")
+    return int(distinct.str.encode(dataset.table.encoding, errors="replace").str.len().max() or 0) if len(distinct) else 0
+
+
+@rule("LENGTH", "Character length larger than the longest value", "FDA Study Data Technical Conformance Guide (lengths set to the longest value; split datasets of one domain share lengths); P21 SD1082", "error")
 def lengths(submission: Submission) -> Iterator[pd.DataFrame]:
+    """The longest value over every dataset of the domain in the same folder (split LBCH, LBHE, LBUR share LB's lengths)."""
+    longest: dict[tuple, int] = {}
+    for dataset in submission.datasets:
+        for variable in dataset.table.variables:
+            if variable.type == "char":
+                key = (dataset.table.path.parent, dataset.domain, variable.name)
+                longest[key] = max(longest.get(key, 0), _longest(dataset, variable.name))
     for dataset in submission.datasets:
         for variable in dataset.table.variables:
             if variable.type != "char" or variable.length is None:
                 continue
-            distinct = pd.Series(dataset.frame[variable.name].fillna("").astype("str").str.rstrip().unique(), dtype="str")
-            longest = int(distinct.str.encode(dataset.table.encoding, errors="replace").str.len().max() or 0) if len(distinct) else 0
-            if variable.length > max(longest, 1):
-                yield findings("LENGTH", dataset.name, f"{variable.name} has length {variable.length} but its longest value is {longest}",
+            longest_value = longest[(dataset.table.path.parent, dataset.domain, variable.name)]
+            if variable.length > max(longest_value, 1):
+                yield findings("LENGTH", dataset.name, f"{variable.name} has length {variable.length} but its longest value is {longest_value}",
                                variable=variable.name)

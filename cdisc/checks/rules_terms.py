@@ -34,7 +34,7 @@ def _ig_codelist(submission: Submission, dataset, variable: str):
 def code_name_pairs(submission: Submission) -> Iterator[pd.DataFrame]:
     """Where --TESTCD is a CT term, --TEST must be that term's submission value in the paired name codelist."""
     for dataset in submission.model("SDTM"):
-        prefix = "QNAM" if dataset.name.startswith("SUPP") else dataset.name[:2]
+        prefix = dataset.domain[:2]
         for code_suffix, name_suffix in _PAIRS:
             code, name = prefix + code_suffix, prefix + name_suffix
             if not {code, name} <= set(dataset.frame.columns):

@@ -36,7 +36,7 @@ def unique_keys(submission: Submission) -> Iterator[pd.DataFrame]:
 @rule("SEQ-UNIQUE", "--SEQ not unique within a subject", "SDTM --SEQ definition (unique per subject within a domain); ADaMIG 1.3 ASEQ; P21 SD0005", "error")
 def unique_seq(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
-        seq = "ASEQ" if dataset.model == "ADaM" else f"{dataset.name}SEQ"
+        seq = "ASEQ" if dataset.model == "ADaM" else f"{dataset.domain}SEQ"
         if seq not in dataset.frame.columns or "USUBJID" not in dataset.frame.columns:
             continue
         dupes = dataset.frame[["USUBJID", seq]].duplicated(keep="first")
