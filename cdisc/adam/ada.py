@@ -217,7 +217,7 @@ def derive_params_ada_long(ada: pd.DataFrame, by_vars: Sequence[str], analyte: p
     long["AVALC"] = text
     long["AVAL"] = np.where(numeric, pd.to_numeric(long["_value"].where(numeric), errors="coerce"),
                             text.map({"Y": 1.0, "N": 0.0, "POSITIVE": 1.0, "NEGATIVE": 0.0}).astype(float))
-    long["AVALU"] = pd.Series(np.where(numeric & long["AVAL"].notna(), "WEEKS", None), index=long.index, dtype="str")
+    long["AVALU"] = pd.Series("WEEKS", index=long.index, dtype="str").where(numeric & long["AVAL"].notna())
     stem = long["PARAMCD"].map(ADA_PARAMETERS)
     long["PARAM"] = (stem + ", " + long["_analyte"].astype("str")).fillna(stem).astype("str")
     order = {c: i for i, c in enumerate(ADA_PARAMETERS)}

@@ -19,9 +19,9 @@ class BlqSettings(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
-    before_first: BlqRule = Field("zero", description="Before the first quantifiable concentration")
-    between: BlqRule = Field("drop", description="Between the first and the last quantifiable concentrations")
-    after_last: BlqRule = Field("zero", description="After the last quantifiable concentration")
+    before_first: BlqRule = Field(default="zero", description="Before the first quantifiable concentration")
+    between: BlqRule = Field(default="drop", description="Between the first and the last quantifiable concentrations")
+    after_last: BlqRule = Field(default="zero", description="After the last quantifiable concentration")
 
 
 class NcaSettings(BaseModel):
@@ -30,25 +30,25 @@ class NcaSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
     auc_method: Literal["lin_up_log_down", "linear"] = Field(
-        "lin_up_log_down", description="Trapezoid rule: linear up and log down, or linear throughout"
+        default="lin_up_log_down", description="Trapezoid rule: linear up and log down, or linear throughout"
     )
     blq: BlqSettings = Field(default_factory=BlqSettings)
-    predose_at_zero: bool = Field(True, description="Samples taken before the dose count as taken at the dose time")
+    predose_at_zero: bool = Field(default=True, description="Samples taken before the dose count as taken at the dose time")
     zero_at_dose: bool = Field(
-        True,
+        default=True,
         description="With no sample at the dose time, an infusion profile starts at concentration 0 (a first dose) "
         "and an IV bolus at C0 back-extrapolated from the first two concentrations",
     )
     lambda_z_points: Literal["best_fit", "all_from_tmax"] = Field(
-        "best_fit",
+        default="best_fit",
         description="best_fit: the last 3..n positive points strictly after Tmax with the best adjusted R-squared "
         "(within the tolerance, the most points); all_from_tmax: one fit over every positive point at or after Tmax",
     )
-    min_points: int = Field(3, ge=3, description="Fewest points for a lambda-z fit")
-    adj_r2_tolerance: float = Field(1e-4, ge=0, description="Fits this close to the best adjusted R-squared are equal")
-    min_r2adj: float | None = Field(0.8, ge=0, le=1, description="Lambda-z fits with a lower adjusted R-squared are rejected")
+    min_points: int = Field(default=3, ge=3, description="Fewest points for a lambda-z fit")
+    adj_r2_tolerance: float = Field(default=1e-4, ge=0, description="Fits this close to the best adjusted R-squared are equal")
+    min_r2adj: float | None = Field(default=0.8, ge=0, le=1, description="Lambda-z fits with a lower adjusted R-squared are rejected")
     max_extrapolation_pct: float | None = Field(
-        20.0, gt=0, description="AUCinf (and CL, Vz from it) missing when more than this % of it is extrapolated"
+        default=20.0, gt=0, description="AUCinf (and CL, Vz from it) missing when more than this % of it is extrapolated"
     )
-    ln2: float = Field(0.6931471805599453, gt=0, description="ln 2 used for the half-life (some scripts use 0.693)")
-    parameters: list[str] | None = Field(None, description="PPTESTCDs to report (default: every registered one)")
+    ln2: float = Field(default=0.6931471805599453, gt=0, description="ln 2 used for the half-life (some scripts use 0.693)")
+    parameters: list[str] | None = Field(default=None, description="PPTESTCDs to report (default: every registered one)")
