@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 
 from cdisc.spec.adam import AdamDataset
-from cdisc.spec.models import SdtmDataset
+from cdisc.spec.sdtm import SdtmDataset
 
 
 @dataclass

@@ -5,7 +5,7 @@ from pathlib import Path
 import pandas as pd
 import pytest
 
-from cdisc.adam.engine import with_supp
+from cdisc.adam.supp import with_supp
 from cdisc.checks import validate
 from cdisc.errors import SpecError
 from cdisc.sasdates import to_iso

@@ -245,13 +245,20 @@ def test_unmapped_ct_value_is_an_error_with_rows(tmp_path):
     )
 
 
-def test_unmapped_ct_value_as_warning_keeps_the_value_and_says_so(tmp_path):
+def test_unmapped_ct_value_set_missing_is_listed_never_passed_through(tmp_path):
     folder = study_with(tmp_path)
     replace_in(folder, "raw/ae.csv", "MODERATE", "Medium")
-    replace_in(folder, "sdtm/ae.yaml", "assign_ct: AESEV}", "assign_ct: {from: AESEV, unmapped: warning}}")
+    replace_in(folder, "sdtm/ae.yaml", "assign_ct: AESEV}", "assign_ct: {from: AESEV, unmapped: missing}}")
     ae = build_all(folder)["AE"]
-    assert ae.frame["AESEV"].tolist() == ["Medium", "MILD", "SEVERE"]
-    assert "not in codelist AESEV: 'Medium'" in ae.warnings[0] and ae.warnings[0].endswith("(kept as collected)")
+    assert ae.frame["AESEV"].isna().tolist() == [True, False, False]
+    assert "not in codelist AESEV: 'Medium' at ae.csv rows 3" in ae.warnings[0] and ae.warnings[0].endswith("set to missing")
+
+
+def test_the_old_unmapped_warning_option_is_a_spec_error_saying_what_to_write(tmp_path):
+    folder = study_with(tmp_path)
+    replace_in(folder, "sdtm/ae.yaml", "assign_ct: AESEV}", "assign_ct: {from: AESEV, unmapped: warning}}")
+    with pytest.raises(SpecError, match="write 'unmapped: missing'"):
+        load_study(folder)
 
 
 def test_duplicate_keys_are_an_error_naming_the_rows(tmp_path):
@@ -272,7 +279,7 @@ def test_raw_file_missing_a_column_is_a_spec_error(tmp_path):
 def test_text_in_a_numeric_variable_names_the_rows(tmp_path):
     folder = study_with(tmp_path)
     replace_in(folder, "raw/dm.csv", ",69\n", ",sixty-nine\n")
-    with pytest.raises(DataError, match=r"DM.AGE: number\(AGE\): 1 value\(s\) are not numbers, e.g. 'sixty-nine'"):
+    with pytest.raises(DataError, match=r"DM.AGE: number\(AGE\): 1 value\(s\) are not numbers, e.g. 'sixty-nine' at dm.csv rows 3 \(subjects MINI-01-01-002\)"):
         build_all(folder)
 
 

@@ -258,24 +258,33 @@ def derive_var_cumulative(frame: pd.DataFrame, value: str, by: Sequence[str], or
 ESCALATE, EXPAND, EXCEEDED = "ESCALATE", "EXPAND", "STOP: MTD EXCEEDED"
 
 
-def derive_var_escalation_decision(evaluable: pd.Series, dlt: pd.Series) -> pd.Series:
+def derive_var_escalation_decision(
+    evaluable: pd.Series, dlt: pd.Series, full_cohort: int = 6, max_tolerated: int = 1, exceeded_at: int = 2
+) -> pd.Series:
     """The 3+3 decision after a cohort, from the cumulative evaluable subjects and DLTs at its dose level.
 
-    0 of 3 -> ESCALATE; 1 of 3 -> EXPAND (to 6); at most 1 of 6 -> ESCALATE; 2 or more ->
-    STOP: MTD EXCEEDED (the previous level is the MTD candidate).
+    With the default thresholds: 0 of 3 -> ESCALATE; 1 of 3 -> EXPAND (to ``full_cohort`` = 6); at most
+    ``max_tolerated`` = 1 of 6 -> ESCALATE; ``exceeded_at`` = 2 or more -> STOP: MTD EXCEEDED (the previous
+    level is the MTD candidate).
 
     Example::
 
         >>> derive_var_escalation_decision(pd.Series([3.0, 3.0, 6.0, 3.0, 6.0]), pd.Series([0.0, 1.0, 1.0, 2.0, 2.0])).tolist()
         ['ESCALATE', 'EXPAND', 'ESCALATE', 'STOP: MTD EXCEEDED', 'STOP: MTD EXCEEDED']
     """
-    decision = np.select([dlt >= 2, (dlt == 1) & (evaluable < 6), dlt <= 1], [EXCEEDED, EXPAND, ESCALATE], default=None)
+    decision = np.select(
+        [dlt >= exceeded_at, (dlt >= 1) & (dlt <= max_tolerated) & (evaluable < full_cohort), dlt <= max_tolerated],
+        [EXCEEDED, EXPAND, ESCALATE], default=None,
+    )
     return pd.Series(decision, index=evaluable.index, dtype="str").where(evaluable.notna())
 
 
-def derive_var_mtd(level: pd.Series, evaluable: pd.Series, dlt: pd.Series) -> pd.Series:
+def derive_var_mtd(
+    level: pd.Series, evaluable: pd.Series, dlt: pd.Series, full_cohort: int = 6, max_tolerated: int = 1, exceeded_at: int = 2
+) -> pd.Series:
     """The maximum tolerated dose level, the same on every record: the highest level below the lowest
-    level whose DLTs exceed the 3+3 limit, with 6 or more evaluable subjects and at most 1 DLT there.
+    level whose DLTs reach ``exceeded_at`` (2), with ``full_cohort`` (6) or more evaluable subjects and at
+    most ``max_tolerated`` (1) DLT there.
 
     Missing when no level qualifies (e.g. the level below was never expanded to 6). ``evaluable``
     and ``dlt`` are the cumulative counts at each record's level.
@@ -285,8 +294,8 @@ def derive_var_mtd(level: pd.Series, evaluable: pd.Series, dlt: pd.Series) -> pd
         >>> derive_var_mtd(pd.Series([1, 2, 2, 3]), pd.Series([3.0, 3.0, 6.0, 3.0]), pd.Series([0.0, 1.0, 1.0, 2.0])).tolist()
         [2.0, 2.0, 2.0, 2.0]
     """
-    exceeded = level[dlt >= 2]
+    exceeded = level[dlt >= exceeded_at]
     ceiling = exceeded.min() if len(exceeded) else np.inf
-    tolerated = level[(evaluable >= 6) & (dlt <= 1) & (level < ceiling)]
+    tolerated = level[(evaluable >= full_cohort) & (dlt <= max_tolerated) & (level < ceiling)]
     mtd = float(tolerated.max()) if len(tolerated) else np.nan
     return pd.Series(mtd, index=level.index, dtype=float)

@@ -6,17 +6,20 @@ import numpy as np
 import pandas as pd
 
 from cdisc.built import BuiltDataset
-from cdisc.errors import DataError
+from cdisc.collect import located, reads_failed
+from cdisc.errors import DataError, DataErrors
 from cdisc.raw import FILE, ROW
-from cdisc.sdtm.findings import FINDINGS_RULES, pivot_tests
-from cdisc.sdtm.rules import RULES, RuleInput, as_series, evaluate
+from cdisc.rules import rules
+from cdisc.rules.records import SdtmRecords
+from cdisc.sdtm.findings import pivot_tests
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
 from cdisc.spec.order import build_order
-from cdisc.spec.models import Codelist, NUMERIC_TYPES, SdtmDataset
+from cdisc.spec.models import Codelist, NUMERIC_TYPES
+from cdisc.spec.sdtm import SdtmDataset
 from cdisc.terminology import CodelistTerms
 
-ALL_RULES = {**RULES, **FINDINGS_RULES}
+RULES = rules("sdtm")
 
 
 class Codelists:
@@ -110,17 +113,28 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     codelists = Codelists(study)
     tests = None
     if spec.tests:
-        rows = RuleInput(study, spec.dataset, "tests", raw, _subjects(study, raw), built, codelists, spec.keys)
+        rows = SdtmRecords(study, spec.dataset, "tests", raw, _subjects(study, raw), built, [], codelists, spec.keys)
         raw, tests, empty = pivot_tests(rows, spec)
         excluded = pd.concat([excluded, empty], ignore_index=True)
     out: dict[str, pd.Series] = {}
     warnings: list[str] = []
+    errors: list[DataError] = []
+    failed: set[str] = set()
     for var in build_order(spec.variables, spec.keys):
         name, params = var.rule
-        rows = RuleInput(study, spec.dataset, var.name, raw, out, built, codelists, spec.keys, var.codelist, warnings, tests)
-        out[var.name] = _typed(ALL_RULES[name](params, rows), var.type in NUMERIC_TYPES, rows)
+        if reads_failed(var, spec.keys, failed):
+            failed.add(var.name)
+            continue
+        rows = SdtmRecords(study, spec.dataset, var.name, raw, out, built, warnings, codelists, spec.keys, var.codelist, tests)
+        try:
+            out[var.name] = _typed(RULES[name].build(params, rows), var.type in NUMERIC_TYPES, rows)
+        except DataError as exc:
+            errors.append(located(exc, spec.dataset, var.name))
+            failed.add(var.name)
+    supp = _build_supp(study, spec, raw, out, codelists, built, warnings, tests, errors)
+    if errors:
+        raise errors[0] if len(errors) == 1 else DataErrors(errors)
     frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables}, index=raw.index)
-    supp = _build_supp(study, spec, raw, out, codelists, built, warnings, tests)
     order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
     _check_unique_keys(spec, frame, raw)
     frame = frame.loc[order].reset_index(drop=True)
@@ -135,14 +149,14 @@ def _subjects(study: Study, raw: pd.DataFrame) -> dict[str, pd.Series]:
     """USUBJID of the source rows, to name subjects in messages about them (none if the rows lack its columns)."""
     if study.spec.subjects is None:
         return {}
-    rows = RuleInput(study, "", "USUBJID", raw, {}, {}, lambda name: None, [])
+    rows = SdtmRecords(study, "", "USUBJID", raw, {}, {})
     try:
-        return {"USUBJID": as_series(evaluate(study.spec.subjects.usubjid, rows), rows)}
+        return {"USUBJID": rows.evaluate(study.spec.subjects.usubjid)}
     except DataError:
         return {}
 
 
-def _typed(values: pd.Series, numeric: bool, rows: RuleInput) -> pd.Series:
+def _typed(values: pd.Series, numeric: bool, rows: SdtmRecords) -> pd.Series:
     """Numbers as float64 and text as ``str``, reporting text that is not a number."""
     if not numeric:
         text = values.astype("str")
@@ -151,7 +165,7 @@ def _typed(values: pd.Series, numeric: bool, rows: RuleInput) -> pd.Series:
     bad = numbers.isna() & values.notna() & values.astype("str").str.strip().ne("")
     if bad.any():
         examples = ", ".join(repr(v) for v in values[bad].head(3))
-        raise rows.fail(f"{int(bad.sum())} value(s) are not numbers ({examples}) at {rows.where(bad)}")
+        raise rows.fail(f"{int(bad.sum())} value(s) are not numbers ({examples}) at {rows.where(bad)}", bad, values)
     return numbers.astype(float)
 
 
@@ -166,16 +180,23 @@ def _check_unique_keys(spec: SdtmDataset, frame: pd.DataFrame, raw: pd.DataFrame
         )
 
 
-def _build_supp(study, spec, raw, out, codelists, built, warnings, tests) -> pd.DataFrame | None:
-    """SUPP-- records: one per parent record and qualifier with a value; IDVAR is --SEQ when there is one."""
+def _build_supp(study, spec, raw, out, codelists, built, warnings, tests, errors) -> pd.DataFrame | None:
+    """SUPP-- records: one per parent record and qualifier with a value; IDVAR is --SEQ when there is one.
+
+    Every qualifier is checked; one that fails is added to ``errors`` (and then no record is built)."""
     if not spec.supp:
         return None
     seq_var = next((v.name for v in spec.variables if v.seq is not None), None)
     parts = []
     for qualifier in spec.supp:
         name, params = qualifier.rule
-        rows = RuleInput(study, f"SUPP{spec.dataset}", qualifier.qnam, raw, out, built, codelists, spec.keys, qualifier.codelist, warnings, tests)
-        value = ALL_RULES[name](params, rows).astype("str")
+        rows = SdtmRecords(study, f"SUPP{spec.dataset}", qualifier.qnam, raw, out, built, warnings, codelists, spec.keys, qualifier.codelist, tests)
+        try:
+            value = RULES[name].build(params, rows).astype("str")
+        except DataError as exc:
+            errors.append(located(exc, f"SUPP{spec.dataset}", qualifier.qnam))
+        if errors:
+            continue
         keep = value.notna() & value.str.strip().ne("")
         parts.append(
             pd.DataFrame(
@@ -193,6 +214,8 @@ def _build_supp(study, spec, raw, out, codelists, built, warnings, tests) -> pd.
                 }
             )
         )
+    if errors:
+        return None
     supp = pd.concat(parts, ignore_index=True)
     supp = supp.sort_values(["USUBJID", "IDVAR", "IDVARVAL", "QNAM"], kind="mergesort", key=_natural).reset_index(drop=True)
     return supp.astype("str").replace({"": np.nan}).astype("str")

@@ -2,8 +2,7 @@
 
 :func:`pivot_tests` turns the source rows into one row per record (a raw row repeated for each of its
 tests with a result) plus the record's test fields (--TESTCD, --ORRES, --STRESN, --NRIND, ...), which
-variables pick with the ``test`` rule. The derivations ``last_obs_before_exposure`` (--LOBXFL) and
-``reference_dose`` (--RFTDTC) are rules like the others.
+variables pick with the ``test`` rule (``cdisc/rules/sdtm/test.py``).
 """
 
 from __future__ import annotations
@@ -13,10 +12,10 @@ import pandas as pd
 
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
-from cdisc.sdtm.dates import date_part
-from cdisc.sdtm.rules import RuleInput
+from cdisc.rules.records import SdtmRecords
 from cdisc.spec.expr import ExpressionDataError, parse_expression
-from cdisc.spec.models import FindingsTest, LastObsRule, ReferenceDoseRule, SdtmDataset, StandardUnit
+from cdisc.spec.models import FindingsTest, StandardUnit
+from cdisc.spec.sdtm import SdtmDataset
 
 #: Test fields in the order of the records frame.
 FIELDS = (
@@ -27,7 +26,7 @@ FIELDS = (
 _PREFIX = r"^(<=|>=|<|>)?\s*"
 
 
-def pivot_tests(rows: RuleInput, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
+def pivot_tests(rows: SdtmRecords, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(the raw row behind each record, the records' test fields, raw rows with no result for any test).
 
     ``rows.raw`` holds the source rows; ``rows.out`` may hold USUBJID to name subjects in messages.
@@ -57,7 +56,7 @@ def pivot_tests(rows: RuleInput, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.Da
     return long, records.reset_index(drop=True)[list(FIELDS)], excluded.reset_index(drop=True)
 
 
-def _panel_not_done(panel: FindingsTest, raw: pd.DataFrame, rows: RuleInput) -> pd.Series:
+def _panel_not_done(panel: FindingsTest, raw: pd.DataFrame, rows: SdtmRecords) -> pd.Series:
     """Raw rows on which the form says the panel of the --ALL test ``panel`` was not done."""
     assert panel.not_done is not None  # the spec model requires it of an --ALL test
     mask = _mask(panel.not_done.when, raw, rows, panel)
@@ -65,7 +64,7 @@ def _panel_not_done(panel: FindingsTest, raw: pd.DataFrame, rows: RuleInput) -> 
 
 
 def _covered(test: FindingsTest, panels: list[FindingsTest], not_done: dict[str, pd.Series], raw: pd.DataFrame,
-             rows: RuleInput) -> pd.Series:
+             rows: SdtmRecords) -> pd.Series:
     """Rows where a panel covering ``test`` (same category, or any without one) was not done; a result there is an error."""
     covered = pd.Series(False, index=raw.index)
     for panel in (p for p in panels if p.category is None or p.category == test.category):
@@ -77,7 +76,7 @@ def _covered(test: FindingsTest, panels: list[FindingsTest], not_done: dict[str,
     return covered
 
 
-def _panel_records(panel: FindingsTest, name: str, sub: pd.DataFrame, rows: RuleInput) -> pd.DataFrame:
+def _panel_records(panel: FindingsTest, name: str, sub: pd.DataFrame, rows: SdtmRecords) -> pd.DataFrame:
     """One --ALL record per raw row of ``sub``: the panel, NOT DONE, and the reason when the form gives one."""
     reason = panel.not_done.reason if panel.not_done else None
     fields = pd.DataFrame(
@@ -97,7 +96,7 @@ def _columns(test: FindingsTest, raw: pd.DataFrame) -> list[str]:
     return [c for c in dict.fromkeys(named) if c in raw.columns]
 
 
-def _mask(text: str, frame: pd.DataFrame, rows: RuleInput, test: FindingsTest) -> pd.Series:
+def _mask(text: str, frame: pd.DataFrame, rows: SdtmRecords, test: FindingsTest) -> pd.Series:
     try:
         return parse_expression(text).mask(frame, {"STUDYID": rows.study.spec.study.id})
     except ExpressionDataError as exc:
@@ -110,7 +109,7 @@ def _text(values: pd.Series) -> pd.Series:
     return text.where(text.ne(""))
 
 
-def _test_names(rows: RuleInput, spec: SdtmDataset) -> dict[str, str]:
+def _test_names(rows: SdtmRecords, spec: SdtmDataset) -> dict[str, str]:
     """--TEST of every test: as written, or the --TEST codelist term with the NCI code of its --TESTCD term."""
     names = {t.testcd: t.test for t in spec.tests}
     if all(names.values()):
@@ -131,7 +130,7 @@ def _test_names(rows: RuleInput, spec: SdtmDataset) -> dict[str, str]:
     return {c: n or decoded[c] for c, n in names.items()}
 
 
-def _test_records(test: FindingsTest, name: str, sub: pd.DataFrame, rows: RuleInput) -> pd.DataFrame:
+def _test_records(test: FindingsTest, name: str, sub: pd.DataFrame, rows: SdtmRecords) -> pd.DataFrame:
     """The test fields of every row of ``sub`` with a result or not done (index: the raw row)."""
     result = _text(sub[test.result])
     not_done = _mask(test.not_done.when, sub, rows, test) if test.not_done else pd.Series(False, index=sub.index)
@@ -212,7 +211,7 @@ def _convert(test: FindingsTest, standard: StandardUnit, number: pd.Series, unit
     return out.round(standard.digits) if standard.digits is not None else out
 
 
-def _standard_terms(test: FindingsTest, orres: pd.Series, rows: RuleInput, sub: pd.DataFrame) -> pd.Series:
+def _standard_terms(test: FindingsTest, orres: pd.Series, rows: SdtmRecords, sub: pd.DataFrame) -> pd.Series:
     """Text results as the submission values of the test's codelist; values not in it are errors."""
     mapped = orres.str.upper().map(rows.codelists(test.codelist).lookup())
     unmapped = mapped.isna() & orres.notna()
@@ -244,7 +243,7 @@ def _on_distinct(values: pd.Series, function) -> pd.Series:
     return out.where(codes >= 0)
 
 
-def _summary_records(test: FindingsTest, name: str, records: pd.DataFrame, raw: pd.DataFrame, rows: RuleInput) -> pd.DataFrame:
+def _summary_records(test: FindingsTest, name: str, records: pd.DataFrame, raw: pd.DataFrame, rows: SdtmRecords) -> pd.DataFrame:
     """One record per ``by`` group: the sum of the member tests' standard results, or NOT DONE when incomplete."""
     summary = test.summary
     members = records[records["testcd"].isin(summary.sum)]
@@ -276,76 +275,3 @@ def _summary_records(test: FindingsTest, name: str, records: pd.DataFrame, raw: 
     )
     fields.index = pd.Index(groups["at"].to_numpy())
     return fields
-
-
-# ---------------------------------------------------------------------------
-# Rules
-
-
-def test_field(field: str, rows: RuleInput) -> pd.Series:
-    """A field of the record's test (``test: orres``)."""
-    if rows.tests is None:
-        raise rows.fail(f"'test: {field}' needs a 'tests:' block in the dataset spec")
-    return rows.tests[field].set_axis(rows.raw.index)
-
-
-def last_obs_before_exposure(rule: LastObsRule, rows: RuleInput) -> pd.Series:
-    """"Y" on the last record per group with a result on or before the subject's reference date."""
-    dm = rows.built.get("DM")
-    if dm is None or rule.reference not in dm.columns:
-        raise rows.fail(f"the baseline flag needs DM.{rule.reference}, which DM does not build")
-    reference = rows.out["USUBJID"].map(dm.set_index("USUBJID")[rule.reference])
-    dtc = rows.out[rule.dtc].astype("str")
-    on_or_before = _on_or_before(dtc, reference.astype("str"))
-    result = rows.out[rule.result]
-    has_result = result.notna() & result.astype("str").str.strip().ne("")
-    candidates = on_or_before & has_result
-    order = [v for v in (rule.order_by or rows.keys) if v in rows.out and v not in (*rule.by, rule.dtc)]
-    frame = pd.DataFrame({n: rows.out[n] for n in dict.fromkeys([*rule.by, *order])})
-    frame["_dtc"] = dtc
-    frame = frame[candidates.to_numpy()].sort_values([*rule.by, "_dtc", *order], kind="mergesort", na_position="first")
-    last = frame.groupby(rule.by, sort=False, dropna=False).tail(1).index
-    flag = pd.Series(np.nan, index=rows.raw.index, dtype="str")
-    flag[last] = "Y"
-    return flag
-
-
-def _on_or_before(dtc: pd.Series, reference: pd.Series) -> pd.Series:
-    """Complete dates on or before the reference; the time decides only when both have one."""
-    day, ref_day = date_part(dtc), date_part(reference)
-    timed = dtc.str.len().gt(10) & reference.str.len().gt(10)
-    moment = pd.to_datetime(dtc.where(timed), format="ISO8601", errors="coerce")
-    ref_moment = pd.to_datetime(reference.where(timed), format="ISO8601", errors="coerce")
-    same_day = day.eq(ref_day) & (~timed | moment.le(ref_moment))
-    return (day.lt(ref_day) | same_day).fillna(False).astype(bool)
-
-
-def reference_dose(rule: ReferenceDoseRule, rows: RuleInput) -> pd.Series:
-    """The start of the dose nearest the record's time minus its nominal hours (or the last dose before it)."""
-    doses = rows.built.get(rule.dataset)
-    if doses is None or rule.dtc not in doses.columns:
-        raise rows.fail(f"reference dose needs {rule.dataset}.{rule.dtc}, which is not built")
-    if rule.where:
-        try:
-            doses = doses[parse_expression(rule.where).mask(doses, {"STUDYID": rows.study.spec.study.id})]
-        except ExpressionDataError as exc:
-            raise rows.fail(str(exc)) from None
-    dose = pd.DataFrame({"USUBJID": doses["USUBJID"].astype("str"), "dose": doses[rule.dtc].astype("str")})
-    dose["when"] = pd.to_datetime(dose["dose"], format="ISO8601", errors="coerce").astype("datetime64[ns]")
-    dose = dose.dropna(subset=["when"]).sort_values("when", kind="mergesort")
-    moment = pd.to_datetime(rows.out[rule.of].astype("str"), format="ISO8601", errors="coerce")
-    hours = rows.out[rule.nominal_hours].astype(float) if rule.nominal_hours else 0.0
-    target = (moment - pd.to_timedelta(hours, unit="h")).astype("datetime64[ns]")
-    records = pd.DataFrame({"USUBJID": rows.out["USUBJID"].astype("str"), "when": target, "at": rows.raw.index})
-    records = records.dropna(subset=["when"]).sort_values("when", kind="mergesort")
-    found = pd.merge_asof(records, dose, on="when", by="USUBJID", direction="nearest" if rule.nominal_hours else "backward")
-    out = pd.Series(np.nan, index=rows.raw.index, dtype="str")
-    out[found["at"].to_numpy()] = found["dose"].to_numpy()
-    return out
-
-
-FINDINGS_RULES = {
-    "test": test_field,
-    "last_obs_before_exposure": last_obs_before_exposure,
-    "reference_dose": reference_dose,
-}

@@ -12,15 +12,17 @@ from collections.abc import Iterator
 from cdisc.errors import SpecIssue
 from cdisc.inputs import input_columns
 from cdisc.raw import read_columns
-from cdisc.spec.expr import did_you_mean, parse_expression
+from cdisc.rules import Reference, get
+from cdisc.spec.base import parsed
+from cdisc.spec.expr import did_you_mean
 from cdisc.spec.order import VariableCycle, build_order
 from cdisc.spec.load import DatasetFile, Study
 from cdisc.spec.adam import AdamDataset, AdamRules
-from cdisc.spec.models import SdtmDataset, SdtmRules
+from cdisc.spec.sdtm import SdtmDataset
 from cdisc.spec.yamlsource import PathKey, YamlDocument
 
 #: Names expressions may use besides raw columns.
-CONSTANTS = ("STUDYID",)
+CONSTANTS = ("STUDYID", "DCUTDTC")  # DCUTDTC: the run's --data-cutoff (missing without one)
 
 
 def check_study(study: Study) -> list[SpecIssue]:
@@ -96,7 +98,7 @@ def _check_column(doc: YamlDocument, path: PathKey, subject: str, column: str, t
 
 
 def _check_expression_names(doc, path, subject, text: str, table: str, columns: list[str], variables: tuple[str, ...] = ()) -> list[SpecIssue]:
-    names = sorted(parse_expression(text).names - set(columns) - set(variables) - set(CONSTANTS))
+    names = sorted(parsed(text).names - set(columns) - set(variables) - set(CONSTANTS))
     what = f"'{table}'" + (" nor a variable of this dataset" if variables else "")
     return [
         doc.issue(path, subject, f"expression {text!r} uses '{n}', not a column of {what}{did_you_mean(n, [*columns, *variables])}")
@@ -124,30 +126,11 @@ def _check_reference_dates(study: Study) -> list[SpecIssue]:
     return issues
 
 
-def _rule_columns(rules: SdtmRules) -> Iterator[tuple[PathKey, str]]:
-    """(path inside the rule, raw column) for every raw column a rule reads."""
-    name, rule = rules.rule
-    if name in ("assign", "assign_ct"):
-        yield (name, "from"), rule.source
-    elif name == "iso8601":
-        yield (name, "date"), rule.date
-        if rule.time:
-            yield (name, "time"), rule.time
-    elif name == "condition":
-        for i, case in enumerate(rule.cases):
-            if case.source:
-                yield (name, "cases", i, "from"), case.source
-    elif name in ("visit", "visitnum", "visitdy"):
-        yield (name, "from"), rule.source
-
-
-def _rule_expressions(rules: SdtmRules) -> Iterator[tuple[PathKey, str]]:
-    name, rule = rules.rule
-    if name == "expr":
-        yield (name,), rule
-    elif name == "condition":
-        for i, case in enumerate(rule.cases):
-            yield (name, "cases", i, "when"), case.when
+def _references(rules) -> Iterator[Reference]:
+    """Every name and expression a variable's rule refers to, from the rule registry."""
+    name, params = rules.rule
+    for ref in get(name).references(params):
+        yield Reference(ref.kind, (name, *ref.path), ref.text)
 
 
 def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
@@ -183,10 +166,11 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     uses_usubjid = False
     visible = tuple(v.name for v in spec.variables)
     for part, i, rules, subject in entries:
-        for path, column in _rule_columns(rules):
-            issues += _check_column(doc, (part, i, *path), subject, column, table, columns)
-        for path, text in _rule_expressions(rules):
-            issues += _check_expression_names(doc, (part, i, *path), subject, text, table, columns, visible)
+        for ref in _references(rules):
+            if ref.kind == "raw" and ref.text not in visible:
+                issues += _check_column(doc, (part, i, *ref.path), subject, ref.text, table, columns)
+            elif ref.kind == "expression":
+                issues += _check_expression_names(doc, (part, i, *ref.path), subject, ref.text, table, columns, visible)
         uses_usubjid |= rules.study == "usubjid"
         if (rules.visit or rules.visitnum or rules.visitdy) and not study.spec.visits:
             issues.append(doc.issue((part, i), subject, "VISIT/VISITNUM need the planned visits: add 'visits' to study.yaml"))
@@ -255,36 +239,30 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
         subject = f"{spec.dataset}.{var.name}"
         for path, names, (where, known) in _adam_references(var, variables_of, here):
             for name in names:
-                if name not in known:
+                if name not in known and name not in CONSTANTS:
                     issues.append(doc.issue(("variables", i, *path), subject, f"'{name}' is not a variable of {where}{did_you_mean(name, known)}"))
-        for path, text in _rule_expressions(var):
-            issues += _check_expression_names(doc, ("variables", i, *path), subject, text, spec.source.dataset, source, own)
     return issues
 
 
 def _adam_references(var: AdamRules, variables_of: dict[str, list[str]], here: tuple[str, list[str]]):
     """(path, names, (where, its variables)) for every variable an ADaM rule reads by name."""
-    name, rule = var.rule
-    if name == "predecessor":
-        yield (name,), [rule], here
-    elif name in ("derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined"):
-        other = (rule.dataset, variables_of[rule.dataset])
-        if rule.supp:
-            other = (f"{rule.dataset} or SUPP{rule.dataset}", [*other[1], *variables_of.get(f"{rule.dataset}+SUPP", [])])
-        yield (name, "by"), rule.by, other
-        yield (name, "order"), getattr(rule, "order", []), other
-        if rule.where:
-            yield (name, "where"), sorted(parse_expression(rule.where).names), other
-        if name == "derive_vars_joined":
-            both = (f"{rule.dataset} or {here[0]}", [*other[1], *here[1]])
-            yield (name, "join_where"), sorted(parse_expression(rule.join_where).names), both
-            yield (name, "value"), sorted(parse_expression(rule.value).names), both
-        else:
-            yield (name, "value"), sorted(parse_expression(rule.value).names), other
-    else:
-        for field in getattr(rule, "variable_fields", ()):
-            value = getattr(rule, field)
-            yield (name, field), [n for n in (value if isinstance(value, list) else [value]) if n], here
+    name, params = var.rule
+    other = None
+    if isinstance(getattr(params, "dataset", None), str) and params.dataset in variables_of:
+        other = (params.dataset, variables_of[params.dataset])
+        if getattr(params, "supp", False):
+            other = (f"{params.dataset} or SUPP{params.dataset}", [*other[1], *variables_of.get(f"{params.dataset}+SUPP", [])])
+    for ref in _references(var):
+        if ref.kind in ("variable", "source", "raw"):
+            yield ref.path, [ref.text], here
+        elif ref.kind == "other" and other:
+            yield ref.path, [ref.text], other
+        elif ref.kind == "other_expression" and other:
+            yield ref.path, sorted(parsed(ref.text).names), other
+        elif ref.kind == "joined_expression" and other:
+            yield ref.path, sorted(parsed(ref.text).names), (f"{params.dataset} or {here[0]}", [*other[1], *here[1]])
+        elif ref.kind == "expression":
+            yield ref.path, sorted(parsed(ref.text).names), here
 
 
 def _source_columns(study: Study, spec: SdtmDataset, columns_by_table: _Columns) -> list[str]:
@@ -323,23 +301,11 @@ def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     for i, var in enumerate(spec.variables):
         subject = f"{name}.{var.name}"
         rule, params = var.rule
-        if rule == "seq":
-            for field in ("by", "order_by"):
-                for j, ref in enumerate(getattr(params, field) or []):
-                    if ref not in seen:
-                        issues.append(doc.issue(("variables", i, "seq", field, j), subject, f"'{ref}' is not a variable of {name}{did_you_mean(ref, names)}"))
-        elif rule in ("last_obs_before_exposure", "reference_dose"):
-            fields = ("by", "dtc", "result", "order_by") if rule == "last_obs_before_exposure" else ("of", "nominal_hours")
-            for field in fields:
-                refs = getattr(params, field) or []
-                for j, ref in enumerate(refs if isinstance(refs, list) else [refs]):
-                    if ref not in seen:
-                        at = (field, j) if isinstance(getattr(params, field), list) else (field,)
-                        issues.append(doc.issue(("variables", i, rule, *at), subject, f"'{ref}' is not a variable of {name}{did_you_mean(ref, names)}"))
-        elif rule in ("study_day", "epoch"):
-            if params.of not in seen:
-                issues.append(doc.issue(("variables", i, rule, "of"), subject, f"'{params.of}' is not a variable of {name}{did_you_mean(params.of, names)}"))
-        elif rule == "reference_date" and params not in study.spec.reference_dates:
+        if isinstance(spec, SdtmDataset):
+            for ref in _references(var):
+                if ref.kind == "variable" and ref.text not in seen:
+                    issues.append(doc.issue(("variables", i, *ref.path), subject, f"'{ref.text}' is not a variable of {name}{did_you_mean(ref.text, names)}"))
+        if rule == "reference_date" and params not in study.spec.reference_dates:
             defined = ", ".join(study.spec.reference_dates) or "none"
             issues.append(doc.issue(("variables", i, "reference_date"), subject, f"reference date {params} has no rule in study.yaml reference_dates (defined: {defined})"))
         elif rule == "hardcode" and var.length is not None and len(str(params)) > var.length:

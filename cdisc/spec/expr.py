@@ -52,7 +52,15 @@ class ExpressionError(ValueError):
 
 
 class ExpressionDataError(DataError):
-    """An expression that is valid but cannot be applied to the data it was given."""
+    """An expression that is valid but cannot be applied to the data it was given.
+
+    ``positions``: the positions (0-based, in the frame evaluated) of the offending records, when known,
+    so the caller can name the raw file rows and subjects.
+    """
+
+    def __init__(self, message: str, positions: list[int] | None = None):
+        super().__init__(message)
+        self.positions = positions or []
 
 
 # ---------------------------------------------------------------------------
@@ -140,11 +148,11 @@ def _number(value: Value) -> Value:
     numbers = pd.to_numeric(text, errors="coerce")
     bad = numbers.isna() & text.notna() & text.ne("")
     if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())[:5].tolist()
-        examples = ", ".join(repr(v) for v in text[bad].head(3))
+        examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
         name = value.name or "value"
         raise ExpressionDataError(
-            f"number({name}): {int(bad.sum())} value(s) are not numbers, e.g. {examples} (rows {rows})"
+            f"number({name}): {int(bad.sum())} value(s) are not numbers, e.g. {examples}",
+            np.flatnonzero(bad.to_numpy()).tolist(),
         )
     return numbers.astype(float)
 

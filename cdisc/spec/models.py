@@ -17,43 +17,12 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from pydantic_core import PydanticCustomError
 
 from cdisc.datepattern import PatternError, date_patterns, time_patterns
-from cdisc.spec.expr import ExpressionError, parse_expression
+from cdisc.spec.base import Expr, Scalar, ShorthandModel, SpecModel
+from cdisc.spec.expr import parse_expression
 from cdisc.spec.names import Label, Name
 
 
-def _check_expression(text: str) -> str:
-    try:
-        parse_expression(text)
-    except ExpressionError as exc:
-        raise PydanticCustomError("cdisc_expression", "{message}", {"message": str(exc)}) from None
-    return text
-
-
-Expr = Annotated[str, AfterValidator(_check_expression), Field(description="An expression in the spec language")]
-Scalar = str | int | float
 RefDateName = Literal["RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFICDTC", "RFPENDTC", "DTHDTC"]
-
-
-class SpecModel(BaseModel):
-    """Base of every spec model: unknown keys are errors, values are immutable."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class ShorthandModel(SpecModel):
-    """A model that may also be written as a single string, taken as its ``shorthand_field``."""
-
-    shorthand_field: ClassVar[str]
-
-    @model_validator(mode="before")
-    @classmethod
-    def _expand_shorthand(cls, data: Any) -> Any:
-        return {cls.shorthand_field: data} if isinstance(data, str) else data
-
-    @classmethod
-    def __get_pydantic_json_schema__(cls, core_schema, handler):
-        schema = handler(core_schema)
-        return {"anyOf": [{"type": "string"}, schema]}
 
 
 # ---------------------------------------------------------------------------
@@ -327,8 +296,10 @@ class VariableMeta(SpecModel):
     """What define.xml and the XPT file say about a variable."""
 
     name: Name
-    label: Label
-    type: DataType
+    label: Label = Field(None, description="Variable label; default: the SDTMIG 3.4 / ADaMIG 1.3 label of the variable")
+    type: DataType = Field(
+        None, description="Data type; default from the IG: Char is text (datetime for --DTC), Num integer or float"
+    )
     length: int | None = Field(None, ge=1, le=200, description="Omit to use the longest value in the data")
     format: str | None = Field(None, pattern=r"^\$?[A-Z_][A-Z0-9_]{0,31}\.\d*$", description="SAS display format, e.g. DATE9.")
     codelist: Name | None = None
@@ -353,6 +324,16 @@ class VariableMeta(SpecModel):
     value_level: list[ValueLevel] = Field(
         default_factory=list, description="Metadata that differs by the value of another variable (define.xml VLM)"
     )
+
+    @model_validator(mode="after")
+    def _label_and_type_known(self) -> VariableMeta:
+        missing = [key for key in ("label", "type") if getattr(self, key) is None]
+        if missing:
+            raise PydanticCustomError(
+                "cdisc_ig_default", "give its {what}: SDTMIG 3.4 / ADaMIG 1.3 does not define this variable for this "
+                "dataset, so there is no default", {"what": " and ".join(missing)},
+            )
+        return self
 
 
 class ValueLevel(SpecModel):
@@ -379,138 +360,7 @@ VariableMeta.model_rebuild()
 
 
 # ---------------------------------------------------------------------------
-# SDTM rules: how each variable is built
-
-Cleaning = Literal["strip", "collapse_spaces", "upper", "lower"]
-
-
-class AssignRule(ShorthandModel):
-    """Copy a raw column as collected, optionally cleaned. Shorthand: ``assign: AETERM``."""
-
-    shorthand_field: ClassVar[str] = "from"
-    source: str = Field(alias="from", description="Raw column")
-    clean: list[Cleaning] = Field(default_factory=list)
-
-
-class AssignCtRule(ShorthandModel):
-    """Map a collected value (or a synonym) to its controlled-terminology submission value."""
-
-    shorthand_field: ClassVar[str] = "from"
-    source: str = Field(alias="from", description="Raw column")
-    codelist: Name | None = Field(None, description="Defaults to the variable's codelist")
-    unmapped: Literal["error", "warning"] = Field("error", description="What a value not in the codelist is")
-
-
-class Case(SpecModel):
-    """One branch of a condition: when ``when`` holds, the value (or the raw column ``from``)."""
-
-    when: Expr
-    value: Scalar | None = None
-    source: str | None = Field(None, alias="from")
-
-    @model_validator(mode="after")
-    def _one_result(self) -> Case:
-        if (self.value is None) == (self.source is None):
-            raise PydanticCustomError("cdisc_case", "give exactly one of 'value' or 'from'", {})
-        return self
-
-
-class ConditionRule(SpecModel):
-    """If-then-else: the first case whose condition holds gives the value; otherwise ``else``."""
-
-    cases: list[Case] = Field(min_length=1)
-    otherwise: Scalar | None = Field(None, alias="else", description="Value when no case holds (default missing)")
-
-
-class Iso8601Rule(CollectedDate, ShorthandModel):
-    """An ISO 8601 date/time from EDC date (and optional time) columns; partial dates kept as collected."""
-
-    shorthand_field: ClassVar[str] = "date"
-
-
-class VisitRule(ShorthandModel):
-    """VISIT, VISITNUM or VISITDY from the raw visit/folder name, through the visits in study.yaml."""
-
-    shorthand_field: ClassVar[str] = "from"
-    source: str = Field(alias="from", description="Raw column holding the visit or folder name")
-
-
-class SeqRule(SpecModel):
-    """--SEQ: 1, 2, ... within each subject, in the order of ``order_by`` (default: the dataset keys)."""
-
-    by: list[Name] = Field(default_factory=lambda: ["USUBJID"])
-    order_by: list[Name] | None = None
-
-
-class StudyDayRule(ShorthandModel):
-    """--DY of a --DTC variable against a DM reference date (no day 0; none for partial dates)."""
-
-    shorthand_field: ClassVar[str] = "of"
-    of: Name
-    reference: Literal["RFSTDTC", "RFXSTDTC"] = "RFSTDTC"
-
-
-class EpochRule(ShorthandModel):
-    """EPOCH of the subject's element (SE) in which the date of ``of`` falls; none for partial dates."""
-
-    shorthand_field: ClassVar[str] = "of"
-    of: Name
-
-
-class LastObsRule(SpecModel):
-    """--LOBXFL: "Y" on the last record per ``by`` group with a result, dated on or before the reference date.
-
-    Records dated the same day are ordered by ``order_by`` (default: the dataset keys), so exactly one
-    record per group is flagged. A date without time on the reference day counts as on or before it.
-    """
-
-    by: list[Name] = Field(min_length=1, description="Variables of a group, e.g. [USUBJID, VSTESTCD]")
-    dtc: Name = Field(description="The record's date/time variable, e.g. VSDTC")
-    result: Name = Field(description="Only records where this variable has a value count, e.g. VSORRES")
-    reference: Literal["RFXSTDTC", "RFSTDTC"] = "RFXSTDTC"
-    order_by: list[Name] | None = Field(None, description="Tie-break among records of the same date/time")
-
-
-class ReferenceDoseRule(SpecModel):
-    """--RFTDTC: the start of the dose a time point refers to, from a dataset built earlier (EX).
-
-    The dose is the one nearest to the record's date/time minus its nominal hours after the dose
-    (so a pre-dose sample refers to the dose that follows it); with no nominal hours, the latest
-    dose on or before the record.
-    """
-
-    dataset: Name = Field(description="Dataset holding the doses, e.g. EX")
-    dtc: Name = Field(description="Its dose start variable, e.g. EXSTDTC")
-    where: Expr | None = Field(None, description="Only doses meeting this condition (over the dose dataset)")
-    of: Name = Field(description="This dataset's date/time variable, e.g. PCDTC")
-    nominal_hours: Name | None = Field(None, description="This dataset's nominal hours after the dose, e.g. PCTPTNUM")
-
-
-TestField = Literal[
-    "testcd", "test", "detail", "category", "subcategory", "orres", "orresu", "stresc", "stresn", "stresu",
-    "stat", "reasnd", "ornrlo", "ornrhi", "stnrlo", "stnrhi", "nrind", "lloq",
-]
-
-
-SDTM_RULES = (
-    "hardcode",
-    "study",
-    "assign",
-    "assign_ct",
-    "condition",
-    "expr",
-    "iso8601",
-    "seq",
-    "study_day",
-    "reference_date",
-    "visit",
-    "visitnum",
-    "visitdy",
-    "epoch",
-    "test",
-    "last_obs_before_exposure",
-    "reference_dose",
-)
+# Rule sets: how each variable is built (the rules themselves are in cdisc/rules/)
 
 
 class RuleSet(SpecModel):
@@ -546,34 +396,29 @@ class RuleSet(SpecModel):
         name = next(n for n in self.rule_fields if getattr(self, n) is not None)
         return name, getattr(self, name)
 
-
-class SdtmRules(RuleSet):
-    """Exactly one of these says how an SDTM variable is built."""
-
-    hardcode: Scalar | None = Field(None, description="The same value on every record")
-    study: Literal["id", "usubjid"] | None = Field(None, description="A study fact from study.yaml")
-    assign: AssignRule | None = None
-    assign_ct: AssignCtRule | None = None
-    condition: ConditionRule | None = None
-    expr: Expr | None = Field(None, description="A computed value, e.g. concat(SITEID, \"-\", SUBJID)")
-    iso8601: Iso8601Rule | None = None
-    seq: SeqRule | None = None
-    study_day: StudyDayRule | None = None
-    reference_date: RefDateName | None = Field(None, description="A DM reference date defined in study.yaml")
-    visit: VisitRule | None = Field(None, description="VISIT name of the raw visit/folder")
-    visitnum: VisitRule | None = Field(None, description="VISITNUM of the raw visit/folder")
-    visitdy: VisitRule | None = Field(None, description="Planned study day (VISITDY) of the raw visit/folder")
-    epoch: EpochRule | None = Field(None, description="EPOCH from the subject's elements in SE")
-    test: TestField | None = Field(None, description="A field of the record's test in the dataset's `tests:` pivot")
-    last_obs_before_exposure: LastObsRule | None = Field(None, description="--LOBXFL baseline flag")
-    reference_dose: ReferenceDoseRule | None = Field(None, description="--RFTDTC: start of the reference dose")
-
-    rule_fields: ClassVar[tuple[str, ...]] = SDTM_RULES
-    bare_rules: ClassVar[tuple[str, ...]] = ("seq",)
+    @classmethod
+    def __get_pydantic_json_schema__(cls, core_schema, handler):
+        schema = handler(core_schema)
+        target = handler.resolve_ref_schema(schema)
+        if cls.rule_fields:
+            target["oneOf"] = [{"required": [name]} for name in cls.rule_fields]
+        return schema
 
 
-class SdtmVariable(VariableMeta, SdtmRules):
-    """An SDTM variable: define.xml metadata plus the one rule that builds it."""
+def rule_set(engine: str, name: str) -> type[RuleSet]:
+    """The rule fields of one engine's variables, one optional field per registered rule (see ``cdisc/rules/``)."""
+    from cdisc.rules import rules
+
+    registered = rules(engine)  # type: ignore[arg-type]
+    namespace: dict[str, Any] = {
+        "__module__": __name__,
+        "__doc__": f"Exactly one of these says how an {engine.upper()} variable is built.",
+        "__annotations__": {n: r.params | None for n, r in registered.items()},
+        "rule_fields": tuple(registered),
+        "bare_rules": tuple(n for n, r in registered.items() if r.bare),
+        **{n: Field(None, description=r.summary.split("\n\n")[0]) for n, r in registered.items()},
+    }
+    return type(RuleSet)(name, (RuleSet,), namespace)
 
 
 #: The SUPP-- dataset's variables in order: name, label, core (SDTMIG 3.4 section 8.4).
@@ -589,16 +434,6 @@ SUPP_COLUMNS = (
     ("QORIG", "Origin", "Req"),
     ("QEVAL", "Evaluator", "Exp"),
 )
-
-
-class SuppQualifier(SdtmRules):
-    """A supplemental qualifier (SUPP-- record) built from the same source rows as its parent."""
-
-    qnam: Name
-    qlabel: Label
-    codelist: Name | None = None
-    origin: Origin = Origin(type="Collected")
-    evaluator: str | None = Field(None, description="QEVAL, e.g. INVESTIGATOR")
 
 
 # ---------------------------------------------------------------------------
@@ -777,35 +612,6 @@ class FindingsTest(SpecModel):
         return self.result is None and self.summary is None
 
 
-RESULT_FIELDS = ("orres", "stresc", "stresn")
-
-
-def _test_value_level(variables: list, tests: list[FindingsTest]) -> list:
-    """Result variables get one value-level entry per test (type, codelist, label), unless the spec gives its own.
-
-    --STRESN has entries only for numeric tests, typed integer or float as the test says.
-    """
-    testcd = next((v.name for v in variables if v.test == "testcd"), None)
-    if testcd is None or not tests:
-        return variables
-    first_of_each = [t for i, t in enumerate(tests) if t.testcd not in {u.testcd for u in tests[:i]}]
-    out = []
-    for var in variables:
-        if var.test in RESULT_FIELDS and not var.value_level:
-            numeric = var.test == "stresn"
-            levels = [
-                ValueLevel(
-                    where={testcd: [t.testcd]}, label=t.test, origin=var.origin, method=var.method,
-                    type=t.type if numeric else var.type, codelist=None if numeric else t.codelist,
-                )
-                for t in first_of_each
-                if not (numeric and t.type == "text") and not t.all_not_done
-            ]
-            var = var.model_copy(update={"value_level": levels})
-        out.append(var)
-    return out
-
-
 class DatasetMeta(SpecModel):
     """What define.xml and the XPT file say about a dataset: the metadata half of a dataset spec."""
 
@@ -816,24 +622,3 @@ class DatasetMeta(SpecModel):
     keys: list[Name] = Field(min_length=1)
     comment: str | None = Field(None, description="Dataset comment for define.xml")
     variables: list[VariableMeta] = Field(min_length=1)
-
-
-class SdtmDataset(DatasetMeta):
-    """One SDTM domain: its define.xml metadata, its raw source and its variables in output order."""
-
-    source: Source
-    depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
-    tests: list[FindingsTest] = Field(
-        default_factory=list, description="Findings: one record per raw row and test with a result (the pivot)"
-    )
-    variables: list[SdtmVariable] = Field(min_length=1)
-    supp: list[SuppQualifier] = Field(default_factory=list)
-
-    @model_validator(mode="after")
-    def _tests_value_level(self) -> SdtmDataset:
-        object.__setattr__(self, "variables", _test_value_level(self.variables, self.tests))
-        return self
-
-    @property
-    def standard(self) -> str:
-        return "SDTM"

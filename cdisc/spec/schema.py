@@ -6,7 +6,8 @@ from typing import Any
 
 from cdisc.errors import UsageError
 from cdisc.spec.adam import AdamDataset
-from cdisc.spec.models import CodelistFile, SdtmDataset, StudySpec
+from cdisc.spec.models import CodelistFile, StudySpec
+from cdisc.spec.sdtm import SdtmDataset
 
 MODELS = {"sdtm": SdtmDataset, "adam": AdamDataset, "study": StudySpec, "codelists": CodelistFile}
 

@@ -1,0 +1,71 @@
+"""``derive_vars_joined``: a value from the first/last record of another dataset meeting a joint condition."""
+
+from __future__ import annotations
+
+from typing import ClassVar, Literal
+
+import pandas as pd
+from pydantic import Field
+
+from cdisc.adam import derivations
+from cdisc.rules import ADAM, rule
+from cdisc.spec.base import Expr, SpecModel, parsed
+from cdisc.spec.names import Name
+
+
+class DeriveVarsJoined(SpecModel):
+    """A value from the first/last record of another dataset that meets a condition on both records:
+    admiral ``derive_vars_joined`` (e.g. the last dose on or before the event start).
+
+    ``where`` filters the other dataset alone; ``join_where`` and ``value`` are evaluated on each
+    pair of a base record and an other record of the same ``by`` group, and may use both's variables.
+    """
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("by",)
+    other_fields: ClassVar[tuple[str, ...]] = ("by", "order")
+    other_expression_fields: ClassVar[tuple[str, ...]] = ("where",)
+    joined_expression_fields: ClassVar[tuple[str, ...]] = ("join_where", "value")
+    dataset: Name
+    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns first (admiral combine_supp)")
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID"], alias="by_vars")
+    where: Expr | None = Field(None, alias="filter_add")
+    join_where: Expr = Field(alias="filter_join")
+    order: list[Name] = Field(default_factory=list, description="Variables of the other dataset")
+    mode: Literal["first", "last"] = "last"
+    value: Expr = Field(description="Variable or expression over the joined record (both datasets)")
+
+
+def _method(params: DeriveVarsJoined, variable: str, spec) -> str:
+    where = f" (records where {params.where})" if params.where else ""
+    order = f" by {', '.join(params.order)}" if params.order else ""
+    return (
+        f"{variable} is {params.value} of the {params.mode} record{order} of {params.dataset}{where} with the same "
+        f"{', '.join(params.by)} for which {params.join_where}."
+    )
+
+
+@rule(
+    "derive_vars_joined", engines=ADAM, params=DeriveVarsJoined, method=_method,
+    example="""
+- name: LDOSEDT
+  label: Date of Last Dose Before Event
+  type: integer
+  format: DATE9.
+  origin: Derived
+  derive_vars_joined: {dataset: EX, join_where: 'sas_date(EXSTDTC) <= ASTDT', order: [EXSTDTC], mode: last, value: sas_date(EXSTDTC)}
+""",
+)
+def derive_vars_joined(params: DeriveVarsJoined, records) -> pd.Series:
+    """The value over the first/last record of another dataset that meets ``join_where`` together with the record."""
+    other = records.other(params)
+    scope = records.constants
+    if params.where:
+        other = other[records.condition(params.where, other, scope)]
+    reads = (parsed(params.join_where).names | parsed(params.value).names) - set(other.columns)
+    here = records.columns([*params.by, *(n for n in reads if n in records.out or n in records.frame.columns)])
+    return derivations.derive_vars_joined(
+        here, other,
+        lambda frame: records.evaluate(params.value, frame, scope),
+        lambda frame: records.condition(params.join_where, frame, scope),
+        params.by, params.order, params.mode,
+    )

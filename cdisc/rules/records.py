@@ -1,0 +1,187 @@
+"""The records a rule builds a variable for, and the one way both engines evaluate expressions on them.
+
+A rule reads its records through :class:`Records`: columns of the source records (raw rows in SDTM,
+base records in ADaM) and the variables built so far (which win over a source column of the same
+name), expressions evaluated to a value aligned to the records, and conditions that must be
+true/false (a text or missing result is an error, in both engines). Errors name the dataset,
+variable, the records (raw file rows in SDTM) and subjects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc.errors import DataError
+from cdisc.raw import FILE, ROW
+from cdisc.spec.base import parsed
+from cdisc.spec.expr import ExpressionDataError
+
+if TYPE_CHECKING:
+    from cdisc.spec.load import Study
+    from cdisc.terminology import CodelistTerms
+
+
+@dataclass
+class Records:
+    """What a rule may read while building ``dataset.variable``."""
+
+    study: Study
+    dataset: str
+    variable: str
+    frame: pd.DataFrame
+    out: dict[str, pd.Series]
+    built: dict[str, pd.DataFrame]
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def index(self) -> pd.Index:
+        return self.frame.index
+
+    @property
+    def scope(self) -> dict[str, Any]:
+        """Names an expression reads besides source columns: STUDYID, DCUTDTC (the run's data cutoff, ISO 8601;
+        missing without one) and the variables built so far."""
+        cutoff = getattr(self.study, "data_cutoff", None)
+        return {"STUDYID": self.study.spec.study.id, "DCUTDTC": cutoff.isoformat() if cutoff else None, **self.out}
+
+    def column(self, name: str) -> pd.Series:
+        """A variable built so far or, failing that, the source records' column."""
+        return self.out[name] if name in self.out else self.frame[name]
+
+    def collected(self, name: str) -> pd.Series:
+        """What a rule's ``from``-style field names: in ADaM, as :meth:`column`."""
+        return self.column(name)
+
+    def columns(self, names) -> pd.DataFrame:
+        """Several of :meth:`column` as one frame (each name once)."""
+        return pd.DataFrame({n: self.column(n) for n in dict.fromkeys(names)}, index=self.index)
+
+    def series(self, value: Any) -> pd.Series:
+        """``value`` as a Series aligned to the records (a scalar is repeated)."""
+        return value if isinstance(value, pd.Series) else pd.Series(value, index=self.index)
+
+    def evaluate(self, text: str, frame: pd.DataFrame | None = None, scope: dict | None = None) -> pd.Series:
+        """The value of an expression on every record (or on ``frame`` with ``scope``)."""
+        target = self.frame if frame is None else frame
+        try:
+            value = parsed(text).evaluate(target, self.scope if scope is None else scope)
+        except ExpressionDataError as exc:
+            raise self.fail(_about(f"expression {text!r}", text, exc), self._at(exc, target)) from None
+        return value if isinstance(value, pd.Series) else pd.Series(value, index=target.index)
+
+    def condition(self, text: str, frame: pd.DataFrame | None = None, scope: dict | None = None) -> pd.Series:
+        """A condition on every record: true or false; a result that is text or missing is an error."""
+        target = self.frame if frame is None else frame
+        try:
+            return parsed(text).mask(target, self.scope if scope is None else scope)
+        except ExpressionDataError as exc:
+            raise self.fail(_about(f"condition {text!r}", text, exc), self._at(exc, target)) from None
+
+    def _at(self, exc: ExpressionDataError, target: pd.DataFrame) -> pd.Series | None:
+        if not exc.positions or target is not self.frame:
+            return None
+        mask = np.zeros(len(target), dtype=bool)
+        mask[exc.positions] = True
+        return pd.Series(mask, index=target.index)
+
+    def where(self, mask: pd.Series | np.ndarray, limit: int = 5) -> str:
+        """``records 3, 7 (subjects X, Y)`` for the first records under ``mask``."""
+        rows = self.frame.loc[np.asarray(mask, dtype=bool)]
+        numbers = ", ".join(str(r + 1) for r in np.flatnonzero(np.asarray(mask, dtype=bool))[:limit])
+        return f"records {numbers}{self._more(rows, limit)}{self._subjects(rows, limit)}"
+
+    @staticmethod
+    def _more(rows: pd.DataFrame, limit: int) -> str:
+        return f" and {len(rows) - limit} more" if len(rows) > limit else ""
+
+    def _subjects(self, rows: pd.DataFrame, limit: int) -> str:
+        usubjid = self.out.get("USUBJID", self.frame.get("USUBJID"))
+        if usubjid is None:
+            return ""
+        found = sorted(map(str, usubjid[rows.index].dropna().unique()[:limit]))
+        return f" (subjects {', '.join(found)})" if found else ""
+
+    def fail(
+        self, message: str, mask: pd.Series | np.ndarray | None = None, values: pd.Series | None = None, hint: str = ""
+    ) -> DataError:
+        """A data error naming ``dataset.variable`` and, with ``mask``, the records and subjects (also as data,
+        with the collected ``values``, for the run's query list), then the ``hint`` saying what to do."""
+        at = f" at {self.where(mask)}" if mask is not None and np.asarray(mask, dtype=bool).any() else ""
+        text = f"{self.dataset}.{self.variable}: {message}{at}" + (f"; {hint}" if hint else "")
+        return self.locate(DataError(text), mask, values)
+
+    def locate(self, error: DataError, mask: pd.Series | np.ndarray | None, values: pd.Series | None = None) -> DataError:
+        """``error`` naming this dataset and variable and carrying the records under ``mask`` as data:
+        raw file, row (record number without one), subject and collected value of each."""
+        error.dataset, error.variable = self.dataset, self.variable
+        hit = None if mask is None else np.asarray(mask, dtype=bool)
+        if hit is None or not hit.any():
+            return error
+        rows = self.frame.loc[hit]
+        usubjid = self.out.get("USUBJID", self.frame.get("USUBJID"))
+        error.files = tuple(rows[FILE].astype("str")) if FILE in rows.columns else ()
+        error.raw_rows = tuple(rows[ROW].astype(int)) if ROW in rows.columns else tuple(np.flatnonzero(hit) + 1)
+        error.subjects = () if usubjid is None else tuple(usubjid[rows.index].astype("str").fillna(""))
+        error.values = () if values is None else tuple(values[rows.index].astype("str").fillna(""))
+        return error
+
+
+def _about(what: str, text: str, exc: ExpressionDataError) -> str:
+    """``what: message``, unless the message already starts with the expression itself."""
+    message = str(exc)
+    return message if message.startswith(f"{text}:") else f"{what}: {message}"
+
+
+@dataclass
+class SdtmRecords(Records):
+    """SDTM: the source records are raw rows (with their file and row number) or records of a spec."""
+
+    codelists: Callable[[str], CodelistTerms] | None = None
+    keys: list[str] = field(default_factory=list)
+    codelist: str | None = None
+    tests: pd.DataFrame | None = None  # findings: each record's test fields, aligned to the raw rows
+
+    @property
+    def raw(self) -> pd.DataFrame:
+        return self.frame
+
+    def collected(self, name: str) -> pd.Series:
+        """What a ``from``-style field names: the raw column, or a (temporary) variable built earlier."""
+        return self.frame[name] if name in self.frame.columns else self.out[name]
+
+    def where(self, mask: pd.Series | np.ndarray, limit: int = 5) -> str:
+        """``ae.csv rows 12, 40 (subjects X, Y)`` for the first rows under ``mask``."""
+        if FILE not in self.frame.columns:
+            return super().where(mask, limit)
+        rows = self.frame.loc[np.asarray(mask, dtype=bool)]
+        files = ", ".join(sorted(rows[FILE].unique()))
+        numbers = ", ".join(str(r) for r in rows[ROW].head(limit))
+        return f"{files} rows {numbers}{self._more(rows, limit)}{self._subjects(rows, limit)}"
+
+
+@dataclass
+class AdamRecords(Records):
+    """ADaM: the source records are the base records (one per record of the source dataset)."""
+
+    flags: dict[tuple[str, str], pd.Series] = field(default_factory=dict)
+    with_qualifiers: dict[str, pd.DataFrame] = field(default_factory=dict)
+
+    def other(self, params: Any) -> pd.DataFrame:
+        """The dataset a merge rule reads, with its SUPP-- qualifiers as columns when ``params.supp`` (joined once)."""
+        from cdisc.adam.supp import with_supp
+
+        if not getattr(params, "supp", False):
+            return self.built[params.dataset]
+        if params.dataset not in self.with_qualifiers:
+            self.with_qualifiers[params.dataset] = with_supp(self.built[params.dataset], self.built.get(f"SUPP{params.dataset}"))
+        return self.with_qualifiers[params.dataset]
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        """Names an expression over another dataset reads besides its columns: STUDYID."""
+        return {"STUDYID": self.study.spec.study.id}
