@@ -14,7 +14,9 @@ from pathlib import Path
 
 import pytest
 from lxml import etree
+from typer.testing import CliRunner
 
+from cdisc.cli import app
 from cdisc.specio import read_specs
 from cdisc.specio.values import FORMAT, codelist_name
 
@@ -216,3 +218,25 @@ def test_define_20_origin_types_map_to_21():
     ]  # fmt: skip
     for (kind, source, pages), expected in table:
         assert origin_value(kind, source, pages) == expected
+
+
+@pytest.mark.parametrize("path", SOURCES[:2], ids=lambda p: p.name)
+def test_written_specs_load_with_the_spec_models(path, tmp_path):
+    if not path.is_file():
+        pytest.skip(f"{path} is absent (the shared reference folder is not beside the repository)")
+    from cdisc.spec.adam import AdamDataset
+    from cdisc.spec.models import CodelistFile
+    from cdisc.spec.sdtm import SdtmDataset
+    from cdisc.spec.yamlsource import load_yaml
+
+    result = CliRunner().invoke(app, ["spec", "import", str(path), "--out", str(tmp_path / "study")])
+    assert result.exit_code == 0, result.output
+    bundle = read_specs(path)
+    files = sorted((tmp_path / "study").glob("*/*.yaml"))
+    assert [f.stem.upper() for f in files] == sorted(d["dataset"] for d in bundle.datasets)
+    for file in files:
+        model = AdamDataset if file.parent.name == "adam" else SdtmDataset
+        spec = model.model_validate(load_yaml(file).data)
+        assert len(spec.variables) == len(next(d for d in bundle.datasets if d["dataset"] == spec.dataset)["variables"])
+    codelists = CodelistFile.model_validate(load_yaml(tmp_path / "study" / "codelists.yaml").data)
+    assert len(codelists.codelists) == len(bundle.codelists)

@@ -147,12 +147,14 @@ def test_round_trip_gives_the_original_specs(workbook, study):
             (t.value, t.decode, t.nci) for t in codelist.terms]
     assert bundle.study["study"] == study.spec.study.model_dump(exclude_none=True, exclude={"sponsor"})  # no sponsor in the template
     assert bundle.study["terminology"] == {"version": study.spec.terminology.version}
+    assert bundle.study["standards"] == study.spec.standards.model_dump(exclude={"define"})
 
 
 @pytest.fixture
 def copy(tmp_path) -> Path:
     """The example study copied, with its raw extract reachable at the same relative path."""
     shutil.copytree(REPO / "specs", tmp_path / "specs")
+    shutil.copytree(tmp_path / "specs", tmp_path / "pristine")  # what the copy held before the merge
     (tmp_path / "examples").symlink_to(REPO / "examples")
     return tmp_path / "specs"
 
@@ -160,7 +162,7 @@ def copy(tmp_path) -> Path:
 def test_merge_of_an_unchanged_workbook_changes_no_file(workbook, copy):
     lines = import_specs(workbook, copy, merge_into=copy)
     assert lines[0] == f"specs.xlsx merged into {copy}: 0 file(s) changed"
-    compared = filecmp.dircmp(REPO / "specs", copy)
+    compared = filecmp.dircmp(copy.parent / "pristine", copy)
     assert compared.diff_files == [] and all(not d.diff_files for d in compared.subdirs.values())
 
 
@@ -186,6 +188,6 @@ def test_reviewer_edits_flow_back_and_rules_are_kept(workbook, copy, tmp_path):
     for name, dataset in before.datasets.items():
         for var in dataset.spec.variables:
             assert changed[name, var.name].rule == var.rule
-    compared = filecmp.dircmp(REPO / "specs", copy)
+    compared = filecmp.dircmp(copy.parent / "pristine", copy)
     assert compared.diff_files == [] and compared.subdirs["sdtm"].diff_files == ["ae.yaml"]
     assert compared.subdirs["adam"].diff_files == ["adsl.yaml"]

@@ -62,14 +62,26 @@ def todo_text(method: str | None, origin: str | dict[str, Any] | None, predecess
     return "no method in the source: write how it is derived"
 
 
-def rule_for(variable: dict[str, Any], dataset: str, source: str | None, assigned: Any, adam: bool) -> tuple[str, Any]:
-    """The rule an imported variable gets: a fixed value is ``hardcode``, an ADaM predecessor of the
-    source dataset ``predecessor``, an ADSL predecessor ``derive_vars_merged``; anything else ``todo``.
+def rule_for(variable: dict[str, Any], dataset: str, source: str | None, assigned: Any, adam: bool,
+             single_terms: dict[str, Any]) -> tuple[str, Any]:
+    """The rule an imported variable gets: a fixed value (the Assigned Value, or the one term of an
+    Assigned variable's codelist, e.g. DOMAIN) is ``hardcode``, SDTM STUDYID ``study: id``, an ADaM
+    predecessor of the source dataset ``predecessor``, an ADSL predecessor ``derive_vars_merged``;
+    anything else ``todo``.
+
+    >>> rule_for({"name": "DOMAIN", "origin": "Assigned", "codelist": "VS_DOMAI"}, "VS", None, None, False, {"VS_DOMAI": "VS"})
+    ('hardcode', 'VS')
+    >>> rule_for({"name": "AGEGR1", "origin": "Derived", "method": "<65, >=65"}, "ADSL", "DM", None, True, {})
+    ('todo', '<65, >=65')
     """
     origin = variable.get("origin")
     predecessor = origin.get("predecessor") if isinstance(origin, dict) else None
     if assigned is not None:
         return "hardcode", typed(assigned, variable.get("type"))
+    if origin_type(origin) == "Assigned" and variable.get("codelist") in single_terms:
+        return "hardcode", single_terms[variable["codelist"]]
+    if not adam and variable["name"] == "STUDYID":
+        return "study", "id"
     if adam and origin_type(origin) == "Predecessor" and predecessor and re.fullmatch(r"\w+\.\w+", predecessor):
         other, name = predecessor.split(".")
         if other == source:
@@ -101,6 +113,7 @@ def finish(bundle: SpecBundle, datasets: dict[str, dict[str, Any]], standards: d
     """Complete what the source leaves empty (class, structure, keys, origins), give each dataset a
     source and each variable a rule, turn SUPP-- datasets into qualifiers, and store the datasets."""
     sources = []
+    single_terms = {c["name"]: c["terms"][0]["value"] for c in bundle.codelists if len(c["terms"]) == 1}
     for name, spec in datasets.items():
         names = [v["name"] for v in spec["variables"]]
         adam = is_adam(name, spec["class"], standards.get(name))
@@ -124,7 +137,7 @@ def finish(bundle: SpecBundle, datasets: dict[str, dict[str, Any]], standards: d
         if no_origin:
             bundle.note(f"{name}: {len(no_origin)} variable(s) without an origin in the source; wrote {no_origin[0]['origin']}")
         for var in spec["variables"]:
-            rule, params = rule_for(var, name, source, assigned.get((name, var["name"])), adam)
+            rule, params = rule_for(var, name, source, assigned.get((name, var["name"])), adam, single_terms)
             var[rule] = params
     bundle.datasets = fold_supp(list(datasets.values()), bundle)
     if sources:

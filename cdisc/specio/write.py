@@ -34,7 +34,8 @@ def dump(data: Any) -> str:
 def _styled(data: Any, depth: int) -> Any:
     if isinstance(data, dict):
         out = CommentedMap((k, _styled(v, depth + 1)) for k, v in data.items())
-        if depth > 0 and len(_flow_text(data)) <= LINE:
+        pairs = any(isinstance(v, list) and any(isinstance(i, dict) for i in v) for v in data.values())
+        if depth > 0 and len(_flow_text(data)) <= LINE and not pairs:
             out.fa.set_flow_style()
         return out
     if isinstance(data, list):

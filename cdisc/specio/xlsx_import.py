@@ -314,9 +314,13 @@ class _Reader:
         if table is not None:
             facts = {table.text(v, "Attribute"): table.text(v, "Value") for _, v in table.rows if table.text(v, "Attribute")}
         ct = None
-        standards = self.tables.get("Standards")
-        if standards is not None:
-            ct = next((standards.text(v, "Version") for _, v in standards.rows
-                       if (standards.text(v, "Type") or "").upper() == "CT"), None)
+        guides = {facts.get("StandardName") or "": facts.get("StandardVersion")}
+        table = self.tables.get("Standards")
+        for _, values in table.rows if table is not None else []:
+            kind, version = (table.text(values, "Type") or "").upper(), table.text(values, "Version")
+            if kind == "CT":
+                ct = ct or version
+            elif kind == "IG":
+                guides[table.text(values, "Name") or ""] = version
         return study_dict(self.out, facts.get("StudyName"), facts.get("StudyDescription"), facts.get("ProtocolName"),
-                          {facts.get("StandardName") or "": facts.get("StandardVersion")}, ct, None)
+                          guides, ct, None)
