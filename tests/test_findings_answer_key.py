@@ -99,11 +99,13 @@ def test_pc_records_equal_the_simulated_samples(sdtm):
     assert predose_c1["PCSTRESN"].isna().all()  # every C1D1 pre-dose sample is below the LLOQ
 
 
-def test_pc_reference_dose_is_the_bat8008_infusion(sdtm):
+def test_pc_reference_dose_is_the_infusion_of_the_analytes_own_drug(sdtm):
     pc, ex = sdtm["PC"], sdtm["EX"]
-    starts = set(zip(ex.loc[ex["EXTRT"] == "BAT8008", "USUBJID"], ex.loc[ex["EXTRT"] == "BAT8008", "EXSTDTC"]))
+    starts = set(zip(ex["USUBJID"], ex["EXTRT"], ex["EXSTDTC"]))
+    drug = pc["PCTESTCD"].where(pc["PCTESTCD"] == "BAT1308", "BAT8008")
+    assert all(triple in starts for triple in zip(pc["USUBJID"], drug, pc["PCRFTDTC"]))  # NOT DONE samples too
+    assert (pc["PCTPTREF"] == drug + " INFUSION START").all()
     taken = pc[pc["PCDTC"].notna()]
-    assert all(pair in starts for pair in zip(taken["USUBJID"], taken["PCRFTDTC"]))
     hours = (pd.to_datetime(taken["PCDTC"]) - pd.to_datetime(taken["PCRFTDTC"])).dt.total_seconds() / 3600
     assert ((hours - taken["PCTPTNUM"]).abs() < 2).mean() > 0.99  # actual times follow the nominal ones
 
