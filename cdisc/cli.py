@@ -52,9 +52,16 @@ def check_spec(study: StudyArg, raw: RawOption = None) -> None:
     """Check a study's specs (YAML, types, names, raw columns, codelists, dependencies) without running."""
     from cdisc.spec.load import load_study
 
+    from cdisc.rules.common.todo import still_to_write
+
     loaded = load_study(study, raw)
     names = ", ".join(loaded.datasets) or "none"
     out.print(f"{study}: spec OK - {len(loaded.datasets)} dataset(s) in build order: {names}")
+    pending = still_to_write(loaded)
+    if pending:
+        out.print(f"{len(pending)} variable(s) still need a rule (todo:); cdisc run refuses the study until each has one:", markup=False)
+        for issue in pending:
+            out.print(str(issue), markup=False)
 
 
 @app.command()
@@ -69,6 +76,36 @@ def run(
     result = run_study(study, out_dir, progress=err, raw=raw)
     for line in result.summary_lines():
         out.print(line)
+
+
+spec_app = typer.Typer(help="Import and export specs as Pinnacle 21-template Excel workbooks and define.xml.", no_args_is_help=True)
+app.add_typer(spec_app, name="spec")
+
+
+@spec_app.command("import")
+def spec_import(
+    source: Annotated[Path, typer.Argument(help="P21-template workbook (.xlsx) or define.xml (Define-XML 2.1 or 2.0)")],
+    out_dir: Annotated[Path, typer.Option("--out", help="Study folder to write (YAML dataset specs, codelists.yaml, study.yaml)")],
+    merge_into: Annotated[Path | None, typer.Option("--merge-into", help="Existing study whose rules are kept; the workbook's labels, lengths, ... are merged in")] = None,
+) -> None:
+    """Read a spec workbook or define.xml into YAML specs; methods become todo: rules to write."""
+    from cdisc.specio import import_specs
+
+    for line in import_specs(source, out_dir, merge_into):
+        out.print(line, markup=False)
+
+
+@spec_app.command("export")
+def spec_export(
+    study: StudyArg,
+    output: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx)")],
+    data: Annotated[Path | None, typer.Option("--data", help="A run's output folder: CT codelists list only the terms its define.xml files use (default: output.folder when it has them)")] = None,
+) -> None:
+    """Write the study's specs as a P21-template workbook (methods in words, value-level metadata, codelists)."""
+    from cdisc.specio import export_specs
+
+    for line in export_specs(study, output, data):
+        out.print(line, markup=False)
 
 
 @app.command()

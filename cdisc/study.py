@@ -24,10 +24,11 @@ from cdisc.adam.engine import build_adam_dataset
 from cdisc.built import BuiltDataset
 from cdisc.collect import located
 from cdisc.definexml import DefineDataset, write_define
-from cdisc.errors import DataError, DataErrors
+from cdisc.errors import DataError, DataErrors, SpecError
 from cdisc.listing import render_listing
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
+from cdisc.rules.common.todo import still_to_write
 from cdisc.sdtm.engine import build_dataset
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.adam import AdamDataset
@@ -135,6 +136,9 @@ def run_study(
     """
     options = options or RunOptions()
     study = load_study(folder, raw)
+    pending = still_to_write(study)
+    if pending:
+        raise SpecError(pending)
     created = creation_time(options, study.spec.output.created, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     study.spec = study.spec.model_copy(update={"output": study.spec.output.model_copy(update={"created": created})})
     study.data_cutoff = options.data_cutoff
