@@ -7,6 +7,7 @@ ref_start_window 42, max_nr_ne 1, accept_sd False unless a row says otherwise.
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED
 
 from cdisc.adam.recist import (
     derive_concordance,
@@ -376,3 +377,42 @@ def test_response_and_clinical_benefit_carry_the_first_qualifying_date():
     assert cb.loc["two NE between PRs", "ADT"] == 42 and pd.isna(cb.loc["PD only", "ADT"])
     unconfirmed = derive_param_response(ovr, ADSL, confirmed=False).set_index("USUBJID")
     assert unconfirmed.loc["PR too soon", "AVALC"] == "Y" and unconfirmed.loc["PR too soon", "ADT"] == 42
+
+
+# ---- against admiralonco: pharmaverseadam ADRS --------------------------------------------------------
+
+PHARMAVERSE = SHARED / "reference" / "pharmaverseadam"
+
+
+def _sas_days(text: pd.Series) -> pd.Series:
+    return (pd.to_datetime(text) - pd.Timestamp("1960-01-01")).dt.days.astype(float)
+
+
+@pytest.mark.skipif(not (PHARMAVERSE / "adrs_onco.csv").is_file(), reason="needs ../shared/reference/pharmaverseadam")
+def test_bor_response_and_clinical_benefit_equal_admiralonco_in_pharmaverseadam():
+    """adrs_onco was derived by admiralonco (ref_confirm 28, SD window 28 days after TRTSDT, max_nr_ne 1, no SD
+    accepted, subjects without assessments MISSING; clinical benefit counts NON-CR/NON-PD): every subject's
+    AVALC, AVAL and ADT of each parameter agree."""
+    adrs = pd.read_csv(PHARMAVERSE / "adrs_onco.csv")
+    adsl = pd.read_csv(PHARMAVERSE / "adsl.csv")
+    adsl = adsl[adsl["USUBJID"].isin(adrs["USUBJID"])].assign(TRTSDT=lambda f: _sas_days(f["TRTSDT"]))
+    ovr = adrs[adrs["PARAMCD"].eq("OVR") & adrs["ANL01FL"].eq("Y")].assign(ADT=lambda f: _sas_days(f["ADT"]))
+    used = filter_pd(ovr[["USUBJID", "ADT", "AVALC"]])
+    benefit = {"ref_start_window": 28, "values": ("CR", "PR", "SD", "NON-CR/NON-PD")}
+    derived = {
+        "CBOR": derive_param_confirmed_bor(used, adsl, ref_start_window=28, missing_as_ne=False),
+        "BOR": derive_param_bor(used, adsl, ref_start_window=28, missing_as_ne=False),
+        "CRSP": derive_param_response(used, adsl),
+        "RSP": derive_param_response(used, adsl, confirmed=False),
+        "CCB": derive_param_clinical_benefit(used, adsl, **benefit),
+        "CB": derive_param_clinical_benefit(used, adsl, confirmed=False, **benefit),
+    }
+    for paramcd, ours in derived.items():
+        ref = adrs[adrs["PARAMCD"].eq(paramcd)].assign(ADT=lambda f: _sas_days(f["ADT"]))
+        both = ref.merge(ours, on="USUBJID", suffixes=("_REF", ""), validate="one_to_one")
+        assert len(both) == len(ref) == len(adsl) == 306, paramcd
+        assert both["AVALC"].tolist() == both["AVALC_REF"].tolist(), paramcd
+        assert plain(both["ADT"]) == plain(both["ADT_REF"]), paramcd
+        if paramcd.endswith("BOR"):
+            assert both["AVAL"].tolist() == both["AVAL_REF"].tolist(), paramcd
+    assert set(derived["CBOR"]["AVALC"]) >= {"PR", "SD", "PD", "NON-CR/NON-PD", "NE", "MISSING"}

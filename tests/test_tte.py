@@ -7,6 +7,7 @@ event more than 2 x 42 + 7 = 91 days after the last adequate assessment follows 
 import numpy as np
 import pandas as pd
 import pytest
+from conftest import SHARED
 
 from cdisc.adam.tte import (
     censor_source,
@@ -32,7 +33,7 @@ SOURCES = pd.DataFrame(
         ("tie to first listed", 40, 40, 90, np.nan, np.nan, 40, 0, "A"),
         ("event beats later censor", np.nan, 60, 90, 95, np.nan, 60, 0, "B"),
         ("latest censor", np.nan, np.nan, 90, 95, np.nan, 95, 1, "D"),
-        ("censor tie to first listed", np.nan, np.nan, 90, 90, np.nan, 90, 1, "C"),
+        ("censor tie to last listed", np.nan, np.nan, 90, 90, np.nan, 90, 1, "D"),  # admiral: mode "last"
         ("event after end date", 50, np.nan, 30, np.nan, 45, 30, 1, "C"),
         ("event on end date", 45, np.nan, 30, np.nan, 45, 45, 0, "A"),
         ("date before start", np.nan, np.nan, -5, np.nan, np.nan, 0, 1, "C"),  # ADT = max(ADT, STARTDT)
@@ -147,6 +148,7 @@ DOR = pd.DataFrame(
         # USUBJID,         assessments,            RSP, RSPDT, DTHDT, STARTDT, ADT, AVAL, CNSR
         ("PR then PD", "42:PR 84:PR 126:PD", "Y", 42, np.nan, 42, 126, 85, 0),
         ("PR ongoing", "42:PR 84:PR 126:SD", "Y", 42, np.nan, 42, 126, 85, 1),
+        ("PR, nothing after", "42:PR", "Y", 42, np.nan, 42, 42, 1, 1),  # censored at the response itself
         ("CR then death", "42:CR 84:CR", "Y", 42, 100, 42, 100, 59, 0),
         ("non-responder", "42:SD 84:PD", "N", np.nan, np.nan, None, None, None, None),
     ],
@@ -162,6 +164,7 @@ def test_dor_for_responders_only_from_the_first_response():
     assert dor["USUBJID"].tolist() == expected["USUBJID"].tolist()
     for column in ["STARTDT", "ADT", "AVAL", "CNSR"]:
         assert dor[column].tolist() == expected[column].tolist(), column
+    assert set(dor.loc[dor["CNSR"].eq(1), "CNSDTDSC"]) == {"LAST ADEQUATE TUMOR ASSESSMENT"}
 
 
 def test_os_death_or_censored_at_last_known_alive():
@@ -170,3 +173,44 @@ def test_os_death_or_censored_at_last_known_alive():
     os_ = derive_param_os(adsl)
     assert os_[["USUBJID", "ADT", "AVAL", "CNSR"]].values.tolist() == [["dead", 200, 191, 0], ["alive", 300, 291, 1]]
     assert plain(os_["CNSDTDSC"]) == [None, "LAST KNOWN ALIVE DATE"]
+
+
+# ---- against admiral: pharmaverseadam ADTTE ---------------------------------------------------------------
+
+PHARMAVERSE = SHARED / "reference" / "pharmaverseadam"
+
+
+def _sas_days(text: pd.Series) -> pd.Series:
+    return (pd.to_datetime(text) - pd.Timestamp("1960-01-01")).dt.days.astype(float)
+
+
+@pytest.mark.skipif(not (PHARMAVERSE / "adtte_onco.csv").is_file(), reason="needs ../shared/reference/pharmaverseadam")
+@pytest.mark.parametrize("paramcd", ["PFS", "OS"])
+def test_derive_param_tte_equals_admiral_in_pharmaverseadam(paramcd):
+    """adtte_onco's PFS (PD or death from ADRS; censored at the last assessment, else randomization) and OS
+    (death; censored at LSTALVDT, else randomization), built from the same sources: every record agrees."""
+    adrs = pd.read_csv(PHARMAVERSE / "adrs_onco.csv").assign(ADT=lambda f: _sas_days(f["ADT"]))
+    adsl = pd.read_csv(PHARMAVERSE / "adsl.csv")
+    adsl = adsl[adsl["USUBJID"].isin(adrs["USUBJID"])]
+    adsl = adsl.assign(**{c: _sas_days(adsl[c]) for c in ("RANDDT", "LSTALVDT")})
+    ref = pd.read_csv(PHARMAVERSE / "adtte_onco.csv").query("PARAMCD == @paramcd")
+    ref = ref.assign(ADT=_sas_days(ref["ADT"]), STARTDT=_sas_days(ref["STARTDT"]))
+    param = adrs["PARAMCD"]
+    death = event_source(adrs, "ADT", filter=param.eq("DEATH") & adrs["AVALC"].eq("Y"), srcseq="ASEQ",
+                         set_values_to={"EVNTDESC": "Death", "SRCDOM": "ADRS", "SRCVAR": "ADT"})
+    start = censor_source(adsl, "RANDDT", set_values_to={"EVNTDESC": "Randomization", "SRCDOM": "ADSL", "SRCVAR": "RANDDT"})
+    if paramcd == "PFS":
+        events = [event_source(adrs, "ADT", filter=param.eq("PD") & adrs["AVALC"].eq("Y"), srcseq="ASEQ",
+                               set_values_to={"EVNTDESC": "Disease Progression", "SRCDOM": "ADRS", "SRCVAR": "ADT"}), death]
+        censors = [censor_source(adrs, "ADT", filter=param.eq("LSTA"), srcseq="ASEQ",
+                                 set_values_to={"EVNTDESC": "Last Tumor Assessment", "SRCDOM": "ADRS", "SRCVAR": "ADT"}), start]
+    else:
+        events = [death]
+        censors = [censor_source(adsl, "LSTALVDT", set_values_to={"EVNTDESC": "Alive", "SRCDOM": "ADSL", "SRCVAR": "LSTALVDT"}), start]
+    ours = derive_param_tte(adsl, start_date="RANDDT", event_conditions=events, censor_conditions=censors)
+    both = ref.merge(ours, on="USUBJID", how="outer", suffixes=("_REF", ""), validate="one_to_one", indicator=True)
+    assert both["_merge"].eq("both").all() and len(both) == 254
+    for column in ["STARTDT", "ADT", "AVAL", "CNSR", "EVNTDESC", "SRCDOM", "SRCVAR", "SRCSEQ"]:
+        assert plain(both[column]) == plain(both[f"{column}_REF"]), column
+    assert both["CNSR"].eq(0).sum() == (6 if paramcd == "PFS" else 3)
+    assert both["EVNTDESC"].eq("Randomization").sum() > 0  # censored at the later start date, or at a tie

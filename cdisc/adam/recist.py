@@ -50,6 +50,8 @@ __all__ = [
 RESPONSE_ORDER = ("CR", "PR", "SD", "NON-CR/NON-PD", "PD", "NE", "ND", "MISSING")
 _RANK = {value: rank for rank, value in enumerate(RESPONSE_ORDER)}
 _ALLOWED = RESPONSE_ORDER[:-1]
+#: AVAL of a best response, as admiralonco's ``aval_resp`` (ND has none).
+_AVAL = {"CR": 1, "PR": 2, "SD": 3, "NON-CR/NON-PD": 4, "PD": 5, "NE": 6, "MISSING": 7}
 _EPS = 1e-9
 
 
@@ -397,7 +399,7 @@ def _best(candidates: pd.DataFrame, dataset_adsl: pd.DataFrame, by: list[str], m
     best = ranked.sort_values(["_r", "ADT"], kind="mergesort").drop_duplicates(by, keep="first")
     out = dataset_adsl[by].merge(best[[*by, "AVALC", "ADT"]], on=by, how="left")
     out["AVALC"] = out["AVALC"].fillna("NE" if missing_as_ne else "MISSING").astype("str")
-    out["AVAL"] = out["AVALC"].map(_RANK).astype(float) + 1
+    out["AVAL"] = out["AVALC"].map(_AVAL).astype(float)
     return out
 
 

@@ -65,8 +65,8 @@ def censor_source(dataset: pd.DataFrame, date: str, *, censor: int = 1, filter: 
 
 
 def _source_records(k: int, source: TTESource, adsl: pd.DataFrame, by: list[str]) -> pd.DataFrame:
-    """The source's first event / last censoring per subject of ``adsl`` (ties to the first record), with
-    dates after the subject's end date ``_END`` dropped."""
+    """The source's first event / last censoring per subject of ``adsl`` (ties to the first / last record),
+    with dates after the subject's end date ``_END`` dropped."""
     frame = source.dataset
     keep = np.ones(len(frame), bool) if source.filter is None else source.filter.reindex(frame.index).fillna(False).to_numpy(bool)
     rows = frame.loc[keep, by].assign(ADT=frame.loc[keep, source.date].astype(float).to_numpy(),
@@ -74,7 +74,8 @@ def _source_records(k: int, source: TTESource, adsl: pd.DataFrame, by: list[str]
     rows = rows.merge(adsl[[*by, "_END"]], on=by, how="inner")
     rows = rows[rows["ADT"].notna().to_numpy() & ~(rows["ADT"].to_numpy(float) > rows["_END"].to_numpy(float))]
     rows = rows.assign(_pos=np.arange(len(rows)))
-    rows = rows.sort_values(["ADT", "_pos"], ascending=[source.censor == 0, True], kind="mergesort").drop_duplicates(by)
+    first = source.censor == 0
+    rows = rows.sort_values(["ADT", "_pos"], ascending=[first, first], kind="mergesort").drop_duplicates(by)
     return rows.drop(columns=["_END", "_pos"]).assign(CNSR=source.censor, _k=k, **{c: source.set_values_to.get(c) for c in _TEXT})
 
 
@@ -92,7 +93,7 @@ def derive_param_tte(
 
     Per source the first event (last censoring) by date; across sources the earliest event wins (ties to
     the source listed first) and an event always beats a censoring; without events the latest censoring
-    (ties to the first listed). Records dated after any of the subject's ``end_dates`` (ADSL columns, e.g.
+    (ties to the source listed last, as admiral's ``mode = "last"``). Records dated after any of the subject's ``end_dates`` (ADSL columns, e.g.
     data cutoff or start of new anticancer therapy) are not used; only subjects of ``dataset_adsl`` are
     kept. ``ADT`` is at least ``STARTDT`` (the ADSL column ``start_date``); ``AVAL = ADT - STARTDT + 1`` days.
     Returns ``by_vars``, ``set_values_to``, STARTDT, ADT, AVAL, CNSR, EVNTDESC, CNSDTDSC, SRCDOM, SRCVAR, SRCSEQ.
@@ -114,8 +115,9 @@ def derive_param_tte(
     columns = [*by, "ADT", "SRCSEQ", "CNSR", "_k", *_TEXT]
     records = pd.concat([p[columns] for p in parts if len(p)], ignore_index=True) if any(len(p) for p in parts) else pd.DataFrame(columns=columns)
     is_event = records["CNSR"].to_numpy(float) == 0
-    records = records.assign(_e=~is_event, _t=np.where(is_event, records["ADT"].to_numpy(float), -records["ADT"].to_numpy(float)))
-    chosen = records.sort_values(["_e", "_t", "_k"], kind="mergesort").drop_duplicates(by)
+    adt, k = records["ADT"].to_numpy(float), records["_k"].to_numpy(float)
+    records = records.assign(_e=~is_event, _t=np.where(is_event, adt, -adt), _o=np.where(is_event, k, -k))
+    chosen = records.sort_values(["_e", "_t", "_o"], kind="mergesort").drop_duplicates(by)
     out = adsl[[*by, "STARTDT"]].merge(chosen[[*by, *columns[1:4], *_TEXT]], on=by, how="inner")
     out["ADT"] = np.fmax(out["ADT"].to_numpy(float), out["STARTDT"].to_numpy(float))
     out["AVAL"] = out["ADT"] - out["STARTDT"] + 1
@@ -204,13 +206,13 @@ def derive_param_pfs(
             event_source(deaths, "ADT", filter=in_time(deaths, strictly=False),
                          set_values_to={"EVNTDESC": "DEATH", "SRCDOM": "ADSL", "SRCVAR": death_date}),
         ],
-        censor_conditions=[
-            censor_source(used, "ADT", filter=pd.Series(is_adequate, index=used.index), srcseq=srcseq,
-                          set_values_to={"EVNTDESC": "LAST ADEQUATE TUMOR ASSESSMENT", "CNSDTDSC": "LAST ADEQUATE TUMOR ASSESSMENT",
-                                         "SRCDOM": srcdom, "SRCVAR": "ADT"}),
+        censor_conditions=[  # the latest wins; on the same date the one listed last
             censor_source(dataset_adsl, start_date,
                           set_values_to={"EVNTDESC": "NO ADEQUATE POST-BASELINE ASSESSMENT", "CNSDTDSC": "START OF TREATMENT",
                                          "SRCDOM": "ADSL", "SRCVAR": start_date}),
+            censor_source(used, "ADT", filter=pd.Series(is_adequate, index=used.index), srcseq=srcseq,
+                          set_values_to={"EVNTDESC": "LAST ADEQUATE TUMOR ASSESSMENT", "CNSDTDSC": "LAST ADEQUATE TUMOR ASSESSMENT",
+                                         "SRCDOM": srcdom, "SRCVAR": "ADT"}),
         ],
     )
 
