@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Annotated
 
@@ -69,11 +70,16 @@ def run(
     study: StudyArg,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: output.folder in study.yaml)")] = None,
     raw: RawOption = None,
+    created: Annotated[datetime | None, typer.Option("--created", help="Creation date-time stamped into XPT headers, define.xml and reports/run.json (default: now)")] = None,
+    reproducible: Annotated[bool, typer.Option("--reproducible", help="Stamp output.created of study.yaml instead of now: identical inputs give byte-identical outputs")] = False,
+    data_cutoff: Annotated[datetime | None, typer.Option("--data-cutoff", formats=["%Y-%m-%d"], help="Data cutoff date of the transfer (YYYY-MM-DD): TS DCUTDTC, DCUTDTC in expressions, reports/run.json")] = None,
+    compare_to: Annotated[Path | None, typer.Option("--compare-to", help="Previous run's output folder: reports/changes.txt lists what changed (default: the run already in the output folder)")] = None,
 ) -> None:
     """Convert the study: build every dataset its specs define and write the outputs."""
-    from cdisc.study import run_study
+    from cdisc.study import RunOptions, run_study
 
-    result = run_study(study, out_dir, progress=err, raw=raw)
+    options = RunOptions(created, reproducible or created is not None, data_cutoff.date() if data_cutoff else None, compare_to)
+    result = run_study(study, out_dir, progress=err, raw=raw, options=options)
     for line in result.summary_lines():
         out.print(line)
 

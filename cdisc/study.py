@@ -22,9 +22,23 @@ from rich.console import Console
 from cdisc import __version__
 from cdisc.adam.engine import build_adam_dataset
 from cdisc.built import BuiltDataset
+from cdisc.changes import (
+    Changes,
+    Identity,
+    PreviousRun,
+    Snapshot,
+    changes_json,
+    changes_text,
+    derive_changes,
+    holds_run,
+    read_run,
+    record_identity,
+    summary_frame,
+    with_qualifiers,
+)
 from cdisc.collect import located
 from cdisc.definexml import DefineDataset, write_define
-from cdisc.errors import DataError, DataErrors, SpecError
+from cdisc.errors import DataError, DataErrors, SpecError, UsageError
 from cdisc.listing import render_listing
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
@@ -33,8 +47,10 @@ from cdisc.sdtm.engine import build_dataset
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.adam import AdamDataset
 from cdisc.spec.check import dependencies
+from cdisc.spec.expr import parse_expression
 from cdisc.spec.load import Study, display_path, load_study
-from cdisc.spec.models import NUMERIC_TYPES, SUPP_COLUMNS, SdtmDataset
+from cdisc.spec.models import NUMERIC_TYPES, SUPP_COLUMNS
+from cdisc.spec.sdtm import SdtmDataset
 from cdisc.xpt import XptDataset, XptError, XptVariable, write_xpt
 
 
@@ -50,6 +66,7 @@ class RunResult:
     reconciliation: pd.DataFrame | None = None
     created: dt.datetime | None = None
     data_cutoff: dt.date | None = None
+    changes: Changes | None = None
 
     @property
     def warnings(self) -> list[str | DataError]:
@@ -70,6 +87,13 @@ class RunResult:
                 f"Reconciliation: {totals['rows']} raw row(s) in {len(self.reconciliation)} table(s), all accounted for "
                 f"({totals['excluded']} excluded with a reason, {totals['not_converted']} in tables not converted); "
                 "see reports/reconciliation.csv"
+            )
+        if self.changes is not None:
+            counts = summary_frame(self.changes)[["added", "removed", "changed", "renumbered"]].sum()
+            lines.append(
+                f"Changes since {self.changes.previous}: {len(self.changes.new_subjects)} new subject(s), "
+                f"{counts['added']} record(s) added, {counts['removed']} removed, {counts['changed']} changed, "
+                f"{counts['renumbered']} renumbered; see reports/changes.txt"
             )
         if self.warnings:
             lines.append(f"{len(self.warnings)} warning(s), also listed in reports/queries.csv:")
@@ -101,12 +125,14 @@ class RunOptions:
     ``created`` when given, else ``output.created`` of study.yaml when ``reproducible``
     (byte-identical outputs for identical inputs), else the current time (UTC, whole seconds).
     ``data_cutoff`` is stored in the run, readable in expressions as ``DCUTDTC`` and given to TS
-    as its DCUTDTC parameter.
+    as its DCUTDTC parameter. The change report compares with the run in ``compare_to``, else with
+    the run already in the output folder, if any.
     """
 
     created: dt.datetime | None = None
     reproducible: bool = True
     data_cutoff: dt.date | None = None
+    compare_to: Path | None = None
 
 
 def creation_time(options: RunOptions, declared: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -144,6 +170,8 @@ def run_study(
     study.data_cutoff = options.data_cutoff
     target = out_dir if out_dir is not None else study.resolve(study.spec.output.folder)
     result = RunResult(study, target, created=created, data_cutoff=options.data_cutoff)
+    identities = {name: record_identity(dataset.spec) for name, dataset in study.datasets.items()}
+    previous = _previous_run(options.compare_to, target, identities)
     frames = {name: study.input_frame(name) for name in study.input_files}
     errors: list[DataError] = []
     skipped: dict[str, list[str]] = {}
@@ -169,6 +197,8 @@ def run_study(
             result.reconciliation = reconcile(study, result.built)
     except DataError as exc:
         errors.append(exc)
+    if previous is not None and not errors:
+        result.changes = changes_since(previous, result, identities)
     result.files = _write_outputs(study, result, target, errors)
     if errors:
         found = DataErrors(errors, skipped)
@@ -188,6 +218,45 @@ def failed_queries_paths(target: Path) -> tuple[Path, Path]:
     successful run lists its warnings in ``reports/queries.csv`` and removes these files.
     """
     return target.with_name(f"{target.name}.queries.csv"), target.with_name(f"{target.name}.queries.json")
+
+
+def _previous_run(compare_to: Path | None, target: Path, identities: dict[str, Identity]) -> PreviousRun | None:
+    """The run to compare with (read before anything is written): ``compare_to``, else the output folder's own."""
+    if compare_to is not None and not holds_run(compare_to):
+        raise UsageError(f"--compare-to {display_path(compare_to)}: no run output there (no .xpt files in sdtm/ or adam/)")
+    folder = compare_to if compare_to is not None else target if holds_run(target) else None
+    return None if folder is None else read_run(folder, {name: i.seq for name, i in identities.items()})
+
+
+def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str, Identity]) -> Changes:
+    """The change report of this run against ``previous``."""
+    now = {
+        one.spec.dataset: Snapshot(with_qualifiers(one.frame, one.supp, identities[one.spec.dataset].seq), one.lineage)
+        for one in result.built
+    }
+    return derive_changes(
+        display_path(previous.folder), previous.manifest, previous.datasets, now, identities, previous.excluded,
+        excluded_with_subjects(result.study, result.built),
+    )
+
+
+def excluded_with_subjects(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
+    """Every excluded raw row with its reason and, where the raw table identifies subjects, its USUBJID."""
+    parts = []
+    for one in built:
+        excluded = one.excluded
+        table = getattr(one.spec.source, "table", None)
+        if len(excluded) and table is not None and study.spec.subjects is not None:
+            raw = study.raw_frame(table)
+            rows = raw.set_index(ROW).reindex(excluded[ROW].to_numpy()).reset_index()
+            try:
+                subjects = parse_expression(study.spec.subjects.usubjid).evaluate(rows, {"STUDYID": study.spec.study.id})
+                excluded = excluded.assign(USUBJID=pd.Series(subjects, index=rows.index).to_numpy())
+            except DataError:
+                pass  # the raw table does not hold what USUBJID is made of
+        parts.append(excluded)
+    columns = [FILE, ROW, "dataset", "reason", "USUBJID"]
+    return pd.concat(parts, ignore_index=True).reindex(columns=columns) if parts else pd.DataFrame(columns=columns)
 
 
 def with_data_cutoff(spec: SdtmDataset | AdamDataset, cutoff: dt.date | None) -> SdtmDataset | AdamDataset:
@@ -246,12 +315,14 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
             described = [DefineDataset(r.spec, r.frame, r.supp) for r in built if r.standard == standard]
             if described:
                 write_define(study, described, staging / standard)
-        excluded = pd.concat([r.excluded for r in built], ignore_index=True) if built else pd.DataFrame()
-        _write_csv(excluded, staging / "reports" / "excluded.csv")
+        _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")
         _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
         queries = query_frame([], result.warnings)
         _write_csv(queries, staging / "reports" / "queries.csv")
         (staging / "reports" / "queries.json").write_text(queries_json(queries, "written"), encoding="utf-8")
+        if result.changes is not None:
+            (staging / "reports" / "changes.txt").write_text(changes_text(result.changes), encoding="utf-8")
+            (staging / "reports" / "changes.json").write_text(changes_json(result.changes), encoding="utf-8")
         (staging / "reports" / "run.json").write_text(run_manifest(result), encoding="utf-8")
         return _move_into_place(staging, target)
     finally:
@@ -275,7 +346,15 @@ def run_manifest(result: RunResult) -> str:
             for one in result.built
         },
     }
-    return json.dumps(manifest, indent=2) + "\n"
+    if result.changes is not None:
+        manifest["changes"] = {
+            "compared_to": result.changes.previous,
+            "new_subjects": result.changes.new_subjects,
+            "dropped_subjects": result.changes.dropped_subjects,
+            "datasets": summary_frame(result.changes).set_index("dataset").to_dict(orient="index"),
+            "report": "reports/changes.txt",
+        }
+    return json.dumps(manifest, indent=2, default=int) + "\n"
 
 
 def _write_dataset(result: BuiltDataset, folder: Path, created) -> None:

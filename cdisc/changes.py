@@ -1,0 +1,365 @@
+"""What changed between two transfers: records added, removed and changed per dataset, --SEQ renumbered,
+subjects new and dropped, exclusions new.
+
+A record is recognised across transfers first by its natural key: the dataset keys with --SEQ
+replaced by what the --SEQ rule orders by (AE: USUBJID, AESTDTC, AETERM), so that a record whose
+AESEQ moved because another was inserted before it is the same record, renumbered. A record whose
+natural key changed (a corrected date) is then recognised by its lineage: the same subject's same
+raw file row (``lineage/<dataset>.csv``). What is left is added or removed. SUPP-- qualifiers are
+compared as columns of their parent records.
+
+    >>> before = Snapshot(pd.DataFrame({"USUBJID": ["A", "A"], "AESEQ": [1.0, 2.0], "AETERM": ["X", "Y"],
+    ...                                 "AESTDTC": ["2024-01-02", "2024-01-05"]}))
+    >>> after = Snapshot(pd.DataFrame({"USUBJID": ["A", "A", "A"], "AESEQ": [1.0, 2.0, 3.0],
+    ...                                "AETERM": ["X", "Z", "Y"], "AESTDTC": ["2024-01-02", "2024-01-03", "2024-01-05"]}))
+    >>> found = derive_dataset_changes("AE", before, after, Identity(["USUBJID", "AESEQ"], "AESEQ", ["USUBJID", "AESTDTC", "AETERM"]))
+    >>> found.added["AETERM"].tolist(), found.renumbered[["AETERM", "before", "after"]].values.tolist(), len(found.changed)
+    (['Z'], [['Y', 2.0, 3.0]], 0)
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from cdisc.raw import FILE, ROW
+
+#: Variables not shown to tell records apart (the same on every record).
+UNSHOWN = ("STUDYID", "DOMAIN")
+#: Name endings of the variables that say what a record is about, shown for added and removed records.
+TOPICS = ("TERM", "DECOD", "TRT", "TESTCD", "ORRES", "PARAMCD", "AVAL")
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One dataset of one transfer: its records (SUPP-- qualifiers as columns) and the raw rows behind them."""
+
+    frame: pd.DataFrame
+    lineage: pd.DataFrame | None = None
+
+
+@dataclass(frozen=True)
+class Identity:
+    """How a dataset's records are recognised across transfers: its keys, its --SEQ and its natural key."""
+
+    keys: list[str]
+    seq: str | None = None
+    natural: list[str] = field(default_factory=list)
+
+
+@dataclass
+class DatasetChanges:
+    """The changes of one dataset; record listings show the natural key (and --SEQ)."""
+
+    dataset: str
+    identity: Identity
+    before: int
+    after: int
+    added: pd.DataFrame
+    removed: pd.DataFrame
+    changed: pd.DataFrame  # natural key..., seq, variable, before, after
+    renumbered: pd.DataFrame  # natural key..., before, after (--SEQ)
+    by_lineage: int = 0
+
+    @property
+    def any(self) -> bool:
+        return bool(len(self.added) or len(self.removed) or len(self.changed) or len(self.renumbered))
+
+
+@dataclass
+class Changes:
+    """Everything that changed since the previous transfer."""
+
+    previous: str
+    previous_run: dict[str, Any]
+    datasets: list[DatasetChanges]
+    new_datasets: list[str]
+    dropped_datasets: list[str]
+    new_subjects: list[str]
+    dropped_subjects: list[str]
+    new_exclusions: pd.DataFrame
+
+
+def record_identity(spec: Any) -> Identity:
+    """Keys, --SEQ and natural key of a dataset spec (a variable built by the ``seq`` rule is its --SEQ)."""
+    keys = list(spec.keys)
+    seq = next((v for v in spec.variables if v.rule[0] == "seq" and v.name in keys), None)
+    if seq is None:
+        return Identity(keys, None, keys)
+    order = [n for n in (seq.rule[1].order_by or []) if n not in keys]
+    return Identity(keys, seq.name, [k for k in keys if k != seq.name] + order)
+
+
+def with_qualifiers(parent: pd.DataFrame, supp: pd.DataFrame | None, seq: str | None) -> pd.DataFrame:
+    """``parent`` with one column per SUPP-- QNAM, matched by USUBJID and --SEQ (IDVARVAL), or by USUBJID alone."""
+    if supp is None or supp.empty or "USUBJID" not in parent:
+        return parent
+    wide = supp.pivot_table(index=["USUBJID", "IDVARVAL"], columns="QNAM", values="QVAL", aggfunc="first").reset_index()
+    wide = wide.rename_axis(columns=None).drop(columns=[c for c in wide.columns if c in parent.columns and c != "USUBJID"])
+    if seq is None or seq not in parent:
+        return parent.merge(wide.drop(columns="IDVARVAL").drop_duplicates("USUBJID"), on="USUBJID", how="left")
+    idvarval = pd.to_numeric(parent[seq], errors="coerce").astype("Int64").astype("str")
+    wide["IDVARVAL"] = wide["IDVARVAL"].astype("str").str.strip()
+    merged = parent.assign(IDVARVAL=idvarval).merge(wide, on=["USUBJID", "IDVARVAL"], how="left")
+    return merged.drop(columns="IDVARVAL").set_axis(parent.index)
+
+
+def derive_dataset_changes(name: str, before: Snapshot, after: Snapshot, identity: Identity) -> DatasetChanges:
+    """Records added, removed, changed (variable by variable) and renumbered between two transfers of a dataset."""
+    old, new = _normal(before.frame), _normal(after.frame)
+    natural = [n for n in identity.natural if n in old and n in new]
+    pairs = _match(old, new, natural, identity.seq)
+    by_lineage = pd.DataFrame(columns=["_b", "_a"])
+    if before.lineage is not None and after.lineage is not None:
+        by_lineage = _match_lineage(before.lineage, after.lineage, set(pairs["_b"]), set(pairs["_a"]))
+    pairs = pd.concat([pairs, by_lineage], ignore_index=True)
+    shown = [n for n in dict.fromkeys([*natural, *([identity.seq] if identity.seq else [])]) if n not in UNSHOWN]
+    listed = [*shown, *(c for c in new.columns if c.endswith(TOPICS) and c not in shown)]
+    removed = old.drop(index=pairs["_b"]).loc[:, [c for c in listed if c in old]]
+    added = new.drop(index=pairs["_a"]).loc[:, [c for c in listed if c in new]]
+    b = old.loc[pairs["_b"]].reset_index(drop=True)
+    a = new.loc[pairs["_a"]].reset_index(drop=True)
+    label = a[[c for c in shown if c in a]]
+    parts = []
+    for column in [c for c in new.columns if c in old.columns and c != identity.seq]:
+        differ = _differ(b[column], a[column])
+        if differ.any():
+            parts.append(label[differ].assign(variable=column, before=b.loc[differ, column], after=a.loc[differ, column]))
+    changed = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*label.columns, "variable", "before", "after"])
+    renumbered = pd.DataFrame(columns=[*natural, "before", "after"])
+    if identity.seq and identity.seq in old and identity.seq in new:
+        moved = _differ(b[identity.seq], a[identity.seq])
+        named = [n for n in natural if n not in UNSHOWN]
+        renumbered = a.loc[moved, named].assign(before=b.loc[moved, identity.seq], after=a.loc[moved, identity.seq])
+    return DatasetChanges(
+        name, identity, len(old), len(new), added.reset_index(drop=True), removed.reset_index(drop=True),
+        changed, renumbered.reset_index(drop=True), len(by_lineage),
+    )
+
+
+def derive_changes(
+    previous: str, previous_run: dict[str, Any], before: dict[str, Snapshot], after: dict[str, Snapshot],
+    identities: dict[str, Identity], excluded_before: pd.DataFrame, excluded_after: pd.DataFrame,
+) -> Changes:
+    """The change report between two transfers: every dataset in both, datasets and subjects new and dropped,
+    exclusions new (raw rows excluded now that were not, by dataset, reason, file and row)."""
+    datasets = [
+        derive_dataset_changes(name, before[name], after[name], identities[name]) for name in after if name in before
+    ]
+    subjects = [_subjects(side) for side in (before, after)]
+    return Changes(
+        previous, previous_run, datasets,
+        [n for n in after if n not in before], [n for n in before if n not in after],
+        sorted(subjects[1] - subjects[0]), sorted(subjects[0] - subjects[1]), new_exclusions(excluded_before, excluded_after),
+    )
+
+
+def new_exclusions(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
+    """Raw rows excluded now beyond those excluded before: counted per dataset, reason and subject (raw rows
+    move between transfers), or per raw file row when the earlier run did not record subjects.
+
+    >>> before = pd.DataFrame({"dataset": ["AE"], "reason": ["none"], "USUBJID": ["S1"], "@file": ["ae.csv"], "@row": [4]})
+    >>> after = pd.DataFrame({"dataset": ["AE", "AE"], "reason": ["none"] * 2, "USUBJID": ["S1", "S2"],
+    ...                       "@file": ["ae.csv"] * 2, "@row": [5, 9]})
+    >>> new_exclusions(before, after)[["USUBJID", "@row"]].values.tolist()
+    [['S2', '9']]
+    """
+    columns = ["dataset", "reason", "USUBJID", FILE, ROW]
+    key = ["dataset", "reason", "USUBJID"] if "USUBJID" in before and "USUBJID" in after else ["dataset", "reason", FILE, ROW]
+    sides = []
+    for frame in (before, after):
+        frame = frame.reindex(columns=columns).astype("str").fillna("")
+        sides.append(frame.assign(_occurrence=frame.groupby(key).cumcount()))
+    found = sides[1].merge(sides[0][[*key, "_occurrence"]], on=[*key, "_occurrence"], how="left", indicator=True)
+    return found.loc[found["_merge"] == "left_only", columns].reset_index(drop=True)
+
+
+def _subjects(side: dict[str, Snapshot]) -> set[str]:
+    """Subjects of a transfer: those in DM, or in any dataset when there is no DM."""
+    frames = [side["DM"].frame] if "DM" in side else [s.frame for s in side.values()]
+    return {str(u) for frame in frames if "USUBJID" in frame for u in frame["USUBJID"].dropna().unique() if str(u)}
+
+
+def _normal(frame: pd.DataFrame) -> pd.DataFrame:
+    """Numbers as float64, text without trailing blanks and with missing as "" (as XPT stores it)."""
+    columns = {}
+    for name in frame.columns:
+        values = frame[name]
+        if pd.api.types.is_numeric_dtype(values):
+            columns[name] = values.astype("float64")
+        else:
+            columns[name] = values.astype("str").fillna("").str.rstrip()
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+
+
+def _match(old: pd.DataFrame, new: pd.DataFrame, natural: list[str], seq: str | None) -> pd.DataFrame:
+    """Positions ``_b``/``_a`` of records with equal natural keys; repeats pair in --SEQ (else record) order."""
+    if not natural:
+        return pd.DataFrame(columns=["_b", "_a"], dtype="int64")
+    sides = []
+    for frame, position in ((old, "_b"), (new, "_a")):
+        keyed = frame[natural].assign(**{position: np.arange(len(frame))})
+        order = frame[seq] if seq and seq in frame else keyed[position]
+        keyed = keyed.assign(_order=order.to_numpy()).sort_values("_order", kind="mergesort")
+        keyed["_occurrence"] = keyed.groupby(natural, dropna=False).cumcount()
+        sides.append(keyed.drop(columns="_order"))
+    pairs = sides[0].merge(sides[1], on=[*natural, "_occurrence"], how="inner")
+    return pairs[["_b", "_a"]].astype("int64")
+
+
+def _match_lineage(before: pd.DataFrame, after: pd.DataFrame, taken_b: set, taken_a: set) -> pd.DataFrame:
+    """Still unmatched records with the same subject and the same raw file row behind them."""
+    columns = [c for c in ("USUBJID", FILE, ROW) if c in before.columns and c in after.columns]
+    if FILE not in columns or ROW not in columns:
+        return pd.DataFrame(columns=["_b", "_a"], dtype="int64")
+    sides = []
+    for lineage, position, taken in ((before, "_b", taken_b), (after, "_a", taken_a)):
+        keyed = lineage[columns].astype("str").assign(**{position: np.arange(len(lineage))})
+        sides.append(keyed[~keyed[position].isin(taken)].drop_duplicates(columns, keep=False))
+    return sides[0].merge(sides[1], on=columns, how="inner")[["_b", "_a"]].astype("int64")
+
+
+def _differ(before: pd.Series, after: pd.Series) -> pd.Series:
+    if pd.api.types.is_numeric_dtype(before) and pd.api.types.is_numeric_dtype(after):
+        return ~((before == after) | (before.isna() & after.isna()))
+    return before.astype("str") != after.astype("str")
+
+
+# ---------------------------------------------------------------------------- reports
+
+
+def changes_text(changes: Changes, limit: int = 50) -> str:
+    """The change report as a data manager reads it: a summary table, then every change listed."""
+    run = changes.previous_run
+    when = ", ".join(f"{k.replace('_', ' ')} {run[k]}" for k in ("created", "data_cutoff") if run.get(k))
+    lines = [f"Changes since the previous transfer: {changes.previous}" + (f" ({when})" if when else ""), ""]
+    lines.append(
+        f"Subjects: {len(changes.new_subjects)} new{_listed(changes.new_subjects)}, "
+        f"{len(changes.dropped_subjects)} dropped{_listed(changes.dropped_subjects)}"
+    )
+    if changes.new_datasets or changes.dropped_datasets:
+        lines.append(f"Datasets: new {', '.join(changes.new_datasets) or 'none'}; dropped {', '.join(changes.dropped_datasets) or 'none'}")
+    lines += ["", _table(summary_frame(changes))]
+    for found in changes.datasets:
+        seq = found.identity.seq
+        for title, frame in (
+            ("record(s) added", found.added),
+            ("record(s) removed", found.removed),
+            (f"record(s) renumbered ({seq} before -> after; the same record by {_natural(found.identity)})", found.renumbered),
+            ("value(s) changed", found.changed),
+        ):
+            if len(frame):
+                more = f" (first {limit})" if len(frame) > limit else ""
+                lines += ["", f"{found.dataset}: {len(frame)} {title}{more}", _table(frame.head(limit), indent=2)]
+        if found.by_lineage:
+            lines.append(f"  ({found.by_lineage} record(s) recognised by their raw file row, their natural key having changed)")
+    if len(changes.new_exclusions):
+        lines += ["", f"New exclusions: {len(changes.new_exclusions)} raw row(s)", _table(changes.new_exclusions, indent=2)]
+    if not any(d.any for d in changes.datasets) and not changes.new_subjects and not changes.dropped_subjects:
+        lines += ["", "No records changed."]
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def summary_frame(changes: Changes) -> pd.DataFrame:
+    """One row per dataset: records before and now, added, removed, changed (records), renumbered."""
+    return pd.DataFrame(
+        [
+            {
+                "dataset": d.dataset, "before": d.before, "now": d.after, "added": len(d.added), "removed": len(d.removed),
+                "changed": int(d.changed.drop(columns=["variable", "before", "after"]).drop_duplicates().shape[0]),
+                "renumbered": len(d.renumbered),
+            }
+            for d in changes.datasets
+        ],
+        columns=["dataset", "before", "now", "added", "removed", "changed", "renumbered"],
+    )
+
+
+def changes_json(changes: Changes) -> str:
+    """The change report as JSON: the same content, records as lists of objects."""
+    def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+        return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+
+    data = {
+        "previous": changes.previous,
+        "previous_run": changes.previous_run,
+        "new_subjects": changes.new_subjects,
+        "dropped_subjects": changes.dropped_subjects,
+        "new_datasets": changes.new_datasets,
+        "dropped_datasets": changes.dropped_datasets,
+        "summary": records(summary_frame(changes)),
+        "datasets": {
+            d.dataset: {
+                "added": records(d.added), "removed": records(d.removed), "changed": records(d.changed),
+                "renumbered": records(d.renumbered), "recognised_by_lineage": d.by_lineage,
+            }
+            for d in changes.datasets
+        },
+        "new_exclusions": records(changes.new_exclusions),
+    }
+    return json.dumps(data, indent=2, default=str) + "\n"
+
+
+def _natural(identity: Identity) -> str:
+    return ", ".join(n for n in identity.natural if n not in UNSHOWN)
+
+
+def _listed(names: list[str], limit: int = 10) -> str:
+    if not names:
+        return ""
+    more = f" and {len(names) - limit} more" if len(names) > limit else ""
+    return f" ({', '.join(names[:limit])}{more})"
+
+
+def _table(frame: pd.DataFrame, indent: int = 0) -> str:
+    cells = frame.astype(object).map(lambda v: "." if v is None or (isinstance(v, float) and np.isnan(v)) else (f"{v:g}" if isinstance(v, float) else str(v)))
+    text = cells.to_string(index=False) if len(frame) else "(none)"
+    return "\n".join(" " * indent + line for line in text.splitlines())
+
+
+# ---------------------------------------------------------------------------- reading a previous run
+
+
+@dataclass
+class PreviousRun:
+    """A run's outputs as read back: datasets with their lineage, exclusions, and its ``reports/run.json``."""
+
+    folder: Path
+    datasets: dict[str, Snapshot]
+    excluded: pd.DataFrame
+    manifest: dict[str, Any]
+
+
+def holds_run(folder: Path) -> bool:
+    """Whether ``folder`` holds the outputs of a run (XPT files under ``sdtm/`` or ``adam/``)."""
+    return any(path.is_file() for standard in ("sdtm", "adam") for path in (folder / standard).glob("*.xpt"))
+
+
+def read_run(folder: Path, seqs: dict[str, str | None]) -> PreviousRun:
+    """The datasets of a run's output folder; ``seqs`` gives each dataset's --SEQ, to join its SUPP-- qualifiers."""
+    from cdisc.xpt import read_xpt
+
+    frames: dict[str, pd.DataFrame] = {}
+    lineage: dict[str, pd.DataFrame] = {}
+    for standard in ("sdtm", "adam"):
+        for path in sorted((folder / standard).glob("*.xpt")):
+            frame, meta = read_xpt(path)
+            frames[meta.name.upper()] = frame
+            trace = folder / standard / "lineage" / f"{path.stem.lower()}.csv"
+            if trace.is_file():
+                lineage[meta.name.upper()] = pd.read_csv(trace, dtype="str", keep_default_na=False)
+    datasets = {
+        name: Snapshot(with_qualifiers(frame, frames.get(f"SUPP{name}"), seqs.get(name)), lineage.get(name))
+        for name, frame in frames.items()
+        if not (name.startswith("SUPP") and name[4:] in frames)
+    }
+    excluded_path = folder / "reports" / "excluded.csv"
+    excluded = pd.read_csv(excluded_path, dtype="str", keep_default_na=False) if excluded_path.is_file() else pd.DataFrame()
+    manifest_path = folder / "reports" / "run.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
+    return PreviousRun(folder, datasets, excluded, manifest)
