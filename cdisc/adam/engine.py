@@ -1,4 +1,4 @@
-"""Apply an ADaM dataset spec to datasets built earlier: base rows, then each variable's rule."""
+"""Apply an ADaM dataset spec to datasets built earlier: base records, record steps, then each variable's rule."""
 
 from __future__ import annotations
 
@@ -18,59 +18,162 @@ from cdisc.spec.order import build_order
 from cdisc.spec.models import NUMERIC_TYPES
 
 SOURCE_RECORD = "@record"
+SOURCE_DATASET = "@dataset"
 RULES = rules("adam")
+RULES_STEPS = rules("steps")
+
+
+def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]) -> pd.DataFrame:
+    """The base records: the source dataset (qualifiers, merges, filter, distinct, renames), then the appended ones.
+
+    ``@record`` numbers each record within its dataset and ``@dataset`` names it, for lineage.
+    """
+    source = spec.source
+    frame = built[source.dataset]
+    if source.supp:
+        frame = with_supp(frame, built.get(f"SUPP{source.dataset}"))
+    for merge in source.merge:
+        other = built[merge.dataset]
+        extra = [c for c in other.columns if c not in frame.columns]
+        try:
+            frame = frame.merge(other[[*merge.by, *extra]], on=merge.by, how="left", validate="many_to_one")
+        except pd.errors.MergeError:
+            raise DataError(f"{spec.dataset}: {merge.dataset} has more than one record per {', '.join(merge.by)}") from None
+    parts = [_part(study, spec, source, frame)]
+    for i, part in enumerate(source.append):
+        other = built[part.dataset]
+        if part.supp:
+            other = with_supp(other, built.get(f"SUPP{part.dataset}"))
+        parts.append(_part(study, spec, part, other, f"source.append[{i}]"))
+    records = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
+    if source.distinct:
+        records = records.drop_duplicates(source.distinct)[[*source.distinct, SOURCE_RECORD, SOURCE_DATASET]].reset_index(drop=True)
+    return records
+
+
+def _part(study: Study, spec: AdamDataset, part, frame: pd.DataFrame, where: str = "source") -> pd.DataFrame:
+    """One source's records: filtered, renamed, reduced to ``keep``, with its constant values."""
+    frame = frame.assign(**{SOURCE_RECORD: range(len(frame)), SOURCE_DATASET: part.dataset})
+    if part.where:
+        try:
+            frame = frame[parsed(part.where).mask(frame, {"STUDYID": study.spec.study.id})]
+        except ExpressionDataError as exc:
+            raise DataError(f"{spec.dataset}: {where} where {part.where!r}: {exc}") from None
+    frame = frame.rename(columns=part.rename)
+    if part.keep is not None:
+        missing = [c for c in part.keep if c not in frame.columns]
+        if missing:
+            raise DataError(f"{spec.dataset}: {where} keeps {', '.join(missing)}, which {part.dataset} does not have")
+        frame = frame[[*part.keep, SOURCE_RECORD, SOURCE_DATASET]]
+    return frame.assign(**part.set_values_to)
+
+
+class _Build:
+    """The records of an ADaM dataset while it is built: source columns and the variables built so far.
+
+    Record steps see both as one frame (a built variable wins over a source column of its name) and
+    may add records; the records they add carry their source columns and variables with them.
+    """
+
+    def __init__(self, study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]):
+        self.study, self.spec, self.built = study, spec, built
+        self.source = _source_records(study, spec, built)
+        self.out: dict[str, pd.Series] = {}
+        self.flags: dict[tuple[str, str], pd.Series] = {}
+        self.with_qualifiers: dict[str, pd.DataFrame] = {}
+        self.errors: list[DataError] = []
+        self.failed: set[str] = set()
+        self.warnings: list[str] = []
+
+    def variables(self, names: list[str]) -> None:
+        """Build the named variables on every record so far, each after what it reads."""
+        wanted = [v for v in self.spec.variables if v.name in set(names) and v.name not in self.out]
+        for var in build_order(wanted, self.spec.keys):
+            name, params = var.rule
+            if reads_failed(var, self.spec.keys, self.failed):
+                self.failed.add(var.name)
+                continue
+            records = AdamRecords(
+                self.study, self.spec.dataset, var.name, self.source, self.out, self.built, self.warnings,
+                self.flags, self.with_qualifiers,
+            )
+            try:
+                self.out[var.name] = _typed(RULES[name].build(params, records), var.type in NUMERIC_TYPES, records)
+            except DataError as exc:
+                self.errors.append(located(exc, self.spec.dataset, var.name))
+                self.failed.add(var.name)
+
+    def frame(self) -> pd.DataFrame:
+        """Source columns and built variables as one frame (a variable wins over a source column of its name)."""
+        shadowed = [c for c in self.source.columns if c in self.out]
+        flags = {_flag_column(key): flag for key, flag in self.flags.items()}
+        variables = pd.DataFrame({**self.out, **flags}, index=self.source.index)
+        return pd.concat([self.source.drop(columns=shadowed), variables], axis=1)
+
+    def step(self, index: int, step) -> None:
+        """Run one record step; its records replace the current ones."""
+        name, params = step.rule
+        if name == "derive":
+            self.variables(params)
+            return
+        if self.errors:
+            return  # a step over records whose variables failed would only report the same problem again
+        current = self.frame()
+        records = AdamRecords(self.study, self.spec.dataset, f"steps[{index}] {name}", current, {}, self.built, self.warnings)
+        try:
+            result = RULES_STEPS[name].build(params, records)
+        except KeyError as exc:
+            raise DataError(
+                f"{self.spec.dataset}: step {index + 1} ({name}) reads {exc.args[0]}, which is not built yet: "
+                "list it in a 'derive' step before this one"
+            ) from None
+        except (ValueError, UserWarning) as exc:
+            raise DataError(f"{self.spec.dataset}: step {index + 1} ({name}): {exc}") from None
+        self._replace(result.reset_index(drop=True))
+
+    def _replace(self, result: pd.DataFrame) -> None:
+        origin = self.source.set_index([SOURCE_DATASET, SOURCE_RECORD], drop=False) if len(self.source) else None
+        shadowed = [c for c in self.source.columns if c in self.out]
+        flags = {key: _flag_column(key) for key in self.flags}
+        source = result[[c for c in result.columns if c not in self.out and c not in flags.values()]]
+        if shadowed and origin is not None:
+            keys = pd.MultiIndex.from_frame(result[[SOURCE_DATASET, SOURCE_RECORD]])
+            hidden = origin[~origin.index.duplicated()][shadowed].reindex(keys)
+            source = pd.concat([source, hidden.set_axis(result.index)], axis=1)
+        self.source = source
+        self.out = {name: result[name] for name in self.out}
+        self.flags = {key: result[column] for key, column in flags.items()}
+
+
+def _flag_column(key: tuple[str, str]) -> str:
+    """The column a date's imputation flag travels in while record steps copy and add records."""
+    return f"@{key[0]}.{key[1]}"
 
 
 def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]) -> BuiltDataset:
-    """Build one ADaM dataset from its spec; ``built`` holds the datasets built before it."""
-    source = built[spec.source.dataset]
-    if spec.source.supp:
-        source = with_supp(source, built.get(f"SUPP{spec.source.dataset}"))
-    for merge in spec.source.merge:
-        other = built[merge.dataset]
-        extra = [c for c in other.columns if c not in source.columns]
-        try:
-            source = source.merge(other[[*merge.by, *extra]], on=merge.by, how="left", validate="many_to_one")
-        except pd.errors.MergeError:
-            raise DataError(f"{spec.dataset}: {merge.dataset} has more than one record per {', '.join(merge.by)}") from None
-    if spec.source.where:
-        try:
-            keep = parsed(spec.source.where).mask(source, {"STUDYID": study.spec.study.id})
-        except ExpressionDataError as exc:
-            raise DataError(f"{spec.dataset}: source where {spec.source.where!r}: {exc}") from None
-        source = source[keep]
-    if spec.source.distinct:
-        source = source.drop_duplicates(spec.source.distinct)[spec.source.distinct]
-    base_rows = source.reset_index(names=SOURCE_RECORD)
-    out: dict[str, pd.Series] = {}
-    flags: dict[tuple[str, str], pd.Series] = {}
-    with_qualifiers: dict[str, pd.DataFrame] = {}
-    errors: list[DataError] = []
-    failed: set[str] = set()
-    for var in build_order(spec.variables, spec.keys):
-        name, params = var.rule
-        if reads_failed(var, spec.keys, failed):
-            failed.add(var.name)
-            continue
-        rows = AdamRecords(study, spec.dataset, var.name, base_rows, out, built, [], flags, with_qualifiers)
-        try:
-            out[var.name] = _typed(RULES[name].build(params, rows), var.type in NUMERIC_TYPES, rows)
-        except DataError as exc:
-            errors.append(located(exc, spec.dataset, var.name))
-            failed.add(var.name)
-    if errors:
-        raise errors[0] if len(errors) == 1 else DataErrors(errors)
-    frame = pd.DataFrame({var.name: out[var.name] for var in output_variables(spec)}, index=base_rows.index)
+    """Build one ADaM dataset from its spec; ``built`` holds the datasets built before it.
+
+    The record steps run in order; variables no ``derive`` step lists are built after the last step,
+    on every record.
+    """
+    state = _Build(study, spec, built)
+    for index, step in enumerate(spec.steps):
+        state.step(index, step)
+    state.variables([v.name for v in spec.variables])
+    if state.errors:
+        raise state.errors[0] if len(state.errors) == 1 else DataErrors(state.errors)
+    frame = pd.DataFrame({var.name: state.out[var.name] for var in output_variables(spec)}, index=state.source.index)
     duplicated = frame.duplicated(spec.keys, keep=False)
     if duplicated.any():
         first = frame.loc[duplicated, spec.keys].head(3).to_dict("records")
         raise DataError(f"{spec.dataset}: {int(duplicated.sum())} records share their keys ({', '.join(spec.keys)}), e.g. {first}")
     order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
-    lineage = pd.DataFrame({"dataset": spec.source.dataset, "record": base_rows.loc[order, SOURCE_RECORD].to_numpy() + 1})
+    origin = state.source.loc[order]
+    lineage = pd.DataFrame({"dataset": origin[SOURCE_DATASET].to_numpy(), "record": (origin[SOURCE_RECORD] + 1).astype("Int64").to_numpy()})
     if "USUBJID" in frame:
         lineage.insert(0, "USUBJID", frame.loc[order, "USUBJID"].to_numpy())
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
-    return BuiltDataset(spec, frame.loc[order].reset_index(drop=True), lineage, excluded)
+    return BuiltDataset(spec, frame.loc[order].reset_index(drop=True), lineage, excluded, warnings=state.warnings)
 
 
 def output_variables(spec: AdamDataset) -> list:

@@ -1,7 +1,7 @@
 """The rule registry: every rule that builds a variable or adds records, in one place.
 
 A rule is one file under ``cdisc/rules/`` (``common/`` for rules of both engines, ``sdtm/``,
-``adam/``) holding its parameter model, its implementation, the names it reads, its build stage,
+``adam/``, and ``steps/`` for the ADaM record steps that add or select records) holding its parameter model, its implementation, the names it reads, its build stage,
 its define.xml method text in words and a documented example. It registers itself with
 :func:`rule`. The spec models (the rule fields of a variable), the build order, the spec checks,
 both engines, define.xml and the language guide (``cdisc guide``) all read this registry, so
@@ -16,15 +16,18 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
-Engine = Literal["sdtm", "adam"]
+#: ``sdtm`` and ``adam`` rules build one variable; ``steps`` rules (ADaM record steps) add or select records.
+Engine = Literal["sdtm", "adam", "steps"]
 SDTM: tuple[Engine, ...] = ("sdtm",)
 ADAM: tuple[Engine, ...] = ("adam",)
 BOTH: tuple[Engine, ...] = ("sdtm", "adam")
+STEPS: tuple[Engine, ...] = ("steps",)
 
 #: What a reference names: a variable of this dataset, a column of the source record only, a raw column of the source table, an
 #: expression over this dataset, a variable or expression of the rule's other dataset, or an
-#: expression over a record of this dataset joined with one of the other dataset.
-RefKind = Literal["variable", "source", "raw", "expression", "other", "other_expression", "joined_expression"]
+#: expression over a record of this dataset joined with one of the other dataset, or an expression over the
+#: records a record step adds (which may read columns the step makes, such as AVAL.SYSBP).
+RefKind = Literal["variable", "source", "raw", "expression", "other", "other_expression", "joined_expression", "step_expression"]
 PathKey = tuple[Any, ...]
 
 #: Parameter-model class attributes listing the fields that hold each kind of reference.
@@ -131,7 +134,7 @@ def rule(
 def _load() -> None:
     if _REGISTRY:
         return
-    for package in ("common", "sdtm", "adam"):
+    for package in ("common", "sdtm", "adam", "steps"):
         module = importlib.import_module(f"{__name__}.{package}")
         for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda m: m.name):
             importlib.import_module(f"{module.__name__}.{info.name}")

@@ -13,7 +13,10 @@ from typing import Any, ClassVar, Literal
 from pydantic import Field
 
 from cdisc.rules import get
-from cdisc.spec.base import Expr, ShorthandModel, SpecModel
+from pydantic import model_validator
+from pydantic_core import PydanticCustomError
+
+from cdisc.spec.base import Expr, Scalar, ShorthandModel, SpecModel
 from cdisc.spec.models import DatasetMeta, VariableMeta, rule_set
 from cdisc.spec.names import Name
 
@@ -32,6 +35,18 @@ class AdamMerge(SpecModel):
     by: list[Name] = Field(default_factory=lambda: ["STUDYID", "USUBJID"])
 
 
+class AdamSourcePart(SpecModel):
+    """One of several sources appended into the base records (e.g. VS, then records of another dataset),
+    each with its own filter, renamed and kept variables, and values set on its records."""
+
+    dataset: Name
+    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns (admiral combine_supp)")
+    where: Expr | None = Field(None, alias="filter", description="Keep only the records meeting this condition")
+    rename: dict[str, Name] = Field(default_factory=dict, description="Variables renamed, old name -> new name")
+    keep: list[str] | None = Field(None, description="Only these variables (after renaming); default all")
+    set_values_to: dict[Name, Scalar | None] = Field(default_factory=dict, description="Constant values on this source's records")
+
+
 class AdamSource(ShorthandModel):
     """The base rows: one per record of ``dataset`` (SDTM or ADaM built earlier), optionally with its
     SUPP-- qualifiers and the variables of ``merge`` datasets joined on, filtered by ``where``, and
@@ -45,6 +60,12 @@ class AdamSource(ShorthandModel):
     distinct: list[Name] = Field(
         default_factory=list, description="One row per distinct combination of these variables (e.g. per cohort)"
     )
+    rename: dict[str, Name] = Field(default_factory=dict, description="Variables renamed, old name -> new name")
+    keep: list[str] | None = Field(None, description="Only these variables (after renaming); default all")
+    set_values_to: dict[Name, Scalar | None] = Field(default_factory=dict, description="Constant values on these records")
+    append: list[AdamSourcePart] = Field(
+        default_factory=list, description="Records of further datasets appended to the base records, each with its own filter"
+    )
 
     @property
     def name(self) -> str:
@@ -53,6 +74,7 @@ class AdamSource(ShorthandModel):
 
 
 AdamRules = rule_set("adam", "AdamRules")
+RecordStep = rule_set("steps", "RecordStep")
 
 
 class AdamVariable(VariableMeta, AdamRules):  # type: ignore[misc, valid-type]
@@ -67,13 +89,36 @@ class AdamDataset(DatasetMeta):
     dataset_class: AdamClass = Field(alias="class")
     source: AdamSource
     depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
+    steps: list[RecordStep] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Record steps run in order (derive, derive_param_computed, derive_summary_records, "
+        "derive_extreme_records, derive_basetype_records); variables no 'derive' step lists are built after the last step",
+    )
     variables: list[AdamVariable] = Field(min_length=1)
     listing: bool = Field(False, description="Also write a readable table of the dataset to reports/<name>.txt")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _sources(cls, data: Any) -> Any:
+        """``sources: [A, B]`` is ``source: A`` with ``append: [B]`` (records of B after those of A)."""
+        if isinstance(data, dict) and "sources" in data:
+            if "source" in data:
+                raise PydanticCustomError("cdisc_sources", "give 'source' or 'sources', not both", {})
+            parts = data["sources"]
+            if not isinstance(parts, list) or not parts:
+                raise PydanticCustomError("cdisc_sources", "'sources' is a list of at least one dataset", {})
+            first = {"dataset": parts[0]} if isinstance(parts[0], str) else dict(parts[0])
+            if "filter" in first:
+                first["where"] = first.pop("filter")
+            data = {k: v for k, v in data.items() if k != "sources"} | {"source": {**first, "append": parts[1:]}}
+        return data
 
     def inputs(self) -> dict[str, tuple[Any, ...]]:
         """Datasets this one reads, each with the spec path that says so."""
         needs: dict[str, tuple[Any, ...]] = {d: ("depends_on",) for d in self.depends_on}
         needs.setdefault(self.source.dataset, ("source", "dataset"))
+        for i, part in enumerate(self.source.append):
+            needs.setdefault(part.dataset, ("source", "append", i, "dataset"))
         for i, merge in enumerate(self.source.merge):
             needs.setdefault(merge.dataset, ("source", "merge", i, "dataset"))
         for i, var in enumerate(self.variables):

@@ -33,7 +33,7 @@ import ast
 import difflib
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -191,14 +191,103 @@ def _round(value: Value, digits: int = 0) -> Value:
     return value.round(digits) if isinstance(value, pd.Series) else round(value, digits)
 
 
+def _whole(low: int, high: int) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+            return f"must be a whole number from {low} to {high}, not {value!r}"
+        return None
+
+    return check
+
+
+def _one_of(*options: str, pattern: str | None = None) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        if isinstance(value, str) and (value in options or (pattern and re.fullmatch(pattern, value))):
+            return None
+        return f"must be one of {', '.join(repr(o) for o in options)}{' or ' + pattern if pattern else ''}, not {value!r}"
+
+    return check
+
+
+def _checked_math(name: str, function: Callable[[np.ndarray], np.ndarray], valid: Callable[[np.ndarray], np.ndarray], why: str):
+    """A numeric function that refuses the values it is not defined for (naming them), never a silent NaN."""
+
+    def apply(value: Value) -> Value:
+        series = value if isinstance(value, pd.Series) else pd.Series([value], dtype=float)
+        numbers = pd.to_numeric(series, errors="coerce").astype(float)
+        present = numbers.notna().to_numpy()
+        bad = present & ~valid(numbers.fillna(0).to_numpy())
+        if bad.any():
+            examples = ", ".join(repr(v) for v in numbers[bad].drop_duplicates().head(3))
+            raise ExpressionDataError(f"{name}(): {int(bad.sum())} value(s) {why}, e.g. {examples}", np.flatnonzero(bad).tolist())
+        with np.errstate(all="ignore"):
+            result = pd.Series(np.where(present, function(numbers.fillna(1).to_numpy()), np.nan), index=series.index)
+        return result if isinstance(value, pd.Series) else (None if np.isnan(result.iloc[0]) else float(result.iloc[0]))
+
+    return apply
+
+
+def _title(value: Value) -> Value:
+    """Title case: the first letter of each word upper case, the rest lower case."""
+    value = _text(value)
+    if isinstance(value, pd.Series):
+        return value.str.title()
+    return None if value is None else value.title()
+
+
+def _is_numeric(value: Value) -> Value:
+    """True where the value is a number or text that reads as one (blank and missing are false)."""
+    if not isinstance(value, pd.Series):
+        return _is_numeric(pd.Series([value], dtype=object)).iloc[0]
+    if pd.api.types.is_numeric_dtype(value.dtype) and value.dtype != bool:
+        return value.notna()
+    text = _text(value).str.strip()
+    return pd.to_numeric(text, errors="coerce").notna() & text.notna() & text.ne("")
+
+
+def _is_date(value: Value, form: str = "YYYY-MM-DD") -> Value:
+    """True where the text is a valid (possibly partial) date in the declared form; blank and missing are false."""
+    from cdisc.sdtm.dates import InvalidDates, iso8601
+
+    series = value if isinstance(value, pd.Series) else pd.Series([value], dtype="str")
+    text = _text(series).astype("str")
+    valid = ~_is_missing(text)
+    try:
+        iso8601(text.reset_index(drop=True), None, form)
+    except InvalidDates as exc:
+        bad = np.zeros(len(text), dtype=bool)
+        bad[list(exc.rows)] = True
+        valid &= ~pd.Series(bad, index=text.index)
+    return valid if isinstance(value, pd.Series) else bool(valid.iloc[0])
+
+
+def _date_form(value: Any) -> str | None:
+    from cdisc.datepattern import PatternError, date_patterns
+
+    try:
+        date_patterns(value)
+    except (PatternError, TypeError, ValueError) as exc:
+        return f"must be a date form such as 'DD-MON-YYYY' ({exc})"
+    return None
+
+
 @dataclass(frozen=True)
 class Function:
-    """A function callable from expressions."""
+    """A function callable from expressions.
+
+    ``literals`` maps an argument position to the check its literal must pass at parse time (a function
+    of the literal returning an error text, or None); an argument listed there must be a literal, so a
+    bad option (``impute_dt(X, "lst")``) or an unbounded number (``round(X, -100000000)``) is a spec
+    error before anything runs. ``numeric`` lists the positions that must be numbers: a text literal
+    there is a spec error, a text column a data error suggesting ``number()``.
+    """
 
     call: Callable[..., Value]
     min_args: int
     max_args: int | None
     usage: str
+    literals: Mapping[int, Callable[[Any], str | None]] = field(default_factory=dict)
+    numeric: tuple[int, ...] = ()
 
 
 FUNCTIONS: dict[str, Function] = {
@@ -206,32 +295,39 @@ FUNCTIONS: dict[str, Function] = {
     "lower": Function(_str_method("lower"), 1, 1, "lower(text)"),
     "strip": Function(_str_method("strip"), 1, 1, "strip(text)"),
     "collapse_spaces": Function(_collapse_spaces, 1, 1, "collapse_spaces(text)"),
-    "substr": Function(_substr, 2, 3, "substr(text, start, length)"),
+    "substr": Function(_substr, 2, 3, "substr(text, start, length)", {1: _whole(1, 10_000), 2: _whole(0, 10_000)}),
     "concat": Function(_concat, 1, None, "concat(a, b, ...)"),
     "coalesce": Function(_coalesce, 1, None, "coalesce(a, b, ...)"),
     "is_missing": Function(_is_missing, 1, 1, "is_missing(value)"),
     "number": Function(_number, 1, 1, "number(text)"),
+    "is_numeric": Function(_is_numeric, 1, 1, "is_numeric(text)"),
+    "is_date": Function(_is_date, 1, 2, 'is_date(text, "DD-MON-YYYY")', {1: _date_form}),
+    "title": Function(_title, 1, 1, "title(text)"),
+    "sqrt": Function(_checked_math("sqrt", np.sqrt, lambda x: x >= 0, "are negative"), 1, 1, "sqrt(number)", numeric=(0,)),
+    "log": Function(_checked_math("log", np.log, lambda x: x > 0, "are not above 0"), 1, 1, "log(number)", numeric=(0,)),
+    "log10": Function(_checked_math("log10", np.log10, lambda x: x > 0, "are not above 0"), 1, 1, "log10(number)", numeric=(0,)),
+    "exp": Function(_checked_math("exp", np.exp, lambda x: x <= 700, "are above 700 (the result would overflow)"), 1, 1, "exp(number)", numeric=(0,)),
     "if_else": Function(_if_else, 3, 3, "if_else(condition, value_if_true, value_if_false)"),
     "startswith": Function(_startswith, 2, 2, "startswith(text, prefix)"),
     "contains": Function(_contains, 2, 2, "contains(text, part)"),
     "length": Function(_length, 1, 1, "length(text)"),
-    "abs": Function(lambda v: v.abs() if isinstance(v, pd.Series) else abs(v), 1, 1, "abs(number)"),
-    "round": Function(_round, 1, 2, "round(number, digits)"),
+    "abs": Function(lambda v: v.abs() if isinstance(v, pd.Series) else abs(v), 1, 1, "abs(number)", numeric=(0,)),
+    "round": Function(_round, 1, 2, "round(number, digits)", {1: _whole(-15, 15)}, numeric=(0,)),
     "sas_date": Function(lambda v: _on_series(sas_date, v), 1, 1, "sas_date(iso_text)"),
     "sas_datetime": Function(lambda v: _on_series(sas_datetime, v), 1, 1, "sas_datetime(iso_text)"),
     "impute_dt": Function(
         lambda v, date="first": _on_series(lambda s: impute_date(s, "M", date)[0], v),
-        1, 2, 'impute_dt(iso_text, "first" | "mid" | "last")',
+        1, 2, 'impute_dt(iso_text, "first" | "mid" | "last")', {1: _one_of("first", "mid", "last")},
     ),
-    "max": Function(lambda *v: _rowwise("max", v), 1, None, "max(a, b, ...)"),
-    "min": Function(lambda *v: _rowwise("min", v), 1, None, "min(a, b, ...)"),
+    "max": Function(lambda *v: _rowwise("max", v), 1, None, "max(a, b, ...)", numeric=tuple(range(64))),
+    "min": Function(lambda *v: _rowwise("min", v), 1, None, "min(a, b, ...)", numeric=tuple(range(64))),
     "impute_dtm": Function(
         lambda v, time="first": _on_series(lambda s: impute_datetime(s, "h", "first", time)[0], v),
-        1, 2, 'impute_dtm(iso_text, "first" | "last" | "HH:MM:SS")',
+        1, 2, 'impute_dtm(iso_text, "first" | "last" | "HH:MM:SS")', {1: _one_of("first", "last", pattern=r"\d{2}:\d{2}:\d{2}")},
     ),
     "impute_tmf": Function(
         lambda v, time="first": _on_series(lambda s: impute_datetime(s, "h", "first", time)[2], v),
-        1, 2, 'impute_tmf(iso_text, "first" | "last" | "HH:MM:SS")',
+        1, 2, 'impute_tmf(iso_text, "first" | "last" | "HH:MM:SS")', {1: _one_of("first", "last", pattern=r"\d{2}:\d{2}:\d{2}")},
     ),
 }
 
@@ -270,7 +366,13 @@ _ARITH = {
     ast.Div: lambda a, b: a / b,
     ast.FloorDiv: lambda a, b: a // b,
     ast.Mod: lambda a, b: a % b,
+    ast.Pow: lambda a, b: a**b,
 }
+#: The largest exponent of '**' (a literal), so that no expression computes for minutes.
+MAX_POWER = 10
+#: Expressions nest at most this deep and are at most this long (deeper is refused, never a crash).
+MAX_DEPTH = 50
+MAX_LENGTH = 5000
 _SYMBOL = {ast.Eq: "==", ast.NotEq: "!=", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
@@ -315,13 +417,53 @@ def parse_expression(text: str, functions: Mapping[str, Function] = FUNCTIONS) -
     """Parse and check ``text``; raise :class:`ExpressionError` saying what is not allowed."""
     if not isinstance(text, str) or not text.strip():
         raise ExpressionError("expression is empty")
+    if len(text) > MAX_LENGTH:
+        raise ExpressionError(f"expression of {len(text)} characters is longer than the {MAX_LENGTH} allowed; split it over temporary variables")
+    if _nesting(text) > MAX_DEPTH:
+        raise ExpressionError(f"expression {text[:60]!r}...: nested more than {MAX_DEPTH} levels deep; split it over temporary variables")
     try:
         tree = ast.parse(text.strip(), mode="eval")
     except SyntaxError as exc:
         raise ExpressionError(_syntax_hint(text, exc)) from None
+    except (RecursionError, MemoryError):
+        raise ExpressionError(f"expression {text[:60]!r}...: nested too deeply; split it over temporary variables") from None
+    if "." in text and any(isinstance(n, ast.Attribute) for n in ast.walk(tree)):
+        _check_dotted(text, tree)
     compiler = _Compiler(text.strip(), functions)
     compiled = compiler.compile(tree.body)
     return Expression(text.strip(), frozenset(compiler.names), compiled)
+
+
+def _nesting(text: str) -> int:
+    """How deep brackets nest in ``text`` (outside quotes), to refuse deep nesting before Python's parser recurses."""
+    depth = deepest = 0
+    quote = ""
+    for char in text:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "\"'":
+            quote = char
+        elif char in "([{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif char in ")]}":
+            depth -= 1
+    operators = len(re.findall(r"\bnot\b|[-+]\s*[-+]", text))
+    return max(deepest, operators)
+
+
+def _check_dotted(text: str, tree: ast.AST) -> None:
+    """A dotted name (``AVAL.SYSBP``) is a column name; anything else after a dot is refused with a hint."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute):
+            inner = node.value
+            while isinstance(inner, ast.Attribute):
+                inner = inner.value
+            if not isinstance(inner, ast.Name):
+                raise ExpressionError(
+                    f"expression {text!r}: '.{node.attr}' after something that is not a name; a column whose name has "
+                    'a dot is written column("A.B")'
+                )
 
 
 def _syntax_hint(text: str, exc: SyntaxError) -> str:
@@ -371,6 +513,18 @@ class _Compiler:
 
         return lookup
 
+    def _Attribute(self, node: ast.Attribute) -> Compiled:
+        """``AVAL.SYSBP``: a dotted column name, as admiral names the wide columns of a computed parameter."""
+        parts, inner = [node.attr], node.value
+        while isinstance(inner, ast.Attribute):
+            parts.append(inner.attr)
+            inner = inner.value
+        if not isinstance(inner, ast.Name):
+            raise self.refuse(node, "attribute access (a.b) on something that is not a name")
+        if any(part.startswith("_") for part in parts):
+            raise self.refuse(node, "a name starting with '_'")
+        return self._Name(ast.Name(id=".".join([inner.id, *reversed(parts)]), ctx=ast.Load()))
+
     def _BoolOp(self, node: ast.BoolOp) -> Compiled:
         parts = [self.compile(v) for v in node.values]
         combine = (lambda a, b: a & b) if isinstance(node.op, ast.And) else (lambda a, b: a | b)
@@ -395,15 +549,28 @@ class _Compiler:
         raise self.refuse(node, "the operator '~'")
 
     def _BinOp(self, node: ast.BinOp) -> Compiled:
+        if isinstance(node.op, ast.Pow):
+            exponent = node.right.value if isinstance(node.right, ast.Constant) else None
+            if isinstance(node.right, ast.UnaryOp) and isinstance(node.right.operand, ast.Constant):
+                exponent = -node.right.operand.value if isinstance(node.right.op, ast.USub) else None
+            if isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or abs(exponent) > MAX_POWER:
+                raise ExpressionError(
+                    f"expression {self.source!r}: the power '**' needs a literal exponent from -{MAX_POWER} to {MAX_POWER}"
+                )
         op = _ARITH.get(type(node.op))
         if op is None:
             raise self.refuse(node, f"the operator {type(node.op).__name__}")
+        divides = isinstance(node.op, (ast.Div, ast.FloorDiv, ast.Mod))
+        if divides and isinstance(node.right, ast.Constant) and node.right.value == 0:
+            raise ExpressionError(f"expression {self.source!r}: division by zero")
         left, right = self.compile(node.left), self.compile(node.right)
         source = self.source
 
         def run(env: Env) -> Value:
             a, b = left(env), right(env)
             _check_numeric_pair(a, b, source, node)
+            if divides:
+                _check_divisor(b, source)
             return op(a, b)
 
         return run
@@ -476,8 +643,45 @@ class _Compiler:
         n = len(node.args)
         if n < function.min_args or (function.max_args is not None and n > function.max_args):
             raise ExpressionError(f"expression {self.source!r}: {name}() takes {_arity(function)}; usage: {function.usage}")
+        for position, check in function.literals.items():
+            if position < n:
+                self._literal_argument(name, function, position, node.args[position], check)
+        for position in function.numeric:
+            if position < n and isinstance(node.args[position], ast.Constant) and isinstance(node.args[position].value, str):
+                raise ExpressionError(
+                    f"expression {self.source!r}: argument {position + 1} of {name}() must be a number, not the text "
+                    f"{node.args[position].value!r}; usage: {function.usage}"
+                )
         args = [self.compile(arg) for arg in node.args]
-        return lambda env: function.call(*(arg(env) for arg in args))
+        if name == "if_else":
+            return _lazy_if_else(*args, self.source)
+        numeric = [p for p in function.numeric if p < n]
+        source = self.source
+
+        def call(env: Env) -> Value:
+            values = [arg(env) for arg in args]
+            for position in numeric:
+                if _is_text(values[position]):
+                    shown = getattr(values[position], "name", None) or "an argument"
+                    raise ExpressionDataError(
+                        f"expression {source!r}: {shown} is text but {name}() needs a number; convert it with number({shown})"
+                    )
+            return function.call(*values)
+
+        return call
+
+    def _literal_argument(self, name: str, function: Function, position: int, arg: ast.AST, check) -> None:
+        value = arg.value if isinstance(arg, ast.Constant) else None
+        if isinstance(arg, ast.UnaryOp) and isinstance(arg.op, ast.USub) and isinstance(arg.operand, ast.Constant):
+            value = -arg.operand.value if isinstance(arg.operand.value, (int, float)) else None
+        elif not isinstance(arg, ast.Constant):
+            raise ExpressionError(
+                f"expression {self.source!r}: argument {position + 1} of {name}() must be written as a literal "
+                f"value, not computed; usage: {function.usage}"
+            )
+        problem = check(value)
+        if problem:
+            raise ExpressionError(f"expression {self.source!r}: argument {position + 1} of {name}() {problem}; usage: {function.usage}")
 
     def _column(self, node: ast.Call, raw: bool) -> Compiled:
         """``column("IT.AGE")``: a name that is not an identifier; ``raw("DSCAT")``: the source column
@@ -507,7 +711,6 @@ def _arity(function: Function) -> str:
 
 def _describe(node: ast.AST) -> str:
     return {
-        "Attribute": "attribute access (a.b)",
         "Subscript": "indexing (a[b])",
         "Lambda": "a lambda",
         "ListComp": "a comprehension",
@@ -534,6 +737,49 @@ def _is_number(value: Value) -> bool:
     if isinstance(value, pd.Series):
         return pd.api.types.is_numeric_dtype(value.dtype) and value.dtype != bool
     return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _check_divisor(b: Value, source: str) -> None:
+    """Division by zero is an error naming the records (never an infinite value)."""
+    if isinstance(b, pd.Series):
+        zero = b.eq(0).fillna(False).to_numpy(dtype=bool)
+        if zero.any():
+            raise ExpressionDataError(f"expression {source!r}: division by zero on {int(zero.sum())} record(s)", np.flatnonzero(zero).tolist())
+    elif b is not None and not isinstance(b, str) and b == 0:
+        raise ExpressionDataError(f"expression {source!r}: division by zero")
+
+
+def _subset(env: Env, mask: np.ndarray) -> Env:
+    """The records under ``mask`` (a variable built earlier is cut to them too)."""
+    frame, constants = env
+    return frame.loc[mask], {k: v.loc[mask] if isinstance(v, pd.Series) else v for k, v in constants.items()}
+
+
+def _lazy_if_else(condition: Compiled, when_true: Compiled, when_false: Compiled, source: str) -> Compiled:
+    """``if_else``: each branch is evaluated only on the records that take it (so ``if_else(X > 0, log(X), None)``
+    never fails on the records where X is not above 0)."""
+
+    def run(env: Env) -> Value:
+        chosen = _as_condition(condition(env), f"if_else() in {source!r}")
+        if not isinstance(chosen, pd.Series):
+            return when_true(env) if chosen else when_false(env)
+        mask = chosen.to_numpy(dtype=bool)
+        result = pd.Series(None, index=chosen.index, dtype=object)
+        for branch, rows in ((when_true, mask), (when_false, ~mask)):
+            if rows.any():
+                part = _at_rows(branch, env, rows)
+                result.loc[rows] = part.to_numpy() if isinstance(part, pd.Series) else part
+        return result.infer_objects()
+
+    return run
+
+
+def _at_rows(branch: Compiled, env: Env, rows: np.ndarray) -> Value:
+    try:
+        return branch(_subset(env, rows))
+    except ExpressionDataError as exc:
+        positions = np.flatnonzero(rows)[exc.positions].tolist() if exc.positions else []
+        raise ExpressionDataError(str(exc), positions) from None
 
 
 def _check_numeric_pair(a: Value, b: Value, source: str, node: ast.AST) -> None:

@@ -367,6 +367,8 @@ class RuleSet(SpecModel):
     """Base of the rule sets: exactly one rule field says how a variable is built."""
 
     rule_fields: ClassVar[tuple[str, ...]] = ()
+    #: What one of the fields is called in messages: a rule (of a variable) or a step (of a dataset).
+    noun: ClassVar[str] = "rule"
     #: Rules that may be written bare (``seq:``), meaning "with default parameters".
     bare_rules: ClassVar[tuple[str, ...]] = ()
 
@@ -385,8 +387,8 @@ class RuleSet(SpecModel):
             options = ", ".join(self.rule_fields)
             found = f"found {', '.join(given)}" if given else "found none"
             raise PydanticCustomError(
-                "cdisc_rule", "give exactly one rule saying how to build it ({found}); rules: {options}",
-                {"found": found, "options": options},
+                "cdisc_rule", "give exactly one {what} ({found}); {noun}s: {options}",
+                {"found": found, "options": options, "what": cls_what(self), "noun": self.noun},
             )
         return self
 
@@ -405,6 +407,10 @@ class RuleSet(SpecModel):
         return schema
 
 
+def cls_what(rules: RuleSet) -> str:
+    return "rule saying how to build it" if rules.noun == "rule" else f"{rules.noun} per list item"
+
+
 def rule_set(engine: str, name: str) -> type[RuleSet]:
     """The rule fields of one engine's variables, one optional field per registered rule (see ``cdisc/rules/``)."""
     from cdisc.rules import rules
@@ -416,6 +422,7 @@ def rule_set(engine: str, name: str) -> type[RuleSet]:
         "__annotations__": {n: r.params | None for n, r in registered.items()},
         "rule_fields": tuple(registered),
         "bare_rules": tuple(n for n, r in registered.items() if r.bare),
+        "noun": "step" if engine == "steps" else "rule",
         **{n: Field(None, description=r.summary.split("\n\n")[0]) for n, r in registered.items()},
     }
     return type(RuleSet)(name, (RuleSet,), namespace)

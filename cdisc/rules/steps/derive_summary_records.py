@@ -1,0 +1,50 @@
+"""``derive_summary_records``: one record summarising each group (admiral ``derive_summary_records``)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import ClassVar
+
+import pandas as pd
+from pydantic import Field
+
+from cdisc.adam import bds
+from cdisc.rules import STEPS, Reference, model_references, rule
+from cdisc.rules.steps.values import SetValue, SummaryValue, callables, describe, mask, value_references
+from cdisc.spec.base import Expr, SpecModel
+from cdisc.spec.names import Name
+
+
+class DeriveSummaryRecords(SpecModel):
+    """A new record per ``by_vars`` group of the records meeting ``filter``: each ``{summary: ..., of: VAR}``
+    value of ``set_values_to`` summarises the group (e.g. DTYPE = AVERAGE of a visit's time points)."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("by_vars",)
+    expression_fields: ClassVar[tuple[str, ...]] = ("filter",)
+    by_vars: list[Name] = Field(min_length=1)
+    set_values_to: dict[Name, SummaryValue | SetValue]
+    filter: Expr | None = Field(None, alias="filter_add", description="Only records meeting this condition are summarised")
+
+
+def _references(params: DeriveSummaryRecords) -> Iterator[Reference]:
+    yield from model_references(params)
+    yield from value_references(params.set_values_to)
+
+
+def _method(params: DeriveSummaryRecords, dataset: str, spec) -> str:
+    where = f" among the records where {params.filter}" if params.filter else ""
+    return f"A record per {', '.join(params.by_vars)}{where}: {describe(params.set_values_to)}."
+
+
+@rule(
+    "derive_summary_records", engines=STEPS, params=DeriveSummaryRecords, references=_references, method=_method,
+    example="""
+- derive_summary_records:
+    by_vars: [STUDYID, USUBJID, PARAMCD, AVISITN, AVISIT, ADT]
+    filter: '!is_missing(ATPTN)'
+    set_values_to: {AVAL: {summary: mean, of: AVAL}, DTYPE: AVERAGE}
+""",
+)
+def derive_summary_records(params: DeriveSummaryRecords, records) -> pd.DataFrame:
+    """A record per group summarising its records."""
+    return bds.derive_summary_records(records.frame, params.by_vars, callables(params.set_values_to, records), mask(records, params.filter))
