@@ -41,9 +41,10 @@ def _items(tree: etree._ElementTree) -> pd.DataFrame:
         owner = parent.get("Name") or parent.get("OID")
         for ref in parent.xpath("./*[local-name()='ItemRef']"):
             name, origin, text, codelist = defs.get(ref.get("ItemOID"), ("", "", "", False))
-            rows.append((owner, parent.tag.endswith("ValueListDef"), ref.get("ItemOID"), name, origin, text, bool(ref.get("MethodOID")), codelist))
-    frame = pd.DataFrame(rows, columns=["owner", "value_level", "oid", "name", "origin", "description", "method", "codelist"])
-    return frame.astype({"value_level": bool, "method": bool, "codelist": bool})
+            no_data = any(k.endswith("HasNoData") and v == "Yes" for k, v in ref.attrib.items())
+            rows.append((owner, parent.tag.endswith("ValueListDef"), ref.get("ItemOID"), name, origin, text, bool(ref.get("MethodOID")), codelist, no_data))
+    frame = pd.DataFrame(rows, columns=["owner", "value_level", "oid", "name", "origin", "description", "method", "codelist", "no_data"])
+    return frame.astype({"value_level": bool, "method": bool, "codelist": bool, "no_data": bool})
 
 
 @rule("DEFINE-LINK", "define.xml links a file that is not in the package",
@@ -77,15 +78,15 @@ def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
                            variable=record.name)
 
 
-@rule("DEFINE-CODELIST", "Variable with CDISC CT in the IG has no codelist in define.xml",
+@rule("DEFINE-CODELIST", "Variable with one CDISC CT codelist in the IG has no codelist in define.xml",
       "Define-XML 2.1 ItemDef/CodeListRef; SDTMIG 3.4 / ADaMIG 1.3 variable tables (CDISC CT codelist)", "warning")
 def ct_codelists(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, tree in _defines(submission):
         items = _items(tree)
-        items = items[~items["value_level"]]
+        items = items[~items["value_level"] & ~items["no_data"]]  # a variable without data lists no terms
         for dataset in [d for d in submission.datasets if d.table.path.parent == package.folder]:
             ig = ig_variables(submission, dataset)
-            with_ct = set(ig.loc[(ig["codelists"].map(len) > 0) & ~ig["variable"].str.endswith(RESULTS), "variable"])
+            with_ct = set(ig.loc[(ig["codelists"].map(len) == 1) & ~ig["variable"].str.endswith(RESULTS), "variable"])
             mine = items[(items["owner"] == dataset.name) & items["name"].isin(with_ct) & ~items["codelist"]]
             for name in mine["name"]:
                 yield findings("DEFINE-CODELIST", dataset.name, f"{package.define.name}: {name} takes CDISC CT but its ItemDef has no CodeListRef",

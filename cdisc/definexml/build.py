@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import pandas as pd
 
 from cdisc import __version__
+from cdisc.checks.standards import SHIPPED, load_standards
 from cdisc.errors import DataError
 from cdisc.spec.load import Study
 from cdisc.spec.models import SUPP_COLUMNS, DatasetMeta, Origin as SpecOrigin, RuleSet, SdtmClass, ValueLevel, VariableMeta
@@ -22,6 +23,7 @@ from cdisc.terminology import load_ct_file
 
 from cdisc.definexml.codelists import CodelistRegistry
 from cdisc.definexml.methods import describe_rule
+from cdisc.definexml.test_methods import describe_standard_result
 from cdisc.definexml.model import (
     ANNOTATED_CRF, Comment, Define, Item, ItemGroup, ItemRef, Leaf, Method, Origin, PageRef, RangeCheck, Standard,
     ValueList, WhereClause,
@@ -37,6 +39,7 @@ DEFAULT_SOURCE = {"Collected": "Investigator", "Derived": "Sponsor", "Assigned":
 SDTM_CT, ADAM_CT = "STD.CT.SDTM", "STD.CT.ADaM"
 SUPP_STRUCTURE = "One record per IDVAR, IDVARVAL, and QNAM value per subject"
 SUPP_KEYS = ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"]
+SUPP_CODELISTS = {"RDOMAIN": "DOMAIN", "QEVAL": "EVAL"}  # SDTMIG 3.4 SUPPQUAL: CT codelists C66734, C78735
 
 
 @dataclass
@@ -95,7 +98,9 @@ def _class_rank(name: str) -> int:
 def _tables(study: Study, dataset: DefineDataset) -> list[_Table]:
     meta = dataset.meta
     written = [v for v in meta.variables if not getattr(v, "temporary", False)]  # ADaM helpers are not written
-    if len(written) < len(meta.variables):
+    if standard_of(meta) == "ADaM":
+        written = [_with_predecessor(study, meta, v) for v in written]
+    if written != list(meta.variables):
         meta = meta.model_copy(update={"variables": written})
     tables = [_Table(meta, dataset.frame, dataset.href, _methods(study, meta))]
     qualifiers = getattr(meta, "supp", [])
@@ -104,6 +109,61 @@ def _tables(study: Study, dataset: DefineDataset) -> list[_Table]:
         href = f"supp{meta.dataset.lower()}.xpt"
         tables.append(_Table(supp, dataset.supp_frame, href, _methods(study, supp), frozenset({"QVAL"})))
     return tables
+
+
+def predecessor_source(study: Study, meta: DatasetMeta, column: str) -> tuple[str, VariableMeta | None] | None:
+    """Where an ADaM ``predecessor`` column comes from: the base dataset's variable (``DM.AGE``), its SUPP--
+    qualifier (``SUPPAE.QVAL where QNAM = AEDLT``) or a merged dataset's variable (``ADSL.AGE``), with that
+    variable's metadata (None for a qualifier); None when no spec names it."""
+    source = getattr(meta, "source", None)
+    if source is None or not hasattr(source, "merge"):
+        return None
+    specs = {name: file.spec for name, file in study.datasets.items()}
+    for name in [source.dataset, *[m.dataset for m in source.merge]]:
+        spec = specs.get(name)
+        found = next((v for v in spec.variables if v.name == column), None) if spec is not None else None
+        if found is not None:
+            return f"{name}.{column}", found
+        if name == source.dataset and source.supp and spec is not None:
+            qualifier = next((q for q in getattr(spec, "supp", []) if q.qnam == column), None)
+            if qualifier is not None:
+                return f"SUPP{name}.QVAL where QNAM = {column}", VariableMeta(
+                    name=column, label=qualifier.qlabel, type="text", codelist=qualifier.codelist, origin=qualifier.origin)
+    return None
+
+
+def _with_predecessor(study: Study, meta: DatasetMeta, var: VariableMeta) -> VariableMeta:
+    """An ADaM variable copied from another dataset (rule ``predecessor``) gets its source in the origin (when the
+    spec does not say it) and, without a codelist of its own, the source variable's codelist; a text *FL flag
+    without a codelist takes NY (ADaMIG: flags are Y/N or Y/null)."""
+    update: dict = {}
+    name, column = getattr(var, "rule", (None, None))
+    if name == "predecessor" and isinstance(column, str):
+        found = predecessor_source(study, meta, column)
+        if found is not None:
+            source, source_var = found
+            if var.origin.type == "Predecessor" and not var.origin.predecessor:
+                update["origin"] = var.origin.model_copy(update={"predecessor": source})
+            if var.codelist is None and source_var is not None and source_var.codelist is not None:
+                update["codelist"] = source_var.codelist
+    if var.codelist is None and "codelist" not in update and var.type == "text":
+        named = _adamig_codelist(var.name)
+        if named is not None and (named in study.ct or named in {c.name for c in study.codelist_file.codelists}):
+            update["codelist"] = named
+        elif var.name.endswith("FL"):
+            update["codelist"] = "NY"
+    return var.model_copy(update=update) if update else var
+
+
+@lru_cache(maxsize=None)
+def _adamig_codelist(name: str) -> str | None:
+    """The CT codelist ADaMIG 1.3 gives a variable (``TRTSDTF`` -> DATEFL, ``EOSSTT`` -> SBJTSTAT), placeholders resolved."""
+    standards = load_standards(SHIPPED)
+    named = standards.adam[standards.adam["variable"].str.fullmatch("[A-Za-z0-9]+")]  # not the "*DT" families
+    matches = named[[re.fullmatch(p, name) is not None for p in named["pattern"]]]
+    codes = {c for found in matches["codelists"] for c in found}
+    codelist = standards.codelists.get(codes.pop()) if len(codes) == 1 else None
+    return codelist.name if codelist is not None else None
 
 
 def _methods(study: Study, meta: DatasetMeta) -> dict[str, str]:
@@ -136,7 +196,7 @@ def _supp_meta(study: Study, parent: DatasetMeta, qualifiers: list) -> DatasetMe
         variables.append(
             VariableMeta(
                 name=name, label=label, type="text", origin=SpecOrigin(type="Assigned"), core=core,
-                value_level=levels if name == "QVAL" else [],
+                value_level=levels if name == "QVAL" else [], codelist=SUPP_CODELISTS.get(name),
             )
         )
     return DatasetMeta.model_validate(
@@ -291,7 +351,7 @@ class _Builder:
                 frame.loc[rows, var.name] if rows is not None else None, _origin(level.origin),
                 self._comment(f"{dataset}.{var.name}.{suffix}", level.comment),
             )  # fmt: skip
-            method = self._method(f"{dataset}.{var.name}.{suffix}", level.method)
+            method = self._method(f"{dataset}.{var.name}.{suffix}", level.method or _test_method(table.meta, var, level))
             refs.append(ItemRef(item.oid, order, level.mandatory, method_oid=method, where_oid=where.oid))
         value_list = ValueList(f"VL.{dataset}.{var.name}", refs)
         self.value_lists.append(value_list)
@@ -343,6 +403,17 @@ class _Builder:
         comment = Comment(_oid(f"COM.{key}"), text)
         self.comments[comment.oid] = comment
         return comment.oid
+
+
+def _test_method(meta: DatasetMeta, var: VariableMeta, level: ValueLevel) -> str | None:
+    """A derived standard result of one findings test (value level selected by --TESTCD) described in words."""
+    name, kind = getattr(var, "rule", (None, None))
+    tests = getattr(meta, "tests", [])
+    if level.origin.type != "Derived" or name != "test" or kind not in ("stresc", "stresn") or not tests:
+        return None
+    codes = {str(v) for values in level.where.values() for v in values}
+    test = next((t for t in tests if t.testcd in codes), None)
+    return describe_standard_result(test, meta.dataset[:2], kind) if test is not None else None
 
 
 def _matching(frame: pd.DataFrame, where: WhereClause) -> pd.Series:

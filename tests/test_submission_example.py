@@ -1,0 +1,81 @@
+"""Issue 12 findings on the example study's output: each test failed on the output before the fix.
+
+One run of ``specs/`` for the module; the checks read the written XPT files and define.xml, and
+``cdisc validate`` on the whole output gives no errors."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyreadstat
+import pytest
+from conftest import REPO
+from lxml import etree
+
+from cdisc.checks import validate
+from cdisc.study import run_study
+
+SPECS = REPO / "specs"
+NS = {"odm": "http://www.cdisc.org/ns/odm/v1.3", "def": "http://www.cdisc.org/ns/def/v2.1", "xlink": "http://www.w3.org/1999/xlink"}
+
+
+@pytest.fixture(scope="module")
+def out(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("bat8008")
+    run_study(SPECS, folder)
+    return folder
+
+
+@pytest.fixture(scope="module")
+def findings(out) -> pd.DataFrame:
+    return validate(out).findings
+
+
+def define(out, model: str) -> etree._Element:
+    return etree.parse(str(out / model / "define.xml")).getroot()
+
+
+def read(out, name: str) -> pd.DataFrame:
+    return pyreadstat.read_xport(str(out / "sdtm" / f"{name}.xpt"))[0]
+
+
+# ---- define.xml -----------------------------------------------------------------------------------------------------
+
+def test_every_predecessor_origin_names_its_source(out):
+    root = define(out, "adam")
+    sources = {item.get("OID"): "".join(item.xpath("def:Origin/odm:Description/odm:TranslatedText/text()", namespaces=NS))
+               for item in root.xpath("//odm:ItemDef[def:Origin/@Type='Predecessor']", namespaces=NS)}
+    assert sources and all(sources.values()), [oid for oid, text in sources.items() if not text]
+    assert sources["IT.ADSL.AGE"] == "DM.AGE" and sources["IT.ADAE.AGE"] == "ADSL.AGE"
+    assert sources["IT.ADAE.AEDLT"] == "SUPPAE.QVAL where QNAM = AEDLT"
+
+
+def test_adam_define_has_the_codelists_of_its_coded_variables(out):
+    root = define(out, "adam")
+    coded = {item.get("Name") for item in root.xpath("//odm:ItemDef[odm:CodeListRef]", namespaces=NS)}
+    assert {"SEX", "RACE", "SAFFL", "EOSSTT", "TRTSTMF", "ASTDTF", "AEOUT"} <= coded
+
+
+def test_every_derived_item_has_a_method_and_unit_conversions_give_their_factor(out):
+    root = define(out, "sdtm")
+    derived = root.xpath("//odm:ItemDef[def:Origin/@Type='Derived']/@OID", namespaces=NS)
+    refs = {ref.get("ItemOID"): ref.get("MethodOID") for ref in root.xpath("//odm:ItemRef", namespaces=NS)}
+    assert [oid for oid in derived if oid in refs and not refs[oid]] == []
+    methods = {m.get("OID"): "".join(m.xpath(".//odm:TranslatedText/text()", namespaces=NS)) for m in root.xpath("//odm:MethodDef", namespaces=NS)}
+    assert "a result in g/dL multiplied by 10" in methods[refs["IT.LB.LBSTRESN.LBTESTCD.HGB"]]
+
+
+def test_define_links_only_files_that_exist_and_carries_a_stylesheet(out):
+    for model in ("sdtm", "adam"):
+        root = define(out, model)
+        targets = root.xpath("//def:leaf/@xlink:href", namespaces=NS)
+        assert all((out / model / t).is_file() for t in targets), targets
+        instruction = root.getprevious()
+        assert instruction is not None and instruction.target == "xml-stylesheet"
+        assert (out / model / instruction.get("href")).is_file()
+
+
+# ---- validate ------------------------------------------------------------------------------------------------------
+
+def test_validate_finds_no_errors_on_the_example_output(findings):
+    errors = findings[findings["severity"] == "error"]
+    assert errors.empty, errors.groupby(["rule", "dataset", "variable"]).size().to_string()
