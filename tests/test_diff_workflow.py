@@ -51,15 +51,16 @@ def test_two_run_output_folders_are_searched_recursively_and_the_changed_dataset
     replace_in(study, "raw/ae.csv", "Nausea,UN-MAR-2024,,MODERATE", "Nausea,UN-MAR-2024,,SEVERE")
     run_study(study, tmp_path / "week2")
 
-    done = diff(str(tmp_path / "week1"), str(tmp_path / "week2"), "-k", "USUBJID", "-k", "ae:USUBJID,AESEQ", "-k", "suppae:USUBJID,IDVARVAL,QNAM")
+    done = diff(str(tmp_path / "week1"), str(tmp_path / "week2"))  # keys from each folder's define.xml
     assert done.exit_code == 1, done.output
     summary = done.output[done.output.index("Summary"):done.output.index("==")]
     assert [line.split()[0] for line in summary.splitlines()[2:] if line.strip()] == ["AE", "DM", "SUPPAE"]
     assert "AESEV: 1 differing value(s)" in done.output and "'MODERATE'" in done.output and "'SEVERE'" in done.output
     assert "Compared 3 dataset(s), 9 record(s); 1 dataset(s) differ" in done.output  # lineage/ and reports/ are not datasets
     assert done.output.rstrip().endswith("Result: DIFFERENT")
+    assert "STUDYID, USUBJID, AESEQ" in summary and "Note: keys from" in done.output
 
-    same = diff(str(tmp_path / "week1"), str(tmp_path / "week1"), "-k", "USUBJID", "-k", "ae:USUBJID,AESEQ", "-k", "suppae:USUBJID,IDVARVAL,QNAM")
+    same = diff(str(tmp_path / "week1"), str(tmp_path / "week1"))
     assert same.exit_code == 0 and "Compared 3 dataset(s)" in same.output and "Result: EQUAL" in same.output
 
 

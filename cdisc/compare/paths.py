@@ -69,8 +69,9 @@ def compare_paths(
     """Compare two files, or every dataset found in both of two folders.
 
     ``keys`` and ``selections`` map a lower-case dataset name (``adae``) or
-    ``"*"`` (every dataset) to key variables and to what to compare; a dataset
-    without keys is compared by record position.
+    ``"*"`` (every dataset) to key variables and to what to compare. A dataset
+    without keys given takes them from the ``define.xml`` beside the base file
+    (a ``cdisc run`` output), else is compared by record position.
     """
     keys, selections = keys or {}, selections or {}
     result = Comparison(str(base), str(compare))
@@ -86,22 +87,41 @@ def compare_paths(
             raise CompareInputError(_nothing_paired(base, compare, left, right))
     else:
         pairs = [(base, compare)]
+    defined: dict[Path, dict[str, list[str]]] = {}
     for left_path, right_path in pairs:
         name = left_path.stem.lower()
+        dataset_keys = keys.get(name, keys.get("*"))
+        from_define = dataset_keys is None and bool(define_keys(left_path.parent, defined).get(name))
+        if dataset_keys is None:
+            dataset_keys = define_keys(left_path.parent, defined).get(name, [])
         try:
             tables = read_table(left_path), read_table(right_path)
-            diff = compare_tables(
-                *tables, keys.get(name, keys.get("*", [])), tolerances, max_records,
-                selections.get(name, selections.get("*")),
-            )
+            diff = compare_tables(*tables, dataset_keys, tolerances, max_records, selections.get(name, selections.get("*")))
         except DataError as exc:  # CompareInputError too: this pair is reported, the others still compared
             result.not_compared.append(str(exc))
             continue
+        if from_define:
+            diff.notes.append(f"keys from {left_path.parent / 'define.xml'}")
         result.datasets.append(diff)
     if not result.datasets:
         reasons = "\n".join(f"  {reason}" for reason in result.not_compared)
         raise CompareInputError(f"nothing compared: no pair of datasets could be compared:\n{reasons}")
     return result
+
+
+def define_keys(folder: Path, cache: dict[Path, dict[str, list[str]]]) -> dict[str, list[str]]:
+    """Keys of the datasets a folder's ``define.xml`` describes (lower-case name -> key variables); none without one."""
+    if folder not in cache:
+        cache[folder] = {}
+        if (folder / "define.xml").is_file():
+            from cdisc.definexml.read import read_define
+
+            try:
+                summary = read_define(folder / "define.xml")
+            except (OSError, ValueError):  # lxml's XMLSyntaxError is a ValueError: an unreadable define.xml gives no keys
+                return cache[folder]
+            cache[folder] = {name.lower(): dataset.keys for name, dataset in summary.datasets.items() if dataset.keys}
+    return cache[folder]
 
 
 def pair_files(
