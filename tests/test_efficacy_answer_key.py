@@ -43,8 +43,8 @@ CONFIRM_ARGS = {"ref_confirm": 28, "max_nr_ne": 1, "accept_sd": False}
 PFS_ARGS = {"assessment_interval": 42, "missed_assessments": 2, "assessment_window": 7}
 
 
-def _build(specs: Path, out: Path, key: Path) -> dict:
-    run_study(specs, out)
+def _build(out: Path, key: Path, raw: Path | None = None) -> dict:
+    run_study(REPO / "specs", out, raw=raw)
     tr, rs, adsl = (pyreadstat.read_xport(out / f"{name}.xpt", disable_datetime_conversion=True)[0]
                     for name in ("sdtm/tr", "sdtm/rs", "adam/adsl"))
     tr["ADT"] = sas_date(tr["TRDTC"])
@@ -61,20 +61,10 @@ def _build(specs: Path, out: Path, key: Path) -> dict:
 @pytest.fixture(scope="module", params=["default", "1000 subjects"])
 def study(request, tmp_path_factory):
     if request.param == "default":
-        return _build(REPO / "specs", tmp_path_factory.mktemp("efficacy-default"), REPO / "examples" / "bat8008" / "answer_key")
+        return _build(tmp_path_factory.mktemp("efficacy-default"), REPO / "examples" / "bat8008" / "answer_key")
     folder = tmp_path_factory.mktemp("efficacy-1000")
     simulate_study(folder, subjects=1000)
-    specs = folder / "specs"
-    specs.mkdir()
-    for path in (REPO / "specs").rglob("*"):
-        if path.is_file():
-            (specs / path.relative_to(REPO / "specs")).parent.mkdir(parents=True, exist_ok=True)
-            (specs / path.relative_to(REPO / "specs")).write_bytes(path.read_bytes())
-    study_yaml = specs / "study.yaml"
-    text = study_yaml.read_text()
-    assert "folder: ../examples/bat8008/raw" in text
-    study_yaml.write_text(text.replace("folder: ../examples/bat8008/raw", f"folder: {folder / 'raw'}"))
-    return _build(specs, folder / "out", folder / "answer_key")
+    return _build(folder / "out", folder / "answer_key", raw=folder / "raw")
 
 
 def _by_subject(frame: pd.DataFrame, column: str) -> dict:
