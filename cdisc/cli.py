@@ -58,6 +58,8 @@ def check_spec(study: StudyArg, raw: RawOption = None) -> None:
     loaded = load_study(study, raw)
     names = ", ".join(loaded.datasets) or "none"
     out.print(f"{study}: spec OK - {len(loaded.datasets)} dataset(s) in build order: {names}")
+    for warning in loaded.spec_warnings:
+        out.print(f"warning: {warning}", markup=False)
     pending = still_to_write(loaded)
     if pending:
         out.print(f"{len(pending)} variable(s) still need a rule (todo:); cdisc run refuses the study until each has one:", markup=False)
@@ -123,6 +125,21 @@ def schema(
     from cdisc.spec.schema import spec_schema
 
     text = json.dumps(spec_schema(kind), indent=2, sort_keys=True) + "\n"
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        output.write_text(text, encoding="utf-8")
+        out.print(f"wrote {output}")
+
+
+@app.command()
+def guide(
+    output: Annotated[Path | None, typer.Option("--output", "-o", help="Write to this file instead of standard output")] = None,
+) -> None:
+    """Print the spec-language guide (every rule and record step with an example), generated from the rule registry."""
+    from cdisc.spec.guide import language_guide
+
+    text = language_guide()
     if output is None:
         sys.stdout.write(text)
     else:

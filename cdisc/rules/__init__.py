@@ -11,6 +11,7 @@ adding a rule touches nothing else.
 from __future__ import annotations
 
 import importlib
+import inspect
 import pkgutil
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -124,7 +125,7 @@ def rule(
     def register(build: Callable) -> Callable:
         if name in _REGISTRY:
             raise RuntimeError(f"rule {name} is registered twice")
-        summary = (build.__doc__ or "").strip()
+        summary = inspect.cleandoc(build.__doc__ or "")
         _REGISTRY[name] = Rule(name, engines, params, build, method, example.strip(), stage, bare, summary, references, datasets)
         return build
 

@@ -60,4 +60,5 @@ class ShorthandModel(SpecModel):
     @classmethod
     def __get_pydantic_json_schema__(cls, core_schema, handler):
         schema = handler(core_schema)
-        return {"anyOf": [{"type": "string"}, schema]}
+        properties = handler.resolve_ref_schema(schema).get("properties", {})
+        return {"anyOf": [properties.get(cls.shorthand_field, {"type": "string"}), schema]}

@@ -92,7 +92,10 @@ class Output(SpecModel):
     """Where outputs go, and the creation time stamped into every file (keeps outputs byte-identical)."""
 
     folder: Path
-    created: dt.datetime = Field(description="Creation date-time written into XPT headers and define.xml")
+    created: dt.datetime = Field(
+        description="Creation date-time written into XPT headers and define.xml",
+        json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"},
+    )
 
 
 class Subjects(SpecModel):

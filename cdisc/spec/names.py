@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated
 
-from pydantic import AfterValidator
+from pydantic import AfterValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
 NAME_PATTERN = re.compile(r"[A-Z][A-Z0-9_]{0,7}")
@@ -45,5 +45,11 @@ def check_label(value: str) -> str:
     return value
 
 
-Name = Annotated[str, AfterValidator(check_name)]
-Label = Annotated[str, AfterValidator(check_label)]
+Name = Annotated[
+    str, AfterValidator(check_name),
+    WithJsonSchema({"type": "string", "pattern": "^[A-Z][A-Z0-9_]{0,7}$", "description": "1-8 characters: A-Z first, then A-Z, 0-9, _"}),
+]
+Label = Annotated[
+    str, AfterValidator(check_label),
+    WithJsonSchema({"type": "string", "minLength": 1, "maxLength": MAX_LABEL, "pattern": "^[ -~]*$", "description": "At most 40 plain ASCII characters"}),
+]

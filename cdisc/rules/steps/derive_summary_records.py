@@ -41,7 +41,7 @@ def _method(params: DeriveSummaryRecords, dataset: str, spec) -> str:
     example="""
 - derive_summary_records:
     by_vars: [STUDYID, USUBJID, PARAMCD, AVISITN, AVISIT, ADT]
-    filter: '!is_missing(ATPTN)'
+    filter: 'not is_missing(ATPTN)'
     set_values_to: {AVAL: {summary: mean, of: AVAL}, DTYPE: AVERAGE}
 """,
 )
