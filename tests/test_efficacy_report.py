@@ -10,6 +10,7 @@ import pytest
 from scipy.stats import beta, norm
 
 from cdisc.reports.efficacy import (
+    efficacy_report,
     format_efficacy_listing,
     km_median,
     km_plot_png,
@@ -153,3 +154,15 @@ def test_km_plot_is_a_png_with_the_same_bytes_each_time():
     assert first == km_plot_png(GEHAN, title="Remission", group_var="ARM", xlabel="Weeks")
     assert b"Software" not in first and b"matplotlib" not in first
     assert first != km_plot_png(GEHAN, title="Remission", xlabel="Weeks")  # overall curve only
+
+
+def test_efficacy_report_gives_the_listing_and_one_plot_per_time_to_event_parameter():
+    days = GEHAN.assign(AVAL=GEHAN["AVAL"] * 7)  # weeks as days
+    adtte = pd.concat([days.assign(PARAMCD="PFS", PARAM="Progression-Free Survival"), days.assign(PARAMCD="OS")])
+    adrs = pd.DataFrame({"PARAMCD": "RSP", "ARM": ["6-MP", "Placebo"], "AVALC": ["Y", "N"]})
+    text, plots = efficacy_report(adtte, adrs, group_var="ARM", group_label="Arm")
+    assert sorted(plots) == ["OS", "PFS"] and all(png[:4] == b"\x89PNG" for png in plots.values())
+    lines = text.splitlines()
+    assert "Progression-Free Survival" in lines and "OS" in lines and "RSP" in lines and "DOR" not in lines
+    six_mp = next(line for line in lines if line.split()[:1] == ["6-MP"])
+    assert float(six_mp.split()[4]) == round(23 * 7 / 30.4375, 1)  # the published median, in months

@@ -203,6 +203,7 @@ TR = _tr([
     ("1", 0, -3, "TARGET", "T01", "LDIAM", 30.0, "30"),
     ("1", 0, -3, "TARGET", "T02", "LPERP", 20.0, "20"),
     ("1", 0, -3, "NON-TARGET", "NT01", "TUMSTATE", np.nan, "PRESENT"),
+    ("1", 0, -3, "NON-TARGET", "NT02", "TUMSTATE", np.nan, "PRESENT"),  # never assessed again: non-target NE
     ("1", 1, 41, "TARGET", "T01", "LDIAM", 20.0, "20"),
     ("1", 1, 41, "TARGET", "T02", "LPERP", 12.0, "12"),
     ("1", 1, 41, "NON-TARGET", "NT01", "TUMSTATE", np.nan, "PRESENT"),
@@ -224,9 +225,9 @@ TR = _tr([
 RESPONSES = pd.DataFrame(
     [
         # USUBJID, VISITNUM, AVAL, PCHG,   PCHGNAD, TRGRESP, NTRGRESP,        NEWLIND, OVRLRESP
-        ("1", 1, 32.0, -36.0, -36.0, "PR", "NON-CR/NON-PD", "N", "PR"),
-        ("1", 2, 42.0, -16.0, 31.25, "PD", "NON-CR/NON-PD", "N", "PD"),
-        ("1", 3, 42.0, -16.0, 31.25, "PD", "NON-CR/NON-PD", "Y", "PD"),
+        ("1", 1, 32.0, -36.0, -36.0, "PR", "NE", "N", "PR"),
+        ("1", 2, 42.0, -16.0, 31.25, "PD", "NE", "N", "PD"),
+        ("1", 3, 42.0, -16.0, 31.25, "PD", "NE", "Y", "PD"),
         ("2", 1, 8.0, -80.4878, -80.4878, "CR", "NA", "N", "CR"),
         ("2", 2, np.nan, np.nan, np.nan, "NE", "NA", "N", "NE"),
     ],

@@ -298,7 +298,7 @@ def derive_recist_response(
     out = derive_vars_sumdiam_change(sums, pd.Series(is_base.to_numpy(bool), index=sums.index), by_vars=by_vars, date_var=date_var)
     base_date = out[date_var].where(out["ABLFL"].eq("Y").fillna(False)).groupby([out[c] for c in by_vars]).transform("max")
     assessed = out[out[date_var].to_numpy(float) > base_date.to_numpy(float)]
-    nt = tr[group.eq("NON-TARGET").to_numpy() & ~baseline.to_numpy(dtype=bool)]
+    nt = tr[group.eq("NON-TARGET").to_numpy()]  # baseline records too: every lesion found is expected later
     new = tr[group.eq("NEW").to_numpy() & tr["TRSTRESC"].eq("PRESENT").fillna(False).to_numpy(bool)]
     responses = pd.DataFrame(index=assessed.index)
     responses["TRGRESP"] = derive_var_target_response(assessed)

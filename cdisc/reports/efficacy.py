@@ -23,9 +23,11 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from scipy.stats import CensoredData, binomtest, ecdf
 
-__all__ = ["format_efficacy_listing", "km_median", "km_plot_png", "km_table", "summarise_km", "summarise_rate"]
+__all__ = ["efficacy_report", "format_efficacy_listing", "km_median", "km_plot_png", "km_table", "summarise_km",
+           "summarise_rate"]
 
 OVERALL = "Overall"
+DAYS_PER_MONTH = 30.4375
 _TOL = 1e-12
 
 
@@ -192,3 +194,35 @@ def km_plot_png(tte: pd.DataFrame, *, title: str, group_var: str | None = None, 
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png", metadata={"Software": None})
     return buffer.getvalue()
+
+
+def efficacy_report(adtte: pd.DataFrame, adrs: pd.DataFrame, *, group_var: str | None = None,
+                    tte_params: Sequence[str] = ("PFS", "OS", "DOR"), rate_params: Sequence[str] = ("RSP", "CB"),
+                    group_label: str = "Group") -> tuple[str, dict[str, bytes]]:
+    """The efficacy listing and one Kaplan-Meier PNG per time-to-event parameter, from ADTTE (``PARAMCD``,
+    ``AVAL`` in days, ``CNSR``) and ADRS (``PARAMCD``, ``AVALC`` Y/N), by ``group_var`` and overall.
+    Times are reported in months (days / 30.4375); a parameter without records is left out. ``PARAM``
+    (when present) titles each section.
+
+        >>> adtte = pd.DataFrame({"PARAMCD": "OS", "AVAL": [30.0, 61, 92], "CNSR": [0, 0, 1]})
+        >>> adrs = pd.DataFrame({"PARAMCD": "RSP", "AVALC": ["Y", "N", "N"]})
+        >>> text, plots = efficacy_report(adtte, adrs)
+        >>> sorted(plots), text.splitlines()[2]
+        (['OS'], 'OS')
+    """
+    def title(frame: pd.DataFrame, code: str) -> str:
+        param = frame["PARAM"].dropna() if "PARAM" in frame.columns else ()
+        return str(param.iloc[0]) if len(param) else code
+
+    km, plots, rates = {}, {}, {}
+    for code in tte_params:
+        part = adtte[adtte["PARAMCD"].eq(code).to_numpy()]
+        if len(part):
+            months = part["AVAL"].astype(float) / DAYS_PER_MONTH
+            km[title(part, code)] = summarise_km(part, group_var=group_var, time=months)
+            plots[code] = km_plot_png(part, title=title(part, code), group_var=group_var, time=months)
+    for code in rate_params:
+        part = adrs[adrs["PARAMCD"].eq(code).to_numpy()]
+        if len(part):
+            rates[title(part, code)] = summarise_rate(part, group_var=group_var)
+    return format_efficacy_listing(km, rates, group_label=group_label), plots
