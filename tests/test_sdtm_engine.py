@@ -302,3 +302,67 @@ def test_a_raw_table_nobody_maps_is_an_error_until_declared(tmp_path):
     replace_in(folder, "study.yaml", "reference_dates:", "not_converted:\n  cm: CM is mapped in a later release\nreference_dates:")
     study = load_study(folder)
     assert reconcile(study, list(build_all(folder).values())).set_index("table").loc["cm", "not_converted"] == 1
+
+
+def test_a_temporary_variable_feeds_later_rules_and_is_not_written(tmp_path):
+    folder = study_with(tmp_path)
+    replace_in(
+        folder, "sdtm/ae.yaml",
+        "  - {name: AESTDTC, label: Start Date/Time of Adverse Event, type: datetime, origin: Collected, iso8601: {date: AESTDAT, time: AESTTIM}}",
+        "  - {name: STDAT, label: Start date cleaned, type: text, origin: Derived, temporary: true, expr: 'upper(strip(AESTDAT))'}\n"
+        "  - {name: AESTDTC, label: Start Date/Time of Adverse Event, type: datetime, origin: Collected, iso8601: {date: STDAT, time: AESTTIM}}",
+    )
+    ae = build_all(folder)["AE"]
+    assert "STDAT" not in ae.frame.columns
+    assert ae.frame["AESTDTC"].tolist() == ["2024-03", "2024-03-06", "2024-03-20T14:00"]
+
+
+def test_a_temporary_variable_cannot_be_a_key(tmp_path):
+    folder = study_with(tmp_path)
+    replace_in(folder, "sdtm/ae.yaml", "origin: Derived, seq: {order_by", "origin: Derived, temporary: true, seq: {order_by")
+    with pytest.raises(SpecError, match="key 'AESEQ' is a temporary variable"):
+        load_study(folder)
+
+
+def test_a_value_outside_a_non_extensible_codelist_from_any_rule_is_an_error_naming_the_records(tmp_path):
+    folder = study_with(tmp_path)
+    replace_in(folder, "sdtm/ae.yaml", "origin: Collected, assign_ct: AESER}", "origin: Collected, expr: 'if_else(AESER == \"Y\", \"Y\", \"MAYBE\")'}")
+    with pytest.raises(DataError, match=r"AE.AESER: 2 value\(s\) are not in codelist NY \(the codelist is not extensible\): 'MAYBE' \(2 records\) at ae.csv rows 2, 3"):
+        build_all(folder)
+
+
+EXTENSIBLE = """  - name: SEVX
+    label: Severity (extensible)
+    extensible: true
+    terms: [{value: MILD}, {value: MODERATE}, {value: SEVERE}]
+"""
+
+
+def test_values_outside_an_extensible_codelist_are_listed_as_extensions_with_counts(tmp_path):
+    folder = study_with(tmp_path)
+    (folder / "codelists.yaml").write_text((folder / "codelists.yaml").read_text() + EXTENSIBLE)
+    replace_in(folder, "sdtm/ae.yaml", "codelist: AESEV, origin: Collected, assign_ct: AESEV}", "codelist: SEVX, origin: Collected, expr: upper(AESEV)}")
+    replace_in(folder, "raw/ae.csv", "MODERATE", "Very bad")
+    ae = build_all(folder)["AE"]
+    assert ae.frame["AESEV"].tolist() == ["VERY BAD", "MILD", "SEVERE"]  # in AESEQ order: the partial date first
+    assert "AE.AESEV: 1 value(s) extend codelist SEVX: 'VERY BAD' (1 record)" in ae.warnings
+
+
+def test_strict_ct_turns_extensions_into_errors(tmp_path):
+    folder = study_with(tmp_path)
+    (folder / "codelists.yaml").write_text((folder / "codelists.yaml").read_text() + EXTENSIBLE)
+    (folder / "study.yaml").write_text((folder / "study.yaml").read_text() + "strict_ct: true\n")
+    replace_in(folder, "sdtm/ae.yaml", "codelist: AESEV, origin: Collected, assign_ct: AESEV}", "codelist: SEVX, origin: Collected, expr: upper(AESEV)}")
+    replace_in(folder, "raw/ae.csv", "MODERATE", "Very bad")
+    with pytest.raises(DataError, match=r"not in codelist SEVX \(strict_ct is set in study.yaml\): 'VERY BAD'"):
+        build_all(folder)
+
+
+def test_assign_ct_maps_an_expression_such_as_an_other_specify_fallback(tmp_path):
+    folder = study_with(tmp_path)
+    replace_in(folder, "raw/ae.csv", "Severe,Y,Y", ",Y,Y")
+    replace_in(folder, "raw/ae.csv", "SITEID,SUBJID,AEYN,AETERM,AESTDAT,AESTTIM,AESEV,AESER,AEDLT", "SITEID,SUBJID,AEYN,AETERM,AESTDAT,AESTTIM,AESEV,AESER,AEDLT,AESEVO")
+    for line_end, extra in (("Mild,N,N", ","), ("MODERATE,N,N", ","), (",,,,,,", ","), (",Y,Y", ",severe")):
+        replace_in(folder, "raw/ae.csv", line_end + "\n", line_end + extra + "\n")
+    replace_in(folder, "sdtm/ae.yaml", "assign_ct: AESEV}", "assign_ct: {expr: 'coalesce(AESEV, AESEVO)'}}")
+    assert build_all(folder)["AE"].frame["AESEV"].tolist() == ["MODERATE", "MILD", "SEVERE"]

@@ -128,13 +128,15 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
         rows = SdtmRecords(study, spec.dataset, var.name, raw, out, built, warnings, codelists, spec.keys, var.codelist, tests)
         try:
             out[var.name] = _typed(RULES[name].build(params, rows), var.type in NUMERIC_TYPES, rows)
+            if var.codelist and var.type not in NUMERIC_TYPES:
+                _check_terms(out[var.name], codelists(var.codelist), rows, study.spec.strict_ct)
         except DataError as exc:
             errors.append(located(exc, spec.dataset, var.name))
             failed.add(var.name)
     supp = _build_supp(study, spec, raw, out, codelists, built, warnings, tests, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else DataErrors(errors)
-    frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables}, index=raw.index)
+    frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables if not var.temporary}, index=raw.index)
     order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
     _check_unique_keys(spec, frame, raw)
     frame = frame.loc[order].reset_index(drop=True)
@@ -154,6 +156,22 @@ def _subjects(study: Study, raw: pd.DataFrame) -> dict[str, pd.Series]:
         return {"USUBJID": rows.evaluate(study.spec.subjects.usubjid)}
     except DataError:
         return {}
+
+
+def _check_terms(values: pd.Series, codelist: CodelistTerms, rows: SdtmRecords, strict: bool) -> None:
+    """Values outside the variable's codelist, whatever rule made them: an error for a non-extensible codelist
+    (or with ``strict_ct``), else listed in the run's warnings as extensions, with their counts."""
+    allowed = set(codelist.terms["value"].astype("str"))
+    outside = values.notna() & ~values.isin(allowed)
+    if not outside.any():
+        return
+    counts = values[outside].value_counts(sort=False).sort_index()
+    shown = ", ".join(f"{v!r} ({n} record{'s' if n > 1 else ''})" for v, n in counts.head(8).items())
+    if codelist.extensible and not strict:
+        rows.warnings.append(f"{rows.dataset}.{rows.variable}: {len(counts)} value(s) extend codelist {codelist.name}: {shown}")
+        return
+    why = "strict_ct is set in study.yaml" if codelist.extensible else "the codelist is not extensible"
+    raise rows.fail(f"{int(outside.sum())} value(s) are not in codelist {codelist.name} ({why}): {shown}", outside, values)
 
 
 def _typed(values: pd.Series, numeric: bool, rows: SdtmRecords) -> pd.Series:

@@ -293,6 +293,8 @@ def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     for i, key in enumerate(spec.keys):
         if key not in seen:
             issues.append(doc.issue(("keys", i), name, f"key '{key}' is not a variable of {name}{did_you_mean(key, names)}"))
+        elif getattr(spec.variables[seen[key]], "temporary", False):
+            issues.append(doc.issue(("keys", i), name, f"key '{key}' is a temporary variable, which is not written; keys must be written"))
     qnams: set[str] = set()
     for i, qualifier in enumerate(getattr(spec, "supp", [])):
         if qualifier.qnam in qnams:

@@ -228,8 +228,16 @@ class StudySpec(SpecModel):
     subjects: Subjects | None = Field(None, description="Needed where a spec uses `study: usubjid`")
     reference_dates: dict[RefDateName, RefDateRule] = Field(default_factory=dict)
     visits: list[Visit] = Field(default_factory=list, description="Planned visits, for VISIT/VISITNUM")
+    strict_ct: bool = Field(
+        False, description="Values outside an extensible codelist are errors instead of listed extensions"
+    )
     not_converted: dict[str, str] = Field(
         default_factory=dict, description="Raw tables deliberately not converted, each with the reason"
+    )
+    not_submitted: dict[str, dict[str, str]] = Field(
+        default_factory=dict,
+        description="Raw columns deliberately not submitted, per table, each with the reason (every other column is "
+        "mapped to a variable or used to select, join or date records)",
     )
     codelists: Path | None = Field(Path("codelists.yaml"), description="Study codelists file (relative to study.yaml)")
     datasets: list[str] = Field(["sdtm/*.yaml", "adam/*.yaml"], description="Glob patterns of dataset spec files")

@@ -25,6 +25,8 @@ SdtmRules = rule_set("sdtm", "SdtmRules")
 class SdtmVariable(VariableMeta, SdtmRules):  # type: ignore[misc, valid-type]
     """An SDTM variable: define.xml metadata plus the one rule that builds it."""
 
+    temporary: bool = Field(False, description="Built for later variables to read (e.g. a cleaned date); not written or defined")
+
 
 class SuppQualifier(SdtmRules):  # type: ignore[misc, valid-type]
     """A supplemental qualifier (SUPP-- record) built from the same source rows as its parent."""
