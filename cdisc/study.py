@@ -276,11 +276,13 @@ def _write_failed_queries(failure: DataErrors, result: RunResult, target: Path) 
     json_path.write_text(queries_json(queries, "failed: no outputs written"), encoding="utf-8")
     datasets = sorted({error.dataset for error in failure.errors if error.dataset})
     shown = f" in {len(datasets)} dataset(s) ({', '.join(datasets)})" if datasets else ""
-    return (
-        f"{len(failure.errors)} data error(s){shown}; nothing was written to {display_path(target)}.\n"
+    warnings = [f"{len(result.warnings)} warning(s):", *(f"  {w}" for w in result.warnings)] if result.warnings else []
+    return "\n".join([
+        *warnings,
+        f"{len(failure.errors)} data error(s){shown}; nothing was written to {display_path(target)}.",
         f"Queries ({len(queries)} row(s): dataset, variable, raw file, row, subject, value, message): "
-        f"{display_path(csv_path)} and {json_path.name}"
-    )
+        f"{display_path(csv_path)} and {json_path.name}",
+    ])
 
 
 def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[DataError]) -> list[Path]:

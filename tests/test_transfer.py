@@ -26,7 +26,7 @@ def second_transfer(study: Path) -> None:
     replace_in(study, "raw/ae.csv", "01,001,Y,Nausea", "01,001,Y,Vomiting,10-MAR-2024,,Mild,N,N\n01,001,Y,Nausea")
     replace_in(study, "raw/ae.csv", "Severe,Y,Y\n", "Severe,Y,Y\n02,003,Y,Rash,25-MAR-2024,,Mild,N,N\n01,004,N,,,,,,\n")
     replace_in(study, "raw/dm.csv", "02,003,F,54\n", "02,003,F,54\n01,004,M,48\n")
-    replace_in(study, "raw/ex.csv", "08:15,2.5\n", "08:15,2.5\n01,004,20-MAR-2024,10:00,2.0\n")
+    replace_in(study, "raw/ex.csv", "08:15\n", "08:15\n01,004,20-MAR-2024,10:00\n")
     replace_in(study, "raw/ds.csv", "26-MAR-2024\n", "26-MAR-2024\n02,003,Withdrawal by subject,28-MAR-2024\n")
     replace_in(study, "raw/lb.csv", "12.1,07-MAR", "12.7,07-MAR")
     replace_in(study, "raw/cm.csv", "Paracetamol,500,06-MAR-2024", "Paracetamol,500,08-MAR-2024")
