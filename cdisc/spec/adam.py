@@ -95,6 +95,9 @@ class AdamDataset(DatasetMeta):
         "derive_extreme_records, derive_basetype_records); variables no 'derive' step lists are built after the last step",
     )
     variables: list[AdamVariable] = Field(min_length=1)
+    lookups: dict[Name, list[dict[str, Scalar | None]]] = Field(
+        default_factory=dict, description="Lookup tables the 'lookup' rule reads (parameters, reference ranges, visit windows), each a list of rows"
+    )
     listing: bool = Field(False, description="Also write a readable table of the dataset to reports/<name>.txt")
 
     @model_validator(mode="before")
