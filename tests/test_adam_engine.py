@@ -7,7 +7,7 @@ import pytest
 
 from cdisc.adam.supp import with_supp
 from cdisc.checks import validate
-from cdisc.errors import SpecError
+from cdisc.errors import DataError, SpecError
 from cdisc.sasdates import to_iso
 from cdisc.spec.load import load_study
 from cdisc.study import run_study
@@ -112,6 +112,21 @@ def test_an_event_ending_before_it_starts_is_a_validation_finding(tiny):
     findings = validate(tiny / "out", SHARED / "standards").findings
     ended_early = findings[findings["rule"] == "END-BEFORE-START"]
     assert ended_early[["dataset", "row", "variable"]].values.tolist() == [["ADAE", 3, "AENDT"]]
+
+
+@pytest.mark.parametrize("condition", ['USUBJID', 'if_else(AESEQ > 1, "Y", None)'])
+def test_an_adam_condition_that_is_not_true_or_false_is_an_error_as_in_sdtm(tiny, condition):
+    flag = "  - {name: BIGFL, label: Big Flag, type: text, origin: Derived, condition: {cases: [{when: '%s', value: Y}]}}\n" % condition
+    (tiny / "adam" / "adae.yaml").write_text(ADAE + flag)
+    with pytest.raises(DataError, match=r"ADAE.BIGFL: expression .* is not a condition \(true/false\)"):
+        run_study(tiny)
+
+
+def test_an_adam_expression_error_names_the_expression_and_the_records(tiny):
+    bad = "  - {name: RATIO, label: Ratio, type: float, origin: Derived, expr: 'AESEQ / (AESEQ - 1)'}\n"
+    (tiny / "adam" / "adae.yaml").write_text(ADAE + bad)
+    with pytest.raises(DataError, match=r"ADAE.RATIO: expression 'AESEQ / \(AESEQ - 1\)': division by zero on 1 record\(s\) at records 1 \(subjects S1\)"):
+        run_study(tiny)
 
 
 def test_adam_spec_errors_point_at_the_merged_dataset(tiny):

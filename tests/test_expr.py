@@ -136,3 +136,60 @@ def test_raw_reads_the_source_column_where_a_variable_of_that_name_was_built():
     assert parse_expression('raw("DSCAT") == "END OF STUDY"').mask(frame, built).tolist() == [False, True]
     with pytest.raises(ExpressionError, match=r'raw\(\) takes one quoted column name'):
         parse_expression("raw(DSCAT)")
+
+
+@pytest.mark.parametrize(
+    "text,message",
+    [
+        ('max("a", 1)', "argument 1 of max() must be a number, not the text 'a'"),
+        ("substr(TERM, 1, DOSE)", "argument 3 of substr() must be written as a literal value"),
+        ("substr(TERM, length(TERM) - 1, 2)", "argument 2 of substr() must be written as a literal value"),
+        ("round(1, -100000000)", "argument 2 of round() must be a whole number from -15 to 15"),
+        ('impute_dt(TERM, "lst")', "argument 2 of impute_dt() must be one of 'first', 'mid', 'last', not 'lst'"),
+        ('is_date(TERM, "XX-YY")', "argument 2 of is_date() must be a date form"),
+        ("DOSE / 0", "division by zero"),
+        ("(" * 300 + "DOSE" + ")" * 300, "nested more than 50 levels deep"),
+        ("not " * 1000 + "FLAG", "nested more than 50 levels deep"),
+        ("a.b()", "calling a method or attribute"),
+    ],
+)
+def test_expressions_that_would_crash_or_hang_are_spec_errors_at_load(text, message):
+    with pytest.raises(ExpressionError) as info:
+        parse_expression(text)
+    assert message in str(info.value)
+
+
+@pytest.mark.parametrize(
+    "text,message,positions",
+    [
+        ("DOSE / (DOSE - 10)", "division by zero on 1 record(s)", [0]),
+        ("sqrt(DOSE - 15)", "sqrt(): 1 value(s) are negative, e.g. -5.0", [0]),
+        ("log(DOSE - 10)", "log(): 1 value(s) are not above 0, e.g. 0.0", [0]),
+        ("max(TERM, 1)", "TERM is text but max() needs a number; convert it with number(TERM)", []),
+    ],
+)
+def test_expressions_that_fail_on_the_data_are_data_errors_naming_the_records(text, message, positions):
+    frame = pd.DataFrame({"DOSE": [10.0, 20.0], "TERM": pd.Series(["a", "b"], dtype="str")})
+    with pytest.raises(ExpressionDataError) as info:
+        parse_expression(text).evaluate(frame)
+    assert message in str(info.value) and info.value.positions == positions
+
+
+def test_if_else_evaluates_each_branch_only_where_it_is_taken():
+    frame = pd.DataFrame({"X": [4.0, -1.0, None]})
+    assert parse_expression("if_else(X > 0, sqrt(X), 0)").evaluate(frame).tolist() == [2.0, 0, 0]
+
+
+def test_new_functions():
+    frame = pd.DataFrame({"T": pd.Series(["mild pain", "12.5", " ", None], dtype="str"), "H": [170.0, 180.0, 160.0, 150.0]})
+    assert parse_expression("title(T)").evaluate(frame).tolist()[:2] == ["Mild Pain", "12.5"]
+    assert parse_expression("is_numeric(T)").evaluate(frame).tolist() == [False, True, False, False]
+    assert parse_expression("round((H / 100) ** 2, 2)").evaluate(frame).tolist() == [2.89, 3.24, 2.56, 2.25]
+    assert parse_expression("round(exp(log(H)), 6)").evaluate(frame).tolist() == [170.0, 180.0, 160.0, 150.0]
+    dates = pd.DataFrame({"D": pd.Series(["15-Sep-20", "31-Feb-20", "UN-UNK-2019", ""], dtype="str")})
+    assert parse_expression('is_date(D, "DD-MON-YY")').evaluate(dates).tolist() == [True, False, False, False]
+
+
+def test_a_dotted_name_reads_the_column_of_that_name():
+    frame = pd.DataFrame({"AVAL.SYSBP": [120.0], "AVAL.DIABP": [80.0]})
+    assert parse_expression("(2 * AVAL.DIABP + AVAL.SYSBP) / 3").evaluate(frame).round(4).tolist() == [93.3333]

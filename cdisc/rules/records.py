@@ -134,7 +134,7 @@ class Records:
 def _about(what: str, text: str, exc: ExpressionDataError) -> str:
     """``what: message``, unless the message already starts with the expression itself."""
     message = str(exc)
-    return message if message.startswith(f"{text}:") else f"{what}: {message}"
+    return message if message.startswith((f"{text}:", f"expression {text!r}")) else f"{what}: {message}"
 
 
 @dataclass

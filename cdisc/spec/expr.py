@@ -245,15 +245,18 @@ def _is_numeric(value: Value) -> Value:
     return pd.to_numeric(text, errors="coerce").notna() & text.notna() & text.ne("")
 
 
-def _is_date(value: Value, form: str = "YYYY-MM-DD") -> Value:
-    """True where the text is a valid (possibly partial) date in the declared form; blank and missing are false."""
+def _is_date(value: Value, form: str = "YYYY-MM-DD", year_cutoff: int = 1950) -> Value:
+    """True where the text is a valid (possibly partial) date in the declared form; blank and missing are false.
+
+    A two-digit year falls in the 100 years from ``year_cutoff`` (as SAS YEARCUTOFF; it decides whether 29-Feb-00 is valid).
+    """
     from cdisc.sdtm.dates import InvalidDates, iso8601
 
     series = value if isinstance(value, pd.Series) else pd.Series([value], dtype="str")
     text = _text(series).astype("str")
     valid = ~_is_missing(text)
     try:
-        iso8601(text.reset_index(drop=True), None, form)
+        iso8601(text.reset_index(drop=True), None, form, year_cutoff=year_cutoff)
     except InvalidDates as exc:
         bad = np.zeros(len(text), dtype=bool)
         bad[list(exc.rows)] = True
@@ -301,7 +304,7 @@ FUNCTIONS: dict[str, Function] = {
     "is_missing": Function(_is_missing, 1, 1, "is_missing(value)"),
     "number": Function(_number, 1, 1, "number(text)"),
     "is_numeric": Function(_is_numeric, 1, 1, "is_numeric(text)"),
-    "is_date": Function(_is_date, 1, 2, 'is_date(text, "DD-MON-YYYY")', {1: _date_form}),
+    "is_date": Function(_is_date, 1, 3, 'is_date(text, "DD-MON-YYYY", year_cutoff)', {1: _date_form, 2: _whole(1000, 9999)}),
     "title": Function(_title, 1, 1, "title(text)"),
     "sqrt": Function(_checked_math("sqrt", np.sqrt, lambda x: x >= 0, "are negative"), 1, 1, "sqrt(number)", numeric=(0,)),
     "log": Function(_checked_math("log", np.log, lambda x: x > 0, "are not above 0"), 1, 1, "log(number)", numeric=(0,)),
@@ -805,7 +808,8 @@ def _as_condition(value: Value, where: str) -> Value:
             return value
         if str(value.dtype) == "boolean":
             return value.fillna(False).astype(bool)
-        raise ExpressionDataError(f"{where}: '{value.name}' is not a condition (true/false); compare it with a value")
+        shown = f"'{value.name}'" if value.name is not None else "the result"
+        raise ExpressionDataError(f"{where}: {shown} is not a condition (true/false); compare it with a value")
     if isinstance(value, (bool, np.bool_)):
         return bool(value)
     raise ExpressionDataError(f"{where}: {value!r} is not a condition (true/false)")
