@@ -182,6 +182,20 @@ def main() -> None:
         sys.exit(3)
 
 
+@app.command("init")
+def init_command(
+    domain: Annotated[str, typer.Argument(help="SDTM domain, e.g. CM")],
+    raw: Annotated[str, typer.Option("--raw", help="Raw table of the study (or a raw file) the domain is built from")],
+    study: Annotated[Path, typer.Option("--study", help="Study folder holding study.yaml")] = Path("."),
+    output: Annotated[Path | None, typer.Option("--out", help="Spec file to write (default: STUDY/sdtm/<domain>.yaml)")] = None,
+) -> None:
+    """Write a starter spec: the domain's SDTMIG variables, with rules from the raw columns that look like them."""
+    from cdisc.starter import init_spec
+
+    written = init_spec(domain, raw, study, output)
+    out.print(f"wrote {written}: check every rule and write each todo: (cdisc check-spec lists them)", markup=False)
+
+
 @app.command("diff")
 def diff_command(
     base: Annotated[Path, typer.Argument(help="Base dataset (.xpt, .csv, .parquet) or folder of datasets")],

@@ -81,6 +81,9 @@ class RunResult:
             excluded = f", {len(result.excluded)} source row(s) excluded with a reason" if len(result.excluded) else ""
             supp = f", SUPP{result.spec.dataset} {len(result.supp)} record(s)" if result.supp is not None else ""
             lines.append(f"  {result.spec.dataset:<8} {len(result.frame):>7} record(s){supp}{excluded}")
+        if self.study.spec_warnings:
+            lines.append(f"{len(self.study.spec_warnings)} spec line(s) differ from the IG (kept as stated):")
+            lines += [f"  {w}" for w in self.study.spec_warnings]
         if self.reconciliation is not None:
             totals = self.reconciliation[["rows", "excluded", "not_converted"]].sum()
             lines.append(

@@ -18,10 +18,12 @@ import pandas as pd
 from cdisc.inputs import input_path, read_input
 from cdisc.raw import RawTableFile, discover_tables, read_table
 from cdisc.spec.adam import AdamClass, AdamDataset
-from cdisc.spec.models import CodelistFile, RawData, SdtmClass, SdtmDataset, StudySpec
+from cdisc.spec.models import CodelistFile, RawData, SdtmClass, StudySpec
+from cdisc.spec.sdtm import SdtmDataset
 from cdisc.spec.expr import did_you_mean
 from cdisc.spec.validate import validate_document
 from cdisc.spec.yamlsource import PathKey, YamlDocument, load_yaml
+from cdisc.standards_meta import ig_order, with_ig_defaults
 from cdisc.terminology import CodelistTerms, load_ct_file
 
 STUDY_FILE = "study.yaml"
@@ -45,6 +47,7 @@ class Study:
     codelist_file: CodelistFile = field(default_factory=CodelistFile)
     codelist_doc: YamlDocument | None = None
     datasets: dict[str, DatasetFile] = field(default_factory=dict)
+    spec_warnings: list[SpecIssue] = field(default_factory=list)  # where a spec states IG metadata differently
     _raw_frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def resolve(self, path: Path) -> Path:
@@ -124,7 +127,20 @@ def load_study(folder: Path, raw: Path | None = None) -> Study:
         issues = check_study(study)
     if issues:
         raise SpecError(issues)
+    _in_ig_order(study)
     return study
+
+
+def _in_ig_order(study: Study) -> None:
+    """Every dataset's variables in SDTMIG order (a variable the IG does not define stays after the one listed
+    before it), with their places in the spec file moved along so messages still point at the right lines."""
+    for name, dataset in study.datasets.items():
+        spec, doc = dataset.spec, dataset.doc
+        order = ig_order(spec.dataset, spec.dataset_class, [v.name for v in spec.variables])
+        if order != sorted(order):
+            data = {**doc.data, "variables": [doc.data["variables"][i] for i in order]}
+            reordered = spec.model_copy(update={"variables": [spec.variables[i] for i in order]})
+            study.datasets[name] = DatasetFile(reordered, doc.reordered(("variables",), order, data))
 
 
 def _with_raw_folder(spec: StudySpec, folder: Path) -> StudySpec:
@@ -173,6 +189,8 @@ def _load_datasets(study: Study) -> list[SpecIssue]:
         except SpecError as exc:
             issues += exc.issues
             continue
+        doc, differences = with_ig_defaults(doc)
+        study.spec_warnings += differences
         if not isinstance(doc.data, dict):
             issues.append(doc.issue((), "", "a dataset spec must be a mapping with keys dataset, label, class, ..."))
             continue

@@ -51,6 +51,21 @@ class YamlDocument:
                 return self.value_positions[prefix]
         return Position(1, 1)
 
+    def reordered(self, path: PathKey, order: list[int], data: Any) -> YamlDocument:
+        """This document holding ``data``, whose list at ``path`` is the old list in ``order`` (old positions),
+        with every position under that list moved along, so messages still point at the right lines."""
+        new_of = {old: new for new, old in enumerate(order)}
+        depth = len(path)
+
+        def moved(index: dict[PathKey, Position]) -> dict[PathKey, Position]:
+            return {
+                (*k[:depth], new_of[k[depth]], *k[depth + 1:])
+                if len(k) > depth and k[:depth] == path and isinstance(k[depth], int) and k[depth] in new_of else k: v
+                for k, v in index.items()
+            }
+
+        return YamlDocument(self.file, data, moved(self.value_positions), moved(self.key_positions))
+
     def issue(self, path: PathKey, subject: str, message: str, *, key: bool = False) -> SpecIssue:
         """A located issue for the node at ``path``."""
         pos = self.position(path, key=key)
