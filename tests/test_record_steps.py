@@ -175,3 +175,16 @@ def test_an_unknown_step_is_a_spec_error_listing_the_steps(tmp_path):
     folder = study(tmp_path, STEPS.replace("derive_extreme_records:", "derive_extreme_record:"))
     with pytest.raises(SpecError, match=r"advs.yaml:\d+:\d+: ADVS: unknown key 'derive_extreme_record' \(did you mean 'derive_extreme_records'\?\)"):
         load_study(folder)
+
+
+def test_raw_reads_the_source_column_a_variable_of_the_same_name_redefines_without_a_cycle(tmp_path):
+    folder = study(tmp_path, steps="")
+    text = (folder / "adam" / "advs.yaml").read_text()
+    text = text.replace(  # AVAL reads the source's VSSTRESN; the variable VSSTRESN reads AVAL: no cycle
+        "{name: AVAL, label: Analysis Value, type: float, origin: Derived, expr: VSSTRESN}",
+        "{name: AVAL, label: Analysis Value, type: float, origin: Derived, expr: 'raw(\"VSSTRESN\")'}\n"
+        "  - {name: VSSTRESN, label: Result in mmHg x 2, type: float, origin: Derived, expr: AVAL * 2}",
+    )
+    (folder / "adam" / "advs.yaml").write_text(text.replace("derive_var_base: {where:", "derive_var_base: {by: [USUBJID, PARAMCD, AVISITN, ATPTN], where:"))
+    frame = build_all(folder)["ADVS"].frame
+    assert (frame["VSSTRESN"] == 2 * frame["AVAL"]).all() and frame["AVAL"].max() == 180.0

@@ -15,7 +15,6 @@ from cdisc.spec.expr import ExpressionDataError
 from cdisc.spec.base import parsed
 from cdisc.spec.load import Study
 from cdisc.spec.order import build_order
-from cdisc.spec.models import NUMERIC_TYPES
 
 SOURCE_RECORD = "@record"
 SOURCE_DATASET = "@dataset"
@@ -98,7 +97,7 @@ class _Build:
                 self.flags, self.with_qualifiers,
             )
             try:
-                self.out[var.name] = _typed(RULES[name].build(params, records), var.type in NUMERIC_TYPES, records)
+                self.out[var.name] = records.typed(RULES[name].build(params, records), var.type)
             except DataError as exc:
                 self.errors.append(located(exc, self.spec.dataset, var.name))
                 self.failed.add(var.name)
@@ -179,13 +178,3 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
 def output_variables(spec: AdamDataset) -> list:
     """The variables written to the dataset: all but the temporary ones."""
     return [var for var in spec.variables if not var.temporary]
-
-
-def _typed(values: pd.Series, numeric: bool, rows: AdamRecords) -> pd.Series:
-    if not numeric:
-        return values.astype("str").where(values.notna())
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() & values.notna() & values.astype("str").str.strip().ne("")
-    if bad.any():
-        raise rows.fail(f"{int(bad.sum())} value(s) are not numbers, e.g. {values[bad].iloc[0]!r}", bad)
-    return numbers.astype(float)

@@ -87,7 +87,7 @@ class Rule:
             if ref.kind in ("variable", "raw"):
                 names.add(ref.text)
             elif ref.kind in ("expression", "joined_expression"):
-                names |= parsed(ref.text).names
+                names |= parsed(ref.text).dependencies
         return names
 
 

@@ -53,6 +53,27 @@ class Records:
         """A variable built so far or, failing that, the source records' column."""
         return self.out[name] if name in self.out else self.frame[name]
 
+    def typed(self, values: pd.Series, data_type: str) -> pd.Series:
+        """A rule's values as the variable's type: text as ``str``; numbers as float64, where text that is not a
+        number, and a fraction in an integer variable, are errors naming the records."""
+        if data_type not in ("integer", "float"):
+            return values.astype("str").where(values.notna())
+        numbers = pd.to_numeric(values, errors="coerce")
+        bad = numbers.isna() & values.notna() & values.astype("str").str.strip().ne("")
+        if bad.any():
+            examples = ", ".join(repr(v) for v in values[bad].drop_duplicates().head(3))
+            raise self.fail(f"{int(bad.sum())} value(s) are not numbers ({examples})", bad, values)
+        numbers = numbers.astype(float)
+        if data_type == "integer":
+            fraction = (numbers.notna() & (numbers % 1).abs().gt(1e-9)).to_numpy(dtype=bool)
+            if fraction.any():
+                examples = ", ".join(repr(v) for v in numbers[fraction].drop_duplicates().head(3))
+                raise self.fail(
+                    f"{int(fraction.sum())} value(s) are not whole numbers ({examples}) but the variable's type is integer",
+                    fraction, values, hint="round the value, or declare the type float",
+                )
+        return numbers
+
     def collected(self, name: str) -> pd.Series:
         """What a rule's ``from``-style field names: in ADaM, as :meth:`column`."""
         return self.column(name)
@@ -145,10 +166,34 @@ class SdtmRecords(Records):
     keys: list[str] = field(default_factory=list)
     codelist: str | None = None
     tests: pd.DataFrame | None = None  # findings: each record's test fields, aligned to the raw rows
+    value_level: list[Any] = field(default_factory=list)  # the variable's value-level metadata (ValueLevel)
 
     @property
     def raw(self) -> pd.DataFrame:
         return self.frame
+
+    def selects(self, where: dict[str, list]) -> pd.Series:
+        """The records a value-level ``where`` selects: each named variable takes one of its listed values.
+
+        >>> import pandas as pd
+        >>> rows = SdtmRecords(None, "DS", "DSDECOD", pd.DataFrame(index=range(3)), {"DSCAT": pd.Series(["A", "B", None])}, {})
+        >>> rows.selects({"DSCAT": ["B", "C"]}).tolist()
+        [False, True, False]
+        """
+        hit = pd.Series(True, index=self.index)
+        for name, values in where.items():
+            column = self.column(name)
+            if pd.api.types.is_numeric_dtype(column):
+                hit &= column.isin(pd.to_numeric(pd.Series(values), errors="coerce").dropna())
+            else:
+                hit &= column.astype("str").isin([str(v) for v in values]).fillna(False).astype(bool)
+        return hit
+
+    def level_codelists(self) -> list[tuple[str, str, pd.Series]]:
+        """Each value level that names a codelist: the codelist, its where clause in words and the records it selects."""
+        return [
+            (level.codelist, where_text(level.where), self.selects(level.where)) for level in self.value_level if level.codelist
+        ]
 
     def collected(self, name: str) -> pd.Series:
         """What a ``from``-style field names: the raw column, or a (temporary) variable built earlier."""
@@ -162,6 +207,11 @@ class SdtmRecords(Records):
         files = ", ".join(sorted(rows[FILE].unique()))
         numbers = ", ".join(str(r) for r in rows[ROW].head(limit))
         return f"{files} rows {numbers}{self._more(rows, limit)}{self._subjects(rows, limit)}"
+
+
+def where_text(where: dict[str, list]) -> str:
+    """A value-level where clause in words: ``DSCAT = OTHER EVENT``, ``VSTESTCD in [SYSBP, DIABP]``."""
+    return " and ".join(f"{n} = {v[0]}" if len(v) == 1 else f"{n} in [{', '.join(map(str, v))}]" for n, v in where.items())
 
 
 @dataclass

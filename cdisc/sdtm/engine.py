@@ -125,11 +125,14 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
         if reads_failed(var, spec.keys, failed):
             failed.add(var.name)
             continue
-        rows = SdtmRecords(study, spec.dataset, var.name, raw, out, built, warnings, codelists, spec.keys, var.codelist, tests)
+        rows = SdtmRecords(study, spec.dataset, var.name, raw, out, built, warnings, codelists, spec.keys, var.codelist, tests, var.value_level)
         try:
-            out[var.name] = _typed(RULES[name].build(params, rows), var.type in NUMERIC_TYPES, rows)
+            out[var.name] = rows.typed(RULES[name].build(params, rows), var.type)
             if var.codelist and var.type not in NUMERIC_TYPES:
                 _check_terms(out[var.name], codelists(var.codelist), rows, study.spec.strict_ct)
+            if var.type not in NUMERIC_TYPES:
+                for codelist, where, selected in rows.level_codelists():
+                    _check_terms(out[var.name].where(selected), codelists(codelist), rows, study.spec.strict_ct, where)
         except DataError as exc:
             errors.append(located(exc, spec.dataset, var.name))
             failed.add(var.name)
@@ -158,33 +161,22 @@ def _subjects(study: Study, raw: pd.DataFrame) -> dict[str, pd.Series]:
         return {}
 
 
-def _check_terms(values: pd.Series, codelist: CodelistTerms, rows: SdtmRecords, strict: bool) -> None:
-    """Values outside the variable's codelist, whatever rule made them: an error for a non-extensible codelist
-    (or with ``strict_ct``), else listed in the run's warnings as extensions, with their counts."""
+def _check_terms(values: pd.Series, codelist: CodelistTerms, rows: SdtmRecords, strict: bool, where: str = "") -> None:
+    """Values outside the variable's codelist (or, with ``where``, a value level's), whatever rule made them: an
+    error for a non-extensible codelist (or with ``strict_ct``), else listed in the run's warnings as extensions,
+    with their counts."""
     allowed = set(codelist.terms["value"].astype("str"))
     outside = values.notna() & ~values.isin(allowed)
     if not outside.any():
         return
     counts = values[outside].value_counts(sort=False).sort_index()
     shown = ", ".join(f"{v!r} ({n} record{'s' if n > 1 else ''})" for v, n in counts.head(8).items())
+    at = f" where {where}" if where else ""
     if codelist.extensible and not strict:
-        rows.warnings.append(f"{rows.dataset}.{rows.variable}: {len(counts)} value(s) extend codelist {codelist.name}: {shown}")
+        rows.warnings.append(f"{rows.dataset}.{rows.variable}{at}: {len(counts)} value(s) extend codelist {codelist.name}: {shown}")
         return
     why = "strict_ct is set in study.yaml" if codelist.extensible else "the codelist is not extensible"
-    raise rows.fail(f"{int(outside.sum())} value(s) are not in codelist {codelist.name} ({why}): {shown}", outside, values)
-
-
-def _typed(values: pd.Series, numeric: bool, rows: SdtmRecords) -> pd.Series:
-    """Numbers as float64 and text as ``str``, reporting text that is not a number."""
-    if not numeric:
-        text = values.astype("str")
-        return text.where(values.notna())
-    numbers = pd.to_numeric(values, errors="coerce")
-    bad = numbers.isna() & values.notna() & values.astype("str").str.strip().ne("")
-    if bad.any():
-        examples = ", ".join(repr(v) for v in values[bad].head(3))
-        raise rows.fail(f"{int(bad.sum())} value(s) are not numbers ({examples}) at {rows.where(bad)}", bad, values)
-    return numbers.astype(float)
+    raise rows.fail(f"{int(outside.sum())} value(s){at} are not in codelist {codelist.name} ({why}): {shown}", outside, values)
 
 
 def _check_unique_keys(spec: SdtmDataset, frame: pd.DataFrame, raw: pd.DataFrame) -> None:

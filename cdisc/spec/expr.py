@@ -386,6 +386,13 @@ class Expression:
     source: str
     names: frozenset[str]
     _compiled: Compiled
+    #: Names read only through ``raw()``: source columns, never a variable built in the dataset (so no build dependency).
+    raw_only: frozenset[str] = frozenset()
+
+    @property
+    def dependencies(self) -> frozenset[str]:
+        """The names that may be variables built earlier in the same dataset."""
+        return self.names - self.raw_only
 
     def evaluate(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None) -> Value:
         """Evaluate over ``frame``; a name in ``constants`` wins over a column of the same name."""
@@ -434,7 +441,8 @@ def parse_expression(text: str, functions: Mapping[str, Function] = FUNCTIONS) -
         _check_dotted(text, tree)
     compiler = _Compiler(text.strip(), functions)
     compiled = compiler.compile(tree.body)
-    return Expression(text.strip(), frozenset(compiler.names), compiled)
+    raw_only = frozenset(compiler.raw_names - compiler.plain_names)
+    return Expression(text.strip(), frozenset(compiler.names), compiled, raw_only)
 
 
 def _nesting(text: str) -> int:
@@ -488,6 +496,8 @@ class _Compiler:
         self.source = source
         self.functions = functions
         self.names: set[str] = set()
+        self.plain_names: set[str] = set()
+        self.raw_names: set[str] = set()
 
     def refuse(self, node: ast.AST, what: str) -> ExpressionError:
         col = getattr(node, "col_offset", None)
@@ -509,6 +519,7 @@ class _Compiler:
     def _Name(self, node: ast.Name) -> Compiled:
         name = node.id
         self.names.add(name)
+        self.plain_names.add(name)
 
         def lookup(env: Env) -> Value:
             frame, constants = env
@@ -696,6 +707,7 @@ class _Compiler:
         if not raw:
             return self._Name(ast.Name(id=name, ctx=ast.Load()))
         self.names.add(name)
+        self.raw_names.add(name)
         return lambda env: env[0][name]
 
     def _List(self, node: ast.List) -> Compiled:
