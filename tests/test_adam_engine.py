@@ -215,3 +215,19 @@ def test_three_plus_three_decisions_and_mtd_match_the_simulated_trial(tmp_path):
     listing = (tmp_path / "out" / "reports" / "adesc.txt").read_text()
     assert listing.splitlines()[0] == "ADESC: Dose Escalation Summary by Cohort (9 records)"
     assert "STOP: MTD EXCEEDED" in listing
+
+
+@pytest.mark.parametrize(
+    "expression,message",
+    [
+        ("USUBJID * 2", "USUBJID is declared text but used as a number; convert it with number(USUBJID)"),
+        ('AESEQ > "1"', "AESEQ is declared number but compared with text"),
+        ("AESTDTC > 20240101", "AESTDTC is declared text but compared with a number; use number(AESTDTC)"),
+    ],
+)
+def test_type_mismatches_the_declared_types_reveal_are_spec_errors(tiny, expression, message):
+    flag = "  - {name: CHECK, label: Check, type: float, origin: Derived, expr: '%s'}\n" % expression.replace("'", "''")
+    (tiny / "adam" / "adae.yaml").write_text(ADAE + flag)
+    with pytest.raises(SpecError) as info:
+        load_study(tiny)
+    assert message in str(info.value)

@@ -6,6 +6,7 @@ they pass, puts the study's datasets in build order.
 
 from __future__ import annotations
 
+import ast
 import graphlib
 from collections.abc import Iterator
 
@@ -231,7 +232,19 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     if spec.source.supp:
         parent = study.datasets.get(spec.source.dataset)
         source += [q.qnam for q in getattr(parent.spec, "supp", [])] if parent else []
-    here = (f"{spec.source.dataset} or {spec.dataset}", [*source, *(v.name for v in spec.variables)])
+    source = _renamed(source, spec.source)
+    for part in spec.source.append:
+        source += [c for c in _renamed(variables_of[part.dataset], part) if c not in source]
+    set_by_steps = [n for step in spec.steps for n in getattr(step.rule[1], "set_values_to", {}) or {}]
+    here = (f"{spec.source.dataset} or {spec.dataset}", [*source, *(v.name for v in spec.variables), *set_by_steps])
+    for i, step in enumerate(spec.steps):
+        name, params = step.rule
+        for ref in get(name).references(params):
+            names = [ref.text] if ref.kind == "variable" else sorted(parsed(ref.text).names) if ref.kind == "expression" else []
+            for unknown in (n for n in names if n not in here[1] and n not in CONSTANTS):
+                issues.append(doc.issue(("steps", i, name, *ref.path), f"{spec.dataset} step {i + 1}",
+                                        f"'{unknown}' is not a variable of {here[0]}{did_you_mean(unknown, here[1])}"))
+    issues += _check_types(study, spec, doc)
     if spec.source.where:
         issues += _check_expression_names(doc, ("source", "where"), spec.dataset, spec.source.where, spec.source.dataset, source)
     own = tuple(v.name for v in spec.variables)
@@ -242,6 +255,74 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
                 if name not in known and name not in CONSTANTS:
                     issues.append(doc.issue(("variables", i, *path), subject, f"'{name}' is not a variable of {where}{did_you_mean(name, known)}"))
     return issues
+
+
+def _renamed(columns: list[str], part) -> list[str]:
+    """A source's columns after its ``rename`` and ``keep`` and with its ``set_values_to``."""
+    renamed = [part.rename.get(c, c) for c in columns]
+    kept = renamed if part.keep is None else [c for c in renamed if c in part.keep]
+    return [*kept, *(c for c in part.set_values_to if c not in kept)]
+
+
+_TEXT_TYPES = {"text", "date", "datetime", "time", "partialDate", "partialTime", "partialDatetime",
+               "incompleteDatetime", "durationDatetime", "intervalDatetime"}
+
+
+def _declared_types(study: Study, spec: AdamDataset) -> dict[str, str]:
+    """``text`` or ``number`` for the variables an ADaM spec reads whose type its inputs declare."""
+    types: dict[str, str] = {}
+    for name in [spec.source.dataset, *(m.dataset for m in spec.source.merge)]:
+        if name in study.datasets:
+            for var in study.datasets[name].spec.variables:
+                types.setdefault(var.name, "text" if var.type in _TEXT_TYPES else "number")
+        elif name in study.input_files and study.spec.inputs is not None and name in study.spec.inputs.datasets:
+            numeric = set(study.spec.inputs.datasets[name].numeric)
+            if str(study.input_files[name]).lower().endswith(".csv"):
+                types.update({c: "number" if c in numeric else "text" for c in input_columns(study.input_files[name])})
+    types.update({v.name: "text" if v.type in _TEXT_TYPES else "number" for v in spec.variables})
+    return types
+
+
+def _check_types(study: Study, spec: AdamDataset, doc: YamlDocument) -> list[SpecIssue]:
+    """A text variable used as a number, or a number compared with text, as the declared types show."""
+    types = _declared_types(study, spec)
+    issues = []
+    for i, var in enumerate(spec.variables):
+        for ref in _references(var):
+            if ref.kind != "expression":
+                continue
+            for problem in _type_mismatches(ref.text, types):
+                issues.append(doc.issue(("variables", i, *ref.path), f"{spec.dataset}.{var.name}", f"expression {ref.text!r}: {problem}"))
+    return issues
+
+
+def _type_mismatches(text: str, types: dict[str, str]) -> Iterator[str]:
+    tree = ast.parse(text.strip(), mode="eval")
+
+    def kind(node: ast.AST) -> str | None:
+        if isinstance(node, ast.Name):
+            return types.get(node.id)
+        if isinstance(node, ast.Constant) and not isinstance(node.value, bool) and node.value is not None:
+            return "text" if isinstance(node.value, str) else "number"
+        return None
+
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Compare):
+            operands = [node.left, *node.comparators]
+            for (left, right), op in zip(zip(operands, operands[1:]), node.ops):
+                if isinstance(op, (ast.In, ast.NotIn)):
+                    continue
+                kinds = {kind(left), kind(right)}
+                if kinds == {"text", "number"}:
+                    name = next((n.id for n in (left, right) if isinstance(n, ast.Name)), None)
+                    if name:
+                        declared = types[name]
+                        fix = f"number({name})" if declared == "text" else f"a number, not text"
+                        yield f"{name} is declared {declared} but compared with {'a number' if declared == 'text' else 'text'}; use {fix}"
+        elif isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
+            for side in (node.left, node.right):
+                if isinstance(side, ast.Name) and types.get(side.id) == "text":
+                    yield f"{side.id} is declared text but used as a number; convert it with number({side.id})"
 
 
 def _adam_references(var: AdamRules, variables_of: dict[str, list[str]], here: tuple[str, list[str]]):
@@ -333,7 +414,7 @@ def _check_codelists(study: Study) -> list[SpecIssue]:
     known = _codelist_names(study)
     for doc, path, subject, codelist in references:
         if codelist is None:
-            issues.append(doc.issue(path, subject, "assign_ct needs a codelist: give the variable a 'codelist' or assign_ct a 'codelist'"))
+            issues.append(doc.issue(path, subject, "assign_ct needs a codelist: give the variable a 'codelist', assign_ct a 'codelist' or the variable's value levels codelists"))
         elif codelist not in known:
             issues.append(doc.issue(path, subject, f"unknown codelist '{codelist}': not in {study.spec.codelists} nor in CT {study.spec.terminology.version}{did_you_mean(codelist, known)}"))
     if study.codelist_doc is not None:
@@ -346,6 +427,7 @@ def _check_codelists(study: Study) -> list[SpecIssue]:
 
 
 def _codelist_references(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[PathKey, str, str | None]]:
+    tests = {test.codelist for test in getattr(spec, "tests", []) if test.codelist}
     for i, test in enumerate(getattr(spec, "tests", [])):
         if test.codelist:
             yield ("tests", i, "codelist"), f"{spec.dataset} test {test.testcd}", test.codelist
@@ -354,10 +436,14 @@ def _codelist_references(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[Path
             subject = f"{spec.dataset}.{getattr(entry, key)}" if part == "variables" else f"SUPP{spec.dataset}.{entry.qnam}"
             if entry.codelist:
                 yield (part, i, "codelist"), subject, entry.codelist
+            levels = [(j, level.codelist) for j, level in enumerate(getattr(entry, "value_level", [])) if level.codelist]
+            for j, codelist in levels:
+                if codelist not in tests:  # a test's codelist on its result's value level is checked with the test
+                    yield (part, i, "value_level", j, "codelist"), subject, codelist
             assign_ct = getattr(entry, "assign_ct", None)
             if assign_ct is not None and assign_ct.codelist:
                 yield (part, i, "assign_ct", "codelist"), subject, assign_ct.codelist
-            elif assign_ct is not None and not entry.codelist:
+            elif assign_ct is not None and not entry.codelist and not levels:
                 yield (part, i, "assign_ct"), subject, None
 
 
