@@ -111,15 +111,16 @@ def test_codelists_study_ones_complete_ct_ones_restricted_to_used_terms(workbook
     own = {c.name: c for c in study.codelist_file.codelists}
     for name in terms.keys() & own.keys():
         assert terms[name] == [term.value for term in own[name].terms]
-    # CT codelists of variables (not value level): exactly the CT terms the data holds, read with pyreadstat
+    # CT codelists of variables (SUPP-- ones too; not value level): exactly the CT terms the data holds, read with pyreadstat
     by_codelist: dict[str, set] = {}
-    levels = {lv.codelist for d in study.datasets.values() for v in d.spec.variables for lv in v.value_level}
-    for name, dataset in study.datasets.items():
-        folder = "adam" if name.startswith("AD") else "sdtm"
-        frame, _ = pyreadstat.read_xport(str(run_output / folder / f"{name.lower()}.xpt"))
-        for var in dataset.spec.variables:
-            if var.codelist and var.codelist not in own and var.name in frame and var.codelist not in levels:
-                by_codelist.setdefault(var.codelist, set()).update(str(x) for x in frame[var.name] if x not in ("", None))
+    levels = {r["Codelist"] for r in _rows(workbook, "ValueLevel")}
+    for row in _rows(workbook, "Variables"):
+        name = row["Codelist"]
+        if name is None or name in own or name in levels:
+            continue
+        folder = "adam" if row["Dataset"].startswith("AD") else "sdtm"
+        frame, _ = pyreadstat.read_xport(str(run_output / folder / f"{row['Dataset'].lower()}.xpt"), usecols=[row["Variable"]])
+        by_codelist.setdefault(name, set()).update(str(x) for x in frame[row["Variable"]] if x not in ("", None))
     checked = 0
     for name, used in by_codelist.items():
         ct = set(study.ct[name].terms["value"])
