@@ -295,6 +295,9 @@ class _Reader:
             path = ("variables", index, "value_level", len(levels))
             attrs, _ = self._attributes(table, row, values, f"{dataset}.{name}", path)
             level = {"where": where, **{k: v for k, v in attrs.items() if k != "label" or v is not None}}
+            if level["origin"] is None:
+                level["origin"] = "Derived"
+                self.out.note(f"{table.place(row, 'Origin').cell}: {dataset}.{name} value-level entry without an origin; wrote Derived")
             digits = table.whole(values, "Significant Digits")
             if digits is not None:
                 level["significant_digits"] = digits
