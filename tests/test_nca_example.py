@@ -57,9 +57,10 @@ def study(tmp_path_factory) -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def doses(study) -> pd.DataFrame:
-    """EX with the total dose in mg (SUPPEX EXDOSTOT), infusion hours and the cycle number per drug."""
+    """EX with the total dose in mg (the SUPPEX qualifier labelled so), infusion hours and the cycle number per drug."""
     ex, supp = study["ex"].copy(), study["suppex"]
-    total = supp[supp["QNAM"] == "EXDOSTOT"].set_index(["USUBJID", supp["IDVARVAL"].astype(float)])["QVAL"].astype(float)
+    total = supp[supp["QLABEL"] == "Total Dose Administered (mg)"]
+    total = total.set_index(["USUBJID", total["IDVARVAL"].astype(float)])["QVAL"].astype(float)
     ex["DOSE"] = total.reindex(list(zip(ex["USUBJID"], ex["EXSEQ"].astype(float)))).to_numpy()
     ex["START"] = pd.to_datetime(ex["EXSTDTC"])
     ex["DUR"] = (pd.to_datetime(ex["EXENDTC"]) - ex["START"]).dt.total_seconds() / 3600
