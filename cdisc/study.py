@@ -44,6 +44,7 @@ from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
 from cdisc.rules.common.todo import still_to_write
 from cdisc.sdtm.engine import build_dataset
+from cdisc.sdtm.columns import column_usage, columns_summary
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.adam import AdamDataset
 from cdisc.spec.check import dependencies
@@ -64,6 +65,7 @@ class RunResult:
     built: list[BuiltDataset] = field(default_factory=list)
     files: list[Path] = field(default_factory=list)
     reconciliation: pd.DataFrame | None = None
+    columns: pd.DataFrame | None = None
     created: dt.datetime | None = None
     data_cutoff: dt.date | None = None
     changes: Changes | None = None
@@ -91,6 +93,8 @@ class RunResult:
                 f"({totals['excluded']} excluded with a reason, {totals['not_converted']} in tables not converted); "
                 "see reports/reconciliation.csv"
             )
+        if self.columns is not None:
+            lines.append(columns_summary(self.columns))
         if self.changes is not None:
             counts = summary_frame(self.changes)[["added", "removed", "changed", "renumbered"]].sum()
             lines.append(
@@ -198,6 +202,7 @@ def run_study(
     try:
         if not errors:
             result.reconciliation = reconcile(study, result.built)
+            result.columns = column_usage(study)
     except DataError as exc:
         errors.append(exc)
     if previous is not None and not errors:
@@ -322,6 +327,7 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
                 write_define(study, described, staging / standard)
         _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")
         _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
+        _write_csv(result.columns, staging / "reports" / "columns.csv")
         queries = query_frame([], result.warnings)
         _write_csv(queries, staging / "reports" / "queries.csv")
         (staging / "reports" / "queries.json").write_text(queries_json(queries, "written"), encoding="utf-8")

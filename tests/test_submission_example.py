@@ -79,3 +79,26 @@ def test_define_links_only_files_that_exist_and_carries_a_stylesheet(out):
 def test_validate_finds_no_errors_on_the_example_output(findings):
     errors = findings[findings["severity"] == "error"]
     assert errors.empty, errors.groupby(["rule", "dataset", "variable"]).size().to_string()
+
+
+# ---- controlled terminology and EX -----------------------------------------------------------------------------------
+
+def test_units_and_test_names_are_ct_submission_values(out, findings):
+    lb, tr = read(out, "lb"), read(out, "tr")
+    assert not {"10^3/uL", "uIU/mL"} & set(lb["LBORRESU"])  # CT synonyms of 10^9/L and mIU/L
+    assert set(tr.loc[tr["TRTESTCD"] == "SUMDIAM", "TRTEST"]) == {"Sum of Diameter"}
+    assert findings[findings["rule"].isin(["CT", "CT-PAIR", "CT-SYNONYM"])].empty
+
+
+def test_exadj_holds_dose_adjustments_only_and_suppex_names_are_not_standard_variables(out):
+    ex, supp = read(out, "ex"), read(out, "suppex")
+    assert not ex["EXADJ"].str.contains("DELAYED").any()
+    assert set(supp["QNAM"]) == {"TOTDOSMG", "DOSEWT", "CYCDLY"}
+    assert (supp.loc[supp["QNAM"] == "CYCDLY", "QVAL"] == "Y").any()
+
+
+def test_annotated_crf_is_written_and_annotates_every_form(out):
+    page = (out / "sdtm" / "acrf.html").read_text()
+    for form in ("AE", "EX", "ENROL", "IC", "LB"):
+        assert f'id="{form}"' in page
+    assert "SUPPEX.QVAL where QNAM = DOSEWT" in page

@@ -102,6 +102,24 @@ CASES = [
     ("SUPP-QNAM-STANDARD", supp("AESEV"), True),
 ]
 
+def columns_report(status: str) -> Callable[[Path], None]:
+    def write_report(root: Path) -> None:
+        (root / "reports").mkdir(exist_ok=True)
+        pd.DataFrame({"table": ["enrol", "enrol"], "column": ["SUBJID", "ECOG"], "status": ["mapped", status],
+                      "target": ["DM.SUBJID", ""]}).to_csv(root / "reports" / "columns.csv", index=False)
+    return write_report
+
+
+@pytest.mark.parametrize(("status", "expected"), [("unaccounted", True), ("not_submitted", False)])
+def test_raw_columns_rule_reads_the_runs_column_reconciliation(tmp_path, status, expected):
+    root = write(tmp_path, clean_files())
+    columns_report(status)(root)
+    found = validate(root, STANDARDS).findings.query("rule == 'RAW-COLUMNS'")
+    assert (not found.empty) == expected
+    if expected:
+        assert found["value"].tolist() == ["enrol.ECOG"]
+
+
 DEFINE_RULES = {"DEFINE-LINK", "DEFINE-METHOD", "DEFINE-PREDECESSOR", "DEFINE-CODELIST", "DEFINE-STYLESHEET"}
 
 
@@ -182,7 +200,7 @@ def test_every_new_rule_has_a_failing_and_a_passing_case():
 
 def submission_rule_ids() -> set[str]:
     """The rules whose cases live here (test_checks.py covers the others)."""
-    return {r for r, _, _ in CASES + DEFINE_CASES}
+    return {r for r, _, _ in CASES + DEFINE_CASES} | {"RAW-COLUMNS"}
 
 
 def test_new_rules_are_quiet_on_the_clean_submission(tmp_path: Path):

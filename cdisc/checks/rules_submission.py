@@ -78,3 +78,18 @@ def subjects_in_dm(submission: Submission) -> Iterator[pd.DataFrame]:
 @rule("TRACE-ADSL", "ADaM subject not in ADSL", "ADaMIG 1.3 ADSL (one record per subject; every ADaM subject comes from ADSL)", "error")
 def subjects_in_adsl(submission: Submission) -> Iterator[pd.DataFrame]:
     yield from _untraced(submission, "ADSL", "ADaM", "TRACE-ADSL")
+
+
+@rule("RAW-COLUMNS", "Collected raw column neither submitted nor declared not submitted",
+      "FDA Study Data Technical Conformance Guide (collected data are submitted; data not submitted are explained in the reviewer's guide); cdisc run reports/columns.csv", "error")
+def raw_columns(submission: Submission) -> Iterator[pd.DataFrame]:
+    """The run's column reconciliation (``reports/columns.csv``: table, column, status, target) lists no column
+    with status ``unaccounted``; outputs without the report are not checked."""
+    path = submission.root / "reports" / "columns.csv"
+    if not path.is_file():
+        return
+    usage = pd.read_csv(path, dtype="str", keep_default_na=False)
+    missing = usage[usage["status"] == "unaccounted"].reset_index(drop=True)
+    if len(missing):
+        yield findings("RAW-COLUMNS", "", "raw column " + missing["table"] + "." + missing["column"] + " is neither mapped, used nor declared not submitted",
+                       rows=np.arange(len(missing)), variable="", values=missing["table"] + "." + missing["column"])

@@ -14,12 +14,14 @@ from pathlib import Path
 import pandas as pd
 
 from cdisc.errors import DataError
+from cdisc.sdtm.columns import column_usage
 from cdisc.spec.load import Study
 
+from cdisc.definexml.acrf import render_acrf
 from cdisc.definexml.build import DefineDataset, build_define
 from cdisc.definexml.check import Finding, check_against_data
 from cdisc.definexml.read import read_define
-from cdisc.definexml.render import render_html, render_xml
+from cdisc.definexml.render import STYLESHEET, render_html, render_xml, stylesheet
 from cdisc.definexml.schema import SCHEMA_ENV, DefineSchemaError, validate_define
 
 __all__ = [
@@ -80,7 +82,10 @@ def generate_define(
     if errors:
         raise DefineMismatchError(errors)
     folder.mkdir(parents=True, exist_ok=True)
-    paths = [_write(folder / "define.xml", xml), _write(folder / "define.html", render_html(define))]
+    paths = [_write(folder / "define.xml", xml), _write(folder / "define.html", render_html(define)),
+             _write(folder / STYLESHEET, stylesheet())]
+    if define.acrf is not None:
+        paths.append(_write(folder / define.acrf.href, render_acrf(study, column_usage(study))))
     return paths, findings
 
 

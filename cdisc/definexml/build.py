@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from functools import cached_property, lru_cache
+from functools import cache, cached_property
 
 import pandas as pd
 
@@ -21,6 +21,7 @@ from cdisc.spec.load import Study
 from cdisc.spec.models import SUPP_COLUMNS, DatasetMeta, Origin as SpecOrigin, RuleSet, SdtmClass, ValueLevel, VariableMeta
 from cdisc.terminology import load_ct_file
 
+from cdisc.definexml.acrf import ACRF
 from cdisc.definexml.codelists import CodelistRegistry
 from cdisc.definexml.methods import describe_rule
 from cdisc.definexml.test_methods import describe_standard_result
@@ -155,7 +156,7 @@ def _with_predecessor(study: Study, meta: DatasetMeta, var: VariableMeta) -> Var
     return var.model_copy(update=update) if update else var
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adamig_codelist(name: str) -> str | None:
     """The CT codelist ADaMIG 1.3 gives a variable (``TRTSDTF`` -> DATEFL, ``EOSSTT`` -> SBJTSTAT), placeholders resolved."""
     standards = load_standards(SHIPPED)
@@ -253,7 +254,7 @@ class _Builder:
             codelists=codelists,
             methods=sorted(self.methods.values(), key=lambda m: m.oid),
             comments=sorted(self.comments.values(), key=lambda c: c.oid),
-            leaves=[Leaf(ANNOTATED_CRF, "acrf.pdf", "Annotated CRF")] if uses_crf else [],
+            leaves=[Leaf(ANNOTATED_CRF, ACRF, "Annotated CRF")] if uses_crf else [],
             originator=spec.study.sponsor,
             source_system_version=__version__,
         )

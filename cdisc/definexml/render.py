@@ -7,6 +7,7 @@ The package reaches the templates through ``cdisc/definexml/templates``, a link 
 from __future__ import annotations
 
 from functools import cache
+from importlib.resources import files
 
 from jinja2 import Environment, PackageLoader, StrictUndefined
 
@@ -14,7 +15,8 @@ from cdisc.definexml.model import Define
 
 
 @cache
-def _environment() -> Environment:
+def environment() -> Environment:
+    """The Jinja2 environment of the templates in ``define/``."""
     return Environment(
         loader=PackageLoader("cdisc.definexml", "templates"),
         autoescape=True,
@@ -25,11 +27,19 @@ def _environment() -> Environment:
     )
 
 
+STYLESHEET = "define.xsl"
+
+
 def render_xml(define: Define) -> bytes:
-    """define.xml as UTF-8 bytes."""
-    return _environment().get_template("define.xml.j2").render(d=define).encode("utf-8")
+    """define.xml as UTF-8 bytes, naming the stylesheet written beside it (:func:`stylesheet`)."""
+    return environment().get_template("define.xml.j2").render(d=define, stylesheet=STYLESHEET).encode("utf-8")
+
+
+def stylesheet() -> bytes:
+    """The XSLT a browser applies to define.xml (``define/define.xsl``), written beside it."""
+    return (files("cdisc.definexml") / "templates" / STYLESHEET).read_bytes()
 
 
 def render_html(define: Define) -> bytes:
     """The reviewer's HTML view of the same content, as UTF-8 bytes."""
-    return _environment().get_template("define.html.j2").render(d=define, ref=define.lookup()).encode("utf-8")
+    return environment().get_template("define.html.j2").render(d=define, ref=define.lookup()).encode("utf-8")
