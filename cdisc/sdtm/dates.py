@@ -29,7 +29,14 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-from cdisc.datepattern import UNKNOWN, DatePattern, PatternError, date_patterns, four_digit_years, time_patterns
+from cdisc.datepattern import (
+    UNKNOWN,
+    DatePattern,
+    PatternError,
+    date_patterns,
+    four_digit_years,
+    time_patterns,
+)
 
 MONTHS = {m: f"{i:02d}" for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
@@ -189,7 +196,7 @@ def _format(parts: dict[str, pd.Series]) -> pd.Series:
         filled["y"] + "-" + filled["m"] + "-" + filled["d"] + "T" + filled["H"] + ":" + filled["M"] + ":" + filled["S"],
     ]
     choices = [c.to_numpy(dtype=object) for c in candidates]
-    result = np.select([last == i for i in range(6)], choices, default=None)
+    result = np.select([last == i for i in range(6)], choices, default="")  # every row left has a part
     return pd.Series(result, index=parts["y"].index, dtype="str").where(any_present)
 
 

@@ -16,6 +16,7 @@ from cdisc.rules.records import SdtmRecords
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.models import FindingsTest, StandardUnit
 from cdisc.spec.sdtm import SdtmDataset
+from cdisc.terminology import CodelistTerms
 
 #: Test fields in the order of the records frame.
 FIELDS = (
@@ -93,7 +94,7 @@ def _columns(test: FindingsTest, raw: pd.DataFrame) -> list[str]:
     named += [b for b in _bounds(test) if isinstance(b, str)]
     if test.not_done:
         named += [test.not_done.reason, *parse_expression(test.not_done.when).names]
-    return [c for c in dict.fromkeys(named) if c in raw.columns]
+    return [c for c in dict.fromkeys(named) if c is not None and c in raw.columns]
 
 
 def _mask(text: str, frame: pd.DataFrame, rows: SdtmRecords, test: FindingsTest) -> pd.Series:
@@ -101,6 +102,11 @@ def _mask(text: str, frame: pd.DataFrame, rows: SdtmRecords, test: FindingsTest)
         return parse_expression(text).mask(frame, {"STUDYID": rows.study.spec.study.id})
     except ExpressionDataError as exc:
         raise DataError(f"{rows.dataset} test {test.testcd}: {exc}") from None
+
+
+def _codelist(rows: SdtmRecords, name: str) -> CodelistTerms:
+    assert rows.codelists is not None  # the SDTM engine gives the pivot its codelists
+    return rows.codelists(name)
 
 
 def _text(values: pd.Series) -> pd.Series:
@@ -113,12 +119,12 @@ def _test_names(rows: SdtmRecords, spec: SdtmDataset) -> dict[str, str]:
     """--TEST of every test: as written, or the --TEST codelist term with the NCI code of its --TESTCD term."""
     names = {t.testcd: t.test for t in spec.tests}
     if all(names.values()):
-        return names
+        return {c: str(n) for c, n in names.items()}
     code = next((v.codelist for v in spec.variables if v.test == "testcd"), None)
     name = next((v.codelist for v in spec.variables if v.test == "test"), None)
     decoded: dict[str, str] = {}
     if code and name:
-        codes, texts = rows.codelists(code).terms, rows.codelists(name).terms
+        codes, texts = _codelist(rows, code).terms, _codelist(rows, name).terms
         by_nci = dict(zip(texts["nci"], texts["value"]))
         decoded = {v: by_nci[n] for v, n in zip(codes["value"], codes["nci"]) if n in by_nci}
     missing = [c for c, n in names.items() if not n and c not in decoded]
@@ -213,7 +219,8 @@ def _convert(test: FindingsTest, standard: StandardUnit, number: pd.Series, unit
 
 def _standard_terms(test: FindingsTest, orres: pd.Series, rows: SdtmRecords, sub: pd.DataFrame) -> pd.Series:
     """Text results as the submission values of the test's codelist; values not in it are errors."""
-    mapped = orres.str.upper().map(rows.codelists(test.codelist).lookup())
+    assert test.codelist is not None  # called for tests with a codelist only
+    mapped = orres.str.upper().map(_codelist(rows, test.codelist).lookup())
     unmapped = mapped.isna() & orres.notna()
     if unmapped.any():
         values = ", ".join(repr(v) for v in orres[unmapped].unique()[:5])
@@ -246,6 +253,7 @@ def _on_distinct(values: pd.Series, function) -> pd.Series:
 def _summary_records(test: FindingsTest, name: str, records: pd.DataFrame, raw: pd.DataFrame, rows: SdtmRecords) -> pd.DataFrame:
     """One record per ``by`` group: the sum of the member tests' standard results, or NOT DONE when incomplete."""
     summary = test.summary
+    assert summary is not None  # called for summary tests only
     members = records[records["testcd"].isin(summary.sum)]
     if test.when:
         members = members[_mask(test.when, raw.loc[members.index], rows, test).to_numpy()]

@@ -57,12 +57,12 @@ class YamlDocument:
         new_of = {old: new for new, old in enumerate(order)}
         depth = len(path)
 
+        def moved_key(key: PathKey) -> PathKey:
+            item = key[depth] if len(key) > depth and key[:depth] == path else None
+            return (*key[:depth], new_of[item], *key[depth + 1:]) if isinstance(item, int) and item in new_of else key
+
         def moved(index: dict[PathKey, Position]) -> dict[PathKey, Position]:
-            return {
-                (*k[:depth], new_of[k[depth]], *k[depth + 1:])
-                if len(k) > depth and k[:depth] == path and isinstance(k[depth], int) and k[depth] in new_of else k: v
-                for k, v in index.items()
-            }
+            return {moved_key(key): position for key, position in index.items()}
 
         return YamlDocument(self.file, data, moved(self.value_positions), moved(self.key_positions))
 
