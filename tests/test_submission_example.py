@@ -102,3 +102,20 @@ def test_annotated_crf_is_written_and_annotates_every_form(out):
     for form in ("AE", "EX", "ENROL", "IC", "LB"):
         assert f'id="{form}"' in page
     assert "SUPPEX.QVAL where QNAM = DOSEWT" in page
+
+
+# ---- timing -----------------------------------------------------------------------------------------------------------
+
+def test_pre_dose_records_on_the_first_dose_day_are_screening(out):
+    dm = read(out, "dm").set_index("USUBJID")
+    for domain, dtc in (("lb", "LBDTC"), ("vs", "VSDTC"), ("pc", "PCDTC")):
+        frame = read(out, domain)
+        first = frame["USUBJID"].map(dm["RFXSTDTC"])
+        before = (frame[dtc].str.len() > 10) & (frame[dtc] < first) & (frame[dtc].str[:10] == first.str[:10])
+        assert before.any() and set(frame.loc[before, "EPOCH"]) == {"SCREENING"}, domain
+
+
+def test_end_of_study_epoch_is_an_epoch_the_subject_has(out):
+    ds, se = read(out, "ds"), read(out, "se")
+    epochs = set(zip(se["USUBJID"], se["EPOCH"]))
+    assert all(pair in epochs for pair in zip(ds["USUBJID"], ds["EPOCH"]))

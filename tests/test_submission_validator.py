@@ -70,6 +70,7 @@ CASES = [
     ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["", "TREATMENT"] * 2)), True),  # a date inside an element needs its EPOCH
     ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["SCREENING", "TREATMENT"] * 2), column("AE", "AESTDTC", ["2024-01-03T09:00", "2024-01-06"] * 2)), False),  # pre-dose
     ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["SCREENING", "TREATMENT"] * 2), column("AE", "AESTDTC", ["2024-01-03", "2024-01-06"] * 2)), False),  # boundary day, no time
+    ("EPOCH-SE", both(add("SE", SE.assign(SEENDTC=["2024-01-03T10:00", ""] * 2)), column("AE", "EPOCH", ["TREATMENT", "TREATMENT"] * 2)), False),  # ongoing
     ("DATE-AFTER-RFPENDTC", column("DM", "RFPENDTC", "2024-01-06"), False),
     ("DATE-AFTER-RFPENDTC", column("DM", "RFPENDTC", "2024-01-05"), True),  # AE of 2024-01-06
     ("DATE-BEFORE-RFICDTC", both(vs(), column("DM", "RFICDTC", "2024-01-01")), False),

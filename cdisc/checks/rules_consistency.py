@@ -53,6 +53,7 @@ def epoch_against_se(submission: Submission) -> Iterator[pd.DataFrame]:
         return
     start, _ = instant_bounds(se.frame["SESTDTC"])
     _, end = instant_bounds(se.frame["SEENDTC"])
+    end = end.where(_text(se.frame["SEENDTC"]) != "", pd.Timestamp.max)  # an element without an end is ongoing
     elements = pd.DataFrame({"USUBJID": subjects(se.frame), "SE_EPOCH": _text(se.frame["EPOCH"]), "START": start, "END": end})
     for dataset in _domain_datasets(submission, exclude={"SE"}):
         date = _event_date(dataset)

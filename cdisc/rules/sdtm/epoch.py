@@ -21,6 +21,19 @@ class EpochRule(ShorthandModel):
     of: Name
 
 
+def _instant(dtc: pd.Series, day_end: bool) -> pd.Series:
+    """The moment of an ISO 8601 date/time: with its clock time when it has one (``2023-03-27T09:04``, before a first
+    dose at 11:04), else the start of the day, or its end with ``day_end`` (a date alone is on or after any time that day).
+
+    >>> _instant(pd.Series(["2023-03-27T09:04", "2023-03-27"]), day_end=True).astype(str).tolist()
+    ['2023-03-27 09:04:00', '2023-03-27 23:59:59']
+    """
+    clock = dtc.astype("str").str.extract(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})").astype("float")
+    seconds = clock[0] * 3600 + clock[1] * 60
+    default = 86399.0 if day_end else 0.0
+    return date_part(dtc) + pd.to_timedelta(seconds.fillna(default).to_numpy(), unit="s")
+
+
 @rule(
     "epoch", engines=SDTM, params=EpochRule, stage=1,
     method=lambda params, variable, spec: (
@@ -29,16 +42,19 @@ class EpochRule(ShorthandModel):
     example="- {name: EPOCH, label: Epoch, type: text, codelist: EPOCH, origin: Derived, epoch: AESTDTC}",
 )
 def epoch(params: EpochRule, records) -> pd.Series:
-    """The EPOCH of the SE element whose start is the latest on or before the date, if the date is within it."""
+    """The EPOCH of the SE element whose start is the latest on or before the record's moment (times compared when
+    both have one: a pre-dose sample on the first dose day is in the element before treatment), if within it."""
     se = records.built.get("SE")
     if se is None or not {"SESTDTC", "SEENDTC", "EPOCH"} <= set(se.columns):
         raise records.fail("EPOCH needs an SE dataset with SESTDTC, SEENDTC and EPOCH")
-    dated = pd.DataFrame({"USUBJID": records.out["USUBJID"], "date": date_part(records.out[params.of]), "at": records.index})
-    dated = dated.dropna(subset=["date", "USUBJID"]).sort_values("date", kind="mergesort")
+    dtc = records.out[params.of]
+    dated = pd.DataFrame({"USUBJID": records.out["USUBJID"], "date": date_part(dtc),
+                          "instant": _instant(dtc, day_end=True), "at": records.index})
+    dated = dated.dropna(subset=["date", "USUBJID"]).sort_values("instant", kind="mergesort")
     elements = pd.DataFrame(
-        {"USUBJID": se["USUBJID"], "start": date_part(se["SESTDTC"]), "end": date_part(se["SEENDTC"]), "EPOCH": se["EPOCH"]}
+        {"USUBJID": se["USUBJID"], "start": _instant(se["SESTDTC"], day_end=False), "end": date_part(se["SEENDTC"]), "EPOCH": se["EPOCH"]}
     ).dropna(subset=["start"]).sort_values("start", kind="mergesort")
-    found = pd.merge_asof(dated, elements, left_on="date", right_on="start", by="USUBJID", direction="backward")
+    found = pd.merge_asof(dated, elements, left_on="instant", right_on="start", by="USUBJID", direction="backward")
     inside = found["end"].isna() | (found["date"] <= found["end"])
     result = pd.Series(np.nan, index=records.index, dtype="str")
     result[found.loc[inside, "at"].to_numpy()] = found.loc[inside, "EPOCH"].to_numpy()
