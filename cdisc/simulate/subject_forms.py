@@ -33,7 +33,8 @@ def ic_form(design: Design, subj: pd.DataFrame, course: pd.DataFrame, cutoff: fl
     versions = design.study.protocol_versions
     effective = np.array([day_number(v.effective) for v in versions])
     current = np.array([versions[i].version for i in np.searchsorted(effective, ic, side="right") - 1])
-    parts = [pd.DataFrame({**_all(subj, ic, "SCRN"), "ICDAT": edc_date(ic), "ICTIM": clock(9 * 60 + rng.integers(0, 480, n)),
+    # the first consent is signed before any screening procedure of that day (visits start at 08:00, samples 07:50)
+    parts = [pd.DataFrame({**_all(subj, ic, "SCRN"), "ICDAT": edc_date(ic), "ICTIM": clock(7 * 60 + rng.integers(0, 480, n) // 10),
                            "ICVER": current, "ICTYPE": "Initial consent"})]
     for v, eff in zip(versions[1:], effective[1:]):
         s = np.flatnonzero((ic < eff) & (end > eff + 30))
