@@ -40,6 +40,7 @@ from cdisc.collect import located
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import DataError, DataErrors, SpecError, UsageError
 from cdisc.listing import render_listing
+from cdisc.reports.datasets import dataset_reports
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
 from cdisc.rules.common.todo import still_to_write
@@ -174,9 +175,9 @@ def run_study(
         raise SpecError(pending)
     created = creation_time(options, study.spec.output.created, dt.datetime.now(dt.UTC).replace(tzinfo=None))
     study.spec = study.spec.model_copy(update={"output": study.spec.output.model_copy(update={"created": created})})
-    study.data_cutoff = options.data_cutoff
+    study.data_cutoff = options.data_cutoff or study.spec.data_cutoff
     target = out_dir if out_dir is not None else study.resolve(study.spec.output.folder)
-    result = RunResult(study, target, created=created, data_cutoff=options.data_cutoff)
+    result = RunResult(study, target, created=created, data_cutoff=study.data_cutoff)
     identities = {name: record_identity(dataset.spec) for name, dataset in study.datasets.items()}
     previous = _previous_run(options.compare_to, target, identities)
     frames = {name: study.input_frame(name) for name in study.input_files}
@@ -319,6 +320,9 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
                 listing = staging / "reports" / f"{one.spec.dataset.lower()}.txt"
                 listing.parent.mkdir(exist_ok=True)
                 listing.write_text(render_listing(one.frame, one.spec), encoding="utf-8")
+            for name, content in dataset_reports(one.frame, one.spec.dataset, getattr(one.spec, "reports", []), {"STUDYID": study.spec.study.id}):
+                (staging / "reports").mkdir(exist_ok=True)
+                (staging / "reports" / name).write_bytes(content)
         if errors:
             return []
         for standard in ("sdtm", "adam"):

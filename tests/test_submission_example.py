@@ -119,3 +119,27 @@ def test_end_of_study_epoch_is_an_epoch_the_subject_has(out):
     ds, se = read(out, "ds"), read(out, "se")
     epochs = set(zip(se["USUBJID"], se["EPOCH"]))
     assert all(pair in epochs for pair in zip(ds["USUBJID"], ds["EPOCH"]))
+
+
+# ---- consistency ------------------------------------------------------------------------------------------------------
+
+def test_no_record_after_end_of_participation_or_death_or_before_consent(findings):
+    timing = {"DATE-AFTER-RFPENDTC", "DATE-BEFORE-RFICDTC", "AFTER-DEATH", "DEATH-NO-CAUSE", "RANGE-NONNUMERIC"}
+    assert findings[findings["rule"].isin(timing)].empty, findings[findings["rule"].isin(timing)].head().to_string()
+
+
+def test_events_ongoing_in_a_subject_who_died_are_ongoing_at_the_death(out):
+    dm = read(out, "dm").set_index("USUBJID")
+    for domain in ("ae", "cm"):
+        frame = read(out, domain)
+        prefix = domain.upper()
+        ongoing = frame[frame[f"{prefix}ENRTPT"] == "ONGOING"]
+        death = ongoing["USUBJID"].map(dm["DTHDTC"]).fillna("")
+        assert (death != "").any() and (ongoing.loc[death != "", f"{prefix}ENTPT"] == death[death != ""]).all()
+        assert set(ongoing.loc[death == "", f"{prefix}ENTPT"]) == {"2026-01-12"}  # the data cutoff (study.yaml)
+
+
+def test_lab_results_that_are_not_numbers_carry_no_standard_range(out):
+    lb = read(out, "lb")
+    text = lb["LBSTRESN"].isna() & (lb["LBSTRESC"] != "")
+    assert text.any() and lb.loc[text, ["LBSTNRLO", "LBSTNRHI"]].isna().all().all()

@@ -89,24 +89,25 @@ def epoch_against_se(submission: Submission) -> Iterator[pd.DataFrame]:
 
 
 def _against_reference(submission: Submission, rule_id: str, reference: str, after: bool, findings_only: bool) -> Iterator[pd.DataFrame]:
+    """Dates surely after (or before) DM's ``reference``: compared with their clock times when both have one, else by day."""
     dm = submission.find("DM")
     if dm is None or reference not in dm.frame.columns:
         return
-    limit = per_subject(dm.frame.assign(_REF=full_dates(dm.frame[reference])), "_REF")
-    text = per_subject(dm.frame, reference)
+    earliest, latest = instant_bounds(dm.frame[reference])
+    bounds = pd.DataFrame({"lo": earliest.to_numpy(), "hi": latest.to_numpy(), "text": _text(dm.frame[reference]).to_numpy()},
+                          index=subjects(dm.frame).to_numpy()).groupby(level=0).first()
     for dataset in _domain_datasets(submission):
         if findings_only and not any(c.endswith("TESTCD") for c in dataset.frame.columns):
             continue
         ids = subjects(dataset.frame)
-        bound = pd.to_datetime(ids.map(limit))
+        limit = bounds.reindex(ids.to_numpy())
         columns = [_event_date(dataset)] if findings_only else _date_columns(dataset)
         for column in [c for c in columns if c]:
-            when = full_dates(dataset.frame[column])
-            bad = (when > bound) if after else (when < bound)
-            bad = bad.fillna(False).to_numpy(bool)
+            lo, hi = instant_bounds(dataset.frame[column])
+            bad = (lo.to_numpy() > limit["hi"].to_numpy()) if after else (hi.to_numpy() < limit["lo"].to_numpy())
             if bad.any():
                 word = "after" if after else "before"
-                message = column + " " + _text(dataset.frame[column]) + f" is {word} DM.{reference} " + ids.map(text).fillna("").astype("str")
+                message = column + " " + _text(dataset.frame[column]) + f" is {word} DM.{reference} " + pd.Series(limit["text"].fillna("").to_numpy(), index=dataset.frame.index)
                 yield findings(rule_id, dataset.name, message, rows=np.flatnonzero(bad), variable=column, values=dataset.frame[column])
 
 
@@ -126,7 +127,8 @@ def before_consent(submission: Submission) -> Iterator[pd.DataFrame]:
       "SDTMIG 3.4 §5.2 DM (DTHDTC); timing assumptions, relative timing (--ENRTPT ONGOING as of --ENTPT)", "warning")
 def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
     """Start or collection dates after DM.DTHDTC (DS, DD and SS record what happened at and after death and
-    are not checked); an event ongoing at a reference point (--ENTPT) other than the death in a subject who died."""
+    are not checked); an event ongoing (--ENRTPT) at a reference point (--ENTPT) after the death of the subject:
+    a date after DTHDTC, or a text point such as DATA CUTOFF that does not name the death."""
     dm = submission.find("DM")
     if dm is None or "DTHDTC" not in dm.frame.columns:
         return
@@ -143,8 +145,10 @@ def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
         prefix = dataset.domain[:2]
         if {f"{prefix}ENRTPT", f"{prefix}ENTPT"} <= set(dataset.frame.columns):
             point = _text(dataset.frame[f"{prefix}ENTPT"])
-            ongoing = (_text(dataset.frame[f"{prefix}ENRTPT"]) == "ONGOING") & ~point.str.contains("DEATH", regex=False)
-            bad = (ongoing & died.notna()).to_numpy(bool)
+            at = full_dates(point)  # a reference point given as a date may be the death itself, or earlier
+            later = (at > died) | (at.isna() & ~point.str.contains("DEATH", regex=False))
+            ongoing = _text(dataset.frame[f"{prefix}ENRTPT"]) == "ONGOING"
+            bad = (ongoing & died.notna() & later).to_numpy(bool)
             if bad.any():
                 yield findings("AFTER-DEATH", dataset.name, f"{prefix}ENRTPT is ONGOING at " + point + " but the subject died before it",
                                rows=np.flatnonzero(bad), variable=f"{prefix}ENRTPT", values=dataset.frame[f"{prefix}ENRTPT"])

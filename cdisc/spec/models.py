@@ -226,6 +226,9 @@ class StudySpec(SpecModel):
     standards: Standards = Standards()
     output: Output
     subjects: Subjects | None = Field(None, description="Needed where a spec uses `study: usubjid`")
+    data_cutoff: dt.date | None = Field(
+        None, description="Data cutoff of the raw extract (DCUTDTC in expressions and TS); `cdisc run --data-cutoff` overrides it"
+    )
     reference_dates: dict[RefDateName, RefDateRule] = Field(default_factory=dict)
     visits: list[Visit] = Field(default_factory=list, description="Planned visits, for VISIT/VISITNUM")
     strict_ct: bool = Field(
@@ -439,6 +442,23 @@ def rule_set(engine: str, name: str) -> type[RuleSet]:
     return type(RuleSet)(name, (RuleSet,), namespace)
 
 
+def with_step_methods(variables: list, steps: list, dataset: str) -> list:
+    """Derived variables named like a column a record step always makes (``new_columns``: PPSTRESN of
+    derive_param_nca) and with no ``method`` of their own get the step's method text, for define.xml."""
+    from cdisc.rules import get
+
+    made: dict[str, str] = {}
+    for step in steps:
+        name, params = step.rule
+        for column in getattr(params, "new_columns", ()):
+            made.setdefault(column, get(name).method(params, dataset, None))
+    return [
+        var.model_copy(update={"method": made[var.name]})
+        if var.name in made and var.method is None and var.origin.type == "Derived" else var
+        for var in variables
+    ]
+
+
 #: The SUPP-- dataset's variables in order: name, label, core (SDTMIG 3.4 section 8.4).
 SUPP_COLUMNS = (
     ("STUDYID", "Study Identifier", "Req"),
@@ -630,6 +650,16 @@ class FindingsTest(SpecModel):
         return self.result is None and self.summary is None
 
 
+class ValueLevelBy(SpecModel):
+    """Value-level metadata of result variables per value of a parameter variable, e.g. AVAL per PARAMCD: each
+    variable of ``of`` gets one entry per code of ``values`` (labelled with its decode), with the variable's own
+    type, origin and method."""
+
+    variable: Name = Field(description="The parameter variable, e.g. PARAMCD or PPTESTCD")
+    values: dict[str, str] = Field(min_length=1, description="Each code and its label, e.g. CMAX: Max Conc")
+    of: list[Name] = Field(min_length=1, description="The variables that get value-level metadata, e.g. [AVAL]")
+
+
 class DatasetMeta(SpecModel):
     """What define.xml and the XPT file say about a dataset: the metadata half of a dataset spec."""
 
@@ -640,3 +670,22 @@ class DatasetMeta(SpecModel):
     keys: list[Name] = Field(min_length=1)
     comment: str | None = Field(None, description="Dataset comment for define.xml")
     variables: list[VariableMeta] = Field(min_length=1)
+    value_level_by: ValueLevelBy | None = Field(None, description="Value-level metadata per parameter (define.xml VLM)")
+
+    @model_validator(mode="after")
+    def _value_level_by(self) -> DatasetMeta:
+        by = self.value_level_by
+        if by is None:
+            return self
+        unknown = [n for n in [by.variable, *by.of] if n not in {v.name for v in self.variables}]
+        if unknown:
+            raise PydanticCustomError("cdisc_value_level_by", "value_level_by names {names}, not variables of the dataset",
+                                      {"names": ", ".join(unknown)})
+        object.__setattr__(self, "variables", [
+            var.model_copy(update={"value_level": [
+                ValueLevel(where={by.variable: [code]}, label=label, type=var.type, origin=var.origin, method=var.method)
+                for code, label in by.values.items()
+            ]}) if var.name in by.of and not var.value_level else var
+            for var in self.variables
+        ])
+        return self
