@@ -92,3 +92,26 @@ def test_grade_3_or_higher_listing_per_dose_level(run, graded):
         severe.loc[(severe["USUBJID"] == s) & (severe["LBTESTCD"] == p), "LBDAT"].min()
         for s, p in zip(listing["USUBJID"], listing["PARAMCD"], strict=True)
     ]  # the first day the worst grade was reached
+
+
+def test_vital_signs_baseline_is_the_last_value_on_or_before_the_first_dose_day(run):
+    """By day, as the lab key: cycle 1 day 1 vital signs are pre-dose by protocol. (SDTM VSLOBXFL compares times and
+    so takes screening for the two subjects whose cycle 1 day 1 times are recorded after the infusion start.)"""
+    advs, vs, adsl = run[1]["ADVS"], run[1]["VS"], run[1]["ADSL"]
+    first = vs["USUBJID"].map(adsl.set_index("USUBJID")["TRTSDT"].map(to_iso))
+    before = vs[vs["VSSTRESN"].notna() & (vs["VSDTC"].str[:10] <= first)].sort_values(["USUBJID", "VSTESTCD", "VSDTC"])
+    expected = before.drop_duplicates(["USUBJID", "VSTESTCD"], keep="last")
+    baseline = advs[advs["ABLFL"].eq("Y") & advs["PARAMCD"].ne("BMI")]
+    assert sorted(zip(baseline["USUBJID"], baseline["VSSEQ"], strict=True)) == sorted(zip(expected["USUBJID"], expected["VSSEQ"], strict=True))
+
+
+def test_bmi_is_each_weight_over_the_screening_height_squared(run):
+    advs, vs = run[1]["ADVS"], run[1]["VS"]
+    height = vs[vs["VSTESTCD"].eq("HEIGHT")].set_index("USUBJID")["VSSTRESN"]
+    weight = vs[vs["VSTESTCD"].eq("WEIGHT") & vs["VSSTRESN"].notna()]
+    expected = (weight["VSSTRESN"] / (weight["USUBJID"].map(height) / 100) ** 2).sort_values().to_numpy()
+    bmi = advs[advs["PARAMCD"].eq("BMI") & advs["DTYPE"].isna()]
+    assert len(bmi) == len(weight)
+    assert bmi["AVAL"].sort_values().to_numpy() == pytest.approx(expected)
+    lov = advs[advs["DTYPE"].eq("LOV")]
+    assert lov.groupby(["USUBJID", "PARAMCD"]).size().max() == 1 and lov["ONTRTFL"].eq("Y").all()
