@@ -43,3 +43,14 @@ def test_columns_read_by_filters_and_reference_dates_count_as_used(study):
     usage = column_usage(study).set_index(["table", "column"])
     assert usage.loc[("ae", "AEYN"), "status"] == "used"  # the 'no adverse event' page filter
     assert "DM.RFICDTC" in usage.loc[("ic", "ICDAT"), "target"]
+
+
+def test_a_study_codelist_gives_terms_or_an_external_dictionary_with_its_version():
+    from pydantic import ValidationError
+
+    from cdisc.spec.models import Codelist
+
+    assert Codelist.model_validate({"name": "MEDDRA", "label": "MedDRA", "dictionary": "MedDRA", "version": "26.1"}).terms == []
+    for wrong in ({"dictionary": "MedDRA"}, {}, {"dictionary": "MedDRA", "version": "26.1", "terms": [{"value": "X"}]}):
+        with pytest.raises(ValidationError, match="external dictionary with its version"):
+            Codelist.model_validate({"name": "X", "label": "X", **wrong})

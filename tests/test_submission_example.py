@@ -143,3 +143,13 @@ def test_lab_results_that_are_not_numbers_carry_no_standard_range(out):
     lb = read(out, "lb")
     text = lb["LBSTRESN"].isna() & (lb["LBSTRESC"] != "")
     assert text.any() and lb.loc[text, ["LBSTNRLO", "LBSTNRHI"]].isna().all().all()
+
+
+def test_meddra_is_an_external_dictionary_and_ctcae_version_is_named(out):
+    for model in ("sdtm", "adam"):
+        root = define(out, model)
+        external = root.xpath("//odm:CodeList[odm:ExternalCodeList]", namespaces=NS)
+        assert [(c.get("OID"), c[0].get("Dictionary"), c[0].get("Version")) for c in external] == [("CL.MEDDRA", "MedDRA", "26.1")]
+        coded = {i.get("Name") for i in root.xpath("//odm:ItemDef[odm:CodeListRef/@CodeListOID='CL.MEDDRA']", namespaces=NS)}
+        assert {"AEDECOD", "AEBODSYS"} <= coded
+        assert root.xpath("//odm:CodeList[@Name='CTCAE v5.0 Toxicity Grade']", namespaces=NS)

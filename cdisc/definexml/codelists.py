@@ -32,6 +32,8 @@ class _Source:
     nci: str | None
     extensible: bool
     terms: tuple[Term, ...]
+    dictionary: str | None = None
+    version: str | None = None
 
 
 class CodelistRegistry:
@@ -62,9 +64,11 @@ class CodelistRegistry:
         A codelist none of whose values occur in the data is left out (its variables have no data).
         """
         restricted = [self._restricted(self._source(name), used) for name, used in sorted(self.used.items())]
-        return [codelist for codelist in restricted if codelist.terms]
+        return [codelist for codelist in restricted if codelist.terms or codelist.dictionary]
 
     def _restricted(self, source: _Source, used: set[str] | None) -> CodeList:
+        if source.dictionary is not None:
+            return CodeList(oid(source.name), source.label, source.data_type, [], dictionary=source.dictionary, version=source.version)
         if used is None:
             terms = list(source.terms)
         else:
@@ -92,7 +96,8 @@ class CodelistRegistry:
             nci = term.nci or ct_codes.get(value) or None
             extended = codelist.nci is not None and codelist.extensible and nci is None
             terms.append(Term(value, term.decode, nci, extended))
-        return _Source(codelist.name, codelist.label, codelist.type, codelist.nci, codelist.extensible, tuple(terms))
+        return _Source(codelist.name, codelist.label, codelist.type, codelist.nci, codelist.extensible, tuple(terms),
+                       codelist.dictionary, codelist.version)
 
     @cached_property
     def _ct_by_code(self) -> dict[str, CodelistTerms]:

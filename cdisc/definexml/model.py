@@ -145,6 +145,8 @@ class CodeList:
     terms: list[Term]
     nci: str | None = None
     standard_oid: str | None = None
+    dictionary: str | None = None  # an external dictionary (ExternalCodeList), with its version and no terms
+    version: str | None = None
 
     @property
     def enumerated(self) -> bool:

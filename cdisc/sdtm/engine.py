@@ -165,6 +165,8 @@ def _check_terms(values: pd.Series, codelist: CodelistTerms, rows: SdtmRecords, 
     """Values outside the variable's codelist (or, with ``where``, a value level's), whatever rule made them: an
     error for a non-extensible codelist (or with ``strict_ct``), else listed in the run's warnings as extensions,
     with their counts."""
+    if codelist.terms.empty:  # an external dictionary (MedDRA, WHODrug) lists no terms to check against
+        return
     allowed = set(codelist.terms["value"].astype("str"))
     outside = values.notna() & ~values.isin(allowed)
     if not outside.any():

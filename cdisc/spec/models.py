@@ -260,14 +260,25 @@ class Term(SpecModel):
 
 
 class Codelist(SpecModel):
-    """A study codelist, or an NCI codelist restated to add synonyms for collected values."""
+    """A study codelist, an NCI codelist restated to add synonyms for collected values, or an external dictionary
+    (``dictionary`` and ``version``, no terms: MedDRA, WHODrug), written to define.xml as an ExternalCodeList."""
 
     name: Name = Field(description="The name variables use in `codelist:`")
     label: str
     type: Literal["text", "integer", "float"] = "text"
     extensible: bool = False
     nci: str | None = Field(None, pattern=r"^C\d+$", description="NCI code of the CT codelist this one restates")
-    terms: list[Term] = Field(min_length=1)
+    terms: list[Term] = Field(default_factory=list)
+    dictionary: str | None = Field(None, description="External dictionary, e.g. MedDRA (then give version, not terms)")
+    version: str | None = Field(None, description="Version of the external dictionary, e.g. 26.1")
+
+    @model_validator(mode="after")
+    def _terms_or_dictionary(self) -> Codelist:
+        if bool(self.terms) == bool(self.dictionary) or bool(self.dictionary) != bool(self.version):
+            raise PydanticCustomError(
+                "cdisc_codelist", "give terms, or an external dictionary with its version (dictionary: MedDRA, version: '26.1')", {}
+            )
+        return self
 
 
 class CodelistFile(SpecModel):
