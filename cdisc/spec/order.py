@@ -34,6 +34,8 @@ def build_order(variables: list[Any], keys: list[str] = ()) -> list[Any]:
         found = get(rule_name).reads(params)
         if getattr(params, "order_by", "") is None:  # --SEQ and --LOBXFL order by the dataset keys by default
             found |= set(keys)
+        # value-level codelists apply to the records their where clauses select (DSDECOD by DSCAT)
+        found |= {name for level in getattr(var, "value_level", ()) if level.codelist for name in level.where}
         reads[var.name] = (found & known) - {var.name}
     readers: dict[str, list[str]] = {n: [] for n in names}
     for name, needed in reads.items():

@@ -55,7 +55,7 @@ def _references(params: AssignCtRule) -> Iterator[Reference]:
 
 
 def _method(params: AssignCtRule, variable: str, spec) -> str:
-    codelist = f"codelist {params.codelist}" if params.codelist else "the variable's codelist"
+    codelist = f"codelist {params.codelist}" if params.codelist else "the variable's codelist (or its value level's)"
     collected = params.source or params.expr
     return f"The collected value of {collected} mapped to its submission value in {codelist} (synonyms included)."
 
@@ -70,16 +70,48 @@ def _method(params: AssignCtRule, variable: str, spec) -> str:
   codelist: UNIT
   origin: Collected
   assign_ct: {expr: 'coalesce(CMDOSU, CMDOSUO)', unmapped: missing}
+- name: DSDECOD
+  label: Standardized Disposition Term
+  type: text
+  origin: Collected
+  assign_ct: {expr: 'coalesce(DSDECOD, DSOTHSP)'}
+  value_level:
+    - {where: {DSCAT: [DISPOSITION EVENT]}, type: text, codelist: NCOMPLT, origin: Collected}
+    - {where: {DSCAT: [PROTOCOL MILESTONE]}, type: text, codelist: PROTMLST, origin: Collected}
+    - {where: {DSCAT: [OTHER EVENT]}, type: text, codelist: OTHEVENT, origin: Collected}
 """,
 )
 def assign_ct(params: AssignCtRule, records) -> pd.Series:
     """Collected value or synonym -> CT submission value; a value not in the codelist is reported, never passed on.
 
-    In an extensible codelist an unknown value is kept as an extension (listed in the run summary).
+    In an extensible codelist an unknown value is kept as an extension (listed in the run summary). A variable
+    whose codelist depends on another variable (DSDECOD on DSCAT) gives no codelist of its own but one per
+    value level; each record is mapped through the codelist of the level whose ``where`` selects it.
     """
-    name = params.codelist or records.codelist
-    codelist = records.codelists(name)
     collected = (records.collected(params.source) if params.source else records.evaluate(params.expr)).astype("str")
+    name = params.codelist or records.codelist
+    if name is not None:
+        return _mapped(params, records, collected, name)
+    levels = records.level_codelists()
+    result = pd.Series(pd.NA, index=records.index, dtype="str")
+    covered = pd.Series(False, index=records.index)
+    for codelist, where, selected in levels:
+        take = selected & ~covered  # the first level that selects a record gives its codelist
+        result = result.mask(take, _mapped(params, records, collected.where(take), codelist, where))
+        covered |= take
+    uncovered = (~covered & collected.str.strip().ne("")).fillna(False).astype(bool)
+    if uncovered.any():
+        levels_text = "; ".join(where for _, where, _ in levels) or "none"
+        raise records.fail(
+            f"{int(uncovered.sum())} value(s) are on records that no value level with a codelist selects ({levels_text})",
+            uncovered, collected, hint="give the variable or assign_ct a codelist, or add a value level for these records",
+        )
+    return result
+
+
+def _mapped(params: AssignCtRule, records, collected: pd.Series, name: str, where: str = "") -> pd.Series:
+    """``collected`` mapped through codelist ``name`` (missing values stay missing)."""
+    codelist = records.codelists(name)
     key = collected.str.strip().str.upper()
     mapped = key.map(codelist.lookup())
     unmapped = (mapped.isna() & key.notna() & key.ne("")).fillna(False).astype(bool)
@@ -87,7 +119,8 @@ def assign_ct(params: AssignCtRule, records) -> pd.Series:
         return mapped.astype("str")
     values = ", ".join(repr(v) for v in collected[unmapped].drop_duplicates().head(5))
     what = f"raw column {params.source}" if params.source else f"expression {params.expr!r}"
-    message = f"{int(unmapped.sum())} value(s) of {what} are not in codelist {name}: {values}"
+    at = f" where {where}" if where else ""
+    message = f"{int(unmapped.sum())} value(s) of {what}{at} are not in codelist {name}: {values}"
     if codelist.extensible:
         return mapped.where(~unmapped, collected.str.strip()).astype("str")
     if params.unmapped == "error":
