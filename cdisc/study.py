@@ -40,6 +40,7 @@ from cdisc.collect import located
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import DataError, DataErrors, SpecError, UsageError
 from cdisc.listing import render_listing
+from cdisc.reports.datasets import dataset_reports
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
 from cdisc.rules.common.todo import still_to_write
@@ -319,6 +320,9 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
                 listing = staging / "reports" / f"{one.spec.dataset.lower()}.txt"
                 listing.parent.mkdir(exist_ok=True)
                 listing.write_text(render_listing(one.frame, one.spec), encoding="utf-8")
+            for name, content in dataset_reports(one.frame, one.spec.dataset, getattr(one.spec, "reports", []), {"STUDYID": study.spec.study.id}):
+                (staging / "reports").mkdir(exist_ok=True)
+                (staging / "reports" / name).write_bytes(content)
         if errors:
             return []
         for standard in ("sdtm", "adam"):

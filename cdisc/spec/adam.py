@@ -16,8 +16,9 @@ from cdisc.rules import get
 from pydantic import model_validator
 from pydantic_core import PydanticCustomError
 
+from cdisc.reports.spec import DatasetReport
 from cdisc.spec.base import Expr, Scalar, ShorthandModel, SpecModel
-from cdisc.spec.models import DatasetMeta, VariableMeta, rule_set
+from cdisc.spec.models import DatasetMeta, VariableMeta, rule_set, with_step_methods
 from cdisc.spec.names import Name
 
 AdamClass = Literal[
@@ -99,6 +100,9 @@ class AdamDataset(DatasetMeta):
         default_factory=dict, description="Lookup tables the 'lookup' rule reads (parameters, reference ranges, visit windows), each a list of rows"
     )
     listing: bool = Field(False, description="Also write a readable table of the dataset to reports/<name>.txt")
+    reports: list[DatasetReport] = Field(
+        default_factory=list, description="Plots and summaries of the dataset written to reports/ (e.g. PK plots)"
+    )
 
     @model_validator(mode="before")
     @classmethod
@@ -116,6 +120,11 @@ class AdamDataset(DatasetMeta):
             data = {k: v for k, v in data.items() if k != "sources"} | {"source": {**first, "append": parts[1:]}}
         return data
 
+    @model_validator(mode="after")
+    def _step_methods(self) -> AdamDataset:
+        object.__setattr__(self, "variables", with_step_methods(self.variables, self.steps, self.dataset))
+        return self
+
     def inputs(self) -> dict[str, tuple[Any, ...]]:
         """Datasets this one reads, each with the spec path that says so."""
         needs: dict[str, tuple[Any, ...]] = {d: ("depends_on",) for d in self.depends_on}
@@ -128,4 +137,8 @@ class AdamDataset(DatasetMeta):
             name, params = var.rule
             for path, dataset in get(name).datasets(params):
                 needs.setdefault(dataset, ("variables", i, name, *path))
+        for i, step in enumerate(self.steps):
+            name, params = step.rule
+            for path, dataset in get(name).datasets(params):
+                needs.setdefault(dataset, ("steps", i, name, *path))
         return needs

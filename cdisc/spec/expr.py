@@ -187,6 +187,19 @@ def _length(value: Value) -> Value:
     return None if value is None else len(value)
 
 
+def _number_text(value: Value) -> Value:
+    """A number as text: whole numbers without a decimal point (5.0 is "5"), others as the shortest exact decimal;
+    text stays as it is, missing stays missing."""
+    if not isinstance(value, pd.Series):
+        return value if value is None or isinstance(value, str) else _number_text(pd.Series([value])).iloc[0]
+    if pd.api.types.is_string_dtype(value.dtype) or value.dtype == object:
+        return value.astype("str")
+    numbers = value.astype(float)
+    whole = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() < 1e15)
+    shown = numbers.map(lambda x: np.format_float_positional(x, trim="-"), na_action="ignore").astype("str")
+    return shown.mask(whole, numbers.where(whole).astype("Int64").astype("str")).where(numbers.notna())
+
+
 def _round(value: Value, digits: int = 0) -> Value:
     return value.round(digits) if isinstance(value, pd.Series) else round(value, digits)
 
@@ -314,6 +327,7 @@ FUNCTIONS: dict[str, Function] = {
     "startswith": Function(_startswith, 2, 2, "startswith(text, prefix)"),
     "contains": Function(_contains, 2, 2, "contains(text, part)"),
     "length": Function(_length, 1, 1, "length(text)"),
+    "text": Function(_number_text, 1, 1, "text(number)"),
     "abs": Function(lambda v: v.abs() if isinstance(v, pd.Series) else abs(v), 1, 1, "abs(number)", numeric=(0,)),
     "round": Function(_round, 1, 2, "round(number, digits)", {1: _whole(-15, 15)}, numeric=(0,)),
     "sas_date": Function(lambda v: _on_series(sas_date, v), 1, 1, "sas_date(iso_text)"),

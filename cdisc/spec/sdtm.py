@@ -7,6 +7,7 @@ The rule fields of a variable (``assign``, ``iso8601``, ``seq``, ...) come from 
 from __future__ import annotations
 
 from pydantic import Field, model_validator
+from pydantic_core import PydanticCustomError
 
 from cdisc.spec.models import (
     DatasetMeta,
@@ -16,10 +17,36 @@ from cdisc.spec.models import (
     ValueLevel,
     VariableMeta,
     rule_set,
+    with_step_methods,
 )
+from cdisc.spec.adam import RecordStep
 from cdisc.spec.names import Label, Name
 
 SdtmRules = rule_set("sdtm", "SdtmRules")
+
+
+class SdtmSource(Source):
+    """The source rows; ``steps`` then make records from them (e.g. PK parameters from concentrations) before the
+    variables are built: the ADaM record steps, run in order, each on the records the one before left."""
+
+    steps: list[RecordStep] = Field(  # type: ignore[valid-type]
+        default_factory=list,
+        description="Record steps run on the source rows before the variables are built (as in ADaM; no 'derive')",
+    )
+
+    @model_validator(mode="after")
+    def _no_derive(self) -> SdtmSource:
+        if any(step.rule[0] == "derive" for step in self.steps):
+            raise PydanticCustomError(
+                "cdisc_sdtm_derive", "an SDTM source's steps run before any variable is built, so 'derive' has "
+                "nothing to build; read source columns in the steps instead", {},
+            )
+        if self.steps and self.table is not None:
+            raise PydanticCustomError(
+                "cdisc_sdtm_steps", "steps make records from a built dataset or spec records; every raw row of a table "
+                "is mapped or excluded as it is (build from the dataset the table gives instead)", {},
+            )
+        return self
 
 
 class SdtmVariable(VariableMeta, SdtmRules):  # type: ignore[misc, valid-type]
@@ -70,7 +97,7 @@ def _test_value_level(variables: list, tests: list[FindingsTest]) -> list:
 class SdtmDataset(DatasetMeta):
     """One SDTM domain: its define.xml metadata, its raw source and its variables in output order."""
 
-    source: Source
+    source: SdtmSource
     depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
     tests: list[FindingsTest] = Field(
         default_factory=list, description="Findings: one record per raw row and test with a result (the pivot)"
@@ -80,7 +107,8 @@ class SdtmDataset(DatasetMeta):
 
     @model_validator(mode="after")
     def _tests_value_level(self) -> SdtmDataset:
-        object.__setattr__(self, "variables", _test_value_level(self.variables, self.tests))
+        variables = with_step_methods(self.variables, self.source.steps, self.dataset)
+        object.__setattr__(self, "variables", _test_value_level(variables, self.tests))
         return self
 
     @property

@@ -17,27 +17,43 @@ from cdisc.spec.names import Name
 
 class DeriveSummaryRecords(SpecModel):
     """A new record per ``by_vars`` group of the records meeting ``filter``: each ``{summary: ..., of: VAR}``
-    value of ``set_values_to`` summarises the group (e.g. DTYPE = AVERAGE of a visit's time points)."""
+    value of ``set_values_to`` summarises the group (e.g. DTYPE = AVERAGE of a visit's time points). With
+    ``dataset_add`` the groups are records of that dataset (built earlier), as admiral's ``dataset_add``."""
 
     variable_fields: ClassVar[tuple[str, ...]] = ("by_vars",)
     expression_fields: ClassVar[tuple[str, ...]] = ("filter",)
     by_vars: list[Name] = Field(min_length=1)
     set_values_to: dict[Name, SummaryValue | SetValue]
     filter: Expr | None = Field(None, alias="filter_add", description="Only records meeting this condition are summarised")
+    dataset_add: Name | None = Field(None, description="Summarise the records of this dataset instead of this one's")
 
 
 def _references(params: DeriveSummaryRecords) -> Iterator[Reference]:
-    yield from model_references(params)
-    yield from value_references(params.set_values_to)
+    if params.dataset_add is None:
+        yield from model_references(params)
+        yield from value_references(params.set_values_to)
+        return
+    yield from (Reference("other", ("by_vars", i), name) for i, name in enumerate(params.by_vars))
+    if params.filter:
+        yield Reference("other_expression", ("filter",), params.filter)
+    for ref in value_references(params.set_values_to):
+        yield Reference("other", ref.path, ref.text) if ref.kind == "variable" else ref
+
+
+def _datasets(params: DeriveSummaryRecords) -> Iterator[tuple[tuple, str]]:
+    if params.dataset_add is not None:
+        yield ("dataset_add",), params.dataset_add
 
 
 def _method(params: DeriveSummaryRecords, dataset: str, spec) -> str:
     where = f" among the records where {params.filter}" if params.filter else ""
-    return f"A record per {', '.join(params.by_vars)}{where}: {describe(params.set_values_to)}."
+    of = f" of {params.dataset_add}" if params.dataset_add else ""
+    return f"A record per {', '.join(params.by_vars)}{of}{where}: {describe(params.set_values_to)}."
 
 
 @rule(
     "derive_summary_records", engines=STEPS, params=DeriveSummaryRecords, references=_references, method=_method,
+    datasets=_datasets,
     example="""
 - derive_summary_records:
     by_vars: [STUDYID, USUBJID, PARAMCD, AVISITN, AVISIT, ADT]
@@ -47,4 +63,8 @@ def _method(params: DeriveSummaryRecords, dataset: str, spec) -> str:
 )
 def derive_summary_records(params: DeriveSummaryRecords, records) -> pd.DataFrame:
     """A record per group summarising its records."""
-    return bds.derive_summary_records(records.frame, params.by_vars, callables(params.set_values_to, records), mask(records, params.filter))
+    if params.dataset_add is None:
+        return bds.derive_summary_records(records.frame, params.by_vars, callables(params.set_values_to, records), mask(records, params.filter))
+    other = records.built[params.dataset_add]
+    where = records.condition(params.filter, other, records.constants) if params.filter else None
+    return bds.derive_summary_records(records.frame, params.by_vars, callables(params.set_values_to, records), where, other)

@@ -1,0 +1,55 @@
+"""The reports of a dataset's ``reports:`` list, rendered from the built dataset (file name -> bytes)."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+
+import pandas as pd
+
+from cdisc.errors import DataError
+from cdisc.reports.pk import format_pk_summary, mean_concentration_png, summarise_concentrations, summarise_pk_parameters
+from cdisc.reports.spec import DatasetReport, MeanConcentrationPlot, PkParameterSummary
+from cdisc.spec.base import parsed
+from cdisc.spec.expr import ExpressionDataError
+
+
+def dataset_reports(frame: pd.DataFrame, dataset: str, reports: list[DatasetReport], constants: dict) -> Iterator[tuple[str, bytes]]:
+    """Each report's files as (file name, content): ``<dataset>_<group>.png`` per plot group,
+    ``<dataset>_pk_summary.txt`` per parameter summary (numbered when a spec lists several)."""
+    for index, report in enumerate(reports):
+        kind, params = report.kind
+        rows = _selected(frame, dataset, params.filter, constants)
+        if isinstance(params, MeanConcentrationPlot):
+            yield from _plots(rows, dataset, params)
+        elif isinstance(params, PkParameterSummary):
+            suffix = "" if sum(r.kind[0] == kind for r in reports) == 1 else f"_{index + 1}"
+            yield f"{dataset.lower()}_pk_summary{suffix}.txt", _summary(rows, dataset, params).encode("utf-8")
+
+
+def _selected(frame: pd.DataFrame, dataset: str, text: str | None, constants: dict) -> pd.DataFrame:
+    if not text:
+        return frame
+    try:
+        return frame.loc[parsed(text).mask(frame, constants).to_numpy(dtype=bool)]
+    except ExpressionDataError as exc:
+        raise DataError(f"{dataset}: report filter {text!r}: {exc}") from None
+
+
+def _slug(values: tuple) -> str:
+    return re.sub(r"[^a-z0-9]+", "_", "_".join(str(v) for v in values).lower()).strip("_")
+
+
+def _plots(rows: pd.DataFrame, dataset: str, params: MeanConcentrationPlot) -> Iterator[tuple[str, bytes]]:
+    for key, group in rows.groupby(params.by_vars, sort=True):
+        values = key if isinstance(key, tuple) else (key,)
+        summary = summarise_concentrations(group, [params.group_var], params.time, params.value)
+        unit = group[params.unit].dropna().iloc[0] if params.unit and group[params.unit].notna().any() else None
+        png = mean_concentration_png(summary, time=params.time, group_var=params.group_var,
+                                     title=", ".join(str(v) for v in values), unit=unit, time_unit=params.time_unit)
+        yield f"{dataset.lower()}_{_slug(values)}.png", png
+
+
+def _summary(rows: pd.DataFrame, dataset: str, params: PkParameterSummary) -> str:
+    summary = summarise_pk_parameters(rows, params.by_vars, param=params.param, value=params.value, unit=params.unit)
+    return format_pk_summary(summary, params.by_vars, title=f"{dataset}: {params.title}", param=params.param) + "\n"
