@@ -46,12 +46,12 @@ def discover_tables(
 ) -> dict[str, RawTableFile]:
     """Every supported file in ``folder`` as a table named by its lower-case stem, plus ``declared`` ones.
 
-    ``declared`` maps a table name to its ``file`` and optionally ``sheet``, ``encoding`` and ``na_values``
-    (missing ones take the study's ``encoding`` and ``na_values``). A file a declared table reads is
-    that table only, not also a table under its own stem.
+    ``declared`` maps a table name to its ``file`` (default: the file whose stem is the name) and optionally
+    ``sheet``, ``encoding`` and ``na_values`` (missing ones take the study's ``encoding`` and ``na_values``).
+    A file a declared table reads is that table only, not also a table under its own stem.
     """
     declared = declared or {}
-    claimed = {str(options["file"]) for options in declared.values()}
+    claimed = {str(options["file"]) for options in declared.values() if options.get("file")}
     tables: dict[str, RawTableFile] = {}
     if folder.is_dir():
         for path in sorted(folder.iterdir()):
@@ -59,8 +59,10 @@ def discover_tables(
                 tables[path.stem.lower()] = RawTableFile(path.stem.lower(), path, None, encoding, tuple(na_values))
     for name, options in declared.items():
         table_na = options.get("na_values")
+        found = tables.get(name)
+        path = folder / str(options["file"]) if options.get("file") else found.path if found else folder / f"{name}.csv"
         tables[name] = RawTableFile(
-            name, folder / str(options["file"]), options.get("sheet"), options.get("encoding") or encoding,
+            name, path, options.get("sheet"), options.get("encoding") or encoding,
             tuple(na_values if table_na is None else table_na),
         )
     return tables

@@ -169,3 +169,17 @@ def test_sas_tables_take_na_values_too(tmp_path):
     pyreadstat.write_xport(pd.DataFrame({"A": ["NA", "x"]}), str(tmp_path / "t.xpt"))
     frame = read_table(RawTableFile("t", tmp_path / "t.xpt", na_values=("NA",)))
     assert frame["A"].isna().tolist() == [True, False]
+
+
+def test_a_table_may_declare_only_how_to_read_its_file(tmp_path):
+    folder = study_with(tmp_path)
+    (folder / "raw" / "ae.csv").write_bytes((AE_HEADER + "01,001,Y,Eczéma,07-MAR-2024,,Mild,N,N\n").encode("cp1252"))
+    with_raw(folder, "  tables:\n    ae: {encoding: cp1252}\n")
+    assert build_all(folder)["AE"].frame["AETERM"].tolist() == ["ECZÉMA"]
+
+
+def test_a_declared_table_without_a_file_is_a_spec_error(tmp_path):
+    folder = study_with(tmp_path)
+    with_raw(folder, "  tables:\n    cm: {encoding: cp1252}\n")
+    with pytest.raises(SpecError, match=r"study.raw.cm: raw holds no file named cm \(.csv, .xlsx, .sas7bdat, .xpt\); give its file:"):
+        load_study(folder)

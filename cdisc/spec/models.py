@@ -55,7 +55,10 @@ NaValues = Annotated[list[str], Field(description='Cell values that mean missing
 class RawTable(SpecModel):
     """One raw extract file, when its name or format differs from the defaults."""
 
-    file: str = Field(description="File name inside the raw folder (.csv, .xlsx, .sas7bdat or .xpt)")
+    file: str | None = Field(
+        None, description="File name inside the raw folder (.csv, .xlsx, .sas7bdat or .xpt); default: the file named "
+        "like the table, e.g. ae.csv for ae"
+    )
     sheet: str | None = Field(None, description="Worksheet of an .xlsx file")
     encoding: Encoding | None = Field(None, description="Text encoding of a .csv file (default: raw.encoding)")
     na_values: NaValues | None = Field(None, description="Values that mean missing in this table (default: raw.na_values)")
@@ -464,9 +467,7 @@ def with_step_methods(variables: list, steps: list, dataset: str) -> list:
         for column in getattr(params, "new_columns", ()):
             made.setdefault(column, get(name).method(params, dataset, None))
     return [
-        var.model_copy(update={"method": made[var.name], "value_level": [
-            level.model_copy(update={"method": level.method or made[var.name]}) for level in var.value_level
-        ]})
+        var.model_copy(update={"method": made[var.name]})
         if var.name in made and var.method is None and var.origin.type == "Derived" else var
         for var in variables
     ]
