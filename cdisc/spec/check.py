@@ -237,7 +237,7 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     source = _renamed(source, spec.source)
     for part in spec.source.append:
         source += [c for c in _renamed(variables_of[part.dataset], part) if c not in source]
-    set_by_steps = [n for step in spec.steps for n in getattr(step.rule[1], "set_values_to", {}) or {}]
+    set_by_steps = step_columns(spec.steps)
     here = (f"{spec.source.dataset} or {spec.dataset}", [*source, *(v.name for v in spec.variables), *set_by_steps])
     for i, step in enumerate(spec.steps):
         name, params = step.rule
@@ -348,13 +348,22 @@ def _adam_references(var: AdamRules, variables_of: dict[str, list[str]], here: t
             yield ref.path, sorted(parsed(ref.text).names), here
 
 
+def step_columns(steps: list) -> list[str]:
+    """Columns record steps make: their ``set_values_to`` and the columns a step always makes (``new_columns``)."""
+    names = [n for step in steps for n in [*getattr(step.rule[1], "new_columns", ()), *(getattr(step.rule[1], "set_values_to", {}) or {})]]
+    return list(dict.fromkeys(names))
+
+
 def _source_columns(study: Study, spec: SdtmDataset, columns_by_table: _Columns) -> list[str]:
-    """Columns of the source's own rows: raw columns, the earlier dataset's variables, or the records' keys."""
+    """Columns of the source's own rows: raw columns, the earlier dataset's variables, or the records' keys (then
+    the columns the source's steps make)."""
     if spec.source.table is not None:
         return list(columns_by_table.of(spec.source.table))
     if spec.source.dataset is not None:
-        return [v.name for v in study.datasets[spec.source.dataset].spec.variables]
-    return list(dict.fromkeys(key for record in spec.source.records for key in record))
+        columns = [v.name for v in study.datasets[spec.source.dataset].spec.variables]
+    else:
+        columns = list(dict.fromkeys(key for record in spec.source.records for key in record))
+    return columns + [c for c in step_columns(spec.source.steps) if c not in columns]
 
 
 def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
@@ -456,6 +465,10 @@ def dependencies(spec: SdtmDataset | AdamDataset) -> dict[str, tuple[str, ...]]:
     needs: dict[str, tuple[str, ...]] = {d: ("depends_on",) for d in spec.depends_on}
     if spec.source.dataset is not None:
         needs.setdefault(spec.source.dataset, ("source", "dataset"))
+    for i, step in enumerate(spec.source.steps):
+        name, params = step.rule
+        for path, dataset in get(name).datasets(params):
+            needs.setdefault(dataset, ("source", "steps", i, name, *path))
     for i, var in enumerate(spec.variables):
         if var.study_day is not None and spec.dataset != "DM":
             needs.setdefault("DM", ("variables", i, "study_day"))

@@ -467,7 +467,9 @@ def with_step_methods(variables: list, steps: list, dataset: str) -> list:
         for column in getattr(params, "new_columns", ()):
             made.setdefault(column, get(name).method(params, dataset, None))
     return [
-        var.model_copy(update={"method": made[var.name]})
+        var.model_copy(update={"method": made[var.name], "value_level": [
+            level.model_copy(update={"method": level.method or made[var.name]}) for level in var.value_level
+        ]})
         if var.name in made and var.method is None and var.origin.type == "Derived" else var
         for var in variables
     ]
