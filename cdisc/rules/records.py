@@ -59,7 +59,9 @@ class Records:
         if data_type not in ("integer", "float"):
             return values.astype("str").where(values.notna())
         numbers = pd.to_numeric(values, errors="coerce")
-        bad = numbers.isna() & values.notna() & values.astype("str").str.strip().ne("")
+        bad = numbers.isna() & values.notna()
+        if bad.any():  # blank text is missing, not bad (formatting every value as text only when needed)
+            bad &= values.astype("str").str.strip().ne("")
         if bad.any():
             examples = ", ".join(repr(v) for v in values[bad].drop_duplicates().head(3))
             raise self.fail(f"{int(bad.sum())} value(s) are not numbers ({examples})", bad, values)
