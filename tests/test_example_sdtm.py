@@ -130,7 +130,7 @@ def test_every_dlt_in_the_answer_key_is_a_suppae_aedlt_y(sdtm, key):
     found = set(zip(dlt["USUBJID"], dlt["AEDECOD"]))
     expected = set(zip(key.index[key["DLT"] == "Y"], key.loc[key["DLT"] == "Y", "DLT_TERM"].str.upper()))
     assert found == expected
-    assert set(supp["QNAM"]) == {"AERELB8", "AERELB13", "AEACNB13", "AEDLT"}
+    assert set(supp["QNAM"]) == {"AERELB8", "AERELB13", "AEACNB8", "AEACNB13", "AEDLT"}
     assert (supp.loc[supp["QNAM"] == "AERELB8"].shape[0]) == len(ae)
 
 

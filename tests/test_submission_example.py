@@ -153,3 +153,19 @@ def test_meddra_is_an_external_dictionary_and_ctcae_version_is_named(out):
         coded = {i.get("Name") for i in root.xpath("//odm:ItemDef[odm:CodeListRef/@CodeListOID='CL.MEDDRA']", namespaces=NS)}
         assert {"AEDECOD", "AEBODSYS"} <= coded
         assert root.xpath("//odm:CodeList[@Name='CTCAE v5.0 Toxicity Grade']", namespaces=NS)
+
+
+def test_aeacn_is_multiple_exactly_when_the_actions_per_drug_differ(out):
+    ae, supp = read(out, "ae"), read(out, "suppae")
+    per_drug = supp[supp["QNAM"].isin(["AEACNB8", "AEACNB13"])].pivot(index=["USUBJID", "IDVARVAL"], columns="QNAM", values="QVAL")
+    actions = ae.assign(IDVARVAL=ae["AESEQ"].astype(int).astype(str)).join(per_drug, on=["USUBJID", "IDVARVAL"])
+    differ = actions["AEACNB8"] != actions["AEACNB13"]
+    assert differ.sum() == (actions["AEACN"] == "MULTIPLE").sum() == 15
+    assert (actions.loc[~differ, "AEACN"] == actions.loc[~differ, "AEACNB8"]).all()
+
+
+def test_ts_gives_the_data_cutoff_and_the_review_parameters(out):
+    ts = read(out, "ts")
+    values = ts.groupby("TSPARMCD")["TSVAL"].first()
+    assert values["DCUTDTC"] == "2026-01-12"
+    assert {"DCUTDESC", "INDIC", "PCLAS", "OUTMSPRI", "OUTMSSEC"} <= set(values.index)

@@ -95,6 +95,8 @@ CASES = [
     ("UNIT-MISSING", lb(), False),
     ("UNIT-MISSING", lb(LBORRESU=""), True),
     ("UNIT-MISSING", lb(LBTESTCD="PH", LBTEST="pH", LBORRESU="", LBSTRESU=""), False),  # dimensionless
+    ("CT", both(column("AE", "AEACN", ["MULTIPLE", "DOSE NOT CHANGED"] * 2), supp("AEACNB8")), False),  # per-drug SUPPAE
+    ("CT", column("AE", "AEACN", ["MULTIPLE", "DOSE NOT CHANGED"] * 2), True),  # MULTIPLE without its values
     ("CT-PAIR", vs(), False),
     ("CT-PAIR", vs(VSTEST="Systolic BP"), True),
     ("CT-SYNONYM", lb(LBORRESU="10^9/L", LBSTRESU="10^9/L"), False),

@@ -83,17 +83,28 @@ def study_days(submission: Submission) -> Iterator[pd.DataFrame]:
                 yield findings("DY-DTC", dataset.name, message, rows=np.flatnonzero(wrong), variable=day, values=frame[day])
 
 
-@rule("CT", "Value not in a non-extensible CDISC codelist", "SDTMIG 3.4 §4.3 / FDA TCG (CDISC CT); CT 2025-03-28; P21 CT2001", "error")
+def _multiple_values(submission: Submission, dataset) -> set[str]:
+    """Variables whose value may be MULTIPLE: SDTMIG 3.4's convention for a non-result qualifier with several values
+    (AEACN with two study drugs), the values then in SUPP-- qualifiers named after the variable (AEACN1, AEACNB8)."""
+    supp = submission.find(f"SUPP{dataset.name}")
+    if supp is None or "QNAM" not in supp.frame.columns:
+        return set()
+    qnams = set(_text(supp.frame["QNAM"]))
+    return {c for c in dataset.frame.columns if any(q.startswith(c) and q != c for q in qnams)}
+
+
+@rule("CT", "Value not in a non-extensible CDISC codelist", "SDTMIG 3.4 §4.3 / FDA TCG (CDISC CT); CT 2025-03-28; P21 CT2001 (MULTIPLE accepted with per-value SUPP-- qualifiers, SDTMIG 3.4 multiple values for a qualifier)", "error")
 def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
     standards = submission.standards
     for dataset in submission.datasets:
+        multiple = _multiple_values(submission, dataset)
         ig = ig_variables(submission, dataset)
         for variable, codes in zip(ig["variable"], ig["codelists"]):
             if variable not in dataset.frame.columns or not codes or not all(c in standards.closed_codelists for c in codes):
                 continue
             allowed = frozenset().union(*(standards.closed_codelists[c] for c in codes))
             text = _text(dataset.frame[variable])
-            bad = (text != "") & ~text.isin(allowed)
+            bad = (text != "") & ~text.isin(allowed) & ~((text == "MULTIPLE") & (variable in multiple))
             if bad.any():
                 names = " / ".join(f"{standards.codelist_names.get(c, c)} ({c})" for c in codes)
                 yield findings("CT", dataset.name, f"{variable} value is not in the non-extensible codelist {names}",
