@@ -71,8 +71,10 @@ def _method(params: DeriveParamNca, dataset: str, spec) -> str:
         limits.append(f"lambda-z is not reported when its adjusted R-squared is below {s.min_r2adj:g}")
     if s.max_extrapolation_pct is not None:
         limits.append(f"AUCinf, CL and Vz are not reported when more than {s.max_extrapolation_pct:g}% of AUCinf is extrapolated")
-    blq = (f"below the LLOQ ({params.blq if params.blq else params.lloq}): {s.blq.before_first} before the first quantifiable "
-           f"concentration, {s.blq.between} between quantifiable ones, {s.blq.after_last} after the last")
+    below = " or ".join([*([f"where {params.blq}"] if params.blq else []), *([f"below {params.lloq}"] if params.lloq else [])])
+    blq = (f"below the LLOQ ({below}) taken as {s.blq.before_first} before the first quantifiable concentration, "
+           f"{s.blq.between} between quantifiable ones and {s.blq.after_last} after the last" if below
+           else "as given (none is flagged below the LLOQ here)")
     where = f" of the records where {params.filter}" if params.filter else ""
     values = f"; {describe(params.set_values_to)}" if params.set_values_to else ""
     parameters = ", ".join(s.parameters) if s.parameters else "every registered parameter"
@@ -80,7 +82,9 @@ def _method(params: DeriveParamNca, dataset: str, spec) -> str:
         f"Non-compartmental analysis per {', '.join(params.by_vars)}{where}: {params.conc} at {params.time} "
         f"{params.time_unit} after the dose; samples {blq}. AUCs by the {auc}; lambda-z from {fit}; "
         f"{'; '.join(limits) or 'no acceptance limits'}. CL = dose / AUCinf and Vz = dose / (lambda-z * AUCinf) for an "
-        f"IV dose ({params.dose or 'no dose'}, infusion hours {params.duration or 'not given'}). Parameters: {parameters}; "
+        f"IV dose ({params.dose or 'no dose'}, infusion hours {params.duration or 'not given'})"
+        f"{f'; AUCTAU over the dosing interval {params.tau}, extrapolated with lambda-z past the last sample' if params.tau else ''}. "
+        f"Parameters: {parameters}; "
         f"one that cannot be computed is missing with PPSTAT NOT DONE and the reason in PPREASND{values}."
     )
 
