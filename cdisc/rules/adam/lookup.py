@@ -62,21 +62,21 @@ def _method(p: Lookup, variable: str, spec) -> str:
 @rule(
     "lookup", engines=ADAM, params=Lookup, references=_references, method=_method,
     example="""
-lookups:
-  PARAMS:
-    - {PARAMCD: SYSBP, PARAM: Systolic Blood Pressure (mmHg), PARAMN: 1}
-    - {PARAMCD: DIABP, PARAM: Diastolic Blood Pressure (mmHg), PARAMN: 2}
-  WINDOWS:
-    - {AVISIT: Baseline, AVISITN: 0, AWLO: null, AWHI: 1}
-    - {AVISIT: Week 2, AVISITN: 2, AWLO: 2, AWHI: 21}
-variables:
-  - {name: PARAMCD, label: Parameter Code, type: text, origin: Derived, lookup: {table: PARAMS, by: {PARAMCD: VSTESTCD}, value: PARAMCD}}
-  - {name: PARAM, label: Parameter, type: text, origin: Derived, lookup: {table: PARAMS, by: [PARAMCD], value: PARAM}}
-  - name: AVISIT
-    label: Analysis Visit
-    type: text
-    origin: Derived
-    lookup: {table: WINDOWS, between: {value: ADY, low: AWLO, high: AWHI}, value: AVISIT, missing_value: null}
+# the dataset spec holds the tables, beside its variables:
+# lookups:
+#   PARAMS:
+#     - {PARAMCD: SYSBP, PARAM: Systolic Blood Pressure (mmHg), PARAMN: 1}
+#     - {PARAMCD: DIABP, PARAM: Diastolic Blood Pressure (mmHg), PARAMN: 2}
+#   WINDOWS:
+#     - {AVISIT: Baseline, AVISITN: 0, AWLO: null, AWHI: 1}
+#     - {AVISIT: Week 2, AVISITN: 2, AWLO: 2, AWHI: 21}
+- {name: PARAMCD, label: Parameter Code, type: text, origin: Derived, lookup: {table: PARAMS, by: {PARAMCD: VSTESTCD}, value: PARAMCD}}
+- {name: PARAM, label: Parameter, type: text, origin: Derived, lookup: {table: PARAMS, by: [PARAMCD], value: PARAM}}
+- name: AVISIT
+  label: Analysis Visit
+  type: text
+  origin: Derived
+  lookup: {table: WINDOWS, between: {value: ADY, low: AWLO, high: AWHI}, value: AVISIT, missing_value: null}
 """,
 )
 def lookup(params: Lookup, records) -> pd.Series:
