@@ -67,10 +67,15 @@ def _sdtm() -> dict[tuple[str, str], IgVariable]:
 
 
 @lru_cache(maxsize=1)
-def _adam() -> pd.DataFrame:
+def _adam() -> dict[str, list[tuple[re.Pattern, str, str, str]]]:
+    """Per structure (ADSL, BDS): each variable's name as a pattern (``TRTxxP``: ``TRT(?P<xx>\\d\\d)P``), label, type, core."""
     table = _read("adamig-1.3-variables.csv.gz")
     table = table[~table["variable"].str.startswith("*")]  # *DT, *TM, ...: a family with a placeholder label, no default
-    return table.assign(pattern=table["variable"].map(lambda n: "^" + _PLACEHOLDER.sub(lambda m: f"(?P<{m.group()}>\\d{{{len(m.group())}}})", n) + "$"))
+    patterns = table["variable"].map(lambda n: re.compile(_PLACEHOLDER.sub(lambda m: f"(?P<{m.group()}>\\d{{{len(m.group())}}})", n) + "$"))
+    return {
+        structure: list(zip(patterns[rows], table.loc[rows, "label"], table.loc[rows, "type"], table.loc[rows, "core"]))
+        for structure, rows in table.groupby("structure").groups.items()
+    }
 
 
 @lru_cache(maxsize=1)
@@ -100,11 +105,9 @@ def ig_variable(dataset: str, klass: str, name: str) -> IgVariable | None:
 
 
 def _adam_variable(structures: tuple[str, ...], name: str) -> IgVariable | None:
-    table = _adam()
     for structure in structures:
-        rows = table[table["structure"] == structure]
-        for pattern, label, kind, core in zip(rows["pattern"], rows["label"], rows["type"], rows["core"]):
-            match = re.match(pattern, name)
+        for pattern, label, kind, core in _adam().get(structure, []):
+            match = pattern.match(name)
             if match:
                 for placeholder, digits in match.groupdict().items():
                     label = re.sub(rf"\b{placeholder}\b", digits, label)
