@@ -169,3 +169,12 @@ def test_ts_gives_the_data_cutoff_and_the_review_parameters(out):
     values = ts.groupby("TSPARMCD")["TSVAL"].first()
     assert values["DCUTDTC"] == "2026-01-12"
     assert {"DCUTDESC", "INDIC", "PCLAS", "OUTMSPRI", "OUTMSSEC"} <= set(values.index)
+
+
+def test_rs_responses_are_oncology_response_terms(out):
+    from cdisc.checks.standards import SHIPPED, load_standards
+
+    terms = set(next(c for c in load_standards(SHIPPED).codelists.values() if c.name == "ONCRSR").terms["value"])
+    rs = read(out, "rs")
+    responses = rs[rs["RSTESTCD"].isin(["TRGRESP", "NTRGRESP", "OVRLRESP"])]
+    assert set(responses["RSSTRESC"]) <= terms and "NA" not in set(rs["RSORRES"])
