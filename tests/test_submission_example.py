@@ -178,3 +178,12 @@ def test_rs_responses_are_oncology_response_terms(out):
     rs = read(out, "rs")
     responses = rs[rs["RSTESTCD"].isin(["TRGRESP", "NTRGRESP", "OVRLRESP"])]
     assert set(responses["RSSTRESC"]) <= terms and "NA" not in set(rs["RSORRES"])
+
+
+def test_sumdiam_is_derived_at_value_level_with_its_method(out):
+    root = define(out, "sdtm")
+    item = root.xpath("//odm:ItemDef[@OID='IT.TR.TRORRES.TRTESTCD.SUMDIAM']", namespaces=NS)[0]
+    assert item.xpath("def:Origin/@Type", namespaces=NS) == ["Derived"]
+    ref = root.xpath("//odm:ItemRef[@ItemOID='IT.TR.TRORRES.TRTESTCD.SUMDIAM']", namespaces=NS)[0]
+    method = root.xpath(f"//odm:MethodDef[@OID='{ref.get('MethodOID')}']//odm:TranslatedText/text()", namespaces=NS)[0]
+    assert method.startswith("SUMDIAM: the sum of the standard results of LDIAM, LPERP")

@@ -341,6 +341,7 @@ class _Builder:
         dataset, frame = table.meta.dataset, table.frame
         refs = []
         for order, level in enumerate(var.value_level, 1):
+            level = _level_origin(table.meta, level)
             where = self._where(table, level)
             rows = _matching(frame, where) if frame is not None and var.name in frame.columns else None
             suffix = where.oid.removeprefix(f"WC.{dataset}.")
@@ -406,15 +407,30 @@ class _Builder:
         return comment.oid
 
 
-def _test_method(meta: DatasetMeta, var: VariableMeta, level: ValueLevel) -> str | None:
-    """A derived standard result of one findings test (value level selected by --TESTCD) described in words."""
-    name, kind = getattr(var, "rule", (None, None))
-    tests = getattr(meta, "tests", [])
-    if level.origin.type != "Derived" or name != "test" or kind not in ("stresc", "stresn") or not tests:
-        return None
+def _level_test(meta: DatasetMeta, level: ValueLevel):
+    """The findings test a value level selects (by --TESTCD), or None."""
     codes = {str(v) for values in level.where.values() for v in values}
-    test = next((t for t in tests if t.testcd in codes), None)
-    return describe_standard_result(test, meta.dataset[:2], kind) if test is not None else None
+    return next((t for t in getattr(meta, "tests", []) if t.testcd in codes), None)
+
+
+def _level_origin(meta: DatasetMeta, level: ValueLevel) -> ValueLevel:
+    """A summed test (SUMDIAM) is derived from other tests' results, whatever its variable's origin says."""
+    test = _level_test(meta, level)
+    if test is not None and test.summary is not None and level.origin.type == "Collected":
+        return level.model_copy(update={"origin": SpecOrigin(type="Derived")})
+    return level
+
+
+def _test_method(meta: DatasetMeta, var: VariableMeta, level: ValueLevel) -> str | None:
+    """A derived result of one findings test (value level selected by --TESTCD) described in words: the standard
+    result of any test, and the collected result of a summed test."""
+    name, kind = getattr(var, "rule", (None, None))
+    test = _level_test(meta, level)
+    if level.origin.type != "Derived" or name != "test" or test is None:
+        return None
+    if kind == "orres" and test.summary is not None:
+        kind = "stresc"
+    return describe_standard_result(test, meta.dataset[:2], kind) if kind in ("stresc", "stresn") else None
 
 
 def _matching(frame: pd.DataFrame, where: WhereClause) -> pd.Series:
