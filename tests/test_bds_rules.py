@@ -274,3 +274,14 @@ S1      | 1   | K      | 4    | 3.5   | 5     | 4    | NORMAL | 1   | 1      | 9
 """
     frame = build(tmp_path, table, variables, LOOKUPS, source="{dataset: LB, where: 'SEQ > 99'}")
     assert len(frame) == 0 and {"PARAMCD", "AVISIT", "ANRIND", "ATOXGRH", "SHIFT1"} <= set(frame.columns)
+
+
+def test_a_text_value_where_a_number_is_needed_names_the_records(tmp_path):
+    table = """
+USUBJID | SEQ | AVAL | LO
+S1      | 1   | 5    | 2
+S2      | 1   | 5    | <2
+"""  # LO is text in the input (not every value a number): the range indicator cannot compare with '<2'
+    variables = "  - {name: ANRIND, label: Analysis Reference Range Indicator, type: text, origin: Derived, derive_var_anrind: {anrlo: LO, anrhi: AVAL}}\n"
+    with pytest.raises(DataError, match=r"ADLB.ANRIND: LO holds values that are not numbers \('<2'\) at records 2 \(subjects S2\); declare"):
+        build(tmp_path, table, variables)

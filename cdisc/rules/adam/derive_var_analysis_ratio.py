@@ -9,6 +9,7 @@ from pydantic import Field
 
 from cdisc.adam import bds
 from cdisc.rules import ADAM, rule
+from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 
@@ -35,5 +36,5 @@ def _method(p: DeriveVarAnalysisRatio, variable: str, spec) -> str:
 )
 def derive_var_analysis_ratio(params: DeriveVarAnalysisRatio, records) -> pd.Series:
     """The ratio of two variables."""
-    ratio = bds.derive_var_analysis_ratio(records.column(params.numer_var).astype(float), records.column(params.denom_var).astype(float))
+    ratio = bds.derive_var_analysis_ratio(numbers(records, params.numer_var), numbers(records, params.denom_var))
     return ratio.where(records.condition(params.where)) if params.where else ratio

@@ -9,6 +9,7 @@ from pydantic import Field
 
 from cdisc.adam import bds
 from cdisc.rules import ADAM, rule
+from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import SpecModel
 from cdisc.spec.names import Name
 
@@ -41,8 +42,8 @@ def _method(p: DeriveVarAnrind, variable: str, spec) -> str:
 )
 def derive_var_anrind(params: DeriveVarAnrind, records) -> pd.Series:
     """NORMAL, LOW or HIGH against the reference range (LOW LOW / HIGH HIGH against A1LO/A1HI)."""
-    optional = {k: records.column(getattr(params, k)) if getattr(params, k) else None for k in ("a1lo", "a1hi")}
+    optional = {k: numbers(records, getattr(params, k)) if getattr(params, k) else None for k in ("a1lo", "a1hi")}
     return bds.derive_var_anrind(
-        records.column(params.source).astype(float), records.column(params.anrlo).astype(float),
-        records.column(params.anrhi).astype(float), optional["a1lo"], optional["a1hi"], params.use_a1hia1lo, params.signif_dig,
+        numbers(records, params.source), numbers(records, params.anrlo), numbers(records, params.anrhi),
+        optional["a1lo"], optional["a1hi"], params.use_a1hia1lo, params.signif_dig,
     )

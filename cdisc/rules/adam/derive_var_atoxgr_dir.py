@@ -11,6 +11,7 @@ from cdisc.adam import ctcae
 from cdisc.errors import DataError
 from cdisc.rules import ADAM, rule
 from cdisc.rules.adam._criteria import criteria_table, describe
+from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 
@@ -65,11 +66,10 @@ def derive_var_atoxgr_dir(params: DeriveVarAtoxgrDir, records) -> pd.Series:
     """Each record's toxicity grade in one direction by the named criteria."""
     criteria = criteria_table(params.meta_criteria, records)
     names = {"AVAL": params.aval, "ANRLO": params.anrlo, "ANRHI": params.anrhi, "BASE": params.base, "BNRIND": params.bnrind}
-    frame = records.columns([params.tox_description_var, *(n for n in names.values() if n)])
-    frame = frame.rename(columns={n: standard for standard, n in names.items() if n})
-    for column in ("AVAL", "ANRLO", "ANRHI", "BASE"):
-        if column in frame:
-            frame[column] = frame[column].astype(float)
+    frame = pd.DataFrame({
+        params.tox_description_var: records.column(params.tox_description_var),
+        **{standard: numbers(records, n) if standard != "BNRIND" else records.column(n) for standard, n in names.items() if n},
+    }, index=records.index)
     unit = records.evaluate(params.get_unit_expr) if params.get_unit_expr else None
     try:
         return ctcae.derive_var_atoxgr_dir(

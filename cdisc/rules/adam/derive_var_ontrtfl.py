@@ -9,6 +9,7 @@ from pydantic import Field
 
 from cdisc.adam import bds
 from cdisc.rules import ADAM, rule
+from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 
@@ -57,9 +58,9 @@ def _method(p: DeriveVarOntrtfl, variable: str, spec) -> str:
 )
 def derive_var_ontrtfl(params: DeriveVarOntrtfl, records) -> pd.Series:
     """``Y`` for records from the first dose to the end of treatment (+ window)."""
-    optional = {k: records.column(getattr(params, k)).astype(float) if getattr(params, k) else None for k in ("ref_end_date", "end_date")}
+    optional = {k: numbers(records, getattr(params, k)) if getattr(params, k) else None for k in ("ref_end_date", "end_date")}
     pre = records.condition(params.filter_pre_timepoint) if params.filter_pre_timepoint else None
     return bds.derive_var_ontrtfl(
-        records.column(params.start_date).astype(float), records.column(params.ref_start_date).astype(float),
+        numbers(records, params.start_date), numbers(records, params.ref_start_date),
         optional["ref_end_date"], params.ref_end_window, optional["end_date"], pre, params.span_period,
     )

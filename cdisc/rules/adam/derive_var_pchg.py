@@ -9,6 +9,7 @@ from pydantic import Field
 
 from cdisc.adam import bds
 from cdisc.rules import ADAM, rule
+from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 
@@ -35,5 +36,5 @@ def _method(p: DeriveVarPchg, variable: str, spec) -> str:
 )
 def derive_var_pchg(params: DeriveVarPchg, records) -> pd.Series:
     """The percent change of the value from its baseline."""
-    change = bds.derive_var_pchg(records.column(params.value).astype(float), records.column(params.base).astype(float))
+    change = bds.derive_var_pchg(numbers(records, params.value), numbers(records, params.base))
     return change.where(records.condition(params.where)) if params.where else change
