@@ -10,6 +10,7 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc.rules import ADAM, Reference, model_references, rule
+from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Scalar, SpecModel
 from cdisc.spec.names import Name
 
@@ -84,7 +85,10 @@ def lookup(params: Lookup, records) -> pd.Series:
     table = _table(params, records)
     pairs = params.pairs
     names = list(dict.fromkeys([*pairs.values(), *([params.between.value] if params.between else [])]))
-    left = records.columns(names).reset_index(drop=True)
+    left = records.columns(names)
+    if params.between:
+        left[params.between.value] = numbers(records, params.between.value)
+    left = left.reset_index(drop=True)
     left["@position"] = np.arange(len(left))
     right = table.copy()
     for column, name in pairs.items():
@@ -95,7 +99,7 @@ def lookup(params: Lookup, records) -> pd.Series:
     else:
         matched = keyed.merge(right, how="cross", suffixes=("", "@table"))
     if params.between:
-        value = matched[params.between.value].astype(float)
+        value = matched[params.between.value]
         low = _like(matched[params.between.low], value, params.table, params.between.low, records)
         high = _like(matched[params.between.high], value, params.table, params.between.high, records)
         matched = matched.loc[(value.notna() & (low.isna() | (value >= low)) & (high.isna() | (value <= high))).to_numpy()]
