@@ -187,3 +187,11 @@ def test_sumdiam_is_derived_at_value_level_with_its_method(out):
     ref = root.xpath("//odm:ItemRef[@ItemOID='IT.TR.TRORRES.TRTESTCD.SUMDIAM']", namespaces=NS)[0]
     method = root.xpath(f"//odm:MethodDef[@OID='{ref.get('MethodOID')}']//odm:TranslatedText/text()", namespaces=NS)[0]
     assert method.startswith("SUMDIAM: the sum of the standard results of LDIAM, LPERP")
+
+
+def test_mh_holds_the_cancer_under_study_for_every_subject(out):
+    mh, dm = read(out, "mh"), read(out, "dm")
+    assert sorted(mh["USUBJID"]) == sorted(dm["USUBJID"]) and set(mh["MHCAT"]) == {"PRIMARY CANCER"}
+    supp = read(out, "suppdm")
+    tumour = supp[supp["QNAM"] == "TUMTYPE"].set_index("USUBJID")["QVAL"].str.upper()
+    assert (mh.set_index("USUBJID")["MHTERM"] == tumour.reindex(mh["USUBJID"]).to_numpy()).all()

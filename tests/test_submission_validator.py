@@ -83,6 +83,8 @@ CASES = [
                          column("AE", "AEENTPT", ["2024-01-10", "", "", ""])), False),  # ongoing at death
     ("DATE-BEFORE-RFICDTC", both(vs(VSDTC="2024-01-05T08:00"), column("DM", "RFICDTC", "2024-01-05T10:00")), True),  # same day, earlier
     ("DATE-BEFORE-RFICDTC", both(vs(VSDTC="2024-01-05"), column("DM", "RFICDTC", "2024-01-05T10:00")), False),  # no time: may be after
+    ("AFTER-DEATH", both(column("DM", "DTHDTC", ["2024-01-10", ""]), column("AE", "AEENRTPT", ["ONGOING", "", "", ""]),
+                         column("AE", "AEENTPT", ["SCREENING", "", "", ""])), False),  # a point before the death
     ("DEATH-NO-CAUSE", both(column("DM", "DTHFL", ["Y", ""]), column("AE", "AEOUT", ["FATAL", "", "", ""])), False),
     ("DEATH-NO-CAUSE", both(column("DM", "DTHFL", ["Y", ""]), column("AE", "AEOUT", ["", "", "FATAL", ""])), True),  # S-2's AE
     ("DEATH-NO-CAUSE", both(column("DM", "DTHFL", ["Y", ""]), add("DD", pd.DataFrame(

@@ -128,7 +128,8 @@ def before_consent(submission: Submission) -> Iterator[pd.DataFrame]:
 def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
     """Start or collection dates after DM.DTHDTC (DS, DD and SS record what happened at and after death and
     are not checked); an event ongoing (--ENRTPT) at a reference point (--ENTPT) after the death of the subject:
-    a date after DTHDTC, or a text point such as DATA CUTOFF that does not name the death."""
+    a date after DTHDTC, or a text point at the end of the study (DATA CUTOFF, END OF STUDY); a point such as
+    ENROLMENT is before the death."""
     dm = submission.find("DM")
     if dm is None or "DTHDTC" not in dm.frame.columns:
         return
@@ -146,7 +147,7 @@ def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
         if {f"{prefix}ENRTPT", f"{prefix}ENTPT"} <= set(dataset.frame.columns):
             point = _text(dataset.frame[f"{prefix}ENTPT"])
             at = full_dates(point)  # a reference point given as a date may be the death itself, or earlier
-            later = (at > died) | (at.isna() & ~point.str.contains("DEATH", regex=False))
+            later = (at > died) | (at.isna() & point.str.contains("CUTOFF|END OF", regex=True))
             ongoing = _text(dataset.frame[f"{prefix}ENRTPT"]) == "ONGOING"
             bad = (ongoing & died.notna() & later).to_numpy(bool)
             if bad.any():
