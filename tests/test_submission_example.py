@@ -195,3 +195,11 @@ def test_mh_holds_the_cancer_under_study_for_every_subject(out):
     supp = read(out, "suppdm")
     tumour = supp[supp["QNAM"] == "TUMTYPE"].set_index("USUBJID")["QVAL"].str.upper()
     assert (mh.set_index("USUBJID")["MHTERM"] == tumour.reindex(mh["USUBJID"]).to_numpy()).all()
+
+
+def test_tumour_baselines_are_flagged_last_before_exposure(out):
+    dm = read(out, "dm").set_index("USUBJID")
+    for domain in ("tu", "tr"):
+        frame = read(out, domain)
+        flagged = frame[frame[f"{domain.upper()}LOBXFL"] == "Y"]
+        assert len(flagged) and (flagged[f"{domain.upper()}DTC"] <= flagged["USUBJID"].map(dm["RFXSTDTC"])).all()
