@@ -17,7 +17,7 @@ from cdisc.adam.ada import (
     derive_var_nabstat,
     derive_var_tflagv,
 )
-from tests.conftest import REPO, SHARED
+from conftest import REPO, SHARED
 
 P, N = "POSITIVE", "NEGATIVE"
 

@@ -23,7 +23,7 @@ from cdisc.adam.bds import (
 )
 from cdisc.adam.derivations import derive_var_base, derive_var_obs_number
 from cdisc.errors import DataError
-from tests.conftest import SHARED
+from conftest import SHARED
 
 NA = np.nan
 

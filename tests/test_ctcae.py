@@ -13,7 +13,7 @@ from cdisc.adam.ctcae import (
     read_criteria,
 )
 from cdisc.errors import DataError
-from tests.conftest import REPO, SHARED
+from conftest import REPO, SHARED
 
 NA = np.nan
 CRITERIA = read_criteria()

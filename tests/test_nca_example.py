@@ -40,7 +40,7 @@ import pytest
 
 from cdisc.adam.nca import NcaSettings, derive_param_nca
 from cdisc.simulate.design import load_design
-from tests.conftest import REPO
+from conftest import REPO
 
 KEY = REPO / "examples" / "bat8008" / "answer_key" / "pk_parameters.csv"
 CODES = {"B8008ADC": "ADC", "B8008TAB": "TAB", "B8008PLD": "PAYLOAD", "BAT1308": "PD1"}

@@ -23,7 +23,7 @@ import pandas as pd
 import pytest
 
 from cdisc.adam.nca import NcaSettings, derive_param_nca
-from tests.conftest import SHARED
+from conftest import SHARED
 
 REF = SHARED / "reference"
 pytestmark = pytest.mark.skipif(not (REF / "pharmaversesdtm" / "pc.csv").exists(), reason="../shared/reference is absent")

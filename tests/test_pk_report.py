@@ -17,7 +17,7 @@ from cdisc.reports.pk import (
     summarise_concentrations,
     summarise_pk_parameters,
 )
-from tests.conftest import SHARED
+from conftest import SHARED
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

@@ -43,11 +43,13 @@ with_se = add("SE", SE)
 
 
 def vs(**values) -> Callable[[Files], None]:
-    """A one-test VS per subject (VSDTC 2024-01-05), with ``values`` overriding columns."""
-    frame, labels = _sdtm_domain("VS", 1)
-    frame = frame.assign(**{"VSTESTCD": "SYSBP", "VSTEST": "Systolic Blood Pressure", "VSORRES": "120", "VSORRESU": "mmHg",
-                            "VSSTRESC": "120", "VSSTRESN": 120.0, "VSSTRESU": "mmHg", **values})
-    return lambda files: files.__setitem__("VS", ("sdtm", frame, labels))
+    """A one-test VS per subject (VSDTC 2024-01-05), with ``values`` overriding columns (built when run: the IG table may be absent)."""
+    def change(files: Files) -> None:
+        frame, labels = _sdtm_domain("VS", 1)
+        frame = frame.assign(**{"VSTESTCD": "SYSBP", "VSTEST": "Systolic Blood Pressure", "VSORRES": "120", "VSORRESU": "mmHg",
+                                "VSSTRESC": "120", "VSSTRESN": 120.0, "VSSTRESU": "mmHg", **values})
+        files["VS"] = ("sdtm", frame, labels)
+    return change
 
 
 def lb(**values) -> Callable[[Files], None]:

@@ -12,7 +12,8 @@ from pathlib import Path
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from ruamel.yaml import YAML
 
-DEFAULT_DESIGN = Path(__file__).resolve().parents[2] / "specs" / "simulation.yaml"
+# specs/simulation.yaml, shipped as package data (cdisc/simulate/data/simulation.yaml links to it)
+DEFAULT_DESIGN = Path(__file__).parent / "data" / "simulation.yaml"
 
 
 class _Model(BaseModel):
