@@ -14,7 +14,7 @@ from cdisc.checks.registry import findings, rule
 from cdisc.checks.timing import instant_bounds, per_subject, subjects
 
 _SCORED = {"QS", "FT", "RS", "SC", "DD", "SS", "IE"}  # results without units by nature
-_DIMENSIONLESS = {"PH", "SPGRAV"}
+_DIMENSIONLESS = {"PH", "SPGRAV", "R2", "R2ADJ", "LAMZNPT"}  # pH, specific gravity; NCA fit statistics and point counts
 _NOT_SUBJECT_RECORDS = {"DM", "SE", "SV", "TA", "TE", "TV", "TI", "TS", "RELREC"}
 
 
@@ -214,7 +214,8 @@ def range_on_text_result(submission: Submission) -> Iterator[pd.DataFrame]:
       "SDTMIG 3.4 findings (--ORRESU: unit of --ORRES; --STRESU: unit of --STRESC/--STRESN); P21 SD0026, SD0029", "warning")
 def result_units(submission: Submission) -> Iterator[pd.DataFrame]:
     """A numeric, non-zero --ORRES (--STRESC) with --ORRESU (--STRESU) blank. Questionnaire-like domains (scores) and
-    the dimensionless tests pH and specific gravity are not checked; a zero is read as an absent finding."""
+    dimensionless tests (pH, specific gravity, NCA R2/R2ADJ and LAMZNPT) are not checked; a zero is read as an absent
+    finding."""
     for dataset in submission.model("SDTM"):
         prefix = dataset.domain[:2]
         if dataset.domain in _SCORED or f"{prefix}TESTCD" not in dataset.frame.columns:
