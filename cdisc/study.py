@@ -22,6 +22,7 @@ from rich.console import Console
 from cdisc import __version__
 from cdisc.adam.engine import build_adam_dataset
 from cdisc.built import BuiltDataset
+from cdisc.checks import validate
 from cdisc.changes import (
     Changes,
     Identity,
@@ -40,6 +41,8 @@ from cdisc.collect import located
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import DataError, DataErrors, SpecError, UsageError
 from cdisc.listing import render_listing
+from cdisc.manifest import combined_hash, dependency_versions, sha256_file, study_inputs
+from cdisc.reports.run_report import RunReport, run_report_html
 from cdisc.reports.datasets import dataset_reports
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
@@ -70,6 +73,7 @@ class RunResult:
     created: dt.datetime | None = None
     data_cutoff: dt.date | None = None
     changes: Changes | None = None
+    findings: pd.DataFrame | None = None  # validation of the written outputs (run-report.html)
 
     @property
     def warnings(self) -> list[str | DataError]:
@@ -338,7 +342,9 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
         if result.changes is not None:
             (staging / "reports" / "changes.txt").write_text(changes_text(result.changes), encoding="utf-8")
             (staging / "reports" / "changes.json").write_text(changes_json(result.changes), encoding="utf-8")
-        (staging / "reports" / "run.json").write_text(run_manifest(result), encoding="utf-8")
+        result.findings = validate(staging).findings
+        (staging / "reports" / "run-report.html").write_text(run_report_html(run_report(result, staging)), encoding="utf-8")
+        (staging / "reports" / "run.json").write_text(run_manifest(result, staging), encoding="utf-8")
         return _move_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
@@ -346,8 +352,36 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
             target.rmdir()
 
 
-def run_manifest(result: RunResult) -> str:
-    """``reports/run.json``: when the transfer was converted, its data cutoff, and what each dataset holds."""
+def run_report(result: RunResult, staging: Path) -> RunReport:
+    """What ``run-report.html`` shows: the run's datasets, reconciliation, findings and warnings, the
+    listings and every PNG already written into ``reports/``."""
+    datasets = pd.DataFrame(
+        [(one.spec.dataset, one.standard, len(one.frame), len(xpt_metadata(one.spec).variables)) for one in result.built]
+        + [(f"SUPP{one.spec.dataset}", one.standard, len(one.supp), len(SUPP_COLUMNS)) for one in result.built if one.supp is not None],
+        columns=["dataset", "standard", "records", "variables"],
+    )
+    listings = {
+        one.spec.dataset: (staging / "reports" / f"{one.spec.dataset.lower()}.txt").read_text(encoding="utf-8")
+        for one in result.built if getattr(one.spec, "listing", False)
+    }
+    return RunReport(
+        title=f"Study {result.study.spec.study.id}", created=result.created.isoformat(timespec="seconds"), datasets=datasets,
+        reconciliation=result.reconciliation, columns=result.columns, findings=result.findings,
+        warnings=[str(w) for w in result.warnings], listings=listings,
+        images={p.name: p.read_bytes() for p in sorted((staging / "reports").glob("*.png"))},
+    )
+
+
+def run_manifest(result: RunResult, staging: Path) -> str:
+    """``reports/run.json``, the run's manifest: when the transfer was converted, its data cutoff, what each
+    dataset holds, the SHA-256 of every input and output file (this one excepted), the specs' hash and
+    the versions of cdisc, its dependencies and the controlled terminology."""
+    study = result.study
+    inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
+    outputs = {
+        path.relative_to(staging).as_posix(): sha256_file(path)
+        for path in sorted(staging.rglob("*")) if path.is_file() and path.name != "run.json"
+    }
     manifest = {
         "study": result.study.spec.study.id,
         "cdisc_version": __version__,
@@ -360,6 +394,14 @@ def run_manifest(result: RunResult) -> str:
             }
             for one in result.built
         },
+    }
+    manifest |= {
+        "specs_sha256": combined_hash({k: v for k, v in inputs.items() if k.startswith("spec/")}),
+        "terminology": {"version": study.spec.terminology.version,
+                        **{k: v.as_posix() for k, v in (("sdtm", study.spec.terminology.sdtm), ("adam", study.spec.terminology.adam)) if v}},
+        "versions": {"cdisc": __version__, **dependency_versions()},
+        "inputs": inputs,
+        "outputs": outputs,
     }
     if result.changes is not None:
         manifest["changes"] = {

@@ -1,0 +1,91 @@
+"""What an audit trail needs of a run: the SHA-256 of every input and output file, one hash of the
+specs as a whole, and the versions of cdisc, its dependencies and the controlled terminology.
+
+The inputs of a study are its spec files (``study.yaml``, the codelists file, every dataset spec, the
+CT files it names), the raw files of its extract and the input datasets it reads. Each dataset's own
+inputs (its spec, the raw tables it reads, the shared spec files, the datasets it is built from) give
+its *input hash*, which ``cdisc run`` records so that a rerun rebuilds only what changed.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.metadata
+import platform
+import re
+from collections.abc import Iterable, Mapping
+from pathlib import Path
+
+from cdisc.spec.load import Study
+
+__all__ = ["combined_hash", "dependency_versions", "sha256_file", "shared_spec_files", "spec_files", "study_inputs"]
+
+_CHUNK = 1 << 20
+
+
+def sha256_file(path: Path) -> str:
+    """The SHA-256 of a file's bytes, as hex."""
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while chunk := handle.read(_CHUNK):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def combined_hash(hashes: Mapping[str, str]) -> str:
+    """One SHA-256 over named hashes, independent of their order.
+
+    >>> combined_hash({"b": "2", "a": "1"}) == combined_hash({"a": "1", "b": "2"})
+    True
+    """
+    digest = hashlib.sha256()
+    for name in sorted(hashes):
+        digest.update(f"{name}\0{hashes[name]}\n".encode())
+    return digest.hexdigest()
+
+
+def shared_spec_files(study: Study) -> dict[str, Path]:
+    """The spec files every dataset reads: study.yaml, the codelists file, the CT files."""
+    files = {"study.yaml": study.folder / "study.yaml"}
+    if study.spec.codelists is not None and study.resolve(study.spec.codelists).is_file():
+        files[study.spec.codelists.as_posix()] = study.resolve(study.spec.codelists)
+    for path in (study.spec.terminology.sdtm, study.spec.terminology.adam):
+        if path is not None:
+            files[path.as_posix()] = study.resolve(path)
+    return files
+
+
+def spec_files(study: Study) -> dict[str, Path]:
+    """Every dataset spec file by dataset name."""
+    return {name: Path(dataset.doc.file).resolve() for name, dataset in study.datasets.items()}
+
+
+def _named(path: Path, folder: Path) -> str:
+    """``path`` relative to ``folder`` when inside it, else its file name."""
+    try:
+        return path.resolve().relative_to(folder.resolve()).as_posix()
+    except ValueError:
+        return path.name
+
+
+def study_inputs(study: Study) -> dict[str, Path]:
+    """Every input file of a run, named as the manifest lists it (``spec/...``, ``raw/...``, ``inputs/...``)."""
+    files = {f"spec/{name}": path for name, path in shared_spec_files(study).items()}
+    files |= {f"spec/{_named(path, study.folder)}": path for path in spec_files(study).values()}
+    files |= {f"raw/{table.path.name}": table.path for table in study.raw_tables.values()}
+    files |= {f"inputs/{path.name}": path for path in study.input_files.values() if path is not None}
+    return files
+
+
+def dependency_versions(requirements: Iterable[str] | None = None) -> dict[str, str | None]:
+    """Installed versions of cdisc's declared dependencies (None when one is not installed) and Python's."""
+    if requirements is None:
+        requirements = importlib.metadata.requires("cdisc") or []
+    names = sorted({re.split(r"[\s;<>=!~\[]", r, maxsplit=1)[0] for r in requirements if "extra ==" not in r})
+    versions: dict[str, str | None] = {"python": platform.python_version()}
+    for name in names:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return versions
