@@ -148,11 +148,10 @@ def _with_predecessor(study: Study, meta: DatasetMeta, var: VariableMeta) -> Var
             if var.codelist is None and source_var is not None and source_var.codelist is not None:
                 update["codelist"] = source_var.codelist
     if var.codelist is None and "codelist" not in update and var.type == "text":
-        named = _adamig_codelist(var.name)
-        if named is not None and (named in study.ct or named in {c.name for c in study.codelist_file.codelists}):
+        known = set(study.ct) | {c.name for c in study.codelist_file.codelists}
+        named = _adamig_codelist(var.name) or ("NY" if var.name.endswith("FL") else None)
+        if named in known:
             update["codelist"] = named
-        elif var.name.endswith("FL"):
-            update["codelist"] = "NY"
     return var.model_copy(update=update) if update else var
 
 
