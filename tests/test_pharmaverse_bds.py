@@ -10,7 +10,6 @@ import numpy as np
 import pandas as pd
 import pytest
 from conftest import REPO, SHARED
-from test_pharmaverse_adam import as_reference_text
 
 from cdisc.adam.engine import build_adam_dataset
 from cdisc.spec.load import load_study
@@ -37,6 +36,24 @@ EXCEPTIONS: dict[tuple[str, str], tuple[int, str]] = {
     ("ADLB", "R2ANRHI"): (82103, _INPUT_DIGITS),
 }
 RECORDS = {"ADVS": 65032, "ADLB": 83652}
+
+
+def as_reference_text(frame: pd.DataFrame, formats: dict[str, str]) -> pd.DataFrame:
+    """Our values written the way the reference CSVs write them (as test_pharmaverse_adam's, vectorised): SAS
+    dates and datetimes as ISO text, numbers with up to 15 significant digits, missing as empty."""
+    out = {}
+    for column in frame.columns:
+        values, fmt = frame[column], formats.get(column) or ""
+        if fmt.startswith(("DATETIME", "DATE")):
+            unit = "s" if fmt.startswith("DATETIME") else "D"
+            stamps = np.datetime64("1960-01-01T00:00:00", unit) + values.fillna(0).to_numpy(dtype="int64").astype(f"timedelta64[{unit}]")
+            text = pd.Series(stamps.astype(str), index=frame.index)
+        elif values.dtype == float:
+            text = pd.Series(np.char.mod("%.15g", values.fillna(0).to_numpy()), index=frame.index)
+        else:
+            text = values.astype("str")
+        out[column] = text.where(values.notna(), "")
+    return pd.DataFrame(out)
 
 
 @pytest.fixture(scope="module")
