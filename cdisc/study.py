@@ -38,6 +38,7 @@ from cdisc.changes import (
     with_qualifiers,
 )
 from cdisc.collect import located
+from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import DataError, DataErrors, SpecError, UsageError
 from cdisc.listing import render_listing
@@ -74,6 +75,7 @@ class RunResult:
     data_cutoff: dt.date | None = None
     changes: Changes | None = None
     findings: pd.DataFrame | None = None  # validation of the written outputs (run-report.html)
+    formats: tuple[str, ...] = ("xpt",)  # dataset files written side by side
 
     @property
     def warnings(self) -> list[str | DataError]:
@@ -145,6 +147,7 @@ class RunOptions:
     reproducible: bool = True
     data_cutoff: dt.date | None = None
     compare_to: Path | None = None
+    formats: tuple[str, ...] | None = None  # dataset files besides XPT (json, ndjson); None: output.formats of study.yaml
 
 
 def creation_time(options: RunOptions, declared: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -181,7 +184,8 @@ def run_study(
     study.spec = study.spec.model_copy(update={"output": study.spec.output.model_copy(update={"created": created})})
     study.data_cutoff = options.data_cutoff or study.spec.data_cutoff
     target = out_dir if out_dir is not None else study.resolve(study.spec.output.folder)
-    result = RunResult(study, target, created=created, data_cutoff=study.data_cutoff)
+    formats = tuple(f for f in FORMATS if f in (options.formats or study.spec.output.formats) or f == "xpt")
+    result = RunResult(study, target, created=created, data_cutoff=study.data_cutoff, formats=formats)
     identities = {name: record_identity(dataset.spec) for name, dataset in study.datasets.items()}
     previous = _previous_run(options.compare_to, target, identities)
     frames = {name: study.input_frame(name) for name in study.input_files}
@@ -317,6 +321,7 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
                 _write_dataset(one, folder, created)
                 if one.supp is not None:
                     write_xpt(one.supp, supp_metadata(one.spec), folder, created=created)
+                _write_json_forms(one, folder, created, result.formats, study.spec.study.id)
             except DataError as exc:
                 errors.append(located(exc, one.spec.dataset))
             _write_csv(one.lineage, folder / "lineage" / f"{one.spec.dataset.lower()}.csv")
@@ -412,6 +417,14 @@ def run_manifest(result: RunResult, staging: Path) -> str:
             "report": "reports/changes.txt",
         }
     return json.dumps(manifest, indent=2, default=int) + "\n"
+
+
+def _write_json_forms(one: BuiltDataset, folder: Path, created, formats: tuple[str, ...], study_id: str) -> None:
+    """Dataset-JSON and NDJSON files of a dataset (and its SUPP--) beside its XPT file, as ``formats`` asks."""
+    keys = tuple(k for k in getattr(one.spec, "keys", ()) if k in one.frame.columns)
+    write_dataset_json_files(one.frame, xpt_metadata(one.spec), folder, formats, created=created, study_oid=study_id, keys=keys)
+    if one.supp is not None:
+        write_dataset_json_files(one.supp, supp_metadata(one.spec), folder, formats, created=created, study_oid=study_id)
 
 
 def _write_dataset(result: BuiltDataset, folder: Path, created) -> None:

@@ -99,6 +99,9 @@ class Output(SpecModel):
         description="Creation date-time written into XPT headers and define.xml",
         json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"},
     )
+    formats: list[Literal["xpt", "json", "ndjson"]] = Field(
+        ["xpt"], description="Dataset files to write side by side: xpt (always written), json (Dataset-JSON v1.1), ndjson"
+    )
 
 
 class Subjects(SpecModel):
