@@ -451,8 +451,6 @@ def parse_expression(text: str, functions: Mapping[str, Function] = FUNCTIONS) -
         raise ExpressionError(_syntax_hint(text, exc)) from None
     except (RecursionError, MemoryError):
         raise ExpressionError(f"expression {text[:60]!r}...: nested too deeply; split it over temporary variables") from None
-    if "." in text and any(isinstance(n, ast.Attribute) for n in ast.walk(tree)):
-        _check_dotted(text, tree)
     compiler = _Compiler(text.strip(), functions)
     compiled = compiler.compile(tree.body)
     raw_only = frozenset(compiler.raw_names - compiler.plain_names)
@@ -475,20 +473,6 @@ def _nesting(text: str) -> int:
             depth -= 1
     operators = len(re.findall(r"\bnot\b|[-+]\s*[-+]", text))
     return max(deepest, operators)
-
-
-def _check_dotted(text: str, tree: ast.AST) -> None:
-    """A dotted name (``AVAL.SYSBP``) is a column name; anything else after a dot is refused with a hint."""
-    for node in ast.walk(tree):
-        if isinstance(node, ast.Attribute):
-            inner = node.value
-            while isinstance(inner, ast.Attribute):
-                inner = inner.value
-            if not isinstance(inner, ast.Name):
-                raise ExpressionError(
-                    f"expression {text!r}: '.{node.attr}' after something that is not a name; a column whose name has "
-                    'a dot is written column("A.B")'
-                )
 
 
 def _syntax_hint(text: str, exc: SyntaxError) -> str:
@@ -548,7 +532,7 @@ class _Compiler:
             parts.append(inner.attr)
             inner = inner.value
         if not isinstance(inner, ast.Name):
-            raise self.refuse(node, "attribute access (a.b) on something that is not a name")
+            raise self.refuse(node, "attribute access (a.b) on something that is not a name; a column whose name has a dot is written column(\"A.B\")")
         if any(part.startswith("_") for part in parts):
             raise self.refuse(node, "a name starting with '_'")
         return self._Name(ast.Name(id=".".join([inner.id, *reversed(parts)]), ctx=ast.Load()))
