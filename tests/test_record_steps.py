@@ -188,3 +188,47 @@ def test_raw_reads_the_source_column_a_variable_of_the_same_name_redefines_witho
     (folder / "adam" / "advs.yaml").write_text(text.replace("derive_var_base: {where:", "derive_var_base: {by: [USUBJID, PARAMCD, AVISITN, ATPTN], where:"))
     frame = build_all(folder)["ADVS"].frame
     assert (frame["VSSTRESN"] == 2 * frame["AVAL"]).all() and frame["AVAL"].max() == 180.0
+
+
+ADSL = """dataset: ADSL
+label: Subject-Level Analysis Dataset
+class: SUBJECT LEVEL ANALYSIS DATASET
+structure: One record per subject
+keys: [STUDYID, USUBJID]
+source: DM
+variables:
+  - {name: STUDYID, label: Study Identifier, type: text, origin: Predecessor, predecessor: STUDYID}
+  - {name: USUBJID, label: Unique Subject Identifier, type: text, origin: Predecessor, predecessor: USUBJID}
+  - {name: AGE, label: Age, type: integer, origin: Predecessor, predecessor: AGE}
+  - {name: TRT01A, label: Actual Treatment for Period 01, type: text, origin: Assigned, hardcode: DRUG A}
+  - {name: HELPER, label: Helper, type: text, origin: Derived, temporary: true, hardcode: X}
+"""
+
+
+def test_copy_from_carries_another_datasets_variables_onto_every_record_in_one_line(tmp_path):
+    folder = study(tmp_path)
+    (folder / "study.yaml").write_text(STUDY.replace("    VS: {numeric", "    DM: {numeric: [AGE]}\n    VS: {numeric"))
+    (folder / "sdtm" / "dm.csv").write_text("STUDYID,USUBJID,AGE\nT,S1,50\nT,S2,61\n")
+    (folder / "adam" / "adsl.yaml").write_text(ADSL)
+    text = (folder / "adam" / "advs.yaml").read_text()
+    (folder / "adam" / "advs.yaml").write_text(text.replace("variables:\n", "variables:\n  - {copy_from: ADSL, except: [STUDYID], by: [USUBJID]}\n"))
+    loaded = load_study(folder)
+    advs_spec = loaded.datasets["ADVS"].spec
+    copied = [v for v in advs_spec.variables if v.origin.type == "Predecessor" and v.name in ("AGE", "TRT01A")]
+    assert [(v.name, v.label, v.type, v.origin.predecessor) for v in copied] == [
+        ("AGE", "Age", "integer", "ADSL.AGE"), ("TRT01A", "Actual Treatment for Period 01", "text", "ADSL.TRT01A")]
+    assert "HELPER" not in [v.name for v in advs_spec.variables]  # temporary variables are not copied
+    adsl = build_adam_dataset(loaded, loaded.datasets["ADSL"].spec, {"DM": loaded.input_frame("DM")}).frame
+    frame = build_adam_dataset(loaded, advs_spec, {"VS": loaded.input_frame("VS"), "ADSL": adsl}).frame
+    computed = frame[frame["PARAMCD"].eq("MAP")]  # a record the steps added gets the subject's values too
+    assert computed["AGE"].tolist() == [50.0, 50.0] and set(frame["TRT01A"]) == {"DRUG A"}
+    assert frame.groupby("USUBJID")["AGE"].first().to_dict() == {"S1": 50.0, "S2": 61.0}
+
+
+def test_a_derive_step_builds_the_variables_the_listed_ones_read(tmp_path):
+    steps = STEPS.replace("  - derive: [PARAMCD, AVAL, AVISITN, ATPTN]\n", "  - derive: [PARAMCD, AVAL, AVISITN, TPT]\n")
+    folder = study(tmp_path, steps)
+    text = (folder / "adam" / "advs.yaml").read_text()
+    tpt = "  - {name: TPT, label: Time point copy, type: integer, origin: Derived, temporary: true, expr: ATPTN}\n"
+    (folder / "adam" / "advs.yaml").write_text(text + tpt)
+    assert len(build_all(folder)["ADVS"].frame) == 19  # ATPTN, which TPT reads, was built before the summary step

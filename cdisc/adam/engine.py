@@ -8,7 +8,7 @@ from cdisc.adam.supp import with_supp
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
-from cdisc.rules import rules
+from cdisc.rules import get, rules
 from cdisc.rules.records import AdamRecords
 from cdisc.spec.adam import AdamDataset
 from cdisc.spec.expr import ExpressionDataError
@@ -85,8 +85,18 @@ class _Build:
         self.warnings: list[str] = []
 
     def variables(self, names: list[str]) -> None:
-        """Build the named variables on every record so far, each after what it reads."""
-        wanted = [v for v in self.spec.variables if v.name in set(names) and v.name not in self.out]
+        """Build the named variables, and the variables of this spec they read that are not built yet, on every
+        record so far, each after what it reads."""
+        by_name = {v.name: v for v in self.spec.variables}
+        needed, pending = set(), [n for n in names if n in by_name]
+        while pending:
+            name = pending.pop()
+            if name in needed or name in self.out:
+                continue
+            needed.add(name)
+            var = by_name[name]
+            pending += [n for n in get(var.rule[0]).reads(var.rule[1]) if n in by_name and n != name]
+        wanted = [v for v in self.spec.variables if v.name in needed]
         for var in build_order(wanted, self.spec.keys):
             name, params = var.rule
             if reads_failed(var, self.spec.keys, self.failed):

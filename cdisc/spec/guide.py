@@ -24,6 +24,11 @@ A dataset spec lists its variables in output order, each with its define.xml met
 parameters accept admiral's argument names where admiral has them (`by_vars`, `filter`, `order`, `mode`,
 `set_values_to`); the shorter names (`by`, `where`) work too.
 
+An ADaM variables entry `{copy_from: ADSL, names: [TRT01A, AGE], except: [...], by: [STUDYID, USUBJID]}` (names
+default to all) stands for those variables of the other dataset: label, type, length, format and codelist as its
+spec states them, origin Predecessor, values merged by `by` (so records added by steps get them too); variables
+the spec defines itself are not copied.
+
 Conditions (`when`, `where`, `filter`, ...) must be true or false on every record: a condition that gives
 text or a missing value is an error, in SDTM and ADaM alike. Expressions are parsed once, when the spec is
 loaded; mistakes that can be known then (an unknown function, a bad option, a literal division by zero,

@@ -18,6 +18,7 @@ import pandas as pd
 from cdisc.inputs import input_path, read_input
 from cdisc.raw import RawTableFile, discover_tables, read_table
 from cdisc.spec.adam import AdamClass, AdamDataset
+from cdisc.spec.copy import with_copied_variables
 from cdisc.spec.models import CodelistFile, RawData, SdtmClass, StudySpec
 from cdisc.spec.sdtm import SdtmDataset
 from cdisc.spec.expr import did_you_mean
@@ -183,6 +184,7 @@ def _load_datasets(study: Study) -> list[SpecIssue]:
         patterns = ", ".join(study.spec.datasets)
         return [study.doc.issue(("datasets",), "study.datasets", f"no dataset spec files match {patterns}")]
     models = {**{c: SdtmDataset for c in SdtmClass.__args__}, **{c: AdamDataset for c in AdamClass.__args__}}
+    docs: list[YamlDocument] = []
     for path in paths:
         try:
             doc = load_yaml(path, display_path(path))
@@ -191,6 +193,11 @@ def _load_datasets(study: Study) -> list[SpecIssue]:
             continue
         doc, differences = with_ig_defaults(doc)
         study.spec_warnings += differences
+        docs.append(doc)
+    by_name = {str(d.data.get("dataset")): d for d in docs if isinstance(d.data, dict)}
+    for doc in docs:
+        doc, found = with_copied_variables(doc, by_name)
+        issues += found
         if not isinstance(doc.data, dict):
             issues.append(doc.issue((), "", "a dataset spec must be a mapping with keys dataset, label, class, ..."))
             continue

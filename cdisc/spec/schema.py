@@ -8,6 +8,7 @@ from pydantic import BaseModel
 
 from cdisc.errors import UsageError
 from cdisc.spec.adam import AdamDataset
+from cdisc.spec.copy import CopyVariables
 from cdisc.spec.models import CodelistFile, StudySpec
 from cdisc.spec.sdtm import SdtmDataset
 
@@ -20,6 +21,10 @@ def spec_schema(kind: str = "sdtm") -> dict[str, Any]:
         raise UsageError(f"unknown schema kind '{kind}'; choose one of {', '.join(MODELS)}")
     schema = MODELS[kind].model_json_schema(by_alias=True, mode="validation")
     _field_names_too(MODELS[kind], schema)
+    if kind == "adam":
+        copy = CopyVariables.model_json_schema(by_alias=True, mode="validation")
+        variables = schema["properties"]["variables"]
+        variables["items"] = {"anyOf": [variables["items"], copy]}
     return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": f"cdisc {kind} spec", **schema}
 
 

@@ -24,7 +24,8 @@ steps:
 """,
 )
 def derive(names: list[str], records) -> pd.DataFrame:
-    """Build these variables (by their own rules, in the order they need) on every record so far.
+    """Build these variables (by their own rules, in the order they need, with the variables they read that
+    are not built yet) on every record so far.
 
     Variables no ``derive`` step lists are built after the last step, on every record, so a step
     only needs the variables it reads to be derived before it; everything else (BASE, CHG, ASEQ)
