@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cdisc.adam.engine import build_adam_dataset
-from cdisc.errors import DataError
+from cdisc.errors import DataError, SpecError
 from cdisc.spec.load import load_study
 
 STUDY = """study: {id: T, title: BDS rules}
@@ -253,8 +253,10 @@ S1      | 2   | 5
     variables = "  - {name: AVISIT, label: Analysis Visit, type: text, origin: Derived, lookup: {table: WINDOWS, between: {value: ADY, low: AWLO, high: AWHI}, value: AVISIT}}\n"
     with pytest.raises(DataError, match=r"several rows of lookup table WINDOWS match at records 1 \(subjects S1\)"):
         build(tmp_path, table, variables, overlapping)
-    with pytest.raises(DataError, match=r"no lookup table VISITS in the dataset spec \(has: PARAMS, RANGES, WINDOWS\)"):
+    with pytest.raises(SpecError, match=r"ADLB.AVISIT: lookup table 'VISITS' is not in this spec's lookups \(defined: PARAMS, RANGES, WINDOWS\)"):
         build(tmp_path, table, variables.replace("WINDOWS", "VISITS"), LOOKUPS)
+    with pytest.raises(SpecError, match=r"ADLB.AVISIT: 'AWHIGH' is not a column of lookup table WINDOWS"):
+        build(tmp_path, table, variables.replace("high: AWHI", "high: AWHIGH"), LOOKUPS)
 
 
 def test_every_rule_on_no_records_gives_an_empty_dataset(tmp_path):

@@ -77,6 +77,7 @@ class Rule:
     summary: str
     references: Callable[[Any], Iterator[Reference]]
     datasets: Callable[[Any], Iterator[tuple[PathKey, str]]]
+    check: Callable[[Any, Any], Iterator[tuple[PathKey, str]]]
 
     def reads(self, params: Any) -> set[str]:
         """Names of the dataset being built that the rule reads (in its fields and expressions)."""
@@ -89,6 +90,10 @@ class Rule:
             elif ref.kind in ("expression", "joined_expression"):
                 names |= parsed(ref.text).dependencies
         return names
+
+
+def _no_checks(params: Any, dataset_spec: Any) -> Iterator[tuple[PathKey, str]]:
+    return iter(())
 
 
 def _no_datasets(params: Any) -> Iterator[tuple[PathKey, str]]:
@@ -111,6 +116,7 @@ def rule(
     bare: bool = False,
     references: Callable[[Any], Iterator[Reference]] = model_references,
     datasets: Callable[[Any], Iterator[tuple[PathKey, str]]] = _no_datasets,
+    check: Callable[[Any, Any], Iterator[tuple[PathKey, str]]] = _no_checks,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated function as the implementation of rule ``name``.
 
@@ -119,14 +125,15 @@ def rule(
     ``example``: a YAML snippet for the language guide; ``stage``: rules that read the finished
     record (numbering, flags) get a higher stage and are built later; ``bare``: may be written with
     no parameters (``seq:``); ``references``: the names and expressions the parameters refer to;
-    ``datasets``: other datasets the rule reads.
+    ``datasets``: other datasets the rule reads; ``check(params, dataset_spec)``: what ``check-spec`` finds wrong
+    with the parameters given the rest of the dataset spec, as (path inside the rule, message) pairs.
     """
 
     def register(build: Callable) -> Callable:
         if name in _REGISTRY:
             raise RuntimeError(f"rule {name} is registered twice")
         summary = inspect.cleandoc(build.__doc__ or "")
-        _REGISTRY[name] = Rule(name, engines, params, build, method, example.strip(), stage, bare, summary, references, datasets)
+        _REGISTRY[name] = Rule(name, engines, params, build, method, example.strip(), stage, bare, summary, references, datasets, check)
         return build
 
     return register

@@ -252,6 +252,9 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     own = tuple(v.name for v in spec.variables)
     for i, var in enumerate(spec.variables):
         subject = f"{spec.dataset}.{var.name}"
+        rule_name, params = var.rule
+        for path, message in get(rule_name).check(params, spec):
+            issues.append(doc.issue(("variables", i, rule_name, *path), subject, message))
         for path, names, (where, known) in _adam_references(var, variables_of, here):
             for name in names:
                 if name not in known and name not in CONSTANTS:

@@ -52,6 +52,22 @@ def _references(params: Lookup) -> Iterator[Reference]:
         yield Reference("variable", ("between", "value"), params.between.value)
 
 
+def _check(params: Lookup, dataset_spec) -> Iterator[tuple[tuple, str]]:
+    """The table is one of the spec's lookups and has the columns the rule names."""
+    tables = getattr(dataset_spec, "lookups", {}) or {}
+    if params.table not in tables:
+        known = ", ".join(tables) or "none"
+        yield ("table",), f"lookup table '{params.table}' is not in this spec's lookups (defined: {known})"
+        return
+    columns = {c for row in tables[params.table] for c in row}
+    named = [("by", c) for c in params.pairs] + [("value", params.value)]
+    if params.between:
+        named += [("between", params.between.low), ("between", params.between.high)]
+    for field, column in named:
+        if column not in columns:
+            yield (field,), f"'{column}' is not a column of lookup table {params.table} (columns: {', '.join(sorted(columns))})"
+
+
 def _method(p: Lookup, variable: str, spec) -> str:
     match = [f"{column} equal to {name}" for column, name in p.pairs.items()]
     if p.between:
@@ -61,7 +77,7 @@ def _method(p: Lookup, variable: str, spec) -> str:
 
 
 @rule(
-    "lookup", engines=ADAM, params=Lookup, references=_references, method=_method,
+    "lookup", check=_check, engines=ADAM, params=Lookup, references=_references, method=_method,
     example="""
 # the dataset spec holds the tables, beside its variables:
 # lookups:
