@@ -27,9 +27,9 @@ def make_study(tmp_path: Path, case: str) -> Path:
     for path in (CORPUS / case).rglob("*.yaml"):
         target = study / path.relative_to(CORPUS / case)
         target.write_text(path.read_text(encoding="utf-8"), encoding="utf-8")
-    ct = (MINIMAL / "../../../../shared/standards/ct/SDTM Terminology.txt").resolve()
+    ct = (MINIMAL / "../../../specs/ct/SDTM_Terminology_2025-03-28.txt.gz").resolve()
     study_yaml = study / "study.yaml"
-    study_yaml.write_text(study_yaml.read_text().replace("../../../../shared/standards/ct/SDTM Terminology.txt", str(ct)))
+    study_yaml.write_text(study_yaml.read_text().replace("../../../specs/ct/SDTM_Terminology_2025-03-28.txt.gz", str(ct)))
     return study
 
 

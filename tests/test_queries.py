@@ -24,7 +24,7 @@ def transfer_study(tmp_path: Path) -> Path:
     """The transfer fixture (DM, AE, CM, LB, DS) copied to ``tmp_path/study``, reading the shared CT."""
     folder = tmp_path / "study"
     shutil.copytree(TRANSFER, folder)
-    replace_in(folder, "study.yaml", "../../../../shared/standards/ct/SDTM Terminology.txt", str(CT))
+    replace_in(folder, "study.yaml", "../../../specs/ct/SDTM_Terminology_2025-03-28.txt.gz", str(CT))
     return folder
 
 

@@ -12,7 +12,7 @@ from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.load import load_study
 
 MINIMAL = Path(__file__).parent / "fixtures" / "minimal"
-CT = (MINIMAL / "../../../../shared/standards/ct/SDTM Terminology.txt").resolve()
+CT = (MINIMAL / "../../../specs/ct/SDTM_Terminology_2025-03-28.txt.gz").resolve()
 
 
 def study_with(tmp_path: Path, files: dict[str, str] | None = None) -> Path:
@@ -20,7 +20,7 @@ def study_with(tmp_path: Path, files: dict[str, str] | None = None) -> Path:
     folder = tmp_path / "study"
     shutil.copytree(MINIMAL, folder)
     study_yaml = folder / "study.yaml"
-    study_yaml.write_text(study_yaml.read_text().replace("../../../../shared/standards/ct/SDTM Terminology.txt", str(CT)))
+    study_yaml.write_text(study_yaml.read_text().replace("../../../specs/ct/SDTM_Terminology_2025-03-28.txt.gz", str(CT)))
     for name, text in (files or {}).items():
         (folder / name).parent.mkdir(parents=True, exist_ok=True)
         (folder / name).write_text(text)
