@@ -43,21 +43,34 @@ def _hours(later: pd.Series, earlier: pd.Series) -> pd.Series:
 
 def test_adpc_has_one_record_per_pc_record_with_times_in_hours(data):
     pc, adpc = data["PC"], data["ADPC"]
-    assert len(adpc) == len(pc) and not adpc.duplicated(["USUBJID", "PARAMCD", "AVISITN", "NRRLT"]).any()
-    merged = adpc.merge(pc[["USUBJID", "PCSEQ", "PCDTC", "PCRFTDTC", "PCTPTNUM", "VISITNUM"]], on=["USUBJID", "PCSEQ"],
-                        suffixes=("", "_PC"))
+    original, copies = adpc[adpc["DTYPE"] == ""], adpc[adpc["DTYPE"] == "COPY"]
+    assert len(original) == len(pc) and not adpc.duplicated(["USUBJID", "PARAMCD", "AVISITN", "NRRLT"]).any()
+    merged = original.merge(pc[["USUBJID", "PCSEQ", "PCDTC", "PCRFTDTC", "PCTPTNUM", "VISITNUM"]], on=["USUBJID", "PCSEQ"],
+                            suffixes=("", "_PC"))
     dated = merged["PCDTC_PC"].ne("")
     assert np.allclose(merged.loc[dated, "ARRLT"], _hours(merged.loc[dated, "PCDTC_PC"], merged.loc[dated, "PCRFTDTC_PC"]))
     assert merged.loc[~dated, "ARRLT"].isna().all()
     assert (merged["NRRLT"] == merged["PCTPTNUM_PC"]).all()
     cycle = np.floor(merged["VISITNUM_PC"])
-    assert (merged["NFRLT"] == (cycle - 1) * 504 + merged["NRRLT"]).all()  # 21-day cycles
+    assert (merged["AVISITN"] == cycle).all() and (merged["NFRLT"] == (cycle - 1) * 504 + merged["NRRLT"]).all()  # 21-day cycles
     assert (merged["AVISIT"] == "Cycle " + cycle.astype(int).astype(str) + " Day 1").all()
     # AFRLT from the first dose of the analyte's own drug
-    first = data["EX"][data["EX"]["EXDOSE"] > 0].sort_values("EXSTDTC").groupby(["USUBJID", "EXTRT"])["EXSTDTC"].first()
+    ex = data["EX"][data["EX"]["EXDOSE"] > 0].sort_values("EXSTDTC")
+    first = ex.groupby(["USUBJID", "EXTRT"])["EXSTDTC"].first()
     drug = np.where(merged["PARAMCD"] == "BAT1308", "BAT1308", "BAT8008")
     start = pd.Series(first.reindex(list(zip(merged["USUBJID"], drug))).to_numpy(), index=merged.index)
     assert np.allclose(merged.loc[dated, "AFRLT"], _hours(merged.loc[dated, "PCDTC_PC"], start[dated]))
+    # the pre-dose samples of cycles 2 and 4 close the profiles of cycles 1 and 3, timed from the dose before
+    assert set(copies["AVISITN"]) == {1, 3} and (copies["NRRLT"] == 504 - 0.5).all() and (copies["ATPT"] == "END OF DOSING INTERVAL").all()
+    source = copies.merge(pc[["USUBJID", "PCSEQ", "PCTPTNUM", "VISITNUM", "PCSTAT", "PCDTC", "PCRFTDTC"]],
+                          on=["USUBJID", "PCSEQ"], suffixes=("", "_PC"))
+    assert len(source) == len(copies) and (source["PCTPTNUM_PC"] < 0).all() and set(source["VISITNUM_PC"]) == {2.01, 4.01}
+    assert (source["PCSTAT_PC"] == "").all()  # a sample not done is no trough
+    # the copy refers to the drug's dose before the one the sample refers to
+    drug = np.where(source["PARAMCD"] == "BAT1308", "BAT1308", "BAT8008")
+    doses = ex.assign(NEXT=ex.groupby(["USUBJID", "EXTRT"])["EXSTDTC"].shift(-1)).set_index(["USUBJID", "EXTRT", "EXSTDTC"])["NEXT"]
+    assert (doses.reindex(list(zip(source["USUBJID"], drug, source["PCRFTDTC"]))).to_numpy() == source["PCRFTDTC_PC"].to_numpy()).all()
+    assert np.allclose(source["ARRLT"], _hours(source["PCDTC_PC"], source["PCRFTDTC"]))
 
 
 def test_adpc_blq_rule_zero_before_the_first_quantifiable_concentration_missing_after(data):
