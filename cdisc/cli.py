@@ -76,6 +76,7 @@ def run(
     reproducible: Annotated[bool, typer.Option("--reproducible", help="Stamp output.created of study.yaml instead of now: identical inputs give byte-identical outputs")] = False,
     data_cutoff: Annotated[datetime | None, typer.Option("--data-cutoff", formats=["%Y-%m-%d"], help="Data cutoff date of the transfer (YYYY-MM-DD): TS DCUTDTC, DCUTDTC in expressions, reports/run.json")] = None,
     compare_to: Annotated[Path | None, typer.Option("--compare-to", help="Previous run's output folder: reports/changes.txt lists what changed (default: the run already in the output folder)")] = None,
+    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Where the datasets' task graph runs: tcp://HOST:PORT of a dask.distributed scheduler (default: in this process, one dataset at a time; 'threads' for Dask's threads, not yet race-free)")] = None,
     formats: Annotated[str | None, typer.Option("--format", help="Dataset files to write side by side, e.g. xpt,json,ndjson (Dataset-JSON v1.1 and its NDJSON form; XPT is always written; default: output.formats in study.yaml)")] = None,
 ) -> None:
     """Convert the study: build every dataset its specs define and write the outputs."""
@@ -87,7 +88,7 @@ def run(
     unknown = sorted(set(chosen or ()) - set(FORMATS))
     if unknown:
         raise UsageError(f"--format {formats}: unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    options = RunOptions(created, reproducible or created is not None, data_cutoff.date() if data_cutoff else None, compare_to, chosen)
+    options = RunOptions(created, reproducible or created is not None, data_cutoff.date() if data_cutoff else None, compare_to, chosen, scheduler)
     result = run_study(study, out_dir, progress=err, raw=raw, options=options)
     for line in result.summary_lines():
         out.print(line)

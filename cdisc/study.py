@@ -40,6 +40,7 @@ from cdisc.changes import (
 from cdisc.collect import located
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import DefineDataset, write_define
+from cdisc.graph import Outcome, dataset_graph, execute
 from cdisc.errors import DataError, DataErrors, SpecError, UsageError
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, sha256_file, study_inputs
@@ -52,7 +53,6 @@ from cdisc.sdtm.engine import build_dataset
 from cdisc.sdtm.columns import column_usage, columns_summary
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.spec.adam import AdamDataset
-from cdisc.spec.check import dependencies
 from cdisc.spec.expr import parse_expression
 from cdisc.spec.load import Study, display_path, load_study
 from cdisc.spec.models import NUMERIC_TYPES, SUPP_COLUMNS
@@ -148,6 +148,7 @@ class RunOptions:
     data_cutoff: dt.date | None = None
     compare_to: Path | None = None
     formats: tuple[str, ...] | None = None  # dataset files besides XPT (json, ndjson); None: output.formats of study.yaml
+    scheduler: str | None = None  # None: Dask's synchronous scheduler in this process; threads; tcp://HOST:PORT: a dask.distributed cluster
 
 
 def creation_time(options: RunOptions, declared: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -189,25 +190,18 @@ def run_study(
     identities = {name: record_identity(dataset.spec) for name, dataset in study.datasets.items()}
     previous = _previous_run(options.compare_to, target, identities)
     frames = {name: study.input_frame(name) for name in study.input_files}
-    errors: list[DataError] = []
-    skipped: dict[str, list[str]] = {}
-    for name, dataset in study.datasets.items():
-        needs = [d for d in dependencies(dataset.spec) if d in skipped or any(e.dataset in (d, f"SUPP{d}") for e in errors)]
-        if needs:
-            skipped[name] = needs
-            continue
-        if progress is not None:
-            progress.print(f"building {name} from {dataset.spec.source.name}", markup=False)
-        build = build_adam_dataset if isinstance(dataset.spec, AdamDataset) else build_dataset
-        try:
-            built = build(study, with_data_cutoff(dataset.spec, options.data_cutoff), frames)
-        except DataError as exc:
-            errors += [located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])]
-            continue
-        frames[name] = built.frame
-        if built.supp is not None:
-            frames[f"SUPP{name}"] = built.supp
-        result.built.append(built)
+
+    def build(name: str, available: dict[str, pd.DataFrame]) -> BuiltDataset:
+        spec = study.datasets[name].spec
+        builder = build_adam_dataset if isinstance(spec, AdamDataset) else build_dataset
+        return builder(study, with_data_cutoff(spec, options.data_cutoff), available)
+
+    specs = {name: dataset.spec for name, dataset in study.datasets.items()}
+    graph = dataset_graph(study.spec.study.id, specs, build, frames)
+    outcomes = execute(graph, [(study.spec.study.id, name) for name in specs], options.scheduler, _reporter(progress, len(specs)))
+    errors: list[DataError] = [e for outcome in outcomes for e in outcome.errors]
+    skipped = {outcome.name: outcome.needs for outcome in outcomes if outcome.needs}
+    result.built = [outcome.built for outcome in outcomes if outcome.built is not None]
     try:
         if not errors:
             result.reconciliation = reconcile(study, result.built)
@@ -226,6 +220,21 @@ def run_study(
         for stale in failed_queries_paths(target):
             stale.unlink(missing_ok=True)
     return result
+
+
+def _reporter(progress: Console | None, total: int):
+    """A line per dataset as its task finishes (``[n/total] NAME: records``), or None without a console."""
+    if progress is None:
+        return None
+    done = [0]
+
+    def report(outcome: Outcome) -> None:
+        done[0] += 1
+        what = (f"{len(outcome.built.frame)} record(s)" if outcome.built is not None
+                else f"not built, needs {', '.join(outcome.needs)}" if outcome.needs else f"{len(outcome.errors)} data error(s)")
+        progress.print(f"[{done[0]}/{total}] {outcome.name}: {what}", markup=False)
+
+    return report
 
 
 def failed_queries_paths(target: Path) -> tuple[Path, Path]:
