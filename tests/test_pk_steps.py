@@ -258,3 +258,22 @@ def test_text_shows_whole_numbers_without_a_decimal_point():
     #                                       5.0   12.25    missing  1e-7         -3.0
     assert parsed("text(X)").evaluate(frame, {}).tolist() == ["5", "12.25", np.nan, "0.0000001", "-3"]
     assert parsed('text("a")').evaluate(frame, {}) == "a"
+
+
+def test_a_source_step_reading_an_unknown_column_is_a_spec_error(tmp_path):
+    spec = """dataset: XX
+label: Test
+class: FINDINGS
+structure: One record per group
+keys: [GRP]
+source:
+  records: [{GRP: A, VAL: 1}, {GRP: A, VAL: 2}]
+  steps:
+    - derive_summary_records: {by_vars: [GROUP], set_values_to: {TOTAL: {summary: sum, of: VAL}}}
+variables:
+  - {name: GRP, label: Group, type: text, origin: Assigned, assign: GRP}
+"""
+    folder = _study(tmp_path)
+    (folder / "sdtm" / "xx.yaml").write_text(spec)
+    with pytest.raises(SpecError, match=r"XX source step 1: 'GROUP' is not a column of records \(did you mean 'GRP'\?\)"):
+        load_study(folder)

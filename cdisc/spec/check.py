@@ -180,7 +180,28 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     if uses_usubjid:
         text = study.spec.subjects.usubjid
         issues += _check_expression_names(doc, ("source", "table"), name, text, table, columns)
-    return issues + _check_tests(doc, spec, table, columns)
+    return issues + _check_source_steps(study, doc, spec) + _check_tests(doc, spec, table, columns)
+
+
+def _check_source_steps(study: Study, doc: YamlDocument, spec: SdtmDataset) -> list[SpecIssue]:
+    """Names the source's steps read are columns of the source rows or of an earlier step's records."""
+    source = spec.source
+    if not source.steps:
+        return []
+    known = ([v.name for v in study.datasets[source.dataset].spec.variables] if source.dataset in study.datasets
+             else [key for record in source.records or [] for key in record])
+    if source.dataset is not None and source.dataset not in study.datasets:
+        return []  # an input file: its columns are known when it is read
+    issues: list[SpecIssue] = []
+    for i, step in enumerate(source.steps):
+        name, params = step.rule
+        for ref in get(name).references(params):
+            names = [ref.text] if ref.kind == "variable" else sorted(parsed(ref.text).names) if ref.kind == "expression" else []
+            for unknown in (n for n in names if n not in known and n not in CONSTANTS):
+                issues.append(doc.issue(("source", "steps", i, name, *ref.path), f"{spec.dataset} source step {i + 1}",
+                                        f"'{unknown}' is not a column of {source.name}{did_you_mean(unknown, known)}"))
+        known = [*known, *step_columns([step])]
+    return issues
 
 
 def _check_tests(doc: YamlDocument, spec: SdtmDataset, table: str, columns: list[str]) -> list[SpecIssue]:
