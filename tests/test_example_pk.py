@@ -241,7 +241,7 @@ def test_run_writes_pk_plots_and_the_parameter_summary(out, data):
     rows = adpp[(adpp["PKFL"] == "Y") & (adpp["PARAMCD"] == "CMAX") & (adpp["PARCAT1"] == "BAT1308") & (adpp["AVISITN"] == 1)]
     dose = rows["TRT01A"].iloc[0]
     expected = np.exp(np.log(rows.loc[rows["TRT01A"] == dose, "AVAL"]).mean())
-    line = next(l for l in summary.splitlines() if l.startswith("BAT1308") and "Cycle 1 Day 1" in l and dose in l and " CMAX " in l)
+    line = next(row for row in summary.splitlines() if row.startswith("BAT1308") and "Cycle 1 Day 1" in row and dose in row and " CMAX " in row)
     assert float(line.split()[line.split().index("ug/mL") + 2]) == pytest.approx(expected, rel=1e-3)
 
 

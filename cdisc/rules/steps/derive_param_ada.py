@@ -8,7 +8,8 @@ from typing import ClassVar
 import pandas as pd
 from pydantic import Field
 
-from cdisc.adam.ada import derive_param_ada as ada_parameters, derive_params_ada_long, derive_var_nabstat
+from cdisc.adam.ada import derive_param_ada as ada_parameters
+from cdisc.adam.ada import derive_params_ada_long, derive_var_nabstat
 from cdisc.rules import STEPS, Reference, model_references, rule
 from cdisc.rules.steps.group_records import group_records
 from cdisc.rules.steps.values import SetValues, callables, describe, value_references

@@ -8,11 +8,12 @@ from typing import ClassVar
 import pandas as pd
 from pydantic import Field
 
-from cdisc.adam.nca import NcaSettings, derive_param_nca as nca
+from cdisc.adam.nca import NcaSettings
+from cdisc.adam.nca import derive_param_nca as nca
 from cdisc.adam.nca.derive import OUTPUT_COLUMNS
 from cdisc.rules import STEPS, Reference, model_references, rule
-from cdisc.rules.steps.values import SetValues, callables, describe, value_references
 from cdisc.rules.steps.group_records import group_records
+from cdisc.rules.steps.values import SetValues, callables, describe, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 
@@ -50,7 +51,7 @@ class DeriveParamNca(SpecModel):
     @property
     def new_columns(self) -> list[str]:
         """Columns the step makes (besides ``set_values_to``)."""
-        return OUTPUT_COLUMNS[:-1]
+        return [c for c in OUTPUT_COLUMNS if c != "NSAMPLES"]
 
 
 def _references(params: DeriveParamNca) -> Iterator[Reference]:
@@ -122,5 +123,5 @@ def derive_param_nca(params: DeriveParamNca, records) -> pd.DataFrame:
         ).drop(columns="NSAMPLES")
     except KeyError as exc:
         raise ValueError(f"NCA: {exc.args[0]}") from None
-    new = group_records(used, params.by_vars, out, callables(params.set_values_to, records))
+    new = group_records(used.drop(columns=["@blq"], errors="ignore"), params.by_vars, out, callables(params.set_values_to, records))
     return pd.concat([frame, new], ignore_index=True) if params.keep_source else new

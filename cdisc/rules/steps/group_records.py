@@ -19,12 +19,12 @@ def group_records(source: pd.DataFrame, by_vars: Sequence[str], new: pd.DataFram
     >>> group_records(source, ["ID"], pd.DataFrame({"ID": ["1", "2"], "P": ["A", "A"]}), {"Q": "x"}).values.tolist()
     [['1', 'A', 0, nan, 'x'], ['2', 'A', 2, nan, 'x']]
     """
-    lineage = [c for c in source.columns if c.startswith("@") and c not in new.columns and c != "@blq"]
+    lineage = [c for c in source.columns if c.startswith("@") and c not in new.columns]
     new = new.copy()
     if lineage:
         first = source.groupby(list(by_vars), dropna=False, sort=False)[lineage].first().reset_index()
         new = new.merge(first, on=list(by_vars), how="left")
-    absent = [c for c in source.columns if c not in new.columns and c != "@blq"]
+    absent = [c for c in source.columns if c not in new.columns]
     new = pd.concat([new, pd.DataFrame(np.nan, index=new.index, columns=absent)], axis=1)
     for name, value in values.items():
         result = value(new) if callable(value) else value
