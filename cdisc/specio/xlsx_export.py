@@ -58,11 +58,14 @@ def _described(study: Study) -> list[DatasetMeta]:
 
 
 def _used_ct_terms(folder: Path) -> dict[str, list[Any]]:
-    """CodeLists of a run's define.xml files (``sdtm/``, ``adam/``), by codelist name: the terms the data uses."""
+    """CodeLists of a run's define.xml files (``sdtm/``, ``adam/``), by codelist name: the terms the data uses,
+    over every define.xml (a codelist both list, such as PKUNIT, holds the terms of both)."""
     found: dict[str, list[Any]] = {}
     for define in sorted(folder.glob("*/define.xml")):
         for codelist in read_define(define).codelists.values():
-            found.setdefault(codelist.oid.removeprefix("CL."), list(codelist.terms))
+            terms = found.setdefault(codelist.oid.removeprefix("CL."), [])
+            seen = {term.value for term in terms}
+            terms += [term for term in codelist.terms if term.value not in seen]
     return found
 
 
