@@ -33,9 +33,19 @@ Conventions (both directions):
 
 from cdisc.io.ibm import missing_codes, special_missing
 from cdisc.io.xpt_model import (
-    XptDataset, XptEncodingError, XptError, XptFileError, XptFormatError, XptLabelError, XptLengthError,
-    XptNameError, XptRangeError, XptTypeError, XptVariable, XptWarning,
-)  # fmt: skip
+    XptDataset,
+    XptEncodingError,
+    XptError,
+    XptFileError,
+    XptFormatError,
+    XptLabelError,
+    XptLengthError,
+    XptNameError,
+    XptRangeError,
+    XptTypeError,
+    XptVariable,
+    XptWarning,
+)
 from cdisc.io.xpt_reader import read_xpt
 from cdisc.io.xpt_writer import write_xpt
 

@@ -11,7 +11,6 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
-
 __all__ = [
     "derive_var_cumulative",
     "derive_var_escalation_decision",

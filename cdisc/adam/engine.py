@@ -11,8 +11,8 @@ from cdisc.errors import DataError, DataErrors
 from cdisc.rules import get, rules
 from cdisc.rules.records import AdamRecords
 from cdisc.spec.adam import AdamDataset
-from cdisc.spec.expr import ExpressionDataError
 from cdisc.spec.base import parsed
+from cdisc.spec.expr import ExpressionDataError
 from cdisc.spec.load import Study
 from cdisc.spec.order import build_order
 

@@ -12,9 +12,19 @@ import pyarrow as pa
 
 from cdisc.io.ibm import from_ibm
 from cdisc.io.xpt_model import (
-    BLANK, CHUNK_BYTES, LIBRARY_HEADER, MEMBER_HEADER, NAMESTR, OBS_HEADER, XptDataset, XptEncodingError,
-    XptFileError, XptVariable, count_phrase, rows_phrase,
-)  # fmt: skip
+    BLANK,
+    CHUNK_BYTES,
+    LIBRARY_HEADER,
+    MEMBER_HEADER,
+    NAMESTR,
+    OBS_HEADER,
+    XptDataset,
+    XptEncodingError,
+    XptFileError,
+    XptVariable,
+    count_phrase,
+    rows_phrase,
+)
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ import re
 import tempfile
 import warnings
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
@@ -18,10 +18,29 @@ import pyarrow.compute as pc
 
 from cdisc.io.ibm import IBM_MAX, IBM_MIN, to_ibm
 from cdisc.io.xpt_model import (
-    BLANK, CHUNK_BYTES, DSCRPTR_HEADER, HEADER, LIBRARY_HEADER, MEMBER_HEADER, NAMESTR, OBS_HEADER,
-    XptDataset, XptEncodingError, XptError, XptFormatError, XptLabelError, XptLengthError, XptNameError,
-    XptRangeError, XptTypeError, XptVariable, XptWarning, clip, count_phrase, rows_phrase,
-)  # fmt: skip
+    BLANK,
+    CHUNK_BYTES,
+    DSCRPTR_HEADER,
+    HEADER,
+    LIBRARY_HEADER,
+    MEMBER_HEADER,
+    NAMESTR,
+    OBS_HEADER,
+    XptDataset,
+    XptEncodingError,
+    XptError,
+    XptFormatError,
+    XptLabelError,
+    XptLengthError,
+    XptNameError,
+    XptRangeError,
+    XptTypeError,
+    XptVariable,
+    XptWarning,
+    clip,
+    count_phrase,
+    rows_phrase,
+)
 
 _NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}\Z")
 _FORMAT = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)\Z")
@@ -317,7 +336,7 @@ def creation_time(created: datetime | None) -> datetime:
     if epoch is None:
         return datetime(1960, 1, 1)
     try:
-        return datetime.fromtimestamp(int(epoch), tz=timezone.utc).replace(tzinfo=None)
+        return datetime.fromtimestamp(int(epoch), tz=UTC).replace(tzinfo=None)
     except (ValueError, OverflowError, OSError):
         raise XptError(f"SOURCE_DATE_EPOCH={epoch!r} is not a whole number of seconds since 1970-01-01") from None
 

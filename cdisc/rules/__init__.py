@@ -1,7 +1,8 @@
 """The rule registry: every rule that builds a variable or adds records, in one place.
 
 A rule is one file under ``cdisc/rules/`` (``common/`` for rules of both engines, ``sdtm/``,
-``adam/``, and ``steps/`` for the ADaM record steps that add or select records) holding its parameter model, its implementation, the names it reads, its build stage,
+``adam/``, and ``steps/`` for the ADaM record steps that add or select records) holding its parameter model,
+its implementation, the names it reads, its build stage,
 its define.xml method text in words and a documented example. It registers itself with
 :func:`rule`. The spec models (the rule fields of a variable), the build order, the spec checks,
 both engines, define.xml and the language guide (``cdisc guide``) all read this registry, so

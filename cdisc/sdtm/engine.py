@@ -14,8 +14,8 @@ from cdisc.rules.records import AdamRecords, SdtmRecords
 from cdisc.sdtm.findings import pivot_tests
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
+from cdisc.spec.models import NUMERIC_TYPES, Codelist
 from cdisc.spec.order import build_order
-from cdisc.spec.models import Codelist, NUMERIC_TYPES
 from cdisc.spec.sdtm import SdtmDataset
 from cdisc.terminology import CodelistTerms
 

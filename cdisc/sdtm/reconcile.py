@@ -8,10 +8,10 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc.built import BuiltDataset
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.sdtm.dates import iso8601
-from cdisc.built import BuiltDataset
 from cdisc.sdtm.engine import merged_row_column
 from cdisc.spec.expr import parse_expression
 from cdisc.spec.load import Study

@@ -10,13 +10,11 @@ from __future__ import annotations
 
 from typing import Any, ClassVar, Literal
 
-from pydantic import Field
-
-from cdisc.rules import get
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from cdisc.reports.spec import DatasetReport
+from cdisc.rules import get
 from cdisc.spec.base import Expr, Scalar, ShorthandModel, SpecModel
 from cdisc.spec.models import DatasetMeta, VariableMeta, rule_set, with_step_methods
 from cdisc.spec.names import Name

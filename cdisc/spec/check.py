@@ -14,11 +14,11 @@ from cdisc.errors import SpecIssue
 from cdisc.inputs import input_columns
 from cdisc.raw import read_columns
 from cdisc.rules import Reference, get
+from cdisc.spec.adam import AdamDataset, AdamRules
 from cdisc.spec.base import parsed
 from cdisc.spec.expr import did_you_mean
-from cdisc.spec.order import VariableCycle, build_order
 from cdisc.spec.load import DatasetFile, Study
-from cdisc.spec.adam import AdamDataset, AdamRules
+from cdisc.spec.order import VariableCycle, build_order
 from cdisc.spec.sdtm import SdtmDataset
 from cdisc.spec.yamlsource import PathKey, YamlDocument
 
@@ -270,7 +270,6 @@ def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     issues += _check_types(study, spec, doc)
     if spec.source.where:
         issues += _check_expression_names(doc, ("source", "where"), spec.dataset, spec.source.where, spec.source.dataset, source)
-    own = tuple(v.name for v in spec.variables)
     for i, var in enumerate(spec.variables):
         subject = f"{spec.dataset}.{var.name}"
         rule_name, params = var.rule
@@ -343,7 +342,7 @@ def _type_mismatches(text: str, types: dict[str, str]) -> Iterator[str]:
                     name = next((n.id for n in (left, right) if isinstance(n, ast.Name)), None)
                     if name:
                         declared = types[name]
-                        fix = f"number({name})" if declared == "text" else f"a number, not text"
+                        fix = f"number({name})" if declared == "text" else "a number, not text"
                         yield f"{name} is declared {declared} but compared with {'a number' if declared == 'text' else 'text'}; use {fix}"
         elif isinstance(node, ast.BinOp) and not isinstance(node.op, ast.Add):
             for side in (node.left, node.right):
@@ -397,7 +396,8 @@ def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
     seen: dict[str, int] = {}
     for i, var in enumerate(spec.variables):
         if var.name in seen:
-            issues.append(doc.issue(("variables", i, "name"), f"{name}.{var.name}", f"variable {var.name} is defined twice (first as variables[{seen[var.name]}])"))
+            issues.append(doc.issue(("variables", i, "name"), f"{name}.{var.name}",
+                                    f"variable {var.name} is defined twice (first as variables[{seen[var.name]}])"))
         seen.setdefault(var.name, i)
     names = list(seen)
     if len(names) == len(spec.variables):
@@ -425,11 +425,13 @@ def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
                     issues.append(doc.issue(("variables", i, *ref.path), subject, f"'{ref.text}' is not a variable of {name}{did_you_mean(ref.text, names)}"))
         if rule == "reference_date" and params not in study.spec.reference_dates:
             defined = ", ".join(study.spec.reference_dates) or "none"
-            issues.append(doc.issue(("variables", i, "reference_date"), subject, f"reference date {params} has no rule in study.yaml reference_dates (defined: {defined})"))
+            issues.append(doc.issue(("variables", i, "reference_date"), subject,
+                                    f"reference date {params} has no rule in study.yaml reference_dates (defined: {defined})"))
         elif rule == "hardcode" and var.length is not None and len(str(params)) > var.length:
             issues.append(doc.issue(("variables", i, "hardcode"), subject, f"value {params!r} is longer than the declared length {var.length}"))
         if var.format and var.type not in ("integer", "float"):
-            issues.append(doc.issue(("variables", i, "format"), subject, f"format {var.format} needs a numeric variable (type integer or float), not {var.type}"))
+            issues.append(doc.issue(("variables", i, "format"), subject,
+                                    f"format {var.format} needs a numeric variable (type integer or float), not {var.type}"))
     return issues
 
 
@@ -449,9 +451,11 @@ def _check_codelists(study: Study) -> list[SpecIssue]:
     known = _codelist_names(study)
     for doc, path, subject, codelist in references:
         if codelist is None:
-            issues.append(doc.issue(path, subject, "assign_ct needs a codelist: give the variable a 'codelist', assign_ct a 'codelist' or the variable's value levels codelists"))
+            issues.append(doc.issue(path, subject, "assign_ct needs a codelist: give the variable a 'codelist', assign_ct a 'codelist' "
+                                                   "or the variable's value levels codelists"))
         elif codelist not in known:
-            issues.append(doc.issue(path, subject, f"unknown codelist '{codelist}': not in {study.spec.codelists} nor in CT {study.spec.terminology.version}{did_you_mean(codelist, known)}"))
+            issues.append(doc.issue(path, subject, f"unknown codelist '{codelist}': not in {study.spec.codelists} "
+                                                   f"nor in CT {study.spec.terminology.version}{did_you_mean(codelist, known)}"))
     if study.codelist_doc is not None:
         seen: set[str] = set()
         for i, codelist in enumerate(study.codelist_file.codelists):

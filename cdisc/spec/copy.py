@@ -18,6 +18,7 @@ from cdisc.spec.base import SpecModel
 from cdisc.spec.expr import did_you_mean
 from cdisc.spec.yamlsource import YamlDocument
 
+
 class CopyVariables(SpecModel):
     """A variables entry standing for variables of another dataset (expanded when the spec is loaded)."""
 

@@ -93,7 +93,8 @@ def _type(annotation: Any) -> str:
         return " / ".join(f"`{a}`" for a in typing.get_args(annotation))
     if origin is typing.Annotated:
         base = typing.get_args(annotation)[0]
-        return "expression" if any(getattr(m, "description", "") == "An expression in the spec language" for m in typing.get_args(annotation)[1:]) else _type(base)
+        is_expression = any(getattr(m, "description", "") == "An expression in the spec language" for m in typing.get_args(annotation)[1:])
+        return "expression" if is_expression else _type(base)
     if origin in (list, tuple):
         return "list of " + _type(typing.get_args(annotation)[0])
     if origin is dict:
@@ -112,8 +113,9 @@ def _functions() -> str:
     lines = ["", "## Expression functions", "",
              "Besides column names, literals, comparisons (`== != < <= > >=`, `in [...]`), `and`/`or`/`not` and arithmetic "
              "(`+ - * / // %`, and `**` with a literal exponent from -10 to 10), expressions may call:", ""]
-    for name, function in sorted(FUNCTIONS.items()):
-        lines.append(f"- `{function.usage}`" + (" (arguments " + ", ".join(str(p + 1) for p in function.literals) + " must be literals)" if function.literals else ""))
+    for _, function in sorted(FUNCTIONS.items()):
+        literals = " (arguments " + ", ".join(str(p + 1) for p in function.literals) + " must be literals)" if function.literals else ""
+        lines.append(f"- `{function.usage}`{literals}")
     lines += [
         "- `column(\"IT.AGE\")`: a column whose name is not an identifier; `raw(\"DSCAT\")`: the source column where a "
         "variable of the same name was built earlier. A dotted name such as `AVAL.SYSBP` reads the column of that name.",

@@ -12,16 +12,16 @@ from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 
-from cdisc.errors import SpecError, SpecIssue, UsageError
 import pandas as pd
 
+from cdisc.errors import SpecError, SpecIssue, UsageError
 from cdisc.inputs import input_path, read_input
 from cdisc.raw import RawTableFile, discover_tables, read_table
 from cdisc.spec.adam import AdamClass, AdamDataset
 from cdisc.spec.copy import with_copied_variables
+from cdisc.spec.expr import did_you_mean
 from cdisc.spec.models import CodelistFile, RawData, SdtmClass, StudySpec
 from cdisc.spec.sdtm import SdtmDataset
-from cdisc.spec.expr import did_you_mean
 from cdisc.spec.validate import validate_document
 from cdisc.spec.yamlsource import PathKey, YamlDocument, load_yaml
 from cdisc.standards_meta import ig_order, with_ig_defaults

@@ -13,14 +13,13 @@ import datetime as dt
 from pathlib import Path
 from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
 
 from cdisc.datepattern import PatternError, date_patterns, time_patterns
 from cdisc.spec.base import Expr, Scalar, ShorthandModel, SpecModel
 from cdisc.spec.expr import parse_expression
 from cdisc.spec.names import Label, Name
-
 
 RefDateName = Literal["RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFICDTC", "RFPENDTC", "DTHDTC"]
 

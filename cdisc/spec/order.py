@@ -12,6 +12,7 @@ from typing import Any
 
 from cdisc.rules import get
 
+
 class VariableCycle(ValueError):
     """Variables whose rules read each other; ``names`` lists them in order."""
 

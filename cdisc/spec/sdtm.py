@@ -9,6 +9,7 @@ from __future__ import annotations
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
+from cdisc.spec.adam import RecordStep
 from cdisc.spec.models import (
     DatasetMeta,
     FindingsTest,
@@ -19,7 +20,6 @@ from cdisc.spec.models import (
     rule_set,
     with_step_methods,
 )
-from cdisc.spec.adam import RecordStep
 from cdisc.spec.names import Label, Name
 
 SdtmRules = rule_set("sdtm", "SdtmRules")

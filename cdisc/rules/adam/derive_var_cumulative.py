@@ -28,7 +28,8 @@ class DeriveVarCumulative(SpecModel):
         f"{variable} is the running total of {p.value} within each {', '.join(p.by)}, in the order of {', '.join(p.order)} "
         "(a missing value counts as 0)."
     ),
-    example="- {name: CUMDLT, label: Cumulative DLTs at Dose Level, type: integer, origin: Derived, derive_var_cumulative: {value: NDLT, by: [DOSELVL], order: [COHORTN]}}",
+    example="- {name: CUMDLT, label: Cumulative DLTs at Dose Level, type: integer, origin: Derived, "
+    "derive_var_cumulative: {value: NDLT, by: [DOSELVL], order: [COHORTN]}}",
 )
 def derive_var_cumulative(params: DeriveVarCumulative, records) -> pd.Series:
     """Running total of ``value`` within each group, in order."""

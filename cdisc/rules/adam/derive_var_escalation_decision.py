@@ -64,7 +64,8 @@ def derive_var_escalation_decision(params: DeriveVarEscalationDecision, records)
         f"The highest {p.level} below the lowest level with {p.exceeded_at} or more DLTs that had at least {p.full_cohort} "
         f"evaluable subjects and at most {p.max_tolerated} DLT(s); the same on every record."
     ),
-    example="- {name: MTDLVL, label: Maximum Tolerated Dose Level, type: integer, origin: Derived, derive_var_mtd: {level: DOSELVL, evaluable: CUMEVAL, dlt: CUMDLT}}",
+    example="- {name: MTDLVL, label: Maximum Tolerated Dose Level, type: integer, origin: Derived, "
+    "derive_var_mtd: {level: DOSELVL, evaluable: CUMEVAL, dlt: CUMDLT}}",
 )
 def derive_var_mtd(params: DeriveVarMtd, records) -> pd.Series:
     """The 3+3 maximum tolerated dose level."""

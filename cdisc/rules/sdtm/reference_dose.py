@@ -34,7 +34,9 @@ class ReferenceDoseRule(SpecModel):
     nominal_hours: Name | None = Field(None, description="This dataset's nominal hours after the dose, e.g. PCTPTNUM")
     match: Expr | None = Field(None, description="Over this dataset: the value a dose must have in match_dose, e.g. the analyte's drug")
     match_dose: Expr | None = Field(None, description="Over the dose dataset: the value compared with match, e.g. EXTRT")
-    undated_by: Name | None = Field(None, description="Visit number in both datasets: records without a date/time take the latest dose at or before their visit")
+    undated_by: Name | None = Field(
+        None, description="Visit number in both datasets: records without a date/time take the latest dose at or before their visit"
+    )
 
 
 def _method(params: ReferenceDoseRule, variable: str, spec) -> str:

@@ -49,14 +49,16 @@ def visit(params: VisitRule, records) -> pd.Series:
     return _position(params, records).map(names).astype("str")
 
 
-@rule("visitnum", engines=SDTM, params=VisitRule, method=_method("Number"), example="- {name: VISITNUM, label: Visit Number, type: float, origin: Derived, visitnum: FOLDER}")
+@rule("visitnum", engines=SDTM, params=VisitRule, method=_method("Number"),
+      example="- {name: VISITNUM, label: Visit Number, type: float, origin: Derived, visitnum: FOLDER}")
 def visitnum(params: VisitRule, records) -> pd.Series:
     """VISITNUM: the planned visit number for the raw visit/folder name."""
     numbers = pd.Series([v.visitnum for v in records.study.spec.visits], dtype=float)
     return _position(params, records).map(numbers).astype(float)
 
 
-@rule("visitdy", engines=SDTM, params=VisitRule, method=_method("Planned study day"), example="- {name: VISITDY, label: Planned Study Day of Visit, type: integer, origin: Derived, visitdy: FOLDER}")
+@rule("visitdy", engines=SDTM, params=VisitRule, method=_method("Planned study day"),
+      example="- {name: VISITDY, label: Planned Study Day of Visit, type: integer, origin: Derived, visitdy: FOLDER}")
 def visitdy(params: VisitRule, records) -> pd.Series:
     """VISITDY: the planned study day of the raw visit/folder name."""
     days = pd.Series([v.visitdy for v in records.study.spec.visits], dtype=float)

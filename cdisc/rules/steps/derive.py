@@ -21,7 +21,7 @@ def _references(names: list[str]) -> Iterator[Reference]:
 steps:
   - derive: [PARAMCD, PARAM, AVAL, ADT, AVISIT]   # what the next step reads
   - derive_param_computed: {parameters: [SYSBP, DIABP], by_vars: [USUBJID, AVISIT, ADT], set_values_to: {PARAMCD: MAP, AVAL: {expr: "(2 * AVAL.DIABP + AVAL.SYSBP) / 3"}}}
-""",
+""",  # noqa: E501  (a YAML example shown verbatim in docs/LANGUAGE.md: one step per line, as a user writes it)
 )
 def derive(names: list[str], records) -> pd.DataFrame:
     """Build these variables (by their own rules, in the order they need, with the variables they read that

@@ -9,7 +9,6 @@ import pandas as pd
 from cdisc.adam import bds
 from cdisc.rules import STEPS, Reference, rule
 from cdisc.spec.base import Expr
-from cdisc.spec.names import Name
 
 
 def _references(basetypes: dict[str, str]) -> Iterator[Reference]:
