@@ -64,7 +64,7 @@ _COLUMN = {
     "displayFormat": str, "keySequence": int,
 }  # fmt: skip
 _COLUMN_REQUIRED = ("itemOID", "name", "label", "dataType")
-_VALUE_TYPES = {
+_VALUE_TYPES: dict[object, type | tuple[type, ...]] = {  # keyed by a document's dataType, whatever JSON value it is
     "string": str, "date": str, "datetime": str, "time": str, "URI": str, "decimal": str,
     "integer": int, "float": (int, float), "double": (int, float), "boolean": bool,
 }  # fmt: skip
@@ -220,7 +220,7 @@ def _check_columns(columns: list) -> list[str]:
     for key in ("name", "itemOID"):
         seen = [c.get(key) for c in columns if isinstance(c, dict)]
         problems += [
-            f"columns: {key} {value!r} is used twice" for value in sorted({v for v in seen if seen.count(v) > 1})
+            f"columns: {key} {value!r} is used twice" for value in sorted({v for v in seen if seen.count(v) > 1}, key=str)
         ]
     return problems
 
@@ -260,9 +260,10 @@ def validate_dataset_json(document: Mapping) -> list[str]:
         problems += _check_object(
             "sourceSystem", document["sourceSystem"], {"name": str, "version": str}, ("name", "version")
         )
-    columns = document.get("columns") if isinstance(document.get("columns"), list) else []
+    found_columns, found_rows = document.get("columns"), document.get("rows")
+    columns = found_columns if isinstance(found_columns, list) else []
     problems += _check_columns(columns)
-    rows = document.get("rows") if isinstance(document.get("rows"), list) else []
+    rows = found_rows if isinstance(found_rows, list) else []
     if isinstance(document.get("records"), int) and "rows" in document and document["records"] != len(rows):
         problems.append(f"dataset.records: {document['records']} but there are {len(rows)} rows")
     if isinstance(document.get("records"), int) and document["records"] < 0:

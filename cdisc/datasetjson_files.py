@@ -53,7 +53,7 @@ def dataset_json_lines(frame: pd.DataFrame, dataset: XptDataset, **options) -> t
     metadata = to_dataset_json(frame.iloc[:0], dataset, **options)
     del metadata["rows"]
     keys = options.get("keys", ())
-    columns = []
+    columns: list[np.ndarray] = []  # each variable's values as JSON texts
     for variable in dataset.variables:
         entry, values = _column(frame, variable, dataset, keys)
         if entry["dataType"] == "string":  # the length of the whole column, not of the empty frame's

@@ -117,7 +117,7 @@ class DataErrors(DataError):
     """
 
     def __init__(self, errors: Sequence[DataError], skipped: dict[str, list[str]] | None = None):
-        self.errors = [e for error in errors for e in (error.errors if isinstance(error, DataErrors) else [error])]
+        self.errors: list[DataError] = [e for error in errors for e in (error.errors if isinstance(error, DataErrors) else [error])]
         self.skipped = dict(skipped or {})
         super().__init__("")
 

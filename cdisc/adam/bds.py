@@ -410,7 +410,7 @@ def derive_var_anrind(
         choices = ["NORMAL", "LOW", "HIGH", "LOW LOW", "HIGH HIGH"]
     else:
         conditions, choices = [normal, value < low, value > high], ["NORMAL", "LOW", "HIGH"]
-    return pd.Series(np.select(conditions, choices, default=None), index=aval.index, dtype="str")
+    return pd.Series(np.select(conditions, choices, default=None), index=aval.index, dtype="str")  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice/default; its stubs do not
 
 
 def derive_var_ontrtfl(

@@ -83,6 +83,7 @@ def derive_var_atoxdsc(testcd: pd.Series, criteria_direction: str, meta_criteria
 def _threshold(text: str, refs: dict[str, np.ndarray], n: int) -> np.ndarray:
     """The values of a threshold such as ``0.5``, ``ULN``, ``2.5*ULN`` or ``ULN+20`` for each record."""
     match = _THRESHOLD.match(text)
+    assert match is not None, f"threshold {text!r}: the table's thresholds are checked against _THRESHOLD when it is read"
     if match["number"] is not None:
         return np.full(n, float(match["number"]))
     return float(match["factor"] or 1) * refs[match["ref"]] + float(match["offset"] or 0)
@@ -186,4 +187,4 @@ def derive_var_atoxgr(atoxgrl: pd.Series, atoxgrh: pd.Series, atoxdscl: pd.Serie
     conditions = [np.isnan(low) & np.isnan(high), low >= 1, high >= 1,
                   ((low == 0) | no_low_term) & (high == 0), ((high == 0) | no_high_term) & (low == 0)]
     choices = [None, ("-" + atoxgrl.astype("str")).to_numpy(dtype=object), atoxgrh.astype("str").to_numpy(dtype=object), "0", "0"]
-    return pd.Series(np.select(conditions, choices, default=None), index=atoxgrl.index, dtype="str")
+    return pd.Series(np.select(conditions, choices, default=None), index=atoxgrl.index, dtype="str")  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice/default; its stubs do not

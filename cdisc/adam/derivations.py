@@ -28,7 +28,7 @@ __all__ = [
 
 
 def _flag(mask: pd.Series) -> pd.Series:
-    return pd.Series(np.where(mask.to_numpy(dtype=bool), "Y", None), index=mask.index, dtype="str")
+    return pd.Series(np.where(mask.to_numpy(dtype=bool), "Y", None), index=mask.index, dtype="str")  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice/default; its stubs do not
 
 
 def _ordered(frame: pd.DataFrame, columns: Sequence[str], descending: Sequence[str] = ()) -> pd.DataFrame:
@@ -274,7 +274,7 @@ def derive_var_escalation_decision(
     decision = np.select(
         [dlt >= exceeded_at, (dlt >= 1) & (dlt <= max_tolerated) & (evaluable < full_cohort), dlt <= max_tolerated],
         [EXCEEDED, EXPAND, ESCALATE], default=None,
-    )
+    )  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice/default; its stubs do not
     return pd.Series(decision, index=evaluable.index, dtype="str").where(evaluable.notna())
 
 

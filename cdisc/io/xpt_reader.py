@@ -214,7 +214,7 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
         handle.seek(layout.start)
         for start in range(0, rows, block_rows):
             block = buffer[: min(block_rows, rows - start) * width]
-            handle.readinto(memoryview(block))
+            handle.readinto(block.data)
             _read_block(block.reshape(-1, width), layout, start, numeric, texts, encoding)
     columns = {
         v.name: numeric[v.name]

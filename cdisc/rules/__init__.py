@@ -14,7 +14,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import pkgutil
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -76,7 +76,7 @@ class Rule:
     stage: int
     bare: bool
     summary: str
-    references: Callable[[Any], Iterator[Reference]]
+    references: Callable[[Any], Iterable[Reference]]
     datasets: Callable[[Any], Iterator[tuple[PathKey, str]]]
     check: Callable[[Any, Any], Iterator[tuple[PathKey, str]]]
 
@@ -115,7 +115,7 @@ def rule(
     example: str,
     stage: int = 0,
     bare: bool = False,
-    references: Callable[[Any], Iterator[Reference]] = model_references,
+    references: Callable[[Any], Iterable[Reference]] = model_references,
     datasets: Callable[[Any], Iterator[tuple[PathKey, str]]] = _no_datasets,
     check: Callable[[Any, Any], Iterator[tuple[PathKey, str]]] = _no_checks,
 ) -> Callable[[Callable], Callable]:

@@ -18,6 +18,7 @@ from pydantic import BaseModel
 
 from cdisc.raw import read_columns
 from cdisc.spec.load import Study
+from cdisc.spec.sdtm import SdtmDataset
 
 STATUSES = ("mapped", "used", "not_submitted", "unaccounted")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -74,8 +75,10 @@ def column_usage(study: Study) -> pd.DataFrame:
 
     for file in study.datasets.values():
         spec = file.spec
-        source = getattr(spec, "source", None)
-        if getattr(source, "table", None) is None:  # SDTM from a raw table (not ADaM, records or another dataset)
+        if not isinstance(spec, SdtmDataset):
+            continue
+        source = spec.source
+        if source.table is None:  # SDTM from a raw table (not records or another dataset)
             continue
         tables = [source.table, *[m.table for m in source.merge]]
         name = spec.dataset
@@ -85,7 +88,7 @@ def column_usage(study: Study) -> pd.DataFrame:
             for value, target in _test_targets(name[:2], test):
                 mark(mapped, tables, value, f"{name}.{target}")
             mark(used, tables, [test.when, test.not_done.when if test.not_done else None, test.summary], f"{name} (selects {test.testcd})")
-        for qualifier in getattr(spec, "supp", []):
+        for qualifier in spec.supp:
             mark(mapped, tables, qualifier.rule[1], f"SUPP{name}.QVAL where QNAM = {qualifier.qnam}")
         mark(used, tables, source, f"{name} (selects or joins records)")
     for rule_name, rule in study.spec.reference_dates.items():

@@ -15,17 +15,18 @@ from cdisc.sdtm.dates import iso8601
 from cdisc.sdtm.engine import merged_row_column
 from cdisc.spec.expr import parse_expression
 from cdisc.spec.load import Study
+from cdisc.spec.sdtm import SdtmDataset
 
 CATEGORIES = ("mapped", "merged", "reference_date", "excluded", "not_converted")
 
 
 def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
     """Counts per raw table and category; raise :class:`DataError` listing rows nobody accounts for."""
-    marks = {name: {c: set() for c in CATEGORIES} for name in study.raw_tables}
+    marks: dict[str, dict[str, set[int]]] = {name: {c: set() for c in CATEGORIES} for name in study.raw_tables}  # table -> category -> raw rows
     for result in built:
-        source = result.spec.source
-        if result.standard == "adam":
+        if not isinstance(result.spec, SdtmDataset):  # ADaM reads no raw table
             continue
+        source = result.spec.source
         if source.table is not None:
             marks[source.table]["mapped"].update(result.lineage[ROW].tolist())
             marks[source.table]["excluded"].update(result.excluded[ROW].tolist())

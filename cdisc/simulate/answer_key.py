@@ -113,7 +113,7 @@ def write_answer_key(folder: Path, design: Design, seed: int, subjects: pd.DataF
     true_mtd = design.escalation.true_mtd
     summary = {
         "study": design.study.id, "seed": seed, "subjects": len(subjects), "data_cutoff": str(iso_date(np.array([cutoff]))[0]),
-        "true_mtd": {"level": true_mtd, "bat8008_mgkg": design.mgkg.get(true_mtd),
+        "true_mtd": {"level": true_mtd, "bat8008_mgkg": design.mgkg.get(true_mtd) if true_mtd is not None else None,
                      "definition": f"highest level with latent DLT probability <= {design.escalation.target_dlt_rate}"},
         "declared_mtd": {"level": esc.mtd, "bat8008_mgkg": design.mgkg.get(esc.mtd) if esc.mtd else None,
                          "definition": "MTD declared by the 3+3 (highest level with at most 1 DLT in 6 evaluable subjects)"},

@@ -6,6 +6,7 @@ latent model's parameters; the rest of :mod:`cdisc.simulate` holds only machiner
 
 from __future__ import annotations
 
+import builtins
 import datetime as dt
 from pathlib import Path
 
@@ -264,8 +265,8 @@ class Medication(_Model):
 
 class Medications(_Model):
     mean_per_subject: float
-    list: list[Medication]
-    prior_anticancer: list[str]
+    list: builtins.list[Medication]  # the field is named 'list' in simulation.yaml, which shadows the builtin in this class
+    prior_anticancer: builtins.list[str]
 
 
 class MessRate(_Model):

@@ -37,7 +37,8 @@ def run_escalation(design: Design, budget: int, start: float, rng: np.random.Gen
     esc = design.escalation
     top = len(esc.dose_levels)
     treated = {lvl: [0, 0] for lvl in range(1, top + 1)}  # level -> [evaluable, DLTs]
-    subjects, cohorts = [], []
+    subjects: list[tuple[int, int, float, bool, bool]] = []  # COHORT, LEVEL, START, EVALUABLE, DLT
+    cohorts: list[dict[str, object]] = []
     level, day, mtd = 1, float(start), None
     while True:
         enrolled = evaluable = dlts = 0

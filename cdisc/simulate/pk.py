@@ -50,21 +50,21 @@ def simulate_pk(design: Design, subj: pd.DataFrame, dosing: Dosing, until: np.nd
     tpts = design.schedule.pk_timepoints()
     order = {t: i + 1 for i, t in enumerate(dict.fromkeys(p.tpt for p in tpts))}
     rows = []
-    for p in tpts:  # loop over the schedule's timepoints, vectorised over subjects
-        if p.cycle > dosing.day.shape[1]:
+    for point in tpts:  # loop over the schedule's timepoints, vectorised over subjects
+        if point.cycle > dosing.day.shape[1]:
             continue
-        s = np.flatnonzero(dosing.dosed[:, p.cycle - 1])
-        dose_min = dosing.day[s, p.cycle - 1] * 1440 + dosing.start_min[s, p.cycle - 1]
+        s = np.flatnonzero(dosing.dosed[:, point.cycle - 1])
+        dose_min = dosing.day[s, point.cycle - 1] * 1440 + dosing.start_min[s, point.cycle - 1]
         bat1308_start = dose_min - design.drugs["BAT8008"].start_after_min
-        if p.hours < 0:
+        if point.hours < 0:
             taken = bat1308_start - rng.integers(5, 41, len(s))
-        elif p.tpt == "END OF INFUSION":
+        elif point.tpt == "END OF INFUSION":
             taken = dose_min + design.drugs["BAT8008"].infusion_min + rng.integers(0, 11, len(s))
         else:
-            spread = 10 if p.hours < 24 else 60
-            taken = dose_min + p.hours * 60 + rng.integers(-spread, spread + 1, len(s))
-        rows.append(pd.DataFrame({"_SUBJ": s, "_CYCLE": p.cycle, "FOLDER": f"C{p.cycle}D{p.day}", "PKTPT": p.tpt,
-                                  "_TPTNUM": order[p.tpt], "_MIN": taken}))
+            spread = 10 if point.hours < 24 else 60
+            taken = dose_min + point.hours * 60 + rng.integers(-spread, spread + 1, len(s))
+        rows.append(pd.DataFrame({"_SUBJ": s, "_CYCLE": point.cycle, "FOLDER": f"C{point.cycle}D{point.day}", "PKTPT": point.tpt,
+                                  "_TPTNUM": order[point.tpt], "_MIN": taken}))
     samples = pd.concat(rows, ignore_index=True)
     samples = samples[samples["_MIN"] < until[samples["_SUBJ"]] * 1440].reset_index(drop=True)
     missed = rng.random(len(samples)) < design.pk.p_sample_missed

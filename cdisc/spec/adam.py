@@ -8,7 +8,7 @@ knows ``derive_vars_merged`` or ``derive_var_trtemfl`` can read a spec at once.
 
 from __future__ import annotations
 
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -16,7 +16,7 @@ from pydantic_core import PydanticCustomError
 from cdisc.reports.spec import DatasetReport
 from cdisc.rules import get
 from cdisc.spec.base import Expr, Scalar, ShorthandModel, SpecModel
-from cdisc.spec.models import DatasetMeta, VariableMeta, rule_set, with_step_methods
+from cdisc.spec.models import DatasetMeta, RuleSet, VariableMeta, rule_set, with_step_methods
 from cdisc.spec.names import Name
 
 AdamClass = Literal[
@@ -72,11 +72,15 @@ class AdamSource(ShorthandModel):
         return self.dataset
 
 
-AdamRules = rule_set("adam", "AdamRules")
-RecordStep = rule_set("steps", "RecordStep")
+if TYPE_CHECKING:  # built from the rule registry when imported; to a type checker they are RuleSets
+    AdamRules = RuleSet
+    RecordStep = RuleSet
+else:
+    AdamRules = rule_set("adam", "AdamRules")
+    RecordStep = rule_set("steps", "RecordStep")
 
 
-class AdamVariable(VariableMeta, AdamRules):  # type: ignore[misc, valid-type]
+class AdamVariable(VariableMeta, AdamRules):
     """An ADaM variable: define.xml metadata plus the one rule that builds it."""
 
     temporary: bool = Field(False, description="Built for later variables to read; not written or defined")
@@ -85,10 +89,10 @@ class AdamVariable(VariableMeta, AdamRules):  # type: ignore[misc, valid-type]
 class AdamDataset(DatasetMeta):
     """One ADaM dataset: metadata, its base rows, and its variables in output order."""
 
-    dataset_class: AdamClass = Field(alias="class")
+    dataset_class: AdamClass = Field(alias="class")  # type: ignore[assignment]  # ADaMIG's classes where DatasetMeta (validated alone for SUPP--) has SDTMIG's
     source: AdamSource
     depends_on: list[Name] = Field(default_factory=list, description="Datasets that must be built first")
-    steps: list[RecordStep] = Field(  # type: ignore[valid-type]
+    steps: list[RecordStep] = Field(
         default_factory=list,
         description="Record steps run in order (derive, derive_param_computed, derive_summary_records, "
         "derive_extreme_records, derive_basetype_records); variables no 'derive' step lists are built after the last step",

@@ -564,7 +564,8 @@ class _Compiler:
         if isinstance(node.op, ast.Pow):
             exponent = node.right.value if isinstance(node.right, ast.Constant) else None
             if isinstance(node.right, ast.UnaryOp) and isinstance(node.right.operand, ast.Constant):
-                exponent = -node.right.operand.value if isinstance(node.right.op, ast.USub) else None
+                operand = node.right.operand.value
+                exponent = -operand if isinstance(node.right.op, ast.USub) and isinstance(operand, (int, float)) else None
             if isinstance(exponent, bool) or not isinstance(exponent, (int, float)) or abs(exponent) > MAX_POWER:
                 raise ExpressionError(
                     f"expression {self.source!r}: the power '**' needs a literal exponent from -{MAX_POWER} to {MAX_POWER}"
@@ -659,14 +660,16 @@ class _Compiler:
             if position < n:
                 self._literal_argument(name, function, position, node.args[position], check)
         for position in function.numeric:
-            if position < n and isinstance(node.args[position], ast.Constant) and isinstance(node.args[position].value, str):
+            arg = node.args[position] if position < n else None
+            if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
                 raise ExpressionError(
                     f"expression {self.source!r}: argument {position + 1} of {name}() must be a number, not the text "
-                    f"{node.args[position].value!r}; usage: {function.usage}"
+                    f"{arg.value!r}; usage: {function.usage}"
                 )
         args = [self.compile(arg) for arg in node.args]
-        if name == "if_else":
-            return _lazy_if_else(*args, self.source)
+        if name == "if_else":  # its arity (3) is checked above
+            condition, when_true, when_false = args
+            return _lazy_if_else(condition, when_true, when_false, self.source)
         numeric = [p for p in function.numeric if p < n]
         source = self.source
 

@@ -11,7 +11,7 @@ from pydantic import BaseModel
 from pydantic.fields import FieldInfo
 from pydantic_core import PydanticUndefined
 
-from cdisc.rules import Rule, rules
+from cdisc.rules import Engine, Rule, rules
 from cdisc.spec.expr import FUNCTIONS
 
 _INTRO = """# The spec language
@@ -35,7 +35,7 @@ loaded; mistakes that can be known then (an unknown function, a bad option, a li
 text where a number is needed) are spec errors (exit 2) before anything runs.
 """
 
-_SECTIONS = (
+_SECTIONS: tuple[tuple[Engine, str, str], ...] = (
     ("sdtm", "SDTM variable rules", "Each builds one SDTM variable (or SUPP-- qualifier) from the source rows."),
     ("adam", "ADaM variable rules", "Each builds one ADaM variable on every record of the dataset."),
     ("steps", "ADaM record steps", "Listed under `steps:`, run in the order written; variables no `derive` step "
@@ -48,7 +48,7 @@ def language_guide() -> str:
     parts = [_INTRO]
     for engine, title, text in _SECTIONS:
         parts.append(f"\n## {title}\n\n{text}\n")
-        shown = [r for r in rules(engine).values() if engine != "adam" or "sdtm" not in r.engines]  # type: ignore[arg-type]
+        shown = [r for r in rules(engine).values() if engine != "adam" or "sdtm" not in r.engines]
         if engine == "adam":
             parts.append("Besides these, `condition`, `expr` and `hardcode` (above) build ADaM variables too.\n")
         for rule in shown:
@@ -81,7 +81,7 @@ def _default(info: FieldInfo) -> str:
     if info.is_required():
         return "required"
     if info.default_factory is not None:
-        value = info.default_factory()  # type: ignore[call-arg]
+        value = info.default_factory()  # type: ignore[call-arg]  # the spec models' factories take no argument; pydantic also types the one taking the validated data
     else:
         value = info.default
     return "" if value is None or value is PydanticUndefined else f"`{value}`"

@@ -9,8 +9,9 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cached_property, partial
 from pathlib import Path
+from typing import get_args
 
 import pandas as pd
 
@@ -76,7 +77,10 @@ class Study:
         """An input dataset, read and typed (once per run)."""
         key = f"input:{name}"
         if key not in self._raw_frames:
-            self._raw_frames[key] = read_input(self.input_files[name], self.spec.inputs.datasets[name])
+            path, inputs = self.input_files.get(name), self.spec.inputs
+            if path is None or inputs is None:  # check-spec refuses a missing input file before anything reads one
+                raise SpecError([self.doc.issue(("inputs", "datasets", name), "study.inputs", f"no input file for dataset {name}")])
+            self._raw_frames[key] = read_input(path, inputs.datasets[name])
         return self._raw_frames[key]
 
     def raw_frame(self, table: str) -> pd.DataFrame:
@@ -183,7 +187,9 @@ def _load_datasets(study: Study) -> list[SpecIssue]:
     if not paths:
         patterns = ", ".join(study.spec.datasets)
         return [study.doc.issue(("datasets",), "study.datasets", f"no dataset spec files match {patterns}")]
-    models = {**{c: SdtmDataset for c in SdtmClass.__args__}, **{c: AdamDataset for c in AdamClass.__args__}}
+    models: dict[str, type[SdtmDataset | AdamDataset]] = {
+        **{c: SdtmDataset for c in get_args(SdtmClass)}, **{c: AdamDataset for c in get_args(AdamClass)},
+    }
     docs: list[YamlDocument] = []
     for path in paths:
         try:
@@ -207,8 +213,8 @@ def _load_datasets(study: Study) -> list[SpecIssue]:
             issues.append(doc.issue(("class",), _dataset_name(doc), f"'{klass}' is not an SDTM or ADaM dataset class{hint}; "
                                     f"expected one of {', '.join(models)}"))
             continue
-        model = models.get(klass, SdtmDataset)
-        spec, found = validate_document(model, doc, lambda loc, doc=doc: dataset_subject(doc, loc))
+        model = models[klass] if klass is not None else SdtmDataset
+        spec, found = validate_document(model, doc, partial(dataset_subject, doc))
         issues += found
         if spec is None:
             continue

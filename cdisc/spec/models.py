@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import codecs
 import datetime as dt
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Annotated, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Annotated, Any, ClassVar, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, model_validator
 from pydantic_core import PydanticCustomError
@@ -20,6 +21,9 @@ from cdisc.datepattern import PatternError, date_patterns, time_patterns
 from cdisc.spec.base import Expr, Scalar, ShorthandModel, SpecModel
 from cdisc.spec.expr import parse_expression
 from cdisc.spec.names import Label, Name
+
+if TYPE_CHECKING:
+    from cdisc.rules import Engine
 
 RefDateName = Literal["RFSTDTC", "RFENDTC", "RFXSTDTC", "RFXENDTC", "RFICDTC", "RFPENDTC", "DTHDTC"]
 
@@ -326,10 +330,10 @@ class VariableMeta(SpecModel):
     """What define.xml and the XPT file say about a variable."""
 
     name: Name
-    label: Label = Field(None, description="Variable label; default: the SDTMIG 3.4 / ADaMIG 1.3 label of the variable")
-    type: DataType = Field(
-        None, description="Data type; default from the IG: Char is text (datetime for --DTC), Num integer or float"
-    )
+    # label and type: the None default only marks "not stated" (the IG's value is filled in before validation);
+    # _label_and_type_known refuses a None left over, so a validated variable always has both.
+    label: Label = Field(None, description="Variable label; default: the SDTMIG 3.4 / ADaMIG 1.3 label of the variable")  # type: ignore[assignment]
+    type: DataType = Field(None, description="Data type; default from the IG: Char is text (datetime for --DTC), Num integer or float")  # type: ignore[arg-type]
     length: int | None = Field(None, ge=1, le=200, description="Omit to use the longest value in the data")
     format: str | None = Field(None, pattern=r"^\$?[A-Z_][A-Z0-9_]{0,31}\.\d*$", description="SAS display format, e.g. DATE9.")
     codelist: Name | None = None
@@ -402,11 +406,16 @@ class RuleSet(SpecModel):
     #: Rules that may be written bare (``seq:``), meaning "with default parameters".
     bare_rules: ClassVar[tuple[str, ...]] = ()
 
+    if TYPE_CHECKING:
+        # One optional field per registered rule (``var.seq``, ``step.derive``, ...) is added by rule_set() when
+        # the registry is loaded, so a type checker cannot list them: reading one gives Any.
+        def __getattr__(self, name: str) -> Any: ...
+
     @model_validator(mode="before")
     @classmethod
     def _bare(cls, data: Any) -> Any:
         if isinstance(data, dict):
-            bare = {k: {} for k in cls.bare_rules if k in data and data[k] is None}
+            bare: dict[str, dict[str, Any]] = {k: {} for k in cls.bare_rules if k in data and data[k] is None}
             return {**data, **bare} if bare else data
         return data
 
@@ -441,11 +450,11 @@ def cls_what(rules: RuleSet) -> str:
     return "rule saying how to build it" if rules.noun == "rule" else f"{rules.noun} per list item"
 
 
-def rule_set(engine: str, name: str) -> type[RuleSet]:
+def rule_set(engine: Engine, name: str) -> type[RuleSet]:
     """The rule fields of one engine's variables, one optional field per registered rule (see ``cdisc/rules/``)."""
     from cdisc.rules import rules
 
-    registered = rules(engine)  # type: ignore[arg-type]
+    registered = rules(engine)
     namespace: dict[str, Any] = {
         "__module__": __name__,
         "__doc__": f"Exactly one of these says how an {engine.upper()} variable is built.",
@@ -455,7 +464,7 @@ def rule_set(engine: str, name: str) -> type[RuleSet]:
         "noun": "step" if engine == "steps" else "rule",
         **{n: Field(None, description=r.summary.split("\n\n")[0]) for n, r in registered.items()},
     }
-    return type(RuleSet)(name, (RuleSet,), namespace)
+    return type(RuleSet)(name, (RuleSet,), namespace)  # type: ignore[misc]  # pydantic's metaclass makes the subclass; mypy cannot type a call of type(cls)
 
 
 def with_step_methods(variables: list, steps: list, dataset: str) -> list:
@@ -687,7 +696,7 @@ class DatasetMeta(SpecModel):
     structure: str = Field(min_length=1)
     keys: list[Name] = Field(min_length=1)
     comment: str | None = Field(None, description="Dataset comment for define.xml")
-    variables: list[VariableMeta] = Field(min_length=1)
+    variables: Sequence[VariableMeta] = Field(min_length=1)
     value_level_by: ValueLevelBy | None = Field(None, description="Value-level metadata per parameter (define.xml VLM)")
 
     @model_validator(mode="after")

@@ -12,7 +12,7 @@ from cdisc.spec.copy import CopyVariables
 from cdisc.spec.models import CodelistFile, StudySpec
 from cdisc.spec.sdtm import SdtmDataset
 
-MODELS = {"sdtm": SdtmDataset, "adam": AdamDataset, "study": StudySpec, "codelists": CodelistFile}
+MODELS: dict[str, type[BaseModel]] = {"sdtm": SdtmDataset, "adam": AdamDataset, "study": StudySpec, "codelists": CodelistFile}
 
 
 def spec_schema(kind: str = "sdtm") -> dict[str, Any]:

@@ -6,6 +6,8 @@ The rule fields of a variable (``assign``, ``iso8601``, ``seq``, ...) come from 
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from pydantic import Field, model_validator
 from pydantic_core import PydanticCustomError
 
@@ -14,6 +16,7 @@ from cdisc.spec.models import (
     DatasetMeta,
     FindingsTest,
     Origin,
+    RuleSet,
     Source,
     ValueLevel,
     VariableMeta,
@@ -22,14 +25,17 @@ from cdisc.spec.models import (
 )
 from cdisc.spec.names import Label, Name
 
-SdtmRules = rule_set("sdtm", "SdtmRules")
+if TYPE_CHECKING:  # built from the rule registry when imported; to a type checker it is a RuleSet
+    SdtmRules = RuleSet
+else:
+    SdtmRules = rule_set("sdtm", "SdtmRules")
 
 
 class SdtmSource(Source):
     """The source rows; ``steps`` then make records from them (e.g. PK parameters from concentrations) before the
     variables are built: the ADaM record steps, run in order, each on the records the one before left."""
 
-    steps: list[RecordStep] = Field(  # type: ignore[valid-type]
+    steps: list[RecordStep] = Field(
         default_factory=list,
         description="Record steps run on the source rows before the variables are built (as in ADaM; no 'derive')",
     )
@@ -49,13 +55,13 @@ class SdtmSource(Source):
         return self
 
 
-class SdtmVariable(VariableMeta, SdtmRules):  # type: ignore[misc, valid-type]
+class SdtmVariable(VariableMeta, SdtmRules):
     """An SDTM variable: define.xml metadata plus the one rule that builds it."""
 
     temporary: bool = Field(False, description="Built for later variables to read (e.g. a cleaned date); not written or defined")
 
 
-class SuppQualifier(SdtmRules):  # type: ignore[misc, valid-type]
+class SuppQualifier(SdtmRules):
     """A supplemental qualifier (SUPP-- record) built from the same source rows as its parent."""
 
     qnam: Name

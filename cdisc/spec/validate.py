@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
+from pydantic_core import ErrorDetails
 
 from cdisc.errors import SpecIssue
 from cdisc.spec.expr import did_you_mean
@@ -78,7 +79,7 @@ def _doc_path(doc: YamlDocument, loc: PathKey) -> PathKey:
     return tuple(path)
 
 
-def _issue(model: type[BaseModel], doc: YamlDocument, loc: PathKey, error: dict[str, Any], subject: str) -> SpecIssue:
+def _issue(model: type[BaseModel], doc: YamlDocument, loc: PathKey, error: ErrorDetails, subject: str) -> SpecIssue:
     kind = error["type"]
     value = error.get("input")
     if kind == "extra_forbidden":

@@ -37,7 +37,7 @@ class DeriveVarsDtm(DeriveVarsDt):
     ``last`` or ``HH:MM:SS``.
     """
 
-    highest_imputation: Literal["n", "s", "m", "h", "D", "M", "Y"] = "h"  # type: ignore[assignment]
+    highest_imputation: Literal["n", "s", "m", "h", "D", "M", "Y"] = "h"  # type: ignore[assignment]  # widens the date rule's levels with the time parts (the rules share everything else)
     time_imputation: str = Field("first", pattern=r"^(first|last|\d{2}:\d{2}:\d{2})$")
 
 

@@ -46,7 +46,7 @@ def _value(value) -> str:
 
 def _method(params: ConditionRule, variable: str, spec) -> str:
     cases = [
-        f"{variable} is {_value(c.value) if c.value is not None else 'the value of ' + c.source} when {c.when}"
+        f"{variable} is {_value(c.value) if c.source is None else 'the value of ' + c.source} when {c.when}"  # a case has one of the two
         for c in params.cases
     ]
     otherwise = f"otherwise {_value(params.otherwise)}" if params.otherwise is not None else "otherwise missing"
