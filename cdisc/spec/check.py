@@ -8,18 +8,20 @@ from __future__ import annotations
 
 import ast
 import graphlib
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
+from typing import Any
 
 from cdisc.errors import SpecIssue
 from cdisc.inputs import input_columns
 from cdisc.raw import read_columns
 from cdisc.rules import Reference, get
-from cdisc.spec.adam import AdamDataset, AdamRules
+from cdisc.spec.adam import AdamDataset, AdamRules, AdamVariable
 from cdisc.spec.base import parsed
 from cdisc.spec.expr import did_you_mean
-from cdisc.spec.load import DatasetFile, Study
+from cdisc.spec.load import Study
+from cdisc.spec.models import RawData, RuleSet
 from cdisc.spec.order import VariableCycle, build_order
-from cdisc.spec.sdtm import SdtmDataset
+from cdisc.spec.sdtm import SdtmDataset, SdtmVariable
 from cdisc.spec.yamlsource import PathKey, YamlDocument
 
 #: Names expressions may use besides raw columns.
@@ -32,8 +34,8 @@ def check_study(study: Study) -> list[SpecIssue]:
     if not issues:
         issues += _check_reference_dates(study)
         for dataset in study.datasets.values():
-            check = _check_adam_dataset if isinstance(dataset.spec, AdamDataset) else _check_dataset
-            issues += check(study, dataset)
+            spec, doc = dataset.spec, dataset.doc
+            issues += _check_adam_dataset(study, spec, doc) if isinstance(spec, AdamDataset) else _check_dataset(study, spec, doc)
     issues += _check_codelists(study)
     issues += _order_datasets(study)
     return issues
@@ -42,34 +44,36 @@ def check_study(study: Study) -> list[SpecIssue]:
 def _check_sources(study: Study) -> list[SpecIssue]:
     """The raw folder and input files exist, and the study has what its dataset specs need."""
     issues = []
-    for name, path in study.input_files.items():
-        if path is None:
-            folder = study.spec.inputs.folder
-            issues.append(study.doc.issue(("inputs", "datasets", name), "study.inputs", f"no {name.lower()}.xpt, .parquet or .csv in {folder}", key=True))
-    sdtm = [d for d in study.datasets.values() if isinstance(d.spec, SdtmDataset)]
+    if study.spec.inputs is not None:  # (without inputs there are no input files)
+        folder = study.spec.inputs.folder
+        issues += [
+            study.doc.issue(("inputs", "datasets", name), "study.inputs", f"no {name.lower()}.xpt, .parquet or .csv in {folder}", key=True)
+            for name, path in study.input_files.items() if path is None
+        ]
+    sdtm = [d.spec for d in study.datasets.values() if isinstance(d.spec, SdtmDataset)]
     if sdtm and study.spec.raw is None:
-        issues.append(study.doc.issue((), "study", f"{sdtm[0].spec.dataset} is built from raw data: add 'raw' with the extract's folder"))
-    usubjid = [d for d in sdtm if any(r.study == "usubjid" for r in [*d.spec.variables, *d.spec.supp])]
+        issues.append(study.doc.issue((), "study", f"{sdtm[0].dataset} is built from raw data: add 'raw' with the extract's folder"))
+    usubjid = [spec for spec in sdtm if any(r.study == "usubjid" for r in [*spec.variables, *spec.supp])]
     if usubjid and study.spec.subjects is None:
-        issues.append(study.doc.issue((), "study", f"{usubjid[0].spec.dataset} uses `study: usubjid`: add 'subjects: {{usubjid: ...}}'"))
+        issues.append(study.doc.issue((), "study", f"{usubjid[0].dataset} uses `study: usubjid`: add 'subjects: {{usubjid: ...}}'"))
     if study.spec.raw is None or issues:
         return issues
-    return _check_raw_folder(study)
+    return _check_raw_folder(study, study.spec.raw)
 
 
-def _check_raw_folder(study: Study) -> list[SpecIssue]:
-    folder = study.resolve(study.spec.raw.folder)
+def _check_raw_folder(study: Study, raw: RawData) -> list[SpecIssue]:
+    folder = study.resolve(raw.folder)
     if not folder.is_dir():
-        return [study.doc.issue(("raw", "folder"), "study.raw", f"raw data folder '{study.spec.raw.folder}' does not exist")]
+        return [study.doc.issue(("raw", "folder"), "study.raw", f"raw data folder '{raw.folder}' does not exist")]
     issues = []
     for name in study.spec.not_converted:
         if name not in study.raw_tables:
             hint = did_you_mean(name, study.raw_tables)
             issues.append(study.doc.issue(("not_converted", name), "study.not_converted", f"unknown raw table '{name}'{hint}", key=True))
-    for name, table in study.spec.raw.tables.items():
+    for name, table in raw.tables.items():
         if not study.raw_tables[name].path.is_file():
-            what = (f"file '{table.file}' is not in {study.spec.raw.folder}" if table.file else
-                    f"{study.spec.raw.folder} holds no file named {name} (.csv, .xlsx, .sas7bdat, .xpt); give its file:")
+            what = (f"file '{table.file}' is not in {raw.folder}" if table.file else
+                    f"{raw.folder} holds no file named {name} (.csv, .xlsx, .sas7bdat, .xpt); give its file:")
             issues.append(study.doc.issue(("raw", "tables", name, "file"), f"study.raw.{name}", what))
     return issues
 
@@ -91,7 +95,8 @@ def _check_table(study: Study, doc: YamlDocument, path: PathKey, subject: str, t
     if table in study.raw_tables:
         return []
     hint = did_you_mean(table, study.raw_tables) or f"; tables: {', '.join(study.raw_tables) or 'none'}"
-    return [doc.issue(path, subject, f"unknown raw table '{table}' in folder '{study.spec.raw.folder}'{hint}")]
+    folder = f" in folder '{study.spec.raw.folder}'" if study.spec.raw is not None else ""
+    return [doc.issue(path, subject, f"unknown raw table '{table}'{folder}{hint}")]
 
 
 def _check_column(doc: YamlDocument, path: PathKey, subject: str, column: str, table: str, columns: list[str]) -> list[SpecIssue]:
@@ -136,8 +141,7 @@ def _references(rules) -> Iterator[Reference]:
         yield Reference(ref.kind, (name, *ref.path), ref.text)
 
 
-def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
-    spec, doc = dataset.spec, dataset.doc
+def _check_dataset(study: Study, spec: SdtmDataset, doc: YamlDocument) -> list[SpecIssue]:
     name = spec.dataset
     issues = []
     if spec.source.table is not None:
@@ -146,7 +150,7 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
         return issues  # reported with the other dependencies
     for i, merge in enumerate(spec.source.merge):
         issues += _check_table(study, doc, ("source", "merge", i, "table"), name, merge.table)
-    issues += _check_variables(study, dataset)
+    issues += _check_variables(study, spec, doc)
     if issues:
         return issues
     columns_by_table = _Columns(study)
@@ -164,7 +168,7 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
             issues += _check_column(doc, ("source", "deduplicate", "by", j), name, column, table, columns)
     for i, exclusion in enumerate(spec.source.exclude):
         issues += _check_expression_names(doc, ("source", "exclude", i, "when"), name, exclusion.when, table, columns)
-    entries = [("variables", i, v, f"{name}.{v.name}") for i, v in enumerate(spec.variables)]
+    entries: list[tuple[str, int, RuleSet, str]] = [("variables", i, v, f"{name}.{v.name}") for i, v in enumerate(spec.variables)]
     entries += [("supp", i, q, f"SUPP{name}.{q.qnam}") for i, q in enumerate(spec.supp)]
     uses_usubjid = False
     visible = tuple(v.name for v in spec.variables)
@@ -177,7 +181,7 @@ def _check_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
         uses_usubjid |= rules.study == "usubjid"
         if (rules.visit or rules.visitnum or rules.visitdy) and not study.spec.visits:
             issues.append(doc.issue((part, i), subject, "VISIT/VISITNUM need the planned visits: add 'visits' to study.yaml"))
-    if uses_usubjid:
+    if uses_usubjid and study.spec.subjects is not None:  # (_check_sources reports usubjid without subjects)
         text = study.spec.subjects.usubjid
         issues += _check_expression_names(doc, ("source", "table"), name, text, table, columns)
     return issues + _check_source_steps(study, doc, spec) + _check_tests(doc, spec, table, columns)
@@ -222,7 +226,7 @@ def _check_tests(doc: YamlDocument, spec: SdtmDataset, table: str, columns: list
                                     "if they hold different rows, or a 'detail'"))
         used = [("result",), ("not_done", "reason"), ("range", "low"), ("range", "high"), ("lloq",), ("unit", "from")]
         for path in used:
-            value = test
+            value: Any = test
             for part in path:
                 value = getattr(value, "source" if part == "from" else part, None) if value is not None else None
             if isinstance(value, str):
@@ -239,15 +243,16 @@ def _check_tests(doc: YamlDocument, spec: SdtmDataset, table: str, columns: list
     return issues
 
 
-def _check_adam_dataset(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
+def _check_adam_dataset(study: Study, spec: AdamDataset, doc: YamlDocument) -> list[SpecIssue]:
     """Names an ADaM spec reads exist: in its source dataset, a merged dataset, or among its own variables."""
-    spec, doc = dataset.spec, dataset.doc
-    issues = _check_variables(study, dataset)
+    issues = _check_variables(study, spec, doc)
     if issues or any(d not in study.datasets and d not in study.input_files for d in spec.inputs()):
         return issues  # unknown inputs are reported with the other dependencies
     variables_of = {name: [v.name for v in d.spec.variables] for name, d in study.datasets.items()}
-    variables_of.update({name: input_columns(path) for name, path in study.input_files.items()})
-    variables_of.update({f"{name}+SUPP": [q.qnam for q in d.spec.supp] for name, d in study.datasets.items() if getattr(d.spec, "supp", None)})
+    variables_of.update({name: input_columns(path) for name, path in study.input_files.items() if path is not None})
+    variables_of.update({
+        f"{name}+SUPP": [q.qnam for q in d.spec.supp] for name, d in study.datasets.items() if isinstance(d.spec, SdtmDataset) and d.spec.supp
+    })
     for name in {rule.dataset for _, rule in (v.rule for v in spec.variables) if getattr(rule, "supp", False)}:
         if study.input_files.get(f"SUPP{name}") is not None:  # qualifiers of an input dataset: the QNAMs in its SUPP-- file
             variables_of[f"{name}+SUPP"] = [str(q) for q in study.input_frame(f"SUPP{name}")["QNAM"].dropna().unique()]
@@ -302,8 +307,9 @@ def _declared_types(study: Study, spec: AdamDataset) -> dict[str, str]:
                 types.setdefault(var.name, "text" if var.type in _TEXT_TYPES else "number")
         elif name in study.input_files and study.spec.inputs is not None and name in study.spec.inputs.datasets:
             numeric = set(study.spec.inputs.datasets[name].numeric)
-            if str(study.input_files[name]).lower().endswith(".csv"):
-                types.update({c: "number" if c in numeric else "text" for c in input_columns(study.input_files[name])})
+            path = study.input_files[name]
+            if path is not None and str(path).lower().endswith(".csv"):
+                types.update({c: "number" if c in numeric else "text" for c in input_columns(path)})
     types.update({v.name: "text" if v.type in _TEXT_TYPES else "number" for v in spec.variables})
     return types
 
@@ -385,38 +391,38 @@ def _source_columns(study: Study, spec: SdtmDataset, columns_by_table: _Columns)
     if spec.source.dataset is not None:
         columns = [v.name for v in study.datasets[spec.source.dataset].spec.variables]
     else:
-        columns = list(dict.fromkeys(key for record in spec.source.records for key in record))
+        columns = list(dict.fromkeys(key for record in spec.source.records or [] for key in record))  # records: the one origin left
     return columns + [c for c in step_columns(spec.source.steps) if c not in columns]
 
 
-def _check_variables(study: Study, dataset: DatasetFile) -> list[SpecIssue]:
-    spec, doc = dataset.spec, dataset.doc
+def _check_variables(study: Study, spec: SdtmDataset | AdamDataset, doc: YamlDocument) -> list[SpecIssue]:
     name = spec.dataset
+    variables: Sequence[SdtmVariable | AdamVariable] = spec.variables
     issues: list[SpecIssue] = []
     seen: dict[str, int] = {}
-    for i, var in enumerate(spec.variables):
+    for i, var in enumerate(variables):
         if var.name in seen:
             issues.append(doc.issue(("variables", i, "name"), f"{name}.{var.name}",
                                     f"variable {var.name} is defined twice (first as variables[{seen[var.name]}])"))
         seen.setdefault(var.name, i)
     names = list(seen)
-    if len(names) == len(spec.variables):
+    if len(names) == len(variables):
         try:
-            build_order(spec.variables, spec.keys)
+            build_order(variables, spec.keys)
         except VariableCycle as cycle:
-            first = next(i for i, v in enumerate(spec.variables) if v.name == cycle.names[0])
+            first = next(i for i, v in enumerate(variables) if v.name == cycle.names[0])
             issues.append(doc.issue(("variables", first), f"{name}.{cycle.names[0]}", f"variables read each other in a cycle: {cycle} (each reads the next)"))
     for i, key in enumerate(spec.keys):
         if key not in seen:
             issues.append(doc.issue(("keys", i), name, f"key '{key}' is not a variable of {name}{did_you_mean(key, names)}"))
-        elif getattr(spec.variables[seen[key]], "temporary", False):
+        elif getattr(variables[seen[key]], "temporary", False):
             issues.append(doc.issue(("keys", i), name, f"key '{key}' is a temporary variable, which is not written; keys must be written"))
     qnams: set[str] = set()
     for i, qualifier in enumerate(getattr(spec, "supp", [])):
         if qualifier.qnam in qnams:
             issues.append(doc.issue(("supp", i, "qnam"), f"SUPP{name}.{qualifier.qnam}", f"QNAM {qualifier.qnam} is defined twice"))
         qnams.add(qualifier.qnam)
-    for i, var in enumerate(spec.variables):
+    for i, var in enumerate(variables):
         subject = f"{name}.{var.name}"
         rule, params = var.rule
         if isinstance(spec, SdtmDataset):
@@ -458,10 +464,10 @@ def _check_codelists(study: Study) -> list[SpecIssue]:
                                                    f"nor in CT {study.spec.terminology.version}{did_you_mean(codelist, known)}"))
     if study.codelist_doc is not None:
         seen: set[str] = set()
-        for i, codelist in enumerate(study.codelist_file.codelists):
-            if codelist.name in seen:
-                issues.append(study.codelist_doc.issue(("codelists", i, "name"), f"codelist {codelist.name}", "codelist is defined twice"))
-            seen.add(codelist.name)
+        for i, entry in enumerate(study.codelist_file.codelists):
+            if entry.name in seen:
+                issues.append(study.codelist_doc.issue(("codelists", i, "name"), f"codelist {entry.name}", "codelist is defined twice"))
+            seen.add(entry.name)
     return issues
 
 
@@ -486,11 +492,11 @@ def _codelist_references(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[Path
                 yield (part, i, "assign_ct"), subject, None
 
 
-def dependencies(spec: SdtmDataset | AdamDataset) -> dict[str, tuple[str, ...]]:
+def dependencies(spec: SdtmDataset | AdamDataset) -> dict[str, PathKey]:
     """Datasets ``spec`` needs built first, each with the spec path that says so."""
     if isinstance(spec, AdamDataset):
         return spec.inputs()
-    needs: dict[str, tuple[str, ...]] = {d: ("depends_on",) for d in spec.depends_on}
+    needs: dict[str, PathKey] = {d: ("depends_on",) for d in spec.depends_on}
     if spec.source.dataset is not None:
         needs.setdefault(spec.source.dataset, ("source", "dataset"))
     for i, step in enumerate(spec.source.steps):

@@ -22,7 +22,7 @@ class VariableCycle(ValueError):
         self.names = names
 
 
-def build_order(variables: list[Any], keys: Sequence[str] = ()) -> list[Any]:
+def build_order(variables: Sequence[Any], keys: Sequence[str] = ()) -> list[Any]:
     """``variables`` (spec models with ``name`` and ``rule``) in an order where each follows what it reads.
 
     A --SEQ rule with no ``order_by`` reads the dataset keys. Raise :class:`VariableCycle` when rules
