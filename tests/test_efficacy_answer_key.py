@@ -127,8 +127,6 @@ def test_os_event_status_and_death_dates_equal_the_answer_key_for_every_subject(
     assert _by_subject(dead, "ADT") == {s: key_dates[s] for s in dead["USUBJID"]}
 
 
-@pytest.mark.xfail(strict=True, reason="ADSL.LSTALVDT ignores tumour assessments (TR/RS) and PK samples (PC): "
-                                        "specs/adam/adsl.yaml is the lead's to fix (issue 13)")
 def test_os_censoring_dates_equal_the_answer_key_last_known_alive_dates(study):
     adsl, key = study["adsl"], study["key"]
     os_ = derive_param_os(adsl)
