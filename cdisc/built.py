@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
 
+from cdisc.errors import DataError
 from cdisc.spec.adam import AdamDataset
 from cdisc.spec.sdtm import SdtmDataset
 
@@ -19,7 +21,7 @@ class BuiltDataset:
     lineage: pd.DataFrame
     excluded: pd.DataFrame
     supp: pd.DataFrame | None = None
-    warnings: list[str] = field(default_factory=list)
+    warnings: Sequence[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
 
     @property
     def standard(self) -> str:
