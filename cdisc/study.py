@@ -100,7 +100,7 @@ class RunResult:
                 f"({totals['excluded']} excluded with a reason, {totals['not_converted']} in tables not converted); "
                 "see reports/reconciliation.csv"
             )
-        if self.columns is not None:
+        if self.columns is not None and len(self.columns):
             lines.append(columns_summary(self.columns))
         if self.changes is not None:
             counts = summary_frame(self.changes)[["added", "removed", "changed", "renumbered"]].sum()

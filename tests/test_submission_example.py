@@ -203,3 +203,13 @@ def test_tumour_baselines_are_flagged_last_before_exposure(out):
         frame = read(out, domain)
         flagged = frame[frame[f"{domain.upper()}LOBXFL"] == "Y"]
         assert len(flagged) and (flagged[f"{domain.upper()}DTC"] <= flagged["USUBJID"].map(dm["RFXSTDTC"])).all()
+
+
+@pytest.mark.skipif(not (REPO.parent / "shared" / "reference" / "pharmaversesdtm").is_dir(), reason="pharmaversesdtm not available")
+def test_predecessors_of_input_datasets_made_elsewhere_name_their_source(tmp_path):
+    run_study(REPO / "examples" / "pharmaverse-adam", tmp_path)
+    root = define(tmp_path, "adam")
+    sources = {item.get("OID"): "".join(item.xpath("def:Origin/odm:Description/odm:TranslatedText/text()", namespaces=NS))
+               for item in root.xpath("//odm:ItemDef[def:Origin/@Type='Predecessor']", namespaces=NS)}
+    assert sources["IT.ADSL.AGE"] == "DM.AGE" and sources["IT.ADAE.AETERM"] == "AE.AETERM"
+    assert validate(tmp_path).findings.query("rule == 'DEFINE-PREDECESSOR'").empty

@@ -114,8 +114,8 @@ def _tables(study: Study, dataset: DefineDataset) -> list[_Table]:
 
 def predecessor_source(study: Study, meta: DatasetMeta, column: str) -> tuple[str, VariableMeta | None] | None:
     """Where an ADaM ``predecessor`` column comes from: the base dataset's variable (``DM.AGE``), its SUPP--
-    qualifier (``SUPPAE.QVAL where QNAM = AEDLT``) or a merged dataset's variable (``ADSL.AGE``), with that
-    variable's metadata (None for a qualifier); None when no spec names it."""
+    qualifier (``SUPPAE.QVAL where QNAM = AEDLT``) or a merged dataset's variable (``ADSL.AGE``), also of an input
+    dataset made elsewhere, with that variable's spec metadata when there is one; None when nothing holds it."""
     source = getattr(meta, "source", None)
     if source is None or not hasattr(source, "merge"):
         return None
@@ -125,6 +125,8 @@ def predecessor_source(study: Study, meta: DatasetMeta, column: str) -> tuple[st
         found = next((v for v in spec.variables if v.name == column), None) if spec is not None else None
         if found is not None:
             return f"{name}.{column}", found
+        if spec is None and name in study.input_files and column in study.input_frame(name).columns:
+            return f"{name}.{column}", None  # an input dataset made elsewhere (study.yaml inputs)
         if name == source.dataset and source.supp and spec is not None:
             qualifier = next((q for q in getattr(spec, "supp", []) if q.qnam == column), None)
             if qualifier is not None:
