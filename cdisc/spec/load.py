@@ -7,6 +7,7 @@ file, line and column.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -50,6 +51,7 @@ class Study:
     codelist_doc: YamlDocument | None = None
     datasets: dict[str, DatasetFile] = field(default_factory=dict)
     spec_warnings: list[SpecIssue] = field(default_factory=list)  # where a spec states IG metadata differently
+    data_cutoff: dt.date | None = None  # the run's data cutoff (--data-cutoff, else study.yaml), set when a run is prepared
     _raw_frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def resolve(self, path: Path) -> Path:
