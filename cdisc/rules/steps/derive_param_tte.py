@@ -158,8 +158,10 @@ def _in_time(params: DeriveParamTte, adsl: pd.DataFrame, records):
 
     def within(events: pd.DataFrame, date: str) -> pd.Series:
         dated = events[by].assign(ADT=events[date].astype(float).to_numpy())
+        dated = dated[dated["ADT"].notna().to_numpy()]  # undated records are no events anyway
         last = _last_adequate_before(dated, adequate, by, strictly=False)
         since = np.fmax(last, dated[by].merge(start, on=by, how="left")["_S"].to_numpy(float))
-        return pd.Series(~(dated["ADT"].to_numpy(float) - since > gap), index=events.index)
+        ok = pd.Series(~(dated["ADT"].to_numpy(float) - since > gap), index=dated.index)
+        return ok.reindex(events.index, fill_value=False)
 
     return within
