@@ -473,15 +473,30 @@ def with_step_methods(variables: list, steps: list, dataset: str) -> list:
     from cdisc.rules import get
 
     made: dict[str, str] = {}
+    per_code: dict[tuple[str, str], str] = {}  # (column, PARAMCD the step sets) -> its method, for value-level metadata
     for step in steps:
         name, params = step.rule
+        code = getattr(params, "set_values_to", {}).get("PARAMCD")
         for column in getattr(params, "new_columns", ()):
             made.setdefault(column, get(name).method(params, dataset, None))
-    return [
+            if isinstance(code, str):
+                per_code.setdefault((column, code), get(name).method(params, dataset, None))
+
+    def level_method(var, level):
+        codes = level.where.get("PARAMCD", [])
+        return per_code.get((var.name, str(codes[0]))) if len(codes) == 1 else None
+
+    variables = [
         var.model_copy(update={"method": made[var.name], "value_level": [
             level.model_copy(update={"method": level.method or made[var.name]}) for level in var.value_level
         ]})
         if var.name in made and var.method is None and var.origin.type == "Derived" else var
+        for var in variables
+    ]
+    return [
+        var.model_copy(update={"value_level": [level.model_copy(update={"method": level_method(var, level) or level.method})
+                                               for level in var.value_level]})
+        if per_code and var.value_level and var.origin.type == "Derived" else var
         for var in variables
     ]
 

@@ -36,6 +36,11 @@ class DeriveParamRecistOvr(SpecModel):
     keep_source_vars: list[Name] = Field(default_factory=list, description="TR variables carried from the visit's first record")
     set_values_to: SetValues = Field(default_factory=dict, description="Values of the new records (expressions over them)")
 
+    @property
+    def new_columns(self) -> list[str]:
+        """Columns the step makes (besides ``set_values_to``)."""
+        return ['AVALC', 'ADT', 'TRGRESP', 'NTRGRESP', 'NEWLIND', 'SUMDIAM']
+
 
 def _references(params: DeriveParamRecistOvr) -> Iterator[Reference]:
     yield from (Reference("other", ("by_vars", i), n) for i, n in enumerate(params.by_vars))

@@ -38,6 +38,11 @@ class DeriveParamSumdiam(SpecModel):
     keep_source_vars: list[Name] = Field(default_factory=list, description="Variables carried from the visit's first record")
     set_values_to: SetValues = Field(default_factory=dict, description="Values of the new records (expressions over them)")
 
+    @property
+    def new_columns(self) -> list[str]:
+        """Columns the step makes (besides ``set_values_to``)."""
+        return ['AVAL', 'ADT', 'ABLFL', 'BASE', 'CHG', 'PCHG', 'NADIR', 'CHGNAD', 'PCHGNAD', 'LSEXP', 'LSASS', 'TRCRFL']
+
 
 def _references(params: DeriveParamSumdiam) -> Iterator[Reference]:
     yield from model_references(params)

@@ -60,6 +60,11 @@ class DeriveParamTte(SpecModel):
     missed_assessments: MissedAssessments | None = None
     set_values_to: SetValues = Field(default_factory=dict, description="Values of the new records (expressions over them)")
 
+    @property
+    def new_columns(self) -> list[str]:
+        """Columns the step makes (besides ``set_values_to``)."""
+        return ['STARTDT', 'ADT', 'AVAL', 'CNSR', 'EVNTDESC', 'CNSDTDSC', 'SRCDOM', 'SRCVAR', 'SRCSEQ']
+
 
 def _references(params: DeriveParamTte) -> Iterator[Reference]:
     yield from value_references(params.set_values_to)

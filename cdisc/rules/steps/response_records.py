@@ -32,6 +32,11 @@ class ResponseParams(SpecModel):
     reference_date: Name = Field("TRTSDT", description="The date the SD window counts from (ADSL)")
     set_values_to: SetValues = Field(default_factory=dict, description="Values of the new records (expressions over them)")
 
+    @property
+    def new_columns(self) -> list[str]:
+        """Columns the step makes (besides ``set_values_to``)."""
+        return ['AVALC', 'AVAL', 'ADT']
+
 
 def references(params: ResponseParams) -> Iterator[Reference]:
     yield from model_references(params)
