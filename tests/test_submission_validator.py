@@ -70,8 +70,10 @@ CASES = [
     ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["SCREENING", "TREATMENT"] * 2)), True),  # 2024-01-05 is after the first dose
     ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["FOLLOW-UP", "TREATMENT"] * 2)), True),  # no FOLLOW-UP element
     ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["", "TREATMENT"] * 2)), True),  # a date inside an element needs its EPOCH
-    ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["SCREENING", "TREATMENT"] * 2), column("AE", "AESTDTC", ["2024-01-03T09:00", "2024-01-06"] * 2)), False),  # pre-dose
-    ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["SCREENING", "TREATMENT"] * 2), column("AE", "AESTDTC", ["2024-01-03", "2024-01-06"] * 2)), False),  # boundary day, no time
+    ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["SCREENING", "TREATMENT"] * 2),
+                      column("AE", "AESTDTC", ["2024-01-03T09:00", "2024-01-06"] * 2)), False),  # pre-dose
+    ("EPOCH-SE", both(with_se, column("AE", "EPOCH", ["SCREENING", "TREATMENT"] * 2),
+                      column("AE", "AESTDTC", ["2024-01-03", "2024-01-06"] * 2)), False),  # boundary day, no time
     ("EPOCH-SE", both(add("SE", SE.assign(SEENDTC=["2024-01-03T10:00", ""] * 2)), column("AE", "EPOCH", ["TREATMENT", "TREATMENT"] * 2)), False),  # ongoing
     ("DATE-AFTER-RFPENDTC", column("DM", "RFPENDTC", "2024-01-06"), False),
     ("DATE-AFTER-RFPENDTC", column("DM", "RFPENDTC", "2024-01-05"), True),  # AE of 2024-01-06
@@ -191,7 +193,8 @@ DEFINE_CASES = [
 ]
 
 
-@pytest.mark.parametrize(("rule_id", "change", "expected"), DEFINE_CASES, ids=[f"{r}-{'fails' if e else 'passes'}-{i}" for i, (r, _, e) in enumerate(DEFINE_CASES)])
+@pytest.mark.parametrize(("rule_id", "change", "expected"), DEFINE_CASES,
+                         ids=[f"{r}-{'fails' if e else 'passes'}-{i}" for i, (r, _, e) in enumerate(DEFINE_CASES)])
 def test_define_rule(tmp_path, rule_id, change, expected):
     root = write(tmp_path, clean_files())
     (root / "sdtm" / "define.xml").write_text(_HEAD.format(**{**GOOD, **change}))

@@ -107,7 +107,8 @@ def _against_reference(submission: Submission, rule_id: str, reference: str, aft
             bad = (lo.to_numpy() > limit["hi"].to_numpy()) if after else (hi.to_numpy() < limit["lo"].to_numpy())
             if bad.any():
                 word = "after" if after else "before"
-                message = column + " " + _text(dataset.frame[column]) + f" is {word} DM.{reference} " + pd.Series(limit["text"].fillna("").to_numpy(), index=dataset.frame.index)
+                their = pd.Series(limit["text"].fillna("").to_numpy(), index=dataset.frame.index)
+                message = column + " " + _text(dataset.frame[column]) + f" is {word} DM.{reference} " + their
                 yield findings(rule_id, dataset.name, message, rows=np.flatnonzero(bad), variable=column, values=dataset.frame[column])
 
 
@@ -188,7 +189,8 @@ def not_done_reason(submission: Submission) -> Iterator[pd.DataFrame]:
             missing = _text(dataset.frame[reason]) == "" if reason in dataset.frame.columns else pd.Series(True, index=dataset.frame.index)
             bad = ((_text(dataset.frame[stat]) == "NOT DONE") & missing).to_numpy(bool)
             if bad.any():
-                yield findings("NOT-DONE-REASON", dataset.name, f"{stat} is NOT DONE and {reason} is " + ("blank" if reason in dataset.frame.columns else "not in the dataset"),
+                state = "blank" if reason in dataset.frame.columns else "not in the dataset"
+                yield findings("NOT-DONE-REASON", dataset.name, f"{stat} is NOT DONE and {reason} is {state}",
                                rows=np.flatnonzero(bad), variable=reason, values=dataset.frame[stat])
 
 

@@ -48,7 +48,8 @@ def _items(tree: etree._ElementTree) -> pd.DataFrame:
 
 
 @rule("DEFINE-LINK", "define.xml links a file that is not in the package",
-      "Define-XML 2.1 def:leaf (xlink:href, relative to define.xml, names a file of the submission); FDA Study Data TCG (referenced documents are submitted)", "error")
+      "Define-XML 2.1 def:leaf (xlink:href, relative to define.xml, names a file of the submission); "
+      "FDA Study Data TCG (referenced documents are submitted)", "error")
 def links(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, tree in _defines(submission):
         for leaf in tree.xpath("//*[local-name()='leaf']"):
@@ -74,7 +75,8 @@ def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, tree in _defines(submission):
         items = _items(tree).drop_duplicates("oid")
         for record in items[(items["origin"] == "Predecessor") & (items["description"] == "")].itertuples(index=False):
-            yield findings("DEFINE-PREDECESSOR", record.owner, f"{package.define.name}: {record.oid} has origin Predecessor but no Description naming its source",
+            message = f"{package.define.name}: {record.oid} has origin Predecessor but no Description naming its source"
+            yield findings("DEFINE-PREDECESSOR", record.owner, message,
                            variable=record.name)
 
 

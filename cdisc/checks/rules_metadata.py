@@ -96,7 +96,9 @@ def _longest(dataset: Dataset, name: str) -> int:
     return int(distinct.str.encode(dataset.table.encoding, errors="replace").str.len().max() or 0) if len(distinct) else 0
 
 
-@rule("LENGTH", "Character length larger than the longest value", "FDA Study Data Technical Conformance Guide (lengths set to the longest value; split datasets of one domain share lengths); P21 SD1082", "error")
+@rule("LENGTH", "Character length larger than the longest value",
+      "FDA Study Data Technical Conformance Guide (lengths set to the longest value; split datasets of one domain share lengths); P21 SD1082",
+      "error")
 def lengths(submission: Submission) -> Iterator[pd.DataFrame]:
     """The longest value over every dataset of the domain in the same folder (split LBCH, LBHE, LBUR share LB's lengths)."""
     longest: dict[tuple, int] = {}

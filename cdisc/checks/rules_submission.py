@@ -81,7 +81,8 @@ def subjects_in_adsl(submission: Submission) -> Iterator[pd.DataFrame]:
 
 
 @rule("RAW-COLUMNS", "Collected raw column neither submitted nor declared not submitted",
-      "FDA Study Data Technical Conformance Guide (collected data are submitted; data not submitted are explained in the reviewer's guide); cdisc run reports/columns.csv", "error")
+      "FDA Study Data Technical Conformance Guide (collected data are submitted; data not submitted are explained in the "
+      "reviewer's guide); cdisc run reports/columns.csv", "error")
 def raw_columns(submission: Submission) -> Iterator[pd.DataFrame]:
     """The run's column reconciliation (``reports/columns.csv``: table, column, status, target) lists no column
     with status ``unaccounted``; outputs without the report are not checked."""

@@ -122,5 +122,6 @@ def qnam_standard_name(submission: Submission) -> Iterator[pd.DataFrame]:
         qnam = _text(dataset.frame["QNAM"])
         rows = np.flatnonzero((qnam.isin(names) & ~qnam.duplicated()).to_numpy(bool))
         if len(rows):
-            yield findings("SUPP-QNAM-STANDARD", dataset.name, f"QNAM is an SDTMIG 3.4 {parent} variable; put it in {parent} with its standard meaning or choose another name",
+            message = f"QNAM is an SDTMIG 3.4 {parent} variable; put it in {parent} with its standard meaning or choose another name"
+            yield findings("SUPP-QNAM-STANDARD", dataset.name, message,
                            rows=rows, variable="QNAM", values=qnam)

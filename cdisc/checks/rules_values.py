@@ -93,7 +93,9 @@ def _multiple_values(submission: Submission, dataset) -> set[str]:
     return {c for c in dataset.frame.columns if any(q.startswith(c) and q != c for q in qnams)}
 
 
-@rule("CT", "Value not in a non-extensible CDISC codelist", "SDTMIG 3.4 §4.3 / FDA TCG (CDISC CT); CT 2025-03-28; P21 CT2001 (MULTIPLE accepted with per-value SUPP-- qualifiers, SDTMIG 3.4 multiple values for a qualifier)", "error")
+@rule("CT", "Value not in a non-extensible CDISC codelist",
+      "SDTMIG 3.4 §4.3 / FDA TCG (CDISC CT); CT 2025-03-28; P21 CT2001 (MULTIPLE accepted with per-value SUPP-- qualifiers, "
+      "SDTMIG 3.4 multiple values for a qualifier)", "error")
 def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
     standards = submission.standards
     for dataset in submission.datasets:
