@@ -4,7 +4,7 @@ The source is read again here with lxml alone (not with the package's define rea
 dataset, variable, value-level entry and codelist the spec can hold must equal it. What the spec
 cannot hold is named in the import's notes and checked here to be exactly those items: where
 clauses other than EQ/IN or on another dataset's variable, unnamed w.d display formats of
-variables, external dictionaries (MedDRA, ISO 3166).
+variables. External dictionaries (MedDRA, ISO 3166) arrive as codelists naming the dictionary and version.
 """
 
 from __future__ import annotations
@@ -47,8 +47,9 @@ def _source(path: Path) -> dict:
     for cl in mdv.iter(f"{ODM}CodeList"):
         items = [(i.get("CodedValue"), i.findtext(f"{ODM}Decode/{ODM}TranslatedText"))
                  for i in cl if i.tag in (f"{ODM}CodeListItem", f"{ODM}EnumeratedItem")]
-        codelists[cl.get("OID")] = {"label": cl.get("Name"), "terms": items,
-                                    "external": cl.find(f"{ODM}ExternalCodeList") is not None}
+        external = cl.find(f"{ODM}ExternalCodeList")
+        codelists[cl.get("OID")] = {"label": cl.get("Name"), "terms": items, "external": external is not None,
+                                    "dictionary": None if external is None else (external.get("Dictionary"), external.get("Version"))}
 
     def item(ref):
         it = by_oid[ref.get("ItemOID")]
@@ -136,10 +137,8 @@ def test_every_variable_arrives_with_its_attributes(imported):
             elif want["codelist"] not in source["codelists"]:  # a dangling CodeListRef (PHUSE TDF ADLBHPV.PARAM)
                 assert "codelist" not in got
                 assert f"{name}.{got['name']}: codelist {want['codelist']} is not defined in the file; left out" in bundle.notes
-            elif not source["codelists"][want["codelist"]]["external"]:
+            else:  # a codelist or an external dictionary, which arrives as a codelist too
                 assert got["codelist"] in {names[want["codelist"]], *(c["name"] for c in bundle.codelists)}
-            else:
-                assert "codelist" not in got
             compared += 1
     assert compared == sum(len(d["variables"]) for n, d in source["datasets"].items() if not n.startswith("SUPP"))
 
@@ -177,19 +176,15 @@ def test_codelists_equal_the_source(imported):
     _, bundle, source = imported
     got = {c["name"]: c for c in bundle.codelists}
     taken: set[str] = set()
-    external = 0
     for oid, want in source["codelists"].items():
-        if want["external"]:
-            external += 1
-            assert any(f"({oid}) is the external dictionary" in n for n in bundle.notes)
-            continue
         name = codelist_name(oid, taken)
         taken.add(name)
         codelist = got[name]
         assert codelist["label"] == want["label"]
-        assert [(str(t["value"]), t.get("decode")) for t in codelist["terms"]] == [
+        assert (codelist.get("dictionary"), codelist.get("version")) == (want["dictionary"] or (None, None))
+        assert [(str(t["value"]), t.get("decode")) for t in codelist.get("terms", [])] == [
             (re.sub(r"\.0$", "", v) if codelist["type"] != "text" else v, d) for v, d in want["terms"]]
-    assert len(got) == len(source["codelists"]) - external
+    assert len(got) == len(source["codelists"])
 
 
 def test_values_the_spec_refuses_are_errors_at_their_line(imported):

@@ -8,6 +8,7 @@ a reviewer changed in the workbook, keeping every rule.
 
 from __future__ import annotations
 
+import difflib
 import filecmp
 import shutil
 from pathlib import Path
@@ -20,7 +21,7 @@ from typer.testing import CliRunner
 from cdisc.cli import app
 from cdisc.definexml.methods import describe_rule
 from cdisc.spec.load import load_study
-from cdisc.specio import import_specs, read_specs
+from cdisc.specio import export_specs, import_specs, read_specs
 from cdisc.specio import p21_template as t
 from cdisc.specio.merge import imported_view, template_view
 
@@ -143,8 +144,9 @@ def test_round_trip_gives_the_original_specs(workbook, study):
     imported = {c["name"]: c for c in bundle.codelists}
     for codelist in study.codelist_file.codelists:
         got = imported[codelist.name]
-        assert (got["label"], got["type"], got.get("nci")) == (codelist.label, codelist.type, codelist.nci)
-        assert [(t["value"], t.get("decode"), t.get("nci")) for t in got["terms"]] == [
+        assert (got["label"], got["type"], got.get("nci"), got.get("dictionary"), got.get("version")) == (
+            codelist.label, codelist.type, codelist.nci, codelist.dictionary, codelist.version)
+        assert [(t["value"], t.get("decode"), t.get("nci")) for t in got.get("terms", [])] == [
             (t.value, t.decode, t.nci) for t in codelist.terms]
     assert bundle.study["study"] == study.spec.study.model_dump(exclude_none=True, exclude={"sponsor"})  # no sponsor in the template
     assert bundle.study["terminology"] == {"version": study.spec.terminology.version}
@@ -167,18 +169,45 @@ def test_merge_of_an_unchanged_workbook_changes_no_file(workbook, copy):
     assert compared.diff_files == [] and all(not d.diff_files for d in compared.subdirs.values())
 
 
-def test_reviewer_edits_flow_back_and_rules_are_kept(workbook, copy, tmp_path):
+def _variables(workbook: Path):
+    """The workbook opened for editing, its Variables sheet's header and rows by (dataset, variable)."""
     wb = openpyxl.load_workbook(workbook)
     ws = wb["Variables"]
     header = [c.value for c in ws[1]]
-    edits = {("AE", "AETERM"): {"Label": "Reported Adverse Event Term", "Length": 150},
-             ("ADSL", "AGEGR1"): {"Label": "Age Group"}}
-    for row in ws.iter_rows(min_row=2):
-        key = (row[header.index("Dataset")].value, row[header.index("Variable")].value)
-        for column, value in edits.get(key, {}).items():
-            row[header.index(column)].value = value
-    edited = tmp_path / "edited.xlsx"
-    wb.save(edited)
+    rows = {(r[header.index("Dataset")].value, r[header.index("Variable")].value): r for r in ws.iter_rows(min_row=2)}
+    return wb, header, rows
+
+
+def _edited(workbook: Path, target: Path, edits: dict[tuple[str, str], dict[str, object]]) -> Path:
+    """A copy of ``workbook`` with the Variables cells in ``edits`` changed, like a reviewer in Excel."""
+    wb, header, rows = _variables(workbook)
+    for key, cells in edits.items():
+        for column, value in cells.items():
+            rows[key][header.index(column)].value = value
+    wb.save(target)
+    return target
+
+
+def _moved(workbook: Path, target: Path, first: tuple[str, str], second: tuple[str, str]) -> Path:
+    """A copy of ``workbook`` with two Variables rows swapped (the Order column left as numbered)."""
+    wb, header, rows = _variables(workbook)
+    order = header.index("Order")
+    for index, (a, b) in enumerate(zip(rows[first], rows[second], strict=True)):
+        if index != order:
+            a.value, b.value = b.value, a.value
+    wb.save(target)
+    return target
+
+
+def _changed_lines(before: Path, after: Path) -> list[str]:
+    """The lines ``after`` removes (``- ``) and adds (``+ ``) against ``before``."""
+    old, new = before.read_text().splitlines(), after.read_text().splitlines()
+    return [line for line in difflib.ndiff(old, new) if line[:2] in ("- ", "+ ")]
+
+
+def test_reviewer_edits_flow_back_and_rules_are_kept(workbook, copy, tmp_path):
+    edited = _edited(workbook, tmp_path / "edited.xlsx", {("AE", "AETERM"): {"Label": "Reported Adverse Event Term", "Length": 150},
+                                                          ("ADSL", "AGEGR1"): {"Label": "Age Group"}})
     before = load_study(copy)
     lines = import_specs(edited, copy, merge_into=copy)
     assert lines[1:3] == [f"{copy / 'sdtm' / 'ae.yaml'}: AETERM: label, length", f"{copy / 'adam' / 'adsl.yaml'}: AGEGR1: label"]
@@ -192,3 +221,89 @@ def test_reviewer_edits_flow_back_and_rules_are_kept(workbook, copy, tmp_path):
     compared = filecmp.dircmp(copy.parent / "pristine", copy)
     assert compared.diff_files == [] and compared.subdirs["sdtm"].diff_files == ["ae.yaml"]
     assert compared.subdirs["adam"].diff_files == ["adsl.yaml"]
+    # only the edited entries are written again; the label goes after the name, as specs write it
+    assert _changed_lines(copy.parent / "pristine" / "adam" / "adsl.yaml", copy / "adam" / "adsl.yaml") == [
+        "-     label: Pooled Age Group 1", "+     label: Age Group"]
+    ae = _changed_lines(copy.parent / "pristine" / "sdtm" / "ae.yaml", copy / "sdtm" / "ae.yaml")
+    assert sorted(line[:2] for line in ae) == ["+ ", "- ", "- "]  # AETERM's two lines, now one
+    assert next(line for line in ae if line.startswith("+ ")).startswith(
+        "+   - {name: AETERM, label: Reported Adverse Event Term, type: text, length: 150, origin:")
+
+
+def test_lookups_steps_and_temporary_variables_are_untouched_by_an_edit(workbook, copy, tmp_path):
+    edited = _edited(workbook, tmp_path / "edited.xlsx", {("ADLB", "ANRIND"): {"Label": "Analysis Range Indicator"}})
+    assert import_specs(edited, copy, merge_into=copy)[:2] == [
+        f"edited.xlsx merged into {copy}: 1 file(s) changed", f"{copy / 'adam' / 'adlb.yaml'}: ANRIND: label"]
+    pristine = copy.parent / "pristine" / "adam" / "adlb.yaml"
+    original = next(line for line in pristine.read_text().splitlines() if line.startswith("  - {name: ANRIND,"))
+    assert _changed_lines(pristine, copy / "adam" / "adlb.yaml") == [
+        f"- {original}", f"+ {original.replace('Analysis Reference Range Indicator', 'Analysis Range Indicator')}"]
+    spec = load_study(copy).datasets["ADLB"].spec
+    assert spec.model_dump(exclude={"variables"}) == load_study(copy.parent / "pristine").datasets["ADLB"].spec.model_dump(exclude={"variables"})
+
+
+def test_a_value_equal_to_the_ig_is_left_out_so_undoing_an_edit_restores_the_spec(workbook, copy, tmp_path):
+    edited = _edited(workbook, tmp_path / "edited.xlsx", {("AE", "AESER"): {"Label": "Serious AE", "Mandatory": "Yes"}})
+    pristine = copy.parent / "pristine" / "sdtm" / "ae.yaml"
+    original = next(line for line in pristine.read_text().splitlines() if line.startswith("  - {name: AESER,"))
+    assert "label" not in original and "core" not in original  # SDTMIG 3.4 gives them
+    assert import_specs(edited, copy, merge_into=copy)[1] == f"{copy / 'sdtm' / 'ae.yaml'}: AESER: label, mandatory"
+    assert _changed_lines(pristine, copy / "sdtm" / "ae.yaml") == [
+        f"- {original}",
+        f"+ {original.replace('{name: AESER, ', '{name: AESER, label: Serious AE, ').replace(', assign_ct', ', core: Req, assign_ct')}"]
+    assert import_specs(workbook, copy, merge_into=copy)[1] == f"{copy / 'sdtm' / 'ae.yaml'}: AESER: label, mandatory"
+    assert filecmp.cmp(pristine, copy / "sdtm" / "ae.yaml", shallow=False)
+
+
+def test_the_workbooks_variable_order_is_written_where_the_spec_decides_it(workbook, copy, tmp_path):
+    moved = _moved(workbook, tmp_path / "moved.xlsx", ("ADSL", "DOSE01P"), ("ADSL", "DOSE01A"))
+    lines = import_specs(moved, copy, merge_into=copy)
+    assert lines[:2] == [f"moved.xlsx merged into {copy}: 1 file(s) changed", f"{copy / 'adam' / 'adsl.yaml'}: variable order"]
+    adsl = load_study(copy).datasets["ADSL"].spec
+    written = [v.name for v in adsl.variables if not v.temporary]
+    assert written == [r["Variable"] for r in _rows(moved, "Variables") if r["Dataset"] == "ADSL"]
+    entries = [line.split("name: ")[1].split(",")[0] for line in (copy / "adam" / "adsl.yaml").read_text().splitlines()
+               if line.lstrip().startswith(("- name: ", "- {name: "))]
+    assert entries[entries.index("DOSE01A"):entries.index("DOSE01A") + 3] == ["DOSE01A", "DOSE01P", "DOSE01C"]  # the temporary follows
+
+
+def test_sdtm_variables_stay_in_ig_order_whatever_the_workbook_says(workbook, copy, tmp_path):
+    moved = _moved(workbook, tmp_path / "moved.xlsx", ("AE", "AESPID"), ("AE", "AETERM"))
+    lines = import_specs(moved, copy, merge_into=copy)
+    assert lines[0] == f"moved.xlsx merged into {copy}: 0 file(s) changed"
+    assert "note: AE: the workbook's order of AETERM, AESPID is not kept: SDTM variables are written in SDTMIG order, " \
+           "and variables copied by copy_from in their dataset's order" in lines
+
+
+@pytest.fixture
+def copied(tmp_path) -> Path:
+    """The example study with ADAE carrying ADSL's AGEGR1 and AGEGR1N by a copy_from entry, and its workbook."""
+    folder = tmp_path / "study" / "specs"
+    shutil.copytree(REPO / "specs", folder)
+    (tmp_path / "study" / "examples").symlink_to(REPO / "examples")
+    adae = folder / "adam" / "adae.yaml"
+    line = "  - {name: AGEGR1, label: Pooled Age Group 1, type: text, origin: Predecessor, predecessor: AGEGR1}\n"
+    assert line in adae.read_text()
+    adae.write_text(adae.read_text().replace(line, "  - {copy_from: ADSL, names: [AGEGR1, AGEGR1N]}   # as ADSL states them\n"))
+    shutil.copytree(folder, tmp_path / "pristine")
+    export_specs(folder, tmp_path / "copied.xlsx")
+    return folder
+
+
+def test_copy_from_entries_survive_a_merge(copied):
+    workbook = copied.parent.parent / "copied.xlsx"
+    adae = [r for r in _rows(workbook, "Variables") if r["Dataset"] == "ADAE" and r["Variable"].startswith("AGEGR1")]
+    assert [(r["Variable"], r["Label"], r["Predecessor"]) for r in adae] == [
+        ("AGEGR1", "Pooled Age Group 1", "ADSL.AGEGR1"), ("AGEGR1N", "Pooled Age Group 1 (N)", "ADSL.AGEGR1N")]
+    assert import_specs(workbook, copied, merge_into=copied)[0] == f"copied.xlsx merged into {copied}: 0 file(s) changed"
+    wb, header, rows = _variables(workbook)
+    rows["ADAE", "AGEGR1"][header.index("Label")].value = "Age Group"  # copied: ADSL's spec states it
+    wb["Variables"].delete_rows(rows["ADAE", "AGEGR1N"][0].row)
+    wb.save(workbook)
+    lines = import_specs(workbook, copied, merge_into=copied)
+    assert lines[1] == f"{copied / 'adam' / 'adae.yaml'}: removed AGEGR1N"
+    assert "note: ADAE.AGEGR1: not merged (label): copied from ADSL by copy_from; change ADSL's spec" in lines
+    assert _changed_lines(copied.parent.parent / "pristine" / "adam" / "adae.yaml", copied / "adam" / "adae.yaml") == [
+        "-   - {copy_from: ADSL, names: [AGEGR1, AGEGR1N]}   # as ADSL states them",
+        "+   - {copy_from: ADSL, names: [AGEGR1]}   # as ADSL states them"]
+    assert [v.name for v in load_study(copied).datasets["ADAE"].spec.variables if v.name.startswith("AGEGR1")] == ["AGEGR1"]

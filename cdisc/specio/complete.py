@@ -113,7 +113,7 @@ def finish(bundle: SpecBundle, datasets: dict[str, dict[str, Any]], standards: d
     """Complete what the source leaves empty (class, structure, keys, origins), give each dataset a
     source and each variable a rule, turn SUPP-- datasets into qualifiers, and store the datasets."""
     sources = []
-    single_terms = {c["name"]: c["terms"][0]["value"] for c in bundle.codelists if len(c["terms"]) == 1}
+    single_terms = {c["name"]: c["terms"][0]["value"] for c in bundle.codelists if len(c.get("terms", [])) == 1}
     for name, spec in datasets.items():
         names = [v["name"] for v in spec["variables"]]
         adam = is_adam(name, spec["class"], standards.get(name))

@@ -99,14 +99,20 @@ class _Reader:
     def _codelists(self) -> dict[str, str]:
         names: dict[str, str] = {}
         for oid, summary in self.summary.codelists.items():
-            if summary.external:
-                self.out.note(f"{summary.name} ({oid}) is the external dictionary {summary.external}: left out "
-                              "(the spec has no external dictionaries); its variables name no codelist")
+            version = self._dictionary_version(oid) if summary.external else None
+            if summary.external and version is None:
+                self.out.note(f"{summary.name} ({oid}) is the external dictionary {summary.external} without a version: "
+                              "left out (the spec states a dictionary with its version); its variables name no codelist")
                 continue
             name = codelist_name(oid, set(names.values()))
             names[oid] = name
             if name != oid.removeprefix("CL."):
                 self.out.note(f"codelist {oid} is named {name} in the YAML spec (names are at most 8 characters, A-Z 0-9 _)")
+            if summary.external:
+                self.out.at("codelists", (len(self.out.codelists),), self.place(oid))
+                self.out.codelists.append({"name": name, "label": summary.name, "type": "text",
+                                           "dictionary": summary.external, "version": version})
+                continue
             codelist: dict[str, Any] = {"name": name, "label": summary.name,
                                         "type": summary.data_type if summary.data_type in ("integer", "float") else "text"}
             if any(t.extended for t in summary.terms):
@@ -123,6 +129,13 @@ class _Reader:
                 self.out.at("codelists", (len(self.out.codelists),), self.place(oid))
                 self.out.codelists.append(codelist)
         return names
+
+    def _dictionary_version(self, oid: str) -> str | None:
+        for codelist in self.mdv.iterfind("odm:CodeList", NS):
+            if codelist.get("OID") == oid:
+                external = codelist.find("odm:ExternalCodeList", NS)
+                return external.get("Version") if external is not None else None
+        return None
 
     def _dataset(self, summary) -> dict[str, Any]:
         name = summary.name

@@ -18,7 +18,8 @@ from cdisc.specio.values import ADAM_CLASSES
 
 #: A variable or term written on one line when its flow form is at most this long.
 LINE = 180
-_ORDER = ("dataset", "label", "class", "structure", "keys", "comment", "source", "variables", "supp")
+#: The top-level keys of a dataset spec file, in the order the importer writes them.
+KEY_ORDER = ("dataset", "label", "class", "structure", "keys", "comment", "source", "variables", "supp")
 
 
 def dump(data: Any) -> str:
@@ -56,7 +57,7 @@ def _flow_text(data: Any) -> str:
 
 def dataset_text(spec: dict[str, Any]) -> str:
     """One dataset spec file's text: its attributes in the usual order, then the variables."""
-    ordered = {k: spec[k] for k in _ORDER if k in spec}
+    ordered = {k: spec[k] for k in KEY_ORDER if k in spec}
     ordered.update({k: v for k, v in spec.items() if k not in ordered})
     return dump(ordered)
 

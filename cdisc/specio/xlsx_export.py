@@ -3,7 +3,7 @@
 One sheet per template sheet, header row frozen and filterable, column widths set. Methods are
 in words (the spec's ``method:``, else the rule described, as define.xml says it); SUPP--
 datasets appear as define.xml shows them (QVAL described per QNAM at value level). Study
-codelists are written in full; a CT codelist lists only the terms the data uses when a run's
+codelists are written in full, external dictionaries on the Dictionaries sheet; a CT codelist lists only the terms the data uses when a run's
 define.xml is given (``data``), since those list exactly the used terms.
 """
 
@@ -16,7 +16,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font, PatternFill
 from openpyxl.utils import get_column_letter
 
-from cdisc.definexml.build import _methods, _supp_meta
+from cdisc.definexml.build import _methods, _supp_meta, _with_predecessor
 from cdisc.definexml.read import read_define
 from cdisc.spec.adam import AdamDataset
 from cdisc.spec.load import Study
@@ -45,15 +45,20 @@ def export_workbook(study: Study, path: Path, data: Path | None = None) -> list[
 
 
 def _described(study: Study) -> list[DatasetMeta]:
-    """The datasets as define.xml describes them: each spec (without temporary variables), then its SUPP--."""
-    out = []
+    """The datasets as define.xml describes them: each spec (without temporary variables; ADaM predecessors with
+    their source and codelist), then its SUPP--."""
+    out: list[DatasetMeta] = []
     for dataset in study.datasets.values():
         spec = dataset.spec
-        if isinstance(spec, AdamDataset) and any(v.temporary for v in spec.variables):
+        if isinstance(spec, AdamDataset):  # as define.xml states them: a predecessor's source and codelist
+            variables = [_with_predecessor(study, spec, v) for v in spec.variables if not v.temporary]
+            spec = spec.model_copy(update={"variables": variables})
+        elif any(v.temporary for v in spec.variables):  # helpers are not written
             spec = spec.model_copy(update={"variables": [v for v in spec.variables if not v.temporary]})
         out.append(spec)
-        if getattr(spec, "supp", None):
-            out.append(_supp_meta(study, spec, spec.supp))
+        qualifiers = getattr(spec, "supp", None)
+        if qualifiers:
+            out.append(_supp_meta(study, spec, qualifiers))
     return out
 
 
@@ -151,9 +156,14 @@ class _Rows:
         return name
 
     def codelists(self) -> None:
-        """The codelists named anywhere, in name order: study codelists in full, CT ones restricted to used terms."""
+        """The codelists named anywhere, in name order: study codelists in full, external dictionaries (MedDRA) on
+        the Dictionaries sheet, CT ones restricted to used terms."""
         own = {c.name: c for c in self.study.codelist_file.codelists}
         for name in sorted(self.codelist_names):
+            if name in own and own[name].dictionary:
+                codelist = own[name]
+                self.add(t.DICTIONARIES, [name, codelist.label, codelist.type, codelist.dictionary, codelist.version])
+                continue
             if name in own:
                 codelist = own[name]
                 terminology = "CDISC/NCI" if codelist.nci else None

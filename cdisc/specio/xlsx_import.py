@@ -103,7 +103,7 @@ class _Reader:
         self.methods = self._texts("Methods", "Description")
         self.comments = self._texts("Comments", "Description")
         self.codelist_names = self._codelists()
-        self.dictionaries = {self.tables["Dictionaries"].text(v, "ID") for _, v in self.tables["Dictionaries"].rows} if "Dictionaries" in self.tables else set()
+        self.dictionaries = self._dictionaries()
         self.where_clauses = self._where_clauses()
         datasets = self._datasets()
         self._variables(datasets)
@@ -169,6 +169,28 @@ class _Reader:
             self.out.note(f"codelist {codelist['name']} lists no terms: variables refer to the CT release's codelist of that name")
         return names
 
+    def _dictionaries(self) -> set[str]:
+        """External dictionaries (MedDRA, WHODrug) become codelists naming the dictionary and its version; the IDs
+        of those without a version (which the spec cannot hold) are returned, to be left out where named."""
+        table = self.tables.get("Dictionaries")
+        left_out = set()
+        for row, values in table.rows if table is not None else []:
+            identifier, version = table.text(values, "ID"), table.text(values, "Version")
+            if identifier is None:
+                continue
+            if version is None:
+                left_out.add(identifier)
+                continue
+            name = codelist_name(identifier, set(self.codelist_names.values()))
+            self.codelist_names[identifier] = name
+            self.out.at("codelists", (len(self.out.codelists),), table.place(row, "ID"))
+            self.out.at("codelists", (len(self.out.codelists), "label"), table.place(row, "Name"))
+            kind = data_type(table.text(values, "Data Type")) or "text"
+            self.out.codelists.append({"name": name, "label": table.text(values, "Name") or identifier,
+                                       "type": kind if kind in ("text", "integer", "float") else "text",
+                                       "dictionary": table.text(values, "Dictionary") or identifier, "version": version})
+        return left_out
+
     def _where_clauses(self) -> dict[str, str]:
         """Where clause text by ID from a separate WhereClauses sheet (older P21 template)."""
         table = self.tables.get("WhereClauses")
@@ -222,7 +244,7 @@ class _Reader:
             if codelist in self.codelist_names:
                 attrs["codelist"] = self.codelist_names[codelist]
             elif codelist in self.dictionaries:
-                self.out.note(f"{owner}: dictionary {codelist} left out (the spec has no external dictionaries)")
+                self.out.note(f"{owner}: dictionary {codelist} left out (the Dictionaries sheet gives no version)")
             else:
                 attrs["codelist"] = codelist
         pages = table.text(values, "Pages")
