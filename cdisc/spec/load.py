@@ -73,7 +73,8 @@ class Study:
         if self.spec.inputs is None:
             return {}
         folder = self.resolve(self.spec.inputs.folder)
-        return {name: input_path(folder, name) for name in self.spec.inputs.datasets}
+        return {name: (folder / typed.file if typed.file and (folder / typed.file).is_file() else None) if typed.file
+                else input_path(folder, name) for name, typed in self.spec.inputs.datasets.items()}
 
     def input_frame(self, name: str) -> pd.DataFrame:
         """An input dataset, read and typed (once per run)."""

@@ -201,6 +201,9 @@ class Visit(SpecModel):
     visit: str = Field(min_length=1, max_length=200)
     collected: list[str] = Field(default_factory=list, description="Raw folder/visit names that mean this visit")
     visitdy: int | None = Field(None, description="Planned study day")
+    window: tuple[int, int] | None = Field(
+        None, description="Days before and after visitdy a visit may happen, e.g. [-3, 3]; a date outside is a warning"
+    )
 
 
 class RefDateRule(SpecModel):
@@ -214,6 +217,7 @@ class InputDataset(SpecModel):
     """How to type the columns of an input dataset read from CSV (XPT and parquet carry their types)."""
 
     numeric: list[Name] = Field(default_factory=list, description="Columns holding numbers")
+    file: str | None = Field(None, description="The file in the folder when it is not named <name>.xpt/.parquet/.csv")
 
 
 class InputData(SpecModel):

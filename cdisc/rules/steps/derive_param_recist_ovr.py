@@ -31,6 +31,7 @@ class DeriveParamRecistOvr(SpecModel):
     by_vars: list[Name] = Field(min_length=1, description="The subject (e.g. STUDYID, USUBJID)")
     dataset_add: Name = Field("TR", description="The tumour results dataset")
     visit_var: Name = Field("VISITNUM", description="The assessment (visit number of TR)")
+    filter: Expr | None = Field(None, alias="filter_add", description="Only these TR records (e.g. one evaluator's)")
     date: Expr = Field("sas_date(TRDTC)", description="The measurement date as a number (an expression over TR)")
     baseline: Expr = Field(description="The baseline records of TR")
     keep_source_vars: list[Name] = Field(default_factory=list, description="TR variables carried from the visit's first record")
@@ -45,6 +46,8 @@ class DeriveParamRecistOvr(SpecModel):
 def _references(params: DeriveParamRecistOvr) -> Iterator[Reference]:
     yield from (Reference("other", ("by_vars", i), n) for i, n in enumerate(params.by_vars))
     yield Reference("other_expression", ("baseline",), params.baseline)
+    if params.filter:
+        yield Reference("other_expression", ("filter",), params.filter)
     yield from value_references(params.set_values_to)
 
 
@@ -55,7 +58,7 @@ def _datasets(params: DeriveParamRecistOvr) -> Iterator[tuple[tuple, str]]:
 def _method(params: DeriveParamRecistOvr, dataset: str, spec) -> str:
     values = f"; {describe(params.set_values_to)}" if params.set_values_to else ""
     return (
-        f"RECIST 1.1 overall response derived from {params.dataset_add} per {', '.join(params.by_vars)} and post-baseline "
+        f"RECIST 1.1 overall response derived from {params.dataset_add}{f' (the records where {params.filter})' if params.filter else ''} per {', '.join(params.by_vars)} and post-baseline "
         f"{params.visit_var} (baseline: the records where {params.baseline}). Target response: NE when a target lesion is "
         "not measured; CR when every non-nodal target lesion is 0 mm and every nodal one < 10 mm (short axis); PD when the "
         "sum of diameters is >= 20% and >= 5 mm above the nadir (the smallest earlier sum, baseline included); PR when it "
@@ -84,8 +87,11 @@ def _method(params: DeriveParamRecistOvr, dataset: str, spec) -> str:
 def derive_param_recist_ovr(params: DeriveParamRecistOvr, records) -> pd.DataFrame:
     """The dataset's records and one derived overall-response record per subject and post-baseline assessment."""
     tr = records.built[params.dataset_add]
+    tr = tr.assign(**{SOURCE_RECORD: np.arange(len(tr))})
+    if params.filter:
+        tr = tr.loc[records.condition(params.filter, tr, records.constants).to_numpy(dtype=bool)]
     tr = tr.assign(ADT=records.evaluate(params.date, tr, records.constants).astype(float).to_numpy(),
-                   **{SOURCE_RECORD: np.arange(len(tr)), SOURCE_DATASET: params.dataset_add})
+                   **{SOURCE_DATASET: params.dataset_add})
     baseline = records.condition(params.baseline, tr, records.constants)
     derived = derive_recist_response(tr, baseline, by_vars=params.by_vars, visit_var=params.visit_var, date_var="ADT")
     derived = derived[derived["OVRLRESP"].notna().to_numpy()].rename(columns={"AVAL": "SUMDIAM", "OVRLRESP": "AVALC"})

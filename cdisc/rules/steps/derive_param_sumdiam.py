@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
@@ -22,7 +23,7 @@ class DeriveParamSumdiam(SpecModel):
     meeting ``filter``): AVAL the sum of the diameters ``value_var`` of the subject's target lesions (``lesion_var``),
     missing when one of them is not measured at the visit; ADT the visit's earliest date ``date``; ABLFL on the visit
     meeting ``baseline``; BASE, CHG, PCHG from it; NADIR the smallest earlier sum (baseline included) with CHGNAD and
-    PCHGNAD; LSEXP / LSASS the lesions expected and assessed; TRCRFL Y when every target lesion is gone (``nodal``
+    PCHGNAD (missing from a nadir of 0 mm); LSEXP / LSASS the lesions expected and assessed; TRCRFL Y when every target lesion is gone (``nodal``
     lesions below 10 mm). ``keep_source_vars`` are carried from the group's first record; then ``set_values_to``."""
 
     variable_fields: ClassVar[tuple[str, ...]] = ("by_vars", "visit_var", "date", "lesion_var", "value_var", "keep_source_vars")
@@ -88,6 +89,8 @@ def derive_param_sumdiam(params: DeriveParamSumdiam, records) -> pd.DataFrame:
     is_base = sums[keys].merge(base_visits.assign(_b=True), on=keys, how="left")["_b"].eq(True).fillna(False)
     new = derive_vars_sumdiam_change(sums, pd.Series(is_base.to_numpy(bool), index=sums.index), by_vars=params.by_vars,
                                      date_var=params.date)
+    undefined = ["PCHG", "PCHGNAD"]  # a percent change from a sum of 0 mm is undefined (recist.py divides to inf)
+    new[undefined] = new[undefined].where(np.isfinite(new[undefined].to_numpy(float)))
     if params.keep_source_vars:
         carried = lesions.groupby(keys, sort=False, dropna=False)[params.keep_source_vars].first().reset_index()
         new = new.merge(carried, on=keys, how="left")
