@@ -6,10 +6,9 @@ import re
 
 import pandas as pd
 import pytest
+from conftest import REPO, SHARED
 
 from cdisc.study import run_study
-
-from conftest import REPO, SHARED
 
 REFERENCE = SHARED / "reference"
 EXAMPLE = REPO / "examples" / "pharmaverse-adam"

@@ -8,9 +8,9 @@ from collections.abc import Iterator
 import pandas as pd
 
 from cdisc.errors import DataError
-from cdisc.reports.pk import format_pk_summary, mean_concentration_png, summarise_concentrations, summarise_pk_parameters
 from cdisc.reports.efficacy import efficacy_report
 from cdisc.reports.efficacy_listings import concordance_listing
+from cdisc.reports.pk import format_pk_summary, mean_concentration_png, summarise_concentrations, summarise_pk_parameters
 from cdisc.reports.spec import ConcordanceListing, DatasetReport, KmSummary, MeanConcentrationPlot, PkParameterSummary, ResponseRates
 from cdisc.spec.base import parsed
 from cdisc.spec.expr import ExpressionDataError
@@ -30,13 +30,13 @@ def dataset_reports(frame: pd.DataFrame, dataset: str, reports: list[DatasetRepo
         elif isinstance(params, KmSummary):
             text, plots = efficacy_report(rows, rows.iloc[:0], group_var=params.group_var, tte_params=params.params,
                                           rate_params=(), group_label=params.group_label)
-            yield f"{dataset.lower()}_km_summary.txt", f"{dataset}: Kaplan-Meier summary\n\n{text}".encode("utf-8")
+            yield f"{dataset.lower()}_km_summary.txt", f"{dataset}: Kaplan-Meier summary\n\n{text}".encode()
             for code, png in plots.items():
                 yield f"{dataset.lower()}_km_{_slug((code,))}.png", png
         elif isinstance(params, ResponseRates):
             text, _ = efficacy_report(rows.iloc[:0], rows, group_var=params.group_var, tte_params=(),
                                       rate_params=params.params, group_label=params.group_label)
-            yield f"{dataset.lower()}_response_rates.txt", f"{dataset}: response rates\n\n{text}".encode("utf-8")
+            yield f"{dataset.lower()}_response_rates.txt", f"{dataset}: response rates\n\n{text}".encode()
         elif isinstance(params, ConcordanceListing):
             yield f"{dataset.lower()}_concordance.txt", concordance_listing(rows, dataset, params).encode("utf-8")
 

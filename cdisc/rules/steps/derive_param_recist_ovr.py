@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from typing import ClassVar
 
 import numpy as np
 import pandas as pd
@@ -57,8 +56,9 @@ def _datasets(params: DeriveParamRecistOvr) -> Iterator[tuple[tuple, str]]:
 
 def _method(params: DeriveParamRecistOvr, dataset: str, spec) -> str:
     values = f"; {describe(params.set_values_to)}" if params.set_values_to else ""
+    where = f" (the records where {params.filter})" if params.filter else ""
     return (
-        f"RECIST 1.1 overall response derived from {params.dataset_add}{f' (the records where {params.filter})' if params.filter else ''} per {', '.join(params.by_vars)} and post-baseline "
+        f"RECIST 1.1 overall response derived from {params.dataset_add}{where} per {', '.join(params.by_vars)} and post-baseline "
         f"{params.visit_var} (baseline: the records where {params.baseline}). Target response: NE when a target lesion is "
         "not measured; CR when every non-nodal target lesion is 0 mm and every nodal one < 10 mm (short axis); PD when the "
         "sum of diameters is >= 20% and >= 5 mm above the nadir (the smallest earlier sum, baseline included); PR when it "

@@ -8,7 +8,8 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
-from cdisc.adam.tte import _last_adequate_before, censor_source, derive_param_tte as time_to_event, event_source
+from cdisc.adam.tte import _last_adequate_before, censor_source, event_source
+from cdisc.adam.tte import derive_param_tte as time_to_event
 from cdisc.rules import STEPS, Reference, rule
 from cdisc.rules.steps.group_records import group_records
 from cdisc.rules.steps.values import SetValues, callables, describe, value_references
@@ -135,7 +136,8 @@ def derive_param_tte(params: DeriveParamTte, records) -> pd.DataFrame:
         keep = records.condition(source.filter, frame, records.constants) if source.filter else None
         return frame if keep is None else frame.loc[keep.to_numpy(dtype=bool)]
 
-    in_time = _in_time(params, adsl, records) if params.missed_assessments else (lambda frame, date: None)
+    missed = params.missed_assessments
+    in_time = _in_time(missed, params, adsl, records) if missed else (lambda frame, date: None)
     events = []
     for source in params.event_sources:
         frame = rows(source)
@@ -150,10 +152,9 @@ def derive_param_tte(params: DeriveParamTte, records) -> pd.DataFrame:
     return pd.concat([records.frame, added], ignore_index=True)
 
 
-def _in_time(params: DeriveParamTte, adsl: pd.DataFrame, records):
+def _in_time(missed: MissedAssessments, params: DeriveParamTte, adsl: pd.DataFrame, records):
     """A function giving, for an event source's records, whether each is within the allowed gap after the subject's
     last adequate assessment on or before it (or the start date)."""
-    missed = params.missed_assessments
     by = params.by_vars
     frame = records.built[missed.dataset]
     adequate = frame.loc[records.condition(missed.filter, frame, records.constants).to_numpy(dtype=bool)]
