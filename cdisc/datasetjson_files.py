@@ -18,8 +18,16 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from cdisc.datasetjson import DatasetJsonError, _column, to_dataset_json, validate_dataset_json
-from cdisc.xpt import XptDataset
+from cdisc.datasetjson import (
+    _DATE_FORMATS,
+    _DATETIME_FORMATS,
+    _TIME_FORMATS,
+    DatasetJsonError,
+    _iso_values,
+    to_dataset_json,
+    validate_dataset_json,
+)
+from cdisc.xpt import XptDataset, XptVariable
 
 __all__ = ["FORMATS", "dataset_json_lines", "write_dataset_json_files"]
 
@@ -28,39 +36,55 @@ _SAMPLE = 200
 _TEXT = np.dtypes.StringDType()
 
 
-def _encoded(values: list, kind: str) -> np.ndarray:
-    """Each value's JSON text (``null`` for None): numbers with numpy's shortest round-trip repr (as
-    Python's ``json`` writes them), text encoded once per distinct value.
+def _kind(form: str) -> str | None:
+    """``date``, ``datetime`` or ``time`` for a SAS date, datetime or time format, else None."""
+    patterns = (("datetime", _DATETIME_FORMATS), ("date", _DATE_FORMATS), ("time", _TIME_FORMATS))
+    return next((name for name, pattern in patterns if pattern.fullmatch(form.upper())), None)
 
-    >>> _encoded(["a", "a", 'say "hi"', None], "string").tolist()
-    ['"a"', '"a"', '"say \\\\"hi\\\\""', 'null']
-    >>> _encoded([1, None, 1], "integer").tolist()
-    ['1', 'null', '1']
-    >>> _encoded([0.1, 1e-07, None], "double").tolist()
-    ['0.1', '1e-07', 'null']
+
+def _column_texts(series: pd.Series, variable: XptVariable) -> tuple[str, int | None, np.ndarray]:
+    """A column's Dataset-JSON ``dataType``, its length (text) and each value as JSON text, as
+    :func:`cdisc.datasetjson.to_dataset_json` writes them: text without trailing blanks (missing is
+    ``""``), SAS dates/datetimes/times as ISO 8601, whole numbers as integers, missing numbers ``null``.
+
+    >>> kind, length, texts = _column_texts(pd.Series(["a ", None, 'say "hi"']), XptVariable("X", "X", "char"))
+    >>> kind, length, texts.tolist()
+    ('string', 8, ['"a"', '""', '"say \\\\"hi\\\\""'])
+    >>> _column_texts(pd.Series([1.0, None, 3.0]), XptVariable("N", "N", "num"))[2].tolist()
+    ['1', 'null', '3']
+    >>> _column_texts(pd.Series([0.1, 1e-07]), XptVariable("N", "N", "num"))[2].tolist()
+    ['0.1', '1e-07']
     """
-    if kind in ("integer", "double"):
-        missing = np.fromiter((v is None for v in values), dtype=bool, count=len(values))
-        numbers = np.array([0 if v is None else v for v in values], dtype=np.int64 if kind == "integer" else np.float64)
-        return np.where(missing, "null", numbers.astype(_TEXT)).astype(_TEXT)
-    codes, uniques = pd.factorize(pd.Series(values, dtype=object), use_na_sentinel=True)
-    texts = np.array([json.dumps(v, ensure_ascii=False, allow_nan=False) for v in uniques] + ["null"], dtype=_TEXT)
-    return texts[codes]  # code -1 (missing) takes the last entry, "null"
+    if variable.type == "char":
+        codes, uniques = pd.factorize(series.astype("str").fillna("").str.rstrip(" "), use_na_sentinel=True)
+        texts = [str(v) for v in uniques]
+        encoded = np.array([json.dumps(t, ensure_ascii=False) for t in texts] + ['""'], dtype=_TEXT)
+        length = variable.length or max([1, *(len(t.encode("utf-8")) for t in texts)])
+        return "string", length, encoded[codes]
+    numbers = pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
+    missing = np.isnan(numbers)
+    kind = _kind(variable.format)
+    if kind:
+        codes, uniques = pd.factorize(numbers, use_na_sentinel=True)
+        iso = _iso_values(np.asarray(uniques, dtype=np.float64), kind)
+        return kind, None, np.array([json.dumps(v) for v in iso] + ["null"], dtype=_TEXT)[codes]
+    finite = numbers[~missing]
+    integral = bool(np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53))
+    values = np.where(missing, 0, numbers).astype(np.int64 if integral else np.float64).astype(_TEXT)
+    return ("integer" if integral else "double"), None, np.where(missing, "null", values).astype(_TEXT)
 
 
 def dataset_json_lines(frame: pd.DataFrame, dataset: XptDataset, **options) -> tuple[dict, np.ndarray]:
     """The document's metadata (everything but ``rows``) and each row as one JSON array text."""
     metadata = to_dataset_json(frame.iloc[:0], dataset, **options)
     del metadata["rows"]
-    keys = options.get("keys", ())
     columns: list[np.ndarray] = []  # each variable's values as JSON texts
-    for variable in dataset.variables:
-        entry, values = _column(frame, variable, dataset, keys)
-        if entry["dataType"] == "string":  # the length of the whole column, not of the empty frame's
-            metadata["columns"][len(columns)]["length"] = entry["length"]
-        if entry["dataType"] != metadata["columns"][len(columns)]["dataType"]:  # integer/double known from the values
-            metadata["columns"][len(columns)]["dataType"] = entry["dataType"]
-        columns.append(_encoded(values, entry["dataType"]))
+    for entry, variable in zip(metadata["columns"], dataset.variables, strict=True):
+        data_type, length, texts = _column_texts(frame[variable.name], variable)
+        entry["dataType"] = data_type
+        if length is not None:
+            entry["length"] = length
+        columns.append(texts)
     metadata["records"] = len(frame)
     if not columns:
         return metadata, np.full(len(frame), "[]", dtype=_TEXT)
