@@ -69,13 +69,14 @@ def check_spec(study: StudyArg, raw: RawOption = None) -> None:
 
 @app.command()
 def run(
-    study: StudyArg,
+    studies: Annotated[list[Path], typer.Argument(help="Study folder holding study.yaml (e.g. specs/); several folders, or a portfolio file (studies: [folder, ...]), convert a portfolio as one task graph")],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: output.folder in study.yaml)")] = None,
     raw: RawOption = None,
     created: Annotated[datetime | None, typer.Option("--created", help="Creation date-time stamped into XPT headers, define.xml and reports/run.json (default: now)")] = None,
     reproducible: Annotated[bool, typer.Option("--reproducible", help="Stamp output.created of study.yaml instead of now: identical inputs give byte-identical outputs")] = False,
     data_cutoff: Annotated[datetime | None, typer.Option("--data-cutoff", formats=["%Y-%m-%d"], help="Data cutoff date of the transfer (YYYY-MM-DD): TS DCUTDTC, DCUTDTC in expressions, reports/run.json")] = None,
     compare_to: Annotated[Path | None, typer.Option("--compare-to", help="Previous run's output folder: reports/changes.txt lists what changed (default: the run already in the output folder)")] = None,
+    force: Annotated[bool, typer.Option("--force", help="Rebuild every dataset (default: a dataset whose specs and raw inputs did not change since the run in the output folder is taken from it)")] = False,
     scheduler: Annotated[str | None, typer.Option("--scheduler", help="Where the datasets' task graph runs: tcp://HOST:PORT of a dask.distributed scheduler (default: in this process, one dataset at a time; 'threads' for Dask's threads, not yet race-free)")] = None,
     formats: Annotated[str | None, typer.Option("--format", help="Dataset files to write side by side, e.g. xpt,json,ndjson (Dataset-JSON v1.1 and its NDJSON form; XPT is always written; default: output.formats in study.yaml)")] = None,
 ) -> None:
@@ -88,10 +89,53 @@ def run(
     unknown = sorted(set(chosen or ()) - set(FORMATS))
     if unknown:
         raise UsageError(f"--format {formats}: unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    options = RunOptions(created, reproducible or created is not None, data_cutoff.date() if data_cutoff else None, compare_to, chosen, scheduler)
-    result = run_study(study, out_dir, progress=err, raw=raw, options=options)
-    for line in result.summary_lines():
-        out.print(line)
+    options = RunOptions(created, reproducible or created is not None, data_cutoff.date() if data_cutoff else None, compare_to, chosen, force, scheduler)
+    folders = _portfolio(studies)
+    if len(folders) == 1 and studies[0].is_dir():
+        result = run_study(folders[0], out_dir, progress=err, raw=raw, options=options)
+        for line in result.summary_lines():
+            out.print(line)
+        return
+    if raw is not None or compare_to is not None:
+        raise UsageError("--raw and --compare-to name one study's folders: use them with a single study")
+    from cdisc.study import run_portfolio
+
+    worst, failed = 0, []
+    for folder, outcome in run_portfolio(folders, out_dir, progress=err, options=options):
+        if isinstance(outcome, Exception):
+            err.print(f"{folder}: not converted", markup=False)
+            err.print("\n".join(filter(None, [str(outcome), outcome.epilogue])), markup=False)
+            worst, failed = max(worst, outcome.exit_code), [*failed, str(folder)]
+        else:
+            for line in outcome.summary_lines():
+                out.print(line)
+    shown = f"; not converted: {', '.join(failed)}" if failed else ""
+    out.print(f"Portfolio: {len(folders) - len(failed)} of {len(folders)} study(ies) converted{shown}")
+    if worst:
+        raise typer.Exit(worst)
+
+
+def _portfolio(paths: list[Path]) -> list[Path]:
+    """Study folders from the command line: folders as given, a file as the folders its ``studies:`` list names."""
+    from ruamel.yaml import YAML
+
+    from cdisc.errors import UsageError
+
+    folders: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            folders.append(path)
+            continue
+        if not path.is_file():
+            raise UsageError(f"{path}: no such study folder or portfolio file")
+        try:
+            listed = YAML(typ="safe").load(path.read_text(encoding="utf-8"))
+        except Exception as exc:  # any YAML error: the file is not a portfolio
+            raise UsageError(f"{path}: not a portfolio file ({exc})") from None
+        if not isinstance(listed, dict) or not isinstance(listed.get("studies"), list) or not listed["studies"]:
+            raise UsageError(f"{path}: a portfolio file lists its study folders as studies: [folder, ...]")
+        folders += [path.parent / str(entry) for entry in listed["studies"]]
+    return folders
 
 
 spec_app = typer.Typer(help="Import and export specs as Pinnacle 21-template Excel workbooks and define.xml.", no_args_is_help=True)

@@ -44,12 +44,24 @@ class Outcome:
         return self.built is None
 
 
-def _run_dataset(name: str, build: Builder, inputs: Mapping[str, pd.DataFrame], *needed: Outcome) -> Outcome:
+class _Study:
+    """A study's builder and input frames: one node of the graph, named by a fixed token so that Dask never
+    pickles the study (raw frames and all) to name it."""
+
+    def __init__(self, token: str, build: Builder, inputs: Mapping[str, pd.DataFrame]):
+        self.token, self.build, self.inputs = token, build, dict(inputs)
+
+    def __dask_tokenize__(self) -> str:
+        return self.token
+
+
+def _run_dataset(name: str, study: _Study, *needed: Outcome) -> Outcome:
     """One dataset task: build ``name`` from the frames of the datasets it needs."""
     waiting = [o.name for o in needed if o.failed]
     if waiting:
         return Outcome(name, needs=waiting)
-    frames = dict(inputs)
+    build = study.build
+    frames = dict(study.inputs)
     for outcome in needed:
         frames.update(outcome.frames)
     try:
@@ -62,10 +74,10 @@ def _run_dataset(name: str, build: Builder, inputs: Mapping[str, pd.DataFrame], 
 
 def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[str, pd.DataFrame]) -> dict:
     """The tasks of one study, keyed ``(prefix, dataset)``; ``specs`` in build order."""
-    graph: dict = {}
+    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs)}
     for name, spec in specs.items():
         needed = [(prefix, d) for d in dependencies(spec) if d in specs]
-        graph[(prefix, name)] = (_run_dataset, name, build, dict(inputs), *needed)
+        graph[(prefix, name)] = (_run_dataset, name, (prefix, "@study"), *needed)
     return graph
 
 

@@ -13,7 +13,8 @@ from test_sdtm_engine import replace_in, study_with
 
 
 def files_of(folder):
-    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+    """The run's outputs (not its cache of built datasets for incremental reruns, .cdisc-cache/)."""
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file() and ".cdisc-cache" not in p.parts}
 
 
 def test_run_writes_xpt_lineage_and_reports(tmp_path):

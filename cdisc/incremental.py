@@ -1,0 +1,130 @@
+"""Incremental reruns: a dataset whose inputs did not change since the run in the output folder is
+taken from that run instead of being built again.
+
+A dataset's *input hash* covers everything its build reads: its own spec file; the files every dataset
+reads (study.yaml, the codelists file, the CT files, any other non-YAML file of the study folder such as
+lookup tables, the input datasets); the raw tables its spec names (``table:`` anywhere in it, and, when it
+uses DM reference dates, the tables study.yaml names); the cdisc version; and the input hashes of the
+datasets it is built from, so a change reaches every dataset downstream of it.
+
+Each run stores every built dataset (records, lineage, exclusions, SUPP--, warnings) with its input hash in
+``.cdisc-cache/`` of the output folder, written with the other outputs (all-or-nothing). Parquet keeps the
+column types, so what is built from a reused dataset is what a full rebuild builds.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator, Mapping
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from cdisc import __version__
+from cdisc.errors import DataError
+from cdisc.manifest import combined_hash, sha256_file, shared_spec_files, spec_files
+from cdisc.spec.check import dependencies
+from cdisc.spec.load import Study
+
+if TYPE_CHECKING:  # cdisc.built imports the rule registry, which imports the engines
+    from cdisc.built import BuiltDataset
+
+__all__ = ["CACHE", "dataset_input_hashes", "load_built", "save_built", "tables_named"]
+
+CACHE = ".cdisc-cache"
+_PARTS = ("frame", "lineage", "excluded", "supp")
+
+
+def tables_named(data: Any) -> set[str]:
+    """Every ``table:`` value anywhere in a spec document's data.
+
+    >>> sorted(tables_named({"source": {"table": "ae", "merge": [{"table": "ex", "by": ["A"]}]}, "x": [1, "table"]}))
+    ['ae', 'ex']
+    """
+    found: set[str] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, Mapping):
+            for key, value in node.items():
+                if key == "table" and isinstance(value, str):
+                    found.add(value)
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(data)
+    return found
+
+
+def _uses_reference_dates(data: Any) -> bool:
+    return "reference_date" in json.dumps(data, default=str)
+
+
+def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 (read only)
+    """The input hash of every dataset of the study, in build order; ``settings`` are run options a build
+    reads (the data cutoff)."""
+    shared_files = dict(shared_spec_files(study))
+    yaml_files = {p.resolve() for p in spec_files(study).values()} | {p.resolve() for p in shared_files.values()}
+    shared_files |= {
+        f"folder/{p.relative_to(study.folder).as_posix()}": p for p in sorted(study.folder.rglob("*"))
+        if p.is_file() and p.suffix.lower() not in (".yaml", ".yml", ".md") and p.resolve() not in yaml_files
+    }
+    shared_files |= {f"inputs/{p.name}": p for p in study.input_files.values() if p is not None}
+    shared = combined_hash({name: sha256_file(path) for name, path in shared_files.items()} | {"cdisc": __version__, **settings})
+    raw = {name: sha256_file(table.path) for name, table in study.raw_tables.items()}
+    study_tables = tables_named(study.doc.data)
+    files = spec_files(study)
+    hashes: dict[str, str] = {}
+    for name, dataset in study.datasets.items():
+        tables = tables_named(dataset.doc.data) | (study_tables if _uses_reference_dates(dataset.doc.data) else set())
+        parts = {"@shared": shared, "@spec": sha256_file(files[name])}
+        parts |= {f"raw/{t}": raw[t] for t in tables if t in raw}
+        parts |= {f"dataset/{d}": hashes[d] for d in dependencies(dataset.spec) if d in hashes}
+        hashes[name] = combined_hash(parts)
+    return hashes
+
+
+def save_built(built: BuiltDataset, input_hash: str, folder: Path) -> Iterator[Path]:
+    """Write a built dataset's parts and its input hash into ``folder`` (the cache of a staging folder)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    stem = built.spec.dataset.lower()
+    for part in _PARTS:
+        frame = getattr(built, part)
+        if frame is not None:
+            path = folder / f"{stem}.{part}.parquet"
+            frame.to_parquet(path, index=True)
+            yield path
+    warnings = [
+        {"message": str(w)} if not isinstance(w, DataError) else {
+            "message": str(w), "dataset": w.dataset, "variable": w.variable, "files": list(w.files),
+            "raw_rows": [int(r) for r in w.raw_rows], "subjects": list(w.subjects), "values": [str(v) for v in w.values],
+        }
+        for w in built.warnings
+    ]
+    path = folder / f"{stem}.json"
+    path.write_text(json.dumps({"input_hash": input_hash, "warnings": warnings}, indent=1) + "\n", encoding="utf-8")
+    yield path
+
+
+def load_built(spec, input_hash: str, folder: Path) -> BuiltDataset | None:
+    """The dataset the run in ``folder``'s cache built from the same inputs, or None."""
+    from cdisc.built import BuiltDataset
+    stem = spec.dataset.lower()
+    try:
+        stored = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if stored.get("input_hash") != input_hash:
+        return None
+    parts = {}
+    for part in _PARTS:
+        path = folder / f"{stem}.{part}.parquet"
+        if not path.is_file() and part != "supp":
+            return None
+        parts[part] = pd.read_parquet(path) if path.is_file() else None
+    warnings: list[str | DataError] = [
+        w["message"] if "dataset" not in w else DataError(w.pop("message"), **w) for w in stored.get("warnings", [])
+    ]
+    return BuiltDataset(spec, parts["frame"], parts["lineage"], parts["excluded"], parts["supp"], warnings)
