@@ -179,6 +179,37 @@ def new_exclusions(before: pd.DataFrame, after: pd.DataFrame) -> pd.DataFrame:
     return found.loc[found["_merge"] == "left_only", columns].reset_index(drop=True)
 
 
+def derive_var_stable_seq(
+    current: pd.DataFrame, lineage: pd.DataFrame | None, previous: Snapshot, by: list[str], natural: list[str], seq: str,
+) -> pd.Series:
+    """--SEQ that keeps the number each record had in the previous transfer; new records are numbered after
+    the largest earlier number of their ``by`` group, in the order of ``current``'s rows.
+
+    Records are recognised by ``natural`` (the keys without --SEQ plus what it orders by), then by
+    lineage (the same subject's same raw file row). A removed record's number is not reused.
+
+    >>> before = Snapshot(pd.DataFrame({"USUBJID": ["A", "A"], "AETERM": ["X", "Y"], "AESEQ": [1.0, 2.0]}))
+    >>> now = pd.DataFrame({"USUBJID": ["A", "A", "A", "B"], "AETERM": ["X", "Z", "Y", "W"]})
+    >>> derive_var_stable_seq(now, None, before, ["USUBJID"], ["USUBJID", "AETERM"], "AESEQ").tolist()
+    [1.0, 3.0, 2.0, 1.0]
+    """
+    old, new = _normal(previous.frame), _normal(current.reset_index(drop=True))
+    natural = [n for n in natural if n in old and n in new]
+    pairs = _match(old, new, natural, seq)
+    if previous.lineage is not None and lineage is not None:
+        found = _match_lineage(previous.lineage, lineage.reset_index(drop=True), set(pairs["_b"]), set(pairs["_a"]))
+        pairs = pd.concat([pairs, found], ignore_index=True)
+    numbers = pd.Series(np.nan, index=new.index)
+    numbers[pairs["_a"].to_numpy()] = old[seq].to_numpy()[pairs["_b"].to_numpy()]
+    fresh = numbers.isna()
+    if fresh.any():
+        last = old.groupby(by)[seq].max().rename("_last").reset_index()
+        rows = new.loc[fresh, by].merge(last, on=by, how="left").set_index(new.index[fresh])
+        rank = rows.groupby(by, sort=False).cumcount() + 1
+        numbers[fresh] = rows["_last"].fillna(0) + rank
+    return pd.Series(numbers.to_numpy(), index=current.index)
+
+
 def _subjects(side: dict[str, Snapshot]) -> set[str]:
     """Subjects of a transfer: those in DM, or in any dataset when there is no DM."""
     frames = [side["DM"].frame] if "DM" in side else [s.frame for s in side.values()]

@@ -94,7 +94,8 @@ def test_compare_to_names_the_previous_transfer_and_must_hold_a_run(tmp_path):
 @needs_ct
 def test_a_dated_run_stamps_created_and_the_data_cutoff(tmp_path):
     study = transfer_study(tmp_path)
-    replace_in(study, "sdtm/dm.yaml", "  - {name: SEX,", "  - {name: DMDTC, label: Date/Time of Collection, type: text, origin: Derived, expr: DCUTDTC}\n  - {name: SEX,")
+    dmdtc = "  - {name: DMDTC, label: Date/Time of Collection, type: text, origin: Derived, expr: DCUTDTC}\n"
+    replace_in(study, "sdtm/dm.yaml", "  - {name: SEX,", dmdtc + "  - {name: SEX,")
     out = tmp_path / "out"
     done = cdisc("run", str(study), "--out", str(out), "--created", "2024-04-02T08:00:00", "--data-cutoff", "2024-03-31")
     assert done.returncode == 0, done.stderr
@@ -146,3 +147,85 @@ def test_new_exclusions_are_counted_per_subject_so_moved_raw_rows_are_not_new():
 @pytest.fixture(autouse=True)
 def _no_debug(monkeypatch):
     monkeypatch.delenv("CDISC_DEBUG", raising=False)
+
+
+@needs_ct
+def test_stable_sequencing_keeps_every_old_aeseq_and_numbers_new_records_after_them(tmp_path):
+    study, out = transfer_study(tmp_path), tmp_path / "out"
+    replace_in(study, "sdtm/ae.yaml", "seq: {order_by: [AESTDTC, AETERM]}", "seq: {order_by: [AESTDTC, AETERM], stable: true}")
+    assert cdisc("run", str(study), "--out", str(out)).returncode == 0
+    first, _ = read_xpt(out / "sdtm" / "ae.xpt")
+    second_transfer(study)
+    done = cdisc("run", str(study), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    again, _ = read_xpt(out / "sdtm" / "ae.xpt")
+    old = dict(zip(first["USUBJID"] + "/" + first["AETERM"], first["AESEQ"]))
+    new = dict(zip(again["USUBJID"] + "/" + again["AETERM"], again["AESEQ"]))
+    assert {k: new[k] for k in old} == old  # every old AESEQ kept
+    #   subject          new AE     AESEQ: after the subject's last earlier number
+    assert (new["XFER-01-01-001/VOMITING"], new["XFER-01-02-003/RASH"]) == (4.0, 2.0)
+    supp, _ = read_xpt(out / "sdtm" / "suppae.xpt")
+    assert sorted(zip(supp["USUBJID"], supp["IDVARVAL"])) == sorted((u, f"{s:.0f}") for u, s in zip(again["USUBJID"], again["AESEQ"]))
+    data = json.loads((out / "reports" / "changes.json").read_text())
+    assert data["datasets"]["AE"]["renumbered"] == [] and len(data["datasets"]["AE"]["added"]) == 2
+
+
+@needs_ct
+def test_an_unmapped_value_set_to_missing_is_listed_as_a_query(tmp_path):
+    study, out = transfer_study(tmp_path), tmp_path / "out"
+    replace_in(study, "sdtm/ae.yaml", "assign_ct: AESEV}", "assign_ct: {from: AESEV, unmapped: missing}}")
+    replace_in(study, "raw/ae.csv", "Nausea,12-MAR-2024,,Moderate", "Nausea,12-MAR-2024,,Deadly")
+    done = cdisc("run", str(study), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "AE.AESEV: 1 value(s) of raw column AESEV are not in codelist AESEV: 'Deadly'" in done.stdout
+    ae, _ = read_xpt(out / "sdtm" / "ae.xpt")
+    assert ae.loc[ae["AETERM"] == "NAUSEA", "AESEV"].tolist() == [""]  # never passed through
+    queries = pd.read_csv(out / "reports" / "queries.csv", dtype=str, keep_default_na=False)
+    assert queries[["severity", "dataset", "variable", "file", "row", "subject", "value"]].values.tolist() == [
+        ["warning", "AE", "AESEV", "ae.csv", "3", "XFER-01-01-001", "Deadly"]
+    ]
+
+
+@needs_ct
+def test_dates_contradicting_their_visit_window_are_warnings(tmp_path):
+    study, out = transfer_study(tmp_path), tmp_path / "out"
+    visits = (
+        "visits:\n"
+        "  - {visitnum: 1, visit: CYCLE 1 DAY 1, collected: [C1D1], visitdy: 1}\n"
+        "  - {visitnum: 2, visit: CYCLE 2 DAY 1, collected: [C2D1], visitdy: 22, window: [-3, 3]}\n"
+        "  - {visitnum: 9, visit: CYCLE 9 DAY 1, collected: [C9D1], visitdy: 169}\n"
+    )
+    replace_in(study, "study.yaml", "reference_dates:", visits + "reference_dates:")
+    visitnum = "  - {name: VISITNUM, label: Visit Number, type: float, origin: Derived, visitnum: VISIT}\n"
+    replace_in(study, "sdtm/lb.yaml", "  - {name: LBDTC,", visitnum + "  - {name: LBDTC,")
+    #   subject  visit  date         study day  window
+    #   001      C1D1   05-MAR-2024  1          (day 1: not checked)
+    #   002      C2D1   29-MAR-2024  23         19 to 25: fine
+    #   003      C2D1   16-MAR-2024  6          19 to 25: warning
+    #   003      C9D1   14-JUN-2023  -271       not before day 1: warning
+    (study / "raw" / "lb.csv").write_text(
+        "SITEID,SUBJID,LBTESTCD,LBTEST,LBORRES,LBDAT,VISIT\n"
+        "01,001,HGB,Hemoglobin,13.5,05-MAR-2024,C1D1\n"
+        "01,002,HGB,Hemoglobin,12.1,29-MAR-2024,C2D1\n"
+        "02,003,HGB,Hemoglobin,11.0,16-MAR-2024,C2D1\n"
+        "02,003,HGB,Hemoglobin,10.2,14-JUN-2023,C9D1\n"
+    )
+    done = cdisc("run", str(study), "--out", str(out))
+    assert done.returncode == 0, done.stderr
+    assert "LB.LBDTC: 1 date(s) outside the window of visit CYCLE 2 DAY 1 (study days 19 to 25)" in done.stdout
+    assert "LB.LBDTC: 1 date(s) outside the window of visit CYCLE 9 DAY 1 (not before study day 1)" in done.stdout
+    queries = pd.read_csv(out / "reports" / "queries.csv", dtype=str, keep_default_na=False)
+    assert sorted(queries[["severity", "variable", "row", "subject", "value"]].values.tolist()) == [
+        ["warning", "LBDTC", "4", "XFER-01-02-003", "2024-03-16"],
+        ["warning", "LBDTC", "5", "XFER-01-02-003", "2023-06-14"],
+    ]
+
+
+@needs_ct
+def test_a_date_in_another_form_than_the_declared_one_is_an_error(tmp_path):
+    study = transfer_study(tmp_path)
+    replace_in(study, "sdtm/cm.yaml", "iso8601: CMSTDAT}", "iso8601: {date: CMSTDAT, format: DD-MON-YYYY}}")
+    replace_in(study, "raw/cm.csv", "5,21-MAR-2024", "5,2024-03-21")  # ISO text in a DD-MON-YYYY column
+    done = cdisc("run", str(study), "--out", str(tmp_path / "out"))
+    assert done.returncode == 1
+    assert "CM.CMSTDTC: 1 invalid date(s) in raw CMSTDAT at cm.csv rows 3 (subjects XFER-01-02-003): '2024-03-21'" in done.stderr

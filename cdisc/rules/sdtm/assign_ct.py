@@ -125,5 +125,5 @@ def _mapped(params: AssignCtRule, records, collected: pd.Series, name: str, wher
         return mapped.where(~unmapped, collected.str.strip()).astype("str")
     if params.unmapped == "error":
         raise records.fail(message, unmapped, collected, hint="add them as terms or synonyms in the study codelists, or set 'unmapped: missing'")
-    records.warnings.append(f"{records.dataset}.{records.variable}: {message} at {records.where(unmapped)}; set to missing")
+    records.warnings.append(records.fail(message, unmapped, collected, hint="set to missing"))  # a query for each record
     return mapped.astype("str")
