@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -21,7 +20,7 @@ class BuiltDataset:
     lineage: pd.DataFrame
     excluded: pd.DataFrame
     supp: pd.DataFrame | None = None
-    warnings: Sequence[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
+    warnings: list[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
 
     @property
     def standard(self) -> str:

@@ -82,7 +82,7 @@ class _Build:
         self.with_qualifiers: dict[str, pd.DataFrame] = {}
         self.errors: list[DataError] = []
         self.failed: set[str] = set()
-        self.warnings: list[str] = []
+        self.warnings: list[str | DataError] = []
 
     def variables(self, names: list[str]) -> None:
         """Build the named variables, and the variables of this spec they read that are not built yet, on every

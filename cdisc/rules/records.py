@@ -36,7 +36,7 @@ class Records:
     frame: pd.DataFrame
     out: dict[str, pd.Series]
     built: dict[str, pd.DataFrame]
-    warnings: list[str] = field(default_factory=list)
+    warnings: list[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
 
     @property
     def index(self) -> pd.Index:

@@ -133,7 +133,7 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
         raw, tests, empty = pivot_tests(rows, spec)
         excluded = pd.concat([excluded, empty], ignore_index=True)
     out: dict[str, pd.Series] = {}
-    warnings: list[str] = []
+    warnings: list[str | DataError] = []
     errors: list[DataError] = []
     failed: set[str] = set()
     for var in build_order(spec.variables, spec.keys):

@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
-from typing import get_args
+from typing import TYPE_CHECKING, get_args
 
 import pandas as pd
 
@@ -28,6 +28,9 @@ from cdisc.spec.validate import validate_document
 from cdisc.spec.yamlsource import PathKey, YamlDocument, load_yaml
 from cdisc.standards_meta import ig_order, with_ig_defaults
 from cdisc.terminology import CodelistTerms, load_ct_file
+
+if TYPE_CHECKING:
+    from cdisc.changes import PreviousRun
 
 STUDY_FILE = "study.yaml"
 
@@ -52,6 +55,7 @@ class Study:
     datasets: dict[str, DatasetFile] = field(default_factory=dict)
     spec_warnings: list[SpecIssue] = field(default_factory=list)  # where a spec states IG metadata differently
     data_cutoff: dt.date | None = None  # the run's data cutoff (--data-cutoff, else study.yaml), set when a run is prepared
+    previous_run: PreviousRun | None = None  # the run this one is compared with (seq: {stable: true} keeps its --SEQ), set then too
     _raw_frames: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False)
 
     def resolve(self, path: Path) -> Path:
