@@ -37,4 +37,4 @@ th { background: #f2f2f2; } td.mono { font-family: ui-monospace, monospace; }
 {% endfor %}</table>
 </body>
 </html>
-"""
+"""  # noqa: E501  (a Jinja template: each line is output HTML, kept whole)

@@ -64,9 +64,9 @@ class Submission:
     """Everything validation looks at: the datasets, their packages and the IG/CT metadata."""
 
     root: Path
+    standards: Standards
     packages: list[Package] = field(default_factory=list)
     datasets: list[Dataset] = field(default_factory=list)
-    standards: Standards | None = None  # always set by load_submission
     unreadable: list[str] = field(default_factory=list)
 
     def find(self, name: str) -> Dataset | None:

@@ -4,6 +4,7 @@ deaths without a fatal adverse event, NOT DONE without a reason, reference range
 from __future__ import annotations
 
 from collections.abc import Iterator
+from collections.abc import Set as AbstractSet
 
 import numpy as np
 import pandas as pd
@@ -22,7 +23,7 @@ def _text(column: pd.Series) -> pd.Series:
     return column.fillna("").astype("str").str.rstrip()
 
 
-def _domain_datasets(submission: Submission, exclude: set[str] = frozenset()) -> Iterator[Dataset]:
+def _domain_datasets(submission: Submission, exclude: AbstractSet[str] = frozenset()) -> Iterator[Dataset]:
     """SDTM datasets holding subject records (not DM, SE, trial design, RELREC or SUPP--), minus ``exclude``."""
     for dataset in submission.model("SDTM"):
         if dataset.name in _NOT_SUBJECT_RECORDS | exclude or dataset.name.startswith("SUPP") or "USUBJID" not in dataset.frame.columns:

@@ -17,12 +17,13 @@ from cdisc.checks.rules_terms import RESULTS
 _XLINK = "{http://www.w3.org/1999/xlink}href"
 
 
-def _defines(submission: Submission) -> Iterator[tuple[Package, etree._ElementTree]]:
+def _defines(submission: Submission) -> Iterator[tuple[Package, Path, etree._ElementTree]]:
+    """Each package with a readable define.xml: the package, its define.xml and the parsed document."""
     for package in submission.packages:
         if package.define is None:
             continue
         try:
-            yield package, etree.parse(str(package.define))
+            yield package, package.define, etree.parse(str(package.define))
         except (OSError, etree.XMLSyntaxError):
             continue
 
@@ -51,31 +52,31 @@ def _items(tree: etree._ElementTree) -> pd.DataFrame:
       "Define-XML 2.1 def:leaf (xlink:href, relative to define.xml, names a file of the submission); "
       "FDA Study Data TCG (referenced documents are submitted)", "error")
 def links(submission: Submission) -> Iterator[pd.DataFrame]:
-    for package, tree in _defines(submission):
+    for package, define, tree in _defines(submission):
         for leaf in tree.xpath("//*[local-name()='leaf']"):
             target = (leaf.get(_XLINK) or "").split("#")[0]
             if target and not (package.folder / Path(target)).is_file():
-                yield findings("DEFINE-LINK", leaf.get("ID") or "", f"{package.define}: def:leaf {leaf.get('ID')} links {target}, which does not exist")
+                yield findings("DEFINE-LINK", leaf.get("ID") or "", f"{define}: def:leaf {leaf.get('ID')} links {target}, which does not exist")
 
 
 @rule("DEFINE-METHOD", "Derived item without a method",
       "Define-XML 2.1 ItemRef/@MethodOID (expected for every item whose def:Origin Type is Derived)", "error")
 def derived_methods(submission: Submission) -> Iterator[pd.DataFrame]:
-    for package, tree in _defines(submission):
+    for _, define, tree in _defines(submission):
         items = _items(tree)
         for record in items[(items["origin"] == "Derived") & ~items["method"]].itertuples(index=False):
             level = "value-level item" if record.value_level else "item"
-            yield findings("DEFINE-METHOD", record.owner, f"{package.define.name}: {level} {record.oid} has origin Derived but no MethodOID",
+            yield findings("DEFINE-METHOD", record.owner, f"{define.name}: {level} {record.oid} has origin Derived but no MethodOID",
                            variable=record.name)
 
 
 @rule("DEFINE-PREDECESSOR", "Predecessor origin without its source",
       "Define-XML 2.1 def:Origin (Type Predecessor: its Description names the source variable, e.g. DM.AGE)", "error")
 def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
-    for package, tree in _defines(submission):
+    for _, define, tree in _defines(submission):
         items = _items(tree).drop_duplicates("oid")
         for record in items[(items["origin"] == "Predecessor") & (items["description"] == "")].itertuples(index=False):
-            message = f"{package.define.name}: {record.oid} has origin Predecessor but no Description naming its source"
+            message = f"{define.name}: {record.oid} has origin Predecessor but no Description naming its source"
             yield findings("DEFINE-PREDECESSOR", record.owner, message,
                            variable=record.name)
 
@@ -83,7 +84,7 @@ def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
 @rule("DEFINE-CODELIST", "Variable with one CDISC CT codelist in the IG has no codelist in define.xml",
       "Define-XML 2.1 ItemDef/CodeListRef; SDTMIG 3.4 / ADaMIG 1.3 variable tables (CDISC CT codelist)", "warning")
 def ct_codelists(submission: Submission) -> Iterator[pd.DataFrame]:
-    for package, tree in _defines(submission):
+    for package, define, tree in _defines(submission):
         items = _items(tree)
         items = items[~items["value_level"] & ~items["no_data"]]  # a variable without data lists no terms
         for dataset in [d for d in submission.datasets if d.table.path.parent == package.folder]:
@@ -91,19 +92,19 @@ def ct_codelists(submission: Submission) -> Iterator[pd.DataFrame]:
             with_ct = set(ig.loc[(ig["codelists"].map(len) == 1) & ~ig["variable"].str.endswith(RESULTS), "variable"])
             mine = items[(items["owner"] == dataset.name) & items["name"].isin(with_ct) & ~items["codelist"]]
             for name in mine["name"]:
-                yield findings("DEFINE-CODELIST", dataset.name, f"{package.define.name}: {name} takes CDISC CT but its ItemDef has no CodeListRef",
+                yield findings("DEFINE-CODELIST", dataset.name, f"{define.name}: {name} takes CDISC CT but its ItemDef has no CodeListRef",
                                variable=name)
 
 
 @rule("DEFINE-STYLESHEET", "define.xml without an xml-stylesheet instruction",
       "FDA Study Data Technical Conformance Guide, Data Definition Files (define.xml is submitted with a stylesheet so it displays in a browser)", "warning")
 def stylesheet(submission: Submission) -> Iterator[pd.DataFrame]:
-    for package, tree in _defines(submission):
+    for package, define, tree in _defines(submission):
         instructions = [node for node in tree.getroot().itersiblings(preceding=True) if isinstance(node, etree._ProcessingInstruction)]
         if not any(node.target == "xml-stylesheet" for node in instructions):
-            yield findings("DEFINE-STYLESHEET", "", f"{package.define}: no <?xml-stylesheet ...?> line")
+            yield findings("DEFINE-STYLESHEET", "", f"{define}: no <?xml-stylesheet ...?> line")
         else:
             for node in instructions:
                 href = node.get("href") if node.target == "xml-stylesheet" else None
                 if href and not (package.folder / href).is_file():
-                    yield findings("DEFINE-STYLESHEET", "", f"{package.define}: the stylesheet {href} is not in the package")
+                    yield findings("DEFINE-STYLESHEET", "", f"{define}: the stylesheet {href} is not in the package")

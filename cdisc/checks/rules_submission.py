@@ -12,7 +12,8 @@ from cdisc.checks.package import Submission
 from cdisc.checks.registry import findings, rule
 
 
-@rule("FDA-1734", "TS missing or without a valid SSTDTC", "FDA Technical Rejection Criteria for Study Data, 1734 (ts.xpt with study start date); P21 SD1115, SD2232, SD2247", "error")
+@rule("FDA-1734", "TS missing or without a valid SSTDTC",
+      "FDA Technical Rejection Criteria for Study Data, 1734 (ts.xpt with study start date); P21 SD1115, SD2232, SD2247", "error")
 def trial_summary(submission: Submission) -> Iterator[pd.DataFrame]:
     for package in submission.packages:
         if package.model != "SDTM":

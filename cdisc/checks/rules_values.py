@@ -60,7 +60,8 @@ def iso8601(submission: Submission) -> Iterator[pd.DataFrame]:
                                rows=np.flatnonzero(bad.to_numpy()), variable=name, values=column)
 
 
-@rule("DY-DTC", "--DY inconsistent with --DTC and DM.RFSTDTC", "SDTMIG 3.4 §4.4.4 (study day: DTC - RFSTDTC, +1 on or after); P21 SD1086, SD1090, SD1094", "error")
+@rule("DY-DTC", "--DY inconsistent with --DTC and DM.RFSTDTC",
+      "SDTMIG 3.4 §4.4.4 (study day: DTC - RFSTDTC, +1 on or after); P21 SD1086, SD1090, SD1094", "error")
 def study_days(submission: Submission) -> Iterator[pd.DataFrame]:
     dm = submission.find("DM")
     if dm is None or not {"USUBJID", "RFSTDTC"} <= set(dm.frame.columns):
@@ -126,7 +127,8 @@ def ascii_text(submission: Submission) -> Iterator[pd.DataFrame]:
                                rows=np.flatnonzero(bad), variable=variable.name, values=text)
 
 
-@rule("END-BEFORE-START", "End date before start date", "SDTMIG 3.4 §4.4 (--ENDTC on or after --STDTC); ADaMIG 1.3 (AENDT on or after ASTDT); P21 SD0013", "warning")
+@rule("END-BEFORE-START", "End date before start date",
+      "SDTMIG 3.4 §4.4 (--ENDTC on or after --STDTC); ADaMIG 1.3 (AENDT on or after ASTDT); P21 SD0013", "warning")
 def end_before_start(submission: Submission) -> Iterator[pd.DataFrame]:
     """A record that ends before it starts: --ENDTC < --STDTC (complete dates) in SDTM, AENDT < ASTDT in ADaM."""
     for dataset in submission.datasets:

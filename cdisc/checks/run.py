@@ -51,7 +51,8 @@ class Validation:
 def validate(root: Path, standards: Path | None = None) -> Validation:
     """Validate every ``.xpt`` under ``root`` with every rule; IG/CT metadata from ``standards``, else the shipped copy."""
     submission = load_submission(root, load_standards(locate_standards(standards)))
-    frames, skipped = [], {}
+    frames: list[pd.DataFrame] = []
+    skipped: dict[str, str] = {}
     for rule in RULES.values():
         frames += list(rule.check(submission))
     frames = [f for f in frames if not f.empty]

@@ -79,6 +79,8 @@ def load_standards(folder: Path) -> Standards:
     codelists: dict[str, CodelistTerms] = {}
     for path in _ct_files(folder / "ct"):
         for codelist in load_ct_file(path).values():
+            if codelist.nci is None:  # (CDISC CT gives every codelist its NCI code)
+                continue
             names[codelist.nci] = codelist.name
             codelists[codelist.nci] = codelist
             if not codelist.extensible:
@@ -88,7 +90,8 @@ def load_standards(folder: Path) -> Standards:
 
 def _ct_files(folder: Path) -> list[Path]:
     """The SDTM terminology file (``SDTM Terminology.txt`` or the newest ``SDTM_Terminology_*.txt[.gz]``) and the newest ADaM CT."""
-    sdtm = [_table(folder / "SDTM Terminology.txt")] if _table(folder / "SDTM Terminology.txt") else sorted(folder.glob("SDTM_Terminology_*.txt*"))[-1:]
+    table = _table(folder / "SDTM Terminology.txt")
+    sdtm = [table] if table else sorted(folder.glob("SDTM_Terminology_*.txt*"))[-1:]
     return sdtm + sorted(folder.glob("ADaM_CT_*.csv*"))[-1:]
 
 

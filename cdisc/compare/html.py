@@ -57,4 +57,4 @@ th { background: #f2f2f2; }
 {% endfor %}
 </body>
 </html>
-"""
+"""  # noqa: E501  (a Jinja template: each line is output HTML, kept whole)
