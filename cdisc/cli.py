@@ -51,8 +51,9 @@ def _root(
 @app.command("check-spec")
 def check_spec(study: StudyArg, raw: RawOption = None) -> None:
     """Check a study's specs (YAML, types, names, raw columns, codelists, dependencies) without running."""
-    from cdisc.spec.load import load_study
+    from cdisc.spec.load import load_study  # first: the spec models are made from the whole rule registry
 
+    # isort: split
     from cdisc.rules.common.todo import still_to_write
 
     loaded = load_study(study, raw)
@@ -69,16 +70,36 @@ def check_spec(study: StudyArg, raw: RawOption = None) -> None:
 
 @app.command()
 def run(
-    studies: Annotated[list[Path], typer.Argument(help="Study folder holding study.yaml (e.g. specs/); several folders, or a portfolio file (studies: [folder, ...]), convert a portfolio as one task graph")],
+    studies: Annotated[list[Path], typer.Argument(
+        help="Study folder holding study.yaml (e.g. specs/); several folders, or a portfolio file (studies: [folder, ...]), convert a portfolio as one task "
+             "graph",
+    )],
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder (default: output.folder in study.yaml)")] = None,
     raw: RawOption = None,
-    created: Annotated[datetime | None, typer.Option("--created", help="Creation date-time stamped into XPT headers, define.xml and reports/run.json (default: now)")] = None,
-    reproducible: Annotated[bool, typer.Option("--reproducible", help="Stamp output.created of study.yaml instead of now: identical inputs give byte-identical outputs")] = False,
-    data_cutoff: Annotated[datetime | None, typer.Option("--data-cutoff", formats=["%Y-%m-%d"], help="Data cutoff date of the transfer (YYYY-MM-DD): TS DCUTDTC, DCUTDTC in expressions, reports/run.json")] = None,
-    compare_to: Annotated[Path | None, typer.Option("--compare-to", help="Previous run's output folder: reports/changes.txt lists what changed (default: the run already in the output folder)")] = None,
-    force: Annotated[bool, typer.Option("--force", help="Rebuild every dataset (default: a dataset whose specs and raw inputs did not change since the run in the output folder is taken from it)")] = False,
-    scheduler: Annotated[str | None, typer.Option("--scheduler", help="Where the datasets' task graph runs: tcp://HOST:PORT of a dask.distributed scheduler (default: in this process, one dataset at a time; 'threads' for Dask's threads, not yet race-free)")] = None,
-    formats: Annotated[str | None, typer.Option("--format", help="Dataset files to write side by side, e.g. xpt,json,ndjson (Dataset-JSON v1.1 and its NDJSON form; XPT is always written; default: output.formats in study.yaml)")] = None,
+    created: Annotated[datetime | None, typer.Option(
+        "--created", help="Creation date-time stamped into XPT headers, define.xml and reports/run.json (default: now)",
+    )] = None,
+    reproducible: Annotated[bool, typer.Option(
+        "--reproducible", help="Stamp output.created of study.yaml instead of now: identical inputs give byte-identical outputs",
+    )] = False,
+    data_cutoff: Annotated[datetime | None, typer.Option(
+        "--data-cutoff", formats=["%Y-%m-%d"], help="Data cutoff date of the transfer (YYYY-MM-DD): TS DCUTDTC, DCUTDTC in expressions, reports/run.json",
+    )] = None,
+    compare_to: Annotated[Path | None, typer.Option(
+        "--compare-to", help="Previous run's output folder: reports/changes.txt lists what changed (default: the run already in the output folder)",
+    )] = None,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Rebuild every dataset (default: a dataset whose specs and raw inputs did not change since the run in the output folder is taken from "
+                        "it)",
+    )] = False,
+    scheduler: Annotated[str | None, typer.Option(
+        "--scheduler", help="Where the datasets' task graph runs: tcp://HOST:PORT of a dask.distributed scheduler (default: in this process, one dataset at a "
+                            "time; 'threads' for Dask's threads, not yet race-free)",
+    )] = None,
+    formats: Annotated[str | None, typer.Option(
+        "--format", help="Dataset files to write side by side, e.g. xpt,json,ndjson (Dataset-JSON v1.1 and its NDJSON form; XPT is always written; default: "
+                         "output.formats in study.yaml)",
+    )] = None,
 ) -> None:
     """Convert the study: build every dataset its specs define and write the outputs."""
     from cdisc.datasetjson_files import FORMATS
@@ -100,7 +121,7 @@ def run(
         raise UsageError("--raw and --compare-to name one study's folders: use them with a single study")
     from cdisc.study import run_portfolio
 
-    worst, failed = 0, []
+    worst, failed = 0, list[str]()  # exit code, folders not converted
     for folder, outcome in run_portfolio(folders, out_dir, progress=err, options=options):
         if isinstance(outcome, Exception):
             err.print(f"{folder}: not converted", markup=False)
@@ -146,7 +167,9 @@ app.add_typer(spec_app, name="spec")
 def spec_import(
     source: Annotated[Path, typer.Argument(help="P21-template workbook (.xlsx) or define.xml (Define-XML 2.1 or 2.0)")],
     out_dir: Annotated[Path, typer.Option("--out", help="Study folder to write (YAML dataset specs, codelists.yaml, study.yaml)")],
-    merge_into: Annotated[Path | None, typer.Option("--merge-into", help="Existing study whose rules are kept; the workbook's labels, lengths, ... are merged in")] = None,
+    merge_into: Annotated[Path | None, typer.Option(
+        "--merge-into", help="Existing study whose rules are kept; the workbook's labels, lengths, ... are merged in",
+    )] = None,
 ) -> None:
     """Read a spec workbook or define.xml into YAML specs; methods become todo: rules to write."""
     from cdisc.specio import import_specs
@@ -159,7 +182,9 @@ def spec_import(
 def spec_export(
     study: StudyArg,
     output: Annotated[Path, typer.Option("--out", help="Workbook to write (.xlsx)")],
-    data: Annotated[Path | None, typer.Option("--data", help="A run's output folder: CT codelists list only the terms its define.xml files use (default: output.folder when it has them)")] = None,
+    data: Annotated[Path | None, typer.Option(
+        "--data", help="A run's output folder: CT codelists list only the terms its define.xml files use (default: output.folder when it has them)",
+    )] = None,
 ) -> None:
     """Write the study's specs as a P21-template workbook (methods in words, value-level metadata, codelists)."""
     from cdisc.specio import export_specs
@@ -252,13 +277,21 @@ def init_command(
 def diff_command(
     base: Annotated[Path, typer.Argument(help="Base dataset (.xpt, .csv, .parquet) or folder of datasets")],
     compare: Annotated[Path, typer.Argument(help="Compare dataset or folder; folders are searched recursively and paired by relative path and dataset name")],
-    keys: Annotated[list[str], typer.Option("--keys", "-k", help="Key variables: VAR,VAR for every dataset or DATASET:VAR,VAR (repeatable); none = record order")] = [],  # noqa: B006
-    absolute: Annotated[list[str], typer.Option("--abs", help="Absolute numeric tolerance: VALUE for every variable or VAR=VALUE (repeatable)")] = [],  # noqa: B006
+    keys: Annotated[list[str], typer.Option(
+        "--keys", "-k", help="Key variables: VAR,VAR for every dataset or DATASET:VAR,VAR (repeatable); none = record order",
+    )] = [],  # noqa: B006
+    absolute: Annotated[list[str], typer.Option(
+        "--abs", help="Absolute numeric tolerance: VALUE for every variable or VAR=VALUE (repeatable)",
+    )] = [],  # noqa: B006
     relative: Annotated[list[str], typer.Option("--rel", help="Relative numeric tolerance (of |base|): VALUE or VAR=VALUE (repeatable)")] = [],  # noqa: B006
     var: Annotated[list[str], typer.Option("--var", help="Compare only these variables: [DATASET:]VAR,VAR (PROC COMPARE VAR)")] = [],  # noqa: B006
-    with_: Annotated[list[str], typer.Option("--with", help="Compare-side variables paired one to one with --var: [DATASET:]VAR,VAR (PROC COMPARE WITH)")] = [],  # noqa: B006
+    with_: Annotated[list[str], typer.Option(
+        "--with", help="Compare-side variables paired one to one with --var: [DATASET:]VAR,VAR (PROC COMPARE WITH)",
+    )] = [],  # noqa: B006
     exclude: Annotated[list[str], typer.Option("--exclude", "-x", help="Leave these variables out: [DATASET:]VAR,VAR")] = [],  # noqa: B006
-    dates: Annotated[list[str], typer.Option("--dates", help="Read these variables' text as SAS dates (ISO 8601 or DATE9.): [DATASET:]VAR,VAR")] = [],  # noqa: B006
+    dates: Annotated[list[str], typer.Option(
+        "--dates", help="Read these variables' text as SAS dates (ISO 8601 or DATE9.): [DATASET:]VAR,VAR",
+    )] = [],  # noqa: B006
     datetimes: Annotated[list[str], typer.Option("--datetimes", help="Read these variables' text as SAS datetimes: [DATASET:]VAR,VAR")] = [],  # noqa: B006
     max_records: Annotated[int, typer.Option("--max-records", min=0, help="Differing records listed per variable")] = 20,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write the full report as JSON here")] = None,
@@ -282,7 +315,9 @@ def diff_command(
 @app.command("validate")
 def validate_command(
     output_dir: Annotated[Path, typer.Argument(help="Output folder: every .xpt below it is checked, with define.xml")],
-    standards: Annotated[Path | None, typer.Option("--standards", envvar="CDISC_STANDARDS", help="Folder of SDTMIG/ADaMIG metadata and CT (default: the copy shipped with cdisc)")] = None,
+    standards: Annotated[Path | None, typer.Option(
+        "--standards", envvar="CDISC_STANDARDS", help="Folder of SDTMIG/ADaMIG metadata and CT (default: the copy shipped with cdisc)",
+    )] = None,
     json_out: Annotated[Path | None, typer.Option("--json", help="Also write every finding as JSON here")] = None,
     html_out: Annotated[Path | None, typer.Option("--html", help="Also write a self-contained HTML report here")] = None,
 ) -> None:
@@ -304,7 +339,9 @@ def validate_command(
 def define_command(
     study: StudyArg,
     out_dir: Annotated[Path | None, typer.Option("--out", help="Output folder of the run (default: output.folder in study.yaml)")] = None,
-    schema: Annotated[Path | None, typer.Option("--schema", envvar="CDISC_DEFINE_SCHEMA", help="Define-XML schema folder (default: the copy shipped with cdisc)")] = None,
+    schema: Annotated[Path | None, typer.Option(
+        "--schema", envvar="CDISC_DEFINE_SCHEMA", help="Define-XML schema folder (default: the copy shipped with cdisc)",
+    )] = None,
 ) -> None:
     """Write define.xml and define.html again from the specs and the XPT files already in the output folder."""
     from cdisc.definexml.outputs import define_from_outputs

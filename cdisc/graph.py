@@ -26,7 +26,7 @@ from cdisc.spec.check import dependencies
 
 __all__ = ["Outcome", "dataset_graph", "execute"]
 
-Builder = Callable[[str, Mapping[str, pd.DataFrame]], BuiltDataset]
+Builder = Callable[[str, dict[str, pd.DataFrame]], BuiltDataset]  # the frames of the inputs and of the datasets it needs
 
 
 @dataclass
@@ -100,6 +100,7 @@ def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callabl
         raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
     with client:
         outcomes = list(client.get(graph, keys))
-    for outcome in outcomes if done is not None else ():
-        done(outcome)
+    if done is not None:
+        for outcome in outcomes:
+            done(outcome)
     return outcomes

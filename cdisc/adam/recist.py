@@ -112,8 +112,8 @@ def derive_param_sumdiam(
     per_visit = per_visit.merge(expected.reset_index(), on=by, how="left")
     complete = per_visit["LSASS"].to_numpy() == per_visit["LSEXP"].to_numpy()
     per_visit["AVAL"] = np.where(complete, per_visit["_sum"].to_numpy(float), np.nan)
-    per_visit["TRCRFL"] = _text(np.where(complete & (per_visit["_gone"].to_numpy() == per_visit["LSEXP"].to_numpy()),
-                                         "Y", None), per_visit.index)
+    per_visit["TRCRFL"] = _text(np.where(complete & (per_visit["_gone"].to_numpy() == per_visit["LSEXP"].to_numpy()),  # type: ignore[call-overload]
+                                         "Y", None), per_visit.index)  # (numpy takes None, an object scalar, as a choice; its stubs do not)
     out = per_visit[[*keys, date_var, "AVAL", "LSEXP", "LSASS", "TRCRFL"]]
     return out.sort_values([*by, date_var, visit_var], kind="mergesort").reset_index(drop=True)
 
@@ -145,7 +145,7 @@ def derive_vars_sumdiam_change(
     base = work.assign(_b=np.where(is_base, work["AVAL"].to_numpy(float), np.nan), _d=np.where(is_base, work[date_var], np.nan))
     base_by = base.groupby(by, sort=False)[["_b", "_d"]].transform("max")
     post = work[date_var].to_numpy(float) > base_by["_d"].to_numpy(float)
-    work["ABLFL"] = _text(np.where(is_base, "Y", None), work.index)
+    work["ABLFL"] = _text(np.where(is_base, "Y", None), work.index)  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice; its stubs do not
     work["BASE"] = base_by["_b"].to_numpy(float)
     aval = work["AVAL"].to_numpy(float)
     # nadir: running minimum of the baseline and later sums, shifted one record (earlier sums only)

@@ -13,16 +13,15 @@ from pathlib import Path
 
 import pandas as pd
 
-from cdisc.errors import DataError
-from cdisc.sdtm.columns import column_usage
-from cdisc.spec.load import Study
-
 from cdisc.definexml.acrf import render_acrf
 from cdisc.definexml.build import DefineDataset, build_define
 from cdisc.definexml.check import Finding, check_against_data
 from cdisc.definexml.read import read_define
 from cdisc.definexml.render import STYLESHEET, render_html, render_xml, stylesheet
 from cdisc.definexml.schema import SCHEMA_ENV, DefineSchemaError, validate_define
+from cdisc.errors import DataError
+from cdisc.sdtm.columns import column_usage
+from cdisc.spec.load import Study
 
 __all__ = [
     "SCHEMA_ENV",

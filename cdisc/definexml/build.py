@@ -11,25 +11,38 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 from functools import cache, cached_property
+from typing import get_args
 
 import pandas as pd
 
 from cdisc import __version__
 from cdisc.checks.standards import SHIPPED, load_standards
-from cdisc.errors import DataError
-from cdisc.spec.load import Study
-from cdisc.spec.models import SUPP_COLUMNS, DatasetMeta, Origin as SpecOrigin, RuleSet, SdtmClass, ValueLevel, VariableMeta
-from cdisc.terminology import load_ct_file
-
 from cdisc.definexml.acrf import ACRF
 from cdisc.definexml.codelists import CodelistRegistry
 from cdisc.definexml.methods import describe_rule
-from cdisc.definexml.test_methods import describe_standard_result
 from cdisc.definexml.model import (
-    ANNOTATED_CRF, Comment, Define, Item, ItemGroup, ItemRef, Leaf, Method, Origin, PageRef, RangeCheck, Standard,
-    ValueList, WhereClause,
-)  # fmt: skip
+    ANNOTATED_CRF,
+    Comment,
+    Define,
+    Item,
+    ItemGroup,
+    ItemRef,
+    Leaf,
+    Method,
+    Origin,
+    PageRef,
+    RangeCheck,
+    Standard,
+    ValueList,
+    WhereClause,
+)
+from cdisc.definexml.test_methods import describe_standard_result
 from cdisc.definexml.values import number_digits, number_text, text_length, value_texts
+from cdisc.errors import DataError
+from cdisc.spec.load import Study
+from cdisc.spec.models import SUPP_COLUMNS, DatasetMeta, RuleSet, SdtmClass, ValueLevel, VariableMeta
+from cdisc.spec.models import Origin as SpecOrigin
+from cdisc.terminology import load_ct_file
 
 #: Dataset order in define.xml: SDTMIG classes, then ADaMIG classes; by name within a class.
 CLASS_ORDER = (
@@ -67,7 +80,7 @@ class DefineDataset:
 
 def standard_of(meta: DatasetMeta) -> str:
     """SDTM for the SDTMIG classes, ADaM otherwise."""
-    return "SDTM" if meta.dataset_class in SdtmClass.__args__ else "ADaM"
+    return "SDTM" if meta.dataset_class in get_args(SdtmClass) else "ADaM"
 
 
 @dataclass
@@ -351,7 +364,7 @@ class _Builder:
             item = self._item(
                 _unique(f"IT.{dataset}.{var.name}.{suffix}", self.items), name, level.label or var.label, level.type,
                 level.length, level.significant_digits, level.format, level.codelist,
-                frame.loc[rows, var.name] if rows is not None else None, _origin(level.origin),
+                frame.loc[rows, var.name] if frame is not None and rows is not None else None, _origin(level.origin),
                 self._comment(f"{dataset}.{var.name}.{suffix}", level.comment),
             )  # fmt: skip
             method = self._method(f"{dataset}.{var.name}.{suffix}", level.method or _test_method(table.meta, var, level))

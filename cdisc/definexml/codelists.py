@@ -14,12 +14,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+from cdisc.definexml.model import CodeList, Term
 from cdisc.errors import DataError
 from cdisc.spec.load import Study
 from cdisc.spec.models import Codelist as SpecCodelist
 from cdisc.terminology import CodelistTerms
-
-from cdisc.definexml.model import CodeList, Term
 
 
 @dataclass(frozen=True)
@@ -52,10 +51,12 @@ class CodelistRegistry:
         """Record that ``values`` occur with codelist ``name`` (None: no data, list every term); its OID."""
         if name not in self.own and name not in self.study.ct:
             raise DataError(f"codelist {name} is named in a spec but is neither in the study codelists nor in CT")
-        if values is None or self.used.get(name, set()) is None:
+        used = self.used.get(name, set())
+        if values is None or used is None:
             self.used[name] = None
         else:
-            self.used.setdefault(name, set()).update(values)
+            self.used[name] = used
+            used.update(values)
         return oid(name)
 
     def codelists(self) -> list[CodeList]:

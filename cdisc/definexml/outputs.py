@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from cdisc.definexml import DefineDataset, DefineMismatchError, Finding, generate_define
+from cdisc.definexml.build import standard_of
 from cdisc.errors import UsageError
 from cdisc.spec.load import display_path, load_study
 from cdisc.xpt import read_xpt
-
-from cdisc.definexml import DefineDataset, DefineMismatchError, Finding, generate_define
-from cdisc.definexml.build import standard_of
 
 FOLDERS = {"SDTM": "sdtm", "ADaM": "adam"}
 

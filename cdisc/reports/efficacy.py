@@ -211,7 +211,9 @@ def efficacy_report(adtte: pd.DataFrame, adrs: pd.DataFrame, *, group_var: str |
         (['OS'], 'OS')
     """
     def title(frame: pd.DataFrame, code: str) -> str:
-        param = frame["PARAM"].dropna() if "PARAM" in frame.columns else ()
+        if "PARAM" not in frame.columns:
+            return code
+        param = frame["PARAM"].dropna()
         return str(param.iloc[0]) if len(param) else code
 
     km, plots, rates = {}, {}, {}

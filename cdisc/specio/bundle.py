@@ -11,6 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from cdisc.errors import SpecIssue
 from cdisc.spec.adam import AdamDataset
@@ -116,7 +117,8 @@ def _known_fields(data: Any, loc: PathKey) -> PathKey:
     path: list[str | int] = []
     node = data
     for part in loc:
-        if isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and part < len(node):
+        present = isinstance(node, dict) and part in node or isinstance(node, list) and isinstance(part, int) and part < len(node)
+        if present:
             node = node[part]
         else:
             if isinstance(node, dict) and isinstance(part, str) and part in ("label", "type", "structure", "keys", "origin"):
@@ -126,7 +128,7 @@ def _known_fields(data: Any, loc: PathKey) -> PathKey:
     return tuple(path)
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     field_name = next((str(p) for p in reversed(error["loc"]) if isinstance(p, str)), "value")
     if error["type"] == "missing":
         return f"{field_name} is empty"

@@ -94,7 +94,7 @@ def rule_for(variable: dict[str, Any], dataset: str, source: str | None, assigne
 def guess_adam_source(name: str, variables: list[dict[str, Any]]) -> str:
     """The dataset an ADaM dataset's records come from: the one most of its predecessors name
     (ADSL only for ADSL-like datasets), else DM for ADSL and ADSL for the others."""
-    counts = Counter()
+    counts: Counter[str] = Counter()
     for var in variables:
         origin = var.get("origin")
         predecessor = origin.get("predecessor") if isinstance(origin, dict) else None
@@ -109,7 +109,7 @@ def guess_adam_source(name: str, variables: list[dict[str, Any]]) -> str:
 
 
 def finish(bundle: SpecBundle, datasets: dict[str, dict[str, Any]], standards: dict[str, str | None],
-           assigned: dict[tuple[str, str], Any]) -> None:
+           assigned: dict[tuple[str, str | None], Any]) -> None:
     """Complete what the source leaves empty (class, structure, keys, origins), give each dataset a
     source and each variable a rule, turn SUPP-- datasets into qualifiers, and store the datasets."""
     sources = []
@@ -153,7 +153,7 @@ def fold_supp(datasets: list[dict[str, Any]], bundle: SpecBundle) -> list[dict[s
         if parent is None:
             kept.append(spec)
             continue
-        qval = next((v for v in spec["variables"] if v["name"] == "QVAL"), {})
+        qval: dict[str, Any] = next((v for v in spec["variables"] if v["name"] == "QVAL"), {})
         qualifiers = parent.setdefault("supp", [])
         for level in qval.get("value_level", []):
             qnams = level["where"].get("QNAM", [])

@@ -9,8 +9,8 @@ from cdisc.spec.adam import AdamClass
 from cdisc.spec.models import DataType, SdtmClass, VariableMeta
 from cdisc.spec.names import NAME_PATTERN
 
-ADAM_CLASSES = AdamClass.__args__
-SDTM_CLASSES = SdtmClass.__args__
+ADAM_CLASSES = get_args(AdamClass)
+SDTM_CLASSES = get_args(SdtmClass)
 DATA_TYPES = get_args(DataType)
 ROLES = get_args(get_args(VariableMeta.model_fields["role"].annotation)[0])
 #: Origin types of Define-XML 2.1, and the Define-XML 2.0 spellings that mean one of them.

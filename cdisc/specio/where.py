@@ -57,6 +57,8 @@ def _values(text: str, many: bool) -> tuple[list[str], str]:
         values, position = [], 1
         while True:
             match = _VALUE.match(text, position)
+            if match is None:
+                raise WhereError(f"cannot read the values at {text[position:]!r}")
             value = match.group(1).replace('""', '"') if match.group(1) is not None else match.group(2) if match.group(2) is not None else match.group(3)
             values.append(value)
             position = match.end()
@@ -67,6 +69,7 @@ def _values(text: str, many: bool) -> tuple[list[str], str]:
         value = quoted.group(1).replace('""', '"') if quoted.group(1) is not None else quoted.group(2)
         return [value], text[quoted.end():]
     match = re.match(r"(.*?)(?=\s+and\s+(?:\w+\.)?\w+\s+(?:NOT\s*IN|EQ|NE|IN|LT|LE|GT|GE)\s|$)", text, re.IGNORECASE)
+    assert match is not None  # the lazy (.*?) followed by ...|$ matches any text
     value = match.group(1).strip()
     values = [v.strip() for v in value.split(",")] if many else [value]
     return values, text[match.end():]

@@ -40,10 +40,10 @@ def _styled(data: Any, depth: int) -> Any:
             out.fa.set_flow_style()
         return out
     if isinstance(data, list):
-        out = CommentedSeq(_styled(v, depth + 1) for v in data)
+        seq = CommentedSeq(_styled(v, depth + 1) for v in data)
         if all(not isinstance(v, (dict, list)) for v in data):
-            out.fa.set_flow_style()
-        return out
+            seq.fa.set_flow_style()
+        return seq
     return data
 
 

@@ -118,7 +118,8 @@ class _Reader:
         table = self.tables.get(sheet)
         if table is None:
             return {}
-        return {table.text(v, "ID"): table.text(v, column) for _, v in table.rows if table.text(v, "ID") and table.text(v, column)}
+        pairs = ((table.text(v, "ID"), table.text(v, column)) for _, v in table.rows)
+        return {key: text for key, text in pairs if key and text}
 
     def _reference(self, value: str | None, texts: dict[str, str]) -> str | None:
         """A Method/Comment cell: the ID of a Methods/Comments row (its description), or the text itself."""
@@ -173,8 +174,10 @@ class _Reader:
         """External dictionaries (MedDRA, WHODrug) become codelists naming the dictionary and its version; the IDs
         of those without a version (which the spec cannot hold) are returned, to be left out where named."""
         table = self.tables.get("Dictionaries")
-        left_out = set()
-        for row, values in table.rows if table is not None else []:
+        left_out: set[str] = set()
+        if table is None:
+            return left_out
+        for row, values in table.rows:
             identifier, version = table.text(values, "ID"), table.text(values, "Version")
             if identifier is None:
                 continue
@@ -191,10 +194,10 @@ class _Reader:
                                        "dictionary": table.text(values, "Dictionary") or identifier, "version": version})
         return left_out
 
-    def _where_clauses(self) -> dict[str, str]:
+    def _where_clauses(self) -> dict[str | None, str]:
         """Where clause text by ID from a separate WhereClauses sheet (older P21 template)."""
         table = self.tables.get("WhereClauses")
-        clauses: dict[str, list[str]] = defaultdict(list)
+        clauses: dict[str | None, list[str]] = defaultdict(list)
         if table is not None:
             for _, values in table.rows:
                 parts = [table.text(values, c) or "" for c in ("Variable", "Comparator", "Value")]
@@ -265,11 +268,11 @@ class _Reader:
 
     def _variables(self, datasets: dict[str, dict[str, Any]]) -> None:
         table = self.tables["Variables"]
-        self.assigned: dict[tuple[str, str], Any] = {}
+        self.assigned: dict[tuple[str, str | None], Any] = {}  # (dataset, variable): the Assigned Value cell
         digits = roles = 0
         for row, values in table.rows:
             dataset, name = table.text(values, "Dataset"), table.text(values, "Variable")
-            if dataset not in datasets:
+            if dataset is None or dataset not in datasets:
                 self.out.issues.append(table.place(row, "Dataset").issue(f"{dataset}.{name}", f"dataset {dataset} is not on the Datasets sheet"))
                 continue
             spec = datasets[dataset]
@@ -299,9 +302,9 @@ class _Reader:
             return
         for row, values in table.rows:
             dataset, name = table.text(values, "Dataset"), table.text(values, "Variable")
-            spec = datasets.get(dataset)
+            spec = datasets.get(dataset) if dataset is not None else None
             var = next((v for v in spec["variables"] if v["name"] == name), None) if spec else None
-            if var is None:
+            if dataset is None or spec is None or var is None:
                 self.out.issues.append(table.place(row, "Variable").issue(f"{dataset}.{name}", "value-level row of a variable not on the Variables sheet"))
                 continue
             text = table.text(values, "Where Clause")
@@ -341,11 +344,12 @@ class _Reader:
         ct = None
         guides = {facts.get("StandardName") or "": facts.get("StandardVersion")}
         table = self.tables.get("Standards")
-        for _, values in table.rows if table is not None else []:
-            kind, version = (table.text(values, "Type") or "").upper(), table.text(values, "Version")
-            if kind == "CT":
-                ct = ct or version
-            elif kind == "IG":
-                guides[table.text(values, "Name") or ""] = version
+        if table is not None:
+            for _, values in table.rows:
+                kind, version = (table.text(values, "Type") or "").upper(), table.text(values, "Version")
+                if kind == "CT":
+                    ct = ct or version
+                elif kind == "IG":
+                    guides[table.text(values, "Name") or ""] = version
         return study_dict(self.out, facts.get("StudyName"), facts.get("StudyDescription"), facts.get("ProtocolName"),
                           guides, ct, None)
