@@ -15,6 +15,7 @@ import shutil
 import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 from rich.console import Console
@@ -72,7 +73,7 @@ class RunResult:
     files: list[Path] = field(default_factory=list)
     reconciliation: pd.DataFrame | None = None
     columns: pd.DataFrame | None = None
-    created: dt.datetime | None = None
+    created: dt.datetime = field(kw_only=True)  # the run's creation time (XPT headers, define.xml, run.json)
     data_cutoff: dt.date | None = None
     changes: Changes | None = None
     findings: pd.DataFrame | None = None  # validation of the written outputs (run-report.html)
@@ -334,7 +335,7 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
             folder.mkdir(exist_ok=True)
             try:
                 _write_dataset(one, folder, created)
-                if one.supp is not None:
+                if one.supp is not None and isinstance(one.spec, SdtmDataset):  # (only SDTM has SUPP--)
                     write_xpt(one.supp, supp_metadata(one.spec), folder, created=created)
                 _write_json_forms(one, folder, created, result.formats, study.spec.study.id)
             except DataError as exc:
@@ -402,7 +403,7 @@ def run_manifest(result: RunResult, staging: Path) -> str:
         path.relative_to(staging).as_posix(): sha256_file(path)
         for path in sorted(staging.rglob("*")) if path.is_file() and path.name != "run.json"
     }
-    manifest = {
+    manifest: dict[str, Any] = {
         "study": result.study.spec.study.id,
         "cdisc_version": __version__,
         "created": result.created.isoformat(timespec="seconds"),
@@ -438,7 +439,7 @@ def _write_json_forms(one: BuiltDataset, folder: Path, created, formats: tuple[s
     """Dataset-JSON and NDJSON files of a dataset (and its SUPP--) beside its XPT file, as ``formats`` asks."""
     keys = tuple(k for k in getattr(one.spec, "keys", ()) if k in one.frame.columns)
     write_dataset_json_files(one.frame, xpt_metadata(one.spec), folder, formats, created=created, study_oid=study_id, keys=keys)
-    if one.supp is not None:
+    if one.supp is not None and isinstance(one.spec, SdtmDataset):  # (only SDTM has SUPP--)
         write_dataset_json_files(one.supp, supp_metadata(one.spec), folder, formats, created=created, study_oid=study_id)
 
 
