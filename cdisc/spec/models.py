@@ -217,6 +217,7 @@ class InputDataset(SpecModel):
     """How to type the columns of an input dataset read from CSV (XPT and parquet carry their types)."""
 
     numeric: list[Name] = Field(default_factory=list, description="Columns holding numbers")
+    file: str | None = Field(None, description="The file in the folder when it is not named <name>.xpt/.parquet/.csv")
 
 
 class InputData(SpecModel):
