@@ -7,6 +7,7 @@ codelists of the same name, so a study can restate an NCI list to add synonyms.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -45,9 +46,34 @@ class CodelistTerms:
         return mapping
 
 
-@lru_cache(maxsize=4)
 def load_ct_file(path: Path) -> dict[str, CodelistTerms]:
-    """Read an NCI SDTM terminology text file or a CDISC Library CSV (either may be gzipped) into codelists."""
+    """Read an NCI SDTM terminology text file or a CDISC Library CSV (either may be gzipped) into codelists.
+
+    Parsed once per content: a study's copy of a CT release and the copy ``cdisc validate`` ships are one parse.
+    """
+    try:
+        digest = hashlib.sha256(Path(path).read_bytes()).hexdigest()
+    except OSError as exc:
+        raise DataError(f"{path}: cannot read controlled terminology: {exc}") from None
+    return _parsed_ct(digest, _Unhashed(path))
+
+
+class _Unhashed:
+    """A value carried through an ``lru_cache`` without taking part in its key."""
+
+    def __init__(self, value: Path):
+        self.value = value
+
+    def __hash__(self) -> int:
+        return 0
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, _Unhashed)
+
+
+@lru_cache(maxsize=4)
+def _parsed_ct(digest: str, carried: _Unhashed) -> dict[str, CodelistTerms]:
+    path = carried.value
     try:
         if path.name.lower().endswith((".csv", ".csv.gz")):
             raw = pd.read_csv(path, dtype="str", keep_default_na=False)
