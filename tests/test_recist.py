@@ -109,6 +109,8 @@ CHANGE = pd.DataFrame(
         (84, np.nan, False, 50.0, np.nan, np.nan, 40.0, np.nan, np.nan),  # NE sum: not a nadir
         (126, 30.0, False, 50.0, -20.0, -40.0, 40.0, -10.0, -25.0),
         (168, 36.0, False, 50.0, -14.0, -28.0, 30.0, 6.0, 20.0),
+        (210, 0.0, False, 50.0, -50.0, -100.0, 30.0, -30.0, -100.0),
+        (252, 5.0, False, 50.0, -45.0, -90.0, 0.0, 5.0, np.nan),  # from a 0 mm nadir: no percent change
     ],
     columns=["ADT", "AVAL", "baseline", "BASE", "CHG", "PCHG", "NADIR", "CHGNAD", "PCHGNAD"],
 )
@@ -119,7 +121,7 @@ def test_change_from_baseline_and_from_the_nadir_of_earlier_sums():
     out = derive_vars_sumdiam_change(sums, CHANGE["baseline"].iloc[::-1]).iloc[::-1]
     for column in ["BASE", "CHG", "PCHG", "NADIR", "CHGNAD", "PCHGNAD"]:
         np.testing.assert_allclose(out[column].to_numpy(float), CHANGE[column].to_numpy(float), err_msg=column)
-    assert plain(out["ABLFL"]) == [None, "Y", None, None, None, None]
+    assert plain(out["ABLFL"]) == [None, "Y", None, None, None, None, None, None]
 
 
 def test_two_baselines_for_a_subject_are_an_error():

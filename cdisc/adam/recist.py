@@ -129,7 +129,7 @@ def derive_vars_sumdiam_change(
 
     ``baseline`` marks each subject's baseline record (aligned to ``sums``). ``NADIR`` of a post-baseline
     record is the smallest non-missing earlier sum, the baseline included; records before the baseline get
-    no baseline or nadir.
+    no baseline or nadir. A percent change from 0 mm (a nadir after every lesion disappeared) is missing.
 
         >>> s = pd.DataFrame({"USUBJID": ["1"] * 4, "ADT": [0, 42, 84, 126], "AVAL": [50.0, 30, np.nan, 40]})
         >>> out = derive_vars_sumdiam_change(s, s["ADT"] == 0)
@@ -154,12 +154,17 @@ def derive_vars_sumdiam_change(
     running = running.groupby([work[c] for c in by], sort=False).ffill()
     work["NADIR"] = np.where(post, running.groupby([work[c] for c in by], sort=False).shift(1).to_numpy(float), np.nan)
     work.loc[~post, "BASE"] = np.where(is_base[~post], work.loc[~post, "BASE"], np.nan)
-    with np.errstate(invalid="ignore", divide="ignore"):
-        work["CHG"] = np.where(post, aval - work["BASE"].to_numpy(float), np.nan)
-        work["PCHG"] = np.where(post, 100 * work["CHG"].to_numpy(float) / work["BASE"].to_numpy(float), np.nan)
-        work["CHGNAD"] = aval - work["NADIR"].to_numpy(float)
-        work["PCHGNAD"] = 100 * work["CHGNAD"].to_numpy(float) / work["NADIR"].to_numpy(float)
+    work["CHG"] = np.where(post, aval - work["BASE"].to_numpy(float), np.nan)
+    work["PCHG"] = _percent(work["CHG"].to_numpy(float), work["BASE"].to_numpy(float))
+    work["CHGNAD"] = aval - work["NADIR"].to_numpy(float)
+    work["PCHGNAD"] = _percent(work["CHGNAD"].to_numpy(float), work["NADIR"].to_numpy(float))
     return work.loc[sums.index]
+
+
+def _percent(change: np.ndarray, reference: np.ndarray) -> np.ndarray:
+    """``100 * change / |reference|``, missing where the reference is 0 or missing (as admiral's PCHG)."""
+    usable = ~np.isnan(reference) & (reference != 0)
+    return np.where(usable, 100 * change / np.where(usable, np.abs(reference), 1.0), np.nan)
 
 
 def derive_var_target_response(sums: pd.DataFrame) -> pd.Series:
