@@ -23,7 +23,6 @@ from rich.console import Console
 from cdisc import __version__
 from cdisc.adam.engine import build_adam_dataset
 from cdisc.built import BuiltDataset
-from cdisc.checks import validate
 from cdisc.changes import (
     Changes,
     Identity,
@@ -38,20 +37,22 @@ from cdisc.changes import (
     summary_frame,
     with_qualifiers,
 )
+from cdisc.checks import validate
 from cdisc.collect import located
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import DefineDataset, write_define
+from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import Outcome, dataset_graph, execute
-from cdisc.errors import DataError, DataErrors, SpecError, UsageError
+from cdisc.incremental import CACHE, dataset_input_hashes, load_built, save_built
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, sha256_file, study_inputs
-from cdisc.reports.run_report import RunReport, run_report_html
-from cdisc.reports.datasets import dataset_reports
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
+from cdisc.reports.datasets import dataset_reports
+from cdisc.reports.run_report import RunReport, run_report_html
 from cdisc.rules.common.todo import still_to_write
-from cdisc.sdtm.engine import build_dataset
 from cdisc.sdtm.columns import column_usage, columns_summary
+from cdisc.sdtm.engine import build_dataset
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.sdtm.visit_window import visit_window_warnings
 from cdisc.spec.adam import AdamDataset
@@ -60,7 +61,6 @@ from cdisc.spec.load import Study, display_path, load_study
 from cdisc.spec.models import NUMERIC_TYPES, SUPP_COLUMNS
 from cdisc.spec.sdtm import SdtmDataset
 from cdisc.xpt import XptDataset, XptError, XptVariable, write_xpt
-
 
 
 @dataclass
@@ -78,6 +78,8 @@ class RunResult:
     changes: Changes | None = None
     findings: pd.DataFrame | None = None  # validation of the written outputs (run-report.html)
     formats: tuple[str, ...] = ("xpt",)  # dataset files written side by side
+    input_hashes: dict[str, str] = field(default_factory=dict)  # per dataset (incremental reruns)
+    reused: list[str] = field(default_factory=list)  # datasets taken from the previous run: their inputs did not change
 
     @property
     def warnings(self) -> list[str | DataError]:
@@ -88,6 +90,8 @@ class RunResult:
         lines = [f"Study {self.study.spec.study.id}: {len(self.built)} dataset(s) written to {display_path(self.out_dir)}"]
         cutoff = f", data cutoff {self.data_cutoff.isoformat()}" if self.data_cutoff else ""
         lines.append(f"Converted {self.created.isoformat(timespec='seconds')}{cutoff}")
+        if self.reused:
+            lines.append(f"{len(self.reused)} dataset(s) taken from the previous run, their inputs unchanged (--force rebuilds them): {', '.join(self.reused)}")
         for result in self.built:
             excluded = f", {len(result.excluded)} source row(s) excluded with a reason" if len(result.excluded) else ""
             supp = f", SUPP{result.spec.dataset} {len(result.supp)} record(s)" if result.supp is not None else ""
@@ -150,6 +154,7 @@ class RunOptions:
     data_cutoff: dt.date | None = None
     compare_to: Path | None = None
     formats: tuple[str, ...] | None = None  # dataset files besides XPT (json, ndjson); None: output.formats of study.yaml
+    force: bool = False  # rebuild every dataset, even those whose inputs did not change since the run in the output folder
     scheduler: str | None = None  # None: Dask's synchronous scheduler in this process; threads; tcp://HOST:PORT: a dask.distributed cluster
 
 
@@ -179,6 +184,58 @@ def run_study(
     ``raw`` converts the raw extract in that folder instead of the one study.yaml names.
     """
     options = options or RunOptions()
+    run = prepare_run(folder, out_dir, options, raw)
+    outcomes = execute(run.graph, run.keys, options.scheduler, _reporter(progress, len(run.keys)))
+    return finish_run(run, outcomes)
+
+
+def run_portfolio(
+    folders: list[Path], out_root: Path | None = None, progress: Console | None = None, options: RunOptions | None = None,
+) -> list[tuple[Path, RunResult | CdiscError]]:
+    """Convert several studies as one task graph; each study's outputs stay all-or-nothing.
+
+    Each study is written to ``out_root/<study folder name>``, or to its own ``output.folder`` without
+    ``out_root``. A study whose specs are refused, or whose data has errors, gives its error in place of
+    its result (its query list written beside its output folder); the other studies are converted.
+    """
+    options = options or RunOptions()
+    runs: list[tuple[Path, PreparedRun | CdiscError]] = []
+    for folder in folders:
+        try:
+            runs.append((folder, prepare_run(folder, None if out_root is None else out_root / folder.resolve().name, options, prefix=str(folder))))
+        except CdiscError as exc:
+            runs.append((folder, exc))
+    prepared = [run for _, run in runs if isinstance(run, PreparedRun)]
+    graph = {key: task for run in prepared for key, task in run.graph.items()}
+    keys = [key for run in prepared for key in run.keys]
+    outcomes = dict(zip(keys, execute(graph, keys, options.scheduler, _reporter(progress, len(keys)))))
+    results: list[tuple[Path, RunResult | CdiscError]] = []
+    for folder, run in runs:
+        if isinstance(run, CdiscError):
+            results.append((folder, run))
+            continue
+        try:
+            results.append((folder, finish_run(run, [outcomes[key] for key in run.keys])))
+        except CdiscError as exc:
+            results.append((folder, exc))
+    return results
+
+
+@dataclass
+class PreparedRun:
+    """A loaded study, its run settings and the task graph of its datasets (keys in build order)."""
+
+    study: Study
+    result: RunResult
+    target: Path
+    identities: dict[str, Identity]
+    previous: PreviousRun | None
+    graph: dict
+    keys: list
+
+
+def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Path | None = None, prefix: str = "") -> PreparedRun:
+    """Load and check the study's specs, settle the run's time, cutoff, formats and output folder, and make its graph."""
     study = load_study(folder, raw)
     pending = still_to_write(study)
     if pending:
@@ -193,15 +250,26 @@ def run_study(
     previous = _previous_run(options.compare_to, target, identities)
     study.previous_run = previous  # for rules that keep what the previous transfer said (seq: {stable: true})
     frames = {name: study.input_frame(name) for name in study.input_files}
+    result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)})
 
     def build(name: str, available: dict[str, pd.DataFrame]) -> BuiltDataset:
         spec = study.datasets[name].spec
-        builder = build_adam_dataset if isinstance(spec, AdamDataset) else build_dataset
-        return builder(study, with_data_cutoff(spec, study.data_cutoff), available)
+        reused = None if options.force else load_built(spec, result.input_hashes[name], target / CACHE)
+        if reused is not None:
+            result.reused.append(name)
+            return reused
+        spec = with_data_cutoff(spec, study.data_cutoff)
+        return build_adam_dataset(study, spec, available) if isinstance(spec, AdamDataset) else build_dataset(study, spec, available)
 
     specs = {name: dataset.spec for name, dataset in study.datasets.items()}
-    graph = dataset_graph(study.spec.study.id, specs, build, frames)
-    outcomes = execute(graph, [(study.spec.study.id, name) for name in specs], options.scheduler, _reporter(progress, len(specs)))
+    key = prefix or study.spec.study.id
+    graph = dataset_graph(key, specs, build, frames)
+    return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in specs])
+
+
+def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
+    """Reconcile, compare and write a study's outputs from its datasets' outcomes (all or nothing)."""
+    study, result, target = run.study, run.result, run.target
     errors: list[DataError] = [e for outcome in outcomes for e in outcome.errors]
     skipped = {outcome.name: outcome.needs for outcome in outcomes if outcome.needs}
     result.built = [outcome.built for outcome in outcomes if outcome.built is not None]
@@ -215,8 +283,8 @@ def run_study(
             result.columns = column_usage(study)
     except DataError as exc:
         errors.append(exc)
-    if previous is not None and not errors:
-        result.changes = changes_since(previous, result, identities)
+    if run.previous is not None and not errors:
+        result.changes = changes_since(run.previous, result, run.identities)
     result.files = _write_outputs(study, result, target, errors)
     if errors:
         found = DataErrors(errors, skipped)
@@ -350,6 +418,13 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
                 (staging / "reports" / name).write_bytes(content)
         if errors:
             return []
+        for one in built:
+            if one.spec.dataset in result.reused:  # the previous run's cache entry, as it was
+                (staging / CACHE).mkdir(exist_ok=True)
+                for path in (target / CACHE).glob(f"{one.spec.dataset.lower()}.*"):
+                    shutil.copyfile(path, staging / CACHE / path.name)
+            else:
+                list(save_built(one, result.input_hashes[one.spec.dataset], staging / CACHE))
         for standard in ("sdtm", "adam"):
             described = [DefineDataset(r.spec, r.frame, r.supp) for r in built if r.standard == standard]
             if described:
@@ -363,7 +438,8 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
         if result.changes is not None:
             (staging / "reports" / "changes.txt").write_text(changes_text(result.changes), encoding="utf-8")
             (staging / "reports" / "changes.json").write_text(changes_json(result.changes), encoding="utf-8")
-        result.findings = validate(staging).findings
+        findings = validate(staging).findings  # messages name files in the staging folder: name them as in the output folder
+        result.findings = findings.assign(message=findings["message"].astype("str").str.replace(f"{staging}{os.sep}", "", regex=False))
         (staging / "reports" / "run-report.html").write_text(run_report_html(run_report(result, staging)), encoding="utf-8")
         (staging / "reports" / "run.json").write_text(run_manifest(result, staging), encoding="utf-8")
         return _move_into_place(staging, target)
@@ -401,7 +477,7 @@ def run_manifest(result: RunResult, staging: Path) -> str:
     inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
     outputs = {
         path.relative_to(staging).as_posix(): sha256_file(path)
-        for path in sorted(staging.rglob("*")) if path.is_file() and path.name != "run.json"
+        for path in sorted(staging.rglob("*")) if path.is_file() and path.name != "run.json" and CACHE not in path.parts
     }
     manifest: dict[str, Any] = {
         "study": result.study.spec.study.id,
