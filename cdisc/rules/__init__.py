@@ -140,19 +140,34 @@ def rule(
     return register
 
 
+_PACKAGES = ("common", "sdtm", "adam", "steps")
+_loaded = False
+
+
 def _load() -> None:
-    if _REGISTRY:
+    """Import every rule module once (a module imported earlier on its own has registered only itself)."""
+    global _loaded
+    if _loaded:
         return
-    for package in ("common", "sdtm", "adam", "steps"):
+    for package in _PACKAGES:
         module = importlib.import_module(f"{__name__}.{package}")
         for info in sorted(pkgutil.iter_modules(module.__path__), key=lambda m: m.name):
             importlib.import_module(f"{module.__name__}.{info.name}")
+    _loaded = True
+
+
+def _order(rule: Rule) -> tuple[int, str]:
+    """Common rules first, then SDTM, ADaM and record steps, each by file name: the same whatever was imported first."""
+    parts = rule.build.__module__.split(".")
+    package = parts[2] if len(parts) > 3 else ""
+    return (_PACKAGES.index(package) if package in _PACKAGES else len(_PACKAGES), rule.build.__module__)
 
 
 def rules(engine: Engine) -> dict[str, Rule]:
     """The rules of one engine, in registration order (common rules first, then by file name)."""
     _load()
-    return {name: r for name, r in _REGISTRY.items() if engine in r.engines}
+    ordered = sorted(_REGISTRY.values(), key=_order)  # a stable sort: rules of one file keep their order
+    return {r.name: r for r in ordered if engine in r.engines}
 
 
 def get(name: str) -> Rule:
