@@ -9,7 +9,7 @@ from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
 from cdisc.rules import get, rules
-from cdisc.rules.records import AdamRecords
+from cdisc.rules.records import AdamRecords, run_step
 from cdisc.spec.adam import AdamDataset
 from cdisc.spec.base import parsed
 from cdisc.spec.expr import ExpressionDataError
@@ -19,7 +19,6 @@ from cdisc.spec.order import build_order
 SOURCE_RECORD = "@record"
 SOURCE_DATASET = "@dataset"
 RULES = rules("adam")
-RULES_STEPS = rules("steps")
 
 
 def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]) -> pd.DataFrame:
@@ -127,18 +126,9 @@ class _Build:
             return
         if self.errors:
             return  # a step over records whose variables failed would only report the same problem again
-        current = self.frame()
-        records = AdamRecords(self.study, self.spec.dataset, f"steps[{index}] {name}", current, {}, self.built, self.warnings)
-        try:
-            result = RULES_STEPS[name].build(params, records)
-        except KeyError as exc:
-            raise DataError(
-                f"{self.spec.dataset}: step {index + 1} ({name}) reads {exc.args[0]}, which is not built yet: "
-                "list it in a 'derive' step before this one"
-            ) from None
-        except (ValueError, UserWarning) as exc:
-            raise DataError(f"{self.spec.dataset}: step {index + 1} ({name}): {exc}") from None
-        self._replace(result.reset_index(drop=True))
+        records = AdamRecords(self.study, self.spec.dataset, f"step {index + 1} ({name})", self.frame(), {}, self.built, self.warnings)
+        result = run_step(step, index, "step", records, "which is not built yet: list it in a 'derive' step before this one")
+        self._replace(result)
 
     def _replace(self, result: pd.DataFrame) -> None:
         origin = self.source.set_index([SOURCE_DATASET, SOURCE_RECORD], drop=False) if len(self.source) else None

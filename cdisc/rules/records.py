@@ -237,3 +237,25 @@ class AdamRecords(Records):
     def constants(self) -> dict[str, Any]:
         """Names an expression over another dataset reads besides its columns: STUDYID."""
         return {"STUDYID": self.study.spec.study.id}
+
+
+def run_step(step: Any, index: int, what: str, records: AdamRecords, missing: str) -> pd.DataFrame:
+    """Record step ``index`` (0-based) of a dataset over ``records.frame``: its records, in order.
+
+    Every error names the dataset and the step (``ADVS: step 3 (derive_param_computed): ...``); a column the
+    step reads but the records lack is said so, followed by ``missing`` (what the user should do).
+    """
+    from cdisc.rules import get
+
+    name, params = step.rule
+    where = f"{records.dataset}: {what} {index + 1} ({name})"
+    try:
+        return get(name).build(params, records).reset_index(drop=True)
+    except KeyError as exc:
+        raise DataError(f"{where} reads {exc.args[0]}, {missing}") from None
+    except (ValueError, UserWarning) as exc:
+        raise DataError(f"{where}: {exc}") from None
+    except DataError as exc:
+        if not str(exc).startswith(records.dataset):
+            raise DataError(f"{where}: {exc}") from None
+        raise

@@ -10,7 +10,7 @@ from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
 from cdisc.raw import FILE, ROW
 from cdisc.rules import rules
-from cdisc.rules.records import AdamRecords, SdtmRecords
+from cdisc.rules.records import AdamRecords, SdtmRecords, run_step
 from cdisc.sdtm.findings import pivot_tests
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
@@ -20,7 +20,6 @@ from cdisc.spec.sdtm import SdtmDataset
 from cdisc.terminology import CodelistTerms
 
 RULES = rules("sdtm")
-STEPS = rules("steps")
 
 
 class Codelists:
@@ -73,14 +72,8 @@ def _run_steps(study: Study, spec: SdtmDataset, rows: pd.DataFrame, built: dict[
     """The source rows after the source's record steps (the ADaM steps), in order; a record a step makes carries
     the lineage (file, row) of the first source record of its group."""
     for index, step in enumerate(spec.source.steps):
-        name, params = step.rule
-        records = AdamRecords(study, spec.dataset, f"source.steps[{index}] {name}", rows, {}, built, [])
-        try:
-            rows = STEPS[name].build(params, records).reset_index(drop=True)
-        except KeyError as exc:
-            raise DataError(f"{spec.dataset}: source step {index + 1} ({name}) reads {exc.args[0]}, which the records do not have") from None
-        except (ValueError, UserWarning) as exc:
-            raise DataError(f"{spec.dataset}: source step {index + 1} ({name}): {exc}") from None
+        records = AdamRecords(study, spec.dataset, f"source step {index + 1} ({step.rule[0]})", rows, {}, built, [])
+        rows = run_step(step, index, "source step", records, "which the records do not have")
     return rows
 
 

@@ -119,7 +119,8 @@ class AdamDataset(DatasetMeta):
             first = {"dataset": parts[0]} if isinstance(parts[0], str) else dict(parts[0])
             if "filter" in first:
                 first["where"] = first.pop("filter")
-            data = {k: v for k, v in data.items() if k != "sources"} | {"source": {**first, "append": parts[1:]}}
+            rest = [{"dataset": part} if isinstance(part, str) else part for part in parts[1:]]
+            data = {k: v for k, v in data.items() if k != "sources"} | {"source": {**first, "append": rest}}
         return data
 
     @model_validator(mode="after")

@@ -802,6 +802,8 @@ def _check_numeric_pair(a: Value, b: Value, source: str, node: ast.AST) -> None:
     if (_is_text(a) and _is_number(b)) or (_is_number(a) and _is_text(b)):
         text_side = a if _is_text(a) else b
         name = text_side.name if isinstance(text_side, pd.Series) else repr(text_side)
+        if name is None:
+            raise ExpressionDataError(f"expression {source!r}: a text value is used as a number; convert it with number()")
         raise ExpressionDataError(
             f"expression {source!r}: '{name}' is text but is used as a number; convert it with number({name})"
         )

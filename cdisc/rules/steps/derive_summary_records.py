@@ -10,7 +10,7 @@ from pydantic import Field
 
 from cdisc.adam import bds
 from cdisc.rules import STEPS, Reference, model_references, rule
-from cdisc.rules.steps.values import SetValue, SummaryValue, callables, describe, mask, value_references
+from cdisc.rules.steps.values import SummaryOrValue, callables, describe, mask, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 
@@ -23,7 +23,7 @@ class DeriveSummaryRecords(SpecModel):
     variable_fields: ClassVar[tuple[str, ...]] = ("by_vars",)
     expression_fields: ClassVar[tuple[str, ...]] = ("filter",)
     by_vars: list[Name] = Field(min_length=1)
-    set_values_to: dict[Name, SummaryValue | SetValue]
+    set_values_to: dict[Name, SummaryOrValue]
     filter: Expr | None = Field(None, alias="filter_add", description="Only records meeting this condition are summarised")
     dataset_add: Name | None = Field(None, description="Summarise the records of this dataset instead of this one's")
 

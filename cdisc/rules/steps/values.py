@@ -7,9 +7,10 @@ A value is a literal (``PARAMCD: MAP``), an expression over the new records (``{
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
-from typing import Literal
+from typing import Annotated, Any, Literal
 
 import pandas as pd
+from pydantic import Discriminator, Tag
 
 from cdisc.adam.bds import Summary
 from cdisc.rules import Reference
@@ -30,7 +31,21 @@ class SummaryValue(SpecModel):
     of: Name
 
 
-SetValue = Scalar | ComputedValue | None
+def _value_kind(value: Any) -> str:
+    """Which kind a ``set_values_to`` value is, so that a mistake is reported against that kind only."""
+    if isinstance(value, dict):
+        return "summary" if "summary" in value else "computed"
+    return "literal"
+
+
+SetValue = Annotated[
+    Annotated[Scalar | None, Tag("literal")] | Annotated[ComputedValue, Tag("computed")],
+    Discriminator(_value_kind),
+]
+SummaryOrValue = Annotated[
+    Annotated[Scalar | None, Tag("literal")] | Annotated[ComputedValue, Tag("computed")] | Annotated[SummaryValue, Tag("summary")],
+    Discriminator(_value_kind),
+]
 SetValues = dict[Name, SetValue]
 
 
