@@ -3,11 +3,10 @@
 from pathlib import Path
 
 import pytest
+from test_record_steps import STEPS, build_all, study
 
 from cdisc.errors import DataError, SpecError
 from cdisc.spec.load import load_study
-
-from test_record_steps import STEPS, build_all, study
 
 
 @pytest.mark.parametrize(
