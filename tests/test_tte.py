@@ -214,3 +214,14 @@ def test_derive_param_tte_equals_admiral_in_pharmaverseadam(paramcd):
         assert plain(both[column]) == plain(both[f"{column}_REF"]), column
     assert both["CNSR"].eq(0).sum() == (6 if paramcd == "PFS" else 3)
     assert both["EVNTDESC"].eq("Randomization").sum() > 0  # censored at the later start date, or at a tie
+
+
+def test_several_by_variables_keep_each_once():
+    adsl = pd.DataFrame({"STUDYID": ["S", "S"], "USUBJID": ["1", "2"], "TRTSDT": [0, 0], "DTHDT": [50, np.nan], "LSTALVDT": [np.nan, 80]})
+    tte = derive_param_tte(
+        adsl, start_date="TRTSDT", by_vars=("STUDYID", "USUBJID"),
+        event_conditions=[event_source(adsl, "DTHDT", set_values_to={"EVNTDESC": "DEATH"})],
+        censor_conditions=[censor_source(adsl, "LSTALVDT", set_values_to={"CNSDTDSC": "LAST KNOWN ALIVE"})],
+    )
+    assert list(tte.columns).count("USUBJID") == 1
+    assert tte[["STUDYID", "USUBJID", "ADT", "CNSR"]].values.tolist() == [["S", "1", 50.0, 0], ["S", "2", 80.0, 1]]

@@ -118,7 +118,7 @@ def derive_param_tte(
     adt, k = records["ADT"].to_numpy(float), records["_k"].to_numpy(float)
     records = records.assign(_e=~is_event, _t=np.where(is_event, adt, -adt), _o=np.where(is_event, k, -k))
     chosen = records.sort_values(["_e", "_t", "_o"], kind="mergesort").drop_duplicates(by)
-    out = adsl[[*by, "STARTDT"]].merge(chosen[[*by, *columns[1:4], *_TEXT]], on=by, how="inner")
+    out = adsl[[*by, "STARTDT"]].merge(chosen[[*by, "ADT", "SRCSEQ", "CNSR", *_TEXT]], on=by, how="inner")
     out["ADT"] = np.fmax(out["ADT"].to_numpy(float), out["STARTDT"].to_numpy(float))
     out["AVAL"] = out["ADT"] - out["STARTDT"] + 1
     out["CNSR"] = out["CNSR"].astype(int)
