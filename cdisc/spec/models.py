@@ -94,13 +94,20 @@ class Standards(SpecModel):
     define: Literal["2.1"] = "2.1"
 
 
+def _iso_datetime_schema(schema: dict[str, Any]) -> None:
+    """An ISO 8601 date-time with or without a UTC offset (as xs:dateTime and the loader accept); JSON Schema's
+    ``date-time`` format is RFC 3339, which requires the offset, so the format is replaced by a pattern."""
+    schema.pop("format", None)
+    schema["pattern"] = r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$"
+
+
 class Output(SpecModel):
     """Where outputs go, and the creation time stamped into every file (keeps outputs byte-identical)."""
 
     folder: Path
     created: dt.datetime = Field(
         description="Creation date-time written into XPT headers and define.xml",
-        json_schema_extra={"pattern": r"^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?"},
+        json_schema_extra=_iso_datetime_schema,
     )
     formats: list[Literal["xpt", "json", "ndjson"]] = Field(
         ["xpt"], description="Dataset files to write side by side: xpt (always written), json (Dataset-JSON v1.1), ndjson"
