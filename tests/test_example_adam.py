@@ -34,9 +34,9 @@ def test_every_subjects_dlt_evaluable_status_and_dlt_match_the_answer_key(subjec
     escalation = subjects[subjects["STAGE_y"] == "ESCALATION"]
     assert len(escalation) == 30
     assert escalation["DLTEVLFL"].tolist() == escalation["DLT_EVALUABLE"].tolist()
-    assert escalation["DLTFL"].tolist() == escalation["DLT"].tolist()
+    assert escalation["DLTSUBFL"].tolist() == escalation["DLT"].tolist()
     expansion = subjects[subjects["STAGE_y"] == "EXPANSION"]
-    assert expansion["DLTEVLFL"].eq("N").all() and expansion["DLTFL"].isna().all()  # no DLT assessment in expansion
+    assert expansion["DLTEVLFL"].eq("N").all() and expansion["DLTSUBFL"].isna().all()  # no DLT assessment in expansion
 
 
 def test_dates_and_dose_level_match_the_answer_key(subjects):
@@ -72,7 +72,7 @@ def test_every_cohorts_decision_and_the_declared_mtd_match_the_answer_key(run):
 def test_adae_dlt_flags_are_the_subjects_dlts(run):
     adsl, adae = run[1]["ADSL"], run[1]["ADAE"]
     with_dlt = sorted(adae.loc[adae["DLTFL"] == "Y", "USUBJID"].unique())
-    assert with_dlt == sorted(adsl.loc[adsl["DLTFL"] == "Y", "USUBJID"])
+    assert with_dlt == sorted(adsl.loc[adsl["DLTSUBFL"] == "Y", "USUBJID"])
     assert (adae.loc[adae["DLTFL"] == "Y", "ASTDY"].between(1, 21)).all()
 
 

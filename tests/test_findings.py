@@ -197,7 +197,7 @@ def test_sample_outside_its_window_keeps_nominal_time_and_its_dose(tmp_path):
     assert pc.loc["2024-03-15T10:00", "PCTPTNUM"] == 168.0
     assert pc.loc["2024-03-26T09:45", "PCRFTDTC"] == "2024-03-26T10:00"
     blq = pc.loc["2024-03-05T09:00"]
-    assert (blq["PCORRES"], blq["PCSTRESC"], blq["PCLLOQ"]) == ("<0.050", "<0.05", 0.05) and pd.isna(blq["PCSTRESN"])
+    assert (blq["PCORRES"], blq["PCSTRESC"], blq["PCLLOQ"]) == ("<0.050", "<0.050", 0.05) and pd.isna(blq["PCSTRESN"])
     missed = pc.loc["2024-03-26T09:45"]
     assert missed["PCSTAT"] == "NOT DONE" and pd.isna(missed["PCORRES"])
 

@@ -103,7 +103,7 @@ class _Build:
                 continue
             records = AdamRecords(
                 self.study, self.spec.dataset, var.name, self.source, self.out, self.built, self.warnings,
-                self.flags, self.with_qualifiers,
+                self.flags, with_qualifiers=self.with_qualifiers,
             )
             try:
                 self.out[var.name] = records.typed(RULES[name].build(params, records), var.type)

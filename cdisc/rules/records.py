@@ -37,6 +37,7 @@ class Records:
     out: dict[str, pd.Series]
     built: dict[str, pd.DataFrame]
     warnings: list[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
+    with_qualifiers: dict[str, pd.DataFrame] = field(default_factory=dict, kw_only=True)  # other datasets joined with their SUPP--
 
     @property
     def index(self) -> pd.Index:
@@ -52,6 +53,21 @@ class Records:
     def column(self, name: str) -> pd.Series:
         """A variable built so far or, failing that, the source records' column."""
         return self.out[name] if name in self.out else self.frame[name]
+
+    def other(self, params: Any) -> pd.DataFrame:
+        """The dataset a merge rule reads, with its SUPP-- qualifiers as columns when ``params.supp`` (joined once)."""
+        from cdisc.adam.supp import with_supp
+
+        if not getattr(params, "supp", False):
+            return self.built[params.dataset]
+        if params.dataset not in self.with_qualifiers:
+            self.with_qualifiers[params.dataset] = with_supp(self.built[params.dataset], self.built.get(f"SUPP{params.dataset}"))
+        return self.with_qualifiers[params.dataset]
+
+    @property
+    def constants(self) -> dict[str, Any]:
+        """Names an expression over another dataset reads besides its columns: STUDYID."""
+        return {"STUDYID": self.study.spec.study.id}
 
     def typed(self, values: pd.Series, data_type: str) -> pd.Series:
         """A rule's values as the variable's type: text as ``str``; numbers as float64, where text that is not a
@@ -221,22 +237,7 @@ class AdamRecords(Records):
     """ADaM: the source records are the base records (one per record of the source dataset)."""
 
     flags: dict[tuple[str, str], pd.Series] = field(default_factory=dict)
-    with_qualifiers: dict[str, pd.DataFrame] = field(default_factory=dict)
 
-    def other(self, params: Any) -> pd.DataFrame:
-        """The dataset a merge rule reads, with its SUPP-- qualifiers as columns when ``params.supp`` (joined once)."""
-        from cdisc.adam.supp import with_supp
-
-        if not getattr(params, "supp", False):
-            return self.built[params.dataset]
-        if params.dataset not in self.with_qualifiers:
-            self.with_qualifiers[params.dataset] = with_supp(self.built[params.dataset], self.built.get(f"SUPP{params.dataset}"))
-        return self.with_qualifiers[params.dataset]
-
-    @property
-    def constants(self) -> dict[str, Any]:
-        """Names an expression over another dataset reads besides its columns: STUDYID."""
-        return {"STUDYID": self.study.spec.study.id}
 
 
 def run_step(step: Any, index: int, what: str, records: AdamRecords, missing: str) -> pd.DataFrame:

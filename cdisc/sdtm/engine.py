@@ -61,6 +61,9 @@ def _origin_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]
         rows = built[source.dataset].copy()
         label = source.dataset
     else:
+    elif source.visits:
+        rows = _visit_rows(study)
+        label = "study.yaml visits"
         rows = pd.DataFrame(source.records).astype("str").where(pd.DataFrame(source.records).notna())
         label = f"{spec.dataset} spec records"
     rows[FILE] = label
@@ -69,6 +72,17 @@ def _origin_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]
 
 
 def _run_steps(study: Study, spec: SdtmDataset, rows: pd.DataFrame, built: dict[str, pd.DataFrame]) -> pd.DataFrame:
+def _visit_rows(study: Study) -> pd.DataFrame:
+    """The planned visits of study.yaml, one row each, in their order there."""
+    visits = study.spec.visits
+    return pd.DataFrame({
+        "VISITNUM": pd.Series([v.visitnum for v in visits], dtype=float),
+        "VISIT": pd.Series([v.visit for v in visits], dtype="str"),
+        "VISITDY": pd.Series([v.visitdy for v in visits], dtype=float),
+        "STARTRULE": pd.Series([v.start_rule for v in visits], dtype="str"),
+    })
+
+
     """The source rows after the source's record steps (the ADaM steps), in order; a record a step makes carries
     the lineage (file, row) of the first source record of its group."""
     for index, step in enumerate(spec.source.steps):

@@ -152,7 +152,7 @@ def _test_records(test: FindingsTest, name: str, sub: pd.DataFrame, rows: SdtmRe
     else:
         stresn_all, stresu, bounds = number, unit, [_number(_bound(b, sub)) for b in _bounds(test)]
     stresn = stresn_all.where(prefix.isna())
-    stresc = (prefix.fillna("") + format_numbers(stresn_all)).where(number.notna(), orres)
+    stresc = (prefix.fillna("") + _standard_number_text(orres, number, stresn_all)).where(number.notna(), orres)
     if test.codelist:
         stresc = _standard_terms(test, orres, rows, sub)
     low, high, lloq = bounds
@@ -190,6 +190,17 @@ def _bound(bound, sub: pd.DataFrame) -> pd.Series:
         return _text(sub[bound])
     text = None if bound is None else format_numbers(pd.Series([float(bound)])).iloc[0]
     return pd.Series(text, index=sub.index, dtype="str")
+
+
+def _standard_number_text(orres: pd.Series, number: pd.Series, stresn: pd.Series) -> pd.Series:
+    """The number of --STRESC: as collected when the standard value is the collected one (``0.050`` keeps its
+    trailing zero, the precision the lab reported), else the converted value as short text.
+
+    >>> _standard_number_text(pd.Series(["0.050", "12.1"]), pd.Series([0.05, 12.1]), pd.Series([0.05, 121.0])).tolist()
+    ['0.050', '121']
+    """
+    collected = _on_distinct(orres, lambda t: t.str.replace(_PREFIX, "", regex=True))
+    return collected.where(stresn.eq(number).fillna(False), format_numbers(stresn))
 
 
 def _number(text: pd.Series) -> pd.Series:

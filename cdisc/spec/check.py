@@ -193,7 +193,7 @@ def _check_source_steps(study: Study, doc: YamlDocument, spec: SdtmDataset) -> l
     if not source.steps:
         return []
     known = ([v.name for v in study.datasets[source.dataset].spec.variables] if source.dataset in study.datasets
-             else [key for record in source.records or [] for key in record])
+             else source.spec_columns)
     if source.dataset is not None and source.dataset not in study.datasets:
         return []  # an input file: its columns are known when it is read
     issues: list[SpecIssue] = []
@@ -391,7 +391,7 @@ def _source_columns(study: Study, spec: SdtmDataset, columns_by_table: _Columns)
     if spec.source.dataset is not None:
         columns = [v.name for v in study.datasets[spec.source.dataset].spec.variables]
     else:
-        columns = list(dict.fromkeys(key for record in spec.source.records or [] for key in record))  # records: the one origin left
+        columns = spec.source.spec_columns
     return columns + [c for c in step_columns(spec.source.steps) if c not in columns]
 
 
@@ -510,8 +510,9 @@ def dependencies(spec: SdtmDataset | AdamDataset) -> dict[str, PathKey]:
             needs.setdefault("SE", ("variables", i, "epoch"))
         if var.last_obs_before_exposure is not None:
             needs.setdefault("DM", ("variables", i, "last_obs_before_exposure"))
-        if var.reference_dose is not None:
-            needs.setdefault(var.reference_dose.dataset, ("variables", i, "reference_dose", "dataset"))
+        name, params = var.rule
+        for path, dataset in get(name).datasets(params):
+            needs.setdefault(dataset, ("variables", i, name, *path))
     return needs
 
 

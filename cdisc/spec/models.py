@@ -211,6 +211,10 @@ class Visit(SpecModel):
     window: tuple[int, int] | None = Field(
         None, description="Days before and after visitdy a visit may happen, e.g. [-3, 3]; a date outside is a warning"
     )
+    start_rule: str | None = Field(
+        None, min_length=1, max_length=200,
+        description="When the visit starts, in the protocol's words (TV.TVSTRL), for a visit with no planned study day",
+    )
 
 
 class RefDateRule(SpecModel):
@@ -563,12 +567,14 @@ class Source(SpecModel):
     """The rows a dataset is built from, then optional repetition, joins, de-duplication and exclusions.
 
     The rows come from exactly one of: a raw ``table``; a ``dataset`` built earlier (e.g. SE from DM);
-    or ``records`` written in the spec (trial design datasets such as TS, TA, TE).
+    ``records`` written in the spec (trial design datasets such as TS, TA, TE); or the study's planned ``visits``
+    (TV), one row per visit of study.yaml with columns VISITNUM, VISIT, VISITDY and STARTRULE.
     """
 
     table: str | None = Field(None, description="Raw table")
     dataset: Name | None = Field(None, description="An SDTM dataset built earlier, one row per record")
     records: list[dict[str, Scalar | None]] | None = Field(None, description="Rows written in the spec", min_length=1)
+    visits: Literal[True] | None = Field(None, description="The planned visits of study.yaml, one row each (for TV)")
     merge: list[Merge] = Field(default_factory=list)
     expand: dict[str, list[Scalar]] = Field(
         default_factory=dict, description="Repeat every row once per listed value, in a new column of this name"
@@ -578,18 +584,25 @@ class Source(SpecModel):
 
     @model_validator(mode="after")
     def _one_origin(self) -> Source:
-        given = [k for k in ("table", "dataset", "records") if getattr(self, k) is not None]
+        given = [k for k in ("table", "dataset", "records", "visits") if getattr(self, k) is not None]
         if len(given) != 1:
             raise PydanticCustomError(
-                "cdisc_source", "give exactly one of table, dataset or records (found {found})",
+                "cdisc_source", "give exactly one of table, dataset, records or visits (found {found})",
                 {"found": ", ".join(given) or "none"},
             )
         return self
 
     @property
     def name(self) -> str:
-        """How messages name the source: the raw table, the dataset, or 'records'."""
-        return self.table or self.dataset or "records"
+        """How messages name the source: the raw table, the dataset, 'records' or 'visits'."""
+        return self.table or self.dataset or ("visits" if self.visits else "records")
+
+    @property
+    def spec_columns(self) -> list[str]:
+        """The columns of rows the spec itself gives: the records' keys, or those of the planned visits."""
+        if self.visits:
+            return ["VISITNUM", "VISIT", "VISITDY", "STARTRULE"]
+        return list(dict.fromkeys(key for record in self.records or [] for key in record))
 
 
 # ---------------------------------------------------------------------------

@@ -8,7 +8,7 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc.adam import derivations
-from cdisc.rules import ADAM, rule
+from cdisc.rules import BOTH, rule
 from cdisc.rules.adam.derive_vars_merged import from_other, or_missing_value
 from cdisc.spec.base import Expr, Scalar, SpecModel
 from cdisc.spec.names import Name
@@ -37,7 +37,7 @@ def _method(params: DeriveVarMergedSummary, variable: str, spec) -> str:
 
 
 @rule(
-    "derive_var_merged_summary", engines=ADAM, params=DeriveVarMergedSummary, method=_method,
+    "derive_var_merged_summary", engines=BOTH, params=DeriveVarMergedSummary, method=_method,
     example="""
 - name: CUMDOSE
   label: Cumulative Dose (mg)
