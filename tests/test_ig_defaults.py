@@ -89,6 +89,14 @@ def test_a_variable_the_ig_does_not_define_must_state_label_and_type(tmp_path):
     assert "ae.yaml:18:5: AE.AEXTRA: give its label and type: SDTMIG 3.4 / ADaMIG 1.3 does not define this variable" in str(info.value)
 
 
+def test_a_temporary_variable_needs_a_type_but_no_label(tmp_path):
+    spec = SHORT_AE.replace("  - {name: AESTDY,", "  - {name: AEXTRA, type: text, temporary: true, origin: Collected, assign: AETERM}\n  - {name: AESTDY,")
+    assert "AEXTRA" in [v.name for v in load_study(study_with(tmp_path, {"sdtm/ae.yaml": spec})).datasets["AE"].spec.variables]
+    untyped = SHORT_AE.replace("  - {name: AESTDY,", "  - {name: AEXTRA, temporary: true, origin: Collected, assign: AETERM}\n  - {name: AESTDY,")
+    with pytest.raises(SpecError, match="AE.AEXTRA: give its type"):
+        load_study(study_with(tmp_path / "untyped", {"sdtm/ae.yaml": untyped}))
+
+
 def test_variables_are_written_in_ig_order_and_sponsor_variables_keep_their_neighbour(tmp_path):
     spec = SHORT_AE.replace("  - {name: AESEQ, origin: Derived, seq: {order_by: [AESTDTC, AETERM]}}\n", "")
     spec = spec.replace("  - {name: AESEV,", "  - {name: AESEQ, origin: Derived, seq: {order_by: [AESTDTC, AETERM]}}\n"

@@ -376,6 +376,8 @@ class VariableMeta(SpecModel):
 
     @model_validator(mode="after")
     def _label_and_type_known(self) -> VariableMeta:
+        if self.label is None and getattr(self, "temporary", False):  # never written, so a label would say nothing
+            object.__setattr__(self, "label", self.name)
         missing = [key for key in ("label", "type") if getattr(self, key) is None]
         if missing:
             raise PydanticCustomError(
