@@ -146,7 +146,7 @@ def test_nca_step_method_and_value_level_metadata_come_from_the_spec(tmp_path):
     stresn = next(v for v in spec.variables if v.name == "PPSTRESN")
     assert [(lv.where, lv.label, lv.type) for lv in stresn.value_level][:2] == [
         ({"PPTESTCD": ["CMAX"]}, "Max Conc", "float"), ({"PPTESTCD": ["TMAX"]}, "Time of CMAX Observation", "float")]
-    assert stresn.method.startswith("Non-compartmental analysis per USUBJID, CYCLE of the records where USED == \"Y\"")
+    assert stresn.method.startswith("Non-compartmental analysis per USUBJID, CYCLE of the records where USED is Y")
     assert all(lv.method == stresn.method for lv in stresn.value_level)
     testcd = next(v for v in spec.variables if v.name == "PPTESTCD")
     assert "Non-compartmental" in testcd.method  # a column the step makes

@@ -241,3 +241,9 @@ def test_tv_holds_the_planned_visits_of_study_yaml(out):
     assert (tv["TVSTRL"] != "").all() and (tv["ARMCD"] == "").all()
     day = tv["VISITDY"].notna()
     assert (tv.loc[day, "TVSTRL"] == "Study day " + tv.loc[day, "VISITDY"].astype(int).astype(str) + " (day 1 = first dose)").all()
+
+
+def test_method_texts_state_conditions_in_words_not_expression_syntax(out):
+    for model in ("sdtm", "adam"):
+        texts = [t for t in define(out, model).xpath("//odm:MethodDef//odm:TranslatedText/text()", namespaces=NS)]
+        assert texts and not [t for t in texts if "==" in t or "!=" in t], model

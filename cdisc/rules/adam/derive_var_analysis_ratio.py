@@ -12,6 +12,7 @@ from cdisc.rules import ADAM, rule
 from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarAnalysisRatio(SpecModel):
@@ -26,7 +27,7 @@ class DeriveVarAnalysisRatio(SpecModel):
 
 
 def _method(p: DeriveVarAnalysisRatio, variable: str, spec) -> str:
-    where = f" Derived only where {p.where}." if p.where else ""
+    where = f" Derived only where {condition_words(p.where)}." if p.where else ""
     return f"{variable} is {p.numer_var} / {p.denom_var} (missing when {p.denom_var} is 0 or either is missing).{where}"
 
 

@@ -11,6 +11,7 @@ from cdisc.adam import derivations
 from cdisc.rules import ADAM, rule
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarBase(SpecModel):
@@ -29,7 +30,7 @@ class DeriveVarBase(SpecModel):
 
 
 def _method(p: DeriveVarBase, variable: str, spec) -> str:
-    where = f" Derived only where {p.where}." if p.where else ""
+    where = f" Derived only where {condition_words(p.where)}." if p.where else ""
     return f'{variable} is {p.source} of the record with {p.flag} = "Y" with the same {", ".join(p.by)}.{where}'
 
 

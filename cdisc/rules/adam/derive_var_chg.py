@@ -11,6 +11,7 @@ from cdisc.adam import derivations
 from cdisc.rules import ADAM, rule
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarChg(SpecModel):
@@ -24,7 +25,7 @@ class DeriveVarChg(SpecModel):
 
 
 def _method(p: DeriveVarChg, variable: str, spec) -> str:
-    where = f" Derived only where {p.where}." if p.where else ""
+    where = f" Derived only where {condition_words(p.where)}." if p.where else ""
     return f"{variable} is {p.value} minus {p.base} (missing when either is).{where}"
 
 

@@ -11,6 +11,7 @@ from cdisc.adam import derivations
 from cdisc.rules import ADAM, rule
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarExtremeFlag(SpecModel):
@@ -27,7 +28,7 @@ class DeriveVarExtremeFlag(SpecModel):
 
 def _method(params: DeriveVarExtremeFlag, variable: str, spec) -> str:
     order = ", ".join(f"{n} (descending)" if n in params.descending else n for n in params.order)
-    where = f" among the records where {params.where}" if params.where else ""
+    where = f" among the records where {condition_words(params.where)}" if params.where else ""
     return f'"Y" on the {params.mode} record of each {", ".join(params.by)} ordered by {order}{where}; otherwise missing.'
 
 

@@ -12,6 +12,7 @@ from cdisc.rules import BOTH, rule
 from cdisc.rules.adam.derive_vars_merged import from_other, or_missing_value
 from cdisc.spec.base import Expr, Scalar, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarMergedSummary(SpecModel):
@@ -31,7 +32,7 @@ class DeriveVarMergedSummary(SpecModel):
 
 
 def _method(params: DeriveVarMergedSummary, variable: str, spec) -> str:
-    where = f" where {params.where}" if params.where else ""
+    where = f" where {condition_words(params.where)}" if params.where else ""
     missing = f"; {params.missing_value!r} when there is none" if params.missing_value is not None else ""
     return f"{variable} is the {params.summary} of {params.value} over the records of {params.dataset}{where} with the same {', '.join(params.by)}{missing}."
 

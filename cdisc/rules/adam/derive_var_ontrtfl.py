@@ -12,6 +12,7 @@ from cdisc.rules import ADAM, rule
 from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarOntrtfl(SpecModel):
@@ -38,7 +39,7 @@ def _method(p: DeriveVarOntrtfl, variable: str, spec) -> str:
         window = f" + {p.ref_end_window} days" if p.ref_end_window else ""
         text += f" and no later than {p.ref_end_date}{window} (any time after when {p.ref_end_date} is missing)"
     if p.filter_pre_timepoint:
-        text += f"; not for records on {p.ref_start_date} where {p.filter_pre_timepoint}"
+        text += f"; not for records on {p.ref_start_date} where {condition_words(p.filter_pre_timepoint)}"
     if p.end_date:
         text += f"; never when {p.end_date} is before {p.ref_start_date}"
         if p.span_period:

@@ -11,6 +11,7 @@ from cdisc.adam import bds
 from cdisc.rules import ADAM, rule
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarShift(SpecModel):
@@ -27,7 +28,7 @@ class DeriveVarShift(SpecModel):
 
 
 def _method(p: DeriveVarShift, variable: str, spec) -> str:
-    where = f" Derived only where {p.where}." if p.where else ""
+    where = f" Derived only where {condition_words(p.where)}." if p.where else ""
     return f'{variable} is {p.from_var} + "{p.sep_val}" + {p.to_var}, a missing value shown as "{p.missing_value}".{where}'
 
 

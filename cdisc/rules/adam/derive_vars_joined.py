@@ -11,6 +11,7 @@ from cdisc.adam import derivations
 from cdisc.rules import ADAM, rule
 from cdisc.spec.base import Expr, SpecModel, parsed
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarsJoined(SpecModel):
@@ -36,11 +37,11 @@ class DeriveVarsJoined(SpecModel):
 
 
 def _method(params: DeriveVarsJoined, variable: str, spec) -> str:
-    where = f" (records where {params.where})" if params.where else ""
+    where = f" (records where {condition_words(params.where)})" if params.where else ""
     order = f" by {', '.join(params.order)}" if params.order else ""
     return (
         f"{variable} is {params.value} of the {params.mode} record{order} of {params.dataset}{where} with the same "
-        f"{', '.join(params.by)} for which {params.join_where}."
+        f"{', '.join(params.by)} for which {condition_words(params.join_where)}."
     )
 
 

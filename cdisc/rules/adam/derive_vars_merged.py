@@ -11,6 +11,7 @@ from cdisc.adam import derivations
 from cdisc.rules import ADAM, rule
 from cdisc.spec.base import Expr, Scalar, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarsMerged(SpecModel):
@@ -35,7 +36,7 @@ class DeriveVarsMerged(SpecModel):
 
 
 def _method(params: DeriveVarsMerged, variable: str, spec) -> str:
-    where = f" among the records where {params.where}" if params.where else ""
+    where = f" among the records where {condition_words(params.where)}" if params.where else ""
     pick = f"the {params.mode} record by {', '.join(params.order)}" if params.order else "the matching record"
     missing = f"; {params.missing_value!r} when there is none" if params.missing_value is not None else ""
     return f"{variable} is {params.value} of {pick} in {params.dataset} with the same {', '.join(params.by)}{where}{missing}."

@@ -10,6 +10,7 @@ from pydantic_core import PydanticCustomError
 
 from cdisc.rules import BOTH, Reference, rule
 from cdisc.spec.base import Expr, Scalar, SpecModel
+from cdisc.spec.words import condition_words
 
 
 class Case(SpecModel):
@@ -46,7 +47,7 @@ def _value(value) -> str:
 
 def _method(params: ConditionRule, variable: str, spec) -> str:
     cases = [
-        f"{variable} is {_value(c.value) if c.source is None else 'the value of ' + c.source} when {c.when}"  # a case has one of the two
+        f"{variable} is {_value(c.value) if c.source is None else 'the value of ' + c.source} when {condition_words(c.when)}"  # a case has one of the two
         for c in params.cases
     ]
     otherwise = f"otherwise {_value(params.otherwise)}" if params.otherwise is not None else "otherwise missing"

@@ -8,6 +8,7 @@ from cdisc.rules import SDTM, Reference, rule
 from cdisc.rules.records import SdtmRecords
 from cdisc.rules.sdtm.iso8601 import convert
 from cdisc.spec.models import RefDateName
+from cdisc.spec.words import condition_words
 
 
 def _no_references(name) -> list[Reference]:
@@ -17,7 +18,7 @@ def _no_references(name) -> list[Reference]:
 def _method(name: str, variable: str, spec) -> str:
     definition = spec.reference_dates[name]
     sources = "; ".join(
-        f"{s.table}.{s.date}" + (f" with time {s.time}" if s.time else "") + (f" where {s.where}" if s.where else "")
+        f"{s.table}.{s.date}" + (f" with time {s.time}" if s.time else "") + (f" where {condition_words(s.where)}" if s.where else "")
         for s in definition.sources
     )
     return f"{variable} is the {definition.pick} date per subject over: {sources}."

@@ -11,6 +11,7 @@ from pydantic import Field
 from cdisc.rules import SDTM, rule
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class ReferenceDoseRule(SpecModel):
@@ -40,7 +41,7 @@ class ReferenceDoseRule(SpecModel):
 
 
 def _method(params: ReferenceDoseRule, variable: str, spec) -> str:
-    doses = f"{params.dataset}.{params.dtc}" + (f" (doses where {params.where})" if params.where else "")
+    doses = f"{params.dataset}.{params.dtc}" + (f" (doses where {condition_words(params.where)})" if params.where else "")
     if params.match:
         doses += f" (doses whose {params.match_dose} equals the record's {params.match})"
     undated = f" A record without {params.of} takes the latest dose at or before its {params.undated_by}." if params.undated_by else ""

@@ -14,6 +14,7 @@ from cdisc.rules import STEPS, Reference, model_references, rule
 from cdisc.rules.steps.values import SetValues, callables, describe, mask, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveExtremeRecords(SpecModel):
@@ -42,7 +43,7 @@ def _references(params: DeriveExtremeRecords) -> Iterator[Reference]:
 
 def _method(params: DeriveExtremeRecords, dataset: str, spec) -> str:
     order = ", ".join(f"{n} (descending)" if n in params.descending else n for n in params.order)
-    where = f" among the records where {params.filter}" if params.filter else ""
+    where = f" among the records where {condition_words(params.filter)}" if params.filter else ""
     return f"The {params.mode} record of each {', '.join(params.by_vars)} ordered by {order}{where}, copied with {describe(params.set_values_to)}."
 
 

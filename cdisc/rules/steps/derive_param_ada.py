@@ -15,6 +15,7 @@ from cdisc.rules.steps.group_records import group_records
 from cdisc.rules.steps.values import SetValues, callables, describe, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveParamAda(SpecModel):
@@ -53,11 +54,11 @@ def _references(params: DeriveParamAda) -> Iterator[Reference]:
 
 
 def _method(params: DeriveParamAda, dataset: str, spec) -> str:
-    nab = f"; NABSTAT from the samples where {params.nab_filter}" if params.nab_filter else ""
+    nab = f"; NABSTAT from the samples where {condition_words(params.nab_filter)}" if params.nab_filter else ""
     values = f"; {describe(params.set_values_to)}" if params.set_values_to else ""
     return (
-        f"ADA parameters per {', '.join(params.by_vars)} from the samples where {params.filter} (result {params.result}, "
-        f"titre {params.titre}, baseline where {params.baseline} = Y, {params.time} days after the first dose): BFLAG the "
+        f"ADA parameters per {', '.join(params.by_vars)} from the samples where {condition_words(params.filter)} (result {params.result}, "
+        f"titre {params.titre}, baseline where {condition_words(params.baseline)} = Y, {params.time} days after the first dose): BFLAG the "
         "baseline result; a post-baseline sample is treatment-induced when positive after a negative or missing baseline "
         f"and treatment-boosted when its titre is at least {params.fold:g} times a positive baseline's; EMERPOS (ADASTAT "
         "POSITIVE) when any sample is induced or boosted, EMERNEG/ADASTAT NEGATIVE when none is and a post-baseline "

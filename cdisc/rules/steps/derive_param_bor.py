@@ -9,6 +9,7 @@ from cdisc.adam.recist import derive_param_bor as best_response
 from cdisc.rules import STEPS, rule
 from cdisc.rules.steps.response_records import ResponseParams, datasets, references, response_records
 from cdisc.rules.steps.values import describe
+from cdisc.spec.words import condition_words
 
 
 class DeriveParamBor(ResponseParams):
@@ -24,7 +25,7 @@ class DeriveParamBor(ResponseParams):
 def _method(params: DeriveParamBor, dataset: str, spec) -> str:
     return (
         f"Best overall response (without confirmation) per subject of {params.dataset_adsl}, from the overall responses "
-        f"where {params.filter}: CR, PR and PD count as they are; SD or NON-CR/NON-PD only when at least "
+        f"where {condition_words(params.filter)}: CR, PR and PD count as they are; SD or NON-CR/NON-PD only when at least "
         f"{params.ref_start_window} days after {params.reference_date}, earlier ones count as NE. The best by CR > PR > SD > "
         "NON-CR/NON-PD > PD > NE, ties to the earliest; ADT the date of that assessment; a subject without assessments is "
         f"{'NE' if params.missing_as_ne else 'MISSING'}. AVAL 1 (CR) to 7 (MISSING); {describe(params.set_values_to)}."

@@ -9,6 +9,7 @@ from cdisc.adam.recist import derive_param_clinical_benefit as clinical_benefit
 from cdisc.rules import STEPS, rule
 from cdisc.rules.steps.response_records import ResponseParams, datasets, references, response_records
 from cdisc.rules.steps.values import describe
+from cdisc.spec.words import condition_words
 
 
 class DeriveParamClinicalBenefit(ResponseParams):
@@ -26,7 +27,7 @@ class DeriveParamClinicalBenefit(ResponseParams):
 
 def _method(params: DeriveParamClinicalBenefit, dataset: str, spec) -> str:
     return (f"Disease control per subject of {params.dataset_adsl}: AVALC = Y (AVAL 1) when the "
-            f"{'confirmed ' if params.confirmed else ''}best overall response from the overall responses where {params.filter} "
+            f"{'confirmed ' if params.confirmed else ''}best overall response from the overall responses where {condition_words(params.filter)} "
             f"is one of {', '.join(params.values)} (SD at least {params.ref_start_window} days after {params.reference_date}), "
             f"with ADT the first qualifying assessment; else N (AVAL 0), no date; {describe(params.set_values_to)}.")
 

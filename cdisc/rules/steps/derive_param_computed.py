@@ -13,6 +13,7 @@ from cdisc.rules import STEPS, Reference, model_references, rule
 from cdisc.rules.steps.values import SetValues, callables, describe, mask, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveParamComputed(SpecModel):
@@ -42,7 +43,7 @@ def _references(params: DeriveParamComputed) -> Iterator[Reference]:
 
 def _method(params: DeriveParamComputed, dataset: str, spec) -> str:
     constant = f", with {', '.join(params.constant_parameters)} taken once per {', '.join(params.constant_by_vars)}" if params.constant_parameters else ""
-    where = f" (records where {params.filter})" if params.filter else ""
+    where = f" (records where {condition_words(params.filter)})" if params.filter else ""
     return (
         f"A record per {', '.join(params.by_vars)} with values of {', '.join(params.parameters)}{where}{constant}: "
         f"{describe(params.set_values_to)}."

@@ -9,6 +9,7 @@ from cdisc.adam.recist import derive_param_confirmed_bor as confirmed_best_respo
 from cdisc.rules import STEPS, rule
 from cdisc.rules.steps.response_records import ResponseParams, datasets, references, response_records
 from cdisc.rules.steps.values import describe
+from cdisc.spec.words import condition_words
 
 
 class DeriveParamConfirmedBor(ResponseParams):
@@ -30,7 +31,7 @@ def _method(params: DeriveParamConfirmedBor, dataset: str, spec) -> str:
     sd = "one SD allowed between" if params.accept_sd else "no SD between"
     return (
         f"Confirmed best overall response per subject of {params.dataset_adsl}, from the overall responses where "
-        f"{params.filter}: a CR counts when a later CR at least {params.ref_confirm} days on confirms it with only CR or "
+        f"{condition_words(params.filter)}: a CR counts when a later CR at least {params.ref_confirm} days on confirms it with only CR or "
         f"NE between (at most {params.max_nr_ne} NE); a PR counts when a later CR or PR at least {params.ref_confirm} days "
         f"on confirms it with only CR, PR or NE between (at most {params.max_nr_ne} NE, {sd}, no PR after a CR). Other CR, "
         f"PR or SD assessments at least {params.ref_start_window} days after {params.reference_date} count as SD, earlier "

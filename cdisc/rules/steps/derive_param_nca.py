@@ -16,6 +16,7 @@ from cdisc.rules.steps.group_records import group_records
 from cdisc.rules.steps.values import SetValues, callables, describe, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveParamNca(SpecModel):
@@ -72,11 +73,11 @@ def _method(params: DeriveParamNca, dataset: str, spec) -> str:
         limits.append(f"lambda-z is not reported when its adjusted R-squared is below {s.min_r2adj:g}")
     if s.max_extrapolation_pct is not None:
         limits.append(f"AUCinf, CL and Vz are not reported when more than {s.max_extrapolation_pct:g}% of AUCinf is extrapolated")
-    below = " or ".join([*([f"where {params.blq}"] if params.blq else []), *([f"below {params.lloq}"] if params.lloq else [])])
+    below = " or ".join([*([f"where {condition_words(params.blq)}"] if params.blq else []), *([f"below {params.lloq}"] if params.lloq else [])])
     blq = (f"below the LLOQ ({below}) taken as {s.blq.before_first} before the first quantifiable concentration, "
            f"{s.blq.between} between quantifiable ones and {s.blq.after_last} after the last" if below
            else "as given (none is flagged below the LLOQ here)")
-    where = f" of the records where {params.filter}" if params.filter else ""
+    where = f" of the records where {condition_words(params.filter)}" if params.filter else ""
     values = f"; {describe(params.set_values_to)}" if params.set_values_to else ""
     parameters = ", ".join(s.parameters) if s.parameters else "every registered parameter"
     return (

@@ -14,6 +14,7 @@ from cdisc.rules.steps.group_records import group_records
 from cdisc.rules.steps.values import SetValues, callables, describe, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 SOURCE_RECORD, SOURCE_DATASET = "@record", "@dataset"  # lineage columns (cdisc.adam.engine; importing it here is circular)
 
@@ -56,10 +57,10 @@ def _datasets(params: DeriveParamRecistOvr) -> Iterator[tuple[tuple, str]]:
 
 def _method(params: DeriveParamRecistOvr, dataset: str, spec) -> str:
     values = f"; {describe(params.set_values_to)}" if params.set_values_to else ""
-    where = f" (the records where {params.filter})" if params.filter else ""
+    where = f" (the records where {condition_words(params.filter)})" if params.filter else ""
     return (
         f"RECIST 1.1 overall response derived from {params.dataset_add}{where} per {', '.join(params.by_vars)} and post-baseline "
-        f"{params.visit_var} (baseline: the records where {params.baseline}). Target response: NE when a target lesion is "
+        f"{params.visit_var} (baseline: the records where {condition_words(params.baseline)}). Target response: NE when a target lesion is "
         "not measured; CR when every non-nodal target lesion is 0 mm and every nodal one < 10 mm (short axis); PD when the "
         "sum of diameters is >= 20% and >= 5 mm above the nadir (the smallest earlier sum, baseline included); PR when it "
         "is >= 30% below the baseline sum; SD otherwise. Non-target response: PD when a lesion shows unequivocal "

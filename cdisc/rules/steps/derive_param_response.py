@@ -9,6 +9,7 @@ from cdisc.adam.recist import derive_param_response as objective_response
 from cdisc.rules import STEPS, rule
 from cdisc.rules.steps.response_records import ResponseParams, datasets, references, response_records
 from cdisc.rules.steps.values import describe
+from cdisc.spec.words import condition_words
 
 
 class DeriveParamResponse(ResponseParams):
@@ -26,7 +27,7 @@ def _method(params: DeriveParamResponse, dataset: str, spec) -> str:
     how = (f"a CR or PR confirmed by a later response at least {params.ref_confirm} days on (as the confirmed best overall "
            f"response, at most {params.max_nr_ne} NE between)") if params.confirmed else "a CR or PR"
     return (f"Objective response per subject of {params.dataset_adsl}: AVALC = Y (AVAL 1) when the overall responses where "
-            f"{params.filter} include {how}, with ADT the date of the first such response; else N (AVAL 0), no date; "
+            f"{condition_words(params.filter)} include {how}, with ADT the date of the first such response; else N (AVAL 0), no date; "
             f"{describe(params.set_values_to)}.")
 
 

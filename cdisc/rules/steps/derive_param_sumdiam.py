@@ -16,6 +16,7 @@ from cdisc.rules.steps.group_records import group_records
 from cdisc.rules.steps.values import SetValues, callables, describe, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveParamSumdiam(SpecModel):
@@ -53,10 +54,10 @@ def _references(params: DeriveParamSumdiam) -> Iterator[Reference]:
 def _method(params: DeriveParamSumdiam, dataset: str, spec) -> str:
     values = f"; {describe(params.set_values_to)}" if params.set_values_to else ""
     return (
-        f"Per {', '.join(params.by_vars)} and {params.visit_var}, from the target-lesion measurements where {params.filter}: "
+        f"Per {', '.join(params.by_vars)} and {params.visit_var}, from the target-lesion measurements where {condition_words(params.filter)}: "
         f"AVAL the sum of {params.value_var} over the subject's target lesions ({params.lesion_var}; for nodal lesions, "
-        f"where {params.nodal}, the short axis), missing when any of them was not measured at the visit; ADT the visit's "
-        f"earliest {params.date}. The baseline visit (where {params.baseline}) gets ABLFL = Y; BASE is its sum; CHG = AVAL - BASE "
+        f"where {condition_words(params.nodal)}, the short axis), missing when any of them was not measured at the visit; ADT the visit's "
+        f"earliest {params.date}. The baseline visit (where {condition_words(params.baseline)}) gets ABLFL = Y; BASE is its sum; CHG = AVAL - BASE "
         "and PCHG = 100 x CHG / BASE after it; NADIR is the smallest earlier sum, the baseline included, with CHGNAD = "
         "AVAL - NADIR and PCHGNAD = 100 x CHGNAD / NADIR; TRCRFL = Y when every target lesion is gone (non-nodal 0 mm, "
         f"nodal < 10 mm){values}."

@@ -15,6 +15,7 @@ from cdisc.rules.steps.group_records import group_records
 from cdisc.rules.steps.values import SetValues, callables, describe, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 SOURCE_RECORD, SOURCE_DATASET = "@record", "@dataset"  # lineage columns (cdisc.adam.engine; importing it here is circular)
 
@@ -81,17 +82,17 @@ def _datasets(params: DeriveParamTte) -> Iterator[tuple[tuple, str]]:
 
 
 def _source_text(source: TteSource) -> str:
-    where = f" where {source.filter}" if source.filter else ""
+    where = f" where {condition_words(source.filter)}" if source.filter else ""
     text = source.set_values_to.get("EVNTDESC") or source.set_values_to.get("CNSDTDSC") or ""
     return f"{source.dataset}.{source.date}{where}" + (f" ({text})" if text else "")
 
 
 def _method(params: DeriveParamTte, dataset: str, spec) -> str:
-    who = f" where {params.subject_filter}" if params.subject_filter else ""
+    who = f" where {condition_words(params.subject_filter)}" if params.subject_filter else ""
     ends = f"; records after {', '.join(params.end_dates)} are not used" if params.end_dates else ""
     missed = params.missed_assessments
     fda = (f"; an event more than {missed.count} x {missed.interval} + {missed.window} days after the last adequate "
-           f"assessment before it ({missed.dataset} where {missed.filter}) or the start date follows missed assessments "
+           f"assessment before it ({missed.dataset} where {condition_words(missed.filter)}) or the start date follows missed assessments "
            "and is not used") if missed else ""
     censored = "; ".join(_source_text(s) for s in params.censor_sources) or "none"
     return (

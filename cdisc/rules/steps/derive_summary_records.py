@@ -13,6 +13,7 @@ from cdisc.rules import STEPS, Reference, model_references, rule
 from cdisc.rules.steps.values import SummaryOrValue, callables, describe, mask, value_references
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveSummaryRecords(SpecModel):
@@ -46,7 +47,7 @@ def _datasets(params: DeriveSummaryRecords) -> Iterator[tuple[tuple, str]]:
 
 
 def _method(params: DeriveSummaryRecords, dataset: str, spec) -> str:
-    where = f" among the records where {params.filter}" if params.filter else ""
+    where = f" among the records where {condition_words(params.filter)}" if params.filter else ""
     of = f" of {params.dataset_add}" if params.dataset_add else ""
     return f"A record per {', '.join(params.by_vars)}{of}{where}: {describe(params.set_values_to)}."
 

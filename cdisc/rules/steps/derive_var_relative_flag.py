@@ -12,6 +12,7 @@ from pydantic import Field
 from cdisc.rules import STEPS, Reference, model_references, rule
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
+from cdisc.spec.words import condition_words
 
 
 class DeriveVarRelativeFlag(SpecModel):
@@ -36,11 +37,11 @@ def _references(params: DeriveVarRelativeFlag) -> Iterator[Reference]:
 
 
 def _method(params: DeriveVarRelativeFlag, dataset: str, spec) -> str:
-    where = f" among the records where {params.filter}" if params.filter else ""
+    where = f" among the records where {condition_words(params.filter)}" if params.filter else ""
     upto = "up to and including" if params.inclusive else "before"
     none = "all records of" if params.flag_no_ref_groups else "no record of"
     return (f"{params.new_var} = Y{where} {upto} the first record (by {', '.join(params.order)} within "
-            f"{', '.join(params.by_vars)}) where {params.condition}; {none} a group without such a record.")
+            f"{', '.join(params.by_vars)}) where {condition_words(params.condition)}; {none} a group without such a record.")
 
 
 @rule(
