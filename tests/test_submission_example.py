@@ -247,3 +247,8 @@ def test_method_texts_state_conditions_in_words_not_expression_syntax(out):
     for model in ("sdtm", "adam"):
         texts = [t for t in define(out, model).xpath("//odm:MethodDef//odm:TranslatedText/text()", namespaces=NS)]
         assert texts and not [t for t in texts if "==" in t or "!=" in t], model
+
+
+def test_every_expected_variable_is_present_even_when_empty(findings, out):
+    assert findings[findings["rule"] == "VAR-EXP"].empty
+    assert read(out, "is")["ISLLOQ"].isna().all() and (read(out, "pc")["PCNAM"] == "").all()
