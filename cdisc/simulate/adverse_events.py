@@ -1,12 +1,13 @@
 """Adverse events: the ones the course implies (DLTs, delays, reductions, discontinuation, fatal
 events) and background events at a dose-dependent rate, with CTCAE grade, seriousness, relationship
-and action taken per drug, outcome and the investigator's DLT checkbox."""
+and action taken per drug, outcome, the investigator's DLT checkbox and the coding team's MedDRA coding."""
 
 from __future__ import annotations
 
 import numpy as np
 import pandas as pd
 
+from cdisc.simulate.coding import meddra_coding
 from cdisc.simulate.design import Design
 from cdisc.simulate.dosing import Dosing
 from cdisc.simulate.formats import clock, edc_date
@@ -104,8 +105,8 @@ def _form(design: Design, ev: pd.DataFrame, subj: pd.DataFrame, death: np.ndarra
     escalation = subj["STAGE"].to_numpy()[s] == "ESCALATION"
     yn = lambda x: np.where(x, "Y", "N")  # noqa: E731
     form = pd.DataFrame({
-        "_SUBJ": s, "_DAY": start, "FOLDER": "LOG", "AEYN": "Y", "AETERM": ev["TERM"].to_numpy(), "AEPT": ev["TERM"].str.upper().to_numpy(),
-        "AESOC": ev["TERM"].map({t: v.soc for t, v in terms.items()}).to_numpy(),
+        "_SUBJ": s, "_DAY": start, "FOLDER": "LOG", "AEYN": "Y", "AETERM": ev["TERM"].to_numpy(),
+        **{column: values.to_numpy() for column, values in meddra_coding(ev["TERM"], design.coding.meddra).items()},
         "AESTDAT": edc_date(start), "AESTTIM": clock(np.where(rng.random(k) < 0.2, 8 * 60 + rng.integers(0, 600, k), np.nan)),
         "AEENDAT": edc_date(np.where(ongoing, np.nan, end)), "AEONGO": yn(ongoing), "AEGRADE": grade.astype(str),
         "AESER": yn(serious), "AESHOSP": yn(serious & ~fatal), "AESLIFE": yn(serious & (grade == 4) & (rng.random(k) < 0.3)),

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import builtins
 import datetime as dt
+from collections import Counter
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
@@ -213,8 +214,7 @@ class Course(_Model):
 
 
 class AeTerm(_Model):
-    term: str
-    soc: str
+    term: str = Field(description="MedDRA preferred term (coded under coding.meddra)")
     weight: float
     grades: tuple[float, float, float, float]
     rel8008: float
@@ -269,6 +269,55 @@ class Medications(_Model):
     prior_anticancer: builtins.list[str]
 
 
+class MeddraTerm(_Model):
+    """A preferred term and its primary path (HLT, HLGT, SOC), each with its 8-digit code."""
+
+    pt: str
+    pt_code: int
+    hlt: str
+    hlt_code: int
+    hlgt: str
+    hlgt_code: int
+    soc: str
+    soc_code: int
+
+
+class Meddra(_Model):
+    version: str
+    terms: builtins.list[MeddraTerm]
+
+    @model_validator(mode="after")
+    def _one_name_per_code(self) -> Meddra:
+        pairs = {(getattr(t, level + "_code"), getattr(t, level)) for t in self.terms for level in ("pt", "hlt", "hlgt", "soc")}
+        codes, names = Counter(code for code, _ in pairs), Counter(name for _, name in pairs)
+        clashes = sorted([str(c) for c, n in codes.items() if n > 1] + [name for name, n in names.items() if n > 1])
+        if clashes:
+            raise ValueError(f"MedDRA codes or names used for more than one term: {clashes}")
+        return self
+
+
+class WhodrugDrug(_Model):
+    """A verbatim medication name and its WHODrug coding: preferred name, drug code, ATC level 4."""
+
+    verbatim: str
+    name: str
+    code: str = Field(pattern=r"^\d{11}$")
+    atc: str = Field(pattern=r"^[A-Z]\d\d[A-Z][A-Z]$")
+    atc_text: str
+
+
+class Whodrug(_Model):
+    version: str
+    drugs: builtins.list[WhodrugDrug]
+
+
+class Coding(_Model):
+    """The coding team's dictionaries: MedDRA for the AE log, WHODrug for the CM log."""
+
+    meddra: Meddra
+    whodrug: Whodrug
+
+
 class MessRate(_Model):
     rate: float
     min: int
@@ -300,6 +349,7 @@ class Design(_Model):
     vital_signs: list[VitalSign]
     labs: list[LabTest]
     medications: Medications
+    coding: Coding
     mess: Mess
 
     @model_validator(mode="after")
@@ -311,6 +361,13 @@ class Design(_Model):
         unknown = [t for t in self.escalation.dlt_terms if t not in {a.term for a in self.adverse_events.terms}]
         if unknown:
             raise ValueError(f"DLT terms not in adverse_events.terms: {unknown}")
+        uncoded = [t.term for t in self.adverse_events.terms if t.term not in {m.pt for m in self.coding.meddra.terms}]
+        if uncoded:
+            raise ValueError(f"adverse_events.terms not coded in coding.meddra: {uncoded}")
+        medications = [m.name for m in self.medications.list] + self.medications.prior_anticancer + self.course.new_therapies
+        uncoded = sorted({m.upper() for m in medications} - {d.verbatim.upper() for d in self.coding.whodrug.drugs})
+        if uncoded:
+            raise ValueError(f"medications not coded in coding.whodrug: {uncoded}")
         return self
 
     @property

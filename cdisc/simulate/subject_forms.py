@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc.simulate.coding import whodrug_coding
 from cdisc.simulate.design import Design
 from cdisc.simulate.formats import clock, day_number, edc_date, number
 
@@ -88,7 +89,7 @@ def surv_form(contacts: pd.DataFrame, rng: np.random.Generator) -> pd.DataFrame:
 def cm_form(design: Design, subj: pd.DataFrame, course: pd.DataFrame, last_dose: np.ndarray, until: np.ndarray,
             rng: np.random.Generator) -> pd.DataFrame:
     """Concomitant medications (started before day number ``until``, ongoing past it), prior anticancer
-    regimens and subsequent anticancer therapy."""
+    regimens and subsequent anticancer therapy, with the coding team's WHODrug coding."""
     m = design.medications
     n = len(subj)
     first = subj["FIRST"].to_numpy(float)
@@ -121,4 +122,5 @@ def cm_form(design: Design, subj: pd.DataFrame, course: pd.DataFrame, last_dose:
                           "CMINDC": subj["TUMOUR"].to_numpy()[s], "CMSTDAT": edc_date(day), "CMENDAT": "", "CMONGO": "Y"})
     out = pd.concat([prior, con, after], ignore_index=True)
     out.insert(2, "FOLDER", "LOG")
-    return out
+    coded = whodrug_coding(out["CMTRT"], design.coding.whodrug)
+    return pd.concat([out.loc[:, :"CMTRT"], coded, out.loc[:, "CMINDC":]], axis=1)
