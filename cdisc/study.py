@@ -345,17 +345,21 @@ def excluded_with_subjects(study: Study, built: list[BuiltDataset]) -> pd.DataFr
     """Every excluded raw row with its reason and, where the raw table identifies subjects, its USUBJID."""
     parts = []
     for one in built:
-        excluded = one.excluded
-        table = getattr(one.spec.source, "table", None)
-        if len(excluded) and table is not None and study.spec.subjects is not None:
-            raw = study.raw_frame(table)
-            rows = raw.set_index(ROW).reindex(excluded[ROW].to_numpy()).reset_index()
-            try:
-                subjects = parse_expression(study.spec.subjects.usubjid).evaluate(rows, {"STUDYID": study.spec.study.id})
-                excluded = excluded.assign(USUBJID=pd.Series(subjects, index=rows.index).to_numpy())
-            except DataError:
-                pass  # the raw table does not hold what USUBJID is made of
-        parts.append(excluded)
+        sources = [one.spec.source, *(part.source for part in getattr(one.spec, "parts", []))]  # a domain's parts: own tables
+        files = {t: study.raw_tables[t].path.name for t in (getattr(s, "table", None) for s in sources) if t is not None}
+        for table in dict.fromkeys(getattr(source, "table", None) for source in sources):
+            excluded = one.excluded
+            if len(sources) > 1:
+                excluded = excluded[excluded[FILE] == files[table] if table is not None else ~excluded[FILE].isin(list(files.values()))]
+            if len(excluded) and table is not None and study.spec.subjects is not None:
+                raw = study.raw_frame(table)
+                rows = raw.set_index(ROW).reindex(excluded[ROW].to_numpy()).reset_index()
+                try:
+                    subjects = parse_expression(study.spec.subjects.usubjid).evaluate(rows, {"STUDYID": study.spec.study.id})
+                    excluded = excluded.assign(USUBJID=pd.Series(subjects, index=rows.index).to_numpy())
+                except DataError:
+                    pass  # the raw table does not hold what USUBJID is made of
+            parts.append(excluded)
     columns = [FILE, ROW, "dataset", "reason", "USUBJID"]
     return pd.concat(parts, ignore_index=True).reindex(columns=columns) if parts else pd.DataFrame(columns=columns)
 

@@ -47,6 +47,14 @@ def _named(value: Any, columns: set[str]) -> set[str]:
     return found
 
 
+def _read(rules: Any) -> Any:
+    """The parameters of a variable's rule that may name raw columns: none for a fixed value (``hardcode: ECOG`` is
+    a value, not the column ECOG)."""
+    if rules is None or rules.rule[0] == "hardcode":
+        return None
+    return rules.rule[1]
+
+
 def _test_targets(prefix: str, test) -> Iterator[tuple[Any, str]]:
     """(spec value, target variable) for the columns a findings test maps."""
     selected = f" where {prefix}TESTCD = {test.testcd}"
@@ -77,13 +85,19 @@ def column_usage(study: Study) -> pd.DataFrame:
         spec = file.spec
         if not isinstance(spec, SdtmDataset):
             continue
+        name = spec.dataset
+        for part in spec.parts:  # each part's raw table (and its merges) with the part's own rules
+            if part.source.table is not None:
+                tables = [part.source.table, *[m.table for m in part.source.merge]]
+                for variable, rules in part.variables.items():
+                    mark(mapped, tables, _read(rules), f"{name}.{variable}")
+                mark(used, tables, part.source, f"{name} (selects or joins records)")
         source = spec.source
         if source.table is None:  # SDTM from a raw table (not records or another dataset)
             continue
         tables = [source.table, *[m.table for m in source.merge]]
-        name = spec.dataset
         for var in spec.variables:
-            mark(mapped, tables, var.rule[1], f"{name}.{var.name}")
+            mark(mapped, tables, _read(var), f"{name}.{var.name}")
         for test in spec.tests:
             for value, target in _test_targets(name[:2], test):
                 mark(mapped, tables, value, f"{name}.{target}")

@@ -12,6 +12,7 @@ from cdisc.raw import FILE, ROW
 from cdisc.rules import rules
 from cdisc.rules.records import AdamRecords, SdtmRecords, run_step
 from cdisc.sdtm.findings import pivot_tests
+from cdisc.sdtm.parts import Segment, bind_parts, build_variable, parts_read_failed
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
 from cdisc.spec.models import NUMERIC_TYPES, Codelist
@@ -60,10 +61,10 @@ def _origin_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]
     if source.dataset is not None:
         rows = built[source.dataset].copy()
         label = source.dataset
-    else:
     elif source.visits:
         rows = _visit_rows(study)
         label = "study.yaml visits"
+    else:
         rows = pd.DataFrame(source.records).astype("str").where(pd.DataFrame(source.records).notna())
         label = f"{spec.dataset} spec records"
     rows[FILE] = label
@@ -71,7 +72,6 @@ def _origin_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]
     return _run_steps(study, spec, rows, built)
 
 
-def _run_steps(study: Study, spec: SdtmDataset, rows: pd.DataFrame, built: dict[str, pd.DataFrame]) -> pd.DataFrame:
 def _visit_rows(study: Study) -> pd.DataFrame:
     """The planned visits of study.yaml, one row each, in their order there."""
     visits = study.spec.visits
@@ -83,12 +83,24 @@ def _visit_rows(study: Study) -> pd.DataFrame:
     })
 
 
+def _run_steps(study: Study, spec: SdtmDataset, rows: pd.DataFrame, built: dict[str, pd.DataFrame]) -> pd.DataFrame:
     """The source rows after the source's record steps (the ADaM steps), in order; a record a step makes carries
     the lineage (file, row) of the first source record of its group."""
     for index, step in enumerate(spec.source.steps):
         records = AdamRecords(study, spec.dataset, f"source step {index + 1} ({step.rule[0]})", rows, {}, built, [])
         rows = run_step(step, index, "source step", records, "which the records do not have")
     return rows
+
+
+def _selected(spec: SdtmDataset, rows: pd.DataFrame, studyid: str) -> pd.DataFrame:
+    """The records of a dataset or spec source (after its steps) that meet the source's ``where``."""
+    if spec.source.where is None:
+        return rows
+    try:
+        keep = parse_expression(spec.source.where).mask(rows, {"STUDYID": studyid})
+    except ExpressionDataError as exc:
+        raise DataError(f"{spec.dataset}: source where {spec.source.where!r}: {exc}") from None
+    return rows[keep].reset_index(drop=True)
 
 
 def _expand(rows: pd.DataFrame, expand: dict[str, list]) -> pd.DataFrame:
@@ -100,7 +112,7 @@ def _expand(rows: pd.DataFrame, expand: dict[str, list]) -> pd.DataFrame:
 
 def source_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]) -> tuple[pd.DataFrame, pd.DataFrame]:
     """The rows to map (merged tables joined on) and the rows excluded, with their reasons."""
-    rows = _expand(_origin_rows(study, spec, built), spec.source.expand)
+    rows = _expand(_selected(spec, _origin_rows(study, spec, built), study.spec.study.id), spec.source.expand)
     for merge in spec.source.merge:
         other = study.raw_frame(merge.table).rename(columns=merge.rename)
         duplicated = other.duplicated(merge.on, keep=False)
@@ -139,38 +151,79 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
         rows = SdtmRecords(study, spec.dataset, "tests", raw, _subjects(study, raw), built, [], codelists, spec.keys)
         raw, tests, empty = pivot_tests(rows, spec)
         excluded = pd.concat([excluded, empty], ignore_index=True)
+    segments = None
+    if spec.parts:
+        raw, excluded, segments = _with_parts(study, spec, raw, excluded, built)
     out: dict[str, pd.Series] = {}
     warnings: list[str | DataError] = []
     errors: list[DataError] = []
     failed: set[str] = set()
-    for var in build_order(spec.variables, spec.keys):
+
+    def build_on(var, rules, frame: pd.DataFrame, segment: Segment | None) -> pd.Series:
+        """One rule (the variable's, or a part's) on the records of ``frame``."""
+        whole = len(frame) == len(raw)
+        on = out if whole else {k: v.loc[frame.index] for k, v in out.items()}
+        part = segment.part if segment is not None else None
+        records = SdtmRecords(
+            study, spec.dataset, var.name if part is None else f"{var.name} ({part.label})", frame, on, built, warnings,
+            codelists, spec.keys, getattr(rules, "codelist", None) or var.codelist,
+            tests if segment is not None and part is None else None, var.value_level,
+        )
+        rule_name, params = rules.rule
+        return records.typed(RULES[rule_name].build(params, records), var.type)
+
+    for var in build_order(spec.variables, spec.keys, spec.part_reads()):
         name, params = var.rule
-        if reads_failed(var, spec.keys, failed):
+        if reads_failed(var, spec.keys, failed) or (segments is not None and parts_read_failed(spec, var.name, failed)):
             failed.add(var.name)
             continue
         rows = SdtmRecords(study, spec.dataset, var.name, raw, out, built, warnings, codelists, spec.keys, var.codelist, tests, var.value_level)
         try:
-            out[var.name] = rows.typed(RULES[name].build(params, rows), var.type)
-            if var.codelist and var.type not in NUMERIC_TYPES:
-                _check_terms(out[var.name], codelists(var.codelist), rows, study.spec.strict_ct)
-            if var.type not in NUMERIC_TYPES:
-                for codelist, where, selected in rows.level_codelists():
-                    _check_terms(out[var.name].where(selected), codelists(codelist), rows, study.spec.strict_ct, where)
+            if segments is None:
+                out[var.name] = rows.typed(RULES[name].build(params, rows), var.type)
+            else:
+                out[var.name] = rows.typed(build_variable(var, spec, raw, segments, build_on), var.type)
+            levels = rows.level_codelists() if var.type not in NUMERIC_TYPES else []
+            if var.codelist and var.type not in NUMERIC_TYPES:  # a value level's codelist replaces it on its records
+                values = out[var.name]
+                if levels:
+                    values = values.where(~np.logical_or.reduce([selected.to_numpy(bool) for _, _, selected in levels]))
+                _check_terms(values, codelists(var.codelist), rows, study.spec.strict_ct)
+            for codelist, where, selected in levels:
+                _check_terms(out[var.name].where(selected), codelists(codelist), rows, study.spec.strict_ct, where)
         except DataError as exc:
             errors.append(located(exc, spec.dataset, var.name))
             failed.add(var.name)
-    supp = _build_supp(study, spec, raw, out, codelists, built, warnings, tests, errors)
+    if segments is None:
+        supp = _build_supp(study, spec, raw, out, codelists, built, warnings, tests, errors)
+    else:  # qualifiers of the main source's records
+        main = segments[0].index
+        own = {k: v.loc[main] for k, v in out.items()}
+        supp = _build_supp(study, spec, raw.loc[main, segments[0].columns], own, codelists, built, warnings, tests, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else DataErrors(errors)
     frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables if not var.temporary}, index=raw.index)
     order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
     _check_unique_keys(spec, frame, raw)
     frame = frame.loc[order].reset_index(drop=True)
-    lineage_columns = [FILE, ROW, *(merged_row_column(m.table) for m in spec.source.merge)]
-    lineage = raw.loc[order, lineage_columns].reset_index(drop=True)
+    merges = [*spec.source.merge, *(m for part in spec.parts for m in part.source.merge)]
+    lineage_columns = [FILE, ROW, *dict.fromkeys(merged_row_column(m.table) for m in merges)]
+    lineage = raw.loc[order].reindex(columns=lineage_columns).reset_index(drop=True)
     if "USUBJID" in frame:
         lineage.insert(0, "USUBJID", frame["USUBJID"])
     return BuiltDataset(spec, frame, lineage, excluded, supp, warnings)
+
+
+def _with_parts(study: Study, spec: SdtmDataset, raw: pd.DataFrame, excluded: pd.DataFrame, built: dict[str, pd.DataFrame]):
+    """The main source's rows bound with every part's (each from its own source, merges and exclusions), the
+    excluded rows of all, and the records of each source."""
+    parts = []
+    for part in spec.parts:
+        rows, dropped = source_rows(study, spec.model_copy(update={"source": part.source, "parts": [], "tests": []}), built)
+        parts.append((part, rows))
+        excluded = pd.concat([excluded, dropped], ignore_index=True)
+    rows, segments = bind_parts(raw, parts)
+    return rows, excluded, segments
 
 
 def _subjects(study: Study, raw: pd.DataFrame) -> dict[str, pd.Series]:

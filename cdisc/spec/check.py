@@ -184,7 +184,9 @@ def _check_dataset(study: Study, spec: SdtmDataset, doc: YamlDocument) -> list[S
     if uses_usubjid and study.spec.subjects is not None:  # (_check_sources reports usubjid without subjects)
         text = study.spec.subjects.usubjid
         issues += _check_expression_names(doc, ("source", "table"), name, text, table, columns)
-    return issues + _check_source_steps(study, doc, spec) + _check_tests(doc, spec, table, columns)
+    from cdisc.spec.check_parts import check_parts  # (it reads this module's helpers)
+
+    return issues + _check_source_steps(study, doc, spec) + _check_tests(doc, spec, table, columns) + check_parts(study, spec, doc)
 
 
 def _check_source_steps(study: Study, doc: YamlDocument, spec: SdtmDataset) -> list[SpecIssue]:
@@ -204,7 +206,8 @@ def _check_source_steps(study: Study, doc: YamlDocument, spec: SdtmDataset) -> l
             for unknown in (n for n in names if n not in known and n not in CONSTANTS):
                 issues.append(doc.issue(("source", "steps", i, name, *ref.path), f"{spec.dataset} source step {i + 1}",
                                         f"'{unknown}' is not a column of {source.name}{did_you_mean(unknown, known)}"))
-        known = [*known, *step_columns([step])]
+        added = params.by_vars if getattr(params, "dataset_add", None) else []  # records of another dataset bring their by_vars
+        known = [*known, *step_columns([step]), *added]
     return issues
 
 
@@ -408,7 +411,7 @@ def _check_variables(study: Study, spec: SdtmDataset | AdamDataset, doc: YamlDoc
     names = list(seen)
     if len(names) == len(variables):
         try:
-            build_order(variables, spec.keys)
+            build_order(variables, spec.keys, spec.part_reads() if isinstance(spec, SdtmDataset) else None)
         except VariableCycle as cycle:
             first = next(i for i, v in enumerate(variables) if v.name == cycle.names[0])
             issues.append(doc.issue(("variables", first), f"{name}.{cycle.names[0]}", f"variables read each other in a cycle: {cycle} (each reads the next)"))
@@ -490,6 +493,13 @@ def _codelist_references(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[Path
                 yield (part, i, "assign_ct", "codelist"), subject, assign_ct.codelist
             elif assign_ct is not None and not entry.codelist and not levels:
                 yield (part, i, "assign_ct"), subject, None
+    for i, part_spec in enumerate(getattr(spec, "parts", [])):  # a part's rules: their codelists
+        for name, rules in part_spec.variables.items():
+            subject, path = f"{spec.dataset}.{name} in part '{part_spec.part}'", ("parts", i, "variables", name)
+            if rules is not None and rules.codelist:
+                yield (*path, "codelist"), subject, rules.codelist
+            if rules is not None and rules.assign_ct is not None and rules.assign_ct.codelist:
+                yield (*path, "assign_ct", "codelist"), subject, rules.assign_ct.codelist
 
 
 def dependencies(spec: SdtmDataset | AdamDataset) -> dict[str, PathKey]:
@@ -503,6 +513,14 @@ def dependencies(spec: SdtmDataset | AdamDataset) -> dict[str, PathKey]:
         name, params = step.rule
         for path, dataset in get(name).datasets(params):
             needs.setdefault(dataset, ("source", "steps", i, name, *path))
+    for i, part in enumerate(spec.parts):  # a part's source dataset, and what its rules read
+        if part.source.dataset is not None:
+            needs.setdefault(part.source.dataset, ("parts", i, "source", "dataset"))
+        for name, rules in part.variables.items():
+            if rules is not None and (rules.study_day is not None or rules.last_obs_before_exposure is not None):
+                needs.setdefault("DM", ("parts", i, "variables", name))
+            if rules is not None and rules.epoch is not None:
+                needs.setdefault("SE", ("parts", i, "variables", name))
     for i, var in enumerate(spec.variables):
         if var.study_day is not None and spec.dataset != "DM":
             needs.setdefault("DM", ("variables", i, "study_day"))

@@ -53,6 +53,8 @@ def language_guide() -> str:
             parts.append("Besides these, `condition`, `expr` and `hardcode` (above) build ADaM variables too.\n")
         for rule in shown:
             parts.append(_rule_section(rule, engine))
+        if engine == "sdtm":
+            parts.append(_domain_parts())
     parts.append(_functions())
     return "\n".join(parts).rstrip() + "\n"
 
@@ -107,6 +109,21 @@ def _type(annotation: Any) -> str:
     if isinstance(annotation, type):
         return {"str": "text", "int": "whole number", "float": "number", "bool": "true/false"}.get(annotation.__name__, annotation.__name__)
     return str(annotation)
+
+
+def _domain_parts() -> str:
+    """The SDTM ``parts:`` of a domain built from several sources, from their models."""
+    from cdisc.spec.sdtm import PARTS_EXAMPLE, PartRule, SdtmPart, SdtmSource
+
+    lines = ["", "## SDTM: a domain from several sources (`parts:`)", ""] + _parameters(SdtmPart)
+    lines += ["A part's `variables` give, per variable, one rule as above (or `null`) and optionally:", "",
+              "| parameter | type | default | meaning |", "|---|---|---|---|"]
+    lines += [f"| `{name}` | {_type(PartRule.model_fields[name].annotation)} |  | {PartRule.model_fields[name].description} |"
+              for name in ("origin", "method", "codelist")]
+    where = SdtmSource.model_fields["where"].description
+    lines += ["", f"A source built from a dataset or the spec's records may also select records with `where`: {where}.", "",
+              "Example:", "", "```yaml", PARTS_EXAMPLE.strip(), "```", ""]
+    return "\n".join(lines)
 
 
 def _functions() -> str:

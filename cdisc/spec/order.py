@@ -22,11 +22,11 @@ class VariableCycle(ValueError):
         self.names = names
 
 
-def build_order(variables: Sequence[Any], keys: Sequence[str] = ()) -> list[Any]:
+def build_order(variables: Sequence[Any], keys: Sequence[str] = (), also_reads: dict[str, set[str]] | None = None) -> list[Any]:
     """``variables`` (spec models with ``name`` and ``rule``) in an order where each follows what it reads.
 
-    A --SEQ rule with no ``order_by`` reads the dataset keys. Raise :class:`VariableCycle` when rules
-    read each other in a cycle.
+    A --SEQ rule with no ``order_by`` reads the dataset keys; ``also_reads`` adds names a variable's other rules
+    read (the rules of a domain's parts). Raise :class:`VariableCycle` when rules read each other in a cycle.
     """
     names = [v.name for v in variables]
     known = set(names)
@@ -38,6 +38,7 @@ def build_order(variables: Sequence[Any], keys: Sequence[str] = ()) -> list[Any]
             found |= set(keys)
         # value-level codelists apply to the records their where clauses select (DSDECOD by DSCAT)
         found |= {name for level in getattr(var, "value_level", ()) if level.codelist for name in level.where}
+        found |= (also_reads or {}).get(var.name, set())
         reads[var.name] = (found & known) - {var.name}
     readers: dict[str, list[str]] = {n: [] for n in names}
     for name, needed in reads.items():
