@@ -104,7 +104,7 @@ def test_a_part_with_where_gives_its_variables_value_level_metadata(tmp_path):
     milestone = {"DSCAT": ["PROTOCOL MILESTONE"]}
     assert levels["DSTERM"] == [(milestone, "Derived", None, "The protocol version consented to")]
     assert levels["DSSTDTC"] == [(milestone, "Collected", "IC", None)]
-    assert levels["DSDECOD"] == [(milestone, "Collected", None, None)]
+    assert levels["DSDECOD"] == []  # origin and codelist as the variable's: its own metadata says it
     assert levels["DSCAT"] == [] and levels["DSSCAT"] == [] and levels["DSSEQ"] == []  # the where variable, a null, a domain rule
 
 

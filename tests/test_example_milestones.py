@@ -35,8 +35,8 @@ def sdtm(run):
 def test_every_consent_is_an_informed_consent_milestone_with_its_protocol_version(sdtm):
     ic = raw("ic")
     ds = sdtm("DS")
-    consents = ds[ds["DSCAT"] == "PROTOCOL MILESTONE"]
-    assert len(consents) == len(ic) and set(consents["DSDECOD"]) == {"INFORMED CONSENT OBTAINED"}
+    consents = ds[ds["DSDECOD"] == "INFORMED CONSENT OBTAINED"]
+    assert len(consents) == len(ic) and set(consents["DSCAT"]) == {"PROTOCOL MILESTONE"}
     expected = sorted(zip(
         STUDYID + "-" + ic["SUBJID"],
         ic["ICTYPE"].map({"Initial consent": "INFORMED CONSENT OBTAINED", "Re-consent": "RE-CONSENT OBTAINED"})
@@ -48,6 +48,16 @@ def test_every_consent_is_an_informed_consent_milestone_with_its_protocol_versio
     dm = sdtm("DM").set_index("USUBJID")
     assert (first == dm.loc[first.index, "RFICDTC"]).all()  # RFICDTC stays the first consent
     assert ds.groupby("USUBJID")["DSSEQ"].apply(lambda s: sorted(s) == list(range(1, len(s) + 1))).all()
+
+
+def test_every_eligible_enrolled_subject_entered_the_trial_on_the_enrolment_date(sdtm):
+    enrol = raw("enrol")
+    ds = sdtm("DS")
+    entered = ds[ds["DSDECOD"] == "ENTERED INTO TRIAL"].set_index("USUBJID")
+    assert (enrol["ELIGYN"] == "Y").all() and len(entered) == len(enrol)  # IE: no criterion was not met
+    dates = pd.to_datetime(enrol["ENRDAT"], format="%d-%b-%Y").dt.strftime("%Y-%m-%d")
+    assert entered.loc[STUDYID + "-" + enrol["SUBJID"], "DSSTDTC"].tolist() == dates.tolist()
+    assert set(entered["DSCAT"]) == {"PROTOCOL MILESTONE"} and set(entered["EPOCH"]) == {"SCREENING"}
 
 
 def test_baseline_ecog_is_a_clinical_classification_at_screening(sdtm):
@@ -82,7 +92,8 @@ def test_subject_visits_span_the_dates_of_every_form_of_the_visit(sdtm):
 def test_the_raw_columns_they_read_are_submitted(run):
     columns = pd.read_csv(run.out_dir / "reports" / "columns.csv").set_index(["table", "column"])
     for table, column, target in [("ic", "ICVER", "DS.DSTERM"), ("ic", "ICTYPE", "DS.DSTERM"), ("ic", "ICDAT", "DS.DSSTDTC"),
-                                  ("enrol", "ECOG", "RS.RSORRES; RS.RSSTRESC")]:
+                                  ("enrol", "ECOG", "RS.RSORRES; RS.RSSTRESC"), ("enrol", "ENRDAT", "DS.DSSTDTC")]:
         assert columns.loc[(table, column), ["status", "target"]].tolist() == ["mapped", target]
+    assert columns.loc[("enrol", "ELIGYN"), "status"] == "used"  # selects the enrolled subjects' milestone
     reconciliation = pd.read_csv(run.out_dir / "reports" / "reconciliation.csv").set_index("table")
     assert reconciliation.loc["ic", "mapped"] == len(raw("ic")) and reconciliation.loc["enrol", "unaccounted"] == 0

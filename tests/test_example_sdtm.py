@@ -138,7 +138,7 @@ def test_every_dlt_in_the_answer_key_is_a_suppae_aedlt_y(sdtm, key):
 
 def test_ds_cm_ss_and_trial_design(sdtm, key):
     ds = sdtm("DS")
-    assert len(ds) == len(raw("ds")) + len(raw("ic"))  # disposition pages and every consent (test_example_milestones.py)
+    assert len(ds) == len(raw("ds")) + len(raw("ic")) + len(raw("enrol"))  # and milestones (test_example_milestones.py)
     eot = ds[ds["DSSCAT"] == "STUDY TREATMENT"].set_index("USUBJID")
     assert (eot["DSDECOD"] == key.loc[eot.index, "EOT_REASON"]).all()
     cm = sdtm("CM")

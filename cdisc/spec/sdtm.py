@@ -205,8 +205,9 @@ def reads_source_row(var: Any, variables: set[str]) -> bool:
 
 
 def _part_metadata(variables: list, parts: list[SdtmPart], source: SdtmSource, dataset: str) -> list:
-    """Variables a part builds with its own rule described for define.xml: value-level metadata for the part's records
-    (``where``), or, for a Derived variable, a method naming each source's rule."""
+    """Variables a part builds with other metadata than the variable's (origin, codelist, or a derivation other than
+    the dataset's rule) described for define.xml: value-level metadata for the part's records (``where``), or, for a
+    Derived variable, a method naming each source's rule."""
     from cdisc.rules import get
 
     def described(rules: Any, name: str) -> str | None:
@@ -218,28 +219,26 @@ def _part_metadata(variables: list, parts: list[SdtmPart], source: SdtmSource, d
 
     out = []
     for var in variables:
-        given = [(part, rules) for part in parts if (rules := part.variables.get(var.name)) is not None]
-        if not given:
-            out.append(var)
-            continue
-        levels = list(var.value_level)
-        texts = []
-        for part, rules in given:
-            origin = rules.origin or var.origin
+        own = var.method or (described(var, var.name) if var.origin.type == "Derived" else None)
+        levels, texts = list(var.value_level), []
+        for part in parts:
+            rules = part.variables.get(var.name)
+            if rules is None:
+                continue
+            origin, codelist = rules.origin or var.origin, rules.codelist or var.codelist
             method = rules.method or (described(rules, var.name) if origin.type == "Derived" else None)
+            if origin == var.origin and codelist == var.codelist and method == own:
+                continue  # the variable's own metadata says it
             if part.where is not None and var.name not in part.where:
                 if not any(level.where == part.where for level in levels):
-                    levels.append(ValueLevel(where=part.where, label=f"{var.label} ({part.part})", type=var.type, codelist=rules.codelist or var.codelist,
-                                             origin=origin, method=method))
+                    levels.append(ValueLevel(where=part.where, label=f"{var.label} ({part.part})", type=var.type,
+                                             codelist=codelist, origin=origin, method=method))
             elif method:
                 texts.append(f"On the records of {part.label}: {method}")
-        own = var.method or described(var, var.name)
-        if texts and var.origin.type == "Derived" and own:
-            texts.insert(0, f"On the records of {source_label(source)}: {own}")
         update: dict[str, Any] = {"value_level": levels}
         if texts and var.origin.type == "Derived":
-            update["method"] = " ".join(texts)
-        out.append(var.model_copy(update=update))
+            update["method"] = " ".join(([f"On the records of {source_label(source)}: {own}"] if own else []) + texts)
+        out.append(var.model_copy(update=update) if update["value_level"] != var.value_level or "method" in update else var)
     return out
 
 
