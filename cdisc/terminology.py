@@ -8,10 +8,11 @@ codelists of the same name, so a study can restate an NCI list to add synonyms.
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from functools import lru_cache
+from collections.abc import Callable
+from functools import cached_property, lru_cache, partial
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from cdisc.errors import DataError
@@ -27,15 +28,25 @@ _COLUMNS = {
 }
 
 
-@dataclass(frozen=True)
 class CodelistTerms:
-    """One codelist: its identity and its terms (value, decode, NCI code, synonyms)."""
+    """One codelist: its identity and its terms (value, decode, NCI code, synonyms).
 
-    name: str
-    label: str
-    nci: str | None
-    extensible: bool
-    terms: pd.DataFrame  # columns: value, decode, nci, synonyms (list of str)
+    ``terms`` may be given as a function that builds the table when it is first used: a CT release holds over a
+    thousand codelists, of which a study uses a few dozen.
+    """
+
+    def __init__(self, name: str, label: str, nci: str | None, extensible: bool,
+                 terms: pd.DataFrame | Callable[[], pd.DataFrame]) -> None:
+        self.name = name
+        self.label = label
+        self.nci = nci
+        self.extensible = extensible
+        self._terms = terms
+
+    @cached_property
+    def terms(self) -> pd.DataFrame:
+        """Columns value, decode, nci, synonyms (list of str), one row per term."""
+        return self._terms if isinstance(self._terms, pd.DataFrame) else self._terms()
 
     def lookup(self) -> dict[str, str]:
         """Collected spelling (upper-cased, trimmed) -> submission value, including synonyms."""
@@ -74,31 +85,41 @@ class _Unhashed:
 @lru_cache(maxsize=4)
 def _parsed_ct(digest: str, carried: _Unhashed) -> dict[str, CodelistTerms]:
     path = carried.value
+    wanted = _COLUMNS.__contains__  # the used columns only: the NCI file's long definitions are most of its text
     try:
         if path.name.lower().endswith((".csv", ".csv.gz")):
-            raw = pd.read_csv(path, dtype="str", keep_default_na=False)
+            raw = pd.read_csv(path, dtype="str", keep_default_na=False, usecols=wanted)
         else:
-            raw = pd.read_csv(path, sep="\t", dtype="str", keep_default_na=False, quoting=3)
+            raw = pd.read_csv(path, sep="\t", dtype="str", keep_default_na=False, quoting=3, usecols=wanted)
     except (OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read controlled terminology: {exc}") from None
     missing = [c for c in _COLUMNS if c not in raw.columns]
     if missing:
         raise DataError(f"{path}: not a CDISC terminology file (missing column '{missing[0]}')")
-    raw = raw.rename(columns=_COLUMNS)[list(_COLUMNS.values())]
-    heads = raw[raw["codelist_code"] == ""].set_index("code")
-    terms = raw[raw["codelist_code"] != ""]
-    codelists: dict[str, CodelistTerms] = {}
-    for code, group in terms.groupby("codelist_code", sort=False):
-        if code not in heads.index:
-            continue
-        head = heads.loc[code]
-        table = pd.DataFrame(
-            {
-                "value": group["value"].to_numpy(),
-                "decode": group["preferred"].to_numpy(),
-                "nci": group["code"].to_numpy(),
-                "synonyms": [[s.strip() for s in syn.split(";") if s.strip()] for syn in group["synonyms"]],
-            }
-        )
-        codelists[head["value"]] = CodelistTerms(head["value"], head["codelist_name"], code, head["extensible"] == "Yes", table)
-    return codelists
+    raw = raw.rename(columns=_COLUMNS)
+    is_head = raw["codelist_code"] == ""
+    heads = raw[is_head].set_index("code")
+    rows = raw[~is_head & raw["codelist_code"].isin(heads.index)]
+    codes, order = pd.factorize(rows["codelist_code"])  # codelists in the order the file first names them
+    release = rows[["value", "preferred", "code", "synonyms"]].iloc[np.argsort(codes, kind="stable")]
+    ends = np.cumsum(np.bincount(codes, minlength=len(order)))
+    head = heads.loc[order]
+    return {
+        value: CodelistTerms(value, label, code, extensible == "Yes", partial(_terms, release, end - size, end))
+        for code, value, label, extensible, end, size in zip(
+            order, head["value"], head["codelist_name"], head["extensible"], ends, np.diff(ends, prepend=0))
+    }
+
+
+def _terms(release: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
+    """The terms table of the codelist at rows ``start:stop`` of a release's terms (grouped by codelist)."""
+    rows = release.iloc[start:stop]
+    synonyms = [[s.strip() for s in syn.split(";") if s.strip()] for syn in rows["synonyms"]]
+    return pd.DataFrame(
+        {
+            "value": rows["value"].to_numpy(),
+            "decode": rows["preferred"].to_numpy(),
+            "nci": rows["code"].to_numpy(),
+            "synonyms": synonyms,
+        }
+    )

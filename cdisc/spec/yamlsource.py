@@ -3,11 +3,13 @@
 Spec errors must point at the exact place in the file, so loading keeps, for
 every path into the document (``("variables", 3, "label")``), where its key and
 its value start. Duplicate keys and syntax errors become located issues too.
+
+A file is read with libyaml (:mod:`cdisc.spec.yamlfast`) when that gives what ruamel's round-trip loader
+gives, else with ruamel, which words every problem.
 """
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -18,17 +20,8 @@ from ruamel.yaml.constructor import DuplicateKeyError
 from ruamel.yaml.error import MarkedYAMLError
 
 from cdisc.errors import SpecError, SpecIssue
+from cdisc.spec.yamlfast import PathKey, Position, compose, plain_scalar
 from cdisc.spec.yamlhints import cut_values, syntax_hint
-
-PathKey = tuple[str | int, ...]
-
-
-@dataclass(frozen=True)
-class Position:
-    """1-based line and column in a file."""
-
-    line: int
-    column: int
 
 
 @dataclass
@@ -80,6 +73,17 @@ def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
     except UnicodeDecodeError as exc:
         line = path.read_bytes()[: exc.start].count(b"\n") + 1
         raise SpecError([SpecIssue(name, line, 1, "", "file is not valid UTF-8 text")]) from None
+    composed = compose(text)
+    if composed is not None:
+        doc = YamlDocument(name, *composed)
+    else:
+        doc = _load_ruamel(name, text)
+    doc.value_positions.setdefault((), Position(1, 1))
+    return doc
+
+
+def _load_ruamel(name: str, text: str) -> YamlDocument:
+    """``text`` read with ruamel's round-trip loader, every problem a located :class:`SpecError`."""
     yaml = YAML(typ="rt")
     try:
         raw = yaml.load(text)
@@ -95,7 +99,6 @@ def load_yaml(path: Path, display_name: str | None = None) -> YamlDocument:
         raise SpecError([SpecIssue(name, line + 1, column + 1, "", message) for line, column, message in cut])
     doc = YamlDocument(name, None)
     doc.data = _plain(raw, (), doc)
-    doc.value_positions.setdefault((), Position(1, 1))
     return doc
 
 
@@ -141,18 +144,4 @@ def _plain(node: Any, path: PathKey, doc: YamlDocument) -> Any:
             doc.value_positions[(*path, i)] = Position(line + 1, col + 1)
             items.append(_plain(value, (*path, i), doc))
         return items
-    return _plain_scalar(node)
-
-
-def _plain_scalar(value: Any) -> Any:
-    if isinstance(value, bool) or value is None:
-        return value
-    if isinstance(value, int):
-        return int(value)
-    if isinstance(value, float):
-        return float(value)
-    if isinstance(value, str):
-        return str(value)
-    if isinstance(value, (dt.datetime, dt.date)):
-        return value
-    return str(value)
+    return plain_scalar(node)
