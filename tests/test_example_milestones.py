@@ -91,7 +91,7 @@ def test_subject_visits_span_the_dates_of_every_form_of_the_visit(sdtm):
 
 def test_the_raw_columns_they_read_are_submitted(run):
     columns = pd.read_csv(run.out_dir / "reports" / "columns.csv").set_index(["table", "column"])
-    for table, column, target in [("ic", "ICVER", "DS.DSTERM"), ("ic", "ICTYPE", "DS.DSTERM"), ("ic", "ICDAT", "DS.DSSTDTC"),
+    for table, column, target in [("ic", "ICVER", "DS.DSTERM"), ("ic", "ICTYPE", "DS.DSTERM"), ("ic", "ICDAT", "DM.RFICDTC; DM.RFPENDTC; DS.DSSTDTC"),
                                   ("enrol", "ECOG", "RS.RSORRES; RS.RSSTRESC"), ("enrol", "ENRDAT", "DS.DSSTDTC")]:
         assert columns.loc[(table, column), ["status", "target"]].tolist() == ["mapped", target]
     assert columns.loc[("enrol", "ELIGYN"), "status"] == "used"  # selects the enrolled subjects' milestone

@@ -22,6 +22,7 @@ from cdisc.spec.sdtm import SdtmDataset
 
 STATUSES = ("mapped", "used", "not_submitted", "unaccounted")
 _TOKEN = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_VARIABLE = re.compile(r"[A-Z][A-Z0-9]*\.[A-Z][A-Z0-9_]*")
 
 
 def _strings(value: Any) -> Iterator[str]:
@@ -116,7 +117,8 @@ def column_usage(study: Study) -> pd.DataFrame:
         for column in names:
             key = (table, column)
             if key in mapped:
-                rows.append((table, column, "mapped", "; ".join(sorted(mapped[key]))))
+                dated = {t for t in used.get(key, ()) if _VARIABLE.fullmatch(t)}  # also a reference date (DM.RFICDTC)
+                rows.append((table, column, "mapped", "; ".join(sorted(mapped[key] | dated))))
             elif key in used:
                 rows.append((table, column, "used", "; ".join(sorted(used[key]))))
             elif column in declared:
