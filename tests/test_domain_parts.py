@@ -147,6 +147,15 @@ def test_a_mistaken_part_is_a_located_spec_error(tmp_path, old, new, message):
     assert message in spec_errors(folder)
 
 
+def test_a_part_without_the_subject_columns_cannot_take_the_datasets_usubjid(tmp_path):
+    folder = ds_study(tmp_path)
+    (folder / "raw" / "ic.csv").write_text(IC_RAW.replace("SITEID,SUBJID,", "SITE,SUBJID,"))
+    assert spec_errors(folder) == [
+        "study/sdtm/ds.yaml:10:7: DS.USUBJID in part 'informed consent': expression 'concat(STUDYID, \"-\", SITEID, \"-\", SUBJID)' "
+        "uses 'SITEID', not a column of 'ic' (did you mean 'SITE'?)"
+    ]
+
+
 def test_a_part_named_twice_is_a_spec_error(tmp_path):
     folder = ds_study(tmp_path)
     text = (folder / "sdtm/ds.yaml").read_text()

@@ -93,6 +93,10 @@ def _check_part(study: Study, spec: SdtmDataset, doc: YamlDocument, i: int, part
         if name not in declared:
             issues.append(doc.issue(("parts", i, "where", name), f"{spec.dataset} {part.label}",
                                     f"'{name}' is not a variable of {spec.dataset}{did_you_mean(name, declared)}", key=True))
+    usubjid = [v for v in spec.variables if v.study == "usubjid" and v.name not in part.variables]
+    if usubjid and study.spec.subjects is not None:  # the dataset's USUBJID rule runs on the part's rows too
+        issues += _check_expression_names(doc, ("parts", i, "source"), f"{spec.dataset}.{usubjid[0].name} in part '{part.part}'",
+                                          study.spec.subjects.usubjid, table, names)
     for key in spec.keys:
         var = declared.get(key)
         if var is not None and (part.variables.get(key, var) is None or (key not in part.variables and reads_source_row(var, set(declared)))):
