@@ -8,7 +8,15 @@ must exist in the calendar.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+
+from cdisc.checks.package import Dataset, Distinct, Pool, Submission, distinct_text
 
 _PART = r"(?:\d{{{n}}}|-)"
 _DATETIME = (
@@ -20,24 +28,59 @@ _DURATION = (r"-?P(?=\d|T\d)(?:\d+(?:\.\d+)?Y)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+
              r"(?:T(?=\d)(?:\d+(?:\.\d+)?H)?(?:\d+(?:\.\d+)?M)?(?:\d+(?:\.\d+)?S)?)?")
 
 
-def invalid_datetimes(values: pd.Series) -> pd.Series:
-    """True where a non-blank value is not an ISO 8601 date/time, partial date or interval."""
-    return _per_distinct(values, _invalid_datetime_text)
+def date_columns(submission: Submission) -> list[tuple[Dataset, str]]:
+    """Every character --DTC variable of the submission (dataset, variable name), in dataset and variable order."""
+    return [(d, v.name) for d in submission.datasets for v in d.table.variables if v.type == "char" and v.name.endswith("DTC")]
 
 
-def invalid_durations(values: pd.Series) -> pd.Series:
+def date_pool(submission: Submission) -> Pool:
+    """The distinct values (without surrounding blanks) of every character --DTC variable, pooled once per submission."""
+    return submission.summaries.of("dates", lambda: Pool.of([d.stripped(n) for d, n in date_columns(submission)]))
+
+
+def invalid_datetimes(text: pd.Series) -> np.ndarray:
+    """True where a non-blank value (text without surrounding blanks) is not an ISO 8601 date/time, partial date or
+    interval; meant for the distinct values of columns (see :func:`date_pool`).
+
+    >>> invalid_datetimes(pd.Series(["2003-12-15T10:30", "2003---15", "2003-02-30", "2003-12/2004", ""], dtype="str")).tolist()
+    [False, False, True, False, False]
+    """
+    return _invalid_datetime_text(text).to_numpy(bool) & (text != "").to_numpy(bool)
+
+
+def invalid_durations(text: pd.Series) -> np.ndarray:
     """True where a non-blank value is not an ISO 8601 duration (``P2Y3M``, ``PT1H30M``, ``P3W``; ``-PT15M`` before
-    the reference, as SDTMIG --ELTM allows)."""
-    return _per_distinct(values, lambda text: ~text.str.fullmatch(_DURATION).fillna(False).astype(bool))
+    the reference, as SDTMIG --ELTM allows).
+
+    >>> invalid_durations(pd.Series(["P2Y3M", "-PT15M", "P", "1D", ""], dtype="str")).tolist()
+    [False, False, True, True, False]
+    """
+    return (~text.str.fullmatch(_DURATION).fillna(False).astype(bool)).to_numpy(bool) & (text != "").to_numpy(bool)
 
 
-def _per_distinct(values: pd.Series, invalid) -> pd.Series:
-    """Apply a vectorised test to the distinct non-blank values only (dates repeat a lot), then map back."""
-    text = values.fillna("").astype("str").str.strip()
-    codes, distinct = pd.factorize(text)
-    distinct = pd.Series(distinct, dtype="str")
-    bad = (invalid(distinct) & (distinct != "")).to_numpy()
-    return pd.Series(bad[codes], index=values.index)
+def extract(text: pd.Series, pattern: str) -> pd.DataFrame:
+    """``text.str.extract(pattern)`` for a pattern whose groups are all named.
+
+    pandas 3 runs ``str.extract`` on Arrow strings element by element in Python; this runs pyarrow's
+    RE2 ``extract_regex`` on printable-ASCII values, where RE2 and Python's ``re`` agree for these patterns
+    (``\\d`` is ASCII, no newline for ``$`` to stop before), and ``re`` on the rest.
+
+    >>> extract(pd.Series(["2003-12", "x"], dtype="str"), r"^(?P<y>\\d{4})(?:-(?P<m>\\d{2}))?(?:-(?P<d>\\d{2}))?$").to_dict("list")
+    {'y': ['2003', nan], 'm': ['12', nan], 'd': [nan, nan]}
+    """
+    text = text.astype("str")
+    values = pa.array(text)
+    struct = pc.extract_regex(values, pattern)
+    names = list(re.compile(pattern).groupindex)
+    parts = pd.DataFrame(
+        {name: pd.array(pc.if_else(pc.equal(part, ""), None, part), dtype="str")  # RE2 gives "" for a group not taken
+         for name, part in zip(names, (pc.struct_field(struct, [i]) for i in range(len(names))))},
+        index=text.index,
+    )
+    other = pc.fill_null(pc.match_substring_regex(values, r"[^\x20-\x7E]"), False).to_numpy(zero_copy_only=False)
+    if other.any():
+        parts.loc[other] = text[other].str.extract(pattern).to_numpy()
+    return parts
 
 
 def _invalid_datetime_text(text: pd.Series) -> pd.Series:
@@ -48,21 +91,54 @@ def _invalid_datetime_text(text: pd.Series) -> pd.Series:
 
 
 def _invalid_point(text: pd.Series) -> pd.Series:
-    parts = text.str.extract(f"^{_DATETIME}$")
+    parts = extract(text, f"^{_DATETIME}$")
     bad = parts["y"].isna()
-    number = {k: pd.to_numeric(parts[k].where(parts[k] != "-"), errors="coerce") for k in ("m", "d", "H", "M", "S")}
+    number = {k: _per_distinct(parts[k].where(parts[k] != "-"), lambda v: pd.to_numeric(v, errors="coerce"))
+              for k in ("m", "d", "H", "M", "S")}
     bad |= number["m"].notna() & ~number["m"].between(1, 12)
     bad |= number["d"].notna() & ~number["d"].between(1, 31)
     bad |= number["H"].notna() & ~number["H"].between(0, 23)
     bad |= number["M"].notna() & ~number["M"].between(0, 59)
     bad |= number["S"].notna() & ~(number["S"] < 60)
     complete = ~bad & parts["y"].str.isdigit().fillna(False).astype(bool) & number["m"].notna() & number["d"].notna()
-    dates = pd.to_datetime(parts["y"] + "-" + parts["m"] + "-" + parts["d"], format="%Y-%m-%d", errors="coerce")
+    dates = _per_distinct(parts["y"] + "-" + parts["m"] + "-" + parts["d"], lambda v: pd.to_datetime(v, format="%Y-%m-%d", errors="coerce"))
     bad |= complete & dates.isna()
     return bad.fillna(True).astype(bool)
 
 
+def _per_distinct(text: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+    """``convert(text)`` (an element-wise conversion of text, missing kept missing) run on the distinct values only."""
+    codes, values = pd.factorize(text)
+    converted = convert(pd.Series(values, dtype="str"))
+    return pd.Series(converted.array.take(codes, allow_fill=True), index=text.index)
+
+
 def full_dates(values: pd.Series) -> pd.Series:
-    """The calendar date of values that hold a complete date (``YYYY-MM-DD...``), else NaT."""
-    text = values.fillna("").astype("str").str.slice(0, 10)
-    return pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)), format="%Y-%m-%d", errors="coerce")
+    """The calendar date of values that hold a complete date (``YYYY-MM-DD...``), else NaT.
+
+    >>> [str(d.date()) if pd.notna(d) else None for d in full_dates(pd.Series(["2024-01-05T09:30", "2024-01", ""], dtype="str"))]
+    ['2024-01-05', None, None]
+    """
+    return dates_of(distinct_text(values), values.index)
+
+
+def dates_of(column: Distinct, index: pd.Index) -> pd.Series:
+    """:func:`full_dates` of a column given as its distinct text, each distinct value parsed once."""
+    text = column.values.str.slice(0, 10)
+    dates = pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}").fillna(False).astype(bool)), format="%Y-%m-%d", errors="coerce")
+    return pd.Series(dates.array.take(column.codes), index=index)
+
+
+def column_dates(submission: Submission, dataset: Dataset, name: str) -> pd.Series:
+    """:func:`full_dates` of a dataset's column, computed once per dataset; each distinct text of the submission's
+    --DTC variables is parsed once."""
+    return dataset.summaries.of(("dates", name), lambda: _column_dates(submission, dataset, name))
+
+
+def _column_dates(submission: Submission, dataset: Dataset, name: str) -> pd.Series:
+    pool = submission.summaries.of("raw dates", lambda: Pool.of([d.raw_text(n) for d, n in date_columns(submission)]))
+    column = dataset.raw_text(name)
+    if not pool.holds(column):
+        return dates_of(column, dataset.frame.index)
+    dates = submission.summaries.of("full dates", lambda: full_dates(pd.Series(pool.values, dtype="str")))
+    return pd.Series(pool.spread(dates, column), index=dataset.frame.index)

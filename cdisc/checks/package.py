@@ -4,13 +4,23 @@ A folder holding ``ad*.xpt`` files is an ADaM package, any other folder with
 ``.xpt`` files an SDTM package. Keys come from the folder's ``define.xml``
 (``KeySequence`` in Define-XML 2.x, ``def:DomainKeys`` in 1.0); DM, ADSL,
 TS, TE and SUPP-- have well-known keys when define.xml gives none.
+
+Rules share column summaries: :meth:`Dataset.text` gives a column as its distinct
+values plus one code per record (:class:`Distinct`), so a test runs once per
+distinct value and maps back to the records, and each summary is computed once
+per dataset whichever rules ask for it.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
+from functools import cached_property
 from pathlib import Path
+from typing import TypeVar
 
+import numpy as np
+import pandas as pd
 from lxml import etree
 
 from cdisc.checks.standards import Standards
@@ -24,22 +34,130 @@ DEFAULT_KEYS = {
     "TE": ["STUDYID", "ETCD"],
     "SUPP": ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
 }
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class Distinct:
+    """A text column as its distinct values and, per record, the position of the record's value among them.
+
+    ``values`` taken at ``codes`` is the column, so a test of the (few) distinct values reaches the
+    records as ``tested[codes]``.
+
+    >>> column = distinct_text(pd.Series(["B ", "A", "B ", None], dtype="str"))
+    >>> column.values.tolist(), column.codes.tolist()
+    (['B ', 'A', ''], [0, 1, 0, 2])
+    >>> trimmed = column.transformed(lambda v: v.str.rstrip())
+    >>> trimmed.values.tolist(), trimmed.per_record(trimmed.values == "B").tolist()
+    (['B', 'A', ''], [True, False, True, False])
+    """
+
+    codes: np.ndarray  # one per record
+    values: pd.Series  # distinct text ("" for missing), positional index
+
+    def per_record(self, tested: pd.Series | np.ndarray) -> np.ndarray:
+        """A result per distinct value (one entry per ``values`` row) spread to the records."""
+        return np.asarray(tested)[self.codes]
+
+    def column(self, index: pd.Index) -> pd.Series:
+        """The whole column as text, with ``index``."""
+        return pd.Series(self.values.array.take(self.codes), index=index)
+
+    def transformed(self, function: Callable[[pd.Series], pd.Series]) -> Distinct:
+        """The column with ``function`` applied to each distinct value (the results distinct again)."""
+        changed = function(self.values)
+        if changed.equals(self.values):
+            return self
+        codes, values = pd.factorize(changed, use_na_sentinel=False)
+        return Distinct(codes[self.codes], pd.Series(values, dtype="str"))
+
+    def first(self) -> np.ndarray:
+        """True on the first record holding each value."""
+        first = np.zeros(len(self.codes), dtype=bool)
+        first[np.unique(self.codes, return_index=True)[1]] = True
+        return first
+
+
+def distinct_text(column: pd.Series) -> Distinct:
+    """``column`` as text (``""`` for missing), factorised."""
+    codes, values = pd.factorize(column.astype("str").fillna(""))
+    return Distinct(codes, pd.Series(values, dtype="str"))
+
+
+def member(values: pd.Series, of: pd.Index) -> np.ndarray:
+    """True where a value is in ``of`` (unique; its hash table is kept by the index, so reuse it)."""
+    return of.get_indexer(values) >= 0
+
+
+@dataclass(frozen=True)
+class Pool:
+    """The distinct values of several text columns together: a test runs once per value, however many columns hold it.
+
+    >>> a, b = (distinct_text(pd.Series(v, dtype="str")) for v in (["x", "y", "x"], ["y", "z"]))
+    >>> pool = Pool.of([a, b])
+    >>> tested = pool.values == "y"
+    >>> pool.spread(tested, a).tolist(), pool.spread(tested, b).tolist()
+    ([False, True, False], [True, False])
+    """
+
+    values: pd.Index  # distinct text
+
+    @classmethod
+    def of(cls, columns: list[Distinct]) -> Pool:
+        if not columns:
+            return cls(pd.Index([], dtype="str"))
+        return cls(pd.Index(pd.concat([c.values for c in columns], ignore_index=True).unique(), dtype="str"))
+
+    def holds(self, column: Distinct) -> bool:
+        """Whether every value of ``column`` is in the pool."""
+        return bool((self.values.get_indexer(column.values) >= 0).all())
+
+    def spread(self, tested: pd.Series | np.ndarray, column: Distinct) -> np.ndarray:
+        """A result per pool value (in ``values`` order), for each record of ``column`` (whose values the pool holds)."""
+        return np.asarray(tested)[self.values.get_indexer(column.values)][column.codes]
+
+
+class Summaries(dict):
+    """Values computed once and then shared by the rules, by key."""
+
+    def of(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """The value of ``key``, from ``compute()`` the first time."""
+        if key not in self:
+            self[key] = compute()
+        return self[key]
 
 
 @dataclass
 class Dataset:
-    """One dataset file of the output."""
+    """One dataset file of the output, with the column summaries the rules have asked for so far."""
 
     name: str  # upper case, e.g. "AE", "SUPPAE", "ADSL"
     model: str  # "SDTM" | "ADaM"
     table: Table
     keys: list[str]
+    summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)
 
     @property
     def frame(self):
         return self.table.frame
 
-    @property
+    def raw_text(self, name: str) -> Distinct:
+        """Column ``name`` as text, ``""`` for missing."""
+        return self.summaries.of(("raw", name), lambda: distinct_text(self.frame[name]))
+
+    def text(self, name: str) -> Distinct:
+        """Column ``name`` as text without trailing blanks, ``""`` for missing."""
+        return self.summaries.of(("text", name), lambda: self.raw_text(name).transformed(lambda v: v.str.rstrip()))
+
+    def stripped(self, name: str) -> Distinct:
+        """Column ``name`` as text without leading or trailing blanks, ``""`` for missing."""
+        return self.summaries.of(("stripped", name), lambda: self.text(name).transformed(lambda v: v.str.strip()))
+
+    def text_column(self, name: str) -> pd.Series:
+        """Column ``name`` as text without trailing blanks, one value per record (for messages)."""
+        return self.text(name).column(self.frame.index)
+
+    @cached_property
     def domain(self) -> str:
         """The SDTM domain: DOMAIN of a split dataset (``LBCH`` -> ``LB``, ``QSCO`` -> ``QS``), else the name."""
         if self.model == "SDTM" and "DOMAIN" in self.frame.columns and len(self.frame):
@@ -57,6 +175,17 @@ class Package:
     model: str
     files: list[str]  # lower-case file names, e.g. "dm.xpt"
     define: Path | None
+    summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)
+
+    @cached_property
+    def tree(self) -> etree._ElementTree | None:
+        """The parsed define.xml; None when there is none or it cannot be parsed."""
+        if self.define is None:
+            return None
+        try:
+            return etree.parse(str(self.define))
+        except (OSError, etree.XMLSyntaxError):
+            return None
 
 
 @dataclass
@@ -68,6 +197,7 @@ class Submission:
     packages: list[Package] = field(default_factory=list)
     datasets: list[Dataset] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
+    summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)
 
     def find(self, name: str) -> Dataset | None:
         return next((d for d in self.datasets if d.name == name), None)
@@ -88,8 +218,9 @@ def load_submission(root: Path, standards: Standards) -> Submission:
         paths = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt")
         model = "ADaM" if any(p.stem.lower().startswith("ad") for p in paths) else "SDTM"
         define = next((p for p in folder.iterdir() if p.name.lower() == "define.xml"), None)
-        submission.packages.append(Package(folder, model, [p.name.lower() for p in paths], define))
-        keys = _define_keys(define) if define else {}
+        package = Package(folder, model, [p.name.lower() for p in paths], define)
+        submission.packages.append(package)
+        keys = _define_keys(package.tree) if package.tree is not None else {}
         for path in paths:
             try:
                 table = read_table(path)
@@ -103,12 +234,8 @@ def load_submission(root: Path, standards: Standards) -> Submission:
     return submission
 
 
-def _define_keys(path: Path) -> dict[str, list[str]]:
-    """Key variables per dataset from a define.xml (1.0 or 2.x); empty when it cannot be parsed."""
-    try:
-        tree = etree.parse(str(path))
-    except (OSError, etree.XMLSyntaxError):
-        return {}
+def _define_keys(tree: etree._ElementTree) -> dict[str, list[str]]:
+    """Key variables per dataset from a define.xml (1.0 or 2.x)."""
     names = {item.get("OID"): item.get("Name") for item in tree.xpath("//*[local-name()='ItemDef']")}
     keys: dict[str, list[str]] = {}
     for group in tree.xpath("//*[local-name()='ItemGroupDef']"):

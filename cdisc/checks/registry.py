@@ -63,22 +63,17 @@ def findings(
     ``values`` and a Series ``message`` are indexed by position (``.iloc``) like ``rows``.
     """
     spec = RULES[rule_id]
+    value: object  # a column or one value for every row
+    text: object
     if rows is None:
-        frame = pd.DataFrame({"row": pd.array([pd.NA], dtype="Int64"), "value": [""], "message": [message]})
+        row, value, text = pd.array([pd.NA], dtype="Int64"), [""], [message]
     else:
         rows = np.asarray(rows, dtype=np.int64)
-        frame = pd.DataFrame(
-            {
-                "row": pd.array(rows + 1, dtype="Int64"),
-                "value": values.iloc[rows].astype("str").fillna("").to_numpy() if values is not None else "",
-                "message": message.iloc[rows].to_numpy() if isinstance(message, pd.Series) else message,
-            }
-        )
-    frame.insert(0, "rule", rule_id)
-    frame.insert(1, "severity", spec.severity)
-    frame.insert(2, "dataset", dataset)
-    frame.insert(4, "variable", variable)
-    return frame[COLUMNS]
+        row = pd.array(rows + 1, dtype="Int64")
+        value = values.iloc[rows].astype("str").fillna("").to_numpy() if values is not None else ""
+        text = message.iloc[rows].to_numpy() if isinstance(message, pd.Series) else message
+    columns = {"rule": rule_id, "severity": spec.severity, "dataset": dataset, "row": row, "variable": variable, "value": value, "message": text}
+    return pd.DataFrame(columns, index=pd.RangeIndex(len(row)))
 
 
 def empty_findings() -> pd.DataFrame:

@@ -5,22 +5,25 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from collections.abc import Set as AbstractSet
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from cdisc.checks.iso8601 import full_dates
-from cdisc.checks.package import Dataset, Submission
+from cdisc.checks.iso8601 import column_dates, dates_of
+from cdisc.checks.package import Dataset, Distinct, Submission
 from cdisc.checks.registry import findings, rule
-from cdisc.checks.timing import instant_bounds, per_subject, subjects
+from cdisc.checks.timing import by_subject, column_bounds, per_subject
 
 _SCORED = {"QS", "FT", "RS", "SC", "DD", "SS", "IE"}  # results without units by nature
 _DIMENSIONLESS = {"PH", "SPGRAV", "R2", "R2ADJ", "LAMZNPT"}  # pH, specific gravity; NCA fit statistics and point counts
 _NOT_SUBJECT_RECORDS = {"DM", "SE", "SV", "TA", "TE", "TV", "TI", "TS", "RELREC"}
 
 
-def _text(column: pd.Series) -> pd.Series:
-    return column.fillna("").astype("str").str.rstrip()
+def _is(dataset: Dataset, name: str, value: str) -> np.ndarray:
+    """True on records whose ``name`` (without trailing blanks) is ``value``."""
+    text = dataset.text(name)
+    return text.per_record(text.values == value)
 
 
 def _domain_datasets(submission: Submission, exclude: AbstractSet[str] = frozenset()) -> Iterator[Dataset]:
@@ -52,41 +55,75 @@ def epoch_against_se(submission: Submission) -> Iterator[pd.DataFrame]:
     se = submission.find("SE")
     if se is None or not {"USUBJID", "EPOCH", "SESTDTC", "SEENDTC"} <= set(se.frame.columns):
         return
-    start, _ = instant_bounds(se.frame["SESTDTC"])
-    _, end = instant_bounds(se.frame["SEENDTC"])
-    end = end.where(_text(se.frame["SEENDTC"]) != "", pd.Timestamp.max)  # an element without an end is ongoing
-    elements = pd.DataFrame({"USUBJID": subjects(se.frame), "SE_EPOCH": _text(se.frame["EPOCH"]), "START": start, "END": end})
+    start, _ = column_bounds(submission, se, "SESTDTC")
+    _, end = column_bounds(submission, se, "SEENDTC")
+    end = end.where(~_is(se, "SEENDTC", ""), pd.Timestamp.max)  # an element without an end is ongoing
+    subjects, epochs = se.text("USUBJID"), se.text("EPOCH")
+    names = pd.Index(sorted(set(epochs.values)), dtype="str")  # the SE epochs, in sorted order
+    element_epoch = names.get_indexer(epochs.values)[epochs.codes]
+    elements = _Elements(pd.Index(subjects.values), subjects.codes, start.to_numpy(), end.to_numpy())
     for dataset in _domain_datasets(submission, exclude={"SE"}):
         date = _event_date(dataset)
         if "EPOCH" not in dataset.frame.columns or date is None:
             continue
-        lo, hi = instant_bounds(dataset.frame[date])
-        epoch = _text(dataset.frame["EPOCH"])
-        records = pd.DataFrame({"POS": np.arange(len(lo)), "USUBJID": subjects(dataset.frame).to_numpy(), "EPOCH": epoch.to_numpy(),
-                                "LO": lo.to_numpy(), "HI": hi.to_numpy()})
-        pairs = records.merge(elements, on="USUBJID", how="inner")
-        overlap = (pairs["START"] <= pairs["HI"]) & (pairs["LO"] <= pairs["END"])
-        pairs = pairs.assign(OVERLAP=overlap, MATCH=overlap & (pairs["EPOCH"] == pairs["SE_EPOCH"]),
-                             KNOWN=pairs["EPOCH"] == pairs["SE_EPOCH"])
-        per_record = pairs.groupby("POS").agg(overlap=("OVERLAP", "any"), match=("MATCH", "any"), known=("KNOWN", "any"))
-        distinct = pairs[pairs["OVERLAP"]].drop_duplicates(["POS", "SE_EPOCH"]).sort_values(["POS", "SE_EPOCH"]).groupby("POS")["SE_EPOCH"]
-        first, last, count = distinct.first(), distinct.last(), distinct.size()
-        placed = first.where(count == 1, first + " or " + last)  # a boundary date touches two elements at most
-        per_record = per_record.join(placed.rename("placed")).reindex(records["POS"])
-        filled = (epoch != "").to_numpy()
-        wrong = filled & per_record["overlap"].fillna(False).to_numpy(bool) & ~per_record["match"].fillna(False).to_numpy(bool)
-        unknown = filled & ~per_record["known"].fillna(False).to_numpy(bool)
-        single = ~per_record["placed"].fillna(" or ").str.contains(" or ", regex=False).to_numpy(bool)
-        blank = ~filled & single
-        message = pd.Series(np.select(
-            [unknown, wrong, blank],
-            ["EPOCH is " + epoch + " but the subject has no " + epoch + " element in SE",
-             "EPOCH is " + epoch + "; SE puts " + date + " " + _text(dataset.frame[date]) + " in " + per_record["placed"].fillna("").to_numpy(),
-             "EPOCH is blank; SE puts " + date + " " + _text(dataset.frame[date]) + " in " + per_record["placed"].fillna("").to_numpy()],
-            ""), index=dataset.frame.index)
+        lo, hi = (bound.to_numpy() for bound in column_bounds(submission, dataset, date))
+        record, element = elements.pairs(dataset.text("USUBJID"))
+        text = dataset.text("EPOCH")
+        epoch = names.get_indexer(text.values)[text.codes]  # -1: no SE element has this epoch
+        overlap = (elements.start[element] <= hi[record]) & (lo[record] <= elements.end[element])
+        same = epoch[record] == element_epoch[element]
+        filled = text.per_record(text.values != "")
+        wrong = filled & _any_per_record(record, overlap, len(lo)) & ~_any_per_record(record, overlap & same, len(lo))
+        unknown = filled & ~_any_per_record(record, same, len(lo))
+        placed = _placed(record[overlap], element_epoch[element[overlap]], names, len(lo))  # a boundary date touches two elements at most
+        blank = ~filled & ~placed.fillna(" or ").str.contains(" or ", regex=False).to_numpy(bool)
         bad = unknown | wrong | blank
         if bad.any():
+            given, dated, where = dataset.text_column("EPOCH"), dataset.text_column(date), placed.fillna("").to_numpy()
+            message = pd.Series(np.select(
+                [unknown, wrong, blank],
+                ["EPOCH is " + given + " but the subject has no " + given + " element in SE",
+                 "EPOCH is " + given + "; SE puts " + date + " " + dated + " in " + where,
+                 "EPOCH is blank; SE puts " + date + " " + dated + " in " + where],
+                ""), index=dataset.frame.index)
             yield findings("EPOCH-SE", dataset.name, message, rows=np.flatnonzero(bad), variable="EPOCH", values=dataset.frame["EPOCH"])
+
+
+@dataclass(frozen=True)
+class _Elements:
+    """SE's elements: their subjects (distinct text, and each element's position among them) and instants."""
+
+    subjects: pd.Index
+    subject: np.ndarray
+    start: np.ndarray
+    end: np.ndarray
+
+    def pairs(self, ids: Distinct) -> tuple[np.ndarray, np.ndarray]:
+        """Every (record, element) of the same subject, as two position arrays; records whose subject has no element have none."""
+        subject = self.subjects.get_indexer(ids.values)[ids.codes]
+        order = np.argsort(self.subject, kind="stable")  # elements grouped by subject
+        per_subject = np.bincount(self.subject, minlength=len(self.subjects))
+        first = np.cumsum(per_subject) - per_subject
+        count = np.where(subject >= 0, per_subject[subject], 0)
+        record = np.repeat(np.arange(len(subject)), count)
+        within = np.arange(len(record)) - np.repeat(np.cumsum(count) - count, count)
+        return record, order[first[subject[record]] + within]
+
+
+def _placed(record: np.ndarray, epoch: np.ndarray, names: pd.Index, records: int) -> pd.Series:
+    """Per record, the epoch of the elements its date overlaps (``record``, ``epoch``: one per overlapping pair):
+    the epoch, or the first and last in sorted order joined by " or "; missing where none."""
+    size = max(len(names), 1)
+    key = np.unique(record.astype(np.int64) * size + epoch)
+    where, first, count = np.unique(key // size, return_index=True, return_counts=True)
+    lowest, highest = pd.Series(names[key[first] % size]), pd.Series(names[key[first + count - 1] % size])
+    placed = lowest.where(count == 1, lowest + " or " + highest)
+    return pd.Series(placed.array, index=where).reindex(np.arange(records))
+
+
+def _any_per_record(position: np.ndarray, mask: np.ndarray, records: int) -> np.ndarray:
+    """True for each of ``records`` records with a pair (``position`` names its record) where ``mask`` holds."""
+    return np.bincount(position[mask], minlength=records) > 0
 
 
 def _against_reference(submission: Submission, rule_id: str, reference: str, after: bool, findings_only: bool) -> Iterator[pd.DataFrame]:
@@ -94,22 +131,21 @@ def _against_reference(submission: Submission, rule_id: str, reference: str, aft
     dm = submission.find("DM")
     if dm is None or reference not in dm.frame.columns:
         return
-    earliest, latest = instant_bounds(dm.frame[reference])
-    bounds = pd.DataFrame({"lo": earliest.to_numpy(), "hi": latest.to_numpy(), "text": _text(dm.frame[reference]).to_numpy()},
-                          index=subjects(dm.frame).to_numpy()).groupby(level=0).first()
+    earliest, latest = column_bounds(submission, dm, reference)
+    bounds = pd.DataFrame({"lo": earliest.to_numpy(), "hi": latest.to_numpy(), "text": dm.text_column(reference).to_numpy()},
+                          index=dm.text_column("USUBJID").to_numpy()).groupby(level=0).first()
     for dataset in _domain_datasets(submission):
         if findings_only and not any(c.endswith("TESTCD") for c in dataset.frame.columns):
             continue
-        ids = subjects(dataset.frame)
-        limit = bounds.reindex(ids.to_numpy())
         columns = [_event_date(dataset)] if findings_only else _date_columns(dataset)
         for column in [c for c in columns if c]:
-            lo, hi = instant_bounds(dataset.frame[column])
-            bad = (lo.to_numpy() > limit["hi"].to_numpy()) if after else (hi.to_numpy() < limit["lo"].to_numpy())
+            lo, hi = column_bounds(submission, dataset, column)
+            limit = by_subject(dataset, bounds["hi" if after else "lo"]).to_numpy()
+            bad = (lo.to_numpy() > limit) if after else (hi.to_numpy() < limit)
             if bad.any():
                 word = "after" if after else "before"
-                their = pd.Series(limit["text"].fillna("").to_numpy(), index=dataset.frame.index)
-                message = column + " " + _text(dataset.frame[column]) + f" is {word} DM.{reference} " + their
+                their = by_subject(dataset, bounds["text"]).fillna("")
+                message = column + " " + dataset.text_column(column) + f" is {word} DM.{reference} " + their
                 yield findings(rule_id, dataset.name, message, rows=np.flatnonzero(bad), variable=column, values=dataset.frame[column])
 
 
@@ -135,25 +171,25 @@ def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
     dm = submission.find("DM")
     if dm is None or "DTHDTC" not in dm.frame.columns:
         return
-    death = per_subject(dm.frame.assign(_DTH=full_dates(dm.frame["DTHDTC"])), "_DTH")
+    death = per_subject(dm, column_dates(submission, dm, "DTHDTC"))
     for dataset in _domain_datasets(submission, exclude={"DS", "DD", "SS"}):
-        ids = subjects(dataset.frame)
-        died = pd.to_datetime(ids.map(death))
+        died = pd.to_datetime(by_subject(dataset, death))
         date = _event_date(dataset)
         if date is not None:
-            bad = (full_dates(dataset.frame[date]) > died).fillna(False).to_numpy(bool)
+            bad = (column_dates(submission, dataset, date) > died).fillna(False).to_numpy(bool)
             if bad.any():
-                yield findings("AFTER-DEATH", dataset.name, date + " " + _text(dataset.frame[date]) + " is after the subject's death",
+                yield findings("AFTER-DEATH", dataset.name, date + " " + dataset.text_column(date) + " is after the subject's death",
                                rows=np.flatnonzero(bad), variable=date, values=dataset.frame[date])
         prefix = dataset.domain[:2]
         if {f"{prefix}ENRTPT", f"{prefix}ENTPT"} <= set(dataset.frame.columns):
-            point = _text(dataset.frame[f"{prefix}ENTPT"])
-            at = full_dates(point)  # a reference point given as a date may be the death itself, or earlier
-            later = (at > died) | (at.isna() & point.str.contains("CUTOFF|END OF", regex=True))
-            ongoing = _text(dataset.frame[f"{prefix}ENRTPT"]) == "ONGOING"
+            point = dataset.text(f"{prefix}ENTPT")
+            at = dates_of(point, dataset.frame.index)  # a reference point given as a date may be the death itself, or earlier
+            later = (at > died) | (at.isna() & point.per_record(point.values.str.contains("CUTOFF|END OF", regex=True)))
+            ongoing = _is(dataset, f"{prefix}ENRTPT", "ONGOING")
             bad = (ongoing & died.notna() & later).to_numpy(bool)
             if bad.any():
-                yield findings("AFTER-DEATH", dataset.name, f"{prefix}ENRTPT is ONGOING at " + point + " but the subject died before it",
+                message = f"{prefix}ENRTPT is ONGOING at " + dataset.text_column(f"{prefix}ENTPT") + " but the subject died before it"
+                yield findings("AFTER-DEATH", dataset.name, message,
                                rows=np.flatnonzero(bad), variable=f"{prefix}ENRTPT", values=dataset.frame[f"{prefix}ENRTPT"])
 
 
@@ -167,18 +203,18 @@ def death_without_cause(submission: Submission) -> Iterator[pd.DataFrame]:
     explained: set[str] = set()
     ae = submission.find("AE")
     if ae is not None:
-        fatal = pd.Series(False, index=ae.frame.index)
+        fatal = np.zeros(len(ae.frame), dtype=bool)
         for column, value in (("AEOUT", "FATAL"), ("AESDTH", "Y")):
             if column in ae.frame.columns:
-                fatal |= _text(ae.frame[column]) == value
-        explained |= set(subjects(ae.frame)[fatal])
+                fatal |= _is(ae, column, value)
+        explained |= set(ae.text_column("USUBJID")[fatal])
     dd = submission.find("DD")
     if dd is not None and "DDTESTCD" in dd.frame.columns:
-        explained |= set(subjects(dd.frame)[_text(dd.frame["DDTESTCD"]) == "PRCDTH"])
-    bad = ((_text(dm.frame["DTHFL"]) == "Y") & ~subjects(dm.frame).isin(explained)).to_numpy(bool)
+        explained |= set(dd.text_column("USUBJID")[_is(dd, "DDTESTCD", "PRCDTH")])
+    bad = _is(dm, "DTHFL", "Y") & ~dm.text_column("USUBJID").isin(explained).to_numpy(bool)
     if bad.any():
         yield findings("DEATH-NO-CAUSE", "DM", "DTHFL is Y but no AE is fatal (AEOUT FATAL / AESDTH Y) and DD gives no primary cause",
-                       rows=np.flatnonzero(bad), variable="DTHFL", values=subjects(dm.frame))
+                       rows=np.flatnonzero(bad), variable="DTHFL", values=dm.text_column("USUBJID"))
 
 
 @rule("NOT-DONE-REASON", "--STAT is NOT DONE without --REASND",
@@ -187,8 +223,8 @@ def not_done_reason(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.model("SDTM"):
         for stat in [c for c in dataset.frame.columns if c.endswith("STAT") and len(c) == 6]:
             reason = stat[:2] + "REASND"
-            missing = _text(dataset.frame[reason]) == "" if reason in dataset.frame.columns else pd.Series(True, index=dataset.frame.index)
-            bad = ((_text(dataset.frame[stat]) == "NOT DONE") & missing).to_numpy(bool)
+            missing = _is(dataset, reason, "") if reason in dataset.frame.columns else np.ones(len(dataset.frame), dtype=bool)
+            bad = _is(dataset, stat, "NOT DONE") & missing
             if bad.any():
                 state = "blank" if reason in dataset.frame.columns else "not in the dataset"
                 yield findings("NOT-DONE-REASON", dataset.name, f"{stat} is NOT DONE and {reason} is {state}",
@@ -205,9 +241,9 @@ def range_on_text_result(submission: Submission) -> Iterator[pd.DataFrame]:
         ranges = [c for c in (f"{prefix}STNRLO", f"{prefix}STNRHI") if c in dataset.frame.columns]
         if not set(names) <= set(dataset.frame.columns) or not ranges:
             continue
-        text_result = (_text(dataset.frame[names[0]]) != "") & pd.to_numeric(dataset.frame[names[1]], errors="coerce").isna()
-        has_range = pd.concat([pd.to_numeric(dataset.frame[c], errors="coerce").notna() for c in ranges], axis=1).any(axis=1)
-        bad = (text_result & has_range).to_numpy(bool)
+        text_result = ~_is(dataset, names[0], "") & _numbers(dataset, names[1]).isna().to_numpy(bool)
+        has_range = np.logical_or.reduce([_numbers(dataset, c).notna().to_numpy(bool) for c in ranges])
+        bad = text_result & has_range
         if bad.any():
             yield findings("RANGE-NONNUMERIC", dataset.name, f"{names[0]} is not numeric but {' / '.join(ranges)} give a numeric range",
                            rows=np.flatnonzero(bad), variable=ranges[0], values=dataset.frame[names[0]])
@@ -223,12 +259,23 @@ def result_units(submission: Submission) -> Iterator[pd.DataFrame]:
         prefix = dataset.domain[:2]
         if dataset.domain in _SCORED or f"{prefix}TESTCD" not in dataset.frame.columns:
             continue
-        test = _text(dataset.frame[f"{prefix}TESTCD"])
+        test = dataset.text(f"{prefix}TESTCD")
+        dimensionless = test.per_record(test.values.isin(_DIMENSIONLESS))
         for result, unit in ((f"{prefix}ORRES", f"{prefix}ORRESU"), (f"{prefix}STRESC", f"{prefix}STRESU")):
             if not {result, unit} <= set(dataset.frame.columns):
                 continue
-            value = pd.to_numeric(dataset.frame[result], errors="coerce")
-            bad = (value.notna() & (value != 0) & (_text(dataset.frame[unit]) == "") & ~test.isin(_DIMENSIONLESS)).to_numpy(bool)
+            value = _numbers(dataset, result)
+            bad = (value.notna() & (value != 0)).to_numpy(bool) & _is(dataset, unit, "") & ~dimensionless
             if bad.any():
                 yield findings("UNIT-MISSING", dataset.name, f"{result} is given and {unit} is blank",
                                rows=np.flatnonzero(bad), variable=unit, values=dataset.frame[result])
+
+
+def _numbers(dataset: Dataset, name: str) -> pd.Series:
+    """``pd.to_numeric(column, errors="coerce")``; text columns converted once per distinct value."""
+    column = dataset.frame[name]
+    if not isinstance(column.dtype, pd.StringDtype):
+        return pd.to_numeric(column, errors="coerce")
+    text = dataset.raw_text(name)
+    numbers = pd.to_numeric(text.values, errors="coerce")
+    return pd.Series(numbers.to_numpy(dtype=float, na_value=np.nan)[text.codes], index=dataset.frame.index)

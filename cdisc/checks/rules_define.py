@@ -20,12 +20,13 @@ _XLINK = "{http://www.w3.org/1999/xlink}href"
 def _defines(submission: Submission) -> Iterator[tuple[Package, Path, etree._ElementTree]]:
     """Each package with a readable define.xml: the package, its define.xml and the parsed document."""
     for package in submission.packages:
-        if package.define is None:
-            continue
-        try:
-            yield package, package.define, etree.parse(str(package.define))
-        except (OSError, etree.XMLSyntaxError):
-            continue
+        if package.define is not None and package.tree is not None:
+            yield package, package.define, package.tree
+
+
+def _package_items(package: Package) -> pd.DataFrame:
+    """:func:`_items` of a package's define.xml, read once."""
+    return package.summaries.of("items", lambda: _items(package.tree))
 
 
 def _items(tree: etree._ElementTree) -> pd.DataFrame:
@@ -62,8 +63,8 @@ def links(submission: Submission) -> Iterator[pd.DataFrame]:
 @rule("DEFINE-METHOD", "Derived item without a method",
       "Define-XML 2.1 ItemRef/@MethodOID (expected for every item whose def:Origin Type is Derived)", "error")
 def derived_methods(submission: Submission) -> Iterator[pd.DataFrame]:
-    for _, define, tree in _defines(submission):
-        items = _items(tree)
+    for package, define, _ in _defines(submission):
+        items = _package_items(package)
         for record in items[(items["origin"] == "Derived") & ~items["method"]].itertuples(index=False):
             level = "value-level item" if record.value_level else "item"
             yield findings("DEFINE-METHOD", record.owner, f"{define.name}: {level} {record.oid} has origin Derived but no MethodOID",
@@ -73,8 +74,8 @@ def derived_methods(submission: Submission) -> Iterator[pd.DataFrame]:
 @rule("DEFINE-PREDECESSOR", "Predecessor origin without its source",
       "Define-XML 2.1 def:Origin (Type Predecessor: its Description names the source variable, e.g. DM.AGE)", "error")
 def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
-    for _, define, tree in _defines(submission):
-        items = _items(tree).drop_duplicates("oid")
+    for package, define, _ in _defines(submission):
+        items = _package_items(package).drop_duplicates("oid")
         for record in items[(items["origin"] == "Predecessor") & (items["description"] == "")].itertuples(index=False):
             message = f"{define.name}: {record.oid} has origin Predecessor but no Description naming its source"
             yield findings("DEFINE-PREDECESSOR", record.owner, message,
@@ -84,8 +85,8 @@ def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
 @rule("DEFINE-CODELIST", "Variable with one CDISC CT codelist in the IG has no codelist in define.xml",
       "Define-XML 2.1 ItemDef/CodeListRef; SDTMIG 3.4 / ADaMIG 1.3 variable tables (CDISC CT codelist)", "warning")
 def ct_codelists(submission: Submission) -> Iterator[pd.DataFrame]:
-    for package, define, tree in _defines(submission):
-        items = _items(tree)
+    for package, define, _ in _defines(submission):
+        items = _package_items(package)
         items = items[~items["value_level"] & ~items["no_data"]]  # a variable without data lists no terms
         for dataset in [d for d in submission.datasets if d.table.path.parent == package.folder]:
             ig = ig_variables(submission, dataset)

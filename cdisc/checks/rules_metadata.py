@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import codecs
+import re
 from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 
 from cdisc.checks.package import Dataset, Submission
 from cdisc.checks.registry import findings, rule
+from cdisc.checks.standards import Standards
+
+_SINGLE_BYTE = frozenset({"ascii", "cp1252"})  # the encodings XPT text is read with: one byte per character
 
 
 def ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
@@ -17,20 +25,22 @@ def ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
     SDTM domains match by name (SUPP-- uses SUPPQUAL); ADSL uses the ADaMIG ADSL table,
     any other ADaM dataset with PARAMCD the BDS table. ADaMIG placeholder names
     (``TRTxxP``) resolve to the dataset's matching variables (or stay as written when absent).
+    Computed once per dataset.
     """
-    standards = submission.standards
+    return dataset.summaries.of("ig", lambda: _ig_variables(submission.standards, dataset))
+
+
+def _ig_variables(standards: Standards, dataset: Dataset) -> pd.DataFrame:
     if dataset.model == "SDTM":
         name = "SUPPQUAL" if dataset.name.startswith("SUPP") else dataset.domain
         return standards.sdtm[standards.sdtm["dataset"] == name].sort_values("order")
     structure = "ADSL" if dataset.name == "ADSL" else "BDS" if "PARAMCD" in dataset.frame.columns else None
-    table = standards.adam[standards.adam["structure"] == structure]
-    columns = pd.Series(dataset.frame.columns, dtype="str")
-    rows = []
-    for record in table.itertuples(index=False):
-        matched = columns[columns.str.fullmatch(record.pattern)] if record.pattern != f"^{record.variable}$" else []
-        names = list(matched) or [record.variable]
-        rows += [{**record._asdict(), "variable": n, "pattern_name": record.variable} for n in names]
-    return pd.DataFrame(rows, columns=[*table.columns, "pattern_name"])
+    table = standards.adam[standards.adam["structure"] == structure].reset_index(drop=True)
+    columns = [str(c) for c in dataset.frame.columns]
+    names = [([c for c in columns if re.fullmatch(pattern, c)] if pattern != f"^{variable}$" else []) or [variable]
+             for pattern, variable in zip(table["pattern"], table["variable"])]
+    rows = table.loc[table.index.repeat([len(n) for n in names])].reset_index(drop=True)
+    return rows.assign(variable=pd.array([n for group in names for n in group], dtype="str"), pattern_name=rows["variable"])
 
 
 def _presence(submission: Submission, core: str, rule_id: str, noun: str) -> Iterator[pd.DataFrame]:
@@ -58,11 +68,21 @@ def required_not_null(submission: Submission) -> Iterator[pd.DataFrame]:
         ig = ig_variables(submission, dataset)
         for variable in ig.loc[ig["core"] == "Req", "variable"]:
             if variable in dataset.frame.columns:
-                column = dataset.frame[variable]
-                empty = column.isna() | (column.astype("str").str.strip() == "")
+                empty = _empty(dataset, variable)
                 if empty.any():
                     yield findings("REQ-NULL", dataset.name, f"Required variable {variable} is null",
-                                   rows=np.flatnonzero(empty.to_numpy()), variable=variable)
+                                   rows=np.flatnonzero(empty), variable=variable)
+
+
+def _empty(dataset: Dataset, name: str) -> np.ndarray:
+    """Missing or blank values of a column (a number written as text is never blank)."""
+    column = dataset.frame[name]
+    if pd.api.types.is_numeric_dtype(column.dtype):
+        return column.isna().to_numpy(bool)
+    if isinstance(column.array, ArrowStringArray):
+        return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(pa.array(column.array)), ""), True).to_numpy(zero_copy_only=False)
+    text = dataset.stripped(name)
+    return column.isna().to_numpy(bool) | text.per_record(text.values == "")
 
 
 @rule("LABEL", "Variable label differs from the standard", "SDTMIG 3.4 / ADaMIG 1.3 variable tables; P21 SD0063, AD0018", "warning")
@@ -91,9 +111,28 @@ def variable_order(submission: Submission) -> Iterator[pd.DataFrame]:
             highest = max(highest, position)
 
 
-def _longest(dataset: Dataset, name: str) -> int:
-    distinct = pd.Series(dataset.frame[name].fillna("").astype("str").str.rstrip().unique(), dtype="str")
-    return int(distinct.str.encode(dataset.table.encoding, errors="replace").str.len().max() or 0) if len(distinct) else 0
+def _longest(dataset: Dataset) -> dict[str, int]:
+    """Per character variable, the bytes of its longest value without trailing blanks (a character the encoding
+    lacks written as one ``?``)."""
+    single_byte = codecs.lookup(dataset.table.encoding).name in _SINGLE_BYTE  # then bytes are characters
+    longest = {}
+    for name in [v.name for v in dataset.table.variables if v.type == "char"]:
+        if single_byte and isinstance(dataset.frame[name].array, ArrowStringArray):
+            longest[name] = _longest_text(pa.array(dataset.frame[name].array))
+        else:
+            distinct = dataset.text(name).values
+            longest[name] = int(distinct.str.encode(dataset.table.encoding, errors="replace").str.len().max() or 0) if len(distinct) else 0
+    return longest
+
+
+def _longest_text(text: pa.Array | pa.ChunkedArray) -> int:
+    """Characters of the longest value without trailing blanks."""
+    lengths = pc.utf8_length(text)
+    top = pc.max(lengths).as_py() or 0
+    first = text.slice(pc.index(lengths, top).as_py(), 1) if top else None
+    if first is None or pc.utf8_length(pc.utf8_rtrim_whitespace(first))[0].as_py() == top:  # nothing longer once trimmed
+        return top
+    return pc.max(pc.utf8_length(pc.utf8_rtrim_whitespace(text))).as_py() or 0
 
 
 @rule("LENGTH", "Character length larger than the longest value",
@@ -103,10 +142,9 @@ def lengths(submission: Submission) -> Iterator[pd.DataFrame]:
     """The longest value over every dataset of the domain in the same folder (split LBCH, LBHE, LBUR share LB's lengths)."""
     longest: dict[tuple, int] = {}
     for dataset in submission.datasets:
-        for variable in dataset.table.variables:
-            if variable.type == "char":
-                key = (dataset.table.path.parent, dataset.domain, variable.name)
-                longest[key] = max(longest.get(key, 0), _longest(dataset, variable.name))
+        for name, length in _longest(dataset).items():
+            key = (dataset.table.path.parent, dataset.domain, name)
+            longest[key] = max(longest.get(key, 0), length)
     for dataset in submission.datasets:
         for variable in dataset.table.variables:
             if variable.type != "char" or variable.length is None:

@@ -60,15 +60,15 @@ def _untraced(submission: Submission, parent: str, model: str | None, rule_id: s
     source = submission.find(parent)
     if source is None or "USUBJID" not in source.frame.columns:
         return
-    subjects = set(source.frame["USUBJID"].fillna("").astype("str").str.rstrip())
+    subjects = set(source.text("USUBJID").values)
     for dataset in submission.datasets:
         if dataset is source or (model and dataset.model != model) or "USUBJID" not in dataset.frame.columns:
             continue
-        text = dataset.frame["USUBJID"].fillna("").astype("str").str.rstrip()
-        bad = ((text != "") & ~text.isin(subjects)).to_numpy()
+        text = dataset.text("USUBJID")
+        bad = text.per_record((text.values != "") & ~text.values.isin(subjects))
         if bad.any():
             yield findings(rule_id, dataset.name, f"USUBJID is not in {parent}", rows=np.flatnonzero(bad),
-                           variable="USUBJID", values=text)
+                           variable="USUBJID", values=text.column(dataset.frame.index))
 
 
 @rule("TRACE-DM", "Subject not in DM", "SDTMIG 3.4 §5.2 DM (one record per subject; every subject in DM); P21 SD0064", "error")

@@ -8,16 +8,13 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from cdisc.checks.package import Submission
+from cdisc.checks.package import Submission, member
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
+from cdisc.terminology import CodelistTerms
 
 _PAIRS = (("TESTCD", "TEST"), ("PARMCD", "PARM"))
 RESULTS = ("ORRES", "STRESC")
-
-
-def _text(column: pd.Series) -> pd.Series:
-    return column.fillna("").astype("str").str.rstrip()
 
 
 def _ig_codelist(submission: Submission, dataset, variable: str):
@@ -44,11 +41,12 @@ def code_name_pairs(submission: Submission) -> Iterator[pd.DataFrame]:
                 continue
             term_of_code = dict(zip(codes.terms["value"], codes.terms["nci"]))
             name_of_term = dict(zip(names.terms["nci"], names.terms["value"]))
-            expected = _text(dataset.frame[code]).map(term_of_code).map(name_of_term)
-            actual = _text(dataset.frame[name])
+            codes_text = dataset.text(code)
+            expected = pd.Series(codes_text.values.map(term_of_code).map(name_of_term).array.take(codes_text.codes), index=dataset.frame.index)
+            actual = dataset.text_column(name)
             bad = (expected.notna() & (actual != expected)).to_numpy(bool)
             if bad.any():
-                message = name + " is '" + actual + "'; CT names " + code + " " + _text(dataset.frame[code]) + " '" + expected.fillna("") + "'"
+                message = name + " is '" + actual + "'; CT names " + code + " " + dataset.text_column(code) + " '" + expected.fillna("") + "'"
                 yield findings("CT-PAIR", dataset.name, message, rows=np.flatnonzero(bad), variable=name, values=dataset.frame[name])
 
 
@@ -62,7 +60,18 @@ def _extensible_values(submission: Submission) -> Iterator[tuple]:
                 continue
             codelist = submission.standards.codelists.get(codes[0])
             if codelist is not None and codelist.extensible:
-                yield dataset, variable, codelist, _text(dataset.frame[variable])
+                yield dataset, variable, codelist, dataset.text(variable)
+
+
+def _terms(submission: Submission, codelist: CodelistTerms) -> tuple[pd.Index, pd.Series, pd.Index]:
+    """A codelist's submission values; the submission value each synonym (that is not one itself) stands for;
+    submission values and synonyms together. Built once per codelist."""
+    def build() -> tuple[pd.Index, pd.Series, pd.Index]:
+        values = set(codelist.terms["value"])
+        spelled = {s: v for v, syns in zip(codelist.terms["value"], codelist.terms["synonyms"]) for s in syns if s not in values}
+        known = values | {s for syns in codelist.terms["synonyms"] for s in syns}
+        return pd.Index(sorted(values), dtype="str"), pd.Series(spelled, dtype="str"), pd.Index(sorted(known), dtype="str")
+    return submission.summaries.of(("terms", codelist.nci), build)
 
 
 @rule("CT-SYNONYM", "A CT synonym instead of the CT submission value",
@@ -71,12 +80,13 @@ def synonyms(submission: Submission) -> Iterator[pd.DataFrame]:
     """A value that is not a submission value of its (extensible) codelist but is listed as a synonym of one, e.g.
     LBORRESU "10^3/uL" for UNIT "10^9/L" (non-extensible codelists are the CT rule's)."""
     for dataset, variable, codelist, text in _extensible_values(submission):
-        values = set(codelist.terms["value"])
-        spelled = {s: v for v, syns in zip(codelist.terms["value"], codelist.terms["synonyms"]) for s in syns if s not in values}
-        preferred = text.map(spelled)
-        bad = (preferred.notna() & ~text.isin(values)).to_numpy(bool)
+        values, spelled, _ = _terms(submission, codelist)
+        preferred = text.values.map(spelled)
+        bad = text.per_record(preferred.notna().to_numpy(bool) & ~member(text.values, values))
         if bad.any():
-            message = variable + " '" + text + f"' is a synonym in {codelist.name} ({codelist.nci}); submit '" + preferred.fillna("") + "'"
+            preferred = pd.Series(preferred.array.take(text.codes), index=dataset.frame.index)
+            given = text.column(dataset.frame.index)
+            message = variable + " '" + given + f"' is a synonym in {codelist.name} ({codelist.nci}); submit '" + preferred.fillna("") + "'"
             yield findings("CT-SYNONYM", dataset.name, message, rows=np.flatnonzero(bad), variable=variable, values=dataset.frame[variable])
 
 
@@ -85,9 +95,9 @@ def synonyms(submission: Submission) -> Iterator[pd.DataFrame]:
 def extensible(submission: Submission) -> Iterator[pd.DataFrame]:
     """One finding per dataset, variable and distinct value outside its extensible codelist (synonyms are CT-SYNONYM's)."""
     for dataset, variable, codelist, text in _extensible_values(submission):
-        known = set(codelist.terms["value"]) | {s for syns in codelist.terms["synonyms"] for s in syns}
-        outside = (text != "") & ~text.isin(known)
-        rows = np.flatnonzero((outside & ~text.duplicated()).to_numpy(bool))
+        known = _terms(submission, codelist)[2]
+        outside = text.per_record((text.values != "").to_numpy(bool) & ~member(text.values, known))
+        rows = np.flatnonzero(outside & text.first())
         if len(rows):
             yield findings("CT-EXT", dataset.name, f"{variable} value is not in the extensible codelist {codelist.name} ({codelist.nci})",
                            rows=rows, variable=variable, values=dataset.frame[variable])
@@ -119,9 +129,9 @@ def qnam_standard_name(submission: Submission) -> Iterator[pd.DataFrame]:
             continue
         parent = dataset.name[4:]
         names = set(standards.sdtm.loc[standards.sdtm["dataset"] == parent, "variable"])
-        qnam = _text(dataset.frame["QNAM"])
-        rows = np.flatnonzero((qnam.isin(names) & ~qnam.duplicated()).to_numpy(bool))
+        qnam = dataset.text("QNAM")
+        rows = np.flatnonzero(qnam.per_record(qnam.values.isin(names)) & qnam.first())
         if len(rows):
             message = f"QNAM is an SDTMIG 3.4 {parent} variable; put it in {parent} with its standard meaning or choose another name"
             yield findings("SUPP-QNAM-STANDARD", dataset.name, message,
-                           rows=rows, variable="QNAM", values=qnam)
+                           rows=rows, variable="QNAM", values=qnam.column(dataset.frame.index))

@@ -6,17 +6,16 @@ from collections.abc import Iterator
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 
-from cdisc.checks.iso8601 import full_dates, invalid_datetimes, invalid_durations
-from cdisc.checks.package import Submission
+from cdisc.checks.iso8601 import column_dates, date_pool, invalid_datetimes, invalid_durations
+from cdisc.checks.package import Dataset, Pool, Submission, member
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
 
 _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT")
-
-
-def _text(column: pd.Series) -> pd.Series:
-    return column.astype("str").fillna("").str.rstrip()
 
 
 @rule("KEY-UNIQUE", "Key variables do not identify records uniquely", "SDTMIG 3.4 §3.2.1.1 / define.xml KeySequence; P21 SD1201", "error")
@@ -24,7 +23,7 @@ def unique_keys(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
         if not dataset.keys:
             continue
-        dupes = dataset.frame[dataset.keys].duplicated(keep="first")
+        dupes = pd.DataFrame({k: _codes(dataset, k) for k in dataset.keys}).duplicated(keep="first")
         if dupes.any():
             keys = ", ".join(dataset.keys)
             parts = [dataset.frame[k].astype("str").fillna("") for k in dataset.keys]
@@ -33,13 +32,21 @@ def unique_keys(submission: Submission) -> Iterator[pd.DataFrame]:
                            rows=np.flatnonzero(dupes.to_numpy()), variable=dataset.keys[-1], values=values)
 
 
+def _codes(dataset: Dataset, name: str) -> np.ndarray:
+    """One integer per distinct value of a column (missing values one more), for finding repeated keys."""
+    column = dataset.frame[name]
+    if isinstance(column.dtype, pd.StringDtype) and not column.hasnans:
+        return dataset.raw_text(name).codes
+    return pd.factorize(column)[0]
+
+
 @rule("SEQ-UNIQUE", "--SEQ not unique within a subject", "SDTM --SEQ definition (unique per subject within a domain); ADaMIG 1.3 ASEQ; P21 SD0005", "error")
 def unique_seq(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
         seq = "ASEQ" if dataset.model == "ADaM" else f"{dataset.domain}SEQ"
         if seq not in dataset.frame.columns or "USUBJID" not in dataset.frame.columns:
             continue
-        dupes = dataset.frame[["USUBJID", seq]].duplicated(keep="first")
+        dupes = pd.DataFrame({k: _codes(dataset, k) for k in ("USUBJID", seq)}).duplicated(keep="first")
         if dupes.any():
             yield findings("SEQ-UNIQUE", dataset.name, f"{seq} repeats a value already used for this subject",
                            rows=np.flatnonzero(dupes.to_numpy()), variable=seq, values=dataset.frame[seq])
@@ -47,17 +54,23 @@ def unique_seq(submission: Submission) -> Iterator[pd.DataFrame]:
 
 @rule("ISO8601", "Date/time or duration is not ISO 8601", "SDTMIG 3.4 §4.4.1-4.4.4 (ISO 8601 dates, durations); P21 SD0003", "error")
 def iso8601(submission: Submission) -> Iterator[pd.DataFrame]:
+    """Every distinct date/time (duration) text of the submission is tested once."""
+    dates = date_pool(submission)
+    bad_date = invalid_datetimes(pd.Series(dates.values, dtype="str"))
+    durations = [(d, v.name) for d in submission.datasets for v in d.table.variables if v.type == "char" and v.name.endswith(_DURATION_SUFFIXES)]
+    lengths = Pool.of([d.stripped(n) for d, n in durations])
+    bad_duration = invalid_durations(pd.Series(lengths.values, dtype="str"))
     for dataset in submission.datasets:
         for variable in dataset.table.variables:
             name = variable.name
             if variable.type != "char" or not (name.endswith("DTC") or name.endswith(_DURATION_SUFFIXES)):
                 continue
-            column = dataset.frame[name]
-            bad = invalid_datetimes(column) if name.endswith("DTC") else invalid_durations(column)
+            column = dataset.stripped(name)
+            bad = dates.spread(bad_date, column) if name.endswith("DTC") else lengths.spread(bad_duration, column)
             if bad.any():
                 kind = "an ISO 8601 date/time" if name.endswith("DTC") else "an ISO 8601 duration"
                 yield findings("ISO8601", dataset.name, f"{name} is not {kind}",
-                               rows=np.flatnonzero(bad.to_numpy()), variable=name, values=column)
+                               rows=np.flatnonzero(bad), variable=name, values=dataset.frame[name])
 
 
 @rule("DY-DTC", "--DY inconsistent with --DTC and DM.RFSTDTC",
@@ -66,14 +79,15 @@ def study_days(submission: Submission) -> Iterator[pd.DataFrame]:
     dm = submission.find("DM")
     if dm is None or not {"USUBJID", "RFSTDTC"} <= set(dm.frame.columns):
         return
-    reference = pd.Series(full_dates(dm.frame["RFSTDTC"]).to_numpy(), index=_text(dm.frame["USUBJID"])).groupby(level=0).first()
+    reference = pd.Series(column_dates(submission, dm, "RFSTDTC").to_numpy(), index=dm.text_column("USUBJID")).groupby(level=0).first()
     for dataset in submission.model("SDTM"):
         frame = dataset.frame
         if "USUBJID" not in frame.columns:
             continue
-        start = _text(frame["USUBJID"]).map(reference)
+        subjects = dataset.text("USUBJID")
+        start = pd.Series(subjects.values.map(reference).array.take(subjects.codes), index=frame.index)
         for day in [c for c in frame.columns if c.endswith("DY") and c[:-2] + "DTC" in frame.columns]:
-            when = full_dates(frame[day[:-2] + "DTC"])
+            when = column_dates(submission, dataset, day[:-2] + "DTC")
             delta = (when - pd.to_datetime(start)).dt.days
             expected = delta + (delta >= 0)
             actual = pd.to_numeric(frame[day], errors="coerce")
@@ -90,7 +104,7 @@ def _multiple_values(submission: Submission, dataset) -> set[str]:
     supp = submission.find(f"SUPP{dataset.name}")
     if supp is None or "QNAM" not in supp.frame.columns:
         return set()
-    qnams = set(_text(supp.frame["QNAM"]))
+    qnams = set(supp.text("QNAM").values)
     return {c for c in dataset.frame.columns if any(q.startswith(c) and q != c for q in qnams)}
 
 
@@ -105,13 +119,21 @@ def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
         for variable, codes in zip(ig["variable"], ig["codelists"]):
             if variable not in dataset.frame.columns or not codes or not all(c in standards.closed_codelists for c in codes):
                 continue
-            allowed = frozenset().union(*(standards.closed_codelists[c] for c in codes))
-            text = _text(dataset.frame[variable])
-            bad = (text != "") & ~text.isin(allowed) & ~((text == "MULTIPLE") & (variable in multiple))
+            text = dataset.text(variable)
+            accepted = member(text.values, _allowed(submission, tuple(codes))) | (text.values == "").to_numpy(bool)
+            if variable in multiple:
+                accepted |= (text.values == "MULTIPLE").to_numpy(bool)
+            bad = text.per_record(~accepted)
             if bad.any():
                 names = " / ".join(f"{standards.codelist_names.get(c, c)} ({c})" for c in codes)
                 yield findings("CT", dataset.name, f"{variable} value is not in the non-extensible codelist {names}",
-                               rows=np.flatnonzero(bad.to_numpy()), variable=variable, values=dataset.frame[variable])
+                               rows=np.flatnonzero(bad), variable=variable, values=dataset.frame[variable])
+
+
+def _allowed(submission: Submission, codes: tuple[str, ...]) -> pd.Index:
+    """The submission values of the closed codelists ``codes`` together, built once per submission."""
+    closed = submission.standards.closed_codelists
+    return submission.summaries.of(("closed", codes), lambda: pd.Index(sorted(frozenset().union(*(closed[c] for c in codes))), dtype="str"))
 
 
 @rule("ASCII", "Non-ASCII or non-printable characters", "FDA Study Data Technical Conformance Guide (ASCII text in XPT); P21 SD1029", "error")
@@ -120,11 +142,19 @@ def ascii_text(submission: Submission) -> Iterator[pd.DataFrame]:
         for variable in dataset.table.variables:
             if variable.type != "char":
                 continue
-            text = dataset.frame[variable.name].fillna("").astype("str")
-            bad = text.str.contains(r"[^\x20-\x7E]", regex=True).fillna(False).to_numpy()
+            bad = _outside_ascii(dataset.frame[variable.name])
             if bad.any():
+                text = dataset.raw_text(variable.name)
                 yield findings("ASCII", dataset.name, f"{variable.name} holds characters outside printable ASCII",
-                               rows=np.flatnonzero(bad), variable=variable.name, values=text)
+                               rows=np.flatnonzero(bad), variable=variable.name, values=text.column(dataset.frame.index))
+
+
+def _outside_ascii(column: pd.Series) -> np.ndarray:
+    """True on values holding a character outside printable ASCII (0x20-0x7E)."""
+    if not isinstance(column.array, ArrowStringArray):
+        return column.fillna("").astype("str").str.contains(r"[^\x20-\x7E]", regex=True).fillna(False).to_numpy(bool)
+    printable = pc.fill_null(pc.ascii_is_printable(pa.array(column.array)), True)  # pyarrow's test is the same: every byte 0x20-0x7E
+    return np.zeros(len(column), dtype=bool) if pc.all(printable).as_py() else ~printable.to_numpy(zero_copy_only=False)
 
 
 @rule("END-BEFORE-START", "End date before start date",
@@ -137,10 +167,10 @@ def end_before_start(submission: Submission) -> Iterator[pd.DataFrame]:
         pairs += [("ASTDT", "AENDT")] if {"ASTDT", "AENDT"} <= set(frame.columns) else []
         for start, end in pairs:
             if start.endswith("DTC"):
-                first, last = full_dates(frame[start]), full_dates(frame[end])
+                first, last = column_dates(submission, dataset, start), column_dates(submission, dataset, end)
             else:
                 first, last = pd.to_numeric(frame[start], errors="coerce"), pd.to_numeric(frame[end], errors="coerce")
             wrong = (first.notna() & last.notna() & (last < first)).to_numpy()
             if wrong.any():
-                message = f"{end} is before {start} (" + _text(frame[end]) + " < " + _text(frame[start]) + ")"
+                message = f"{end} is before {start} (" + dataset.text_column(end) + " < " + dataset.text_column(start) + ")"
                 yield findings("END-BEFORE-START", dataset.name, message, rows=np.flatnonzero(wrong), variable=end, values=frame[end])

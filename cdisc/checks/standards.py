@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -24,6 +25,26 @@ SHIPPED = Path(__file__).parent / "data"
 _ADAM_STRUCTURES = {"Subject-Level Analysis Dataset": "ADSL", "Basic Data Structure": "BDS"}
 
 
+class ClosedCodelists(Mapping[str, frozenset[str]]):
+    """The submission values of each non-extensible codelist by NCI code, taken from the codelist when first asked for
+    (a CT release holds hundreds of closed codelists; a submission uses a few dozen)."""
+
+    def __init__(self, codelists: dict[str, CodelistTerms]) -> None:
+        self._codelists = codelists
+        self._values: dict[str, frozenset[str]] = {}
+
+    def __getitem__(self, nci: str) -> frozenset[str]:
+        if nci not in self._values:
+            self._values[nci] = frozenset(self._codelists[nci].terms["value"])
+        return self._values[nci]
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._codelists)
+
+    def __len__(self) -> int:
+        return len(self._codelists)
+
+
 @dataclass(frozen=True)
 class Standards:
     """IG variable tables, non-extensible codelists (NCI code -> allowed submission values) and every codelist by NCI code."""
@@ -31,7 +52,7 @@ class Standards:
     folder: Path
     sdtm: pd.DataFrame  # dataset, variable, label, order, core, codelists (list of NCI codes)
     adam: pd.DataFrame  # structure (ADSL|BDS), variable, pattern (regex), label, core, codelists
-    closed_codelists: dict[str, frozenset[str]]
+    closed_codelists: Mapping[str, frozenset[str]]
     codelist_names: dict[str, str]
     codelists: dict[str, CodelistTerms]
 
@@ -74,7 +95,7 @@ def load_standards(folder: Path) -> Standards:
             "codelists": adam["CDISC CT Codelist Code(s)"].map(_codes),
         }
     )
-    closed: dict[str, frozenset[str]] = {}
+    closed: dict[str, CodelistTerms] = {}
     names: dict[str, str] = {}
     codelists: dict[str, CodelistTerms] = {}
     for path in _ct_files(folder / "ct"):
@@ -84,8 +105,8 @@ def load_standards(folder: Path) -> Standards:
             names[codelist.nci] = codelist.name
             codelists[codelist.nci] = codelist
             if not codelist.extensible:
-                closed[codelist.nci] = frozenset(codelist.terms["value"])
-    return Standards(folder, sdtm, adam.dropna(subset=["structure"]), closed, names, codelists)
+                closed[codelist.nci] = codelist
+    return Standards(folder, sdtm, adam.dropna(subset=["structure"]), ClosedCodelists(closed), names, codelists)
 
 
 def _ct_files(folder: Path) -> list[Path]:

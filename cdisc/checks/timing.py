@@ -2,37 +2,54 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
-from cdisc.checks.iso8601 import full_dates
+from cdisc.checks.iso8601 import date_pool, extract, full_dates
+from cdisc.checks.package import Dataset, Distinct, Submission
 
-_CLOCK = r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})(?::(\d{2}))?"
+_CLOCK = r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
 
 
-def instant_bounds(values: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The earliest and latest instant an ISO 8601 value may mean: a date with hours and minutes is one
-    instant, a complete date without a time is the whole day; partial dates give NaT.
+def column_bounds(submission: Submission, dataset: Dataset, name: str) -> tuple[pd.Series, pd.Series]:
+    """:func:`bounds_of` a dataset's column, computed once per dataset; each distinct date/time of the
+    submission's --DTC variables is read once."""
+    return dataset.summaries.of(("bounds", name), lambda: _column_bounds(submission, dataset, name))
 
-    >>> lo, hi = instant_bounds(pd.Series(["2024-01-05T09:30", "2024-01-05", "2024-01"]))
+
+def _column_bounds(submission: Submission, dataset: Dataset, name: str) -> tuple[pd.Series, pd.Series]:
+    pool, column = date_pool(submission), dataset.stripped(name)
+    if not pool.holds(column):
+        return bounds_of(column, dataset.frame.index)
+    lo, hi = submission.summaries.of("date bounds", lambda: bounds_of(Distinct(np.arange(len(pool.values)), pd.Series(pool.values)), pool.values))
+    return pd.Series(pool.spread(lo, column), index=dataset.frame.index), pd.Series(pool.spread(hi, column), index=dataset.frame.index)
+
+
+def bounds_of(column: Distinct, index: pd.Index) -> tuple[pd.Series, pd.Series]:
+    """The earliest and latest instant each ISO 8601 value of a column may mean (the column given as its distinct text,
+    without surrounding blanks; each value read once): a date with hours and minutes is one instant, a complete date
+    without a time is the whole day; partial dates give NaT.
+
+    >>> lo, hi = bounds_of(Distinct(np.array([0, 1, 2, 0]), pd.Series(["2024-01-05T09:30", "2024-01-05", "2024-01"])), pd.RangeIndex(4))
     >>> [str(v) for v in lo], str(hi[1])
-    (['2024-01-05 09:30:00', '2024-01-05 00:00:00', 'NaT'], '2024-01-05 23:59:59')
+    (['2024-01-05 09:30:00', '2024-01-05 00:00:00', 'NaT', '2024-01-05 09:30:00'], '2024-01-05 23:59:59')
     """
-    text = values.fillna("").astype("str").str.strip()
+    text = column.values
     day = full_dates(text)
-    clock = text.str.extract(_CLOCK).apply(pd.to_numeric, errors="coerce")
-    has_time = clock[0].notna() & clock[1].notna()
-    offset = pd.to_timedelta(clock[0].fillna(0) * 3600 + clock[1].fillna(0) * 60 + clock[2].fillna(0), unit="s")
+    clock = extract(text, _CLOCK).apply(pd.to_numeric, errors="coerce")
+    has_time = clock["H"].notna() & clock["M"].notna()
+    offset = pd.to_timedelta(clock["H"].fillna(0) * 3600 + clock["M"].fillna(0) * 60 + clock["S"].fillna(0), unit="s")
     lo = day + offset.where(has_time, pd.Timedelta(0))
     hi = lo.where(has_time, day + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
-    return lo, hi
+    return pd.Series(lo.array.take(column.codes), index=index), pd.Series(hi.array.take(column.codes), index=index)
 
 
-def per_subject(frame: pd.DataFrame, column: str) -> pd.Series:
-    """One value per USUBJID (the first), indexed by the trimmed USUBJID."""
-    subjects = frame["USUBJID"].fillna("").astype("str").str.rstrip()
-    return pd.Series(frame[column].to_numpy(), index=subjects.to_numpy()).groupby(level=0).first()
+def per_subject(dataset: Dataset, values: pd.Series) -> pd.Series:
+    """One value per USUBJID (the first), indexed by the trimmed USUBJID; ``values`` has one entry per record."""
+    return pd.Series(values.to_numpy(), index=dataset.text_column("USUBJID").to_numpy()).groupby(level=0).first()
 
 
-def subjects(frame: pd.DataFrame) -> pd.Series:
-    """The trimmed USUBJID column."""
-    return frame["USUBJID"].fillna("").astype("str").str.rstrip()
+def by_subject(dataset: Dataset, per_subject: pd.Series) -> pd.Series:
+    """Each record's value of ``per_subject`` (indexed by USUBJID), looked up once per subject."""
+    ids = dataset.text("USUBJID")
+    return pd.Series(per_subject.reindex(ids.values.to_numpy()).array.take(ids.codes), index=dataset.frame.index)
