@@ -19,6 +19,7 @@ from cdisc.definexml.check import Finding, check_against_data
 from cdisc.definexml.read import read_define
 from cdisc.definexml.render import STYLESHEET, render_html, render_xml, stylesheet
 from cdisc.definexml.schema import SCHEMA_ENV, DefineSchemaError, validate_define
+from cdisc.definexml.values import DataValues
 from cdisc.errors import DataError
 from cdisc.sdtm.columns import column_usage
 from cdisc.spec.load import Study
@@ -55,9 +56,9 @@ def data_frames(datasets: list[DefineDataset]) -> dict[str, pd.DataFrame | None]
     return frames
 
 
-def check_define(define_xml: Path | bytes, frames: dict[str, pd.DataFrame | None]) -> list[Finding]:
-    """Every disagreement between a define.xml and the data (see :func:`data_frames`)."""
-    return check_against_data(read_define(define_xml), frames)
+def check_define(define_xml: Path | bytes, frames: dict[str, pd.DataFrame | None], data: DataValues | None = None) -> list[Finding]:
+    """Every disagreement between a define.xml and the data (see :func:`data_frames`); ``data``: the frames' summaries."""
+    return check_against_data(read_define(define_xml), frames, data)
 
 
 def write_define(study: Study, datasets: list[DefineDataset], folder: Path, schema: Path | None = None) -> list[Path]:
@@ -73,10 +74,11 @@ def generate_define(
     study: Study, datasets: list[DefineDataset], folder: Path, schema: Path | None = None
 ) -> tuple[list[Path], list[Finding]]:
     """:func:`write_define`, also returning the warnings of the check against the data."""
-    define = build_define(study, datasets)
+    data = DataValues()  # each frame summarised once, for building and for checking
+    define = build_define(study, datasets, data)
     xml = render_xml(define)
     validate_define(xml, schema)
-    findings = check_define(xml, data_frames(datasets))
+    findings = check_define(xml, data_frames(datasets), data)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise DefineMismatchError(errors)

@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import get_args
 
+import numpy as np
 import pandas as pd
 
 from cdisc import __version__
@@ -37,7 +38,7 @@ from cdisc.definexml.model import (
     WhereClause,
 )
 from cdisc.definexml.test_methods import describe_standard_result
-from cdisc.definexml.values import number_digits, number_text, text_length, value_texts
+from cdisc.definexml.values import DataValues, FrameValues, Values, number_text
 from cdisc.errors import DataError
 from cdisc.spec.load import Study
 from cdisc.spec.models import SUPP_COLUMNS, DatasetMeta, RuleSet, SdtmClass, ValueLevel, VariableMeta
@@ -94,15 +95,18 @@ class _Table:
     origin_at_value_level: frozenset[str] = frozenset()
 
 
-def build_define(study: Study, datasets: list[DefineDataset]) -> Define:
-    """The define.xml content for ``datasets``, which must all be SDTM or all ADaM."""
+def build_define(study: Study, datasets: list[DefineDataset], data: DataValues | None = None) -> Define:
+    """The define.xml content for ``datasets``, which must all be SDTM or all ADaM.
+
+    ``data`` holds the summaries of the frames, to be shared with :func:`~cdisc.definexml.check.check_against_data`.
+    """
     standards = {standard_of(d.meta) for d in datasets}
     if len(standards) != 1:
         found = ", ".join(f"{d.name} ({standard_of(d.meta)})" for d in datasets) or "none"
         raise DataError(f"define.xml describes the datasets of one standard, SDTM or ADaM; got {found}")
     tables = [table for dataset in datasets for table in _tables(study, dataset)]
     tables.sort(key=lambda t: (_class_rank(t.meta.dataset_class), t.meta.dataset))
-    return _Builder(study, standards.pop(), tables).define()
+    return _Builder(study, standards.pop(), tables, data or DataValues()).define()
 
 
 def _class_rank(name: str) -> int:
@@ -173,12 +177,17 @@ def _with_predecessor(study: Study, meta: DatasetMeta, var: VariableMeta) -> Var
 @cache
 def _adamig_codelist(name: str) -> str | None:
     """The CT codelist ADaMIG 1.3 gives a variable (``TRTSDTF`` -> DATEFL, ``EOSSTT`` -> SBJTSTAT), placeholders resolved."""
-    standards = load_standards(SHIPPED)
-    named = standards.adam[standards.adam["variable"].str.fullmatch("[A-Za-z0-9]+")]  # not the "*DT" families
-    matches = named[[re.fullmatch(p, name) is not None for p in named["pattern"]]]
-    codes = {c for found in matches["codelists"] for c in found}
-    codelist = standards.codelists.get(codes.pop()) if len(codes) == 1 else None
+    codes = {c for pattern, codelists in _adamig_patterns() if pattern.fullmatch(name) for c in codelists}
+    codelist = load_standards(SHIPPED).codelists.get(codes.pop()) if len(codes) == 1 else None
     return codelist.name if codelist is not None else None
+
+
+@cache
+def _adamig_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
+    """The ADaMIG 1.3 variables named by a pattern (not the "*DT" families), each with the CT codelists it gives."""
+    adam = load_standards(SHIPPED).adam
+    named = adam[adam["variable"].str.fullmatch("[A-Za-z0-9]+")]
+    return tuple((re.compile(p), tuple(c)) for p, c in zip(named["pattern"].tolist(), named["codelists"].tolist(), strict=True))
 
 
 def _methods(study: Study, meta: DatasetMeta) -> dict[str, str]:
@@ -229,8 +238,9 @@ def _supp_meta(study: Study, parent: DatasetMeta, qualifiers: list) -> DatasetMe
 class _Builder:
     """Collects items, value lists, where clauses, codelists, methods and comments while tables are added."""
 
-    def __init__(self, study: Study, standard: str, tables: list[_Table]):
+    def __init__(self, study: Study, standard: str, tables: list[_Table], data: DataValues):
         self.study = study
+        self.data = data
         self.standard = standard
         self.tables = tables
         self.items: dict[str, Item] = {}
@@ -310,14 +320,15 @@ class _Builder:
         missing_keys = [k for k in meta.keys if k not in names]
         if missing_keys:
             raise DataError(f"{name}: key variable(s) {', '.join(missing_keys)} are not variables of the dataset")
+        data = self.data.of(frame) if frame is not None else None
         refs = []
         for order, var in enumerate(meta.variables, 1):
-            column = frame[var.name] if frame is not None and var.name in frame.columns else None
-            item = self._variable_item(table, var, column)
+            column = data.every(var.name) if data is not None and var.name in data.frame.columns else None
+            item = self._variable_item(table, var, column, data)
             method = self._method(f"{name}.{var.name}", table.methods.get(var.name))
             mandatory = var.core == "Req" or (var.core is None and var.name in meta.keys)
             key = meta.keys.index(var.name) + 1 if var.name in meta.keys else None
-            no_data = column is not None and value_texts(column).empty
+            no_data = column is not None and column.empty
             refs.append(ItemRef(item.oid, order, mandatory, key, method, var.role, no_data))
         sdtm = self.standard == "SDTM"
         subject_keys = [k for k in meta.keys if k not in ("STUDYID", "USUBJID")]
@@ -339,7 +350,7 @@ class _Builder:
             domain_description=self.labels.get(parent) if parent else None,
         )
 
-    def _variable_item(self, table: _Table, var: VariableMeta, column: pd.Series | None) -> Item:
+    def _variable_item(self, table: _Table, var: VariableMeta, column: Values | None, frame: FrameValues | None) -> Item:
         dataset = table.meta.dataset
         origin = None if var.name in table.origin_at_value_level else _origin(var.origin)
         item = self._item(
@@ -348,23 +359,23 @@ class _Builder:
         )  # fmt: skip
         item.sas_name = var.name
         if var.value_level:
-            item.value_list_oid = self._value_list(table, var)
+            item.value_list_oid = self._value_list(table, var, frame if column is not None else None)
         return item
 
-    def _value_list(self, table: _Table, var: VariableMeta) -> str:
-        dataset, frame = table.meta.dataset, table.frame
+    def _value_list(self, table: _Table, var: VariableMeta, frame: FrameValues | None) -> str:
+        """The value-level items of ``var``; ``frame``: the data holding ``var`` (None: described from the spec)."""
+        dataset = table.meta.dataset
         refs = []
         for order, level in enumerate(var.value_level, 1):
             level = _level_origin(table.meta, level)
             where = self._where(table, level)
-            rows = _matching(frame, where) if frame is not None and var.name in frame.columns else None
+            values = _matching(frame, var.name, where) if frame is not None else None
             suffix = where.oid.removeprefix(f"WC.{dataset}.")
-            values = [v for check in where.checks for v in check.values]
-            name = values[0] if len(where.checks) == 1 and len(values) == 1 else var.name
+            selecting = [v for check in where.checks for v in check.values]
+            name = selecting[0] if len(where.checks) == 1 and len(selecting) == 1 else var.name
             item = self._item(
                 _unique(f"IT.{dataset}.{var.name}.{suffix}", self.items), name, level.label or var.label, level.type,
-                level.length, level.significant_digits, level.format, level.codelist,
-                frame.loc[rows, var.name] if frame is not None and rows is not None else None, _origin(level.origin),
+                level.length, level.significant_digits, level.format, level.codelist, values, _origin(level.origin),
                 self._comment(f"{dataset}.{var.name}.{suffix}", level.comment),
             )  # fmt: skip
             method = self._method(f"{dataset}.{var.name}.{suffix}", level.method or _test_method(table.meta, var, level))
@@ -392,16 +403,16 @@ class _Builder:
     def _item(self, oid, name, label, data_type, length, digits, display_format, codelist, values, origin, comment) -> Item:
         """An ItemDef; ``values`` (None: no data) gives the actual length and the codelist terms used."""
         if data_type == "text":
-            length = (text_length(values) if values is not None else None) or length or 1
+            length = (values.text_length() if values is not None else None) or length or 1
         elif data_type in ("integer", "float"):
-            found, decimals = number_digits(values) if values is not None else (None, None)
+            found, decimals = values.number_digits() if values is not None else (None, None)
             length = found or length or 1
             digits = (decimals if decimals is not None else digits) if data_type == "float" else None
         else:
             length = None
         codelist_oid = None
         if codelist is not None:
-            codelist_oid = self.registry.use(codelist, None if values is None else set(value_texts(values)))
+            codelist_oid = self.registry.use(codelist, None if values is None else values.texts())
         item = Item(oid, name, label, data_type, length, digits, display_format, codelist_oid, origin, comment)
         self.items[oid] = item
         return item
@@ -447,15 +458,10 @@ def _test_method(meta: DatasetMeta, var: VariableMeta, level: ValueLevel) -> str
     return describe_standard_result(test, meta.dataset[:2], kind) if kind in ("stresc", "stresn") else None
 
 
-def _matching(frame: pd.DataFrame, where: WhereClause) -> pd.Series:
-    """Rows of ``frame`` a where clause selects (a missing where variable selects nothing)."""
-    selected = pd.Series(True, index=frame.index)
-    for check in where.checks:
-        name = check.item_oid.rsplit(".", 1)[1]
-        if name not in frame.columns:
-            return pd.Series(False, index=frame.index)
-        selected &= value_texts(frame[name]).reindex(frame.index).isin(check.values)
-    return selected
+def _matching(frame: FrameValues, column: str, where: WhereClause) -> Values:
+    """The values of ``column`` on the rows a where clause selects (a missing where variable selects nothing)."""
+    selected = frame.select(column, tuple((c.item_oid.rsplit(".", 1)[1], c.comparator, c.values) for c in where.checks))
+    return selected if selected is not None else frame.column(column).select(np.empty(0, dtype=np.intp))
 
 
 def _origin(origin: SpecOrigin) -> Origin:

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 import pandas as pd
 
 from cdisc.definexml.read import Attributes, CodelistSummary, DefineSummary
-from cdisc.definexml.values import number_digits, text_length, value_texts
+from cdisc.definexml.values import DataValues, Values
 
 
 @dataclass(frozen=True)
@@ -29,8 +29,12 @@ class Finding:
         return f"{self.severity}: {where}: {self.message}"
 
 
-def check_against_data(define: DefineSummary, frames: dict[str, pd.DataFrame | None]) -> list[Finding]:
-    """Findings for ``define`` against ``frames`` (dataset name -> records; None: no data to check)."""
+def check_against_data(define: DefineSummary, frames: dict[str, pd.DataFrame | None], data: DataValues | None = None) -> list[Finding]:
+    """Findings for ``define`` against ``frames`` (dataset name -> records; None: no data to check).
+
+    ``data`` holds the summaries of the frames already made while building define.xml.
+    """
+    data = data or DataValues()
     findings = []
     for name in frames:
         if name not in define.datasets:
@@ -42,6 +46,7 @@ def check_against_data(define: DefineSummary, frames: dict[str, pd.DataFrame | N
         frame = frames[name]
         if frame is None:
             continue
+        values = data.of(frame)
         declared = [v.name for v in dataset.variables]
         for column in frame.columns:
             if column not in declared:
@@ -50,41 +55,32 @@ def check_against_data(define: DefineSummary, frames: dict[str, pd.DataFrame | N
             if variable.name not in frame.columns:
                 findings.append(Finding("error", name, variable.name, "variable is in define.xml but not in the data"))
                 continue
-            findings += _check_values(name, variable.attributes, frame[variable.name], define.codelists)
+            findings += _check_values(name, variable.attributes, values.every(variable.name), define.codelists)
             for level in variable.value_level:
-                rows = _selected(frame, level.where)
-                if rows is None:
+                selected = values.select(variable.name, level.where)
+                if selected is None:
                     continue
                 label = " and ".join(f"{v} {c} {', '.join(vals)}" for v, c, vals in level.where)
-                findings += _check_values(name, level.attributes, frame.loc[rows, variable.name], define.codelists, label)
+                findings += _check_values(name, level.attributes, selected, define.codelists, f"{variable.name} where {label}")
         if declared != [c for c in frame.columns if c in declared]:
             findings.append(Finding("warning", name, None, "variables are in a different order in the data than in define.xml"))
     return findings
 
 
-def _selected(frame: pd.DataFrame, where) -> pd.Series | None:
-    """Rows a where clause selects, or None when it cannot be evaluated on this dataset alone."""
-    selected = pd.Series(True, index=frame.index)
-    for variable, comparator, values in where:
-        if variable not in frame.columns or comparator not in ("EQ", "IN", "NE", "NOTIN"):
-            return None
-        hit = value_texts(frame[variable]).reindex(frame.index).isin(values)
-        selected &= ~hit if comparator in ("NE", "NOTIN") else hit
-    return selected
-
-
-def _check_values(dataset: str, item: Attributes, values: pd.Series, codelists: dict[str, CodelistSummary], level: str = "") -> list[Finding]:
-    variable = item.name if not level else f"{values.name} where {level}"
+def _check_values(
+    dataset: str, item: Attributes, values: Values, codelists: dict[str, CodelistSummary], variable: str | None = None
+) -> list[Finding]:
+    """Findings for the values of one variable (``variable``: how a value-level item is named in them)."""
+    variable = variable or item.name
     findings = []
     actual: int | None = None
     if item.data_type == "text":
-        actual = text_length(values)
+        actual = values.text_length()
     elif item.data_type in ("integer", "float"):
-        numbers = pd.to_numeric(values, errors="coerce").dropna()
-        if item.data_type == "integer" and (numbers % 1 != 0).any():
-            examples = ", ".join(str(v) for v in numbers[numbers % 1 != 0].head(3))
+        if item.data_type == "integer" and values.has_non_integers:
+            examples = ", ".join(str(v) for v in values.non_integers().head(3))
             findings.append(Finding("error", dataset, variable, f"define.xml says integer but the data holds {examples}"))
-        actual = number_digits(values)[0]
+        actual = values.number_digits()[0]
     if actual is not None and item.length is not None and actual != item.length:
         findings.append(
             Finding("error", dataset, variable, f"define.xml gives length {item.length} but the longest value has {actual}")
@@ -94,16 +90,13 @@ def _check_values(dataset: str, item: Attributes, values: pd.Series, codelists: 
     return findings
 
 
-def _check_codes(dataset: str, variable: str, values: pd.Series, codelist: CodelistSummary | None, oid: str) -> list[Finding]:
+def _check_codes(dataset: str, variable: str, values: Values, codelist: CodelistSummary | None, oid: str) -> list[Finding]:
     if codelist is None:
         return [Finding("error", dataset, variable, f"codelist {oid} is referenced but not defined in define.xml")]
     if codelist.external is not None:
         return []
     allowed = {t.value for t in codelist.terms}
-    distinct = values.value_counts(sort=False, dropna=True)
-    texts = value_texts(pd.Series(distinct.index, index=distinct.index))
-    counts = distinct.loc[texts.index].groupby(texts.to_numpy(), sort=False).sum()
-    outside = counts[~counts.index.isin(allowed)]
+    outside = {value: n for value, n in values.text_counts().items() if value not in allowed}
     return [
         Finding("error", dataset, variable, f"value '{value}' ({n} record(s)) is not in codelist {codelist.name} ({oid})")
         for value, n in sorted(outside.items())

@@ -112,7 +112,6 @@ def oid(name: str) -> str:
 
 def _from_ct(codelist: CodelistTerms) -> _Source:
     table = codelist.terms
-    terms = tuple(
-        Term(str(value), decode or None, nci or None) for value, decode, nci in zip(table["value"], table["decode"], table["nci"])
-    )
+    columns = (table["value"].tolist(), table["decode"].tolist(), table["nci"].tolist())  # Python objects at once
+    terms = tuple(Term(str(value), decode or None, nci or None) for value, decode, nci in zip(*columns, strict=True))
     return _Source(codelist.name, codelist.label, "text", codelist.nci, codelist.extensible, terms)
