@@ -9,6 +9,7 @@ from __future__ import annotations
 import ast
 
 _SYMBOLS = {ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
+_OTHER = {ast.In: "is in", ast.NotIn: "is not in", ast.Is: "is", ast.IsNot: "is not"}
 
 
 def condition_words(text: str) -> str:
@@ -71,7 +72,7 @@ class _Words:
             return f"{subject} is not {self.value(right)}"
         if type(op) in _SYMBOLS:
             return f"{subject} {_SYMBOLS[type(op)]} {self.value(right)}"
-        return self.as_written(ast.Compare(left=left, ops=[op], comparators=[right])) or f"{subject} ? {self.value(right)}"
+        return f"{subject} {_OTHER.get(type(op), 'vs')} {self.value(right)}"
 
     def value(self, node: ast.AST) -> str:
         """A value: text without its quotes (``"" `` reads 'empty'), anything else as written."""
