@@ -3,11 +3,12 @@ computation written here independently of the package; exact binomial CIs; listi
 """
 
 import math
+import warnings
 
 import numpy as np
 import pandas as pd
 import pytest
-from scipy.stats import beta, norm
+from scipy.stats import CensoredData, beta, binomtest, ecdf, norm
 
 from cdisc.reports.efficacy import (
     efficacy_report,
@@ -98,6 +99,27 @@ def test_median_at_exactly_half_is_the_midpoint_to_the_next_event():
     assert km_median(km_table(np.array(times), np.array(events)))[0] == hand_median(rows)[0] == 2.5
 
 
+@pytest.mark.parametrize("arm", ["6-MP", "Placebo", None])  # censored, uncensored (scipy's other formula), both
+def test_km_estimate_and_limits_are_scipy_ecdfs_to_the_bit(arm):
+    data = GEHAN if arm is None else GEHAN[GEHAN["ARM"].eq(arm)]
+    time, event = data["AVAL"].to_numpy(), data["EVENT"].to_numpy(bool)
+    sf = ecdf(CensoredData.right_censored(time, ~event)).sf
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", RuntimeWarning)  # undefined where S(t) is 1
+        ci = sf.confidence_interval(0.95, method="log-log")
+    table = km_table(time, event)
+    times = table["TIME"].to_numpy()
+    np.testing.assert_array_equal(table["SURV"], sf.evaluate(times))
+    gone = table["SURV"].to_numpy() == 0  # where scipy's limits are undefined (NaN), the table's are 0
+    np.testing.assert_array_equal(table["LOWER"], np.where(gone, 0.0, ci.low.evaluate(times)))
+    np.testing.assert_array_equal(table["UPPER"], np.where(gone, 0.0, ci.high.evaluate(times)))
+
+
+def test_a_missing_time_is_refused():
+    with pytest.raises(ValueError, match="missing"):
+        km_table(np.array([1.0, np.nan]), np.array([1, 0]))
+
+
 KM_EDGES = pd.DataFrame(
     [
         # case,                    times,         events,     median
@@ -135,6 +157,14 @@ def test_response_rates_with_exact_clopper_pearson_intervals():
     assert 100 * (1 - 0.025 ** (1 / 5)) == pytest.approx(RATES.loc[1, "UCL"], abs=1e-4)
     empty = summarise_rate(flags.iloc[:0])
     assert empty["N"].tolist() == [0] and empty[["RATE", "LCL", "UCL"]].isna().all(axis=None)
+
+
+def test_exact_intervals_are_scipys_binomtest_limits():
+    for n in (1, 2, 7, 30, 120):
+        for k in range(n + 1):
+            low, high = binomtest(k, n).proportion_ci(0.95, method="exact")
+            row = summarise_rate(pd.DataFrame({"AVALC": ["Y"] * k + ["N"] * (n - k)})).iloc[0]
+            np.testing.assert_allclose([row["LCL"], row["UCL"]], [100 * low, 100 * high], rtol=0, atol=1e-9)
 
 
 def test_listing_states_medians_cis_and_methods():

@@ -79,6 +79,41 @@ def test_plot_is_a_valid_deterministic_png():
     assert not any(b"Software" in c or b"Date" in c or c.startswith(b"tIME") for c in _text_chunks(png))
 
 
+LOG_AXES = pd.DataFrame(
+    [
+        # case,                        y limits        labelled ticks (matplotlib's own choice, as plain numbers)
+        ("five decades",               (0.001, 100),   ["0.001", "0.01", "0.1", "1", "10", "100"]),
+        ("about a decade",             (15.0, 130),    ["20", "30", "40", "60", "100"]),
+        ("inside a decade",            (2.0, 9),       ["2", "3", "4", "6"]),
+    ],
+    columns=["case", "limits", "labels"],
+)
+
+
+@pytest.mark.parametrize("row", list(LOG_AXES.itertuples()), ids=LOG_AXES["case"].tolist())
+def test_log_axis_labels_are_plain_numbers_at_matplotlibs_ticks(row):
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    from cdisc.reports.figure import plain_log_ticks
+
+    def labels(plain: bool) -> list[str]:
+        figure = Figure()
+        FigureCanvasAgg(figure)
+        axes = figure.add_subplot()
+        axes.set_yscale("log")
+        axes.set_ylim(*row.limits)
+        if plain:
+            plain_log_ticks(axes.yaxis)
+        figure.canvas.draw()
+        ticks = [*axes.yaxis.get_majorticklabels(), *axes.yaxis.get_minorticklabels()]
+        low, high = row.limits
+        shown = sorted((t.get_position()[1], t.get_text()) for t in ticks if t.get_text() and low <= t.get_position()[1] <= high)
+        return [text for _, text in shown] if plain else [f"{value:g}" for value, _ in shown]
+
+    assert labels(plain=True) == labels(plain=False) == row.labels
+
+
 @pytest.mark.skipif(not (SHARED / "reference" / "pharmaversesdtm" / "pc.csv").exists(), reason="../shared/reference is absent")
 def test_on_pharmaverse_pk_data_per_dose_level():
     pc = pd.read_csv(SHARED / "reference" / "pharmaversesdtm" / "pc.csv")

@@ -1,27 +1,27 @@
 """Efficacy summaries: Kaplan-Meier medians with 95% CIs, response rates with exact CIs, a text listing and
 Kaplan-Meier plots.
 
-Kaplan-Meier: the survival curve and its pointwise 95% confidence limits come from ``scipy.stats.ecdf``
-(Greenwood variance, log-log transform: ``S(t) ** exp(+-z * se / log S(t))``, as SAS LIFETEST's default
-``CONFTYPE=LOGLOG``). The median is the smallest time at which S(t) <= 0.5, or the midpoint between that
-time and the next event time when S(t) is exactly 0.5 there (SAS and R ``survival`` convention). Its 95% CI
-is Brookmeyer and Crowley's, from the same pointwise limits: the times whose confidence interval contains
-0.5, i.e. from the first time the lower limit is <= 0.5 up to the first time the upper limit is < 0.5
-(missing, "NE", when the curve never gets there). Response rates use the exact Clopper-Pearson interval
-(``scipy.stats.binomtest(...).proportion_ci("exact")``). lifelines is not used: it requires pandas < 3.
+Kaplan-Meier: the survival curve and its pointwise 95% confidence limits are computed as ``scipy.stats.ecdf``
+computes them, to the bit (Greenwood variance, log-log transform: ``S(t) ** exp(+-z * se / log S(t))``, as SAS
+LIFETEST's default ``CONFTYPE=LOGLOG``), with numpy and ``scipy.special`` only: importing ``scipy.stats``
+costs about half a second, more than all the reports of a study. The median is the smallest time at which S(t)
+<= 0.5, or the midpoint between that time and the next event time when S(t) is exactly 0.5 there (SAS and R
+``survival`` convention). Its 95% CI is Brookmeyer and Crowley's, from the same pointwise limits: the times
+whose confidence interval contains 0.5, i.e. from the first time the lower limit is <= 0.5 up to the first
+time the upper limit is < 0.5 (missing, "NE", when the curve never gets there). Response rates use the exact
+Clopper-Pearson interval, the beta quantiles of ``scipy.special.betaincinv``
+(``scipy.stats.binomtest(...).proportion_ci("exact")`` finds the same limits by root-finding, to 1e-12).
+lifelines is not used: it requires pandas < 3.
 """
 
 from __future__ import annotations
 
-import io
-import warnings
 from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
-from scipy.stats import CensoredData, binomtest, ecdf
+
+from cdisc.reports.figure import agg_figure, png_bytes
 
 __all__ = ["efficacy_report", "format_efficacy_listing", "km_median", "km_plot_png", "km_table", "summarise_km",
            "summarise_rate"]
@@ -40,6 +40,8 @@ def km_table(time: np.ndarray, event: np.ndarray, confidence: float = 0.95) -> p
         [[1.0, 4.0, 1.0, 0.75], [2.0, 3.0, 1.0, 0.5], [3.0, 1.0, 1.0, 0.0]]
     """
     time, event = np.asarray(time, float), np.asarray(event, bool)
+    if np.isnan(time).any():
+        raise ValueError("Kaplan-Meier: a time is missing")
     columns = ["TIME", "NRISK", "NEVENT", "NCENSOR", "SURV", "LOWER", "UPPER"]
     if len(time) == 0:
         return pd.DataFrame(columns=columns, dtype=float)
@@ -49,17 +51,31 @@ def km_table(time: np.ndarray, event: np.ndarray, confidence: float = 0.95) -> p
     at_risk = n_all[::-1].cumsum()[::-1]
     table = pd.DataFrame({"TIME": times, "NRISK": at_risk, "NEVENT": n_event, "NCENSOR": n_all - n_event})
     if event.any():
-        sf = ecdf(CensoredData.right_censored(time, ~event)).sf
-        with warnings.catch_warnings():  # undefined where S(t) is 0 or 1: handled below and by NaN
-            warnings.filterwarnings("ignore", message="The confidence interval is undefined", category=RuntimeWarning)
-            ci = sf.confidence_interval(confidence, method="log-log")
-        surv = sf.evaluate(times)
-        low, high = ci.low.evaluate(times), ci.high.evaluate(times)
+        surv, low, high = _km_estimate(at_risk, n_event, censored=not event.all(), confidence=confidence)
         gone = surv <= _TOL  # log-log limits are undefined where S(t) = 0
         low, high = np.where(gone, 0.0, low), np.where(gone, 0.0, high)
     else:
         surv, low, high = np.ones(len(times)), np.full(len(times), np.nan), np.full(len(times), np.nan)
     return table.assign(SURV=surv, LOWER=low, UPPER=high)
+
+
+def _km_estimate(at_risk: np.ndarray, n_event: np.ndarray, *, censored: bool,
+                 confidence: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """S(t) and its pointwise log-log limits at each distinct time (NaN where undefined: S(t) is 0 or 1),
+    operation for operation as ``scipy.stats.ecdf(...).sf`` and its ``confidence_interval(method="log-log")``
+    (without censoring scipy takes S(t) as 1 - F(t), not as the product: the last bits differ)."""
+    from scipy.special import ndtri
+
+    if censored:
+        surv = np.cumprod((at_risk - n_event) / at_risk)
+    else:
+        surv = 1 - np.cumsum(n_event) / at_risk[0]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        se = np.sqrt(1 / np.log(surv) ** 2 * np.cumsum(n_event / (at_risk * (at_risk - n_event))))
+        z_se = ndtri(1 / 2 + confidence / 2) * se
+        points = np.log(-np.log(surv))
+        low, high = np.exp(-np.exp(points + z_se)), np.exp(-np.exp(points - z_se))
+    return surv, np.clip(low, 0, 1), np.clip(high, 0, 1)
 
 
 def _first_time(times: np.ndarray, mask: np.ndarray) -> float:
@@ -122,10 +138,24 @@ def summarise_rate(flags: pd.DataFrame, *, group_var: str | None = None, value_v
     rows = []
     for name, part in _groups(flags, group_var):
         n, k = len(part), int(part[value_var].eq("Y").sum())
-        low, high = (binomtest(k, n).proportion_ci(confidence, method="exact") if n else (np.nan, np.nan))
+        low, high = _clopper_pearson(k, n, confidence) if n else (np.nan, np.nan)
         rows.append({"GROUP": name, "N": n, "RESPONDERS": k, "RATE": 100 * k / n if n else np.nan,
                      "LCL": 100 * float(low), "UCL": 100 * float(high)})
     return pd.DataFrame(rows, columns=["GROUP", "N", "RESPONDERS", "RATE", "LCL", "UCL"])
+
+
+def _clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
+    """The exact (Clopper-Pearson) two-sided interval of a proportion, ``k`` of ``n``: beta quantiles.
+
+        >>> [round(limit, 4) for limit in _clopper_pearson(1, 4, 0.95)]
+        [0.0063, 0.8059]
+    """
+    from scipy.special import betaincinv
+
+    alpha = (1 - confidence) / 2
+    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha))
+    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha))
+    return low, high
 
 
 def _num(value: float, digits: int = 1) -> str:
@@ -173,9 +203,8 @@ def km_plot_png(tte: pd.DataFrame, *, title: str, group_var: str | None = None, 
         parts = parts[:-1]
         if groups is not None:
             parts = [p for p in parts if p[0] in set(groups)]
-    fig = Figure(figsize=(7, 4.5), dpi=100)
-    FigureCanvasAgg(fig)
-    ax = fig.add_subplot()
+    figure = agg_figure(7, 4.5, left=0.1, right=0.98, bottom=0.12, top=0.92)
+    ax = figure.add_subplot()
     for name, part in parts:
         table = km_table(part["_time"].to_numpy(), part["_event"].to_numpy())
         x = np.concatenate([[0.0], table["TIME"].to_numpy(float)])
@@ -187,13 +216,10 @@ def km_plot_png(tte: pd.DataFrame, *, title: str, group_var: str | None = None, 
     ax.set_xlim(left=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Probability")
-    ax.set_title(title)
+    ax.set_title(title, y=1)  # placed, not fitted above the axis (a costly measure)
     ax.grid(True, alpha=0.3)
     ax.legend(loc="upper right", fontsize=8, frameon=False)
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+    return png_bytes(figure)
 
 
 def efficacy_report(adtte: pd.DataFrame, adrs: pd.DataFrame, *, group_var: str | None = None,

@@ -1,7 +1,7 @@
 """PK summaries: mean (SD) concentration-time plots and a PK parameter summary table.
 
-The plot is drawn with matplotlib's Agg canvas (no display needed) and returned as PNG bytes with no
-software or date metadata, so the same data give the same bytes. The parameter summary gives, per
+The plot is drawn with matplotlib's Agg canvas (no display needed, :mod:`cdisc.reports.figure`) and
+returned as PNG bytes with no software or date metadata, so the same data give the same bytes. The parameter summary gives, per
 group and parameter, the number of values, the geometric mean and the geometric CV% =
 100 * sqrt(exp(s ** 2) - 1), s the standard deviation (n - 1) of the natural logs, over the positive
 values (a geometric mean is undefined for 0), plus the median and range.
@@ -9,13 +9,16 @@ values (a geometric mean is undefined for 0), plus the median and range.
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
+
+from cdisc.reports.figure import agg_figure, plain_log_ticks, png_bytes
+
+if TYPE_CHECKING:
+    from matplotlib.axes import Axes
 
 __all__ = ["format_pk_summary", "mean_concentration_png", "summarise_concentrations", "summarise_pk_parameters"]
 
@@ -37,31 +40,44 @@ def mean_concentration_png(summary: pd.DataFrame, *, time: str, group_var: str, 
                            time_unit: str = "h") -> bytes:
     """A PNG with two panels, linear and log concentration scale: the mean (error bars: SD) per ``group_var``
     against nominal ``time``, from :func:`summarise_concentrations`. Points with a mean of 0 are left off
-    the log panel. The same data give the same bytes (no software or date metadata)."""
-    fig = Figure(figsize=(11, 4.5), dpi=100)
-    FigureCanvasAgg(fig)
-    label = f"Concentration ({unit})" if unit else "Concentration"
+    the log panel; one legend (top right of the linear panel) names the groups of both. The same data give
+    the same bytes (no software or date metadata)."""
+    figure = agg_figure(11, 4.5, left=0.08, right=0.99, bottom=0.12, top=0.84, wspace=0.2)  # room for labels such as 0.0001
+    groups = [(str(name), group.sort_values(time)) for name, group in summary.groupby(group_var, sort=True)]
     for position, scale in enumerate(("linear", "log")):
-        axes = fig.add_subplot(1, 2, position + 1)
-        for name, group in summary.groupby(group_var, sort=True):
-            group = group.sort_values(time)
-            shown = group[group["MEAN"] > 0] if scale == "log" else group
-            error = shown["SD"].fillna(0).to_numpy()
-            lower = np.minimum(error, shown["MEAN"].to_numpy() * 0.999) if scale == "log" else error
-            axes.errorbar(shown[time], shown["MEAN"], yerr=[lower, error], marker="o", markersize=3, capsize=2,
-                          linewidth=1, label=str(name))
+        axes = figure.add_subplot(1, 2, position + 1)
+        _draw_means(axes, groups, time, log=scale == "log")
         axes.set_yscale(scale)
+        if scale == "log":
+            plain_log_ticks(axes.yaxis)
         axes.set_xlabel(f"Nominal time ({time_unit})")
-        axes.set_ylabel(label)
-        axes.set_title(f"{scale.capitalize()} scale")
+        axes.set_ylabel(f"Concentration ({unit})" if unit else "Concentration")
+        axes.set_title(f"{scale.capitalize()} scale", y=1)  # placed, not fitted above the axis (a costly measure)
         axes.grid(True, alpha=0.3)
-        if summary[group_var].nunique() > 0:
-            axes.legend(title=group_var, fontsize="small")
-    fig.suptitle(f"{title}: mean (SD)")
-    fig.tight_layout()
-    buffer = io.BytesIO()
-    fig.savefig(buffer, format="png", metadata={"Software": None})
-    return buffer.getvalue()
+        if groups and scale == "linear":
+            axes.legend(title=group_var, fontsize="small", loc="upper right")
+    figure.suptitle(f"{title}: mean (SD)")
+    return png_bytes(figure)
+
+
+def _draw_means(axes: Axes, groups: list[tuple[str, pd.DataFrame]], time: str, *, log: bool) -> None:
+    """One line of means per group, in matplotlib's colour cycle, and the SD bars of all groups as one
+    collection (with caps as one more; ``errorbar`` makes four artists per group). On a log scale, means
+    of 0 are left off and a lower bar reaching 0 or below stops just above it."""
+    x, low, high, colors = [], [], [], []
+    for index, (name, group) in enumerate(groups):
+        shown = group[group["MEAN"] > 0] if log else group
+        times, mean = shown[time].to_numpy(float), shown["MEAN"].to_numpy(float)
+        error = shown["SD"].fillna(0).to_numpy(float)
+        color = f"C{index % 10}"
+        axes.plot(times, mean, marker="o", markersize=3, linewidth=1, color=color, label=name)
+        x.append(times)
+        low.append(mean - (np.minimum(error, mean * 0.999) if log else error))
+        high.append(mean + error)
+        colors += [color] * len(times)
+    if colors:
+        axes.vlines(np.concatenate(x), np.concatenate(low), np.concatenate(high), colors=colors, linewidth=1)
+        axes.scatter(np.concatenate(x * 2), np.concatenate(low + high), s=9, marker="_", linewidths=1, c=colors * 2)
 
 
 def summarise_pk_parameters(pp: pd.DataFrame, by_vars: Sequence[str], param: str = "PPTESTCD",

@@ -1,0 +1,69 @@
+"""The reports' plots: a matplotlib figure on the Agg canvas (no display needed) and its PNG bytes.
+
+matplotlib is imported when the first figure is made, not with the reports, so commands that draw
+nothing do not load it. Figures have fixed margins (measuring every text to lay them out,
+``tight_layout``, costs a second drawing) and plain-number tick labels on log axes (matplotlib's
+default powers of ten are mathtext, slow to parse and draw). The PNG holds no software or date
+metadata, so the same data give the same bytes.
+"""
+
+from __future__ import annotations
+
+import io
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from matplotlib.axis import Axis
+    from matplotlib.figure import Figure
+
+__all__ = ["agg_figure", "plain_log_ticks", "png_bytes"]
+
+DPI = 100
+
+
+def agg_figure(width: float, height: float, *, left: float, right: float, bottom: float, top: float,
+               wspace: float | None = None) -> Figure:
+    """An empty ``width`` x ``height`` inch figure on the Agg canvas whose subplots fill the given
+    margins (fractions of the figure, as in ``Figure.subplots_adjust``)."""
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    figure = Figure(figsize=(width, height), dpi=DPI)
+    FigureCanvasAgg(figure)
+    figure.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace)
+    return figure
+
+
+def plain_log_ticks(axis: Axis) -> None:
+    """Label a log axis with plain numbers (0.01, 1, 100) where matplotlib would write powers of ten,
+    at the same ticks. Call it once the data are drawn: over more than a decade and a half, where only
+    powers of ten are labelled, the unlabelled ticks between them are at 2 and 5 only (not 2 to 9: each
+    tick costs as much to draw as a label).
+
+        >>> from matplotlib.figure import Figure
+        >>> axes = Figure().add_subplot()
+        >>> _ = axes.plot([1, 2], [0.001, 100])
+        >>> axes.set_yscale("log")
+        >>> plain_log_ticks(axes.yaxis)
+        >>> axes.yaxis.get_major_formatter()(0.1), axes.yaxis.get_major_formatter()(1e-5)
+        ('0.1', '1e-05')
+    """
+    from matplotlib.ticker import LogFormatter, LogLocator
+
+    class PlainLogFormatter(LogFormatter):
+        def __call__(self, x: float, pos: int | None = None) -> str:
+            return f"{x:g}" if super().__call__(x, pos) else ""
+
+    low, high = axis.get_view_interval()
+    if high > 10 ** 1.5 * low:
+        axis.set_minor_locator(LogLocator(subs=(2, 5)))
+    axis.set_major_formatter(PlainLogFormatter())
+    axis.set_minor_formatter(PlainLogFormatter())
+
+
+def png_bytes(figure: Figure) -> bytes:
+    """The figure drawn as PNG bytes, without software or date metadata (zlib level 1: plots compress
+    mostly by PNG's filters, so the file is hardly larger and written faster)."""
+    buffer = io.BytesIO()
+    figure.savefig(buffer, format="png", metadata={"Software": None}, pil_kwargs={"compress_level": 1})
+    return buffer.getvalue()
