@@ -252,3 +252,10 @@ def test_method_texts_state_conditions_in_words_not_expression_syntax(out):
 def test_every_expected_variable_is_present_even_when_empty(findings, out):
     assert findings[findings["rule"] == "VAR-EXP"].empty
     assert read(out, "is")["ISLLOQ"].isna().all() and (read(out, "pc")["PCNAM"] == "").all()
+
+
+def test_every_measurement_not_done_says_why(out, findings):
+    tr = read(out, "tr")
+    not_done = tr[tr["TRSTAT"] == "NOT DONE"]
+    assert not not_done.empty and (not_done["TRREASND"] != "").all()
+    assert findings[findings["rule"] == "NOT-DONE-REASON"].empty

@@ -207,7 +207,8 @@ def tumour_forms(result: TumourResult) -> dict[str, pd.DataFrame]:
                        "TRTEST": np.where(mea["CAT"] == "TARGET", np.where(mea["NODE"], "SHORT AXIS", "LONGEST DIAMETER"), "LESION STATUS"),
                        "TRORRES": np.where(mea["CAT"] == "TARGET", number(diam, 0), mea["STAT"]),
                        "TRORRESU": np.where((mea["CAT"] == "TARGET") & ~np.isnan(diam), "mm", ""),
-                       "TRSTAT": np.where(mea["CAT"] == "TARGET", mea["STAT"], "")})
+                       "TRSTAT": np.where(mea["CAT"] == "TARGET", mea["STAT"], ""),
+                       "TRREASND": np.where((mea["CAT"] == "TARGET") & (mea["STAT"] == "NOT DONE"), "LESION NOT IMAGED", "")})
     rs = pd.DataFrame({"_SUBJ": rsp["_SUBJ"], "_DAY": rsp["_DAY"], "_KEY": "", "FOLDER": folder(rsp["_N"]),
                        "RSDAT": edc_date(rsp["_DAY"].to_numpy()), "TRGRESP": rsp["TRGRESP"], "NTRGRESP": rsp["NTRGRESP"],
                        "NEWLES": rsp["NEWLES"], "OVRLRESP": rsp["OVRLRESP"]})
