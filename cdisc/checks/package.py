@@ -69,7 +69,7 @@ class Distinct:
         if changed.equals(self.values):
             return self
         codes, values = pd.factorize(changed, use_na_sentinel=False)
-        return Distinct(codes[self.codes], pd.Series(values, dtype="str"))
+        return Distinct(codes.astype(np.int32)[self.codes], pd.Series(values, dtype="str"))
 
     def first(self) -> np.ndarray:
         """True on the first record holding each value."""
@@ -81,7 +81,7 @@ class Distinct:
 def distinct_text(column: pd.Series) -> Distinct:
     """``column`` as text (``""`` for missing), factorised."""
     codes, values = pd.factorize(column.astype("str").fillna(""))
-    return Distinct(codes, pd.Series(values, dtype="str"))
+    return Distinct(codes.astype(np.int32), pd.Series(values, dtype="str"))  # (half the memory of int64)
 
 
 def member(values: pd.Series, of: pd.Index) -> np.ndarray:
