@@ -21,6 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 
+from cdisc.textparts import extract_groups
+
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 _ISO = r"^(?P<y>\d{4}|-)?(?:-(?P<m>\d{2}|-)?(?:-(?P<d>\d{2})?)?)?(?:T(?P<H>\d{2}|-)?(?::(?P<M>\d{2}|-)?(?::(?P<S>\d{2}(?:\.\d+)?))?)?)?$"
 
@@ -35,12 +37,34 @@ def iso_parts(dtc: pd.Series) -> pd.DataFrame:
 
     Dates repeat over many records, so each distinct value is parsed once.
     """
+    codes, text = _distinct(dtc)
+    return _per_record(_text_parts(text), codes, dtc.index)
+
+
+def _distinct(dtc: pd.Series) -> tuple[np.ndarray, pd.Series]:
+    """The distinct values of ``dtc`` (blanks stripped) followed by one missing value, and each record's position
+    among them (a missing record points to the missing value): functions of the text alone run on these only."""
     codes, uniques = pd.factorize(dtc.astype("str").str.strip())
-    parts = pd.Series(uniques, dtype="str").str.extract(_ISO)
-    parts = parts.where(parts.ne("-") & parts.ne(""))
-    rows = parts.reindex(codes).reset_index(drop=True)  # code -1 (missing) gives a row of missing parts
-    rows.index = dtc.index
+    text = pd.concat([pd.Series(uniques, dtype="str"), pd.Series([None], dtype="str")], ignore_index=True)
+    return np.where(codes < 0, len(uniques), codes), text
+
+
+def _per_record(distinct: pd.DataFrame, codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """Rows of ``distinct`` (one per distinct value) repeated for each record, on the records' index."""
+    rows = distinct.take(codes)
+    rows.index = index
     return rows
+
+
+def _text_parts(text: pd.Series) -> pd.DataFrame:
+    """:func:`iso_parts` of distinct values, as text."""
+    parts = extract_groups(text, _ISO)
+    return parts.where(parts.ne("-"))
+
+
+def _number_parts(text: pd.Series) -> pd.DataFrame:
+    """:func:`iso_parts` of distinct values, as numbers."""
+    return _text_parts(text).astype(float)
 
 
 def sas_days(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
@@ -57,15 +81,19 @@ def month_end(year: pd.Series, month: pd.Series) -> pd.Series:
 
 def sas_date(dtc: pd.Series) -> pd.Series:
     """SAS date of complete ISO 8601 dates; partial or missing dates give missing."""
-    parts = iso_parts(dtc).astype(float)
-    return sas_days(parts["y"], parts["m"], parts["d"])
+    codes, text = _distinct(dtc)
+    parts = _number_parts(text)
+    days = sas_days(parts["y"], parts["m"], parts["d"])
+    return pd.Series(days.to_numpy()[codes], index=dtc.index)
 
 
 def sas_datetime(dtc: pd.Series) -> pd.Series:
     """SAS datetime of ISO 8601 text with a complete date and at least hours and minutes."""
-    parts = iso_parts(dtc).astype(float)
+    codes, text = _distinct(dtc)
+    parts = _number_parts(text)
     seconds = parts["H"] * 3600 + parts["M"] * 60 + parts["S"].fillna(0)
-    return sas_days(parts["y"], parts["m"], parts["d"]) * 86400 + seconds
+    moments = sas_days(parts["y"], parts["m"], parts["d"]) * 86400 + seconds
+    return pd.Series(moments.to_numpy()[codes], index=dtc.index)
 
 
 #: Imputation levels, lowest first: a level imputes itself and everything below it.
@@ -85,13 +113,21 @@ def impute_date(
     that lies within the range the partial date allows, e.g. an AE start ``2024-03`` with first
     dose on 2024-03-15 becomes 2024-03-15, not 2024-03-01.
     """
-    parts = iso_parts(dtc).astype(float)
+    codes, text = _distinct(dtc)
+    distinct = _date_imputations(_number_parts(text), text, highest_imputation, date_imputation)
+    return _bounded_date(_per_record(distinct, codes, dtc.index), highest_imputation, date_imputation, min_dates, max_dates)
+
+
+def _date_imputations(parts: pd.DataFrame, text: pd.Series, highest_imputation: str, date_imputation: str) -> pd.DataFrame:
+    """What :func:`impute_date` makes of each distinct value before any bound: the date (imputed where allowed),
+    the earliest and latest dates the value may stand for, whether it may be imputed, its flag and whether its
+    year is missing."""
     y, m = parts["y"], parts["m"]
     d = parts["d"].where(m.notna())  # a day without its month is imputed too (admiral's preserve = FALSE)
     level = LEVELS.index(highest_imputation)
     month_missing = y.notna() & m.isna()
     day_missing = y.notna() & m.notna() & d.isna()
-    year_missing = y.isna() & dtc.notna() & dtc.astype("str").str.strip().ne("")
+    year_missing = y.isna() & text.notna() & text.ne("")
     fix_month, fix_day = _fixed(date_imputation)
 
     first = {"m": m.fillna(1), "d": d.fillna(1)}
@@ -106,21 +142,29 @@ def impute_date(
     else:
         chosen = {"m": m.fillna(fix_month), "d": d.fillna(fix_day)}
     imputed = sas_days(y, chosen["m"], chosen["d"])
-    earliest = sas_days(y, first["m"], first["d"])
-    latest = sas_days(y, last["m"], last["d"])
-
     allowed = (day_missing & (level >= LEVELS.index("D"))) | (month_missing & (level >= LEVELS.index("M")))
     complete = y.notna() & m.notna() & d.notna()
-    result = imputed.where(complete | allowed)
+    flag = pd.Series(np.select([allowed & month_missing, allowed & day_missing], ["M", "D"], default=""), index=text.index)
+    return pd.DataFrame({
+        "result": imputed.where(complete | allowed), "earliest": sas_days(y, first["m"], first["d"]),
+        "latest": sas_days(y, last["m"], last["d"]), "allowed": allowed, "flag": flag, "year_missing": year_missing,
+    })
+
+
+def _bounded_date(
+    rows: pd.DataFrame, highest_imputation: str, date_imputation: str, min_dates: Sequence[pd.Series], max_dates: Sequence[pd.Series]
+) -> tuple[pd.Series, pd.Series]:
+    """:func:`impute_date` from each record's :func:`_date_imputations`: imputed dates moved within the bounds."""
+    result, allowed, earliest, latest = rows["result"].rename(None), rows["allowed"], rows["earliest"], rows["latest"]
     for bound in min_dates:
         inside = allowed & bound.notna() & (bound >= earliest) & (bound <= latest)
         result = result.where(~(inside & (result < bound)), bound)
     for bound in max_dates:
         inside = allowed & bound.notna() & (bound >= earliest) & (bound <= latest)
         result = result.where(~(inside & (result > bound)), bound)
-    flag = pd.Series(np.select([allowed & month_missing, allowed & day_missing], ["M", "D"], default=""), index=dtc.index)
-    if level >= LEVELS.index("Y"):
-        result, flag = _impute_year(result, flag, year_missing, date_imputation, min_dates, max_dates)
+    flag = rows["flag"].rename(None)
+    if LEVELS.index(highest_imputation) >= LEVELS.index("Y"):
+        result, flag = _impute_year(result, flag, rows["year_missing"], date_imputation, min_dates, max_dates)
     flag = flag.where(flag.ne("") & result.notna())
     return result, flag.astype("str")
 
@@ -159,12 +203,28 @@ def impute_datetime(
     the whole time); ``min_dates``/``max_dates`` are SAS datetimes and bound the imputed value as
     in :func:`impute_date`.
     """
+    codes, text = _distinct(dtc)
+    distinct = _datetime_imputations(text, highest_imputation, date_imputation, time_imputation)
+    rows = _per_record(distinct, codes, dtc.index)
+    result, imputed, earliest, latest = rows["result"].rename(None), rows["imputed"], rows["earliest"], rows["latest"]
+    for bounds, later in ((min_dates, True), (max_dates, False)):
+        for bound in bounds:
+            inside = imputed & bound.notna() & (bound >= earliest) & (bound <= latest)
+            beyond = result < bound if later else result > bound
+            result = result.where(~(inside & beyond), bound)
+    dtf, tmf = rows["dtf"].rename(None), rows["tmf"].rename(None)
+    return result, dtf.where(result.notna()), tmf.where(imputed & result.notna()).astype("str")
+
+
+def _datetime_imputations(text: pd.Series, highest_imputation: str, date_imputation: str, time_imputation: str) -> pd.DataFrame:
+    """What :func:`impute_datetime` makes of each distinct value before any bound: the datetime (imputed where
+    allowed), the earliest and latest it may stand for, its date and time flags and whether it is imputed."""
     level = LEVELS.index(highest_imputation)
     date_level = highest_imputation if level >= LEVELS.index("D") else "n"
     fill = _TIME_FILL.get(time_imputation) or tuple(float(x) for x in time_imputation.split(":"))
-    parts = iso_parts(dtc).astype(float)
+    parts = _number_parts(text)
     missing = {k: parts[k].isna() for k in ("H", "M", "S")}
-    allowed = pd.Series(True, index=dtc.index)
+    allowed = pd.Series(True, index=text.index)
     for key, needed in (("H", "h"), ("M", "m"), ("S", "s")):
         allowed &= ~(missing[key] & (level < LEVELS.index(needed)))
 
@@ -173,16 +233,13 @@ def impute_datetime(
         clock = [parts[k].where(~(missing[k] | whole), value) for k, value in zip(("H", "M", "S"), time_fill)]
         return (days * 86400 + clock[0] * 3600 + clock[1] * 60 + clock[2]).where(allowed & days.notna())
 
-    days, dtf = impute_date(dtc, date_level, date_imputation)
-    result = combine(days, dtf, fill)
-    earliest = combine(*impute_date(dtc, date_level, "first"), _TIME_FILL["first"])
-    latest = combine(*impute_date(dtc, date_level, "last"), _TIME_FILL["last"])
-    tmf = pd.Series(np.select([missing["H"], missing["M"], missing["S"]], ["H", "M", "S"], default=""), index=dtc.index)
+    def dates(imputation: str) -> tuple[pd.Series, pd.Series]:
+        return _bounded_date(_date_imputations(parts, text, date_level, imputation), date_level, imputation, (), ())
+
+    days, dtf = dates(date_imputation)
+    tmf = pd.Series(np.select([missing["H"], missing["M"], missing["S"]], ["H", "M", "S"], default=""), index=text.index)
     tmf = tmf.where(dtf.isna(), "H")
-    imputed = tmf.ne("")
-    for bounds, later in ((min_dates, True), (max_dates, False)):
-        for bound in bounds:
-            inside = imputed & bound.notna() & (bound >= earliest) & (bound <= latest)
-            beyond = result < bound if later else result > bound
-            result = result.where(~(inside & beyond), bound)
-    return result, dtf.where(result.notna()), tmf.where(imputed & result.notna()).astype("str")
+    return pd.DataFrame({
+        "result": combine(days, dtf, fill), "earliest": combine(*dates("first"), _TIME_FILL["first"]),
+        "latest": combine(*dates("last"), _TIME_FILL["last"]), "dtf": dtf, "tmf": tmf, "imputed": tmf.ne(""),
+    })

@@ -37,6 +37,7 @@ from cdisc.datepattern import (
     four_digit_years,
     time_patterns,
 )
+from cdisc.textparts import extract_groups
 
 MONTHS = {m: f"{i:02d}" for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
@@ -123,7 +124,7 @@ def _parts(
     found = pd.Series(False, index=text.index)
     reasons = pd.Series("", index=text.index, dtype="str")
     for form in forms:
-        match = text.str.extract(f"^{form.regex}$")
+        match = extract_groups(text, f"^{form.regex}$")
         hit = match.notna().any(axis=1) & ~found
         named = {key: match[key].where(~match[key].isin(UNKNOWN)) for key in form.groups}
         if "mon" in named:

@@ -11,6 +11,7 @@ from cdisc.rules import SDTM, rule
 from cdisc.sdtm.dates import date_part
 from cdisc.spec.base import ShorthandModel
 from cdisc.spec.names import Name
+from cdisc.textparts import extract_groups
 
 
 class EpochRule(ShorthandModel):
@@ -28,8 +29,8 @@ def _instant(dtc: pd.Series, day_end: bool) -> pd.Series:
     >>> _instant(pd.Series(["2023-03-27T09:04", "2023-03-27"]), day_end=True).astype(str).tolist()
     ['2023-03-27 09:04:00', '2023-03-27 23:59:59']
     """
-    clock = dtc.astype("str").str.extract(r"^\d{4}-\d{2}-\d{2}T(\d{2}):(\d{2})").astype("float")
-    seconds = clock[0] * 3600 + clock[1] * 60
+    clock = extract_groups(dtc, r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})").astype("float")
+    seconds = clock["H"] * 3600 + clock["M"] * 60
     default = 86399.0 if day_end else 0.0
     return date_part(dtc) + pd.to_timedelta(seconds.fillna(default).to_numpy(), unit="s")
 
