@@ -56,21 +56,32 @@ def derive_param_nca(
     if absent:
         raise DataError(f"NCA: the concentration dataset has no column(s) {', '.join(dict.fromkeys(absent))}")
     try:
-        order = evaluation_order(settings.parameters)
+        order_of_parameters = evaluation_order(settings.parameters)
     except KeyError as exc:
         raise DataError(f"NCA: {exc.args[0]}") from None
-    reported = [c for c in order if PARAMETERS[c].reported and (settings.parameters is None or c in settings.parameters)]
+    reported = [c for c in order_of_parameters if PARAMETERS[c].reported and (settings.parameters is None or c in settings.parameters)]
     frame = _samples(dataset, by_vars, named)
+    groups = frame.groupby(list(by_vars), sort=True, dropna=False).ngroup().to_numpy()
+    order = np.lexsort((frame["_time"].to_numpy(), groups))  # by profile, then time (stable: ties as collected)
+    starts = np.flatnonzero(np.diff(groups[order], prepend=-1))
+    firsts = np.minimum.reduceat(order, starts) if len(order) else order  # each profile's first record as collected
+    keys = frame[list(by_vars)].take(firsts).itertuples(index=False, name=None)
+    times, concs, blqs = (frame[c].to_numpy()[order] for c in ("_time", "_conc", "_blq"))
+    doses, durations, taus = (frame[c].to_numpy()[firsts] for c in ("_dose", "_duration", "_tau"))
+    units_of: dict[tuple[str | None, str | None], dict] = {}
+    unit_texts = [(_text(c), _text(d)) for c, d in zip(frame["conc_unit"].to_numpy()[firsts], frame["dose_unit"].to_numpy()[firsts])]
     records = []
-    for key, group in frame.groupby(list(by_vars), sort=True, dropna=False):
-        profile = _profile(group, settings)
-        results = compute_profile(profile, order)
-        first = group.iloc[0]
-        units = parameter_units(_text(first["conc_unit"]), time_unit, _text(first["dose_unit"]))
+    for i, (key, start, end, unit_text) in enumerate(zip(keys, starts, [*starts[1:], len(order)], unit_texts)):
+        samples = slice(start, end)
+        profile = _profile(times[samples], concs[samples], blqs[samples], settings, doses[i], durations[i], taus[i])
+        results = compute_profile(profile, order_of_parameters)
+        if unit_text not in units_of:
+            units_of[unit_text] = parameter_units(unit_text[0], time_unit, unit_text[1])
+        units = units_of[unit_text]
         for code in reported:
             value, reason = results[code]
             unit, factor = units[PARAMETERS[code].unit]
-            records.append((*(key if isinstance(key, tuple) else (key,)), code, PARAMETERS[code].name,
+            records.append((*key, code, PARAMETERS[code].name,
                             np.nan if value is None else float(value) * factor, unit,
                             "NOT DONE" if reason else None, reason, len(profile.time)))
     out = pd.DataFrame.from_records(records, columns=[*by_vars, *OUTPUT_COLUMNS])
@@ -101,23 +112,22 @@ def _samples(dataset: pd.DataFrame, by_vars: Sequence[str], named: dict[str, str
     return frame[usable.to_numpy(dtype=bool)]
 
 
-def _profile(group: pd.DataFrame, settings: NcaSettings) -> Profile:
-    """The sorted, BLQ-ruled samples of one profile (pre-dose samples at time 0 when the settings say so)."""
-    g = group.sort_values("_time", kind="mergesort")
-    t = g["_time"].to_numpy(float)
+def _profile(
+    t: np.ndarray, conc: np.ndarray, blq: np.ndarray, settings: NcaSettings, dose: float, duration: float, tau: float
+) -> Profile:
+    """The BLQ-ruled samples of one profile sorted by time (pre-dose samples at time 0 when the settings say so)."""
     before = t < 0
     if settings.predose_at_zero and before.any():
         drop = before.copy()
         if not (t == 0).any():
             drop[np.flatnonzero(before)[-1]] = False  # the last pre-dose sample stands for time 0
-        g, t = g[~drop], np.maximum(t[~drop], 0.0)
-    c = curve.apply_blq(g["_conc"].to_numpy(float), g["_blq"].to_numpy(bool), settings.blq)
+        t, conc, blq = np.maximum(t[~drop], 0.0), conc[~drop], blq[~drop]
+    c = curve.apply_blq(conc.astype(float), blq.astype(bool), settings.blq)
     kept = ~np.isnan(c)
-    t, c = t[kept], c[kept]
-    first = group.iloc[0]
+    t, c = t[kept].astype(float), c[kept]
     repeated = t[1:][np.diff(t) == 0]
     problem = f"more than one sample at time {repeated[0]:g}" if len(repeated) else None
-    return Profile(t, c, settings, first["_dose"], first["_duration"], first["_tau"], problem)
+    return Profile(t, c, settings, dose, duration, tau, problem)
 
 
 def _text(value: object) -> str | None:
