@@ -5,8 +5,10 @@ A task never raises for bad data: it returns an :class:`Outcome` holding the bui
 found, and a task whose inputs failed returns the names it waited for, so every data error of every dataset
 that can be built is still collected in one run, and one study's failure does not stop another's.
 
-Execution: Dask's synchronous scheduler in this process by default (no set-up), its threads with
-``threads``, or a ``dask.distributed`` cluster when a scheduler address is given. Results do not depend on the order tasks run in.
+Execution: Dask's synchronous scheduler in this process by default (no set-up), or its threads with
+``threads``. Results do not depend on the order tasks run in. On a ``dask.distributed`` cluster a study is
+one task that builds this graph on its worker (:mod:`cdisc.portfolio`): the tasks here hold the study's
+frames and its builder, which are not to be shipped.
 """
 
 from __future__ import annotations
@@ -24,7 +26,9 @@ from cdisc.collect import located
 from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.spec.check import dependencies
 
-__all__ = ["Outcome", "dataset_graph", "execute"]
+__all__ = ["IN_PROCESS", "Outcome", "dataset_graph", "execute", "is_cluster"]
+
+IN_PROCESS = ("sync", "synchronous", "threads")  # --scheduler values that run the graph in this process
 
 Builder = Callable[[str, dict[str, pd.DataFrame]], BuiltDataset]  # the frames of the inputs and of the datasets it needs
 
@@ -81,26 +85,22 @@ def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[s
     return graph
 
 
+def is_cluster(scheduler: str | None) -> bool:
+    """Whether ``scheduler`` is the address of a ``dask.distributed`` scheduler rather than an in-process one.
+
+    >>> [is_cluster(s) for s in (None, "threads", "tcp://10.0.0.5:8786")]
+    [False, False, True]
+    """
+    return scheduler is not None and scheduler not in IN_PROCESS
+
+
 def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Compute ``keys`` of ``graph``: in this process (threads), or on the cluster at ``scheduler`` (tcp://HOST:PORT).
-    ``done`` is called with each outcome as its task finishes (in this process) or at the end (on a cluster)."""
-    if scheduler is None or scheduler in ("threads", "sync", "synchronous"):
-        get = dask.threaded.get if scheduler == "threads" else dask.get  # threads: not yet race-free (see issue 15 notes)
-        if done is None:
-            return list(get(graph, keys))
-        with Callback(posttask=lambda key, outcome, *_: done(outcome) if isinstance(outcome, Outcome) else None):
-            return list(get(graph, keys))
-    try:
-        from distributed import Client
-    except ImportError:
-        raise UsageError("--scheduler needs dask.distributed: pip install 'cdisc[cluster]'") from None
-    try:
-        client = Client(scheduler, timeout="10s", set_as_default=False)
-    except OSError as exc:
-        raise UsageError(f"--scheduler {scheduler}: cannot reach the Dask scheduler ({exc})") from None
-    with client:
-        outcomes = list(client.get(graph, keys))
-    if done is not None:
-        for outcome in outcomes:
-            done(outcome)
-    return outcomes
+    """Compute ``keys`` of ``graph`` in this process: Dask's synchronous scheduler, or its threads with ``threads``.
+    ``done`` is called with each outcome as its task finishes."""
+    if is_cluster(scheduler):
+        raise UsageError(f"--scheduler {scheduler}: a study's dataset graph runs in one process; send the study to the cluster (cdisc.portfolio)")
+    get = dask.threaded.get if scheduler == "threads" else dask.get  # threads: not yet race-free (see issue 15 notes)
+    if done is None:
+        return list(get(graph, keys))
+    with Callback(posttask=lambda key, outcome, *_: done(outcome) if isinstance(outcome, Outcome) else None):
+        return list(get(graph, keys))

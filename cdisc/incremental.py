@@ -62,15 +62,23 @@ def _uses_reference_dates(data: Any) -> bool:
     return "reference_date" in json.dumps(data, default=str)
 
 
-def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}) -> dict[str, str]:  # noqa: B006 (read only)
+def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs: Path | None = None) -> dict[str, str]:  # noqa: B006 (read only)
     """The input hash of every dataset of the study, in build order; ``settings`` are run options a build
-    reads (the data cutoff)."""
+    reads (the data cutoff). The run's output folder ``outputs`` (and the query list a failed run writes
+    beside it) is no input, nor are raw tables and input datasets lying in the study folder shared ones
+    (each is hashed for the datasets that read it)."""
     shared_files = dict(shared_spec_files(study))
-    yaml_files = {p.resolve() for p in spec_files(study).values()} | {p.resolve() for p in shared_files.values()}
-    shared_files |= {
-        f"folder/{p.relative_to(study.folder).as_posix()}": p for p in sorted(study.folder.rglob("*"))
-        if p.is_file() and p.suffix.lower() not in (".yaml", ".yml", ".md") and p.resolve() not in yaml_files
-    }
+    own = {p.resolve() for p in spec_files(study).values()} | {p.resolve() for p in shared_files.values()}
+    own |= {table.path.resolve() for table in study.raw_tables.values()} | {p.resolve() for p in study.input_files.values() if p is not None}
+    written = None if outputs is None else outputs.resolve()
+    if written is not None:
+        own |= {written.with_name(f"{written.name}.queries.{suffix}") for suffix in ("csv", "json")}
+
+    def is_shared(path: Path) -> bool:
+        resolved = path.resolve()
+        return path.suffix.lower() not in (".yaml", ".yml", ".md") and resolved not in own and not (written and resolved.is_relative_to(written))
+
+    shared_files |= {f"folder/{p.relative_to(study.folder).as_posix()}": p for p in sorted(study.folder.rglob("*")) if p.is_file() and is_shared(p)}
     shared_files |= {f"inputs/{p.name}": p for p in study.input_files.values() if p is not None}
     shared = combined_hash({name: sha256_file(path) for name, path in shared_files.items()} | {"cdisc": __version__, **settings})
     raw = {name: sha256_file(table.path) for name, table in study.raw_tables.items()}

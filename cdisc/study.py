@@ -42,10 +42,11 @@ from cdisc.collect import located
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
-from cdisc.graph import Outcome, dataset_graph, execute
+from cdisc.graph import Outcome, dataset_graph, execute, is_cluster
 from cdisc.incremental import CACHE, dataset_input_hashes, load_built, save_built
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, sha256_file, study_inputs
+from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
 from cdisc.reports.datasets import dataset_reports
@@ -175,15 +176,21 @@ def creation_time(options: RunOptions, declared: dt.datetime, now: dt.datetime) 
 def run_study(
     folder: Path, out_dir: Path | None = None, progress: Console | None = None, options: RunOptions | None = None,
     raw: Path | None = None,
-) -> RunResult:
+) -> RunResult | ConvertedStudy:
     """Build every dataset of the study in ``folder`` and write its outputs to ``out_dir``.
 
     Every data error of every dataset that can be built is collected (datasets that need a
     failed one are skipped and listed); then, if there were any, the query list is written beside
     the output folder (:func:`failed_queries_paths`; nothing is written into it) and the error raised.
-    ``raw`` converts the raw extract in that folder instead of the one study.yaml names.
+    ``raw`` converts the raw extract in that folder instead of the one study.yaml names. With a
+    cluster's address as ``options.scheduler`` a worker converts the study (:mod:`cdisc.portfolio`).
     """
     options = options or RunOptions()
+    if options.scheduler is not None and is_cluster(options.scheduler):
+        (converted,) = run_on_cluster(options.scheduler, [StudyJob.of(folder, out_dir, raw)], options, progress)
+        if isinstance(converted, CdiscError):
+            raise converted
+        return converted
     run = prepare_run(folder, out_dir, options, raw)
     outcomes = execute(run.graph, run.keys, options.scheduler, _reporter(progress, len(run.keys)))
     return finish_run(run, outcomes)
@@ -191,14 +198,18 @@ def run_study(
 
 def run_portfolio(
     folders: list[Path], out_root: Path | None = None, progress: Console | None = None, options: RunOptions | None = None,
-) -> list[tuple[Path, RunResult | CdiscError]]:
+) -> list[tuple[Path, RunResult | ConvertedStudy | CdiscError]]:
     """Convert several studies as one task graph; each study's outputs stay all-or-nothing.
 
     Each study is written to ``out_root/<study folder name>``, or to its own ``output.folder`` without
     ``out_root``. A study whose specs are refused, or whose data has errors, gives its error in place of
     its result (its query list written beside its output folder); the other studies are converted.
+    With a cluster's address as ``options.scheduler`` each study is a task converting it on a worker.
     """
     options = options or RunOptions()
+    if options.scheduler is not None and is_cluster(options.scheduler):
+        jobs = [StudyJob.of(folder, None if out_root is None else out_root / folder.resolve().name) for folder in folders]
+        return list(zip(folders, run_on_cluster(options.scheduler, jobs, options, progress)))
     runs: list[tuple[Path, PreparedRun | CdiscError]] = []
     for folder in folders:
         try:
@@ -209,7 +220,7 @@ def run_portfolio(
     graph = {key: task for run in prepared for key, task in run.graph.items()}
     keys = [key for run in prepared for key in run.keys]
     outcomes = dict(zip(keys, execute(graph, keys, options.scheduler, _reporter(progress, len(keys)))))
-    results: list[tuple[Path, RunResult | CdiscError]] = []
+    results: list[tuple[Path, RunResult | ConvertedStudy | CdiscError]] = []
     for folder, run in runs:
         if isinstance(run, CdiscError):
             results.append((folder, run))
@@ -250,7 +261,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     previous = _previous_run(options.compare_to, target, identities)
     study.previous_run = previous  # for rules that keep what the previous transfer said (seq: {stable: true})
     frames = {name: study.input_frame(name) for name in study.input_files}
-    result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)})
+    result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)}, target)
 
     def build(name: str, available: dict[str, pd.DataFrame]) -> BuiltDataset:
         spec = study.datasets[name].spec

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property, partial
 from pathlib import Path
@@ -106,10 +107,14 @@ class Study:
         return codelists
 
 
+WORKING_FOLDER: ContextVar[Path | None] = ContextVar("WORKING_FOLDER", default=None)  # a Dask worker's run: the client's folder
+
+
 def display_path(path: Path) -> str:
-    """``path`` relative to the working folder when it lies inside it, as users typed it."""
+    """``path`` relative to the working folder when it lies inside it, as users typed it (on a Dask
+    worker converting a study for a client, relative to the client's working folder)."""
     try:
-        return str(path.resolve().relative_to(Path.cwd().resolve()))
+        return str(path.resolve().relative_to((WORKING_FOLDER.get() or Path.cwd()).resolve()))
     except ValueError:
         return os.path.normpath(str(path))
 
