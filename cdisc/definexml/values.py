@@ -34,7 +34,7 @@ def value_texts(values: pd.Series | ExtensionArray) -> pa.Array:
     ['A', None]
     """
     if pd.api.types.is_numeric_dtype(values.dtype):
-        return pa.array(number_texts(values.to_numpy(dtype=np.float64)), type=pa.large_string())
+        return number_texts(values.to_numpy(dtype=np.float64))
     if values.dtype != "str":
         values = values.astype("str")
     strings = pa.array(values)
@@ -49,20 +49,41 @@ def number_text(value: float) -> str:
     return np.format_float_positional(float(value), trim="-")
 
 
-def number_texts(numbers: np.ndarray) -> np.ndarray:
-    """:func:`number_text` of every number (an object array of str), vectorised.
+def number_texts(numbers: np.ndarray) -> pa.Array:
+    """:func:`number_text` of every number, vectorised.
 
     Arrow writes the same shortest round-trip digits, but in exponent form for very large or small
-    numbers; those few are written positionally one by one.
+    numbers (from 1e15, below 1e-6); those few are written positionally one by one.
 
-    >>> number_texts(np.array([3.0, -0.25, 1e20])).tolist()
+    >>> number_texts(np.array([3.0, -0.25, 1e20])).to_pylist()
     ['3', '-0.25', '100000000000000000000']
     """
-    texts = pa.array(numbers, type=pa.float64()).cast(pa.string())
-    result = texts.to_numpy(zero_copy_only=False)
-    for at in np.flatnonzero(pc.match_substring(texts, "e").to_numpy(zero_copy_only=False)):
-        result[at] = number_text(numbers[at])
-    return result
+    texts = pa.array(numbers, type=pa.float64()).cast(pa.large_string())
+    exponent = pc.match_substring(texts, "e").to_numpy(zero_copy_only=False)
+    if not exponent.any():
+        return texts
+    positional = texts.to_numpy(zero_copy_only=False)
+    for at in np.flatnonzero(exponent):
+        positional[at] = number_text(numbers[at])
+    return pa.array(positional, type=pa.large_string())
+
+
+def factorize(column: pd.Series) -> tuple[np.ndarray, ExtensionArray]:
+    """As :func:`pandas.factorize`: each row's code (-1: missing) and the distinct values, of the column's dtype.
+
+    Arrow strings are encoded by Arrow directly, without pandas' copies of the codes.
+
+    >>> codes, uniques = factorize(pd.Series(["b", None, "a", "b"]))
+    >>> codes.tolist(), uniques.tolist()
+    ([0, -1, 1, 0], ['b', 'a'])
+    """
+    if not isinstance(column.array, pd.arrays.ArrowStringArray):
+        return pd.factorize(column.array)
+    strings = pa.array(column)
+    if isinstance(strings, pa.ChunkedArray):
+        strings = strings.combine_chunks()
+    encoded = pc.dictionary_encode(strings)
+    return encoded.indices.fill_null(-1).to_numpy(), pd.array(encoded.dictionary, dtype=column.dtype)
 
 
 class ColumnValues:
@@ -79,21 +100,18 @@ class ColumnValues:
         self.column = column
         if column.dtype == object:  # mixed Python objects: 1 and 1.0 are equal values but different texts
             column = column.astype("str")
-        self.raw_codes, self.uniques = pd.factorize(column.array)  # -1: missing; the distinct values, of the column's dtype
-        texts = value_texts(self.uniques)
-        self.codes: np.ndarray
-        self.distinct: pa.Array
-        if pd.api.types.is_float_dtype(self.uniques.dtype):  # distinct numbers have distinct texts, none blank
-            self.codes, self.distinct = self.raw_codes, texts
-        else:
-            encoded = pc.dictionary_encode(texts)  # values with the same text share a code
+        self.raw_codes, self.uniques = factorize(column)
+        encoded = pc.dictionary_encode(value_texts(self.uniques))  # values with the same text share a code
+        self.distinct: pa.Array = encoded.dictionary
+        self.codes: np.ndarray = self.raw_codes
+        if len(self.distinct) != len(self.uniques):  # some texts blank or shared (numbers' texts never are)
             lookup = np.append(encoded.indices.fill_null(-1).to_numpy(), -1)  # the last entry: a missing value
-            self.codes, self.distinct = lookup[self.raw_codes], encoded.dictionary
+            self.codes = lookup[self.raw_codes]
 
     def select(self, rows: np.ndarray | None = None) -> Values:
         """The values on ``rows`` (positions; None: every row)."""
         codes = self.codes if rows is None else self.codes[rows]
-        counts = np.bincount(codes[codes >= 0], minlength=len(self.distinct))
+        counts = np.bincount(codes + 1, minlength=len(self.distinct) + 1)[1:]  # (code -1: missing)
         present = np.flatnonzero(counts)
         return Values(self, present, counts[present], rows)
 
@@ -172,8 +190,10 @@ class Values:
     @property
     def has_non_integers(self) -> bool:
         """Some value is a number but not a whole number."""
-        raw = self.column.raw_codes if self.rows is None else self.column.raw_codes[self.rows]
-        return bool(self.column.non_integer[raw].any())
+        flags = self.column.non_integer
+        if not flags.any() or self.rows is None:  # (every distinct value occurs in the whole column)
+            return bool(flags.any())
+        return bool(flags[self.column.raw_codes[self.rows]].any())
 
     def non_integers(self) -> pd.Series:
         """The values that are numbers but not whole numbers, in record order."""
