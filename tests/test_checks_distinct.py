@@ -29,9 +29,9 @@ def test_a_pool_tests_the_values_of_several_columns_once():
     pool = Pool.of([ae, cm])
     assert sorted(pool.values) == ["x", "y", "z"]
     tested = pool.values == "y"
-    assert pool.spread(tested, ae).tolist() == [False, True, False]
-    assert pool.spread(tested, cm).tolist() == [True, False]
-    assert not pool.holds(distinct_text(pd.Series(["w"], dtype="str")))
+    assert tested[pool.positions(ae)].tolist() == [False, True, False]
+    assert tested[pool.positions(cm)].tolist() == [True, False]
+    assert pool.positions(distinct_text(pd.Series(["w", "x"], dtype="str"))) is None  # not a column of the pool
 
 
 @pytest.mark.parametrize(

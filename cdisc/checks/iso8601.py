@@ -138,7 +138,8 @@ def column_dates(submission: Submission, dataset: Dataset, name: str) -> pd.Seri
 def _column_dates(submission: Submission, dataset: Dataset, name: str) -> pd.Series:
     pool = submission.summaries.of("raw dates", lambda: Pool.of([d.raw_text(n) for d, n in date_columns(submission)]))
     column = dataset.raw_text(name)
-    if not pool.holds(column):
+    positions = pool.positions(column)
+    if positions is None:
         return dates_of(column, dataset.frame.index)
     dates = submission.summaries.of("full dates", lambda: full_dates(pd.Series(pool.values, dtype="str")))
-    return pd.Series(pool.spread(dates, column), index=dataset.frame.index)
+    return pd.Series(dates.to_numpy()[positions], index=dataset.frame.index)

@@ -96,7 +96,7 @@ class Pool:
     >>> a, b = (distinct_text(pd.Series(v, dtype="str")) for v in (["x", "y", "x"], ["y", "z"]))
     >>> pool = Pool.of([a, b])
     >>> tested = pool.values == "y"
-    >>> pool.spread(tested, a).tolist(), pool.spread(tested, b).tolist()
+    >>> tested[pool.positions(a)].tolist(), tested[pool.positions(b)].tolist()
     ([False, True, False], [True, False])
     """
 
@@ -108,13 +108,11 @@ class Pool:
             return cls(pd.Index([], dtype="str"))
         return cls(pd.Index(pd.concat([c.values for c in columns], ignore_index=True).unique(), dtype="str"))
 
-    def holds(self, column: Distinct) -> bool:
-        """Whether every value of ``column`` is in the pool."""
-        return bool((self.values.get_indexer(column.values) >= 0).all())
-
-    def spread(self, tested: pd.Series | np.ndarray, column: Distinct) -> np.ndarray:
-        """A result per pool value (in ``values`` order), for each record of ``column`` (whose values the pool holds)."""
-        return np.asarray(tested)[self.values.get_indexer(column.values)][column.codes]
+    def positions(self, column: Distinct) -> np.ndarray | None:
+        """Each record's position among the pool's ``values`` (so a result per pool value, taken at these positions,
+        is the result per record); None when the pool lacks a value of the column."""
+        found = self.values.get_indexer(column.values)
+        return None if (found < 0).any() else found[column.codes]
 
 
 class Summaries(dict):

@@ -111,14 +111,15 @@ class _Elements:
 
 
 def _placed(record: np.ndarray, epoch: np.ndarray, names: pd.Index, records: int) -> pd.Series:
-    """Per record, the epoch of the elements its date overlaps (``record``, ``epoch``: one per overlapping pair):
-    the epoch, or the first and last in sorted order joined by " or "; missing where none."""
-    size = max(len(names), 1)
-    key = np.unique(record.astype(np.int64) * size + epoch)
-    where, first, count = np.unique(key // size, return_index=True, return_counts=True)
-    lowest, highest = pd.Series(names[key[first] % size]), pd.Series(names[key[first + count - 1] % size])
-    placed = lowest.where(count == 1, lowest + " or " + highest)
-    return pd.Series(placed.array, index=where).reindex(np.arange(records))
+    """Per record, the epoch of the elements its date overlaps (``record``, ascending, and ``epoch``, a position in the
+    sorted ``names``: one per overlapping pair): the epoch, or the first and last joined by " or "; missing where none."""
+    starts = np.flatnonzero(np.diff(record, prepend=-1))  # each record's first pair
+    if not len(starts):
+        return pd.Series(np.nan, index=np.arange(records), dtype="str")
+    lowest, highest = np.minimum.reduceat(epoch, starts), np.maximum.reduceat(epoch, starts)
+    first, last = pd.Series(names[lowest]), pd.Series(names[highest])
+    placed = first.where(lowest == highest, first + " or " + last)
+    return pd.Series(placed.array, index=record[starts]).reindex(np.arange(records))
 
 
 def _any_per_record(position: np.ndarray, mask: np.ndarray, records: int) -> np.ndarray:

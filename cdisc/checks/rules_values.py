@@ -66,7 +66,7 @@ def iso8601(submission: Submission) -> Iterator[pd.DataFrame]:
             if variable.type != "char" or not (name.endswith("DTC") or name.endswith(_DURATION_SUFFIXES)):
                 continue
             column = dataset.stripped(name)
-            bad = dates.spread(bad_date, column) if name.endswith("DTC") else lengths.spread(bad_duration, column)
+            bad = bad_date[dates.positions(column)] if name.endswith("DTC") else bad_duration[lengths.positions(column)]
             if bad.any():
                 kind = "an ISO 8601 date/time" if name.endswith("DTC") else "an ISO 8601 duration"
                 yield findings("ISO8601", dataset.name, f"{name} is not {kind}",

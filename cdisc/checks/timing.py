@@ -19,10 +19,11 @@ def column_bounds(submission: Submission, dataset: Dataset, name: str) -> tuple[
 
 def _column_bounds(submission: Submission, dataset: Dataset, name: str) -> tuple[pd.Series, pd.Series]:
     pool, column = date_pool(submission), dataset.stripped(name)
-    if not pool.holds(column):
+    positions = pool.positions(column)
+    if positions is None:
         return bounds_of(column, dataset.frame.index)
     lo, hi = submission.summaries.of("date bounds", lambda: bounds_of(Distinct(np.arange(len(pool.values)), pd.Series(pool.values)), pool.values))
-    return pd.Series(pool.spread(lo, column), index=dataset.frame.index), pd.Series(pool.spread(hi, column), index=dataset.frame.index)
+    return pd.Series(lo.to_numpy()[positions], index=dataset.frame.index), pd.Series(hi.to_numpy()[positions], index=dataset.frame.index)
 
 
 def bounds_of(column: Distinct, index: pd.Index) -> tuple[pd.Series, pd.Series]:
