@@ -417,7 +417,9 @@ class Expression:
             raise ExpressionDataError(
                 f"expression {self.source!r}: unknown name '{missing[0]}'{did_you_mean(missing[0], known)}"
             )
-        return self._compiled((frame, constants))
+        # only what the expression reads: if_else cuts every column and constant it passes to a branch
+        read = {n: constants[n] for n in self.names if n in constants}
+        return self._compiled((frame[[n for n in frame.columns if n in self.names]], read))
 
     def mask(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None) -> pd.Series:
         """Evaluate a condition to a boolean Series aligned to ``frame`` (missing is false)."""
