@@ -257,7 +257,6 @@ class DataValues:
         self._frames: dict[int, FrameValues] = {}
 
     def of(self, frame: pd.DataFrame) -> FrameValues:
-        found = self._frames.get(id(frame))
-        if found is None or found.frame is not frame:
-            found = self._frames[id(frame)] = FrameValues(frame)
-        return found
+        if id(frame) not in self._frames:
+            self._frames[id(frame)] = FrameValues(frame)  # which holds the frame: its id is not reused meanwhile
+        return self._frames[id(frame)]
