@@ -93,7 +93,7 @@ def _invalid_datetime_text(text: pd.Series) -> pd.Series:
 def _invalid_point(text: pd.Series) -> pd.Series:
     parts = extract(text, f"^{_DATETIME}$")
     bad = parts["y"].isna()
-    number = {k: _per_distinct(parts[k].where(parts[k] != "-"), lambda v: pd.to_numeric(v, errors="coerce"))
+    number = {k: per_distinct(parts[k].where(parts[k] != "-"), lambda v: pd.to_numeric(v, errors="coerce"))
               for k in ("m", "d", "H", "M", "S")}
     bad |= number["m"].notna() & ~number["m"].between(1, 12)
     bad |= number["d"].notna() & ~number["d"].between(1, 31)
@@ -101,12 +101,12 @@ def _invalid_point(text: pd.Series) -> pd.Series:
     bad |= number["M"].notna() & ~number["M"].between(0, 59)
     bad |= number["S"].notna() & ~(number["S"] < 60)
     complete = ~bad & parts["y"].str.isdigit().fillna(False).astype(bool) & number["m"].notna() & number["d"].notna()
-    dates = _per_distinct(parts["y"] + "-" + parts["m"] + "-" + parts["d"], lambda v: pd.to_datetime(v, format="%Y-%m-%d", errors="coerce"))
+    dates = per_distinct(parts["y"] + "-" + parts["m"] + "-" + parts["d"], lambda v: pd.to_datetime(v, format="%Y-%m-%d", errors="coerce"))
     bad |= complete & dates.isna()
     return bad.fillna(True).astype(bool)
 
 
-def _per_distinct(text: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
+def per_distinct(text: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
     """``convert(text)`` (an element-wise conversion of text, missing kept missing) run on the distinct values only."""
     codes, values = pd.factorize(text)
     converted = convert(pd.Series(values, dtype="str"))
