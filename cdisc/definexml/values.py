@@ -53,17 +53,18 @@ def number_texts(numbers: np.ndarray) -> pa.Array:
     """:func:`number_text` of every number, vectorised.
 
     Arrow writes the same shortest round-trip digits, but in exponent form for very large or small
-    numbers (from 1e15, below 1e-6); those few are written positionally one by one.
+    numbers (from 1e15, below 1e-6); those few, and zeros and any text ending in a point (the form of
+    both may differ between Arrow releases), are written positionally one by one.
 
-    >>> number_texts(np.array([3.0, -0.25, 1e20])).to_pylist()
-    ['3', '-0.25', '100000000000000000000']
+    >>> number_texts(np.array([3.0, -0.25, 1e20, -0.0])).to_pylist()
+    ['3', '-0.25', '100000000000000000000', '-0']
     """
     texts = pa.array(numbers, type=pa.float64()).cast(pa.large_string())
-    exponent = pc.match_substring(texts, "e").to_numpy(zero_copy_only=False)
-    if not exponent.any():
+    others = pc.match_substring_regex(texts, r"[eE]|\.0*$").to_numpy(zero_copy_only=False) | (numbers == 0)
+    if not others.any():
         return texts
     positional = texts.to_numpy(zero_copy_only=False)
-    for at in np.flatnonzero(exponent):
+    for at in np.flatnonzero(others):
         positional[at] = number_text(numbers[at])
     return pa.array(positional, type=pa.large_string())
 
