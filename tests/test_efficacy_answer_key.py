@@ -50,6 +50,7 @@ def _build(out: Path, key: Path, raw: Path | None = None) -> dict:
     tr["ADT"] = sas_date(tr["TRDTC"])
     derived = derive_recist_response(tr, tr["VISITNUM"].eq(0))
     derived = derived[derived["TRGRESP"].notna()]
+    rs = rs[rs["RSCAT"] == "RECIST 1.1"]  # the investigator's responses (not the baseline ECOG)
     inv = rs.pivot_table(index=["USUBJID", "VISITNUM"], columns="RSTESTCD", values="RSSTRESC", aggfunc="first").reset_index()
     subjects = pd.read_csv(key / "subjects.csv", dtype=str, keep_default_na=False)
     subjects = subjects.merge(adsl[["SUBJID", "USUBJID"]], on="SUBJID", how="outer", validate="one_to_one", indicator=True)
