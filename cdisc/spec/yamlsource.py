@@ -10,6 +10,8 @@ gives, else with ruamel, which words every problem.
 
 from __future__ import annotations
 
+import datetime as dt
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -94,12 +96,29 @@ def _load_ruamel(name: str, text: str) -> YamlDocument:
         raise SpecError([SpecIssue(name, mark.line + 1, mark.column + 1, "", message)]) from None
     except MarkedYAMLError as exc:
         raise SpecError([_syntax_issue(name, text, exc)]) from None
+    except ValueError as exc:  # a timestamp-looking scalar that is no date (2026-02-30): ruamel gives no place
+        raise SpecError([_impossible_date(name, text, exc)]) from None
     cut = cut_values(raw, text.splitlines())
     if cut:
         raise SpecError([SpecIssue(name, line + 1, column + 1, "", message) for line, column, message in cut])
     doc = YamlDocument(name, None)
     doc.data = _plain(raw, (), doc)
     return doc
+
+
+_DATE_LIKE = re.compile(r"(?<![\w.'\"-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:'\"-])")
+
+
+def _impossible_date(name: str, text: str, exc: ValueError) -> SpecIssue:
+    """The first unquoted date-looking value that is no calendar date, at its place."""
+    for number, line in enumerate(text.splitlines()):
+        for match in _DATE_LIKE.finditer(line.split(" #")[0]):
+            try:
+                dt.date(*(int(part) for part in match.groups()))
+            except ValueError as why:
+                return SpecIssue(name, number + 1, match.start() + 1, "", f"{match.group(0)} is not a date ({why}); "
+                                 "write a real date, or quote it to keep it as text")
+    return SpecIssue(name, 1, 1, "", f"a value YAML reads as a date is not one ({exc})")
 
 
 def _syntax_issue(name: str, text: str, exc: MarkedYAMLError) -> SpecIssue:
