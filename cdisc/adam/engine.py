@@ -167,7 +167,7 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
         first = frame.loc[duplicated, spec.keys].head(3).to_dict("records")
         raise DataError(f"{spec.dataset}: {int(duplicated.sum())} records share their keys ({', '.join(spec.keys)}), e.g. {first}")
     order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
-    origin = state.source.loc[order]
+    origin = state.source.loc[order, [SOURCE_DATASET, SOURCE_RECORD]]  # not every source column
     lineage = pd.DataFrame({"dataset": origin[SOURCE_DATASET].to_numpy(), "record": (origin[SOURCE_RECORD] + 1).astype("Int64").to_numpy()})
     if "USUBJID" in frame:
         lineage.insert(0, "USUBJID", frame.loc[order, "USUBJID"].to_numpy())

@@ -57,9 +57,9 @@ def _origin_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]
     """The source's rows with provenance: raw rows, records of a built dataset, or records in the spec."""
     source = spec.source
     if source.table is not None:
-        return study.raw_frame(source.table).copy()
+        return study.raw_frame(source.table).copy(deep=False)  # copy-on-write: the data is copied only if written
     if source.dataset is not None:
-        rows = built[source.dataset].copy()
+        rows = built[source.dataset].copy(deep=False)
         label = source.dataset
     elif source.visits:
         rows = _visit_rows(study)
@@ -208,7 +208,7 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     frame = frame.loc[order].reset_index(drop=True)
     merges = [*spec.source.merge, *(m for part in spec.parts for m in part.source.merge)]
     lineage_columns = [FILE, ROW, *dict.fromkeys(merged_row_column(m.table) for m in merges)]
-    lineage = raw.loc[order].reindex(columns=lineage_columns).reset_index(drop=True)
+    lineage = raw.reindex(columns=lineage_columns).loc[order].reset_index(drop=True)  # not every raw column
     if "USUBJID" in frame:
         lineage.insert(0, "USUBJID", frame["USUBJID"])
     return BuiltDataset(spec, frame, lineage, excluded, supp, warnings)
