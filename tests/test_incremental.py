@@ -5,15 +5,13 @@ from __future__ import annotations
 
 import csv
 import io
-import re
 import shutil
 from pathlib import Path
 
 import pytest
-from conftest import REPO
+from conftest import minimal_study
 
 from cdisc.incremental import tables_named
-from cdisc.simulate import simulate_study
 from cdisc.study import RunOptions, run_study
 
 
@@ -23,13 +21,9 @@ def _files(folder: Path) -> dict[str, bytes]:
 
 @pytest.fixture(scope="module")
 def first_run(tmp_path_factory) -> tuple[Path, Path]:
-    """A small study (the example's specs on an 8-subject extract) and its first run's output folder."""
+    """A small study (DM, and AE built from DM; raw tables in its own folder) and its first run's output folder."""
     root = tmp_path_factory.mktemp("incremental")
-    simulate_study(root / "extract", subjects=8, seed=11)
-    study = root / "study"
-    shutil.copytree(REPO / "specs", study)
-    text = (study / "study.yaml").read_text()
-    (study / "study.yaml").write_text(re.sub(r"(?m)^  folder: \.\./examples/bat8008/raw", "  folder: ../extract/raw", text))
+    study = minimal_study(root / "study")
     run_study(study, root / "out")
     return study, root / "out"
 
@@ -48,10 +42,23 @@ def _rerun(study: Path, previous: Path, where: Path, monkeypatch, force: bool = 
     return run_study(study.resolve(), Path("out"), options=RunOptions(force=force))
 
 
+def _rebuilt(result) -> set[str]:
+    return {b.spec.dataset for b in result.built} - set(result.reused)
+
+
+def _edit_csv(path: Path, column: str, edit) -> None:
+    """Change ``column`` of the first data row of the CSV file at ``path`` with ``edit``."""
+    rows = list(csv.reader(io.StringIO(path.read_text())))
+    rows[1][rows[0].index(column)] = edit(rows[1][rows[0].index(column)])
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="\n").writerows(rows)
+    path.write_text(buffer.getvalue())
+
+
 def test_a_rerun_with_nothing_changed_takes_every_dataset_from_the_previous_run(first_run, tmp_path, monkeypatch):
     study, out = first_run
     result = _rerun(study, out, tmp_path / "again", monkeypatch)
-    assert sorted(result.reused) == sorted(b.spec.dataset for b in result.built)
+    assert sorted(result.reused) == sorted(b.spec.dataset for b in result.built) == ["AE", "DM"]
     forced = _rerun(study, out, tmp_path / "forced", monkeypatch, force=True)
     assert forced.reused == []
     assert _files(tmp_path / "again" / "out") == _files(tmp_path / "forced" / "out")
@@ -59,30 +66,42 @@ def test_a_rerun_with_nothing_changed_takes_every_dataset_from_the_previous_run(
 
 def test_a_changed_raw_table_rebuilds_only_what_depends_on_it_and_matches_a_full_rebuild(first_run, tmp_path, monkeypatch):
     study, out = first_run
-    changed = tmp_path / "study"
-    shutil.copytree(study, changed)
-    raw = tmp_path / "extract" / "raw"  # the same layout: study.yaml is unchanged, only a raw table is
-    shutil.copytree(study.parent / "extract" / "raw", raw)
-    rows = list(csv.reader(io.StringIO((raw / "cm.csv").read_text())))
-    rows[1][rows[0].index("CMTRT")] += " SODIUM"  # one medication renamed
-    buffer = io.StringIO()
-    csv.writer(buffer, lineterminator="\n").writerows(rows)
-    (raw / "cm.csv").write_text(buffer.getvalue())
+    changed = shutil.copytree(study, tmp_path / "study")
+    _edit_csv(changed / "raw" / "ae.csv", "AETERM", lambda term: term + " AGAIN")  # one adverse event renamed
     incremental = _rerun(changed, out, tmp_path / "incremental", monkeypatch)
     full = _rerun(changed, out, tmp_path / "full", monkeypatch, force=True)
-    rebuilt = {b.spec.dataset for b in incremental.built} - set(incremental.reused)
-    assert "CM" in rebuilt and "DM" not in rebuilt and "LB" not in rebuilt
+    assert _rebuilt(incremental) == {"AE"}  # AE built again from the DM of the previous run
     assert full.reused == []
     assert _files(tmp_path / "incremental" / "out") == _files(tmp_path / "full" / "out")
 
 
-def test_a_changed_spec_rebuilds_its_dataset_and_those_built_from_it(first_run, tmp_path, monkeypatch):
+@pytest.mark.parametrize(("spec", "rebuilt"), [("dm", {"DM", "AE"}), ("ae", {"AE"})])
+def test_a_changed_spec_rebuilds_its_dataset_and_those_built_from_it(first_run, tmp_path, monkeypatch, spec, rebuilt):
     study, out = first_run
-    changed = tmp_path / "study"
-    shutil.copytree(study, changed)
-    shutil.copytree(study.parent / "extract", tmp_path / "extract")
-    ae = changed / "sdtm" / "ae.yaml"
-    ae.write_text(ae.read_text() + "\n# an edit\n")
-    result = _rerun(changed, out, tmp_path / "rerun", monkeypatch)
-    rebuilt = {b.spec.dataset for b in result.built} - set(result.reused)
-    assert {"AE", "ADAE"} <= rebuilt and "DM" not in rebuilt and "VS" not in rebuilt
+    changed = shutil.copytree(study, tmp_path / "study")
+    path = changed / "sdtm" / f"{spec}.yaml"
+    path.write_text(path.read_text() + "\n# an edit\n")
+    assert _rebuilt(_rerun(changed, out, tmp_path / "rerun", monkeypatch)) == rebuilt
+
+
+def test_adam_built_from_reused_sdtm_datasets_matches_a_full_rebuild(small_example, small_example_run, tmp_path, monkeypatch):
+    """The example's SDTM and ADaM datasets: a changed medication rebuilds CM and what is built from it (ADSL,
+    then every ADaM dataset) from the other SDTM datasets as the previous run stored them, byte for byte as
+    a full rebuild."""
+    study = shutil.copytree(small_example, tmp_path / "study")  # study.yaml unchanged: ../extract/raw
+    shutil.copytree(small_example.parent / "extract" / "raw", tmp_path / "extract" / "raw")
+    _edit_csv(tmp_path / "extract" / "raw" / "cm.csv", "CMTRT", lambda term: term + " SODIUM")  # one medication renamed
+    incremental = _rerun(study, small_example_run, tmp_path / "incremental", monkeypatch)
+    full = _rerun(study, small_example_run, tmp_path / "full", monkeypatch, force=True)
+    rebuilt = _rebuilt(incremental)
+    assert {"CM", "ADSL", "ADAE", "ADLB"} <= rebuilt and not {"DM", "LB", "AE", "VS"} & rebuilt
+    assert full.reused == []
+    assert _files(tmp_path / "incremental" / "out") == _files(tmp_path / "full" / "out")
+
+
+def test_the_output_folder_in_the_study_folder_is_not_an_input(tmp_path):
+    """The minimal study writes to out/ in its own folder (output.folder), beside its raw/ tables: what the first
+    run wrote there is no input of the second, which takes every dataset from it."""
+    study = minimal_study(tmp_path / "study")
+    run_study(study)
+    assert sorted(run_study(study).reused) == ["AE", "DM"]
