@@ -62,8 +62,11 @@ def derive_vars_joined(params: DeriveVarsJoined, records) -> pd.Series:
     scope = records.constants
     if params.where:
         other = other[records.condition(params.where, other, scope)]
-    reads = (parsed(params.join_where).names | parsed(params.value).names) - set(other.columns)
+    names = parsed(params.join_where).names | parsed(params.value).names
+    reads = names - set(other.columns)
     here = records.columns([*params.by, *(n for n in reads if n in records.out or n in records.frame.columns)])
+    if names <= {*other.columns, *here.columns, *scope}:  # else keep every column for the unknown name's message
+        other = other[[c for c in other.columns if c in names or c in params.by or c in params.order]]  # every pair is a row
     return derivations.derive_vars_joined(
         here, other,
         lambda frame: records.evaluate(params.value, frame, scope),
