@@ -1,5 +1,9 @@
 """Terminology and naming rules beyond closed codelists: test code/name pairs, synonyms and values of extensible
-codelists, one label per variable name, SUPP-- QNAMs that reuse a standard variable name."""
+codelists, one label per variable name, SUPP-- QNAMs that reuse a standard variable name.
+
+A variable's codelist is the IG's, except on the records a define.xml value-level item with a codelist selects
+(its where clause): there the item's codelist is checked (:func:`codelist_parts`), e.g. RSTESTCD ECOG1TC where
+RSCAT is ECOG and ONCRTSCD elsewhere."""
 
 from __future__ import annotations
 
@@ -8,22 +12,100 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from cdisc.checks.package import Submission, member
+from cdisc.checks.package import Dataset, Package, Submission, member
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
 from cdisc.terminology import CodelistTerms
 
 _PAIRS = (("TESTCD", "TEST"), ("PARMCD", "PARM"))
 RESULTS = ("ORRES", "STRESC")
+_NS = "local-name()"
+_COMPARATORS = {"EQ": False, "IN": False, "NE": True, "NOTIN": True}  # comparator -> negated membership
 
 
-def _ig_codelist(submission: Submission, dataset, variable: str):
-    """The one CT codelist the IG assigns to ``variable`` in this dataset, or None."""
+def _value_level(package: Package) -> dict[tuple[str, str], list[tuple[tuple, str]]]:
+    """Value-level items with a codelist, read once per define.xml: (dataset, variable) -> [(where, NCI code)], where
+    ``where`` is the item's where clauses (any of them), each a tuple of (variable, negated, values) checks (all of them).
+    Items whose clauses use other comparators than EQ/NE/IN/NOTIN are left out (their records keep the variable's codelist)."""
+    def build() -> dict[tuple[str, str], list[tuple[tuple, str]]]:
+        tree = package.tree
+        if tree is None:
+            return {}
+        def first(node, path: str):
+            found = node.xpath(path)
+            return found[0] if found else None
+        defs = {i.get("OID"): i for i in tree.xpath(f"//*[{_NS}='ItemDef']")}
+        names = {oid: i.get("Name") for oid, i in defs.items()}
+        nci = {c.get("OID"): first(c, f"./*[{_NS}='Alias'][@Context='nci:ExtCodeID']/@Name") for c in tree.xpath(f"//*[{_NS}='CodeList']")}
+        value_list = {oid: first(i, f"./*[{_NS}='ValueListRef']/@ValueListOID") for oid, i in defs.items()}
+        item_codelist = {oid: nci.get(first(i, f"./*[{_NS}='CodeListRef']/@CodeListOID")) for oid, i in defs.items()}
+        clauses = {}
+        for clause in tree.xpath(f"//*[{_NS}='WhereClauseDef']"):
+            checks = [(names.get(next((v for k, v in c.attrib.items() if k.endswith("ItemOID")), "")), c.get("Comparator"),
+                       tuple(v.strip() for v in c.xpath(f"./*[{_NS}='CheckValue']/text()"))) for c in clause.xpath(f"./*[{_NS}='RangeCheck']")]
+            if checks and all(name and comparator in _COMPARATORS for name, comparator, _ in checks):
+                clauses[clause.get("OID")] = tuple((name, _COMPARATORS[comparator], values) for name, comparator, values in checks)
+        lists = {}
+        for vl in tree.xpath(f"//*[{_NS}='ValueListDef']"):
+            items = []
+            for ref in vl.xpath(f"./*[{_NS}='ItemRef']"):
+                where = [c.get("WhereClauseOID") for c in ref.xpath(f"./*[{_NS}='WhereClauseRef']")]
+                code = item_codelist.get(ref.get("ItemOID"))
+                if code and where and all(w in clauses for w in where):
+                    items.append((tuple(clauses[w] for w in where), code))
+            lists[vl.get("OID")] = items
+        found: dict[tuple[str, str], list[tuple[tuple, str]]] = {}
+        for group in tree.xpath(f"//*[{_NS}='ItemGroupDef']"):
+            for ref in group.xpath(f"./*[{_NS}='ItemRef']"):
+                vl = value_list.get(ref.get("ItemOID"))
+                if lists.get(vl):
+                    found[((group.get("Name") or "").upper(), names[ref.get("ItemOID")])] = lists[vl]
+        return found
+    return package.summaries.of("value_level_codelists", build)
+
+
+def _selected(dataset: Dataset, where: tuple) -> np.ndarray:
+    """The records any of the where clauses selects (a clause: all its checks hold; a check on a missing column: none)."""
+    selected = np.zeros(len(dataset.frame), dtype=bool)
+    for checks in where:
+        held = np.ones(len(dataset.frame), dtype=bool)
+        for name, negated, values in checks:
+            if name not in dataset.frame.columns:
+                held[:] = False
+                break
+            text = dataset.text(name)
+            held &= text.per_record(text.values.isin(values).to_numpy(bool) != negated)
+        selected |= held
+    return selected
+
+
+def codelist_parts(submission: Submission, dataset: Dataset, variable: str, codes: tuple[str, ...]) -> list[tuple[tuple[str, ...], np.ndarray | None]]:
+    """The codelists (NCI codes) ``variable`` takes and the records each is checked on (None: every record): a value-level
+    item's codelist on the records its where clause selects (the first item selecting a record wins), ``codes`` (the
+    IG's) on the rest. Value-level items come from define.xml of the dataset's folder.
+
+    A submission without value-level codelists gives ``[(codes, None)]``."""
+    package = next((p for p in submission.packages if p.folder == dataset.table.path.parent), None)
+    items = _value_level(package).get((dataset.name, variable), []) if package is not None else []
+    if not items:
+        return [(codes, None)] if codes else []
+    parts: list[tuple[tuple[str, ...], np.ndarray | None]] = []
+    covered = np.zeros(len(dataset.frame), dtype=bool)
+    for where, code in items:
+        records = _selected(dataset, where) & ~covered
+        if records.any():
+            parts.append(((code,), records))
+            covered |= records
+    if codes and not covered.all():
+        parts.append((codes, ~covered))
+    return parts
+
+
+def _ig_codes(submission: Submission, dataset, variable: str) -> tuple[str, ...]:
+    """The one CT codelist the IG assigns to ``variable`` in this dataset, as a 1-tuple of its NCI code, or ()."""
     ig = ig_variables(submission, dataset)
     codes = ig.loc[ig["variable"] == variable, "codelists"]
-    if codes.empty or len(codes.iloc[0]) != 1:
-        return None
-    return submission.standards.codelists.get(codes.iloc[0][0])
+    return tuple(codes.iloc[0]) if len(codes) and len(codes.iloc[0]) == 1 else ()
 
 
 @rule("CT-PAIR", "Test code and test name are not the same CT term",
@@ -36,13 +118,18 @@ def code_name_pairs(submission: Submission) -> Iterator[pd.DataFrame]:
             code, name = prefix + code_suffix, prefix + name_suffix
             if not {code, name} <= set(dataset.frame.columns):
                 continue
-            codes, names = _ig_codelist(submission, dataset, code), _ig_codelist(submission, dataset, name)
-            if codes is None or names is None:
-                continue
-            term_of_code = dict(zip(codes.terms["value"], codes.terms["nci"]))
-            name_of_term = dict(zip(names.terms["nci"], names.terms["value"]))
-            codes_text = dataset.text(code)
-            expected = pd.Series(codes_text.values.map(term_of_code).map(name_of_term).array.take(codes_text.codes), index=dataset.frame.index)
+            expected = pd.Series(pd.NA, index=dataset.frame.index, dtype="str")
+            for code_part, code_records in codelist_parts(submission, dataset, code, _ig_codes(submission, dataset, code)):
+                for name_part, name_records in codelist_parts(submission, dataset, name, _ig_codes(submission, dataset, name)):
+                    codes, names = submission.standards.codelists.get(code_part[0]), submission.standards.codelists.get(name_part[0])
+                    records = _both(code_records, name_records, len(expected))
+                    if codes is None or names is None or len(code_part) != 1 or len(name_part) != 1 or not records.any():
+                        continue
+                    term_of_code = dict(zip(codes.terms["value"], codes.terms["nci"]))
+                    name_of_term = dict(zip(names.terms["nci"], names.terms["value"]))
+                    codes_text = dataset.text(code)
+                    named = pd.Series(codes_text.values.map(term_of_code).map(name_of_term).array.take(codes_text.codes), index=dataset.frame.index)
+                    expected = expected.where(~records, named)
             actual = dataset.text_column(name)
             bad = (expected.notna() & (actual != expected)).to_numpy(bool)
             if bad.any():
@@ -50,17 +137,24 @@ def code_name_pairs(submission: Submission) -> Iterator[pd.DataFrame]:
                 yield findings("CT-PAIR", dataset.name, message, rows=np.flatnonzero(bad), variable=name, values=dataset.frame[name])
 
 
+def _both(first: np.ndarray | None, second: np.ndarray | None, n: int) -> np.ndarray:
+    """Records in both selections (None: every record)."""
+    return np.ones(n, dtype=bool) & (True if first is None else first) & (True if second is None else second)
+
+
 def _extensible_values(submission: Submission) -> Iterator[tuple]:
-    """(dataset, variable, codelist, text) for every variable the IG ties to one extensible codelist; results
-    (--ORRES, --STRESC) take their codelist per test (value level), so they are not checked against the IG's."""
+    """(dataset, variable, codelist, text, records) for every variable the IG ties to one codelist, per codelist part
+    (:func:`codelist_parts`) that is one extensible codelist; ``records`` the part's (None: all). Results (--ORRES,
+    --STRESC) take their codelist per test (value level), so they are not checked against the IG's."""
     for dataset in submission.datasets:
         ig = ig_variables(submission, dataset)
         for variable, codes in zip(ig["variable"], ig["codelists"]):
             if variable not in dataset.frame.columns or len(codes) != 1 or variable.endswith(RESULTS):
                 continue
-            codelist = submission.standards.codelists.get(codes[0])
-            if codelist is not None and codelist.extensible:
-                yield dataset, variable, codelist, dataset.text(variable)
+            for part, records in codelist_parts(submission, dataset, variable, tuple(codes)):
+                codelist = submission.standards.codelists.get(part[0]) if len(part) == 1 else None
+                if codelist is not None and codelist.extensible:
+                    yield dataset, variable, codelist, dataset.text(variable), records
 
 
 def _terms(submission: Submission, codelist: CodelistTerms) -> tuple[pd.Index, pd.Series, pd.Index]:
@@ -79,10 +173,10 @@ def _terms(submission: Submission, codelist: CodelistTerms) -> tuple[pd.Index, p
 def synonyms(submission: Submission) -> Iterator[pd.DataFrame]:
     """A value that is not a submission value of its (extensible) codelist but is listed as a synonym of one, e.g.
     LBORRESU "10^3/uL" for UNIT "10^9/L" (non-extensible codelists are the CT rule's)."""
-    for dataset, variable, codelist, text in _extensible_values(submission):
+    for dataset, variable, codelist, text, records in _extensible_values(submission):
         values, spelled, _ = _terms(submission, codelist)
         preferred = text.values.map(spelled)
-        bad = text.per_record(preferred.notna().to_numpy(bool) & ~member(text.values, values))
+        bad = _both(text.per_record(preferred.notna().to_numpy(bool) & ~member(text.values, values)), records, len(text.codes))
         if bad.any():
             preferred = pd.Series(preferred.array.take(text.codes), index=dataset.frame.index)
             given = text.column(dataset.frame.index)
@@ -94,13 +188,21 @@ def synonyms(submission: Submission) -> Iterator[pd.DataFrame]:
       "SDTMIG 3.4 controlled terminology assumptions (extensible codelists: a new term only when no CT term fits); P21 CT2002", "warning")
 def extensible(submission: Submission) -> Iterator[pd.DataFrame]:
     """One finding per dataset, variable and distinct value outside its extensible codelist (synonyms are CT-SYNONYM's)."""
-    for dataset, variable, codelist, text in _extensible_values(submission):
+    for dataset, variable, codelist, text, records in _extensible_values(submission):
         known = _terms(submission, codelist)[2]
-        outside = text.per_record((text.values != "").to_numpy(bool) & ~member(text.values, known))
-        rows = np.flatnonzero(outside & text.first())
+        outside = _both(text.per_record((text.values != "").to_numpy(bool) & ~member(text.values, known)), records, len(text.codes))
+        rows = np.flatnonzero(outside & _first(text.codes, outside))
         if len(rows):
             yield findings("CT-EXT", dataset.name, f"{variable} value is not in the extensible codelist {codelist.name} ({codelist.nci})",
                            rows=rows, variable=variable, values=dataset.frame[variable])
+
+
+def _first(codes: np.ndarray, among: np.ndarray) -> np.ndarray:
+    """True on the first record of ``among`` holding each value (``codes``: one per record)."""
+    first = np.zeros(len(codes), dtype=bool)
+    rows = np.flatnonzero(among)
+    first[rows[np.unique(codes[rows], return_index=True)[1]]] = True
+    return first
 
 
 @rule("LABEL-SAME-NAME", "Same variable name with different labels across datasets",

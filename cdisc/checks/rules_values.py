@@ -14,6 +14,7 @@ from cdisc.checks.iso8601 import column_dates, date_pool, invalid_datetimes, inv
 from cdisc.checks.package import Dataset, Pool, Submission, member
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
+from cdisc.checks.rules_terms import codelist_parts
 
 _DURATION_SUFFIXES = ("DUR", "ELTM", "EVLINT")
 
@@ -117,15 +118,17 @@ def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
         multiple = _multiple_values(submission, dataset)
         ig = ig_variables(submission, dataset)
         for variable, codes in zip(ig["variable"], ig["codelists"]):
-            if variable not in dataset.frame.columns or not codes or not all(c in standards.closed_codelists for c in codes):
-                continue
-            text = dataset.text(variable)
-            accepted = member(text.values, _allowed(submission, tuple(codes))) | (text.values == "").to_numpy(bool)
-            if variable in multiple:
-                accepted |= (text.values == "MULTIPLE").to_numpy(bool)
-            bad = text.per_record(~accepted)
-            if bad.any():
-                names = " / ".join(f"{standards.codelist_names.get(c, c)} ({c})" for c in codes)
+            for part, records in codelist_parts(submission, dataset, variable, tuple(codes)) if variable in dataset.frame.columns else ():
+                if not all(c in standards.closed_codelists for c in part):
+                    continue
+                text = dataset.text(variable)
+                accepted = member(text.values, _allowed(submission, part)) | (text.values == "").to_numpy(bool)
+                if variable in multiple:
+                    accepted |= (text.values == "MULTIPLE").to_numpy(bool)
+                bad = text.per_record(~accepted) & (True if records is None else records)
+                if not bad.any():
+                    continue
+                names = " / ".join(f"{standards.codelist_names.get(c, c)} ({c})" for c in part)
                 yield findings("CT", dataset.name, f"{variable} value is not in the non-extensible codelist {names}",
                                rows=np.flatnonzero(bad), variable=variable, values=dataset.frame[variable])
 
