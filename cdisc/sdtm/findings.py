@@ -194,12 +194,14 @@ def _bound(bound, sub: pd.DataFrame) -> pd.Series:
 
 def _standard_number_text(orres: pd.Series, number: pd.Series, stresn: pd.Series) -> pd.Series:
     """The number of --STRESC: as collected when the standard value is the collected one (``0.050`` keeps its
-    trailing zero, the precision the lab reported), else the converted value as short text.
+    trailing zero, the precision the lab reported; a leading ``+`` or zero such as ``070`` goes), else the converted
+    value as short text.
 
-    >>> _standard_number_text(pd.Series(["0.050", "12.1"]), pd.Series([0.05, 12.1]), pd.Series([0.05, 121.0])).tolist()
-    ['0.050', '121']
+    >>> _standard_number_text(pd.Series(["0.050", "12.1", "070"]), pd.Series([0.05, 12.1, 70]), pd.Series([0.05, 121.0, 70])).tolist()
+    ['0.050', '121', '70']
     """
-    collected = _on_distinct(orres, lambda t: t.str.replace(_PREFIX, "", regex=True))
+    collected = _on_distinct(orres, lambda t: t.str.replace(_PREFIX, "", regex=True).str.replace(r"^\+", "", regex=True)
+                             .str.replace(r"^(-?)0+(?=\d)", r"\1", regex=True))
     return collected.where(stresn.eq(number).fillna(False), format_numbers(stresn))
 
 
