@@ -106,7 +106,7 @@ def _load_ruamel(name: str, text: str) -> YamlDocument:
     return doc
 
 
-_DATE_LIKE = re.compile(r"(?<![\w.'\"-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\w.:'\"-])")
+_DATE_LIKE = re.compile(r"(?<![\w.'\"-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d.'\"-])")  # a date, or a date-time (T or a space follows)
 
 
 def _impossible_date(name: str, text: str, exc: ValueError) -> SpecIssue:
