@@ -8,8 +8,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from cdisc.checks.iso8601 import _DATETIME, extract, invalid_datetimes, invalid_durations
+from cdisc.checks.iso8601 import _DATETIME, invalid_datetimes, invalid_durations
 from cdisc.checks.package import Pool, distinct_text
+from cdisc.textparts import extract_groups as extract
 
 DATETIME = f"^{_DATETIME}$"
 

@@ -8,15 +8,13 @@ must exist in the calendar.
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from cdisc.checks.package import Dataset, Distinct, Pool, Submission, distinct_text
+from cdisc.textparts import extract_groups
 
 _PART = r"(?:\d{{{n}}}|-)"
 _DATETIME = (
@@ -58,31 +56,6 @@ def invalid_durations(text: pd.Series) -> np.ndarray:
     return (~text.str.fullmatch(_DURATION).fillna(False).astype(bool)).to_numpy(bool) & (text != "").to_numpy(bool)
 
 
-def extract(text: pd.Series, pattern: str) -> pd.DataFrame:
-    """``text.str.extract(pattern)`` for a pattern whose groups are all named.
-
-    pandas 3 runs ``str.extract`` on Arrow strings element by element in Python; this runs pyarrow's
-    RE2 ``extract_regex`` on printable-ASCII values, where RE2 and Python's ``re`` agree for these patterns
-    (``\\d`` is ASCII, no newline for ``$`` to stop before), and ``re`` on the rest.
-
-    >>> extract(pd.Series(["2003-12", "x"], dtype="str"), r"^(?P<y>\\d{4})(?:-(?P<m>\\d{2}))?(?:-(?P<d>\\d{2}))?$").to_dict("list")
-    {'y': ['2003', nan], 'm': ['12', nan], 'd': [nan, nan]}
-    """
-    text = text.astype("str")
-    values = pa.array(text)
-    struct = pc.extract_regex(values, pattern)
-    names = list(re.compile(pattern).groupindex)
-    parts = pd.DataFrame(
-        {name: pd.array(pc.if_else(pc.equal(part, ""), None, part), dtype="str")  # RE2 gives "" for a group not taken
-         for name, part in zip(names, (pc.struct_field(struct, [i]) for i in range(len(names))))},
-        index=text.index,
-    )
-    other = pc.fill_null(pc.match_substring_regex(values, r"[^\x20-\x7E]"), False).to_numpy(zero_copy_only=False)
-    if other.any():
-        parts.loc[other] = text[other].str.extract(pattern).to_numpy()
-    return parts
-
-
 def _invalid_datetime_text(text: pd.Series) -> pd.Series:
     interval = text.str.contains("/", regex=False)
     start = text.str.replace(r"/.*$", "", regex=True)
@@ -91,7 +64,7 @@ def _invalid_datetime_text(text: pd.Series) -> pd.Series:
 
 
 def _invalid_point(text: pd.Series) -> pd.Series:
-    parts = extract(text, f"^{_DATETIME}$")
+    parts = extract_groups(text, f"^{_DATETIME}$")
     bad = parts["y"].isna()
     number = {k: per_distinct(parts[k].where(parts[k] != "-"), lambda v: pd.to_numeric(v, errors="coerce"))
               for k in ("m", "d", "H", "M", "S")}

@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc.checks.iso8601 import date_pool, extract, full_dates, per_distinct
+from cdisc.checks.iso8601 import date_pool, full_dates, per_distinct
 from cdisc.checks.package import Dataset, Distinct, Submission
+from cdisc.textparts import extract_groups
 
 _CLOCK = r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
 
@@ -37,7 +38,7 @@ def bounds_of(column: Distinct, index: pd.Index) -> tuple[pd.Series, pd.Series]:
     """
     text = column.values
     day = full_dates(text)
-    clock = extract(text, _CLOCK).apply(per_distinct, convert=lambda v: pd.to_numeric(v, errors="coerce"))
+    clock = extract_groups(text, _CLOCK).apply(per_distinct, convert=lambda v: pd.to_numeric(v, errors="coerce"))
     has_time = clock["H"].notna() & clock["M"].notna()
     offset = pd.to_timedelta(clock["H"].fillna(0) * 3600 + clock["M"].fillna(0) * 60 + clock["S"].fillna(0), unit="s")
     lo = day + offset.where(has_time, pd.Timedelta(0))
