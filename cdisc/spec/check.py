@@ -429,9 +429,17 @@ def _check_variables(study: Study, spec: SdtmDataset | AdamDataset, doc: YamlDoc
         subject = f"{name}.{var.name}"
         rule, params = var.rule
         if isinstance(spec, SdtmDataset):
+            other = getattr(params, "dataset", None)
+            other_names = ([v.name for v in study.datasets[other].spec.variables]
+                           if isinstance(other, str) and other in study.datasets and not getattr(params, "supp", False) else None)
             for ref in _references(var):
                 if ref.kind == "variable" and ref.text not in seen:
                     issues.append(doc.issue(("variables", i, *ref.path), subject, f"'{ref.text}' is not a variable of {name}{did_you_mean(ref.text, names)}"))
+                elif ref.kind in ("other", "other_expression") and other_names is not None:
+                    for read in [ref.text] if ref.kind == "other" else sorted(parsed(ref.text).names):
+                        if read not in other_names and read not in CONSTANTS:
+                            issues.append(doc.issue(("variables", i, *ref.path), subject,
+                                                    f"'{read}' is not a variable of {other}{did_you_mean(read, other_names)}"))
         if rule == "reference_date" and params not in study.spec.reference_dates:
             defined = ", ".join(study.spec.reference_dates) or "none"
             issues.append(doc.issue(("variables", i, "reference_date"), subject,
