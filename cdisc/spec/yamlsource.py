@@ -106,15 +106,15 @@ def _load_ruamel(name: str, text: str) -> YamlDocument:
     return doc
 
 
-_DATE_LIKE = re.compile(r"(?<![\w.'\"-])(\d{4})-(\d{1,2})-(\d{1,2})(?![\d.'\"-])")  # a date, or a date-time (T or a space follows)
+_DATE_LIKE = re.compile(r"(?<![\w.'\"-])(\d{4})-(\d{1,2})-(\d{1,2})(?:[Tt ](\d{1,2}):(\d{2})(?::(\d{2}))?)?(?![\d.'\"-])")
 
 
 def _impossible_date(name: str, text: str, exc: ValueError) -> SpecIssue:
-    """The first unquoted date-looking value that is no calendar date, at its place."""
+    """The first unquoted date or date-time value that is no calendar date or clock time, at its place."""
     for number, line in enumerate(text.splitlines()):
         for match in _DATE_LIKE.finditer(line.split(" #")[0]):
             try:
-                dt.date(*(int(part) for part in match.groups()))
+                dt.datetime(*(int(part) for part in match.groups() if part is not None))
             except ValueError as why:
                 return SpecIssue(name, number + 1, match.start() + 1, "", f"{match.group(0)} is not a date ({why}); "
                                  "write a real date, or quote it to keep it as text")
