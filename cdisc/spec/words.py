@@ -23,6 +23,8 @@ def condition_words(text: str) -> str:
     '(AVALC is CR or AVALC is PR) and ADT <= TRTSDT + 20'
     >>> condition_words('ARMCD not in ["SCRNFAIL", "NOTASSGN", "NOTTRT"]')
     'ARMCD is none of SCRNFAIL, NOTASSGN, NOTTRT'
+    >>> condition_words('concat(STUDYID, "-", SUBJID)')
+    "STUDYID, '-' and SUBJID joined"
     """
     source = str(text).strip()
     try:
@@ -51,6 +53,9 @@ class _Words:
         if _is_missing_call(node):
             assert isinstance(node, ast.Call)
             return f"{self.value(node.args[0])} is missing"
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id == "concat" and len(node.args) > 1:
+            parts = [f"'{a.value}'" if isinstance(a, ast.Constant) and isinstance(a.value, str) else self.say(a) for a in node.args]
+            return f"{', '.join(parts[:-1])} and {parts[-1]} joined"
         return self.as_written(node)
 
     def _negated(self, operand: ast.AST) -> str:

@@ -7,6 +7,7 @@ from typing import Literal
 import pandas as pd
 
 from cdisc.rules import SDTM, Reference, rule
+from cdisc.spec.words import condition_words
 
 
 def _no_references(fact) -> list[Reference]:
@@ -15,7 +16,7 @@ def _no_references(fact) -> list[Reference]:
 
 def _method(fact: str, variable: str, spec) -> str:
     if fact == "usubjid":
-        return f"{variable} is {spec.subjects.usubjid}."
+        return f"{variable} is {condition_words(spec.subjects.usubjid)}."
     return f'{variable} is "{spec.study.id}", the study identifier.'
 
 
