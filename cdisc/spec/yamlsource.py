@@ -114,7 +114,8 @@ def _impossible_date(name: str, text: str, exc: ValueError) -> SpecIssue:
     for number, line in enumerate(text.splitlines()):
         for match in _DATE_LIKE.finditer(line.split(" #")[0]):
             try:
-                dt.datetime(*(int(part) for part in match.groups() if part is not None))
+                year, month, day, hour, minute, second = (int(part or 0) for part in match.groups())
+                dt.datetime(year, month, day, hour, minute, second)
             except ValueError as why:
                 return SpecIssue(name, number + 1, match.start() + 1, "", f"{match.group(0)} is not a date ({why}); "
                                  "write a real date, or quote it to keep it as text")
