@@ -10,7 +10,7 @@ import pandas as pd
 from cdisc.errors import DataError
 from cdisc.reports.efficacy import efficacy_report
 from cdisc.reports.efficacy_listings import concordance_listing
-from cdisc.reports.pk import format_pk_summary, mean_concentration_png, summarise_concentrations, summarise_pk_parameters
+from cdisc.reports.pk import format_pk_summary, mean_concentration_pngs, summarise_concentrations, summarise_pk_parameters
 from cdisc.reports.spec import ConcordanceListing, DatasetReport, KmSummary, MeanConcentrationPlot, PkParameterSummary, ResponseRates
 from cdisc.spec.base import parsed
 from cdisc.spec.expr import ExpressionDataError
@@ -55,12 +55,12 @@ def _slug(values: tuple) -> str:
 
 
 def _plots(rows: pd.DataFrame, dataset: str, params: MeanConcentrationPlot) -> Iterator[tuple[str, bytes]]:
-    for key, group in rows.groupby(params.by_vars, sort=True):
-        values = key if isinstance(key, tuple) else (key,)
-        summary = summarise_concentrations(group, [params.group_var], params.time, params.value)
-        unit = group[params.unit].dropna().iloc[0] if params.unit and group[params.unit].notna().any() else None
-        png = mean_concentration_png(summary, time=params.time, group_var=params.group_var,
-                                     title=", ".join(str(v) for v in values), unit=unit, time_unit=params.time_unit)
+    groups = [(key if isinstance(key, tuple) else (key,), group) for key, group in rows.groupby(params.by_vars, sort=True)]
+    plots = ((", ".join(str(v) for v in values), summarise_concentrations(group, [params.group_var], params.time, params.value),
+              group[params.unit].dropna().iloc[0] if params.unit and group[params.unit].notna().any() else None)
+             for values, group in groups)
+    pngs = mean_concentration_pngs(plots, time=params.time, group_var=params.group_var, time_unit=params.time_unit)
+    for (values, _), png in zip(groups, pngs):
         yield f"{dataset.lower()}_{_slug(values)}.png", png
 
 

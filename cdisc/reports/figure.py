@@ -1,7 +1,9 @@
 """The reports' plots: a matplotlib figure on the Agg canvas (no display needed) and its PNG bytes.
 
 matplotlib is imported when the first figure is made, not with the reports, so commands that draw
-nothing do not load it. Figures have fixed margins (measuring every text to lay them out,
+nothing do not load it. A report draws its plots one after the other on one figure, cleared of the
+previous plot's data (:func:`clear_plotted`): new axes make their ticks anew and a new canvas measures
+every text anew, which costs more than drawing them. Figures have fixed margins (measuring every text to lay them out,
 ``tight_layout``, costs a second drawing) and plain-number tick labels on log axes (matplotlib's
 default powers of ten are mathtext, slow to parse and draw). The PNG holds no software or date
 metadata, so the same data give the same bytes.
@@ -13,10 +15,11 @@ import io
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from matplotlib.axes import Axes
     from matplotlib.axis import Axis
     from matplotlib.figure import Figure
 
-__all__ = ["agg_figure", "plain_log_ticks", "png_bytes"]
+__all__ = ["agg_figure", "clear_plotted", "plain_log_ticks", "png_bytes"]
 
 DPI = 100
 
@@ -32,6 +35,32 @@ def agg_figure(width: float, height: float, *, left: float, right: float, bottom
     FigureCanvasAgg(figure)
     figure.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace)
     return figure
+
+
+def clear_plotted(axes: Axes) -> None:
+    """Take off what was plotted on ``axes`` (lines, collections, legend) and forget its data limits, so that
+    the next plot draws on them as on new axes: limits autoscaled again, colours from the start of the cycle.
+    Titles, labels, scales and ticks stay (set them anew where they change).
+
+        >>> from matplotlib.colors import to_hex
+        >>> from matplotlib.figure import Figure
+        >>> axes = Figure().add_subplot()
+        >>> _ = axes.plot([0, 10], [0, 10], label="first")
+        >>> _ = axes.legend()
+        >>> axes.set_xlim(left=0)
+        (0.0, 10.5)
+        >>> clear_plotted(axes)
+        >>> line, = axes.plot([1, 2], [1, 2])
+        >>> len(axes.lines), axes.get_legend(), to_hex(line.get_color()), [float(x) for x in axes.get_xlim()]
+        (1, None, '#1f77b4', [0.95, 2.05])
+    """
+    for artist in [*axes.lines, *axes.collections]:
+        artist.remove()
+    if axes.legend_ is not None:
+        axes.legend_.remove()
+    axes.relim()
+    axes.set_prop_cycle(None)
+    axes.autoscale()
 
 
 def plain_log_ticks(axis: Axis) -> None:

@@ -9,18 +9,18 @@ values (a geometric mean is undefined for 0), plus the median and range.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from cdisc.reports.figure import agg_figure, plain_log_ticks, png_bytes
+from cdisc.reports.figure import agg_figure, clear_plotted, plain_log_ticks, png_bytes
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
 
-__all__ = ["format_pk_summary", "mean_concentration_png", "summarise_concentrations", "summarise_pk_parameters"]
+__all__ = ["format_pk_summary", "mean_concentration_png", "mean_concentration_pngs", "summarise_concentrations", "summarise_pk_parameters"]
 
 
 def summarise_concentrations(conc: pd.DataFrame, by_vars: Sequence[str], time: str, value: str) -> pd.DataFrame:
@@ -42,22 +42,32 @@ def mean_concentration_png(summary: pd.DataFrame, *, time: str, group_var: str, 
     against nominal ``time``, from :func:`summarise_concentrations`. Points with a mean of 0 are left off
     the log panel; one legend (top right of the linear panel) names the groups of both. The same data give
     the same bytes (no software or date metadata)."""
+    return next(mean_concentration_pngs([(title, summary, unit)], time=time, group_var=group_var, time_unit=time_unit))
+
+
+def mean_concentration_pngs(plots: Iterable[tuple[str, pd.DataFrame, str | None]], *, time: str, group_var: str,
+                            time_unit: str = "h") -> Iterator[bytes]:
+    """:func:`mean_concentration_png` of each (title, summary, unit) in ``plots``, the same bytes, drawn one after
+    the other on one figure (:func:`cdisc.reports.figure.clear_plotted`)."""
     figure = agg_figure(11, 4.5, left=0.08, right=0.99, bottom=0.12, top=0.84, wspace=0.2)  # room for labels such as 0.0001
-    groups = [(str(name), group.sort_values(time)) for name, group in summary.groupby(group_var, sort=True)]
-    for position, scale in enumerate(("linear", "log")):
-        axes = figure.add_subplot(1, 2, position + 1)
-        _draw_means(axes, groups, time, log=scale == "log")
-        axes.set_yscale(scale)
-        if scale == "log":
-            plain_log_ticks(axes.yaxis)
+    panels = {scale: figure.add_subplot(1, 2, position + 1) for position, scale in enumerate(("linear", "log"))}
+    for scale, axes in panels.items():
         axes.set_xlabel(f"Nominal time ({time_unit})")
-        axes.set_ylabel(f"Concentration ({unit})" if unit else "Concentration")
         axes.set_title(f"{scale.capitalize()} scale", y=1)  # placed, not fitted above the axis (a costly measure)
         axes.grid(True, alpha=0.3)
-        if groups and scale == "linear":
-            axes.legend(title=group_var, fontsize="small", loc="upper right")
-    figure.suptitle(f"{title}: mean (SD)")
-    return png_bytes(figure)
+    for title, summary, unit in plots:
+        groups = [(str(name), group.sort_values(time)) for name, group in summary.groupby(group_var, sort=True)]
+        for scale, axes in panels.items():
+            clear_plotted(axes)
+            axes.set_yscale(scale)  # the scale's own tick locators again
+            _draw_means(axes, groups, time, log=scale == "log")
+            if scale == "log":
+                plain_log_ticks(axes.yaxis)
+            axes.set_ylabel(f"Concentration ({unit})" if unit else "Concentration")
+            if groups and scale == "linear":
+                axes.legend(title=group_var, fontsize="small", loc="upper right")
+        figure.suptitle(f"{title}: mean (SD)")
+        yield png_bytes(figure)
 
 
 def _draw_means(axes: Axes, groups: list[tuple[str, pd.DataFrame]], time: str, *, log: bool) -> None:
