@@ -15,13 +15,15 @@ from cdisc.reports.spec import ConcordanceListing, DatasetReport, KmSummary, Mea
 from cdisc.spec.base import parsed
 from cdisc.spec.expr import ExpressionDataError
 
+ReportParams = MeanConcentrationPlot | PkParameterSummary | KmSummary | ResponseRates | ConcordanceListing
+
 
 def dataset_reports(frame: pd.DataFrame, dataset: str, reports: list[DatasetReport], constants: dict) -> Iterator[tuple[str, bytes]]:
     """Each report's files as (file name, content): ``<dataset>_<group>.png`` per plot group,
     ``<dataset>_pk_summary.txt`` per parameter summary (numbered when a spec lists several)."""
     for index, report in enumerate(reports):
         kind, params = report.kind
-        rows = _selected(frame, dataset, params.filter, constants)
+        rows = _selected(frame, dataset, params.filter, constants, _columns(params))
         if isinstance(params, MeanConcentrationPlot):
             yield from _plots(rows, dataset, params)
         elif isinstance(params, PkParameterSummary):
@@ -41,11 +43,26 @@ def dataset_reports(frame: pd.DataFrame, dataset: str, reports: list[DatasetRepo
             yield f"{dataset.lower()}_concordance.txt", concordance_listing(rows, dataset, params).encode("utf-8")
 
 
-def _selected(frame: pd.DataFrame, dataset: str, text: str | None, constants: dict) -> pd.DataFrame:
+def _columns(params: ReportParams) -> list[str]:
+    """The variables a report reads (copying only these with the selected records is the cheaper part of a filter)."""
+    if isinstance(params, MeanConcentrationPlot):
+        return [*params.by_vars, params.group_var, params.time, params.value, *([params.unit] if params.unit else [])]
+    if isinstance(params, PkParameterSummary):
+        return [*params.by_vars, params.param, params.value, *([params.unit] if params.unit else [])]
+    if isinstance(params, KmSummary):
+        return ["PARAMCD", "PARAM", "AVAL", "CNSR", *([params.group_var] if params.group_var else [])]
+    if isinstance(params, ResponseRates):
+        return ["PARAMCD", "PARAM", "AVALC", *([params.group_var] if params.group_var else [])]
+    return ["PARAMCD", "AVALC", *params.keys, *params.components]
+
+
+def _selected(frame: pd.DataFrame, dataset: str, text: str | None, constants: dict, columns: list[str]) -> pd.DataFrame:
+    """The records meeting the report's filter, with those of ``columns`` that the dataset has."""
+    kept = list(dict.fromkeys(c for c in columns if c in frame.columns))
     if not text:
-        return frame
+        return frame[kept]
     try:
-        return frame.loc[parsed(text).mask(frame, constants).to_numpy(dtype=bool)]
+        return frame.loc[parsed(text).mask(frame, constants).to_numpy(dtype=bool), kept]
     except ExpressionDataError as exc:
         raise DataError(f"{dataset}: report filter {text!r}: {exc}") from None
 
@@ -55,12 +72,17 @@ def _slug(values: tuple) -> str:
 
 
 def _plots(rows: pd.DataFrame, dataset: str, params: MeanConcentrationPlot) -> Iterator[tuple[str, bytes]]:
-    groups = [(key if isinstance(key, tuple) else (key,), group) for key, group in rows.groupby(params.by_vars, sort=True)]
-    plots = ((", ".join(str(v) for v in values), summarise_concentrations(group, [params.group_var], params.time, params.value),
-              group[params.unit].dropna().iloc[0] if params.unit and group[params.unit].notna().any() else None)
-             for values, group in groups)
+    """One plot per ``by_vars`` group, from one summary of all groups (and the first unit given in each group)."""
+    by_vars = list(params.by_vars)
+    grouped = rows.groupby(by_vars, sort=True)
+    units = grouped[params.unit].first() if params.unit else pd.Series(None, index=grouped.size().index, dtype=object)
+    summaries = dict(iter(summarise_concentrations(rows, [*by_vars, params.group_var], params.time, params.value).groupby(by_vars)))
+    keys = [key if isinstance(key, tuple) else (key,) for key in units.index]
+    empty = summarise_concentrations(rows.iloc[:0], [*by_vars, params.group_var], params.time, params.value)
+    plots = ((", ".join(str(v) for v in values), summaries.get(values, empty), None if pd.isna(unit) else unit)
+             for values, unit in zip(keys, units))
     pngs = mean_concentration_pngs(plots, time=params.time, group_var=params.group_var, time_unit=params.time_unit)
-    for (values, _), png in zip(groups, pngs):
+    for values, png in zip(keys, pngs):
         yield f"{dataset.lower()}_{_slug(values)}.png", png
 
 

@@ -16,14 +16,14 @@ lifelines is not used: it requires pandas < 3.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 
 import numpy as np
 import pandas as pd
 
-from cdisc.reports.figure import agg_figure, png_bytes
+from cdisc.reports.figure import agg_figure, clear_plotted, png_bytes
 
-__all__ = ["efficacy_report", "format_efficacy_listing", "km_median", "km_plot_png", "km_table", "summarise_km",
+__all__ = ["efficacy_report", "format_efficacy_listing", "km_median", "km_plot_png", "km_plot_pngs", "km_table", "summarise_km",
            "summarise_rate"]
 
 OVERALL = "Overall"
@@ -196,30 +196,39 @@ def km_plot_png(tte: pd.DataFrame, *, title: str, group_var: str | None = None, 
                 xlabel: str = "Months", cnsr_var: str = "CNSR", groups: Sequence[str] | None = None) -> bytes:
     """A Kaplan-Meier plot (one step curve per group, ``+`` at censored times) as PNG bytes, the same bytes
     for the same data (no software or date metadata)."""
-    values = (tte["AVAL"] if time is None else time).astype(float)
-    frame = tte.assign(_time=values.to_numpy(), _event=tte[cnsr_var].to_numpy(float) == 0)
-    parts = _groups(frame, group_var)
-    if group_var is not None:
-        parts = parts[:-1]
-        if groups is not None:
-            parts = [p for p in parts if p[0] in set(groups)]
+    return next(km_plot_pngs([(title, tte, time)], group_var=group_var, xlabel=xlabel, cnsr_var=cnsr_var, groups=groups))
+
+
+def km_plot_pngs(plots: Iterable[tuple[str, pd.DataFrame, pd.Series | None]], *, group_var: str | None = None,
+                 xlabel: str = "Months", cnsr_var: str = "CNSR", groups: Sequence[str] | None = None) -> Iterator[bytes]:
+    """:func:`km_plot_png` of each (title, tte, time) in ``plots``, the same bytes, drawn one after the other on
+    one figure (:func:`cdisc.reports.figure.clear_plotted`)."""
     figure = agg_figure(7, 4.5, left=0.1, right=0.98, bottom=0.12, top=0.92)
     ax = figure.add_subplot()
-    for name, part in parts:
-        table = km_table(part["_time"].to_numpy(), part["_event"].to_numpy())
-        x = np.concatenate([[0.0], table["TIME"].to_numpy(float)])
-        y = np.concatenate([[1.0], table["SURV"].to_numpy(float)])
-        (line,) = ax.step(x, y, where="post", label=f"{name} (n={len(part)})")
-        censored = table["NCENSOR"].to_numpy(float) > 0
-        ax.plot(x[1:][censored], y[1:][censored], "+", color=line.get_color(), markersize=7)
-    ax.set_ylim(0, 1.05)
-    ax.set_xlim(left=0)
     ax.set_xlabel(xlabel)
     ax.set_ylabel("Probability")
-    ax.set_title(title, y=1)  # placed, not fitted above the axis (a costly measure)
     ax.grid(True, alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8, frameon=False)
-    return png_bytes(figure)
+    for title, tte, time in plots:
+        values = (tte["AVAL"] if time is None else time).astype(float)
+        frame = tte.assign(_time=values.to_numpy(), _event=tte[cnsr_var].to_numpy(float) == 0)
+        parts = _groups(frame, group_var)
+        if group_var is not None:
+            parts = parts[:-1]
+            if groups is not None:
+                parts = [p for p in parts if p[0] in set(groups)]
+        clear_plotted(ax)
+        for name, part in parts:
+            table = km_table(part["_time"].to_numpy(), part["_event"].to_numpy())
+            x = np.concatenate([[0.0], table["TIME"].to_numpy(float)])
+            y = np.concatenate([[1.0], table["SURV"].to_numpy(float)])
+            (line,) = ax.step(x, y, where="post", label=f"{name} (n={len(part)})")
+            censored = table["NCENSOR"].to_numpy(float) > 0
+            ax.plot(x[1:][censored], y[1:][censored], "+", color=line.get_color(), markersize=7)
+        ax.set_ylim(0, 1.05)
+        ax.set_xlim(left=0)
+        ax.set_title(title, y=1)  # placed, not fitted above the axis (a costly measure)
+        ax.legend(loc="upper right", fontsize=8, frameon=False)
+        yield png_bytes(figure)
 
 
 def efficacy_report(adtte: pd.DataFrame, adrs: pd.DataFrame, *, group_var: str | None = None,
@@ -242,13 +251,14 @@ def efficacy_report(adtte: pd.DataFrame, adrs: pd.DataFrame, *, group_var: str |
         param = frame["PARAM"].dropna()
         return str(param.iloc[0]) if len(param) else code
 
-    km, plots, rates = {}, {}, {}
+    km, curves, rates = {}, {}, {}
     for code in tte_params:
         part = adtte[adtte["PARAMCD"].eq(code).to_numpy()]
         if len(part):
             months = part["AVAL"].astype(float) / DAYS_PER_MONTH
             km[title(part, code)] = summarise_km(part, group_var=group_var, time=months)
-            plots[code] = km_plot_png(part, title=title(part, code), group_var=group_var, time=months)
+            curves[code] = (title(part, code), part, months)
+    plots = dict(zip(curves, km_plot_pngs(curves.values(), group_var=group_var)))
     for code in rate_params:
         part = adrs[adrs["PARAMCD"].eq(code).to_numpy()]
         if len(part):

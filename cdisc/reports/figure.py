@@ -54,11 +54,14 @@ def clear_plotted(axes: Axes) -> None:
         >>> len(axes.lines), axes.get_legend(), to_hex(line.get_color()), [float(x) for x in axes.get_xlim()]
         (1, None, '#1f77b4', [0.95, 2.05])
     """
+    from matplotlib.transforms import Bbox
+
     for artist in [*axes.lines, *axes.collections]:
         artist.remove()
     if axes.legend_ is not None:
         axes.legend_.remove()
     axes.relim()
+    axes.viewLim.set_points(Bbox.unit().get_points())  # as new axes' (with no data they are kept, not autoscaled)
     axes.set_prop_cycle(None)
     axes.autoscale()
 

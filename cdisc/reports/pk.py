@@ -56,11 +56,11 @@ def mean_concentration_pngs(plots: Iterable[tuple[str, pd.DataFrame, str | None]
         axes.set_title(f"{scale.capitalize()} scale", y=1)  # placed, not fitted above the axis (a costly measure)
         axes.grid(True, alpha=0.3)
     for title, summary, unit in plots:
-        groups = [(str(name), group.sort_values(time)) for name, group in summary.groupby(group_var, sort=True)]
+        groups = _mean_lines(summary, group_var, time)
         for scale, axes in panels.items():
             clear_plotted(axes)
             axes.set_yscale(scale)  # the scale's own tick locators again
-            _draw_means(axes, groups, time, log=scale == "log")
+            _draw_means(axes, groups, log=scale == "log")
             if scale == "log":
                 plain_log_ticks(axes.yaxis)
             axes.set_ylabel(f"Concentration ({unit})" if unit else "Concentration")
@@ -70,15 +70,23 @@ def mean_concentration_pngs(plots: Iterable[tuple[str, pd.DataFrame, str | None]
         yield png_bytes(figure)
 
 
-def _draw_means(axes: Axes, groups: list[tuple[str, pd.DataFrame]], time: str, *, log: bool) -> None:
-    """One line of means per group, in matplotlib's colour cycle, and the SD bars of all groups as one
-    collection (with caps as one more; ``errorbar`` makes four artists per group). On a log scale, means
-    of 0 are left off and a lower bar reaching 0 or below stops just above it."""
+def _mean_lines(summary: pd.DataFrame, group_var: str, time: str) -> list[tuple[str, np.ndarray, np.ndarray, np.ndarray]]:
+    """Per ``group_var`` value (sorted): its name, and its times, means and SDs in time order."""
+    lines = []
+    for name, group in summary.groupby(group_var, sort=True):
+        ordered = group.sort_values(time)
+        lines.append((str(name), *(ordered[column].to_numpy(float) for column in (time, "MEAN", "SD"))))
+    return lines
+
+
+def _draw_means(axes: Axes, groups: list[tuple[str, np.ndarray, np.ndarray, np.ndarray]], *, log: bool) -> None:
+    """One line of means per group (name, times, means, SDs), in matplotlib's colour cycle, and the SD bars of
+    all groups as one collection (with caps as one more; ``errorbar`` makes four artists per group). On a log
+    scale, means of 0 are left off and a lower bar reaching 0 or below stops just above it."""
     x, low, high, colors = [], [], [], []
-    for index, (name, group) in enumerate(groups):
-        shown = group[group["MEAN"] > 0] if log else group
-        times, mean = shown[time].to_numpy(float), shown["MEAN"].to_numpy(float)
-        error = shown["SD"].fillna(0).to_numpy(float)
+    for index, (name, all_times, all_means, all_sds) in enumerate(groups):
+        shown = all_means > 0 if log else np.ones(len(all_means), bool)
+        times, mean, error = all_times[shown], all_means[shown], np.where(np.isnan(all_sds[shown]), 0.0, all_sds[shown])
         color = f"C{index % 10}"
         axes.plot(times, mean, marker="o", markersize=3, linewidth=1, color=color, label=name)
         x.append(times)
@@ -130,12 +138,15 @@ def format_pk_summary(summary: pd.DataFrame, by_vars: Sequence[str], *, title: s
         DOSE  PPTESTCD  UNIT   N  Geo. mean  Geo. CV%  Median  Min  Max
         1     CMAX      ug/mL  3  10         25.0      10      5    20
     """
-    rows = [[*(str(summary[v].iloc[i]) for v in by_vars), str(summary[param].iloc[i]),
-             str(summary["UNIT"].iloc[i]) if "UNIT" in summary and pd.notna(summary["UNIT"].iloc[i]) else "",
-             f"{summary['N'].iloc[i]:.0f}", _number(summary["GEOMEAN"].iloc[i]),
-             "NE" if pd.isna(summary["GEOCV"].iloc[i]) else f"{summary['GEOCV'].iloc[i]:.1f}",
-             _number(summary["MEDIAN"].iloc[i]), _number(summary["MIN"].iloc[i]), _number(summary["MAX"].iloc[i])]
-            for i in range(len(summary))]
+    def texts(column: str) -> list[str]:
+        return [str(v) for v in summary[column].tolist()]
+
+    units = [str(u) if pd.notna(u) else "" for u in summary["UNIT"].tolist()] if "UNIT" in summary else [""] * len(summary)
+    columns = [*(texts(v) for v in by_vars), texts(param), units, [f"{n:.0f}" for n in summary["N"].tolist()],
+               [_number(v) for v in summary["GEOMEAN"].tolist()],
+               ["NE" if pd.isna(v) else f"{v:.1f}" for v in summary["GEOCV"].tolist()],
+               *([_number(v) for v in summary[c].tolist()] for c in ("MEDIAN", "MIN", "MAX"))]
+    rows = [list(row) for row in zip(*columns)]
     header = [*by_vars, param, "UNIT", "N", "Geo. mean", "Geo. CV%", "Median", "Min", "Max"]
     widths = [max(len(h), *(len(r[j]) for r in rows)) if rows else len(h) for j, h in enumerate(header)]
     lines = [title, "  ".join(h.ljust(w) for h, w in zip(header, widths)).rstrip()]
