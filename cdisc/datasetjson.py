@@ -93,42 +93,87 @@ def _iso_values(values: np.ndarray, kind: str) -> list[str | None]:
     return result.tolist()
 
 
-def _column(frame: pd.DataFrame, variable: XptVariable, dataset: XptDataset, keys: Sequence[str]) -> tuple[dict, list]:
-    """One ``columns`` entry and that column's JSON values."""
+def data_kind(variable: XptVariable) -> str | None:
+    """``date``, ``datetime`` or ``time`` for a num variable with a SAS date, datetime or time format, else None.
+
+    >>> data_kind(XptVariable("ADT", "Analysis Date", "num", format="DATE9.")), data_kind(XptVariable("N", "N", "num"))
+    ('date', None)
+    """
+    if variable.type != "num":
+        return None
+    patterns = (("datetime", _DATETIME_FORMATS), ("date", _DATE_FORMATS), ("time", _TIME_FORMATS))
+    return next((name for name, pattern in patterns if pattern.fullmatch(variable.format.upper())), None)
+
+
+def column_entry(
+    variable: XptVariable, dataset: XptDataset, keys: Sequence[str], data_type: str, length: int | None = None
+) -> dict[str, object]:
+    """One ``columns`` entry: the variable's metadata with the ``dataType`` (and ``length``) its values take."""
     entry: dict[str, object] = {
         "itemOID": f"IT.{dataset.name}.{variable.name}",
         "name": variable.name,
         "label": variable.label,
+        "dataType": data_type,
     }
-    series = frame[variable.name]
-    if variable.type == "char":
-        text = series.astype("str").fillna("").str.rstrip(" ")
-        values: list = text.tolist()
-        entry["dataType"] = "string"
-        entry["length"] = variable.length or max(1, int(text.str.encode("utf-8").str.len().max()) if len(text) else 1)
-    else:
-        numbers = pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
-        form = variable.format.upper()
-        kind = next(
-            (name for name, pattern in (("datetime", _DATETIME_FORMATS), ("date", _DATE_FORMATS), ("time", _TIME_FORMATS))
-             if pattern.fullmatch(form)),
-            None,
-        )  # fmt: skip
-        if kind:
-            entry["dataType"], entry["targetDataType"] = kind, "integer"
-            values = _iso_values(numbers, kind)
-        else:
-            finite = numbers[~np.isnan(numbers)]
-            integral = bool(np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53))
-            entry["dataType"] = "integer" if integral else "double"
-            result = np.where(np.isnan(numbers), 0, numbers).astype(np.int64 if integral else np.float64).astype(object)
-            result[np.isnan(numbers)] = None
-            values = result.tolist()
+    if data_kind(variable):
+        entry["targetDataType"] = "integer"
+    if length is not None:
+        entry["length"] = length
     if variable.format:
         entry["displayFormat"] = variable.format
     if variable.name in keys:
         entry["keySequence"] = list(keys).index(variable.name) + 1
-    return entry, values
+    return entry
+
+
+def _column(frame: pd.DataFrame, variable: XptVariable, dataset: XptDataset, keys: Sequence[str]) -> tuple[dict, list]:
+    """One ``columns`` entry and that column's JSON values."""
+    series = frame[variable.name]
+    if variable.type == "char":
+        text = series.astype("str").fillna("").str.rstrip(" ")
+        length = variable.length or max(1, int(text.str.encode("utf-8").str.len().max()) if len(text) else 1)
+        return column_entry(variable, dataset, keys, "string", length), text.tolist()
+    numbers = pd.to_numeric(series).to_numpy(dtype=np.float64, na_value=np.nan)
+    kind = data_kind(variable)
+    if kind:
+        return column_entry(variable, dataset, keys, kind), _iso_values(numbers, kind)
+    finite = numbers[~np.isnan(numbers)]
+    integral = bool(np.all(finite == np.round(finite)) and np.all(np.abs(finite) < 2**53))
+    result = np.where(np.isnan(numbers), 0, numbers).astype(np.int64 if integral else np.float64).astype(object)
+    result[np.isnan(numbers)] = None
+    return column_entry(variable, dataset, keys, "integer" if integral else "double"), result.tolist()
+
+
+def check_frame(frame: pd.DataFrame, dataset: XptDataset) -> None:
+    """Refuse a frame lacking some of the dataset's variables."""
+    missing = [v.name for v in dataset.variables if v.name not in frame.columns]
+    if missing:
+        raise DatasetJsonError(f"{dataset.name}: variables with no frame column: {', '.join(missing)}")
+
+
+def document_head(
+    dataset: XptDataset,
+    records: int,
+    columns: list[dict[str, object]],
+    *,
+    created: datetime | None = None,
+    study_oid: str | None = None,
+    metadata_version_oid: str | None = None,
+    originator: str | None = None,
+) -> dict[str, object]:
+    """The document's properties but ``rows``, in the order they are written."""
+    document: dict[str, object] = {
+        "datasetJSONCreationDateTime": creation_time(created).strftime("%Y-%m-%dT%H:%M:%S"),
+        "datasetJSONVersion": VERSION,
+        "fileOID": f"cdisc.{dataset.name}",
+        "sourceSystem": {"name": "cdisc", "version": __version__},
+    }
+    optional = {"originator": originator, "studyOID": study_oid, "metaDataVersionOID": metadata_version_oid}
+    document.update({key: value for key, value in optional.items() if value is not None})
+    document.update(
+        {"itemGroupOID": f"IG.{dataset.name}", "records": records, "name": dataset.name, "label": dataset.label, "columns": columns}
+    )
+    return document
 
 
 def to_dataset_json(
@@ -142,32 +187,17 @@ def to_dataset_json(
     keys: Sequence[str] = (),
 ) -> dict:
     """The Dataset-JSON v1.1 document (a dict) for ``frame``; validated before it is returned."""
-    missing = [v.name for v in dataset.variables if v.name not in frame.columns]
-    if missing:
-        raise DatasetJsonError(f"{dataset.name}: variables with no frame column: {', '.join(missing)}")
+    check_frame(frame, dataset)
     columns, values = (
         zip(*(_column(frame, v, dataset, keys) for v in dataset.variables), strict=True)
         if dataset.variables
         else ((), ())
     )
-    document: dict[str, object] = {
-        "datasetJSONCreationDateTime": creation_time(created).strftime("%Y-%m-%dT%H:%M:%S"),
-        "datasetJSONVersion": VERSION,
-        "fileOID": f"cdisc.{dataset.name}",
-        "sourceSystem": {"name": "cdisc", "version": __version__},
-    }
-    optional = {"originator": originator, "studyOID": study_oid, "metaDataVersionOID": metadata_version_oid}
-    document.update({key: value for key, value in optional.items() if value is not None})
-    document.update(
-        {
-            "itemGroupOID": f"IG.{dataset.name}",
-            "records": len(frame),
-            "name": dataset.name,
-            "label": dataset.label,
-            "columns": list(columns),
-            "rows": [list(row) for row in zip(*values, strict=True)] if values else [],
-        }
-    )
+    document = document_head(
+        dataset, len(frame), list(columns), created=created, study_oid=study_oid,
+        metadata_version_oid=metadata_version_oid, originator=originator,
+    )  # fmt: skip
+    document["rows"] = [list(row) for row in zip(*values, strict=True)] if values else []
     problems = validate_dataset_json(document)
     if problems:
         raise DatasetJsonError(f"{dataset.name}: Dataset-JSON is not valid:\n" + "\n".join(problems))
