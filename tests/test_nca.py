@@ -18,7 +18,8 @@ from cdisc.adam.nca import (
     evaluation_order,
     reported_codes,
 )
-from cdisc.adam.nca.curve import apply_blq, best_fit, segment_areas
+from cdisc.adam.nca.curve import apply_blq, segment_areas
+from cdisc.adam.nca.lambda_z import best_fit, fit_log_linear
 from cdisc.errors import DataError
 
 DOSE, CL, V = 100.0, 2.0, 20.0  # mg, L/h, L: k = 0.1 /h, t1/2 = 6.93 h, AUCinf = 50 h*ug/mL
@@ -115,13 +116,14 @@ def test_lloq_column_flags_blq_and_settings_may_drop_them():
 
 
 def test_apply_blq_rules():
-    conc = np.array([0.0, 5, 0, 3, 0, 0])
-    blq = np.array([True, False, True, False, True, True])
+    #  profile  0     0  0     0  0     0     1     1
+    conc = np.array([0.0, 5, 0, 3, 0, 0, 0, 0])
+    blq = np.array([True, False, True, False, True, True, True, True])
+    profile = np.array([0, 0, 0, 0, 0, 0, 1, 1])
     drop_all = BlqSettings(before_first="drop", between="drop", after_last="drop")
-    np.testing.assert_array_equal(apply_blq(conc, blq, BlqSettings()), [0, 5, np.nan, 3, 0, 0])
-    np.testing.assert_array_equal(apply_blq(conc, blq, drop_all), [np.nan, 5, np.nan, 3, np.nan, np.nan])
-    np.testing.assert_array_equal(apply_blq(conc, blq, BlqSettings(between="zero")), [0, 5, 0, 3, 0, 0])
-    np.testing.assert_array_equal(apply_blq(np.zeros(2), np.ones(2, bool), BlqSettings()), [0, 0])
+    np.testing.assert_array_equal(apply_blq(profile, conc, blq, BlqSettings()), [0, 5, np.nan, 3, 0, 0, 0, 0])
+    np.testing.assert_array_equal(apply_blq(profile, conc, blq, drop_all), [np.nan, 5, np.nan, 3, np.nan, np.nan, np.nan, np.nan])
+    np.testing.assert_array_equal(apply_blq(profile, conc, blq, BlqSettings(between="zero")), [0, 5, 0, 3, 0, 0, 0, 0])
 
 
 def test_too_few_points_for_lambda_z_is_missing_with_the_reason():
@@ -163,12 +165,12 @@ def test_auctau_interpolates_within_and_extrapolates_beyond_the_samples():
 def test_best_fit_prefers_most_points_within_tolerance_and_skips_the_distribution_phase():
     t = np.array([1.0, 2, 4, 6, 8, 12, 24, 36])
     c = 50 * np.exp(-1.0 * t) + 5 * np.exp(-0.05 * t)  # fast phase gone by about 8 h
-    fit = best_fit(t, c, 3, 1e-4)
-    assert fit.lower >= 6 and fit.lambda_z == pytest.approx(0.05, rel=0.02)
-    exact = best_fit(t, 5 * np.exp(-0.05 * t), 3, 1e-4)
-    assert exact.n == len(t)  # every fit is perfect: the most points win
-    assert best_fit(t[:2], c[:2], 3, 1e-4) is None
-    assert best_fit(t, np.exp(0.1 * t), 3, 1e-4) is None  # rising: no positive lambda-z
+    points = best_fit(t, c, 3, 1e-4)
+    fit = fit_log_linear(t[None, -points:], c[None, -points:])
+    assert fit.lower[0] >= 6 and fit.lambda_z[0] == pytest.approx(0.05, rel=0.02)
+    assert best_fit(t, 5 * np.exp(-0.05 * t), 3, 1e-4) == len(t)  # every fit is perfect: the most points win
+    assert best_fit(t[:2], c[:2], 3, 1e-4) == 0
+    assert best_fit(t, np.exp(0.1 * t), 3, 1e-4) == 0  # rising: no positive lambda-z
 
 
 def test_all_from_tmax_option_fits_every_point_including_tmax():

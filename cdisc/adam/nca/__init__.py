@@ -2,15 +2,15 @@
 
 ``derive_param_nca`` is the entry point (a long concentration dataset in, one record per profile and
 parameter out); :mod:`~cdisc.adam.nca.parameters` is the registry of parameters, :mod:`~cdisc.adam.nca.settings`
-the choices (method, BLQ rule, acceptance limits), :mod:`~cdisc.adam.nca.curve` the numerics of one profile.
+the choices (method, BLQ rule, acceptance limits), :mod:`~cdisc.adam.nca.curve` the areas and
+:mod:`~cdisc.adam.nca.lambda_z` the terminal-phase fits, all computed for every profile at once.
 """
 
 from cdisc.adam.nca.derive import derive_param_nca
 from cdisc.adam.nca.parameters import (
     PARAMETERS,
-    Missing,
-    Profile,
-    compute_profile,
+    Profiles,
+    compute_profiles,
     evaluation_order,
     parameter,
     reported_codes,
@@ -20,10 +20,9 @@ from cdisc.adam.nca.settings import BlqSettings, NcaSettings
 __all__ = [
     "PARAMETERS",
     "BlqSettings",
-    "Missing",
     "NcaSettings",
-    "Profile",
-    "compute_profile",
+    "Profiles",
+    "compute_profiles",
     "derive_param_nca",
     "evaluation_order",
     "parameter",

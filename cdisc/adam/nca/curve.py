@@ -1,44 +1,61 @@
-"""Numerical building blocks of NCA on one profile: BLQ handling, trapezoid areas, the lambda-z fit.
+"""Numerical building blocks of NCA over many profiles at once: the BLQ rule, trapezoid areas, row sums.
 
-Every function takes numpy arrays of one profile, sorted by time, and returns numbers or arrays.
+Profiles sit side by side as rows of 2-D arrays (profiles x samples), each row's samples sorted by time in
+its first ``count`` columns and NaN after them. Every result is bit-identical to the same arithmetic on the
+profile alone (the tests compare them): elementwise numpy operations are, and :func:`row_reduce` reduces each
+row as numpy reduces a 1-D array of that length.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from typing import NamedTuple
 
 import numpy as np
 
 from cdisc.adam.nca.settings import BlqSettings
 
 
-def apply_blq(conc: np.ndarray, blq: np.ndarray, rules: BlqSettings) -> np.ndarray:
-    """Concentrations with BLQ samples set to 0 or dropped (NaN) by where they lie in the profile.
+class Curve(NamedTuple):
+    """Rows of sorted times and concentrations, ``points`` of them in each row (NaN after them)."""
 
-    >>> apply_blq(np.array([0.0, 2, 0, 1, 0]), np.array([True, False, True, False, True]), BlqSettings()).tolist()
-    [0.0, 2.0, nan, 1.0, 0.0]
+    time: np.ndarray
+    conc: np.ndarray
+    points: np.ndarray
+
+
+def apply_blq(profile: np.ndarray, conc: np.ndarray, blq: np.ndarray, rules: BlqSettings) -> np.ndarray:
+    """Concentrations with BLQ samples set to 0 or dropped (NaN) by where they lie in their profile.
+
+    ``profile`` numbers the profile of each sample (samples of a profile together, sorted by time).
+
+    >>> profile = np.array([0, 0, 0, 0, 0, 1, 1])
+    >>> conc, blq = np.array([0.0, 2, 0, 1, 0, 0, 0]), np.array([True, False, True, False, True, True, True])
+    >>> apply_blq(profile, conc, blq, BlqSettings()).tolist()
+    [0.0, 2.0, nan, 1.0, 0.0, 0.0, 0.0]
     """
-    quantified = np.flatnonzero(~blq & ~np.isnan(conc))
-    out = np.where(blq, 0.0, conc)
-    if len(quantified) == 0:
-        return np.where(blq & (rules.before_first == "drop"), np.nan, out)
     index = np.arange(len(conc))
+    quantified = ~blq & ~np.isnan(conc)
+    size = int(profile[-1]) + 1 if len(profile) else 0
+    first = np.full(size, len(conc))  # a profile with no quantified sample: every sample is before the first
+    last = np.full(size, -1)
+    np.minimum.at(first, profile[quantified], index[quantified])
+    np.maximum.at(last, profile[quantified], index[quantified])
     dropped = np.select(
-        [index < quantified[0], index > quantified[-1]],
+        [index < first[profile], index > last[profile]],
         [rules.before_first == "drop", rules.after_last == "drop"],
         rules.between == "drop",
     )
-    return np.where(blq & dropped, np.nan, out)
+    return np.where(blq & dropped, np.nan, np.where(blq, 0.0, conc))
 
 
 def segment_areas(t: np.ndarray, c: np.ndarray, method: str) -> np.ndarray:
-    """Area of each interval between consecutive points: linear, or log where the concentration falls.
+    """Area of each interval between consecutive points of each row: linear, or log where the concentration falls.
 
-    >>> segment_areas(np.array([0.0, 1, 2]), np.array([0.0, 4, 2]), "linear").tolist()
-    [2.0, 3.0]
+    >>> segment_areas(np.array([[0.0, 1, 2]]), np.array([[0.0, 4, 2]]), "linear").tolist()
+    [[2.0, 3.0]]
     """
-    dt = np.diff(t)
-    c1, c2 = c[:-1], c[1:]
+    dt = np.diff(t, axis=-1)
+    c1, c2 = c[..., :-1], c[..., 1:]
     linear = dt * (c1 + c2) / 2
     if method == "linear":
         return linear
@@ -48,63 +65,43 @@ def segment_areas(t: np.ndarray, c: np.ndarray, method: str) -> np.ndarray:
     return np.where(falling, log, linear)
 
 
-def interpolate(t: np.ndarray, c: np.ndarray, at: float, method: str) -> float:
-    """The concentration at ``at`` (within the sampled times), linear or log on falling intervals."""
-    i = int(np.searchsorted(t, at, side="right")) - 1
-    if t[i] == at or i == len(t) - 1:
-        return float(c[i])
-    fraction = (at - t[i]) / (t[i + 1] - t[i])
-    c1, c2 = c[i], c[i + 1]
-    if method != "linear" and 0 < c2 < c1:
-        return float(np.exp(np.log(c1) + fraction * (np.log(c2) - np.log(c1))))
-    return float(c1 + fraction * (c2 - c1))
+def row_reduce(ufunc: np.ufunc, values: np.ndarray, count: np.ndarray, empty: float = 0.0) -> np.ndarray:
+    """``ufunc`` (np.add, np.maximum) over the first ``count`` values of each row (``empty`` for none), each row
+    reduced as numpy reduces a 1-D array of that length (sums pairwise from 8 values on, -0.0 against 0.0 as there),
+    so that the result is bit-identical to that of the profile's values alone.
 
-
-def area(t: np.ndarray, c: np.ndarray, end: float, method: str) -> float:
-    """AUC from the first time to ``end`` (a sampled time or one between samples)."""
-    inside = t <= end
-    tt, cc = t[inside], c[inside]
-    if tt[-1] < end:
-        tt, cc = np.append(tt, end), np.append(cc, interpolate(t, c, end, method))
-    return float(segment_areas(tt, cc, method).sum())
-
-
-@dataclass(frozen=True)
-class LambdaZFit:
-    """A log-linear fit of the terminal phase: ln C = intercept - lambda_z * t."""
-
-    lambda_z: float
-    intercept: float
-    r2: float
-    r2adj: float
-    n: int
-    lower: float
-    upper: float
-
-
-def fit_log_linear(t: np.ndarray, c: np.ndarray) -> LambdaZFit:
-    """Least-squares fit of ln(c) on t (c > 0, at least 2 points)."""
-    y = np.log(c)
-    n = len(t)
-    slope, intercept = np.polyfit(t, y, 1)
-    residual = float(((y - (intercept + slope * t)) ** 2).sum())
-    total = float(((y - y.mean()) ** 2).sum())
-    r2 = 1.0 - residual / total if total > 0 else 1.0
-    r2adj = 1.0 - (1.0 - r2) * (n - 1) / (n - 2) if n > 2 else np.nan
-    return LambdaZFit(-float(slope), float(intercept), r2, r2adj, n, float(t[0]), float(t[-1]))
-
-
-def best_fit(t: np.ndarray, c: np.ndarray, min_points: int, tolerance: float) -> LambdaZFit | None:
-    """PKNCA's choice among fits of the last ``min_points``..n points with a positive lambda-z: the best
-    adjusted R-squared, and within ``tolerance`` of it the fit with the most points (None if there is none).
-
-    >>> t = np.array([1.0, 2, 4, 8, 12]); fit = best_fit(t, 10 * np.exp(-0.2 * t), 3, 1e-4)
-    >>> fit.n, round(fit.lambda_z, 6)
-    (5, 0.2)
+    >>> row_reduce(np.add, np.array([[1.0, 2, 4], [8, 16, 32]]), np.array([2, 0])).tolist()
+    [3.0, 0.0]
     """
-    fits = [fit_log_linear(t[-k:], c[-k:]) for k in range(min_points, len(t) + 1)]
-    fits = [f for f in fits if f.lambda_z > 0]
-    if not fits:
-        return None
-    best = max(f.r2adj for f in fits)
-    return max((f for f in fits if f.r2adj >= best - tolerance), key=lambda f: f.n)
+    out = np.full(len(values), empty)
+    for k in np.unique(count[count > 0]):
+        rows = count == k
+        out[rows] = ufunc.reduce(values[rows, :k], axis=1)
+    return out
+
+
+def area(curve: Curve, end: np.ndarray, method: str) -> np.ndarray:
+    """AUC of each row from its first time to ``end`` (a sampled time or one between its samples).
+
+    Between samples the concentration at ``end`` is interpolated, linear or log on a falling interval.
+
+    >>> curve = Curve(np.array([[0.0, 1, 2]]), np.array([[0.0, 4, 2]]), np.array([3]))
+    >>> area(curve, np.array([1.5]), "linear").tolist()
+    [3.75]
+    """
+    t, c = curve.time, curve.conc
+    rows = np.arange(len(t))
+    last = (t <= end[:, None]).sum(axis=1) - 1  # the last point at or before the end
+    before = np.maximum(last, 0)
+    after = np.minimum(before + 1, t.shape[1] - 1)
+    t1, c1, t2, c2 = t[rows, before], c[rows, before], t[rows, after], c[rows, after]
+    between = (last >= 0) & (last + 1 < curve.points) & (t1 < end)
+    fraction = (end - t1) / (t2 - t1)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        logged = np.exp(np.log(c1) + fraction * (np.log(c2) - np.log(c1)))
+    at_end = np.where((method != "linear") & (c2 > 0) & (c2 < c1), logged, c1 + fraction * (c2 - c1))
+    segments = segment_areas(t, c, method)
+    segments[rows[between], before[between]] = segment_areas(
+        np.column_stack([t1, end])[between], np.column_stack([c1, at_end])[between], method
+    )[:, 0]
+    return row_reduce(np.add, segments, np.where(between, last + 1, last))

@@ -10,8 +10,8 @@ import pandas as pd
 from cdisc.adam.nca import curve
 from cdisc.adam.nca.parameters import (
     PARAMETERS,
-    Profile,
-    compute_profile,
+    Profiles,
+    compute_profiles,
     evaluation_order,
 )
 from cdisc.adam.nca.settings import NcaSettings
@@ -65,29 +65,34 @@ def derive_param_nca(
     order = np.lexsort((frame["_time"].to_numpy(), groups))  # by profile, then time (stable: ties as collected)
     starts = np.flatnonzero(np.diff(groups[order], prepend=-1))
     firsts = np.minimum.reduceat(order, starts) if len(order) else order  # each profile's first record as collected
-    keys = frame[list(by_vars)].take(firsts).itertuples(index=False, name=None)
     times, concs, blqs = (frame[c].to_numpy()[order] for c in ("_time", "_conc", "_blq"))
     doses, durations, taus = (frame[c].to_numpy()[firsts] for c in ("_dose", "_duration", "_tau"))
-    units_of: dict[tuple[str | None, str | None], dict] = {}
-    unit_texts = [(_text(c), _text(d)) for c, d in zip(frame["conc_unit"].to_numpy()[firsts], frame["dose_unit"].to_numpy()[firsts])]
-    records = []
-    for i, (key, start, end, unit_text) in enumerate(zip(keys, starts, [*starts[1:], len(order)], unit_texts)):
-        samples = slice(start, end)
-        profile = _profile(times[samples], concs[samples], blqs[samples], settings, doses[i], durations[i], taus[i])
-        results = compute_profile(profile, order_of_parameters)
-        if unit_text not in units_of:
-            units_of[unit_text] = parameter_units(unit_text[0], time_unit, unit_text[1])
-        units = units_of[unit_text]
-        for code in reported:
-            value, reason = results[code]
-            unit, factor = units[PARAMETERS[code].unit]
-            records.append((*key, code, PARAMETERS[code].name,
-                            np.nan if value is None else float(value) * factor, unit,
-                            "NOT DONE" if reason else None, reason, len(profile.time)))
-    out = pd.DataFrame.from_records(records, columns=[*by_vars, *OUTPUT_COLUMNS])
-    for column in ("PPTESTCD", "PPTEST", "PPSTRESU", "PPSTAT", "PPREASND"):
-        out[column] = out[column].astype("str")
-    out["PPSTRESN"] = out["PPSTRESN"].astype(float)
+    profiles = _profiles(groups[order], times, concs, blqs, settings, doses, durations, taus)
+    results = compute_profiles(profiles, order_of_parameters)
+    unit_pairs = frame[["conc_unit", "dose_unit"]].take(firsts)
+    pair_of = unit_pairs.groupby(["conc_unit", "dose_unit"], sort=False, dropna=False).ngroup().to_numpy()
+    pairs = unit_pairs.take(np.unique(pair_of, return_index=True)[1]).itertuples(index=False, name=None)
+    units_of = [parameter_units(_text(c), time_unit, _text(d)) for c, d in pairs]
+    size = (len(firsts), len(reported))
+    values, reasons = np.empty(size), np.empty(size, dtype=object)
+    unit_table = np.empty((len(units_of), len(reported)), dtype=object)  # unit pair x parameter
+    for j, code in enumerate(reported):
+        kind = PARAMETERS[code].unit
+        value, reasons[:, j] = results[code]
+        unit_table[:, j] = [u[kind][0] for u in units_of]
+        values[:, j] = value * np.array([u[kind][1] for u in units_of], dtype=float)[pair_of]
+    unit_codes, unit_texts = pd.factorize(unit_table.ravel())
+    reason_codes, reason_texts = pd.factorize(reasons.ravel())
+    keys = frame[list(by_vars)].take(firsts).reset_index(drop=True)  # one row per profile, then one per parameter
+    out = keys.take(np.repeat(keys.index.to_numpy(), len(reported))).reset_index(drop=True)
+    parameter_codes = np.tile(np.arange(len(reported)), len(firsts))
+    out["PPTESTCD"] = _texts(reported, parameter_codes)
+    out["PPTEST"] = _texts([PARAMETERS[c].name for c in reported], parameter_codes)
+    out["PPSTRESN"] = values.ravel()
+    out["PPSTRESU"] = _texts(unit_texts, unit_codes.reshape(unit_table.shape)[pair_of].ravel())
+    out["PPSTAT"] = _texts(["NOT DONE"], np.where(reason_codes < 0, -1, 0))
+    out["PPREASND"] = _texts(reason_texts, reason_codes)
+    out["NSAMPLES"] = np.repeat(profiles.count, len(reported))
     return out
 
 
@@ -112,22 +117,42 @@ def _samples(dataset: pd.DataFrame, by_vars: Sequence[str], named: dict[str, str
     return frame[usable.to_numpy(dtype=bool)]
 
 
-def _profile(
-    t: np.ndarray, conc: np.ndarray, blq: np.ndarray, settings: NcaSettings, dose: float, duration: float, tau: float
-) -> Profile:
-    """The BLQ-ruled samples of one profile sorted by time (pre-dose samples at time 0 when the settings say so)."""
-    before = t < 0
-    if settings.predose_at_zero and before.any():
-        drop = before.copy()
-        if not (t == 0).any():
-            drop[np.flatnonzero(before)[-1]] = False  # the last pre-dose sample stands for time 0
-        t, conc, blq = np.maximum(t[~drop], 0.0), conc[~drop], blq[~drop]
-    c = curve.apply_blq(conc.astype(float), blq.astype(bool), settings.blq)
+def _profiles(
+    profile: np.ndarray, t: np.ndarray, conc: np.ndarray, blq: np.ndarray, settings: NcaSettings,
+    dose: np.ndarray, duration: np.ndarray, tau: np.ndarray,
+) -> Profiles:
+    """The BLQ-ruled samples of every profile side by side (pre-dose samples at time 0 when the settings say so).
+
+    ``profile`` numbers the profile of each sample, the samples sorted by profile, then time.
+    """
+    size = len(dose)
+    if settings.predose_at_zero:
+        dropped = t < 0
+        before = np.bincount(profile[dropped], minlength=size)
+        at_zero = np.bincount(profile[t == 0], minlength=size) > 0
+        # pre-dose samples come first in a profile: the last one stands for time 0 when none was taken at 0
+        stands_in = (before > 0) & ~at_zero
+        dropped[np.searchsorted(profile, np.flatnonzero(stands_in)) + before[stands_in] - 1] = False
+        t = np.where((before > 0)[profile], np.maximum(t, 0.0), t)
+        profile, t, conc, blq = profile[~dropped], t[~dropped], conc[~dropped], blq[~dropped]
+    c = curve.apply_blq(profile, conc.astype(float), blq.astype(bool), settings.blq)
     kept = ~np.isnan(c)
-    t, c = t[kept].astype(float), c[kept]
-    repeated = t[1:][np.diff(t) == 0]
-    problem = f"more than one sample at time {repeated[0]:g}" if len(repeated) else None
-    return Profile(t, c, settings, dose, duration, tau, problem)
+    profile, t, c = profile[kept], t[kept].astype(float), c[kept]
+    count = np.bincount(profile, minlength=size)
+    problem = np.full(size, None, dtype=object)
+    repeated = np.flatnonzero((np.diff(t) == 0) & (np.diff(profile) == 0)) + 1
+    which, first = np.unique(profile[repeated], return_index=True)
+    problem[which] = [f"more than one sample at time {v:g}" for v in t[repeated[first]]]
+    width = max(int(count.max(initial=0)), 1)
+    position = np.arange(len(t)) - (np.cumsum(count) - count)[profile]
+    time, concentration = np.full((size, width), np.nan), np.full((size, width), np.nan)
+    time[profile, position], concentration[profile, position] = t, c
+    return Profiles(time, concentration, count, settings, dose, duration, tau, problem)
+
+
+def _texts(texts: Sequence[str | None], codes: np.ndarray) -> pd.Series:
+    """A text column (pandas' str dtype): ``texts[code]`` for each code, missing for -1."""
+    return pd.Series(pd.array(list(texts), dtype="str").take(codes, allow_fill=True))
 
 
 def _text(value: object) -> str | None:
