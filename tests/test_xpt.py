@@ -331,6 +331,28 @@ def test_failure_while_writing_leaves_no_file(tmp_path: Path, monkeypatch) -> No
     assert list(tmp_path.iterdir()) == []
 
 
+def test_a_file_written_in_many_blocks_is_the_file_written_in_one(tmp_path: Path, monkeypatch) -> None:
+    frame = pd.DataFrame({
+        "AETERM":  ["RASH",  None,     "HEADACHE  ",    "X" * 30, ""] * 7,     # short values in a long variable
+        "AESEQ":   np.arange(35.0),
+        "AEOUT":   ["RECOVERED", "NOT RECOVERED", "FATAL", None, "UNKNOWN"] * 7,  # mostly filling the variable
+        "AESEV":   ["MILD", "MODERATE", "SEVERE", "MILD", "SEVERE"] * 7,
+        "AESER":   ["Y", "N", "N", "Y", "N"] * 7,                                   # every value fills it
+    })  # fmt: skip
+    dataset = XptDataset("AE", "Adverse Events", (
+        XptVariable("AETERM", "Reported Term", "char", 200), XptVariable("AESEQ", "Sequence Number", "num"),
+        XptVariable("AEOUT", "Outcome", "char"), XptVariable("AESEV", "Severity", "char"), XptVariable("AESER", "Serious", "char"),
+    ))  # fmt: skip
+    (tmp_path / "one").mkdir(), (tmp_path / "many").mkdir()
+    whole = write_xpt(frame, dataset, tmp_path / "one").read_bytes()
+    monkeypatch.setattr(xpt_writer, "CHUNK_BYTES", 3 * (200 + 8 + 13 + 8 + 1))  # three rows a block
+    path = write_xpt(frame, dataset, tmp_path / "many")
+    assert path.read_bytes() == whole
+    back, _ = read_xpt(path)
+    assert back["AETERM"].tolist() == ["RASH", "", "HEADACHE", "X" * 30, ""] * 7
+    assert back["AEOUT"].tolist() == ["RECOVERED", "NOT RECOVERED", "FATAL", "", "UNKNOWN"] * 7
+
+
 def test_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:
     path = write_xpt(pd.DataFrame({"AETERM": ["RASH"]}), _one("AETERM"), tmp_path)
     before = path.read_bytes()

@@ -177,8 +177,8 @@ def _numeric_values(where: str, column: pd.Series) -> np.ndarray:
     )
 
 
-def _text_array(where: str, column: pd.Series) -> pa.ChunkedArray:
-    """The column as an arrow large_string array (nulls for missing)."""
+def _text_array(where: str, column: pd.Series) -> pa.Array:
+    """The column as one arrow large_string array, missing values as "" (XPT writes both as blanks)."""
     _refuse_special_types(where, column)
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype):
@@ -186,11 +186,12 @@ def _text_array(where: str, column: pd.Series) -> pa.ChunkedArray:
         dtype = column.dtype
     if isinstance(dtype, pd.StringDtype):
         array = column.array.__arrow_array__()
-        chunked = array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array])
-        return chunked.cast(pa.large_string())
-    if pd.api.types.is_object_dtype(dtype):
+        if isinstance(array, pa.ChunkedArray):
+            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
+        array = array.cast(pa.large_string())
+    elif pd.api.types.is_object_dtype(dtype):
         try:
-            return pa.chunked_array([pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)])
+            array = pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             bad = np.flatnonzero(column.notna().to_numpy() & ~column.map(type).eq(str).to_numpy())
             raise XptTypeError(
@@ -198,26 +199,36 @@ def _text_array(where: str, column: pd.Series) -> pa.ChunkedArray:
                 f"(e.g. {clip(column.iloc[bad[0]])} of type {type(column.iloc[bad[0]]).__name__})",
                 rows=bad,
             ) from None
-    raise XptTypeError(
-        f"{where}: declared char but the column holds {dtype} values; convert with .astype('str') "
-        "(formatting numbers as the spec says) or declare it num"
-    )
+    else:
+        raise XptTypeError(
+            f"{where}: declared char but the column holds {dtype} values; convert with .astype('str') "
+            "(formatting numbers as the spec says) or declare it num"
+        )
+    return array.fill_null("") if array.null_count else array
 
 
-def _trimmed(text: pa.ChunkedArray) -> pa.ChunkedArray:
+def _offsets_data(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Where each value of a large string or binary array starts (and the last ends), from 0, and their bytes."""
+    offsets = np.frombuffer(array.buffers()[1], np.int64, count=len(array) + 1, offset=8 * array.offset)
+    data = np.frombuffer(array.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
+    return offsets - offsets[0], data
+
+
+def _trimmed(text: pa.Array) -> pa.Array:
     """Values without trailing blanks, which SAS does not keep (so they count toward no length)."""
-    if pc.any(pc.ends_with(text, " ")).as_py():
+    offsets, data = _offsets_data(text)
+    ends = offsets[1:][offsets[1:] > offsets[:-1]]
+    if (data[ends - 1] == BLANK).any():
         return pc.utf8_rtrim(text, characters=" ")
     return text
 
 
-def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str | None) -> pa.ChunkedArray:
+def _encoded(where: str, text: pa.Array, column: pd.Series, encoding: str | None) -> pa.Array:
     """Bytes to write: the UTF-8 data when ASCII (or UTF-8 asked for), else transcoded via unique values."""
-    ascii_ok = pc.fill_null(pc.string_is_ascii(text), True)
-    if pc.all(ascii_ok).as_py() is not False:
+    if _offsets_data(text)[1].max(initial=0) < 0x80:  # ASCII
         return text
     if encoding is None or codecs.lookup(encoding).name == "ascii":
-        bad = np.flatnonzero(~ascii_ok.to_numpy(zero_copy_only=False))
+        bad = np.flatnonzero(~pc.string_is_ascii(text).to_numpy(zero_copy_only=False))
         raise XptEncodingError(
             f"{where}: {count_phrase(len(bad), 'value')} with non-ASCII characters; {rows_phrase(bad)} "
             f"(e.g. {clip(column.iloc[bad[0]])}); FDA expects ASCII: fix the data, or pass encoding= explicitly",
@@ -225,7 +236,7 @@ def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str
         )
     if codecs.lookup(encoding).name == "utf-8":
         return text
-    codes, uniques = pd.factorize(pd.Series(text.to_pandas(types_mapper=pd.ArrowDtype)), use_na_sentinel=True)
+    codes, uniques = pd.factorize(pd.Series(text.to_pandas(types_mapper=pd.ArrowDtype)))
     encoded = []
     for position, value in enumerate(uniques):
         try:
@@ -237,22 +248,25 @@ def _encoded(where: str, text: pa.ChunkedArray, column: pd.Series, encoding: str
                 f"(e.g. {clip(value)})",
                 rows=bad,
             ) from None
-    dictionary = pa.array(encoded, type=pa.large_binary())
-    return pa.chunked_array([dictionary.take(pa.array(codes, mask=codes < 0))])
+    return pa.array(encoded, type=pa.large_binary()).take(codes)
 
 
 @dataclass(frozen=True)
 class _Column:
-    """A variable ready to stream: its NAMESTR facts and its source values."""
+    """A variable ready to stream: its NAMESTR facts and its values.
+
+    num: ``values`` holds a float per row. char: ``values`` holds the bytes of every value one after
+    another, row ``i``'s from ``offsets[i]`` to ``offsets[i + 1]``.
+    """
 
     variable: XptVariable
     length: int
     position: int
-    values: np.ndarray | pa.ChunkedArray
+    values: np.ndarray
+    offsets: np.ndarray | None = None
 
 
-def _char_length(where: str, variable: XptVariable, data: pa.ChunkedArray, column: pd.Series) -> int:
-    lengths = pc.fill_null(pc.binary_length(data), 0).to_numpy()
+def _char_length(where: str, variable: XptVariable, lengths: np.ndarray, column: pd.Series) -> int:
     limit = variable.length or 200
     too_long = np.flatnonzero(lengths > limit)
     if len(too_long):
@@ -291,13 +305,15 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
         where = f"{dataset.name}.{variable.name}"
         column = frame[variable.name]
         if variable.type == "num":
-            values: np.ndarray | pa.ChunkedArray = _numeric_values(where, column)
+            values = _numeric_values(where, column)
             _check_numbers(where, values)
             length = variable.length or 8
+            prepared.append(_Column(variable, length, position, values))
         else:
-            values = _encoded(where, _trimmed(_text_array(where, column)), column, encoding)
-            length = _char_length(where, variable, values, column)
-        prepared.append(_Column(variable, length, position, values))
+            offsets, data = _offsets_data(_encoded(where, _trimmed(_text_array(where, column)), column, encoding))
+            lengths = np.diff(offsets)
+            length = _char_length(where, variable, lengths, column)
+            prepared.append(_Column(variable, length, position, data, offsets))
         position += length
     _warn_trailing_blanks(dataset, prepared, len(frame))
     return prepared
@@ -305,11 +321,12 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
 
 def _warn_trailing_blanks(dataset: XptDataset, columns: list[_Column], rows: int) -> None:
     """Warn when only-character rows at the end are blank: v5 readers cannot tell them from padding."""
-    if rows == 0 or any(c.variable.type == "num" for c in columns):
+    texts = [c.offsets for c in columns if c.offsets is not None]
+    if rows == 0 or len(texts) < len(columns):
         return
     blank = np.ones(rows, dtype=bool)
-    for column in columns:  # values are already right-trimmed
-        blank &= pc.fill_null(pc.binary_length(column.values), 0).to_numpy() == 0
+    for offsets in texts:  # values are already right-trimmed
+        blank &= np.diff(offsets) == 0
     trailing = rows - (np.flatnonzero(~blank)[-1] + 1 if not blank.all() else 0)
     if trailing:
         verb = "is" if trailing == 1 else "are"
@@ -387,27 +404,28 @@ def _fill_block(block: np.ndarray, columns: list[_Column], start: int) -> None:
     rows = len(block)
     block.fill(BLANK)
     for column in columns:
-        target = block[:, column.position : column.position + column.length]
-        if isinstance(column.values, np.ndarray):
+        if column.offsets is None:
+            target = block[:, column.position : column.position + column.length]
             ibm = to_ibm(column.values[start : start + rows])
             target[:] = ibm.view(np.uint8).reshape(rows, 8)[:, : column.length]
         else:
-            _fill_text(target, column.values.slice(start, rows))
+            _fill_text(block, column.position, column.length, column.values, column.offsets[start : start + rows + 1])
 
 
-def _fill_text(target: np.ndarray, values: pa.ChunkedArray) -> None:
-    """Copy variable-length byte strings into a blank-filled fixed-width block."""
-    array = values.combine_chunks() if values.num_chunks != 1 else values.chunk(0)
-    if array.null_count:
-        array = pc.fill_null(array, "" if pa.types.is_large_string(array.type) else b"")
-    offsets = np.frombuffer(array.buffers()[1], np.int64, count=len(array) + 1, offset=8 * array.offset)
-    data = np.frombuffer(array.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
-    lengths = np.diff(offsets)
-    width = target.shape[1]
-    if len(lengths) and (lengths == width).all():
-        target[:] = data.reshape(-1, width)
+def _fill_text(block: np.ndarray, position: int, width: int, values: np.ndarray, offsets: np.ndarray) -> None:
+    """Copy text values (the bytes of ``values`` between consecutive ``offsets``, one row of ``block`` each) into
+    the ``width`` bytes at ``position`` of a blank-filled block."""
+    rows = len(block)
+    data = values[offsets[0] : offsets[-1]]
+    target = block[:, position : position + width]
+    if len(data) == rows * width:  # every value fills the variable
+        target[:] = data.reshape(rows, width)
+    elif 2 * len(data) < rows * width:  # short values: each byte to its place (cost by bytes, not by width)
+        lengths = np.diff(offsets)
+        shift = np.arange(rows, dtype=np.intp) * block.shape[1] + position - (offsets[:-1] - offsets[0])
+        block.reshape(-1)[np.repeat(shift, lengths) + np.arange(len(data))] = data
     else:
-        target[np.arange(width) < lengths[:, None]] = data
+        target[np.arange(width) < np.diff(offsets)[:, None]] = data
 
 
 def _write_file(path: Path, headers: bytes, columns: list[_Column], rows: int) -> None:
