@@ -16,6 +16,7 @@ _TAG_BASE = np.uint64(0x7FF8_0053_4153_0000)  # quiet NaN, payload "SAS" + code 
 _TAG_MASK = np.uint64(0x7FFF_FFFF_FFFF_FF00)
 _SPECIAL_CODES = np.zeros(256, dtype=bool)
 _SPECIAL_CODES[_MISSING_BYTES[1:]] = True
+_MISSING_FIRST = np.isin(np.arange(256), _MISSING_BYTES)  # first bytes of a missing value
 _CODE_TEXT = np.array([f".{chr(c)}" if _SPECIAL_CODES[c] else "" for c in range(256)], dtype=object)
 
 
@@ -73,7 +74,7 @@ def from_ibm(raw: np.ndarray) -> np.ndarray:
     exponent = (first & 0x7F).astype(np.int32)
     values = np.ldexp(fraction.astype(np.float64), 4 * (exponent - 64) - 56)
     values = np.where(first & 0x80, -values, values)
-    missing = (fraction == 0) & np.isin(first, _MISSING_BYTES)
+    missing = (fraction == 0) & _MISSING_FIRST[first]
     if missing.any():
         codes = first[missing].astype(np.uint64)
         tags = np.where(codes == ord("."), np.uint64(0x7FF8_0000_0000_0000), _TAG_BASE | codes)

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import codecs
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdisc.io.ibm import from_ibm
 from cdisc.io.xpt_model import (
-    BLANK,
     CHUNK_BYTES,
     LIBRARY_HEADER,
     MEMBER_HEADER,
@@ -26,15 +27,16 @@ from cdisc.io.xpt_model import (
     rows_phrase,
 )
 
+_MEMBER_WORD = np.frombuffer(MEMBER_HEADER[:8], np.uint64)[0]
+
 
 @dataclass(frozen=True)
 class _Layout:
-    """A member's metadata as stored, and where its observation bytes lie."""
+    """A member's metadata as stored, and where its observation bytes start."""
 
     dataset: XptDataset
     namestrs: np.ndarray
     start: int
-    end: int
 
 
 def _read_headers(handle, path: Path, first: bytes) -> bytes:
@@ -52,26 +54,6 @@ def _read_headers(handle, path: Path, first: bytes) -> bytes:
             raise XptFileError(f"{path.name}: no OBS header record; not a complete SAS XPORT v5 file")
 
 
-def _member_end(handle, path: Path, start: int, size: int) -> int:
-    """Where the first member's observations end: the next MEMBER header (80-aligned) or the file end."""
-    handle.seek(start)
-    buffer, overlap = bytearray(CHUNK_BYTES), len(MEMBER_HEADER)
-    offset = start
-    while offset < size:
-        handle.seek(offset)
-        count = handle.readinto(buffer)
-        view = buffer[:count] if count < len(buffer) else buffer
-        found = view.find(MEMBER_HEADER[:48])
-        while found >= 0:
-            if (offset + found) % 80 == 0:
-                return offset + found
-            found = view.find(MEMBER_HEADER[:48], found + 1)
-        if count < len(buffer):
-            break
-        offset += count - overlap
-    return size
-
-
 def _text(raw: bytes, encoding: str, path: Path, what: str) -> str:
     try:
         return raw.rstrip(b" \0").decode(encoding)
@@ -79,7 +61,7 @@ def _text(raw: bytes, encoding: str, path: Path, what: str) -> str:
         raise XptEncodingError(f"{path.name}: {what} {raw!r} is not {encoding}; pass the file's encoding") from None
 
 
-def _parse_layout(handle, path: Path, size: int, encoding: str) -> _Layout:
+def _parse_layout(handle, path: Path, encoding: str) -> _Layout:
     head = handle.read(80)
     if not head.startswith(LIBRARY_HEADER[:48]):
         what = (
@@ -103,7 +85,7 @@ def _parse_layout(handle, path: Path, size: int, encoding: str) -> _Layout:
     padded[:, : min(namestr_size, NAMESTR.itemsize)] = raw[:, : NAMESTR.itemsize]
     namestrs = padded.view(NAMESTR).ravel()
     variables = tuple(_variable_of(row, path, encoding) for row in namestrs)
-    return _Layout(XptDataset(name, label, variables), namestrs, len(head), _member_end(handle, path, len(head), size))
+    return _Layout(XptDataset(name, label, variables), namestrs, len(head))
 
 
 def _format_text(name: bytes, width: int, decimals: int) -> str:
@@ -134,9 +116,8 @@ def _padding_rows(rows: int, width: int) -> range:
     return range(min(first, rows), rows)
 
 
-def _row_count(handle, layout: _Layout, width: int) -> int:
-    """Observations stored: whole rows, less trailing all-blank rows inside the last record."""
-    rows = (layout.end - layout.start) // width if width else 0
+def _row_count(handle, layout: _Layout, rows: int, width: int) -> int:
+    """Observations stored: of the ``rows`` whole rows read, less trailing all-blank rows inside the last record."""
     candidates = _padding_rows(rows, width)
     if not candidates:
         return rows
@@ -149,27 +130,38 @@ def _row_count(handle, layout: _Layout, width: int) -> int:
     return rows
 
 
-def _text_from_block(block: np.ndarray, where: str, start: int, encoding: str) -> pa.Array:
-    """An arrow string array of the right-trimmed values in a fixed-width byte block."""
-    rows, width = block.shape
-    filled = block != BLANK
-    lengths = np.where(filled.any(axis=1), width - np.argmax(filled[:, ::-1], axis=1), 0)
-    data = block[np.arange(width) < lengths[:, None]]
-    offsets = np.zeros(rows + 1, np.int64)
-    np.cumsum(lengths, out=offsets[1:])
-    binary = pa.LargeBinaryArray.from_buffers(
-        pa.large_binary(), rows, [None, pa.py_buffer(offsets), pa.py_buffer(data)]
-    )
-    codec = codecs.lookup(encoding).name
-    if not len(data) or data.max() < 0x80:
-        return binary.view(pa.large_string())
-    if codec == "ascii":
-        bad = np.flatnonzero((block >= 0x80).any(axis=1)) + start
+def _member_bytes(buffer: bytearray, count: int) -> tuple[int, bool]:
+    """Bytes of the first ``count`` in ``buffer`` (read from an 80-aligned offset) before the next
+    MEMBER header record, and whether one was found there (the first member's observations end).
+
+    Only 80-byte records can hold a header: their first 8 bytes are compared as one word each.
+    """
+    starts = np.frombuffer(buffer, np.uint64, count=count // 80 * 10)[::10]
+    for record in np.flatnonzero(starts == _MEMBER_WORD):
+        if buffer[record * 80 : record * 80 + 48] == MEMBER_HEADER[:48]:
+            return int(record) * 80, True
+    return count, False
+
+
+def _text_column(buffer: bytearray, rows: int, position: int, length: int, width: int, where: str, start: int, encoding: str) -> pa.Array:
+    """An arrow string array of the right-trimmed values of one variable in a block of ``rows`` rows.
+
+    The variable's bytes are gathered into one fixed-width run (a strided numpy copy), seen by arrow as
+    strings of ``length`` bytes and right-trimmed of blanks by arrow, column-wide.
+    """
+    cells = np.ndarray((rows,), f"S{length}", buffer, position, (width,)).copy().view(np.uint8)
+    offsets = np.arange(0, (rows + 1) * length, length, dtype=np.int64)
+    fixed = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(cells))
+    trimmed = pc.ascii_rtrim(fixed, characters=" ")
+    if not rows or cells.max() < 0x80:
+        return trimmed
+    if codecs.lookup(encoding).name == "ascii":
+        bad = np.flatnonzero((cells.reshape(rows, length) >= 0x80).any(axis=1)) + start
         raise XptEncodingError(
             f"{where}: {count_phrase(len(bad), 'value')} not ASCII; {rows_phrase(bad)}; "
             "pass the file's encoding, e.g. read_xpt(path, encoding='cp1252')"
         )
-    encoded = binary.dictionary_encode()
+    encoded = trimmed.view(pa.large_binary()).dictionary_encode()
     try:
         decoded = [value.decode(encoding) for value in encoded.dictionary.to_pylist()]
     except UnicodeDecodeError as error:
@@ -179,18 +171,25 @@ def _text_from_block(block: np.ndarray, where: str, start: int, encoding: str) -
     return pa.array(decoded, pa.large_string()).take(encoded.indices)
 
 
-def _read_block(block: np.ndarray, layout: _Layout, start: int, numeric: dict, texts: dict, encoding: str) -> None:
-    rows = len(block)
+def _numeric_column(buffer: bytearray, rows: int, position: int, length: int, width: int) -> np.ndarray:
+    """float64 values of one numeric variable in a block of ``rows`` rows (short lengths zero-filled)."""
+    if length == 8:
+        return from_ibm(np.ndarray((rows,), ">u8", buffer, position, (width,)).astype(np.uint64))
+    cells = np.ndarray((rows, min(length, 8)), np.uint8, buffer, position, (width, 1))
+    words = np.zeros((rows, 8), np.uint8)
+    words[:, : cells.shape[1]] = cells
+    return from_ibm(words.view(">u8").ravel().astype(np.uint64))
+
+
+def _read_block(buffer: bytearray, rows: int, width: int, layout: _Layout, start: int, numeric: dict, texts: dict, encoding: str) -> None:
+    """Decode the first ``rows`` rows of ``width`` bytes in ``buffer`` (rows ``start`` on), appending a block per variable."""
     for variable, namestr in zip(layout.dataset.variables, layout.namestrs, strict=True):
         position, length = int(namestr["npos"]), int(namestr["nlng"])
-        cells = block[:, position : position + length]
         if variable.type == "num":
-            words = np.zeros((rows, 8), np.uint8)
-            words[:, : min(length, 8)] = cells[:, :8]
-            numeric[variable.name][start : start + rows] = from_ibm(words.view(">u8").ravel().astype(np.uint64))
+            numeric[variable.name].append(_numeric_column(buffer, rows, position, length, width))
         else:
             where = f"{layout.dataset.name}.{variable.name}"
-            texts[variable.name].append(_text_from_block(np.ascontiguousarray(cells), where, start, encoding))
+            texts[variable.name].append(_text_column(buffer, rows, position, length, width, where, start, encoding))
 
 
 def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptDataset]:
@@ -199,27 +198,36 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
     Character values come back right-trimmed with ``str`` dtype, missing as ``""``; numbers as
     float64 with NaN for ``.`` and tagged NaNs for ``.A``-``.Z``/``._`` (see :func:`missing_codes`).
     ``encoding`` applies to character values and labels (``"cp1252"`` for most SAS-on-Windows files).
+
+    Observations are read in blocks of whole 80-byte records and whole rows, each variable decoded
+    column-wide with numpy and arrow; they end at the next MEMBER header record or the end of the file.
     """
     path = Path(path)
     size = path.stat().st_size
     with open(path, "rb") as handle:
-        layout = _parse_layout(handle, path, size, encoding)
-        width = int(layout.namestrs["nlng"].astype(np.int64).sum())
-        rows = _row_count(handle, layout, width)
+        layout = _parse_layout(handle, path, encoding)
         variables = layout.dataset.variables
-        numeric = {v.name: np.empty(rows, np.float64) for v in variables if v.type == "num"}
+        width = int(layout.namestrs["nlng"].astype(np.int64).sum())
+        numeric: dict[str, list[np.ndarray]] = {v.name: [] for v in variables if v.type == "num"}
         texts: dict[str, list[pa.Array]] = {v.name: [] for v in variables if v.type == "char"}
-        block_rows = max(1, CHUNK_BYTES // max(width, 1))
-        buffer = np.empty(min(block_rows, rows) * width, np.uint8)
-        handle.seek(layout.start)
-        for start in range(0, rows, block_rows):
-            block = buffer[: min(block_rows, rows - start) * width]
-            handle.readinto(block.data)
-            _read_block(block.reshape(-1, width), layout, start, numeric, texts, encoding)
+        rows = 0
+        if width:
+            step = math.lcm(80, width)  # blocks of whole records and whole rows: a header never straddles two
+            buffer = bytearray(step * max(1, min(CHUNK_BYTES // step, -(-(size - layout.start) // step))))
+            handle.seek(layout.start)
+            ended = False
+            while not ended:
+                count, ended = _member_bytes(buffer, handle.readinto(buffer))
+                block_rows = count // width
+                if block_rows:
+                    _read_block(buffer, block_rows, width, layout, rows, numeric, texts, encoding)
+                rows += block_rows
+                ended = ended or count < len(buffer)
+            rows = _row_count(handle, layout, rows, width)
     columns = {
-        v.name: numeric[v.name]
+        v.name: np.concatenate(numeric[v.name] or [np.empty(0)])[:rows]
         if v.type == "num"
-        else pd.array(pa.chunked_array(texts[v.name], pa.large_string()), dtype="str")
+        else pd.array(pa.chunked_array(texts[v.name], pa.large_string())[:rows], dtype="str")
         for v in variables
     }
     return pd.DataFrame(columns, index=pd.RangeIndex(rows), copy=False), layout.dataset
