@@ -5,18 +5,22 @@ nothing do not load it. A report draws its plots one after the other on one figu
 previous plot's data (:func:`clear_plotted`): new axes make their ticks anew and a new canvas measures
 every text anew, which costs more than drawing them. Figures have fixed margins (measuring every text to lay them out,
 ``tight_layout``, costs a second drawing) and plain-number tick labels on log axes (matplotlib's
-default powers of ten are mathtext, slow to parse and draw). The PNG holds no software or date
-metadata, so the same data give the same bytes.
+default powers of ten are mathtext, slow to parse and draw). The PNG is written here (:func:`png_bytes`)
+with no software or date metadata, so the same data give the same bytes.
 """
 
 from __future__ import annotations
 
-import io
-from typing import TYPE_CHECKING
+import struct
+import zlib
+from typing import TYPE_CHECKING, cast
+
+import numpy as np
 
 if TYPE_CHECKING:
     from matplotlib.axes import Axes
     from matplotlib.axis import Axis
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
 __all__ = ["agg_figure", "clear_plotted", "plain_log_ticks", "png_bytes"]
@@ -94,8 +98,33 @@ def plain_log_ticks(axis: Axis) -> None:
 
 
 def png_bytes(figure: Figure) -> bytes:
-    """The figure drawn as PNG bytes, without software or date metadata (zlib level 1: plots compress
-    mostly by PNG's filters, so the file is hardly larger and written faster)."""
-    buffer = io.BytesIO()
-    figure.savefig(buffer, format="png", metadata={"Software": None}, pil_kwargs={"compress_level": 1})
-    return buffer.getvalue()
+    """The figure drawn on its Agg canvas as an 8-bit RGB PNG holding its resolution and nothing else (no
+    software or date metadata, no alpha channel: the figure is opaque). Each row is stored as its difference
+    from the row above (PNG filter "Up"; a plot's rows are mostly like the row above) and zlib compresses the
+    rows at level 3: smaller and about twice as fast as Pillow's choice of a filter per row.
+
+        >>> figure = agg_figure(0.2, 0.1, left=0, right=1, bottom=0, top=1)
+        >>> png = png_bytes(figure)
+        >>> png[:8], png[12:16], int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+        (b'\\x89PNG\\r\\n\\x1a\\n', b'IHDR', 20, 10)
+    """
+    canvas = cast("FigureCanvasAgg", figure.canvas)  # (agg_figure's)
+    canvas.draw()
+    pixels = np.asarray(canvas.buffer_rgba())[:, :, :3]
+    height, width, _ = pixels.shape
+    rows = np.empty((height, 1 + 3 * width), np.uint8)
+    rows[:, 0] = 2  # filter "Up" (the first row's row above is zeros: its bytes as they are)
+    rows[0, 1:] = pixels[0].reshape(-1)
+    rows[1:, 1:] = np.subtract(pixels[1:], pixels[:-1], dtype=np.uint8).reshape(height - 1, -1)  # modulo 256
+    per_metre = round(DPI / 0.0254)
+    return b"".join([
+        b"\x89PNG\r\n\x1a\n",
+        _png_chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)),  # 8 bits, RGB, no interlace
+        _png_chunk(b"pHYs", struct.pack(">IIB", per_metre, per_metre, 1)),
+        _png_chunk(b"IDAT", zlib.compress(rows.tobytes(), 3)),
+        _png_chunk(b"IEND", b""),
+    ])
+
+
+def _png_chunk(kind: bytes, data: bytes) -> bytes:
+    return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
