@@ -44,7 +44,7 @@ def dataset_reports(frame: pd.DataFrame, dataset: str, reports: list[DatasetRepo
 
 
 def _columns(params: ReportParams) -> list[str]:
-    """The variables a report reads (copying only these with the selected records is the cheaper part of a filter)."""
+    """The variables a report reads: only these are copied with the records its filter keeps."""
     if isinstance(params, MeanConcentrationPlot):
         return [*params.by_vars, params.group_var, params.time, params.value, *([params.unit] if params.unit else [])]
     if isinstance(params, PkParameterSummary):
@@ -72,17 +72,17 @@ def _slug(values: tuple) -> str:
 
 
 def _plots(rows: pd.DataFrame, dataset: str, params: MeanConcentrationPlot) -> Iterator[tuple[str, bytes]]:
-    """One plot per ``by_vars`` group, from one summary of all groups (and the first unit given in each group)."""
+    """One plot per ``by_vars`` group (a group without values gets an empty one) from one summary of all groups,
+    with the first unit given in the group."""
     by_vars = list(params.by_vars)
+    summary = summarise_concentrations(rows, [*by_vars, params.group_var], params.time, params.value)
+    summaries = dict(iter(summary.groupby(by_vars)))
     grouped = rows.groupby(by_vars, sort=True)
     units = grouped[params.unit].first() if params.unit else pd.Series(None, index=grouped.size().index, dtype=object)
-    summaries = dict(iter(summarise_concentrations(rows, [*by_vars, params.group_var], params.time, params.value).groupby(by_vars)))
-    keys = [key if isinstance(key, tuple) else (key,) for key in units.index]
-    empty = summarise_concentrations(rows.iloc[:0], [*by_vars, params.group_var], params.time, params.value)
-    plots = ((", ".join(str(v) for v in values), summaries.get(values, empty), None if pd.isna(unit) else unit)
-             for values, unit in zip(keys, units))
+    groups = [(key if isinstance(key, tuple) else (key,), None if pd.isna(unit) else unit) for key, unit in units.items()]
+    plots = ((", ".join(str(v) for v in values), summaries.get(values, summary.iloc[:0]), unit) for values, unit in groups)
     pngs = mean_concentration_pngs(plots, time=params.time, group_var=params.group_var, time_unit=params.time_unit)
-    for values, png in zip(keys, pngs):
+    for (values, _), png in zip(groups, pngs):
         yield f"{dataset.lower()}_{_slug(values)}.png", png
 
 

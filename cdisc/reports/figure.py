@@ -3,10 +3,10 @@
 matplotlib is imported when the first figure is made, not with the reports, so commands that draw
 nothing do not load it. A report draws its plots one after the other on one figure, cleared of the
 previous plot's data (:func:`clear_plotted`): new axes make their ticks anew and a new canvas measures
-every text anew, which costs more than drawing them. Figures have fixed margins (measuring every text to lay them out,
-``tight_layout``, costs a second drawing) and plain-number tick labels on log axes (matplotlib's
-default powers of ten are mathtext, slow to parse and draw). The PNG is written here (:func:`png_bytes`)
-with no software or date metadata, so the same data give the same bytes.
+every text anew, which costs more than drawing them. Figures have fixed margins (measuring every text
+to lay them out, ``tight_layout``, costs a second drawing) and plain-number tick labels on log axes
+(matplotlib's default powers of ten are mathtext, slow to parse and draw). The PNG is written here
+(:func:`png_bytes`) with no software or date metadata, so the same data give the same bytes.
 """
 
 from __future__ import annotations
