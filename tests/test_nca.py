@@ -160,6 +160,9 @@ def test_auctau_interpolates_within_and_extrapolates_beyond_the_samples():
     got = _nca(frame.assign(TAU=60.0), tau="TAU", **IV)
     assert got["AUCTAU"][0] == pytest.approx(DOSE / CL * -np.expm1(-K * 60), rel=1e-3)
     assert _nca(_bolus(), **IV)["AUCTAU"][1] == "not a repeat-dose profile (no dosing interval)"
+    # without a point at the dose time the curve starts at the first sample (0.25 h): a 0.2 h interval has no AUC
+    early = _nca(frame.assign(TAU=0.2), NcaSettings(zero_at_dose=False), tau="TAU", **IV)["AUCTAU"]
+    assert np.isnan(early[0]) and early[1] == "the dosing interval (0.2) ends before the first sample"
 
 
 def test_best_fit_prefers_most_points_within_tolerance_and_skips_the_distribution_phase():

@@ -367,8 +367,10 @@ def _auctau(p: Profiles, prepared: curve.Curve, tlast: np.ndarray, clast: np.nda
     within = p.tau <= _end(prepared)
     extrapolated = curve.area(prepared, tlast, method) + clast / lamz * -np.expm1(-lamz * (p.tau - tlast))
     beyond = np.isfinite(p.tau) & ~within & np.isnan(lamz)
+    early = p.tau < prepared.time[:, 0]
     return np.where(within, curve.area(prepared, np.where(within, p.tau, np.nan), method), extrapolated), reasons(
         (~np.isfinite(p.tau), "not a repeat-dose profile (no dosing interval)"),
+        (early, texts(early, "the dosing interval ({:g}) ends before the first sample", p.tau)),
         (beyond, texts(beyond, "the dosing interval ({:g}) ends after the last sample and lambda-z is missing", p.tau)),
     )
 
