@@ -110,7 +110,8 @@ def run(
     unknown = sorted(set(chosen or ()) - set(FORMATS))
     if unknown:
         raise UsageError(f"--format {formats}: unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
-    options = RunOptions(created, reproducible or created is not None, data_cutoff.date() if data_cutoff else None, compare_to, chosen, force, scheduler)
+    options = RunOptions(created, reproducible or created is not None, data_cutoff.date() if data_cutoff else None, compare_to, chosen, force, scheduler,
+                         keep_records=False)
     folders = _portfolio(studies)
     if len(folders) == 1 and studies[0].is_dir():
         result = run_study(folders[0], out_dir, progress=err, raw=raw, options=options)

@@ -9,6 +9,7 @@ output folder. A failure leaves the previous outputs as they were.
 from __future__ import annotations
 
 import datetime as dt
+import gc
 import json
 import os
 import shutil
@@ -18,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
+import pyarrow as pa
 from rich.console import Console
 
 from cdisc import __version__
@@ -95,8 +97,8 @@ class RunResult:
             lines.append(f"{len(self.reused)} dataset(s) taken from the previous run, their inputs unchanged (--force rebuilds them): {', '.join(self.reused)}")
         for result in self.built:
             excluded = f", {len(result.excluded)} source row(s) excluded with a reason" if len(result.excluded) else ""
-            supp = f", SUPP{result.spec.dataset} {len(result.supp)} record(s)" if result.supp is not None else ""
-            lines.append(f"  {result.spec.dataset:<8} {len(result.frame):>7} record(s){supp}{excluded}")
+            supp = f", SUPP{result.spec.dataset} {result.supp_records} record(s)" if result.supp is not None else ""
+            lines.append(f"  {result.spec.dataset:<8} {result.records:>7} record(s){supp}{excluded}")
         if self.study.spec_warnings:
             lines.append(f"{len(self.study.spec_warnings)} spec line(s) differ from the IG (kept as stated):")
             lines += [f"  {w}" for w in self.study.spec_warnings]
@@ -157,6 +159,7 @@ class RunOptions:
     formats: tuple[str, ...] | None = None  # dataset files besides XPT (json, ndjson); None: output.formats of study.yaml
     force: bool = False  # rebuild every dataset, even those whose inputs did not change since the run in the output folder
     scheduler: str | None = None  # None: Dask's synchronous scheduler in this process; threads; tcp://HOST:PORT: a dask.distributed cluster
+    keep_records: bool = True  # False: each dataset's records are let go once written, before validation reads the files (counts stay)
 
 
 def creation_time(options: RunOptions, declared: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -243,6 +246,7 @@ class PreparedRun:
     previous: PreviousRun | None
     graph: dict
     keys: list
+    keep_records: bool = True  # see RunOptions
 
 
 def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Path | None = None, prefix: str = "") -> PreparedRun:
@@ -275,7 +279,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     specs = {name: dataset.spec for name, dataset in study.datasets.items()}
     key = prefix or study.spec.study.id
     graph = dataset_graph(key, specs, build, frames)
-    return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in specs])
+    return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in specs], options.keep_records)
 
 
 def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
@@ -284,6 +288,9 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     errors: list[DataError] = [e for outcome in outcomes for e in outcome.errors]
     skipped = {outcome.name: outcome.needs for outcome in outcomes if outcome.needs}
     result.built = [outcome.built for outcome in outcomes if outcome.built is not None]
+    for outcome in outcomes:  # the frames each task read were for the tasks after it: all have run
+        outcome.frames = {}
+    run.graph.clear()
     dm = next((one.frame for one in result.built if one.spec.dataset == "DM"), None)
     for one in result.built:
         if one.standard == "sdtm":
@@ -296,7 +303,7 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
         errors.append(exc)
     if run.previous is not None and not errors:
         result.changes = changes_since(run.previous, result, run.identities)
-    result.files = _write_outputs(study, result, target, errors)
+    result.files = _write_outputs(study, result, target, errors, run.keep_records)
     if errors:
         found = DataErrors(errors, skipped)
         failure = found.errors[0] if len(found.errors) == 1 and not skipped else found
@@ -401,7 +408,7 @@ def _write_failed_queries(failure: DataErrors, result: RunResult, target: Path) 
     ])
 
 
-def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[DataError]) -> list[Path]:
+def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[DataError], keep_records: bool = True) -> list[Path]:
     """Every output into a staging folder, then moved into place; nothing when there are ``errors``.
 
     Each dataset's XPT file is written (into staging) even after errors elsewhere, so that its
@@ -440,10 +447,7 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
                     shutil.copyfile(path, staging / CACHE / path.name)
             else:
                 list(save_built(one, result.input_hashes[one.spec.dataset], staging / CACHE))
-        for standard in ("sdtm", "adam"):
-            described = [DefineDataset(r.spec, r.frame, r.supp) for r in built if r.standard == standard]
-            if described:
-                write_define(study, described, staging / standard)
+        _write_defines(study, built, staging)
         _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")
         _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
         _write_csv(result.columns, staging / "reports" / "columns.csv")
@@ -453,6 +457,8 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
         if result.changes is not None:
             (staging / "reports" / "changes.txt").write_text(changes_text(result.changes), encoding="utf-8")
             (staging / "reports" / "changes.json").write_text(changes_json(result.changes), encoding="utf-8")
+        if not keep_records:
+            _release(study, built)
         findings = validate(staging).findings  # messages name files in the staging folder: name them as in the output folder
         result.findings = findings.assign(message=findings["message"].astype("str").str.replace(f"{staging}{os.sep}", "", regex=False))
         (staging / "reports" / "run-report.html").write_text(run_report_html(run_report(result, staging)), encoding="utf-8")
@@ -464,12 +470,29 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
             target.rmdir()
 
 
+def _write_defines(study: Study, built: list[BuiltDataset], staging: Path) -> None:
+    """define.xml of the SDTM datasets and of the ADaM datasets, each in its standard's folder."""
+    for standard in ("sdtm", "adam"):
+        described = [DefineDataset(r.spec, r.frame, r.supp) for r in built if r.standard == standard]
+        if described:
+            write_define(study, described, staging / standard)
+
+
+def _release(study: Study, built: list[BuiltDataset]) -> None:
+    """Let go of the datasets' records and the raw tables, every file made from them being written."""
+    for one in built:
+        one.release()
+    study.release_frames()
+    gc.collect()
+    pa.default_memory_pool().release_unused()  # Arrow's allocator keeps freed memory for itself, out of reach of what follows
+
+
 def run_report(result: RunResult, staging: Path) -> RunReport:
     """What ``run-report.html`` shows: the run's datasets, reconciliation, findings and warnings, the
     listings and every PNG already written into ``reports/``."""
     datasets = pd.DataFrame(
-        [(one.spec.dataset, one.standard, len(one.frame), len(xpt_metadata(one.spec).variables)) for one in result.built]
-        + [(f"SUPP{one.spec.dataset}", one.standard, len(one.supp), len(SUPP_COLUMNS)) for one in result.built if one.supp is not None],
+        [(one.spec.dataset, one.standard, one.records, len(xpt_metadata(one.spec).variables)) for one in result.built]
+        + [(f"SUPP{one.spec.dataset}", one.standard, one.supp_records, len(SUPP_COLUMNS)) for one in result.built if one.supp is not None],
         columns=["dataset", "standard", "records", "variables"],
     )
     listings = {
@@ -501,8 +524,7 @@ def run_manifest(result: RunResult, staging: Path) -> str:
         "data_cutoff": result.data_cutoff.isoformat() if result.data_cutoff else None,
         "datasets": {
             one.spec.dataset: {
-                "standard": one.standard, "records": len(one.frame),
-                "subjects": int(one.frame["USUBJID"].nunique()) if "USUBJID" in one.frame else None,
+                "standard": one.standard, "records": one.records, "subjects": one.subjects,
             }
             for one in result.built
         },

@@ -97,6 +97,10 @@ class Study:
             self._raw_frames[table] = read_table(self.raw_tables[table])
         return self._raw_frames[table]
 
+    def release_frames(self) -> None:
+        """Let go of the raw tables and input datasets read so far (read again when asked for)."""
+        self._raw_frames.clear()
+
     @cached_property
     def ct(self) -> dict[str, CodelistTerms]:
         """CDISC controlled terminology codelists (SDTM and ADaM files named in study.yaml)."""

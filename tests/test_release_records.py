@@ -1,0 +1,28 @@
+"""The command line lets go of each dataset's records once its files are written (a 10,000-subject run would
+otherwise hold every dataset twice while validation reads the files back): the outputs stay byte-identical to a
+run that keeps them, and the summary still counts every record."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from cdisc.study import RunOptions, run_study
+
+
+def _files(folder: Path) -> dict[str, bytes]:
+    return {p.relative_to(folder).as_posix(): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_letting_go_of_records_changes_no_output_and_no_count(small_example, small_example_run, tmp_path):
+    released = run_study(small_example, tmp_path / "released", options=RunOptions(keep_records=False))
+    assert _files(tmp_path / "released") == _files(small_example_run)
+    lb = next(one for one in released.built if one.spec.dataset == "LB")
+    assert len(lb.frame) == len(lb.lineage) == 0 and list(lb.frame.columns)  # the records are gone, the columns stay
+    assert lb.records > 0 and lb.subjects == 8
+    assert f"LB       {lb.records:>7} record(s)" in "\n".join(released.summary_lines())
+
+
+def test_the_api_keeps_the_records(small_example, tmp_path):
+    kept = run_study(small_example, tmp_path / "kept")
+    dm = next(one for one in kept.built if one.spec.dataset == "DM")
+    assert len(dm.frame) == dm.records == dm.subjects == 8
