@@ -49,5 +49,5 @@ class BuiltDataset:
 
 
 def _empty(frame: pd.DataFrame) -> pd.DataFrame:
-    """A frame with ``frame``'s columns and types but no rows, sharing no memory with it (a zero-row slice would)."""
-    return pd.DataFrame({name: pd.Series(dtype=dtype) for name, dtype in frame.dtypes.items()})
+    """A frame with ``frame``'s columns but no rows, sharing no memory with it (a zero-row slice would)."""
+    return pd.DataFrame(columns=frame.columns)
