@@ -21,7 +21,10 @@ from typing import TypeVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from lxml import etree
+from pandas.arrays import ArrowStringArray
 
 from cdisc.checks.standards import Standards
 from cdisc.compare.tables import Table, read_table
@@ -35,6 +38,7 @@ DEFAULT_KEYS = {
     "SUPP": ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
 }
 T = TypeVar("T")
+_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,18 @@ class Distinct:
         codes, values = pd.factorize(changed, use_na_sentinel=False)
         return Distinct(codes.astype(np.int32)[self.codes], pd.Series(values, dtype="str"))
 
+    def trimmed(self, kernel: Callable[[pa.ChunkedArray], pa.ChunkedArray]) -> Distinct:
+        """:meth:`transformed` by an arrow string kernel (``pc.utf8_rtrim_whitespace``: what ``Series.str.rstrip()``
+        runs on arrow-backed text), without the pandas calls around it."""
+        if not isinstance(self.values.array, ArrowStringArray):
+            return self.transformed(lambda v: pd.Series(kernel(_arrow(v.array)), dtype="str"))
+        values = _arrow(self.values.array)
+        changed = kernel(values)
+        if changed.equals(values):
+            return self
+        codes, distinct = _encoded(changed)
+        return Distinct(codes[self.codes], distinct)
+
     def first(self) -> np.ndarray:
         """True on the first record holding each value."""
         first = np.zeros(len(self.codes), dtype=bool)
@@ -79,9 +95,26 @@ class Distinct:
 
 
 def distinct_text(column: pd.Series) -> Distinct:
-    """``column`` as text (``""`` for missing), factorised."""
+    """``column`` as text (``""`` for missing), factorised (distinct values in order of first appearance)."""
+    if isinstance(column.array, ArrowStringArray):  # arrow's hash kernel directly: pandas' factorize costs ~0.5 ms a call
+        return Distinct(*_encoded(pc.fill_null(_arrow(column.array), "")))
     codes, values = pd.factorize(column.astype("str").fillna(""))
     return Distinct(codes.astype(np.int32), pd.Series(values, dtype="str"))  # (half the memory of int64)
+
+
+def _arrow(text: ArrowStringArray) -> pa.ChunkedArray:
+    """The arrow data of arrow-backed text (no copy)."""
+    data = pa.array(text)
+    return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
+
+
+def _encoded(text: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
+    """Codes (int32) and distinct values (``str`` Series) of arrow text without nulls, in order of first appearance."""
+    encoded = text.dictionary_encode()  # one dictionary for all chunks
+    if not encoded.num_chunks:
+        return np.zeros(0, np.int32), pd.Series([], dtype="str")
+    codes = np.concatenate([chunk.indices.to_numpy() for chunk in encoded.chunks]).astype(np.int32, copy=False)
+    return codes, pd.Series(ArrowStringArray(encoded.chunk(0).dictionary, dtype=_STR))
 
 
 def member(values: pd.Series, of: pd.Index) -> np.ndarray:
@@ -145,11 +178,11 @@ class Dataset:
 
     def text(self, name: str) -> Distinct:
         """Column ``name`` as text without trailing blanks, ``""`` for missing."""
-        return self.summaries.of(("text", name), lambda: self.raw_text(name).transformed(lambda v: v.str.rstrip()))
+        return self.summaries.of(("text", name), lambda: self.raw_text(name).trimmed(pc.utf8_rtrim_whitespace))
 
     def stripped(self, name: str) -> Distinct:
         """Column ``name`` as text without leading or trailing blanks, ``""`` for missing."""
-        return self.summaries.of(("stripped", name), lambda: self.text(name).transformed(lambda v: v.str.strip()))
+        return self.summaries.of(("stripped", name), lambda: self.text(name).trimmed(pc.utf8_trim_whitespace))
 
     def text_column(self, name: str) -> pd.Series:
         """Column ``name`` as text without trailing blanks, one value per record (for messages)."""
