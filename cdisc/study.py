@@ -46,6 +46,7 @@ from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import Outcome, dataset_graph, execute, is_cluster
 from cdisc.incremental import CACHE, dataset_input_hashes, load_built, save_built
+from cdisc.io.csv_writer import write_csv
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, sha256_file, study_inputs
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
@@ -574,7 +575,7 @@ def _write_dataset(result: BuiltDataset, folder: Path, created) -> None:
 
 def _write_csv(frame: pd.DataFrame, path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False, lineterminator="\n")
+    write_csv(frame, path)  # the bytes of frame.to_csv(path, index=False, lineterminator="\n")
 
 
 def _move_into_place(staging: Path, target: Path) -> list[Path]:
