@@ -113,6 +113,8 @@ def derive_dataset_changes(name: str, before: Snapshot, after: Snapshot, identit
     """Records added, removed, changed (variable by variable) and renumbered between two transfers of a dataset."""
     old, new = _normal(before.frame), _normal(after.frame)
     natural = [n for n in identity.natural if n in old and n in new]
+    if natural and _same_records(old, new):  # what the matching below finds then: every record paired with itself
+        return _unchanged(name, identity, new, natural)
     pairs = _match(old, new, natural, identity.seq)
     by_lineage = pd.DataFrame(columns=["_b", "_a"])
     if before.lineage is not None and after.lineage is not None:
@@ -253,6 +255,25 @@ def _match_lineage(before: pd.DataFrame, after: pd.DataFrame, taken_b: set, take
         keyed = lineage[columns].astype("str").assign(**{position: np.arange(len(lineage))})
         sides.append(keyed[~keyed[position].isin(taken)].drop_duplicates(columns, keep=False))
     return sides[0].merge(sides[1], on=columns, how="inner")[["_b", "_a"]].astype("int64")
+
+
+def _same_records(old: pd.DataFrame, new: pd.DataFrame) -> bool:
+    """Whether two normalised transfers of a dataset hold the same records in the same order, column for column."""
+    return list(old.columns) == list(new.columns) and len(old) == len(new) and not any(
+        _differ(old[column], new[column]).any() for column in new.columns
+    )
+
+
+def _unchanged(name: str, identity: Identity, frame: pd.DataFrame, natural: list[str]) -> DatasetChanges:
+    """The changes of a dataset whose records are all as they were: none (the listings keep their columns)."""
+    shown = [n for n in dict.fromkeys([*natural, *([identity.seq] if identity.seq else [])]) if n not in UNSHOWN and n in frame]
+    listed = [*shown, *(c for c in frame.columns if c.endswith(TOPICS) and c not in shown)]
+    renumbered = [n for n in natural if n not in UNSHOWN] if identity.seq and identity.seq in frame else natural
+    none = frame.loc[:, listed].iloc[:0]
+    return DatasetChanges(
+        name, identity, len(frame), len(frame), none, none.copy(),
+        pd.DataFrame(columns=[*shown, "variable", "before", "after"]), pd.DataFrame(columns=[*renumbered, "before", "after"]),
+    )
 
 
 def _differ(before: pd.Series, after: pd.Series) -> pd.Series:
