@@ -40,7 +40,12 @@ def value_texts(values: pd.Series | ExtensionArray) -> pa.Array:
     strings = pa.array(values)
     if isinstance(strings, pa.ChunkedArray):
         strings = strings.combine_chunks()
-    text = pc.utf8_rtrim_whitespace(strings)  # as pandas' str.rstrip()
+    return _trimmed_texts(strings)
+
+
+def _trimmed_texts(strings: pa.Array) -> pa.Array:
+    """Text without trailing whitespace (as pandas' str.rstrip()); null when blank."""
+    text = pc.utf8_rtrim_whitespace(strings)
     return pc.if_else(pc.equal(text, ""), pa.scalar(None, text.type), text)
 
 
@@ -69,22 +74,16 @@ def number_texts(numbers: np.ndarray) -> pa.Array:
     return pa.array(positional, type=pa.large_string())
 
 
-def factorize(column: pd.Series) -> tuple[np.ndarray, ExtensionArray]:
-    """As :func:`pandas.factorize`: each row's code (-1: missing) and the distinct values, of the column's dtype.
+def _arrow_codes(strings: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
+    """Each row's code (-1: missing) and the distinct strings, encoded by Arrow.
 
-    Arrow strings are encoded by Arrow directly, without pandas' copies of the codes.
-
-    >>> codes, uniques = factorize(pd.Series(["b", None, "a", "b"]))
-    >>> codes.tolist(), uniques.tolist()
+    >>> codes, distinct = _arrow_codes(pa.chunked_array([["b", None], ["a", "b"]]))
+    >>> codes.tolist(), distinct.to_pylist()
     ([0, -1, 1, 0], ['b', 'a'])
     """
-    if not isinstance(column.array, pd.arrays.ArrowStringArray):
-        return pd.factorize(column.array)
-    strings = pa.array(column)
-    if isinstance(strings, pa.ChunkedArray):
-        strings = strings.combine_chunks()
-    encoded = pc.dictionary_encode(strings)
-    return encoded.indices.fill_null(-1).to_numpy(), pd.array(encoded.dictionary, dtype=column.dtype)
+    encoded = pc.dictionary_encode(strings.combine_chunks() if strings.num_chunks != 1 else strings.chunk(0))
+    indices = encoded.indices.fill_null(-1) if encoded.indices.null_count else encoded.indices
+    return indices.to_numpy(), encoded.dictionary
 
 
 class ColumnValues:
@@ -101,13 +100,28 @@ class ColumnValues:
         self.column = column
         if column.dtype == object:  # mixed Python objects: 1 and 1.0 are equal values but different texts
             column = column.astype("str")
-        self.raw_codes, self.uniques = factorize(column)
-        encoded = pc.dictionary_encode(value_texts(self.uniques))  # values with the same text share a code
+        self._dtype = column.dtype
+        self._strings: pa.Array | None = None  # the distinct values of Arrow strings, as Arrow encoded them
+        self._uniques: ExtensionArray | None = None
+        if isinstance(column.array, pd.arrays.ArrowStringArray):  # encoded by Arrow, without pandas' copies
+            self.raw_codes, self._strings = _arrow_codes(column.array.__arrow_array__())
+            texts = _trimmed_texts(self._strings)
+        else:
+            self.raw_codes, self._uniques = pd.factorize(column.array)
+            texts = value_texts(self._uniques)
+        encoded = pc.dictionary_encode(texts)  # values with the same text share a code
         self.distinct: pa.Array = encoded.dictionary
         self.codes: np.ndarray = self.raw_codes
-        if len(self.distinct) != len(self.uniques):  # some texts blank or shared (numbers' texts never are)
+        if len(self.distinct) != len(texts):  # some texts blank or shared (numbers' texts never are)
             lookup = np.append(encoded.indices.fill_null(-1).to_numpy(), -1)  # the last entry: a missing value
             self.codes = lookup[self.raw_codes]
+
+    @property
+    def uniques(self) -> ExtensionArray:
+        """The distinct values, of the column's dtype, in order of first occurrence."""
+        if self._uniques is None:
+            self._uniques = pd.array(self._strings, dtype=self._dtype)
+        return self._uniques
 
     def select(self, rows: np.ndarray | None = None) -> Values:
         """The values on ``rows`` (positions; None: every row)."""
