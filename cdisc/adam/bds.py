@@ -262,20 +262,21 @@ def derive_extreme_records(
         raise ValueError(f"mode must be 'first' or 'last', not {mode!r}")
     by_vars = list(by_vars)
     source = dataset if dataset_add is None else dataset_add
-    rows = source.loc[_mask(filter, source)]
-    if order:
-        ordered = _ordered(rows, [*by_vars, *order], descending)
+    rows = np.flatnonzero(_mask(filter, source))
+    if order:  # sorted on the by and order variables alone (indexed by position); the picked records are copied whole
+        keys = source[list(dict.fromkeys([*by_vars, *order]))].iloc[rows].set_axis(rows)
+        ordered = _ordered(keys, [*by_vars, *order], descending)
         if by_vars:
-            new = ordered.drop_duplicates(by_vars, keep=mode)
+            picked = ordered.drop_duplicates(by_vars, keep=mode)
         else:
-            new = ordered.head(1) if mode == "first" else ordered.tail(1)
-        if check_type != "none" and _ties_at_extreme(ordered, new, by_vars, list(order)):
+            picked = ordered.head(1) if mode == "first" else ordered.tail(1)
+        if check_type != "none" and _ties_at_extreme(ordered, picked, by_vars, list(order)):
             message = f"records tied on {', '.join([*by_vars, *order])}: the {mode} in input order was taken"
             if check_type == "error":
                 raise DataError(message)
             warnings.warn(message, stacklevel=2)
-    else:
-        new = rows
+        rows = picked.index.to_numpy()
+    new = source.iloc[rows]
     if dataset_ref is not None:
         shared = [c for c in dataset_ref.columns if c in source.columns]
         found = dataset_ref[by_vars].merge(new[by_vars].drop_duplicates(), on=by_vars, how="left", indicator=True)
@@ -294,9 +295,8 @@ def derive_extreme_records(
 
 def _ties_at_extreme(ordered: pd.DataFrame, picked: pd.DataFrame, by_vars: list[str], order: list[str]) -> bool:
     """Whether a picked record shares its by variables and order values with another record."""
-    keys = [*by_vars, *order]
-    counts = ordered.groupby(keys, dropna=False, sort=False).size().rename("__n").reset_index()
-    return bool(picked[keys].merge(counts, on=keys, how="left")["__n"].gt(1).any())
+    tied = ordered.duplicated(list(dict.fromkeys([*by_vars, *order])), keep=False)  # missing values equal, as in a group
+    return bool(tied[picked.index].any())
 
 
 def derive_basetype_records(dataset: pd.DataFrame, basetypes: Mapping[str, pd.Series]) -> pd.DataFrame:

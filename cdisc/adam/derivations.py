@@ -31,6 +31,32 @@ def _flag(mask: pd.Series) -> pd.Series:
     return pd.Series(np.where(mask.to_numpy(dtype=bool), "Y", None), index=mask.index, dtype="str")  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice/default; its stubs do not
 
 
+def by_groups(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:
+    """Each record's ``by`` group, numbered in order of first appearance, and the position of each group's first record.
+
+    A merge onto many records is made once per group (its first record) and its rows taken by group number:
+    the same rows as merging every record, a missing value matching a missing value as in a merge.
+
+    Example::
+
+        >>> codes, first = by_groups(pd.DataFrame({"USUBJID": ["1", "2", "1", None], "N": [1, 1, 1, 1]}), ["USUBJID", "N"])
+        >>> codes.tolist(), first.tolist()
+        ([0, 1, 0, 2], [0, 1, 3])
+    """
+    codes = np.zeros(len(frame), dtype=np.int64)
+    for name in by:
+        column, uniques = pd.factorize(frame[name], use_na_sentinel=False)
+        codes, _ = pd.factorize(codes * len(uniques) + column)  # groups so far x this column's values, renumbered
+    return codes, np.unique(codes, return_index=True)[1]
+
+
+def _matched(base: pd.DataFrame, table: pd.DataFrame, by: list[str], column: str, validate: str | None = None) -> np.ndarray:
+    """``table[column]`` for each ``base`` record, matched on ``by`` as a left merge (``table``: one record per group)."""
+    codes, first = by_groups(base, by)
+    merged = base[by].iloc[first].merge(table[[*by, column]], on=by, how="left", validate=validate)
+    return merged[column].to_numpy()[codes]
+
+
 def _ordered(frame: pd.DataFrame, columns: Sequence[str], descending: Sequence[str] = ()) -> pd.DataFrame:
     """Stable sort with missing values last, as dplyr's arrange; ``descending`` columns high to low."""
     if not columns:
@@ -62,8 +88,7 @@ def derive_vars_merged(
     if where is not None:
         candidates = candidates[where.to_numpy(dtype=bool)]
     picked = _ordered(candidates, [*by, *order]).drop_duplicates(by, keep="first" if mode == "first" else "last")
-    merged = base[by].merge(picked[[*by, "__value"]], on=by, how="left", validate="many_to_one")
-    return pd.Series(merged["__value"].to_numpy(), index=base.index)
+    return pd.Series(_matched(base, picked, by, "__value", "many_to_one"), index=base.index)
 
 
 def derive_var_merged_summary(
@@ -88,8 +113,7 @@ def derive_var_merged_summary(
     if where is not None:
         values = values[where.to_numpy(dtype=bool)]
     summarised = values.groupby(by, dropna=False)["__value"].agg(summary).rename("__value").reset_index()
-    merged = base[by].merge(summarised, on=by, how="left", validate="many_to_one")
-    return pd.Series(merged["__value"].to_numpy(), index=base.index)
+    return pd.Series(_matched(base, summarised, by, "__value", "many_to_one"), index=base.index)
 
 
 def derive_vars_joined(
@@ -100,9 +124,13 @@ def derive_vars_joined(
     by: Sequence[str] = ("USUBJID",),
     order: Sequence[str] = (),
     mode: str = "last",
+    pairs_at_once: int = 250_000,
 ) -> pd.Series:
     """For each ``base`` record, ``value`` of the first/last ``other`` record of its ``by`` group meeting
     ``join_where``; both are functions of the joined frame (base and other variables side by side).
+
+    The base records are joined a few at a time, about ``pairs_at_once`` base-other pairs (rows of the
+    joined frame) each time, so that the joined frame of a large study never is in memory whole.
 
     Example: the dose of the last administration on or before each event::
 
@@ -114,13 +142,31 @@ def derive_vars_joined(
     by = list(by)
     left = base.assign(__base=np.arange(len(base)))
     right = other.drop(columns=[c for c in other.columns if c in base.columns and c not in by])
-    joined = left.merge(right, on=by, how="inner")
-    joined = joined[join_where(joined).to_numpy(dtype=bool)]
-    joined = joined.assign(__value=value(joined))
-    picked = _ordered(joined, ["__base", *order]).drop_duplicates("__base", keep="first" if mode == "first" else "last")
     result = np.full(len(base), np.nan, dtype=object)
-    result[picked["__base"].to_numpy()] = picked["__value"].to_numpy()
+    for rows in _joined_parts(left, right, by, pairs_at_once):
+        joined = left.iloc[rows].merge(right, on=by, how="inner")
+        joined = joined[join_where(joined).to_numpy(dtype=bool)]
+        values = joined.assign(__value=value(joined))["__value"]
+        keys = joined[list(dict.fromkeys(["__base", *order]))]  # sorted alone, not every joined column
+        picked = _ordered(keys, ["__base", *order]).drop_duplicates("__base", keep="first" if mode == "first" else "last")
+        result[picked["__base"].to_numpy()] = values.loc[picked.index].to_numpy()
     return pd.Series(result, index=base.index).infer_objects()
+
+
+def _joined_parts(left: pd.DataFrame, right: pd.DataFrame, by: list[str], pairs_at_once: int) -> list[slice]:
+    """Consecutive slices of ``left`` whose records pair with about ``pairs_at_once`` records of ``right`` (at least one slice).
+
+    Example::
+
+        >>> right = pd.DataFrame({"USUBJID": ["1", "1", "2"]})
+        >>> _joined_parts(pd.DataFrame({"USUBJID": ["1", "2", "1", "3"]}), right, ["USUBJID"], 3)
+        [slice(0, 2, None), slice(2, 4, None)]
+    """
+    sizes = right.groupby(by, dropna=False).size().rename("__n").reset_index()
+    pairs = np.nan_to_num(_matched(left, sizes, by, "__n").astype(float)).astype(np.int64)  # no match: no pair
+    part = (np.cumsum(pairs) - pairs) // max(pairs_at_once, 1)  # the part each record's first pair falls in
+    edges = [0, *(np.flatnonzero(np.diff(part)) + 1).tolist(), len(left)]
+    return [slice(start, end) for start, end in zip(edges, edges[1:]) if end > start] or [slice(0, 0)]
 
 
 def derive_vars_dy(date: pd.Series, reference: pd.Series) -> pd.Series:
@@ -224,8 +270,7 @@ def derive_var_base(frame: pd.DataFrame, by: Sequence[str], source: str = "AVAL"
     duplicated = baseline.duplicated(list(by), keep=False)
     if duplicated.any():
         raise ValueError(f"more than one baseline record ({flag} = Y) for {dict(baseline.loc[duplicated, list(by)].iloc[0])}")
-    merged = frame[list(by)].merge(baseline.rename(columns={source: "__base"}), on=list(by), how="left")
-    return pd.Series(merged["__base"].to_numpy(), index=frame.index)
+    return pd.Series(_matched(frame, baseline.rename(columns={source: "__base"}), list(by), "__base"), index=frame.index)
 
 
 def derive_var_chg(value: pd.Series, base: pd.Series) -> pd.Series:

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import pandas as pd
+from pydantic import BaseModel
 
+from cdisc.adam.derivations import by_groups
 from cdisc.adam.supp import with_supp
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
@@ -30,13 +32,17 @@ def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFra
     frame = built[source.dataset]
     if source.supp:
         frame = with_supp(frame, built.get(f"SUPP{source.dataset}"))
+    written = _written(spec) if source.merge else ""
     for merge in source.merge:
         other = built[merge.dataset]
-        extra = [c for c in other.columns if c not in frame.columns]
+        extra = [c for c in other.columns if c not in frame.columns and c in written]
+        codes, first = by_groups(frame, merge.by)  # merged once per group, then taken for each record: the frame is not copied
         try:
-            frame = frame.merge(other[[*merge.by, *extra]], on=merge.by, how="left", validate="many_to_one")
+            found = frame[merge.by].iloc[first].merge(other[[*merge.by, *extra]], on=merge.by, how="left", validate="many_to_one")
         except pd.errors.MergeError:
             raise DataError(f"{spec.dataset}: {merge.dataset} has more than one record per {', '.join(merge.by)}") from None
+        added = pd.DataFrame({c: found[c].take(codes) for c in extra}, copy=False).set_axis(frame.index)
+        frame = pd.concat([frame, added], axis=1)
     parts = [_part(study, spec, source, frame)]
     for i, part in enumerate(source.append):
         other = built[part.dataset]
@@ -47,6 +53,40 @@ def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFra
     if source.distinct:
         records = records.drop_duplicates(source.distinct)[[*source.distinct, SOURCE_RECORD, SOURCE_DATASET]].reset_index(drop=True)
     return records
+
+
+def _written(spec: AdamDataset) -> str:
+    """Every text the spec writes (names, expressions, conditions, rule parameters with their defaults), one per line.
+
+    A merged dataset's column is joined onto the base records only when it occurs in this text: no rule
+    reads a column its spec does not name, and a merged ADSL's other columns would be copied onto every record.
+
+    >>> from cdisc.spec.adam import AdamDataset
+    >>> spec = AdamDataset.model_validate({"dataset": "ADAE", "label": "AE", "class": "OCCURRENCE DATA STRUCTURE",
+    ...     "structure": "One record per event", "keys": ["USUBJID"], "source": {"dataset": "AE", "merge": [{"dataset": "ADSL"}]},
+    ...     "variables": [{"name": "ASTDY", "label": "Day", "type": "integer", "origin": "Derived",
+    ...                    "derive_vars_dy": {"date": "ASTDT"}}]})
+    >>> [name for name in ["TRTSDT", "TRTEDT", "ASTDT"] if name in _written(spec)]  # TRTSDT: the rule's default reference
+    ['TRTSDT', 'ASTDT']
+    """
+    texts: list[str] = []
+
+    def walk(node) -> None:
+        if isinstance(node, BaseModel):  # every field, a default too (a rule's default reference date)
+            for name in type(node).model_fields:
+                walk(getattr(node, name))
+        elif isinstance(node, dict):
+            texts.extend(str(key) for key in node)
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, (list, tuple, set, frozenset)):
+            for value in node:
+                walk(value)
+        elif isinstance(node, str):
+            texts.append(node)
+
+    walk(spec)
+    return "\n".join(texts)
 
 
 def _part(study: Study, spec: AdamDataset, part, frame: pd.DataFrame, where: str = "source") -> pd.DataFrame:
@@ -79,6 +119,7 @@ class _Build:
         self.out: dict[str, pd.Series] = {}
         self.flags: dict[tuple[str, str], pd.Series] = {}
         self.with_qualifiers: dict[str, pd.DataFrame] = {}
+        self.memos: dict[int, tuple[pd.DataFrame, dict]] = {}  # function calls' values over other datasets (merge rules)
         self.errors: list[DataError] = []
         self.failed: set[str] = set()
         self.warnings: list[str | DataError] = []
@@ -103,7 +144,7 @@ class _Build:
                 continue
             records = AdamRecords(
                 self.study, self.spec.dataset, var.name, self.source, self.out, self.built, self.warnings,
-                self.flags, with_qualifiers=self.with_qualifiers,
+                self.flags, with_qualifiers=self.with_qualifiers, memos=self.memos,
             )
             try:
                 self.out[var.name] = records.typed(RULES[name].build(params, records), var.type)
@@ -115,7 +156,7 @@ class _Build:
         """Source columns and built variables as one frame (a variable wins over a source column of its name)."""
         shadowed = [c for c in self.source.columns if c in self.out]
         flags = {_flag_column(key): flag for key, flag in self.flags.items()}
-        variables = pd.DataFrame({**self.out, **flags}, index=self.source.index)
+        variables = pd.DataFrame({**self.out, **flags}, index=self.source.index, copy=False)
         return pd.concat([self.source.drop(columns=shadowed), variables], axis=1)
 
     def step(self, index: int, step) -> None:
@@ -131,14 +172,16 @@ class _Build:
         self._replace(result)
 
     def _replace(self, result: pd.DataFrame) -> None:
-        origin = self.source.set_index([SOURCE_DATASET, SOURCE_RECORD], drop=False) if len(self.source) else None
+        """The step's records become the current ones; a source column a variable hides comes from each record's origin."""
         shadowed = [c for c in self.source.columns if c in self.out]
         flags = {key: _flag_column(key) for key in self.flags}
-        source = result[[c for c in result.columns if c not in self.out and c not in flags.values()]]
-        if shadowed and origin is not None:
+        source = result.drop(columns=[c for c in result.columns if c in self.out or c in flags.values()])  # drop: no copy
+        if shadowed and len(self.source):
+            origin = pd.MultiIndex.from_frame(self.source[[SOURCE_DATASET, SOURCE_RECORD]])
+            first = ~origin.duplicated()
+            hidden = pd.DataFrame({c: self.source[c] for c in shadowed}, copy=False)[first].set_axis(origin[first])
             keys = pd.MultiIndex.from_frame(result[[SOURCE_DATASET, SOURCE_RECORD]])
-            hidden = origin[~origin.index.duplicated()][shadowed].reindex(keys)
-            source = pd.concat([source, hidden.set_axis(result.index)], axis=1)
+            source = pd.concat([source, hidden.reindex(keys).set_axis(result.index)], axis=1)
         self.source = source
         self.out = {name: result[name] for name in self.out}
         self.flags = {key: result[column] for key, column in flags.items()}
@@ -161,18 +204,22 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     state.variables([v.name for v in spec.variables])
     if state.errors:
         raise state.errors[0] if len(state.errors) == 1 else DataErrors(state.errors)
-    frame = pd.DataFrame({var.name: state.out[var.name] for var in output_variables(spec)}, index=state.source.index)
-    duplicated = frame.duplicated(spec.keys, keep=False)
+    keys = pd.DataFrame({key: state.out[key] for key in spec.keys}, index=state.source.index, copy=False)
+    duplicated = keys.duplicated(keep=False)
     if duplicated.any():
-        first = frame.loc[duplicated, spec.keys].head(3).to_dict("records")
+        first = keys.loc[duplicated].head(3).to_dict("records")
         raise DataError(f"{spec.dataset}: {int(duplicated.sum())} records share their keys ({', '.join(spec.keys)}), e.g. {first}")
-    order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
-    origin = state.source.loc[order, [SOURCE_DATASET, SOURCE_RECORD]]  # not every source column
+    order = state.source.index.get_indexer(keys.sort_values(spec.keys, kind="mergesort", na_position="first").index)
+    origin = state.source[[SOURCE_DATASET, SOURCE_RECORD]].take(order)  # not every source column
     lineage = pd.DataFrame({"dataset": origin[SOURCE_DATASET].to_numpy(), "record": (origin[SOURCE_RECORD] + 1).astype("Int64").to_numpy()})
-    if "USUBJID" in frame:
-        lineage.insert(0, "USUBJID", frame.loc[order, "USUBJID"].to_numpy())
+    names = [var.name for var in output_variables(spec)]
+    if "USUBJID" in names:
+        lineage.insert(0, "USUBJID", state.out["USUBJID"].take(order).to_numpy())
+    out, warnings = {name: state.out[name] for name in names}, state.warnings
+    del state, keys  # the source records and temporary variables go before the variables are copied in order
+    frame = pd.DataFrame({name: out.pop(name).take(order).reset_index(drop=True) for name in names}, copy=False)  # each freed once copied
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
-    return BuiltDataset(spec, frame.loc[order].reset_index(drop=True), lineage, excluded, warnings=state.warnings)
+    return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
 
 
 def output_variables(spec: AdamDataset) -> list:

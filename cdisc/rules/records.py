@@ -26,6 +26,9 @@ if TYPE_CHECKING:
     from cdisc.terminology import CodelistTerms
 
 
+_TEXT = pd.Series([], dtype="str").dtype  # what text variables hold
+
+
 @dataclass
 class Records:
     """What a rule may read while building ``dataset.variable``."""
@@ -38,6 +41,7 @@ class Records:
     built: dict[str, pd.DataFrame]
     warnings: list[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
     with_qualifiers: dict[str, pd.DataFrame] = field(default_factory=dict, kw_only=True)  # other datasets joined with their SUPP--
+    memos: dict[int, tuple[pd.DataFrame, dict]] = field(default_factory=dict, kw_only=True)  # per other dataset: its function calls' values
 
     @property
     def index(self) -> pd.Index:
@@ -72,16 +76,19 @@ class Records:
     def typed(self, values: pd.Series, data_type: str) -> pd.Series:
         """A rule's values as the variable's type: text as ``str``; numbers as float64, where text that is not a
         number, and a fraction in an integer variable, are errors naming the records."""
-        if data_type not in ("integer", "float"):
-            return values.astype("str").where(values.notna())
-        numbers = pd.to_numeric(values, errors="coerce")
-        bad = numbers.isna() & values.notna()
-        if bad.any():  # blank text is missing, not bad (formatting every value as text only when needed)
-            bad &= values.astype("str").str.strip().ne("")
-        if bad.any():
-            examples = ", ".join(repr(v) for v in values[bad].drop_duplicates().head(3))
-            raise self.fail(f"{int(bad.sum())} value(s) are not numbers ({examples})", bad, values)
-        numbers = numbers.astype(float)
+        if data_type not in ("integer", "float"):  # text as str (a new Series object: no two variables share one)
+            return values.copy(deep=False) if values.dtype == _TEXT else values.astype("str").where(values.notna())
+        if values.dtype == np.float64:  # numbers already
+            numbers = values.copy(deep=False)
+        else:
+            numbers = pd.to_numeric(values, errors="coerce")
+            bad = numbers.isna() & values.notna()
+            if bad.any():  # blank text is missing, not bad (formatting every value as text only when needed)
+                bad &= values.astype("str").str.strip().ne("")
+            if bad.any():
+                examples = ", ".join(repr(v) for v in values[bad].drop_duplicates().head(3))
+                raise self.fail(f"{int(bad.sum())} value(s) are not numbers ({examples})", bad, values)
+            numbers = numbers.astype(float)
         if data_type == "integer":
             fraction = (numbers.notna() & (numbers % 1).abs().gt(1e-9)).to_numpy(dtype=bool)
             if fraction.any():
@@ -104,20 +111,29 @@ class Records:
         """``value`` as a Series aligned to the records (a scalar is repeated)."""
         return value if isinstance(value, pd.Series) else pd.Series(value, index=self.index)
 
-    def evaluate(self, text: str, frame: pd.DataFrame | None = None, scope: dict | None = None) -> pd.Series:
-        """The value of an expression on every record (or on ``frame`` with ``scope``)."""
+    def on_other(self, text: str, other: pd.DataFrame, condition: bool = False) -> pd.Series:
+        """An expression (a ``condition``) over the records of ``other``, a dataset a merge rule reads, with
+        :attr:`constants`; a function call the variables built so far made on ``other`` is not made again."""
+        kept = self.memos.setdefault(id(other), (other, {}))  # the frame is kept with its memo: its id stays its own
+        memo = kept[1] if kept[0] is other else None
+        if condition:
+            return self.condition(text, other, self.constants, memo)
+        return self.evaluate(text, other, self.constants, memo)
+
+    def evaluate(self, text: str, frame: pd.DataFrame | None = None, scope: dict | None = None, memo: dict | None = None) -> pd.Series:
+        """The value of an expression on every record (or on ``frame`` with ``scope``; ``memo``: see :meth:`Expression.evaluate`)."""
         target = self.frame if frame is None else frame
         try:
-            value = parsed(text).evaluate(target, self.scope if scope is None else scope)
+            value = parsed(text).evaluate(target, self.scope if scope is None else scope, memo)
         except ExpressionDataError as exc:
             raise self.fail(_about(f"expression {text!r}", text, exc), self._at(exc, target)) from None
         return value if isinstance(value, pd.Series) else pd.Series(value, index=target.index)
 
-    def condition(self, text: str, frame: pd.DataFrame | None = None, scope: dict | None = None) -> pd.Series:
+    def condition(self, text: str, frame: pd.DataFrame | None = None, scope: dict | None = None, memo: dict | None = None) -> pd.Series:
         """A condition on every record: true or false; a result that is text or missing is an error."""
         target = self.frame if frame is None else frame
         try:
-            return parsed(text).mask(target, self.scope if scope is None else scope)
+            return parsed(text).mask(target, self.scope if scope is None else scope, memo)
         except ExpressionDataError as exc:
             raise self.fail(_about(f"condition {text!r}", text, exc), self._at(exc, target)) from None
 

@@ -43,7 +43,8 @@ from cdisc.errors import DataError
 from cdisc.sasdates import impute_date, impute_datetime, sas_date, sas_datetime
 
 Value = Any  # a pandas Series or a scalar
-Env = tuple[pd.DataFrame, Mapping[str, Any]]
+#: The records, the constants, and the values of function calls already made on them (None: none kept).
+Env = tuple[pd.DataFrame, Mapping[str, Any], dict[str, Any] | None]
 Compiled = Callable[[Env], Value]
 
 
@@ -196,7 +197,9 @@ def _number_text(value: Value) -> Value:
         return value.astype("str")
     numbers = value.astype(float)
     whole = numbers.notna() & (numbers % 1 == 0) & (numbers.abs() < 1e15)
-    shown = numbers.map(lambda x: np.format_float_positional(x, trim="-"), na_action="ignore").astype("str")
+    codes, distinct = pd.factorize(numbers.where(~whole))  # each other value formatted once
+    formatted = np.array([np.format_float_positional(x, trim="-") for x in distinct] + [None], dtype=object)
+    shown = pd.Series(formatted[codes], index=numbers.index, dtype="str")  # code -1 (whole or missing): the None at the end
     return shown.mask(whole, numbers.where(whole).astype("Int64").astype("str")).where(numbers.notna())
 
 
@@ -408,8 +411,19 @@ class Expression:
         """The names that may be variables built earlier in the same dataset."""
         return self.names - self.raw_only
 
-    def evaluate(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None) -> Value:
-        """Evaluate over ``frame``; a name in ``constants`` wins over a column of the same name."""
+    def evaluate(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None, memo: dict[str, Any] | None = None) -> Value:
+        """Evaluate over ``frame``; a name in ``constants`` wins over a column of the same name.
+
+        ``memo`` keeps the value of each function call by its text (``impute_dtm(EXSTDTC)``), so that
+        expressions evaluated over the same records and constants compute a call once; the caller keeps one
+        memo per such frame and constants.
+
+        >>> frame, memo = pd.DataFrame({"X": [" a", "b "]}), {}
+        >>> parse_expression('strip(X) == "a"').evaluate(frame, memo=memo).tolist(), sorted(memo)
+        ([True, False], ['strip(X)'])
+        >>> parse_expression("upper(strip(X))").evaluate(frame, memo=memo).tolist(), sorted(memo)
+        (['A', 'B'], ['strip(X)', 'upper(strip(X))'])
+        """
         constants = constants or {}
         missing = sorted(n for n in self.names if n not in frame.columns and n not in constants)
         if missing:
@@ -419,11 +433,11 @@ class Expression:
             )
         # only what the expression reads: if_else cuts every column and constant it passes to a branch
         read = {n: constants[n] for n in self.names if n in constants}
-        return self._compiled((frame[[n for n in frame.columns if n in self.names]], read))
+        return self._compiled((frame.drop(columns=[n for n in frame.columns if n not in self.names]), read, memo))  # no copy
 
-    def mask(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None) -> pd.Series:
+    def mask(self, frame: pd.DataFrame, constants: Mapping[str, Any] | None = None, memo: dict[str, Any] | None = None) -> pd.Series:
         """Evaluate a condition to a boolean Series aligned to ``frame`` (missing is false)."""
-        value = _as_condition(self.evaluate(frame, constants), f"expression {self.source!r}")
+        value = _as_condition(self.evaluate(frame, constants, memo), f"expression {self.source!r}")
         if isinstance(value, pd.Series):
             return value
         return pd.Series(bool(value), index=frame.index)
@@ -522,7 +536,7 @@ class _Compiler:
         self.plain_names.add(name)
 
         def lookup(env: Env) -> Value:
-            frame, constants = env
+            frame, constants, _ = env
             return constants[name] if name in constants else frame[name]
 
         return lookup
@@ -671,11 +685,16 @@ class _Compiler:
         args = [self.compile(arg) for arg in node.args]
         if name == "if_else":  # its arity (3) is checked above
             condition, when_true, when_false = args
-            return _lazy_if_else(condition, when_true, when_false, self.source)
+            constant = (not _reads_records(node.args[1]), not _reads_records(node.args[2]))
+            return _lazy_if_else(condition, when_true, when_false, self.source, constant)
         numeric = [p for p in function.numeric if p < n]
-        source = self.source
+        source, text = self.source, ast.unparse(node)
 
         def call(env: Env) -> Value:
+            memo = env[2]
+            if memo is not None and text in memo:
+                kept = memo[text]
+                return kept.copy(deep=False) if isinstance(kept, pd.Series) else kept  # a new object: changing it changes no other
             values = [arg(env) for arg in args]
             for position in numeric:
                 if _is_text(values[position]):
@@ -683,7 +702,10 @@ class _Compiler:
                     raise ExpressionDataError(
                         f"expression {source!r}: {shown} is text but {name}() needs a number; convert it with number({shown})"
                     )
-            return function.call(*values)
+            value = function.call(*values)
+            if memo is not None:
+                memo[text] = value.copy(deep=False) if isinstance(value, pd.Series) else value
+            return value
 
         return call
 
@@ -768,14 +790,27 @@ def _check_divisor(b: Value, source: str) -> None:
 
 
 def _subset(env: Env, mask: np.ndarray) -> Env:
-    """The records under ``mask`` (a variable built earlier is cut to them too)."""
-    frame, constants = env
-    return frame.loc[mask], {k: v.loc[mask] if isinstance(v, pd.Series) else v for k, v in constants.items()}
+    """The records under ``mask`` (a variable built earlier is cut to them too; no memo: other records)."""
+    frame, constants, _ = env
+    return frame.loc[mask], {k: v.loc[mask] if isinstance(v, pd.Series) else v for k, v in constants.items()}, None
 
 
-def _lazy_if_else(condition: Compiled, when_true: Compiled, when_false: Compiled, source: str) -> Compiled:
+def _reads_records(node: ast.AST) -> bool:
+    """Whether an expression's value depends on the records: it names a column (a function's name is no column)."""
+    functions = {id(call.func) for call in ast.walk(node) if isinstance(call, ast.Call)}
+    return any(
+        (isinstance(part, ast.Name) and id(part) not in functions)
+        or (isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id in ("column", "raw"))
+        for part in ast.walk(node)
+    )
+
+
+def _lazy_if_else(
+    condition: Compiled, when_true: Compiled, when_false: Compiled, source: str, constant: tuple[bool, bool] = (False, False)
+) -> Compiled:
     """``if_else``: each branch is evaluated only on the records that take it (so ``if_else(X > 0, log(X), None)``
-    never fails on the records where X is not above 0)."""
+    never fails on the records where X is not above 0); a ``constant`` branch (reading no column) once, without
+    cutting the records."""
 
     def run(env: Env) -> Value:
         chosen = _as_condition(condition(env), f"if_else() in {source!r}")
@@ -783,9 +818,9 @@ def _lazy_if_else(condition: Compiled, when_true: Compiled, when_false: Compiled
             return when_true(env) if chosen else when_false(env)
         mask = chosen.to_numpy(dtype=bool)
         result = pd.Series(None, index=chosen.index, dtype=object)
-        for branch, rows in ((when_true, mask), (when_false, ~mask)):
+        for branch, rows, fixed in ((when_true, mask, constant[0]), (when_false, ~mask, constant[1])):
             if rows.any():
-                part = _at_rows(branch, env, rows)
+                part = branch(env) if fixed else _at_rows(branch, env, rows)
                 result.loc[rows] = part.to_numpy() if isinstance(part, pd.Series) else part
         return result.infer_objects()
 

@@ -49,8 +49,8 @@ def or_missing_value(values: pd.Series, missing_value) -> pd.Series:
 def from_other(params, records) -> tuple[pd.DataFrame, pd.Series, pd.Series | None]:
     """The other dataset a merge rule reads, the rule's value over it, and its ``where`` mask."""
     other = records.other(params)
-    value = records.evaluate(params.value, other, records.constants)
-    where = records.condition(params.where, other, records.constants) if params.where else None
+    value = records.on_other(params.value, other)
+    where = records.on_other(params.where, other, condition=True) if params.where else None
     return other, value, where
 
 
