@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from cdisc.checks.package import Dataset, Package, Submission, member
+from cdisc.checks.package import Dataset, Package, Submission, mapped, member
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
 from cdisc.terminology import CodelistTerms
@@ -175,7 +175,7 @@ def synonyms(submission: Submission) -> Iterator[pd.DataFrame]:
     LBORRESU "10^3/uL" for UNIT "10^9/L" (non-extensible codelists are the CT rule's)."""
     for dataset, variable, codelist, text, records in _extensible_values(submission):
         values, spelled, _ = _terms(submission, codelist)
-        preferred = text.values.map(spelled)
+        preferred = mapped(text.values, spelled)
         bad = _both(text.per_record(preferred.notna().to_numpy(bool) & ~member(text.values, values)), records, len(text.codes))
         if bad.any():
             preferred = pd.Series(preferred.array.take(text.codes), index=dataset.frame.index)

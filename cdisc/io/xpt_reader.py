@@ -28,6 +28,7 @@ from cdisc.io.xpt_model import (
 )
 
 _MEMBER_WORD = np.frombuffer(MEMBER_HEADER[:8], np.uint64)[0]
+_POOL = pa.system_memory_pool()  # the values read stay in malloc's memory, as numpy's: the default pool (mimalloc) keeps ~15% more resident
 
 
 @dataclass(frozen=True)
@@ -152,7 +153,7 @@ def _text_column(buffer: bytearray, rows: int, position: int, length: int, width
     cells = np.ndarray((rows,), f"S{length}", buffer, position, (width,)).copy().view(np.uint8)
     offsets = np.arange(0, (rows + 1) * length, length, dtype=np.int64)
     fixed = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(cells))
-    trimmed = pc.ascii_rtrim(fixed, characters=" ")
+    trimmed = pc.ascii_rtrim(fixed, characters=" ", memory_pool=_POOL)
     if not rows or cells.max() < 0x80:
         return trimmed
     if codecs.lookup(encoding).name == "ascii":
@@ -182,11 +183,11 @@ def _numeric_column(buffer: bytearray, rows: int, position: int, length: int, wi
 
 
 def _read_block(buffer: bytearray, rows: int, width: int, layout: _Layout, start: int, numeric: dict, texts: dict, encoding: str) -> None:
-    """Decode the first ``rows`` rows of ``width`` bytes in ``buffer`` (rows ``start`` on), appending a block per variable."""
+    """Decode the first ``rows`` rows of ``width`` bytes in ``buffer``: rows ``start`` on of the numbers, a block of the texts."""
     for variable, namestr in zip(layout.dataset.variables, layout.namestrs, strict=True):
         position, length = int(namestr["npos"]), int(namestr["nlng"])
         if variable.type == "num":
-            numeric[variable.name].append(_numeric_column(buffer, rows, position, length, width))
+            numeric[variable.name][start : start + rows] = _numeric_column(buffer, rows, position, length, width)
         else:
             where = f"{layout.dataset.name}.{variable.name}"
             texts[variable.name].append(_text_column(buffer, rows, position, length, width, where, start, encoding))
@@ -208,7 +209,8 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
         layout = _parse_layout(handle, path, encoding)
         variables = layout.dataset.variables
         width = int(layout.namestrs["nlng"].astype(np.int64).sum())
-        numeric: dict[str, list[np.ndarray]] = {v.name: [] for v in variables if v.type == "num"}
+        capacity = (size - layout.start) // width if width else 0  # rows to the end of the file (pages past the rows read stay untouched)
+        numeric = {v.name: np.empty(capacity, np.float64) for v in variables if v.type == "num"}
         texts: dict[str, list[pa.Array]] = {v.name: [] for v in variables if v.type == "char"}
         rows = 0
         if width:
@@ -225,7 +227,7 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
                 ended = ended or count < len(buffer)
             rows = _row_count(handle, layout, rows, width)
     columns = {
-        v.name: np.concatenate(numeric[v.name] or [np.empty(0)])[:rows]
+        v.name: numeric[v.name][:rows]
         if v.type == "num"
         else pd.array(pa.chunked_array(texts[v.name], pa.large_string())[:rows], dtype="str")
         for v in variables
