@@ -60,6 +60,8 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table | None:
             arrays.append(pa.array(numbers.astype(str), mask=np.isnan(numbers)))  # numpy's repr, as pandas writes
         elif isinstance(dtype, pd.StringDtype):
             text = pa.array(column)
+            if isinstance(text, pa.ChunkedArray):  # Arrow's writer writes memory garbage for a text column whose first chunk is empty
+                text = text.combine_chunks()
             if pc.any(pc.match_substring_regex(text, _QUOTED)).as_py():
                 return None
             arrays.append(text)
