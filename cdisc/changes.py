@@ -20,6 +20,7 @@ compared as columns of their parent records.
 from __future__ import annotations
 
 import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -145,7 +146,7 @@ def derive_dataset_changes(name: str, before: Snapshot, after: Snapshot, identit
 
 
 def derive_changes(
-    previous: str, previous_run: dict[str, Any], before: dict[str, Snapshot], after: dict[str, Snapshot],
+    previous: str, previous_run: dict[str, Any], before: Mapping[str, Snapshot], after: Mapping[str, Snapshot],
     identities: dict[str, Identity], excluded_before: pd.DataFrame, excluded_after: pd.DataFrame,
 ) -> Changes:
     """The change report between two transfers: every dataset in both, datasets and subjects new and dropped,
@@ -212,7 +213,7 @@ def derive_var_stable_seq(
     return pd.Series(numbers.to_numpy(), index=current.index)
 
 
-def _subjects(side: dict[str, Snapshot]) -> set[str]:
+def _subjects(side: Mapping[str, Snapshot]) -> set[str]:
     """Subjects of a transfer: those in DM, or in any dataset when there is no DM."""
     frames = [side["DM"].frame] if "DM" in side else [s.frame for s in side.values()]
     return {str(u) for frame in frames if "USUBJID" in frame for u in frame["USUBJID"].dropna().unique() if str(u)}
@@ -382,9 +383,45 @@ class PreviousRun:
     """A run's outputs as read back: datasets with their lineage, exclusions, and its ``reports/run.json``."""
 
     folder: Path
-    datasets: dict[str, Snapshot]
+    datasets: Mapping[str, Snapshot]
     excluded: pd.DataFrame
     manifest: dict[str, Any]
+
+
+class Snapshots(Mapping[str, Snapshot]):
+    """Datasets by name, each made when asked for and not kept: a 10,000-subject transfer is compared with the
+    previous one a dataset at a time instead of holding both whole.
+
+    >>> made = Snapshots(["DM"], lambda name: Snapshot(pd.DataFrame({"USUBJID": ["A"]})))
+    >>> list(made), len(made["DM"].frame), "AE" in made
+    (['DM'], 1, False)
+    """
+
+    def __init__(self, names: list[str], make: Callable[[str], Snapshot]):
+        self._names, self._make = dict.fromkeys(names), make
+
+    def __getitem__(self, name: str) -> Snapshot:
+        if name not in self._names:
+            raise KeyError(name)
+        return self._make(name)
+
+    def __contains__(self, name: object) -> bool:  # (Mapping's would make the dataset)
+        return name in self._names
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self._names)
+
+    def __len__(self) -> int:
+        return len(self._names)
+
+
+def _read_snapshot(path: Path, supp: Path | None, seq: str | None) -> Snapshot:
+    """A dataset of a run's output folder, its SUPP-- qualifiers as columns, with its lineage when written."""
+    from cdisc.xpt import read_xpt
+
+    trace = path.parent / "lineage" / f"{path.stem.lower()}.csv"
+    lineage = pd.read_csv(trace, dtype="str", keep_default_na=False) if trace.is_file() else None
+    return Snapshot(with_qualifiers(read_xpt(path)[0], None if supp is None else read_xpt(supp)[0], seq), lineage)
 
 
 def holds_run(folder: Path) -> bool:
@@ -393,23 +430,13 @@ def holds_run(folder: Path) -> bool:
 
 
 def read_run(folder: Path, seqs: dict[str, str | None]) -> PreviousRun:
-    """The datasets of a run's output folder; ``seqs`` gives each dataset's --SEQ, to join its SUPP-- qualifiers."""
-    from cdisc.xpt import read_xpt
-
-    frames: dict[str, pd.DataFrame] = {}
-    lineage: dict[str, pd.DataFrame] = {}
-    for standard in ("sdtm", "adam"):
-        for path in sorted((folder / standard).glob("*.xpt")):
-            frame, meta = read_xpt(path)
-            frames[meta.name.upper()] = frame
-            trace = folder / standard / "lineage" / f"{path.stem.lower()}.csv"
-            if trace.is_file():
-                lineage[meta.name.upper()] = pd.read_csv(trace, dtype="str", keep_default_na=False)
-    datasets = {
-        name: Snapshot(with_qualifiers(frame, frames.get(f"SUPP{name}"), seqs.get(name)), lineage.get(name))
-        for name, frame in frames.items()
-        if not (name.startswith("SUPP") and name[4:] in frames)
-    }
+    """The datasets of a run's output folder, each read when asked for; ``seqs`` gives each dataset's --SEQ, to join
+    its SUPP-- qualifiers."""
+    files = {path.stem.upper(): path for standard in ("sdtm", "adam") for path in sorted((folder / standard).glob("*.xpt"))}
+    datasets = Snapshots(
+        [name for name in files if not (name.startswith("SUPP") and name[4:] in files)],
+        lambda name: _read_snapshot(files[name], files.get(f"SUPP{name}"), seqs.get(name)),
+    )
     excluded_path = folder / "reports" / "excluded.csv"
     excluded = pd.read_csv(excluded_path, dtype="str", keep_default_na=False) if excluded_path.is_file() else pd.DataFrame()
     manifest_path = folder / "reports" / "run.json"

@@ -30,6 +30,7 @@ from cdisc.changes import (
     Identity,
     PreviousRun,
     Snapshot,
+    Snapshots,
     changes_json,
     changes_text,
     derive_changes,
@@ -350,10 +351,10 @@ def _previous_run(compare_to: Path | None, target: Path, identities: dict[str, I
 
 def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str, Identity]) -> Changes:
     """The change report of this run against ``previous``."""
-    now = {
-        one.spec.dataset: Snapshot(with_qualifiers(one.frame, one.supp, identities[one.spec.dataset].seq), one.lineage)
-        for one in result.built
-    }
+    built = {one.spec.dataset: one for one in result.built}
+    now = Snapshots(
+        list(built), lambda name: Snapshot(with_qualifiers(built[name].frame, built[name].supp, identities[name].seq), built[name].lineage),
+    )
     return derive_changes(
         display_path(previous.folder), previous.manifest, previous.datasets, now, identities, previous.excluded,
         excluded_with_subjects(result.study, result.built),
