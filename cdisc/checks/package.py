@@ -153,17 +153,28 @@ class Pool:
     """
 
     values: pd.Index  # distinct text
+    members: tuple[pd.Series, ...] = field(default=(), repr=False, compare=False)  # the pooled columns' distinct values
+    found: tuple[np.ndarray, ...] = field(default=(), repr=False, compare=False)  # their positions among ``values``
 
     @classmethod
     def of(cls, columns: list[Distinct]) -> Pool:
+        """The pool of ``columns``, values in order of first appearance; arrow-backed columns are hashed once, together,
+        which also places each of them in the pool."""
         if not columns:
             return cls(pd.Index([], dtype="str"))
-        return cls(pd.Index(pd.concat([c.values for c in columns], ignore_index=True).unique(), dtype="str"))
+        arrays = [_arrow(c.values.array) for c in columns if isinstance(c.values.array, ArrowStringArray)]
+        if len(arrays) < len(columns) or len({a.type for a in arrays}) > 1:
+            return cls(pd.Index(pd.concat([c.values for c in columns], ignore_index=True).unique(), dtype="str"))
+        codes, values = _encoded(pa.chunked_array([chunk for a in arrays for chunk in a.chunks], arrays[0].type))
+        found = np.split(codes.astype(np.intp), np.cumsum([len(c.values) for c in columns])[:-1])
+        return cls(pd.Index(values), tuple(c.values for c in columns), tuple(found))
 
     def positions(self, column: Distinct) -> np.ndarray | None:
         """Each record's position among the pool's ``values`` (so a result per pool value, taken at these positions,
         is the result per record); None when the pool lacks a value of the column."""
-        found = position_in(column.values, self.values)
+        found = next((f for member, f in zip(self.members, self.found, strict=True) if member is column.values), None)
+        if found is None:
+            found = position_in(column.values, self.values)
         return None if (found < 0).any() else found[column.codes]
 
 
@@ -195,7 +206,8 @@ class TextBlock:
     @classmethod
     def of(cls, frame: pd.DataFrame, names: list[str]) -> TextBlock:
         """The columns ``names`` of ``frame`` that are arrow-backed text of one arrow type (the others are left out)."""
-        arrays = {name: _arrow(frame[name].array) for name in names if isinstance(frame[name].array, ArrowStringArray)}
+        columns = {name: frame[name].array for name in names}
+        arrays = {name: _arrow(column) for name, column in columns.items() if isinstance(column, ArrowStringArray)}
         kind = pa.large_string() if any(a.type == pa.large_string() for a in arrays.values()) else pa.string()
         arrays = {name: a for name, a in arrays.items() if a.type == kind}
         return cls(list(arrays), pa.chunked_array([c for a in arrays.values() for c in a.chunks], kind), len(frame))

@@ -87,12 +87,14 @@ def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
 def ct_codelists(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, define, _ in _defines(submission):
         items = _package_items(package)
-        items = items[~items["value_level"] & ~items["no_data"]]  # a variable without data lists no terms
+        items = items[~items["value_level"] & ~items["no_data"] & ~items["codelist"]]  # a variable without data lists no terms
+        without_codelist: dict[str, list[str]] = {}
+        for owner, name in zip(items["owner"], items["name"], strict=True):
+            without_codelist.setdefault(owner, []).append(name)
         for dataset in [d for d in submission.datasets if d.table.path.parent == package.folder]:
             ig = ig_variables(submission, dataset)
-            with_ct = set(ig.loc[(ig["codelists"].map(len) == 1) & ~ig["variable"].str.endswith(RESULTS), "variable"])
-            mine = items[(items["owner"] == dataset.name) & items["name"].isin(with_ct) & ~items["codelist"]]
-            for name in mine["name"]:
+            with_ct = {v for v, codes in zip(ig["variable"], ig["codelists"], strict=True) if len(codes) == 1 and not str(v).endswith(RESULTS)}
+            for name in [n for n in without_codelist.get(dataset.name, []) if n in with_ct]:
                 yield findings("DEFINE-CODELIST", dataset.name, f"{define.name}: {name} takes CDISC CT but its ItemDef has no CodeListRef",
                                variable=name)
 

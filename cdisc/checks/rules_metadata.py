@@ -14,7 +14,6 @@ from pandas.arrays import ArrowStringArray
 
 from cdisc.checks.package import Dataset, Submission, TextBlock
 from cdisc.checks.registry import findings, rule
-from cdisc.checks.standards import Standards
 
 _SINGLE_BYTE = frozenset({"ascii", "cp1252"})  # the encodings XPT text is read with: one byte per character
 
@@ -27,26 +26,37 @@ def ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
     (``TRTxxP``) resolve to the dataset's matching variables (or stay as written when absent).
     Computed once per dataset.
     """
-    return dataset.summaries.of("ig", lambda: _ig_variables(submission.standards, dataset))
+    return dataset.summaries.of("ig", lambda: _ig_variables(submission, dataset))
 
 
-def _ig_variables(standards: Standards, dataset: Dataset) -> pd.DataFrame:
+def _ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
+    standards = submission.standards
     if dataset.model == "SDTM":
         name = "SUPPQUAL" if dataset.name.startswith("SUPP") else dataset.domain
-        return standards.sdtm[standards.sdtm["dataset"] == name].sort_values("order")
+        return _sdtm_tables(submission).get(name, standards.sdtm.iloc[:0]).sort_values("order")
     structure = "ADSL" if dataset.name == "ADSL" else "BDS" if "PARAMCD" in dataset.frame.columns else None
     table = standards.adam[standards.adam["structure"] == structure].reset_index(drop=True)
-    columns = [str(c) for c in dataset.frame.columns]
-    names = [([c for c in columns if re.fullmatch(pattern, c)] if pattern != f"^{variable}$" else []) or [variable]
+    columns = "\n".join(str(c) for c in dataset.frame.columns)  # (one search per pattern: ^ and $ match at each name)
+    names = [(re.findall(pattern, columns, re.MULTILINE) if pattern != f"^{variable}$" else []) or [variable]
              for pattern, variable in zip(table["pattern"], table["variable"])]
     rows = table.loc[table.index.repeat([len(n) for n in names])].reset_index(drop=True)
     return rows.assign(variable=pd.array([n for group in names for n in group], dtype="str"), pattern_name=rows["variable"])
 
 
+def _sdtm_tables(submission: Submission) -> dict[str, pd.DataFrame]:
+    """The SDTMIG variable table split by dataset, once per submission."""
+    return submission.summaries.of("sdtm tables", lambda: dict(tuple(submission.standards.sdtm.groupby("dataset", sort=False))))
+
+
+def _with_core(ig: pd.DataFrame, core: str) -> list[str]:
+    """The IG variables of a core (Req, Exp, Perm), in the table's order."""
+    return [variable for variable, given in zip(ig["variable"], ig["core"], strict=True) if given == core]
+
+
 def _presence(submission: Submission, core: str, rule_id: str, noun: str) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
         ig = ig_variables(submission, dataset)
-        for variable in ig.loc[ig["core"] == core, "variable"]:
+        for variable in _with_core(ig, core):
             if variable not in dataset.frame.columns:
                 standard = "SDTMIG 3.4" if dataset.model == "SDTM" else "ADaMIG 1.3"
                 yield findings(rule_id, dataset.name, f"{noun} variable {variable} (per {standard}) is missing", variable=variable)
@@ -66,7 +76,7 @@ def expected_variables(submission: Submission) -> Iterator[pd.DataFrame]:
 def required_not_null(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.model("SDTM"):
         ig = ig_variables(submission, dataset)
-        for variable in ig.loc[ig["core"] == "Req", "variable"]:
+        for variable in _with_core(ig, "Req"):
             if variable in dataset.frame.columns:
                 empty = _empty(dataset, variable)
                 if empty.any():
@@ -89,8 +99,8 @@ def _empty(dataset: Dataset, name: str) -> np.ndarray:
 def labels(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
         ig = ig_variables(submission, dataset)
-        ig = ig[ig["variable"] == ig.get("pattern_name", ig["variable"])]  # placeholder labels (xx) are not literal
-        expected = dict(zip(ig["variable"], ig["label"]))
+        literal = ig["pattern_name"] if "pattern_name" in ig.columns else ig["variable"]  # placeholder labels (xx) are not literal
+        expected = {v: label for v, name, label in zip(ig["variable"], literal, ig["label"], strict=True) if v == name}
         for variable in dataset.table.variables:
             want = expected.get(variable.name)
             if want is not None and variable.label is not None and variable.label != want:
@@ -101,7 +111,8 @@ def labels(submission: Submission) -> Iterator[pd.DataFrame]:
 @rule("VAR-ORDER", "Variable out of the SDTMIG order", "SDTMIG 3.4 §4.1.4 (order of variables as in the domain tables); P21 SD1079", "warning")
 def variable_order(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.model("SDTM"):
-        order = dict(zip(*ig_variables(submission, dataset)[["variable", "order"]].T.to_numpy()))
+        ig = ig_variables(submission, dataset)
+        order = dict(zip(ig["variable"], ig["order"], strict=True))
         present = [(name, order[name]) for name in dataset.frame.columns if name in order]
         highest = 0
         for name, position in present:

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.checks.iso8601 import full_dates
-from cdisc.checks.package import Submission
+from cdisc.checks.package import Submission, member
 from cdisc.checks.registry import findings, rule
 
 
@@ -60,12 +60,12 @@ def _untraced(submission: Submission, parent: str, model: str | None, rule_id: s
     source = submission.find(parent)
     if source is None or "USUBJID" not in source.frame.columns:
         return
-    subjects = set(source.text("USUBJID").values)
+    subjects = pd.Index(source.text("USUBJID").values)  # (distinct already)
     for dataset in submission.datasets:
         if dataset is source or (model and dataset.model != model) or "USUBJID" not in dataset.frame.columns:
             continue
         text = dataset.text("USUBJID")
-        bad = text.per_record((text.values != "") & ~text.values.isin(subjects))
+        bad = text.per_record((text.values != "").to_numpy(bool) & ~member(text.values, subjects))
         if bad.any():
             yield findings(rule_id, dataset.name, f"USUBJID is not in {parent}", rows=np.flatnonzero(bad),
                            variable="USUBJID", values=text.column(dataset.frame.index))

@@ -104,8 +104,8 @@ def codelist_parts(submission: Submission, dataset: Dataset, variable: str, code
 def _ig_codes(submission: Submission, dataset, variable: str) -> tuple[str, ...]:
     """The one CT codelist the IG assigns to ``variable`` in this dataset, as a 1-tuple of its NCI code, or ()."""
     ig = ig_variables(submission, dataset)
-    codes = ig.loc[ig["variable"] == variable, "codelists"]
-    return tuple(codes.iloc[0]) if len(codes) and len(codes.iloc[0]) == 1 else ()
+    codes: list[str] = next((c for name, c in zip(ig["variable"], ig["codelists"], strict=True) if name == variable), [])
+    return tuple(codes) if len(codes) == 1 else ()
 
 
 @rule("CT-PAIR", "Test code and test name are not the same CT term",
