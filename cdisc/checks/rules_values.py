@@ -24,13 +24,30 @@ def unique_keys(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
         if not dataset.keys:
             continue
-        dupes = pd.DataFrame({k: _codes(dataset, k) for k in dataset.keys}).duplicated(keep="first")
+        dupes = _repeated([_codes(dataset, k) for k in dataset.keys])
         if dupes.any():
             keys = ", ".join(dataset.keys)
             parts = [dataset.frame[k].astype("str").fillna("") for k in dataset.keys]
             values = parts[0].str.cat(parts[1:], sep=" | ")
             yield findings("KEY-UNIQUE", dataset.name, f"Another record has the same key ({keys})",
-                           rows=np.flatnonzero(dupes.to_numpy()), variable=dataset.keys[-1], values=values)
+                           rows=np.flatnonzero(dupes), variable=dataset.keys[-1], values=values)
+
+
+def _repeated(codes: list[np.ndarray]) -> np.ndarray:
+    """True on records whose combination of codes (one array per key variable) an earlier record has too:
+    ``DataFrame(codes).duplicated(keep="first")``, the codes combined into one integer first.
+
+    >>> _repeated([np.array([0, 1, 0, 0]), np.array([5, 5, 5, -1])]).tolist()
+    [False, False, True, False]
+    """
+    key = np.zeros(len(codes[0]), np.int64)
+    for column in codes:
+        shifted = column.astype(np.int64) + 1  # (a missing value's -1 becomes 0)
+        span = int(shifted.max(initial=0)) + 1
+        if int(key.max(initial=0)) >= np.iinfo(np.int64).max // span // 2:
+            key = pd.factorize(key)[0].astype(np.int64)  # renumbered densely before the product could overflow
+        key = key * span + shifted
+    return pd.Series(key).duplicated(keep="first").to_numpy(bool)
 
 
 def _codes(dataset: Dataset, name: str) -> np.ndarray:
@@ -47,10 +64,10 @@ def unique_seq(submission: Submission) -> Iterator[pd.DataFrame]:
         seq = "ASEQ" if dataset.model == "ADaM" else f"{dataset.domain}SEQ"
         if seq not in dataset.frame.columns or "USUBJID" not in dataset.frame.columns:
             continue
-        dupes = pd.DataFrame({k: _codes(dataset, k) for k in ("USUBJID", seq)}).duplicated(keep="first")
+        dupes = _repeated([_codes(dataset, k) for k in ("USUBJID", seq)])
         if dupes.any():
             yield findings("SEQ-UNIQUE", dataset.name, f"{seq} repeats a value already used for this subject",
-                           rows=np.flatnonzero(dupes.to_numpy()), variable=seq, values=dataset.frame[seq])
+                           rows=np.flatnonzero(dupes), variable=seq, values=dataset.frame[seq])
 
 
 @rule("ISO8601", "Date/time or duration is not ISO 8601", "SDTMIG 3.4 §4.4.1-4.4.4 (ISO 8601 dates, durations); P21 SD0003", "error")
