@@ -51,10 +51,23 @@ def by_groups(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, np.nd
 
 
 def _matched(base: pd.DataFrame, table: pd.DataFrame, by: list[str], column: str, validate: str | None = None) -> np.ndarray:
-    """``table[column]`` for each ``base`` record, matched on ``by`` as a left merge (``table``: one record per group)."""
+    """``table[column]`` for each ``base`` record, matched on ``by`` as a left merge (``table``: one record per group)
+    would give it: missing where no record matches (whole numbers then as floats, as a merge makes them)."""
     codes, first = by_groups(base, by)
-    merged = base[by].iloc[first].merge(table[[*by, column]], on=by, how="left", validate=validate)
+    keys = base[by].iloc[first]
+    values = table[column]
+    if all(keys[c].dtype == table[c].dtype for c in by) and (isinstance(values.dtype, np.dtype) or values.dtype == _TEXT):
+        groups, _ = by_groups(pd.concat([keys, table[by]], ignore_index=True), by)  # the same dtypes: equal as a merge sees it
+        wanted, offered = groups[: len(keys)], groups[len(keys):]
+        if len(np.unique(offered)) == len(offered):  # else the merge says what is wrong
+            at = np.full(len(groups) + 1, -1)
+            at[offered] = np.arange(len(offered))
+            return pd.api.extensions.take(values.to_numpy(), at[wanted], allow_fill=True)[codes]
+    merged = keys.merge(table[[*by, column]], on=by, how="left", validate=validate)
     return merged[column].to_numpy()[codes]
+
+
+_TEXT = pd.Series([], dtype="str").dtype
 
 
 def _ordered(frame: pd.DataFrame, columns: Sequence[str], descending: Sequence[str] = ()) -> pd.DataFrame:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
@@ -177,14 +178,22 @@ class _Build:
         flags = {key: _flag_column(key) for key in self.flags}
         source = result.drop(columns=[c for c in result.columns if c in self.out or c in flags.values()])  # drop: no copy
         if shadowed and len(self.source):
-            origin = pd.MultiIndex.from_frame(self.source[[SOURCE_DATASET, SOURCE_RECORD]])
-            first = ~origin.duplicated()
-            hidden = pd.DataFrame({c: self.source[c] for c in shadowed}, copy=False)[first].set_axis(origin[first])
-            keys = pd.MultiIndex.from_frame(result[[SOURCE_DATASET, SOURCE_RECORD]])
-            source = pd.concat([source, hidden.reindex(keys).set_axis(result.index)], axis=1)
+            at = _first_of_origin(self.source, result)
+            hidden = {c: self.source[c].reset_index(drop=True).reindex(at).set_axis(result.index) for c in shadowed}  # -1: missing
+            source = pd.concat([source, pd.DataFrame(hidden, copy=False)], axis=1)
         self.source = source
         self.out = {name: result[name] for name in self.out}
         self.flags = {key: result[column] for key, column in flags.items()}
+
+
+def _first_of_origin(source: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
+    """For each of ``records``, the position of the first ``source`` record of the same origin (``@dataset`` and
+    ``@record``; a missing one matches a missing one), -1 for none."""
+    origins = pd.concat([source[[SOURCE_DATASET, SOURCE_RECORD]], records[[SOURCE_DATASET, SOURCE_RECORD]]], ignore_index=True)
+    groups, _ = by_groups(origins, [SOURCE_DATASET, SOURCE_RECORD])
+    first = np.full(len(origins) + 1, -1)
+    first[groups[: len(source)][::-1]] = np.arange(len(source))[::-1]  # written last to first: the first one stays
+    return first[groups[len(source):]]
 
 
 def _flag_column(key: tuple[str, str]) -> str:
