@@ -20,8 +20,10 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from cdisc.textparts import extract_groups
+from cdisc.textparts import extract_arrays, extract_groups
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 _ISO = r"^(?P<y>\d{4}|-)?(?:-(?P<m>\d{2}|-)?(?:-(?P<d>\d{2})?)?)?(?:T(?P<H>\d{2}|-)?(?::(?P<M>\d{2}|-)?(?::(?P<S>\d{2}(?:\.\d+)?))?)?)?$"
@@ -38,7 +40,9 @@ def iso_parts(dtc: pd.Series) -> pd.DataFrame:
     Dates repeat over many records, so each distinct value is parsed once.
     """
     codes, text = _distinct(dtc)
-    return _per_record(_text_parts(text), codes, dtc.index)
+    rows = _text_parts(text).take(codes)
+    rows.index = dtc.index
+    return rows
 
 
 def _distinct(dtc: pd.Series) -> tuple[np.ndarray, pd.Series]:
@@ -49,51 +53,75 @@ def _distinct(dtc: pd.Series) -> tuple[np.ndarray, pd.Series]:
     return np.where(codes < 0, len(uniques), codes), text
 
 
-def _per_record(distinct: pd.DataFrame, codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
-    """Rows of ``distinct`` (one per distinct value) repeated for each record, on the records' index."""
-    rows = distinct.take(codes)
-    rows.index = index
-    return rows
-
-
 def _text_parts(text: pd.Series) -> pd.DataFrame:
     """:func:`iso_parts` of distinct values, as text."""
     parts = extract_groups(text, _ISO)
     return parts.where(parts.ne("-"))
 
 
-def _number_parts(text: pd.Series) -> pd.DataFrame:
-    """:func:`iso_parts` of distinct values, as numbers."""
-    return _text_parts(text).astype(float)
+def _number_parts(text: pd.Series) -> dict[str, np.ndarray]:
+    """:func:`iso_parts` of distinct values, as numbers (NaN when unknown), one array per part."""
+    values = pa.array(text, type=pa.large_string())
+    parts = {}
+    for key, part in extract_arrays(values, _ISO).items():
+        known = pc.if_else(pc.fill_null(pc.equal(part, "-"), False), None, part)
+        try:
+            parts[key] = pc.cast(known, pa.float64()).to_numpy(zero_copy_only=False)
+        except pa.ArrowInvalid:  # digits other than 0-9 (matched by Python's re): read as Python reads them
+            parts[key] = pd.Series(known, dtype="str").astype(float).to_numpy()
+    return parts
+
+
+def _days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:
+    """Days since 1960-01-01 of numeric year/month/day arrays (NaN where any is missing or the date does not exist)."""
+    valid = ~(np.isnan(year) | np.isnan(month) | np.isnan(day)) & (month >= 1) & (month <= 12) & (day >= 1)
+    start = _month_start(np.where(valid, year, 1970), np.where(valid, month, 1))
+    whole_day = np.where(valid, day, 1).astype(np.int64)
+    valid &= whole_day <= _month_length(start)
+    return np.where(valid, (start - _EPOCH_DAY).astype(np.int64) + whole_day - 1, np.nan)
+
+
+_EPOCH_DAY = np.datetime64("1960-01-01", "D")
+
+
+def _month_start(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    return ((year.astype(np.int64) - 1970) * 12 + month.astype(np.int64) - 1).astype("datetime64[M]").astype("datetime64[D]")
+
+
+def _month_length(start: np.ndarray) -> np.ndarray:
+    return ((start.astype("datetime64[M]") + 1).astype("datetime64[D]") - start).astype(np.int64)
+
+
+def _last_day(year: np.ndarray, month: np.ndarray) -> np.ndarray:
+    """The last day (28-31) of numeric year/month arrays, NaN where either is missing or the month is not 1-12."""
+    valid = ~(np.isnan(year) | np.isnan(month)) & (month >= 1) & (month <= 12)
+    return np.where(valid, _month_length(_month_start(np.where(valid, year, 1970), np.where(valid, month, 1))), np.nan)
 
 
 def sas_days(year: pd.Series, month: pd.Series, day: pd.Series) -> pd.Series:
     """Days since 1960-01-01 of numeric year/month/day (missing where any is missing or invalid)."""
-    stamp = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": day}), errors="coerce")
-    return (stamp - SAS_EPOCH).dt.days.astype(float)
+    return pd.Series(_days(*(np.asarray(v, dtype=float) for v in (year, month, day))), index=year.index)
 
 
 def month_end(year: pd.Series, month: pd.Series) -> pd.Series:
     """The last day (28-31) of each year/month."""
-    first = pd.to_datetime(pd.DataFrame({"year": year, "month": month, "day": 1}), errors="coerce")
-    return (first + pd.offsets.MonthEnd(0)).dt.day.astype(float)
+    return pd.Series(_last_day(np.asarray(year, dtype=float), np.asarray(month, dtype=float)), index=year.index)
 
 
 def sas_date(dtc: pd.Series) -> pd.Series:
     """SAS date of complete ISO 8601 dates; partial or missing dates give missing."""
     codes, text = _distinct(dtc)
     parts = _number_parts(text)
-    days = sas_days(parts["y"], parts["m"], parts["d"])
-    return pd.Series(days.to_numpy()[codes], index=dtc.index)
+    return pd.Series(_days(parts["y"], parts["m"], parts["d"])[codes], index=dtc.index)
 
 
 def sas_datetime(dtc: pd.Series) -> pd.Series:
     """SAS datetime of ISO 8601 text with a complete date and at least hours and minutes."""
     codes, text = _distinct(dtc)
     parts = _number_parts(text)
-    seconds = parts["H"] * 3600 + parts["M"] * 60 + parts["S"].fillna(0)
-    moments = sas_days(parts["y"], parts["m"], parts["d"]) * 86400 + seconds
-    return pd.Series(moments.to_numpy()[codes], index=dtc.index)
+    seconds = parts["H"] * 3600 + parts["M"] * 60 + np.where(np.isnan(parts["S"]), 0, parts["S"])
+    moments = _days(parts["y"], parts["m"], parts["d"]) * 86400 + seconds
+    return pd.Series(moments[codes], index=dtc.index)
 
 
 #: Imputation levels, lowest first: a level imputes itself and everything below it.
@@ -114,41 +142,55 @@ def impute_date(
     dose on 2024-03-15 becomes 2024-03-15, not 2024-03-01.
     """
     codes, text = _distinct(dtc)
-    distinct = _date_imputations(_number_parts(text), text, highest_imputation, date_imputation)
+    distinct = _date_imputations(_number_parts(text), _given(text), highest_imputation, date_imputation)
     return _bounded_date(_per_record(distinct, codes, dtc.index), highest_imputation, date_imputation, min_dates, max_dates)
 
 
-def _date_imputations(parts: pd.DataFrame, text: pd.Series, highest_imputation: str, date_imputation: str) -> pd.DataFrame:
+def _given(text: pd.Series) -> np.ndarray:
+    """Which distinct values hold any text."""
+    return (text.notna() & text.ne("")).to_numpy()
+
+
+def _per_record(distinct: dict[str, np.ndarray], codes: np.ndarray, index: pd.Index) -> pd.DataFrame:
+    """The arrays of ``distinct`` (one value per distinct text) repeated for each record, as columns on the records' index."""
+    return pd.DataFrame({
+        key: pd.Series(values[codes], index=index, dtype="str" if values.dtype.kind in "OU" else None) for key, values in distinct.items()
+    }, index=index)
+
+
+def _filled(values: np.ndarray, fill) -> np.ndarray:
+    return np.where(np.isnan(values), fill, values)
+
+
+def _date_imputations(parts: dict[str, np.ndarray], given: np.ndarray, highest_imputation: str, date_imputation: str) -> dict[str, np.ndarray]:
     """What :func:`impute_date` makes of each distinct value before any bound: the date (imputed where allowed),
     the earliest and latest dates the value may stand for, whether it may be imputed, its flag and whether its
-    year is missing."""
+    year is missing (``given``: whether the value holds any text)."""
     y, m = parts["y"], parts["m"]
-    d = parts["d"].where(m.notna())  # a day without its month is imputed too (admiral's preserve = FALSE)
+    d = np.where(np.isnan(m), np.nan, parts["d"])  # a day without its month is imputed too (admiral's preserve = FALSE)
+    has_y, has_m, has_d = ~np.isnan(y), ~np.isnan(m), ~np.isnan(d)
     level = LEVELS.index(highest_imputation)
-    month_missing = y.notna() & m.isna()
-    day_missing = y.notna() & m.notna() & d.isna()
-    year_missing = y.isna() & text.notna() & text.ne("")
+    month_missing = has_y & ~has_m
+    day_missing = has_y & has_m & ~has_d
     fix_month, fix_day = _fixed(date_imputation)
 
-    first = {"m": m.fillna(1), "d": d.fillna(1)}
-    last_month = m.fillna(12)
-    last = {"m": last_month, "d": d.fillna(month_end(y, last_month))}
+    first = (_filled(m, 1), _filled(d, 1))
+    last_month = _filled(m, 12)
+    last = (last_month, np.where(has_d, d, _last_day(y, last_month)))
     if date_imputation == "first":
         chosen = first
     elif date_imputation == "last":
         chosen = last
     elif date_imputation == "mid":
-        chosen = {"m": m.fillna(6), "d": d.where(d.notna(), np.where(month_missing, 30, 15))}
+        chosen = (_filled(m, 6), np.where(has_d, d, np.where(month_missing, 30, 15)))
     else:
-        chosen = {"m": m.fillna(fix_month), "d": d.fillna(fix_day)}
-    imputed = sas_days(y, chosen["m"], chosen["d"])
+        chosen = (_filled(m, fix_month), _filled(d, fix_day))
     allowed = (day_missing & (level >= LEVELS.index("D"))) | (month_missing & (level >= LEVELS.index("M")))
-    complete = y.notna() & m.notna() & d.notna()
-    flag = pd.Series(np.select([allowed & month_missing, allowed & day_missing], ["M", "D"], default=""), index=text.index)
-    return pd.DataFrame({
-        "result": imputed.where(complete | allowed), "earliest": sas_days(y, first["m"], first["d"]),
-        "latest": sas_days(y, last["m"], last["d"]), "allowed": allowed, "flag": flag, "year_missing": year_missing,
-    })
+    return {
+        "result": np.where((has_y & has_m & has_d) | allowed, _days(y, *chosen), np.nan), "earliest": _days(y, *first),
+        "latest": _days(y, *last), "allowed": allowed,
+        "flag": np.select([allowed & month_missing, allowed & day_missing], ["M", "D"], default=""), "year_missing": ~has_y & given,
+    }
 
 
 def _bounded_date(
@@ -204,7 +246,7 @@ def impute_datetime(
     in :func:`impute_date`.
     """
     codes, text = _distinct(dtc)
-    distinct = _datetime_imputations(text, highest_imputation, date_imputation, time_imputation)
+    distinct = _datetime_imputations(_number_parts(text), _given(text), highest_imputation, date_imputation, time_imputation)
     rows = _per_record(distinct, codes, dtc.index)
     result, imputed, earliest, latest = rows["result"].rename(None), rows["imputed"], rows["earliest"], rows["latest"]
     for bounds, later in ((min_dates, True), (max_dates, False)):
@@ -216,30 +258,34 @@ def impute_datetime(
     return result, dtf.where(result.notna()), tmf.where(imputed & result.notna()).astype("str")
 
 
-def _datetime_imputations(text: pd.Series, highest_imputation: str, date_imputation: str, time_imputation: str) -> pd.DataFrame:
+def _datetime_imputations(
+    parts: dict[str, np.ndarray], given: np.ndarray, highest_imputation: str, date_imputation: str, time_imputation: str
+) -> dict[str, np.ndarray]:
     """What :func:`impute_datetime` makes of each distinct value before any bound: the datetime (imputed where
     allowed), the earliest and latest it may stand for, its date and time flags and whether it is imputed."""
     level = LEVELS.index(highest_imputation)
     date_level = highest_imputation if level >= LEVELS.index("D") else "n"
     fill = _TIME_FILL.get(time_imputation) or tuple(float(x) for x in time_imputation.split(":"))
-    parts = _number_parts(text)
-    missing = {k: parts[k].isna() for k in ("H", "M", "S")}
-    allowed = pd.Series(True, index=text.index)
+    missing = {k: np.isnan(parts[k]) for k in ("H", "M", "S")}
+    allowed = np.ones(len(given), dtype=bool)
     for key, needed in (("H", "h"), ("M", "m"), ("S", "s")):
         allowed &= ~(missing[key] & (level < LEVELS.index(needed)))
 
-    def combine(days: pd.Series, dtf: pd.Series, time_fill) -> pd.Series:
-        whole = dtf.notna()  # an imputed date gets an imputed time too
-        clock = [parts[k].where(~(missing[k] | whole), value) for k, value in zip(("H", "M", "S"), time_fill)]
-        return (days * 86400 + clock[0] * 3600 + clock[1] * 60 + clock[2]).where(allowed & days.notna())
+    def combine(days: np.ndarray, dtf: np.ndarray, time_fill) -> np.ndarray:
+        """Seconds of ``days`` and the clock; an imputed date (flagged in ``dtf``) gets an imputed time too."""
+        whole = pd.notna(dtf)
+        clock = [np.where(missing[k] | whole, value, parts[k]) for k, value in zip(("H", "M", "S"), time_fill)]
+        return np.where(allowed & ~np.isnan(days), days * 86400 + clock[0] * 3600 + clock[1] * 60 + clock[2], np.nan)
 
-    def dates(imputation: str) -> tuple[pd.Series, pd.Series]:
-        return _bounded_date(_date_imputations(parts, text, date_level, imputation), date_level, imputation, (), ())
+    def dates(imputation: str) -> tuple[np.ndarray, np.ndarray]:
+        """The imputed dates with no bound, and their flags (None where not imputed)."""
+        imputed = _date_imputations(parts, given, date_level, imputation)
+        flagged = (imputed["flag"] != "") & ~np.isnan(imputed["result"])
+        return imputed["result"], np.where(flagged, imputed["flag"].astype(object), np.array(None))
 
     days, dtf = dates(date_imputation)
-    tmf = pd.Series(np.select([missing["H"], missing["M"], missing["S"]], ["H", "M", "S"], default=""), index=text.index)
-    tmf = tmf.where(dtf.isna(), "H")
-    return pd.DataFrame({
+    tmf = np.where(pd.notna(dtf), "H", np.select([missing["H"], missing["M"], missing["S"]], ["H", "M", "S"], default=""))
+    return {
         "result": combine(days, dtf, fill), "earliest": combine(*dates("first"), _TIME_FILL["first"]),
-        "latest": combine(*dates("last"), _TIME_FILL["last"]), "dtf": dtf, "tmf": tmf, "imputed": tmf.ne(""),
-    })
+        "latest": combine(*dates("last"), _TIME_FILL["last"]), "dtf": dtf, "tmf": tmf, "imputed": tmf != "",
+    }

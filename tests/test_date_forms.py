@@ -111,16 +111,32 @@ def test_several_patterns_are_tried_in_order():
 
 def test_each_distinct_value_is_parsed_once(monkeypatch):
     seen = []
-    real = dates._convert
+    real = dates._parts
 
-    def spy(date, time, *args):
-        seen.append(len(date))
-        return real(date, time, *args)
+    def spy(values, *args):
+        seen.append(len(values))
+        return real(values, *args)
 
-    monkeypatch.setattr(dates, "_convert", spy)
+    monkeypatch.setattr(dates, "_parts", spy)
     out = iso8601(pd.Series(["15-Sep-20", "16-Sep-20", None] * 1000, dtype="str"), form="DD-MON-YY", year_cutoff=1950)
     assert seen == [3]
     assert out.iloc[:3].fillna("").tolist() == ["2020-09-15", "2020-09-16", ""]
+
+
+def test_dates_and_times_are_each_parsed_once_per_distinct_value(monkeypatch):
+    seen = []
+    real = dates._parts
+
+    def spy(values, *args):
+        seen.append(sorted(values.to_pylist()))
+        return real(values, *args)
+
+    monkeypatch.setattr(dates, "_parts", spy)
+    date = pd.Series(["15-Sep-2020", "16-Sep-2020", "15-Sep-2020", None] * 500, dtype="str")
+    time = pd.Series(["10:00", "11:00", "11:00", None] * 500, dtype="str")
+    out = iso8601(date, time)
+    assert seen == [["", "15-Sep-2020", "16-Sep-2020"], ["", "10:00", "11:00"]]
+    assert out.iloc[:4].fillna("").tolist() == ["2020-09-15T10:00", "2020-09-16T11:00", "2020-09-15T11:00", ""]
 
 
 @pytest.mark.parametrize(

@@ -28,6 +28,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from cdisc.datepattern import (
     UNKNOWN,
@@ -37,7 +39,7 @@ from cdisc.datepattern import (
     four_digit_years,
     time_patterns,
 )
-from cdisc.textparts import extract_groups
+from cdisc.textparts import extract_arrays, extract_groups
 
 MONTHS = {m: f"{i:02d}" for i, m in enumerate(
     ["JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC"], start=1)}
@@ -65,151 +67,168 @@ def iso8601(
     ``form`` is a declared pattern (``"DD-MON-YY"``) or several tried in order (``["MM/DD/YYYY", "YYYY"]``);
     day-month orders that could be misread must be declared, and so must ``year_cutoff`` for two-digit
     years. ``time_form`` does the same for the time column. Raw date columns repeat few distinct
-    values over many rows, so each distinct date/time pair is converted once and mapped back.
+    values over many rows, so each distinct date/time pair is converted once (in pyarrow) and mapped back.
     """
-    collected = pd.DataFrame({"date": date.astype("str").fillna("").to_numpy()})
-    if time is not None:
-        collected["time"] = time.astype("str").fillna("").to_numpy()
-    pair = collected.groupby(list(collected.columns), sort=False).ngroup().to_numpy()
-    distinct = collected.drop_duplicates().reset_index(drop=True)
     forms = date_patterns(form)
     if year_cutoff is None and any(f.two_digit_year for f in forms):
         raise PatternError(f"{' or '.join(f.text for f in forms)}: two-digit years need a year_cutoff (the century rule)")
-    try:
-        converted = _convert(
-            distinct["date"], distinct["time"] if time is not None else None, forms, time_patterns(time_form), year_cutoff
-        )
-    except InvalidDates as exc:
-        rows = np.flatnonzero(np.isin(pair, exc.rows))
-        by_pair = dict(zip(exc.rows.tolist(), zip(exc.values, exc.reasons)))
-        found = [by_pair[p] for p in pair[rows]]
-        raise InvalidDates(rows, [v for v, _ in found], [r for _, r in found]) from None
-    return pd.Series(converted.to_numpy()[pair], index=date.index, dtype="str")
-
-
-def _convert(
-    date: pd.Series, time: pd.Series | None, forms: tuple[DatePattern, ...], time_forms: tuple[DatePattern, ...],
-    year_cutoff: int | None,
-) -> pd.Series:
-    """:func:`iso8601` on one row per distinct value."""
-    parts, reasons = _parts(date, forms, "date", year_cutoff)
+    time_forms = time_patterns(time_form)
+    date_codes, dates = _distinct(date)
+    parts, reasons = _parts(dates, forms, "date", year_cutoff)
     _check_calendar(parts, reasons)
+    pair, values = date_codes, [dates]
     if time is not None:
-        tparts, treasons = _parts(time, time_forms, "time", year_cutoff)
+        time_codes, times = _distinct(time)
+        time_parts, time_reasons = _parts(times, time_forms, "time", year_cutoff)
+        width = max(len(times), 1)
+        pair, combined = pd.factorize(date_codes * width + time_codes)
+        on_date, on_time = pa.array(combined // width), pa.array(combined % width)
+        parts = {key: part.take(on_date) for key, part in parts.items()}
         for key in ("H", "M", "S"):
-            parts[key] = parts[key].where(parts[key].notna(), tparts[key])
-        reasons = reasons.where(reasons.ne(""), treasons)
-        orphan = reasons.eq("") & _blank(date.astype("str")) & ~_blank(time.astype("str"))
-        reasons[orphan] = "a time without a date"
-    bad = reasons.ne("")
+            parts[key] = pc.coalesce(parts[key], time_parts[key].take(on_time))
+        date_reasons = reasons[combined // width]
+        reasons = np.where(date_reasons != "", date_reasons, time_reasons[combined % width])
+        orphan = _blank(dates)[combined // width] & ~_blank(times)[combined % width]
+        reasons[(reasons == "") & orphan] = "a time without a date"
+        values = [dates.take(on_date), times.take(on_time)]
+    bad = reasons != ""
     if bad.any():
-        rows = np.flatnonzero(bad.to_numpy())
-        values = _describe_values(date, time, rows)
-        raise InvalidDates(rows, values, reasons.iloc[rows].tolist())
-    return _format(parts)
+        at = np.flatnonzero(bad)
+        rows = np.flatnonzero(np.isin(pair, at))
+        described = dict(zip(at.tolist(), zip(_describe_values(values, at), reasons[at].tolist())))
+        found = [described[p] for p in pair[rows].tolist()]
+        raise InvalidDates(rows, [v for v, _ in found], [r for _, r in found])
+    return pd.Series(_format(parts).take(pa.array(pair)), index=date.index, dtype="str")
 
 
-def _blank(text: pd.Series) -> pd.Series:
-    return text.isna() | text.str.strip().eq("")
+def _distinct(text: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Each row's position among the distinct values of ``text`` (missing read as blank), and those values."""
+    codes, uniques = pd.factorize(text.astype("str").fillna(""))
+    return codes, pa.array(uniques, type=pa.string())
+
+
+def _blank(text: pa.Array) -> np.ndarray:
+    return _mask(pc.equal(pc.utf8_trim_whitespace(text), ""))
+
+
+def _mask(condition: pa.Array) -> np.ndarray:
+    """A pyarrow boolean as a numpy mask, null read as false."""
+    return pc.fill_null(condition, False).to_numpy(zero_copy_only=False)
+
+
+def _known(values: pa.Array) -> np.ndarray:
+    return _mask(pc.is_valid(values))
+
+
+def _number(text: pa.Array) -> np.ndarray:
+    """Text of ASCII digits as numbers (NaN otherwise, as ``pd.to_numeric`` reads such text)."""
+    digits = pc.if_else(_mask(pc.match_substring_regex(text, r"^[0-9]+$")), text, None)
+    return pc.cast(digits, pa.float64()).to_numpy(zero_copy_only=False)
 
 
 def _parts(
-    values: pd.Series, forms: tuple[DatePattern, ...], what: str, year_cutoff: int | None
-) -> tuple[dict[str, pd.Series], pd.Series]:
+    values: pa.Array, forms: tuple[DatePattern, ...], what: str, year_cutoff: int | None
+) -> tuple[dict[str, pa.Array], np.ndarray]:
     """Split text into ISO parts using the first of ``forms`` that matches each value, and why a value is bad."""
-    text = values.astype("str").str.strip().str.upper()
+    text = pc.utf8_upper(pc.utf8_trim_whitespace(values))
     blank = _blank(text)
-    missing = pd.Series(np.nan, index=text.index, dtype="str")
+    missing = pa.nulls(len(text), pa.string())
     parts = {k: missing for k in PARTS}
-    found = pd.Series(False, index=text.index)
-    reasons = pd.Series("", index=text.index, dtype="str")
+    found = np.zeros(len(text), dtype=bool)
+    reasons = np.full(len(text), "", dtype=object)
+    unknown = pa.array(UNKNOWN, type=pa.string())
     for form in forms:
-        match = extract_groups(text, f"^{form.regex}$")
-        hit = match.notna().any(axis=1) & ~found
-        named = {key: match[key].where(~match[key].isin(UNKNOWN)) for key in form.groups}
+        match = extract_arrays(text, f"^{form.regex}$")
+        hit = np.logical_or.reduce([_known(group) for group in match.values()]) & ~found
+        named = {key: pc.if_else(_mask(pc.is_in(match[key], unknown)), None, match[key]) for key in form.groups}
         if "mon" in named:
-            named["m"] = named.pop("mon").map(MONTHS, na_action="ignore")
-            reasons[hit & match["mon"].notna() & ~match["mon"].isin(UNKNOWN) & named["m"].isna()] = "unknown month name"
+            month_name = named.pop("mon")
+            named["m"] = pc.take(pa.array(list(MONTHS.values())), pc.index_in(month_name, pa.array(list(MONTHS))))
+            reasons[hit & _known(month_name) & ~_known(named["m"])] = "unknown month name"
         if "yy" in named:
             assert year_cutoff is not None  # iso8601 refuses two-digit years without a cutoff
             named["y"] = _four_digit(named.pop("yy"), year_cutoff)
         if "p" in named:
             named["H"] = _clock_hour(named["H"], named.pop("p"), hit, reasons)
         for key, value in named.items():
-            parts[key] = parts[key].where(~hit, value)
+            parts[key] = pc.if_else(hit, value, parts[key])
         found |= hit
     for key in ("m", "d", "H"):
-        parts[key] = parts[key].str.zfill(2)
+        parts[key] = pc.utf8_zfill(parts[key], 2)
     expected = " or ".join(form.text for form in forms)
     reasons[~blank & ~found] = f"not a recognised {what} form (expected {expected})"
     _check_clock(parts, reasons)
-    for key in PARTS:
-        parts[key] = parts[key].where(~blank)
+    if blank.any():
+        parts = {key: pc.if_else(blank, None, part) for key, part in parts.items()}
     return parts, reasons
 
 
-def _four_digit(years: pd.Series, cutoff: int) -> pd.Series:
-    number = pd.to_numeric(years, errors="coerce")
-    known = number.notna().to_numpy()
-    out = pd.Series(np.nan, index=years.index, dtype="str")
-    out[known] = four_digit_years(number[known].to_numpy(dtype=int), cutoff).astype(str)
-    return out
+def _four_digit(years: pa.Array, cutoff: int) -> pa.Array:
+    number = _number(years)
+    known = ~np.isnan(number)
+    four = four_digit_years(np.where(known, number, 0).astype(int), cutoff)
+    return pc.cast(pa.array(four, mask=~known), pa.string())
 
 
-def _clock_hour(hour: pd.Series, meridiem: pd.Series, hit: pd.Series, reasons: pd.Series) -> pd.Series:
+def _clock_hour(hour: pa.Array, meridiem: pa.Array, hit: np.ndarray, reasons: np.ndarray) -> pa.Array:
     """A 12-hour clock hour with AM/PM as a 24-hour clock hour (12 AM is 00, 12 PM is 12)."""
-    number = pd.to_numeric(hour, errors="coerce")
-    reasons[hit & number.notna() & ~number.between(1, 12)] = "hour out of range for AM/PM (1 to 12)"
-    afternoon = meridiem.str.startswith("P").fillna(False).astype(bool)
-    clock = (number % 12 + np.where(afternoon, 12, 0)).astype("Int64").astype("str")
-    return clock.where(number.notna())
+    number = _number(hour)
+    known = ~np.isnan(number)
+    reasons[hit & known & ~((number >= 1) & (number <= 12))] = "hour out of range for AM/PM (1 to 12)"
+    afternoon = _mask(pc.starts_with(meridiem, "P"))
+    clock = np.where(known, number % 12 + np.where(afternoon, 12, 0), 0).astype(int)
+    return pc.cast(pa.array(clock, mask=~known), pa.string())
 
 
-def _check_calendar(parts: dict[str, pd.Series], reasons: pd.Series) -> None:
+def _check_calendar(parts: dict[str, pa.Array], reasons: np.ndarray) -> None:
     """Months 1-12, days 1-31 and days that exist in their month (a leap day only in a leap year)."""
-    month = pd.to_numeric(parts["m"], errors="coerce")
-    reasons[month.notna() & ~month.between(1, 12) & reasons.eq("")] = "month out of range"
-    complete = parts["y"].notna() & parts["m"].notna() & parts["d"].notna() & reasons.eq("")
-    stamp = pd.to_datetime(parts["y"] + "-" + parts["m"] + "-" + parts["d"], format="%Y-%m-%d", errors="coerce")
-    reasons[complete & stamp.isna()] = "no such day in that month"
-    day = pd.to_numeric(parts["d"], errors="coerce")
-    reasons[day.notna() & ~day.between(1, 31)] = "day out of range"
+    month = _number(parts["m"])
+    reasons[~np.isnan(month) & ~((month >= 1) & (month <= 12)) & (reasons == "")] = "month out of range"
+    complete = np.flatnonzero(_known(parts["y"]) & _known(parts["m"]) & _known(parts["d"]) & (reasons == ""))
+    if len(complete):
+        joined = pc.binary_join_element_wise(*(parts[k].take(pa.array(complete)) for k in ("y", "m", "d")), "-")
+        stamp = pd.to_datetime(pd.Series(joined, dtype="str"), format="%Y-%m-%d", errors="coerce")
+        reasons[complete[stamp.isna().to_numpy()]] = "no such day in that month"
+    day = _number(parts["d"])
+    reasons[~np.isnan(day) & ~((day >= 1) & (day <= 31))] = "day out of range"
 
 
-def _check_clock(parts: dict[str, pd.Series], reasons: pd.Series) -> None:
+def _check_clock(parts: dict[str, pa.Array], reasons: np.ndarray) -> None:
     for key, limit, what in (("H", 23, "hour"), ("M", 59, "minute"), ("S", 59, "second")):
-        value = pd.to_numeric(parts[key], errors="coerce")
-        reasons[value.notna() & (value > limit) & reasons.eq("")] = f"{what} out of range"
+        value = _number(parts[key])
+        reasons[~np.isnan(value) & (value > limit) & (reasons == "")] = f"{what} out of range"
 
 
-def _format(parts: dict[str, pd.Series]) -> pd.Series:
+def _format(parts: dict[str, pa.Array]) -> pa.Array:
     """Join parts as ISO 8601: right-truncate trailing unknowns, ``-`` for inner ones."""
-    present = np.column_stack([parts[k].notna().to_numpy() for k in PARTS])
+    present = np.column_stack([_known(parts[k]) for k in PARTS])
     any_present = present.any(axis=1)
     last = np.where(any_present, present.shape[1] - 1 - np.argmax(present[:, ::-1], axis=1), -1)
-    filled = {k: parts[k].fillna("-") for k in PARTS}
+    y, m, d, hour, minute, second = (pc.fill_null(parts[k], "-") for k in PARTS)
+    day = pc.binary_join_element_wise(y, m, d, "-")
+    clock = pc.binary_join_element_wise(day, hour, "T")
     candidates = [
-        filled["y"],
-        filled["y"] + "-" + filled["m"],
-        filled["y"] + "-" + filled["m"] + "-" + filled["d"],
-        filled["y"] + "-" + filled["m"] + "-" + filled["d"] + "T" + filled["H"],
-        filled["y"] + "-" + filled["m"] + "-" + filled["d"] + "T" + filled["H"] + ":" + filled["M"],
-        filled["y"] + "-" + filled["m"] + "-" + filled["d"] + "T" + filled["H"] + ":" + filled["M"] + ":" + filled["S"],
+        y, pc.binary_join_element_wise(y, m, "-"), day, clock,
+        pc.binary_join_element_wise(clock, minute, ":"), pc.binary_join_element_wise(clock, minute, second, ":"),
     ]
-    choices = [c.to_numpy(dtype=object) for c in candidates]
-    result = np.select([last == i for i in range(6)], choices, default="")  # every row left has a part
-    return pd.Series(result, index=parts["y"].index, dtype="str").where(any_present)
+    return pc.choose(pa.array(last, mask=~any_present, type=pa.int8()), *candidates)
 
 
-def _describe_values(date: pd.Series, time: pd.Series | None, rows: np.ndarray) -> list[str]:
-    dates = date.iloc[rows].astype("str").fillna("")
-    if time is None:
-        return dates.tolist()
-    times = time.iloc[rows].astype("str").fillna("")
+def _describe_values(values: list[pa.Array], rows: np.ndarray) -> list[str]:
+    """The bad values as collected (date and time joined by a space) for the message."""
+    if len(values) == 1:
+        return values[0].take(pa.array(rows)).to_pylist()
+    dates, times = (column.take(pa.array(rows)).to_pylist() for column in values)
     return [f"{d} {t}".strip() for d, t in zip(dates, times)]
 
 
 def date_part(dtc: pd.Series) -> pd.Series:
-    """The complete calendar date of ISO 8601 text as datetime64, missing when the date is partial."""
-    text = dtc.astype("str").str.slice(0, 10)
-    return pd.to_datetime(text.where(text.str.fullmatch(r"\d{4}-\d{2}-\d{2}")), format="%Y-%m-%d", errors="coerce")
+    """The complete calendar date of ISO 8601 text as datetime64, missing when the date is partial.
+
+    Each distinct date is read once (a column of dates repeats them over many records).
+    """
+    codes, distinct = pd.factorize(dtc.astype("str").str.slice(0, 10))
+    text = pd.concat([pd.Series(distinct, dtype="str"), pd.Series([None], dtype="str")], ignore_index=True)  # the last: missing
+    complete = extract_groups(text, r"^(?P<date>\d{4}-\d{2}-\d{2})$")["date"]
+    days = pd.to_datetime(complete, format="%Y-%m-%d", errors="coerce")
+    return pd.Series(days.to_numpy()[np.where(codes < 0, len(distinct), codes)], index=dtc.index, name=dtc.name)

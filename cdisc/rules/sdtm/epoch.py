@@ -29,10 +29,13 @@ def _instant(dtc: pd.Series, day_end: bool) -> pd.Series:
     >>> _instant(pd.Series(["2023-03-27T09:04", "2023-03-27"]), day_end=True).astype(str).tolist()
     ['2023-03-27 09:04:00', '2023-03-27 23:59:59']
     """
-    clock = extract_groups(dtc, r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})").astype("float")
+    codes, distinct = pd.factorize(dtc.astype("str"))
+    text = pd.concat([pd.Series(distinct, dtype="str"), pd.Series([None], dtype="str")], ignore_index=True)  # the last: missing
+    clock = extract_groups(text, r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})").astype("float")
     seconds = clock["H"] * 3600 + clock["M"] * 60
     default = 86399.0 if day_end else 0.0
-    return date_part(dtc) + pd.to_timedelta(seconds.fillna(default).to_numpy(), unit="s")
+    moments = date_part(text) + pd.to_timedelta(seconds.fillna(default).to_numpy(), unit="s")
+    return pd.Series(moments.to_numpy()[np.where(codes < 0, len(distinct), codes)], index=dtc.index)
 
 
 @rule(
