@@ -196,6 +196,32 @@ def test_joined_last_dose_on_or_before_each_event():
     assert [None if pd.isna(v) else v for v in got] == [None, 10.0, 8.0, None]
 
 
+def test_joined_a_few_records_at_a_time_is_the_same_as_all_at_once():
+    """Base records joined in parts (one pair at a time here) pick what the whole join picks: ties by input order,
+    missing by values matching each other, records with no pair."""
+    ae = pd.DataFrame({"USUBJID": pd.Series(["1", "1", None, "2", "1", "3"], dtype="str"), "ASTDT": [0.0, 5.0, 4.0, 3.0, 20.0, 1.0]})
+    ex = pd.DataFrame({"USUBJID": pd.Series(["1", "1", "1", None, "2"], dtype="str"),
+                       "EXDT": [1.0, 15.0, 15.0, 2.0, np.nan], "DOSE": [10.0, 8.0, 9.0, 7.0, 6.0]})
+    expected = [None, 10.0, 7.0, None, 9.0, None]  # 15.0 tied: the last in input order; None pairs with None
+    for at_once in (1, 2, 1_000):
+        got = derive_vars_joined(ae, ex, lambda j: j["DOSE"], lambda j: j["EXDT"] <= j["ASTDT"], order=["EXDT"], pairs_at_once=at_once)
+        assert plain(got) == expected
+
+
+def test_merged_value_types_as_a_left_merge_gives_them():
+    """Merged values keep their type when every record matches; a record without a match makes whole numbers
+    floats and flags objects, as a left merge does (two by variables, missing ones matching each other)."""
+    base = pd.DataFrame({"USUBJID": pd.Series(["1", "2", None, "1"], dtype="str"), "N": [1.0, 1.0, np.nan, 1.0]})
+    other = pd.DataFrame({"USUBJID": pd.Series(["1", None, "2"], dtype="str"), "N": [1.0, np.nan, 1.0],
+                          "COUNT": [3, 4, 5], "FLAG": [True, False, True], "TEXT": pd.Series(["a", None, "c"], dtype="str")})
+    by = ["USUBJID", "N"]
+    assert derive_vars_merged(base, other, other["COUNT"], by).tolist() == [3, 5, 4, 3]
+    assert plain(derive_vars_merged(base, other, other["TEXT"], by)) == ["a", "c", None, "a"]
+    unmatched = derive_vars_merged(base, other, other["COUNT"], by, where=other["FLAG"])
+    assert unmatched.dtype == float and plain(unmatched) == [3.0, 5.0, None, 3.0]
+    assert plain(derive_vars_merged(base, other, other["FLAG"], by, where=other["FLAG"])) == [True, True, None, True]
+
+
 # ---- baseline and change -------------------------------------------------------------------
 
 

@@ -193,3 +193,22 @@ def test_new_functions():
 def test_a_dotted_name_reads_the_column_of_that_name():
     frame = pd.DataFrame({"AVAL.SYSBP": [120.0], "AVAL.DIABP": [80.0]})
     assert parse_expression("(2 * AVAL.DIABP + AVAL.SYSBP) / 3").evaluate(frame).round(4).tolist() == [93.3333]
+
+
+def test_a_memo_computes_each_function_call_once_and_changes_no_result(frame):
+    """Expressions over the same records with one memo: each call (by its text) is computed once; a value taken
+    from the memo and changed leaves the memo's as it was."""
+    memo: dict = {}
+    first = parse_expression('upper(strip(AEYN)) == "Y"').evaluate(frame, memo=memo)
+    assert sorted(memo) == ["strip(AEYN)", "upper(strip(AEYN))"]
+    again = parse_expression("upper(strip(AEYN))").evaluate(frame, memo=memo)
+    assert first.tolist() == [True, False, False, True] and again.fillna("").tolist() == ["Y", "N", "", "Y"]
+    again.iloc[0] = "changed"
+    assert parse_expression("upper(strip(AEYN))").evaluate(frame, memo=memo).iloc[0] == "Y"
+
+
+def test_if_else_with_constant_branches(frame):
+    """Constant branches take their records' places; a branch reading a column is still evaluated on its records only."""
+    assert values('if_else(DOSE > 1.8, "HIGH", "LOW")', frame) == ["HIGH", "LOW", "HIGH", "LOW"]
+    assert values('if_else(is_missing(TERM), "NONE", upper(TERM))', frame)[1:] == ["NAUSEA", "NONE", "RASH"]
+    assert values("if_else(DOSE > 0, log(DOSE), -1)", frame)[1] == -1
