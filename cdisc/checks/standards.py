@@ -38,6 +38,9 @@ class ClosedCodelists(Mapping[str, frozenset[str]]):
             self._values[nci] = frozenset(self._codelists[nci].terms["value"])
         return self._values[nci]
 
+    def __contains__(self, nci: object) -> bool:
+        return nci in self._codelists  # (Mapping's would build the codelist's values to answer)
+
     def __iter__(self) -> Iterator[str]:
         return iter(self._codelists)
 
