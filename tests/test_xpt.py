@@ -18,7 +18,7 @@ from hypothesis import assume, given
 from hypothesis import strategies as st
 
 from cdisc.errors import DataError
-from cdisc.io import xpt_writer
+from cdisc.io import xpt_reader, xpt_writer
 from cdisc.io.ibm import from_ibm, to_ibm
 from cdisc.xpt import (
     XptDataset,
@@ -359,6 +359,34 @@ def test_failed_write_keeps_the_previous_file(tmp_path: Path) -> None:
     with pytest.raises(XptLengthError):
         write_xpt(pd.DataFrame({"AETERM": ["X" * 201]}), _one("AETERM"), tmp_path)
     assert path.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == ["ae.xpt"]
+
+
+def test_reader_in_small_blocks_reads_what_it_reads_in_one(tmp_path: Path, monkeypatch) -> None:
+    frame = pd.DataFrame({
+        "AETERM": ["RASH", None, "HEADACHE  ", "X" * 30, "  LEADING"] * 40,
+        "AESEQ":  [1.0, np.nan, special_missing("A"), -2.5, 1e-5] * 40,
+        "AESER":  ["Y", "N", "", "Y", "N"] * 40,
+    })  # fmt: skip
+    dataset = XptDataset("AE", "Adverse Events", (
+        XptVariable("AETERM", "Reported Term", "char", 40), XptVariable("AESEQ", "Sequence Number", "num"),
+        XptVariable("AESER", "Serious", "char"),
+    ))  # fmt: skip
+    path = write_xpt(frame, dataset, tmp_path)
+    whole, _ = read_xpt(path)
+    monkeypatch.setattr(xpt_reader, "CHUNK_BYTES", 1)  # the smallest block: 80 rows (3,920 bytes, whole records and rows), 200 rows in 3 blocks
+    blocks, _ = read_xpt(path)
+    pd.testing.assert_frame_equal(blocks, whole)
+    assert blocks["AETERM"].tolist() == ["RASH", "", "HEADACHE", "X" * 30, "  LEADING"] * 40
+    assert missing_codes(blocks["AESEQ"]).tolist() == ["", ".", ".A", "", ""] * 40
+
+
+def test_reader_stops_at_the_next_member(tmp_path: Path) -> None:
+    (tmp_path / "ae").mkdir(), (tmp_path / "dm").mkdir()
+    ae = write_xpt(pd.DataFrame({"AETERM": ["RASH", "FEVER", "COUGH"]}), _one("AETERM"), tmp_path / "ae").read_bytes()
+    dm = write_xpt(pd.DataFrame({"AETERM": ["NOT", "AE"]}), _one("AETERM"), tmp_path / "dm").read_bytes()
+    both = tmp_path / "both.xpt"
+    both.write_bytes(ae + dm[dm.index(b"HEADER RECORD*******MEMBER") :])  # a library holding two members
+    assert read_xpt(both)[0]["AETERM"].tolist() == ["RASH", "FEVER", "COUGH"]
 
 
 def test_reader_refuses_other_files(tmp_path: Path) -> None:
