@@ -22,20 +22,22 @@ class EpochRule(ShorthandModel):
     of: Name
 
 
-def _instant(dtc: pd.Series, day_end: bool) -> pd.Series:
-    """The moment of an ISO 8601 date/time: with its clock time when it has one (``2023-03-27T09:04``, before a first
-    dose at 11:04), else the start of the day, or its end with ``day_end`` (a date alone is on or after any time that day).
+def _moments(dtc: pd.Series, day_end: bool) -> tuple[np.ndarray, np.ndarray]:
+    """The complete date (as :func:`~cdisc.sdtm.dates.date_part`) and the moment of ISO 8601 date/times: with its clock
+    time when it has one (``2023-03-27T09:04``, before a first dose at 11:04), else the start of the day, or its end
+    with ``day_end`` (a date alone is on or after any time that day). Each distinct value is read once.
 
-    >>> _instant(pd.Series(["2023-03-27T09:04", "2023-03-27"]), day_end=True).astype(str).tolist()
-    ['2023-03-27 09:04:00', '2023-03-27 23:59:59']
+    >>> [pd.Series(m).astype(str).tolist() for m in _moments(pd.Series(["2023-03-27T09:04", "2023-03-27", "2023-03"]), day_end=True)]
+    [['2023-03-27', '2023-03-27', nan], ['2023-03-27 09:04:00', '2023-03-27 23:59:59', nan]]
     """
     codes, distinct = pd.factorize(dtc.astype("str"))
     text = pd.concat([pd.Series(distinct, dtype="str"), pd.Series([None], dtype="str")], ignore_index=True)  # the last: missing
-    clock = extract_groups(text, r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})").astype("float")
-    seconds = clock["H"] * 3600 + clock["M"] * 60
-    default = 86399.0 if day_end else 0.0
-    moments = date_part(text) + pd.to_timedelta(seconds.fillna(default).to_numpy(), unit="s")
-    return pd.Series(moments.to_numpy()[np.where(codes < 0, len(distinct), codes)], index=dtc.index)
+    parts = extract_groups(text, r"^(?P<date>\d{4}-\d{2}-\d{2})(?:T(?P<H>\d{2}):(?P<M>\d{2}))?")
+    date = pd.to_datetime(parts["date"], format="%Y-%m-%d", errors="coerce")
+    seconds = parts["H"].astype("float") * 3600 + parts["M"].astype("float") * 60
+    moment = date + pd.to_timedelta(seconds.fillna(86399.0 if day_end else 0.0).to_numpy(), unit="s")
+    rows = np.where(codes < 0, len(distinct), codes)
+    return date.to_numpy()[rows], moment.to_numpy()[rows]
 
 
 @rule(
@@ -51,12 +53,12 @@ def epoch(params: EpochRule, records) -> pd.Series:
     se = records.built.get("SE")
     if se is None or not {"SESTDTC", "SEENDTC", "EPOCH"} <= set(se.columns):
         raise records.fail("EPOCH needs an SE dataset with SESTDTC, SEENDTC and EPOCH")
-    dtc = records.out[params.of]
-    dated = pd.DataFrame({"USUBJID": records.out["USUBJID"], "date": date_part(dtc),
-                          "instant": _instant(dtc, day_end=True), "at": records.index})
+    date, instant = _moments(records.out[params.of], day_end=True)
+    dated = pd.DataFrame({"USUBJID": records.out["USUBJID"], "date": date, "instant": instant, "at": records.index}, index=records.out["USUBJID"].index)
     dated = dated.dropna(subset=["date", "USUBJID"]).sort_values("instant", kind="mergesort")
     elements = pd.DataFrame(
-        {"USUBJID": se["USUBJID"], "start": _instant(se["SESTDTC"], day_end=False), "end": date_part(se["SEENDTC"]), "EPOCH": se["EPOCH"]}
+        {"USUBJID": se["USUBJID"], "start": pd.Series(_moments(se["SESTDTC"], day_end=False)[1], index=se.index),
+         "end": date_part(se["SEENDTC"]), "EPOCH": se["EPOCH"]}
     ).dropna(subset=["start"]).sort_values("start", kind="mergesort")
     found = pd.merge_asof(dated, elements, left_on="instant", right_on="start", by="USUBJID", direction="backward")
     inside = found["end"].isna() | (found["date"] <= found["end"])
