@@ -17,11 +17,14 @@ rebuild builds. The files are read whole, so they are written without column sta
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator, Mapping
+from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.parquet as pq
 
 from cdisc import __version__
 from cdisc.errors import DataError
@@ -32,7 +35,7 @@ from cdisc.spec.load import Study
 if TYPE_CHECKING:  # cdisc.built imports the rule registry, which imports the engines
     from cdisc.built import BuiltDataset
 
-__all__ = ["CACHE", "dataset_input_hashes", "load_built", "save_built", "tables_named"]
+__all__ = ["CACHE", "CacheEntry", "cache_entry", "dataset_input_hashes", "load_built", "tables_named"]
 
 CACHE = ".cdisc-cache"
 _PARTS = ("frame", "lineage", "excluded", "supp")
@@ -96,16 +99,39 @@ def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs
     return hashes
 
 
-def save_built(built: BuiltDataset, input_hash: str, folder: Path) -> Iterator[Path]:
-    """Write a built dataset's parts and its input hash into ``folder`` (the cache of a staging folder)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    stem = built.spec.dataset.lower()
+@dataclass(frozen=True)
+class CacheEntry:
+    """A built dataset as its cache files hold it: its parts as Arrow tables (sharing the frames' memory) and the
+    JSON of its input hash and warnings. Writing it touches no pandas object, so it can run beside other work."""
+
+    stem: str
+    tables: dict[str, pa.Table]
+    header: str
+
+    def write(self, folder: Path) -> list[Path]:
+        """The entry's files in ``folder`` (the cache of a staging folder)."""
+        folder.mkdir(parents=True, exist_ok=True)
+        written = []
+        for part, table in self.tables.items():
+            path = folder / f"{self.stem}.{part}.parquet"
+            pq.write_table(table, path, compression="lz4", write_statistics=False)
+            written.append(path)
+        path = folder / f"{self.stem}.json"
+        path.write_text(self.header, encoding="utf-8")
+        return [*written, path]
+
+
+def cache_entry(built: BuiltDataset, input_hash: str) -> CacheEntry:
+    """What the cache keeps of a built dataset; each frame handed to Arrow as ``DataFrame.to_parquet(index=None)``
+    hands it (a RangeIndex kept as its range, ``attrs`` as metadata), so the files are the ones it writes."""
+    tables = {}
     for part in _PARTS:
         frame = getattr(built, part)
         if frame is not None:
-            path = folder / f"{stem}.{part}.parquet"
-            frame.to_parquet(path, index=None, compression="lz4", write_statistics=False)
-            yield path
+            table = pa.Table.from_pandas(frame)
+            if frame.attrs:
+                table = table.replace_schema_metadata({**table.schema.metadata, "PANDAS_ATTRS": json.dumps(frame.attrs)})
+            tables[part] = table
     warnings = [
         {"message": str(w)} if not isinstance(w, DataError) else {
             "message": str(w), "dataset": w.dataset, "variable": w.variable, "files": list(w.files),
@@ -113,9 +139,7 @@ def save_built(built: BuiltDataset, input_hash: str, folder: Path) -> Iterator[P
         }
         for w in built.warnings
     ]
-    path = folder / f"{stem}.json"
-    path.write_text(json.dumps({"input_hash": input_hash, "warnings": warnings}, indent=1) + "\n", encoding="utf-8")
-    yield path
+    return CacheEntry(built.spec.dataset.lower(), tables, json.dumps({"input_hash": input_hash, "warnings": warnings}, indent=1) + "\n")
 
 
 def load_built(spec, input_hash: str, folder: Path) -> BuiltDataset | None:

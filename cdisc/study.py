@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -46,7 +47,7 @@ from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import Outcome, dataset_graph, execute, is_cluster
-from cdisc.incremental import CACHE, dataset_input_hashes, load_built, save_built
+from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built
 from cdisc.io.csv_writer import write_csv
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, sha256_file, study_inputs
@@ -442,23 +443,20 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
                 (staging / "reports" / name).write_bytes(content)
         if errors:
             return []
-        for one in built:
-            if one.spec.dataset in result.reused:  # the previous run's cache entry, as it was
-                (staging / CACHE).mkdir(exist_ok=True)
-                for path in (target / CACHE).glob(f"{one.spec.dataset.lower()}.*"):
-                    shutil.copyfile(path, staging / CACHE / path.name)
-            else:
-                list(save_built(one, result.input_hashes[one.spec.dataset], staging / CACHE))
-        _write_defines(study, built, staging)
-        _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")
-        _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
-        _write_csv(result.columns, staging / "reports" / "columns.csv")
-        queries = query_frame([], result.warnings)
-        _write_csv(queries, staging / "reports" / "queries.csv")
-        (staging / "reports" / "queries.json").write_text(queries_json(queries, "written"), encoding="utf-8")
-        if result.changes is not None:
-            (staging / "reports" / "changes.txt").write_text(changes_text(result.changes), encoding="utf-8")
-            (staging / "reports" / "changes.json").write_text(changes_json(result.changes), encoding="utf-8")
+        with ThreadPoolExecutor(max_workers=1) as beside:  # Arrow writes the cache outside the GIL while define.xml is made
+            caching = [beside.submit(entry.write, staging / CACHE) for entry in _cache_entries(result, target, staging)]
+            _write_defines(study, built, staging)
+            _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")
+            _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
+            _write_csv(result.columns, staging / "reports" / "columns.csv")
+            queries = query_frame([], result.warnings)
+            _write_csv(queries, staging / "reports" / "queries.csv")
+            (staging / "reports" / "queries.json").write_text(queries_json(queries, "written"), encoding="utf-8")
+            if result.changes is not None:
+                (staging / "reports" / "changes.txt").write_text(changes_text(result.changes), encoding="utf-8")
+                (staging / "reports" / "changes.json").write_text(changes_json(result.changes), encoding="utf-8")
+            for written in caching:
+                written.result()
         if not keep_records:
             _release(study, built)
         findings = validate(staging).findings  # messages name files in the staging folder: name them as in the output folder
@@ -470,6 +468,19 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
         shutil.rmtree(staging, ignore_errors=True)
         if errors and not existed and target.is_dir() and not any(target.iterdir()):
             target.rmdir()
+
+
+def _cache_entries(result: RunResult, target: Path, staging: Path) -> list[CacheEntry]:
+    """The cache entries of the datasets built in this run; those taken from the previous run have theirs copied as they were."""
+    entries = []
+    for one in result.built:
+        if one.spec.dataset in result.reused:
+            (staging / CACHE).mkdir(exist_ok=True)
+            for path in (target / CACHE).glob(f"{one.spec.dataset.lower()}.*"):
+                shutil.copyfile(path, staging / CACHE / path.name)
+        else:
+            entries.append(cache_entry(one, result.input_hashes[one.spec.dataset]))
+    return entries
 
 
 def _write_defines(study: Study, built: list[BuiltDataset], staging: Path) -> None:
