@@ -9,12 +9,13 @@ from pydantic import Field
 
 from cdisc.adam import derivations
 from cdisc.rules import ADAM, rule
-from cdisc.spec.base import Expr, SpecModel, parsed
+from cdisc.rules.adam.derive_vars_merged import FromOtherDataset
+from cdisc.spec.base import Expr, parsed
 from cdisc.spec.names import Name
 from cdisc.spec.words import condition_words
 
 
-class DeriveVarsJoined(SpecModel):
+class DeriveVarsJoined(FromOtherDataset):
     """A value from the first/last record of another dataset that meets a condition on both records:
     admiral ``derive_vars_joined`` (e.g. the last dose on or before the event start).
 
@@ -22,14 +23,9 @@ class DeriveVarsJoined(SpecModel):
     pair of a base record and an other record of the same ``by`` group, and may use both's variables.
     """
 
-    variable_fields: ClassVar[tuple[str, ...]] = ("by",)
     other_fields: ClassVar[tuple[str, ...]] = ("by", "order")
     other_expression_fields: ClassVar[tuple[str, ...]] = ("where",)
     joined_expression_fields: ClassVar[tuple[str, ...]] = ("join_where", "value")
-    dataset: Name
-    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns first (admiral combine_supp)")
-    by: list[Name] = Field(default_factory=lambda: ["USUBJID"], alias="by_vars")
-    where: Expr | None = Field(None, alias="filter_add")
     join_where: Expr = Field(alias="filter_join")
     order: list[Name] = Field(default_factory=list, description="Variables of the other dataset")
     mode: Literal["first", "last"] = "last"

@@ -14,7 +14,18 @@ from cdisc.spec.names import Name
 from cdisc.spec.words import condition_words
 
 
-class DeriveVarsMerged(SpecModel):
+class FromOtherDataset(SpecModel):
+    """What every rule reading another dataset per ``by`` group names: the dataset (with its SUPP-- qualifiers as
+    columns or not), the ``by`` variables and a filter on its records."""
+
+    variable_fields: ClassVar[tuple[str, ...]] = ("by",)
+    dataset: Name
+    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns first (admiral combine_supp)")
+    by: list[Name] = Field(default_factory=lambda: ["USUBJID"], alias="by_vars")
+    where: Expr | None = Field(None, alias="filter_add")
+
+
+class DeriveVarsMerged(FromOtherDataset):
     """A value from another dataset, merged by ``by``: admiral ``derive_vars_merged``.
 
     Records of ``dataset`` meeting ``where`` are ordered by ``order`` and the first or last per
@@ -22,13 +33,8 @@ class DeriveVarsMerged(SpecModel):
     With ``supp: true`` the dataset's SUPP-- qualifiers are columns too (e.g. SUPPAE.AEDLT on AE).
     """
 
-    variable_fields: ClassVar[tuple[str, ...]] = ("by",)
     other_fields: ClassVar[tuple[str, ...]] = ("by", "order")
     other_expression_fields: ClassVar[tuple[str, ...]] = ("where", "value")
-    dataset: Name
-    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns first (admiral combine_supp)")
-    by: list[Name] = Field(default_factory=lambda: ["USUBJID"], alias="by_vars")
-    where: Expr | None = Field(None, alias="filter_add")
     order: list[Name] = Field(default_factory=list)
     mode: Literal["first", "last"] = "first"
     value: Expr = Field(description="Variable or expression over the merged dataset")

@@ -5,27 +5,20 @@ from __future__ import annotations
 from typing import ClassVar, Literal
 
 import pandas as pd
-from pydantic import Field
 
 from cdisc.adam import derivations
 from cdisc.rules import BOTH, rule
-from cdisc.rules.adam.derive_vars_merged import from_other, or_missing_value
-from cdisc.spec.base import Expr, Scalar, SpecModel
-from cdisc.spec.names import Name
+from cdisc.rules.adam.derive_vars_merged import FromOtherDataset, from_other, or_missing_value
+from cdisc.spec.base import Expr, Scalar
 from cdisc.spec.words import condition_words
 
 
-class DeriveVarMergedSummary(SpecModel):
+class DeriveVarMergedSummary(FromOtherDataset):
     """A summary (max, min, sum, mean, count) of ``value`` over the records of another dataset per ``by`` group:
     admiral ``derive_var_merged_summary``."""
 
-    variable_fields: ClassVar[tuple[str, ...]] = ("by",)
     other_fields: ClassVar[tuple[str, ...]] = ("by",)
     other_expression_fields: ClassVar[tuple[str, ...]] = ("where", "value")
-    dataset: Name
-    supp: bool = Field(False, description="Join the dataset's SUPP-- qualifiers on as columns first (admiral combine_supp)")
-    by: list[Name] = Field(default_factory=lambda: ["USUBJID"], alias="by_vars")
-    where: Expr | None = Field(None, alias="filter_add")
     value: Expr
     summary: Literal["max", "min", "sum", "mean", "count"]
     missing_value: Scalar | None = None
