@@ -28,6 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 
 #: Variables not shown to tell records apart (the same on every record).
@@ -417,11 +418,20 @@ class Snapshots(Mapping[str, Snapshot]):
 
 def _read_snapshot(path: Path, supp: Path | None, seq: str | None) -> Snapshot:
     """A dataset of a run's output folder, its SUPP-- qualifiers as columns, with its lineage when written."""
+    from cdisc.spec.load import display_path
     from cdisc.xpt import read_xpt
 
     trace = path.parent / "lineage" / f"{path.stem.lower()}.csv"
     lineage = pd.read_csv(trace, dtype="str", keep_default_na=False) if trace.is_file() else None
-    return Snapshot(with_qualifiers(read_xpt(path)[0], None if supp is None else read_xpt(supp)[0], seq), lineage)
+    try:
+        frame, qualifiers = read_xpt(path)[0], None if supp is None else read_xpt(supp)[0]
+    except DataError as exc:
+        folder = path.parent.parent
+        raise DataError(
+            f"the previous run in {display_path(folder)}, which the change report compares with, cannot be read: {exc}; "
+            f"repair or remove that folder's outputs, or compare with another run (--compare-to)"
+        ) from None
+    return Snapshot(with_qualifiers(frame, qualifiers, seq), lineage)
 
 
 def holds_run(folder: Path) -> bool:
