@@ -26,6 +26,7 @@ import pyarrow.compute as pc
 from lxml import etree
 from pandas.arrays import ArrowStringArray
 
+from cdisc.arrowtext import arrow_codes, arrow_text
 from cdisc.checks.standards import Standards
 from cdisc.compare.tables import Table, read_table
 from cdisc.errors import DataError, UsageError
@@ -80,8 +81,8 @@ class Distinct:
         """:meth:`transformed` by an arrow string kernel (``pc.utf8_rtrim_whitespace``: what ``Series.str.rstrip()``
         runs on arrow-backed text), without the pandas calls around it."""
         if not isinstance(self.values.array, ArrowStringArray):
-            return self.transformed(lambda v: pd.Series(kernel(_arrow(v.array)), dtype="str"))
-        values = _arrow(self.values.array)
+            return self.transformed(lambda v: pd.Series(kernel(arrow_text(v.array)), dtype="str"))
+        values = arrow_text(self.values.array)
         changed = kernel(values)
         if changed.equals(values):
             return self
@@ -98,24 +99,15 @@ class Distinct:
 def distinct_text(column: pd.Series) -> Distinct:
     """``column`` as text (``""`` for missing), factorised (distinct values in order of first appearance)."""
     if isinstance(column.array, ArrowStringArray):  # arrow's hash kernel directly: pandas' factorize costs ~0.5 ms a call
-        return Distinct(*_encoded(pc.fill_null(_arrow(column.array), "")))
+        return Distinct(*_encoded(pc.fill_null(arrow_text(column.array), "")))
     codes, values = pd.factorize(column.astype("str").fillna(""))
     return Distinct(codes.astype(np.int32), pd.Series(values, dtype="str"))  # (half the memory of int64)
 
 
-def _arrow(text: ArrowStringArray) -> pa.ChunkedArray:
-    """The arrow data of arrow-backed text (no copy)."""
-    data = pa.array(text)
-    return data if isinstance(data, pa.ChunkedArray) else pa.chunked_array([data])
-
-
 def _encoded(text: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
     """Codes (int32) and distinct values (``str`` Series) of arrow text without nulls, in order of first appearance."""
-    encoded = text.dictionary_encode()  # one dictionary for all chunks
-    if not encoded.num_chunks:
-        return np.zeros(0, np.int32), pd.Series([], dtype="str")
-    codes = np.concatenate([chunk.indices.to_numpy() for chunk in encoded.chunks]).astype(np.int32, copy=False)
-    return codes, pd.Series(ArrowStringArray(encoded.chunk(0).dictionary, dtype=_STR))
+    codes, distinct = arrow_codes(text)
+    return codes.astype(np.int32, copy=False), pd.Series(ArrowStringArray(distinct, dtype=_STR))
 
 
 def member(values: pd.Series, of: pd.Index) -> np.ndarray:
@@ -131,7 +123,7 @@ def position_in(values: pd.Series, of: pd.Index) -> np.ndarray:
     [2, -1, 0]
     """
     if isinstance(values.array, ArrowStringArray) and isinstance(of.array, ArrowStringArray):
-        found = pc.index_in(_arrow(values.array), value_set=_arrow(of.array))
+        found = pc.index_in(arrow_text(values.array), value_set=arrow_text(of.array))
         return np.asarray(pc.fill_null(found, -1).to_numpy(), dtype=np.intp)
     return of.get_indexer(values)
 
@@ -162,7 +154,7 @@ class Pool:
         which also places each of them in the pool."""
         if not columns:
             return cls(pd.Index([], dtype="str"))
-        arrays = [_arrow(c.values.array) for c in columns if isinstance(c.values.array, ArrowStringArray)]
+        arrays = [arrow_text(c.values.array) for c in columns if isinstance(c.values.array, ArrowStringArray)]
         if len(arrays) < len(columns) or len({a.type for a in arrays}) > 1:
             return cls(pd.Index(pd.concat([c.values for c in columns], ignore_index=True).unique(), dtype="str"))
         codes, values = _encoded(pa.chunked_array([chunk for a in arrays for chunk in a.chunks], arrays[0].type))
@@ -207,7 +199,7 @@ class TextBlock:
     def of(cls, frame: pd.DataFrame, names: list[str]) -> TextBlock:
         """The columns ``names`` of ``frame`` that are arrow-backed text of one arrow type (the others are left out)."""
         columns = {name: frame[name].array for name in names}
-        arrays = {name: _arrow(column) for name, column in columns.items() if isinstance(column, ArrowStringArray)}
+        arrays = {name: arrow_text(column) for name, column in columns.items() if isinstance(column, ArrowStringArray)}
         kind = pa.large_string() if any(a.type == pa.large_string() for a in arrays.values()) else pa.string()
         arrays = {name: a for name, a in arrays.items() if a.type == kind}
         return cls(list(arrays), pa.chunked_array([c for a in arrays.values() for c in a.chunks], kind), len(frame))

@@ -21,6 +21,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.api.extensions import ExtensionArray
 
+from cdisc.arrowtext import arrow_codes
+
 #: A where clause as (variable, comparator, values) conditions, all of which must hold.
 Checks = tuple[tuple[str, str, tuple[str, ...]], ...]
 
@@ -74,18 +76,6 @@ def number_texts(numbers: np.ndarray) -> pa.Array:
     return pa.array(positional, type=pa.large_string())
 
 
-def _arrow_codes(strings: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
-    """Each row's code (-1: missing) and the distinct strings, encoded by Arrow.
-
-    >>> codes, distinct = _arrow_codes(pa.chunked_array([["b", None], ["a", "b"]]))
-    >>> codes.tolist(), distinct.to_pylist()
-    ([0, -1, 1, 0], ['b', 'a'])
-    """
-    encoded = pc.dictionary_encode(strings.combine_chunks() if strings.num_chunks != 1 else strings.chunk(0))
-    indices = encoded.indices.fill_null(-1) if encoded.indices.null_count else encoded.indices
-    return indices.to_numpy(), encoded.dictionary
-
-
 class ColumnValues:
     """One column's values as define.xml sees them: its distinct texts, and per row the code of its text.
 
@@ -104,7 +94,7 @@ class ColumnValues:
         self._strings: pa.Array | None = None  # the distinct values of Arrow strings, as Arrow encoded them
         self._uniques: ExtensionArray | None = None
         if isinstance(column.array, pd.arrays.ArrowStringArray):  # encoded by Arrow, without pandas' copies
-            self.raw_codes, self._strings = _arrow_codes(column.array.__arrow_array__())
+            self.raw_codes, self._strings = arrow_codes(column.array.__arrow_array__())
             texts = _trimmed_texts(self._strings)
         else:
             self.raw_codes, self._uniques = pd.factorize(column.array)
