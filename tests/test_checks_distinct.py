@@ -3,13 +3,20 @@ the pyarrow fast paths giving what pandas' element-by-element versions give (fin
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
 from cdisc.checks.iso8601 import _DATETIME, invalid_datetimes, invalid_durations
-from cdisc.checks.package import Pool, distinct_text
+from cdisc.checks.package import Dataset, Pool, distinct_text, printable_ascii
+from cdisc.checks.rules_metadata import _longest
+from cdisc.compare.tables import Table, Variable
 from cdisc.textparts import extract_groups as extract
 
 DATETIME = f"^{_DATETIME}$"
@@ -65,3 +72,38 @@ def test_date_times_and_durations_are_judged_per_value():
     assert invalid_datetimes(dates).tolist() == [False, False, True, False, True, True, False]
     durations = pd.Series(["P2Y3M", "-PT15M", "P3W", "P", "PT", "1D", ""], dtype="str")
     assert invalid_durations(durations).tolist() == [False, False, False, True, True, True, False]
+
+
+def _chunked(texts: list[str | None], cut: int, kind: pa.DataType) -> pd.Series:
+    """``texts`` as arrow-backed text in two chunks split at ``cut``, the second a slice of a longer array."""
+    cut = min(cut, len(texts))
+    second = pa.array(["pad", *texts[cut:], "pad"], kind).slice(1, len(texts) - cut)
+    data = pa.chunked_array([pa.array(texts[:cut], kind), second], kind)
+    return pd.Series(pd.arrays.ArrowStringArray(data, dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+
+
+TEXT = st.lists(st.one_of(st.none(), st.text(alphabet="ab \t\x00\x7f~é\xa0", max_size=6)), max_size=12)
+
+
+@given(TEXT, st.integers(0, 12), st.sampled_from([pa.string(), pa.large_string()]))
+def test_printable_ascii_from_the_value_bytes_is_arrows_test_of_every_value(texts, cut, kind):
+    column = _chunked(texts, cut, kind)
+    every = pc.fill_null(pc.ascii_is_printable(pa.array(column.array)), True).to_numpy(zero_copy_only=False)
+    assert printable_ascii(column) == bool(every.all())
+
+
+@given(TEXT, st.integers(0, 12), st.sampled_from([pa.string(), pa.large_string()]), st.sampled_from(["ascii", "cp1252"]))
+def test_longest_value_from_the_offsets_is_the_longest_trimmed_value(texts, cut, kind, encoding):
+    """LENGTH's longest value: characters without trailing whitespace (blank, tab, no-break space), nulls as empty."""
+    column = _chunked(texts, cut, kind)
+    table = Table("AE", "", Path("ae.xpt"), pd.DataFrame({"AETERM": column}), (Variable("AETERM", "", "char", 8, ""),), encoding)
+    trimmed = pc.fill_null(pc.utf8_length(pc.utf8_rtrim_whitespace(pa.array(column.array))), 0)
+    assert _longest(Dataset("AE", "SDTM", table, [])) == {"AETERM": pc.max(trimmed).as_py() or 0}
+
+
+def test_longest_value_of_blank_tab_and_empty_text():
+    def longest(*texts: str) -> int:
+        frame = pd.DataFrame({"X": pd.Series(list(texts), dtype="str")})
+        return _longest(Dataset("AE", "SDTM", Table("AE", "", Path("ae.xpt"), frame, (Variable("X", "", "char", 8, ""),)), []))["X"]
+
+    assert (longest(), longest(""), longest("ab", "abc"), longest("abcd ", "ab"), longest("ab\t", "a"), longest("a  b")) == (0, 0, 3, 4, 2, 4)

@@ -40,7 +40,6 @@ DEFAULT_KEYS = {
 }
 T = TypeVar("T")
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
-BLOCK_VALUES = 1 << 20  # values a text kernel takes at once (results per value stay a few MB)
 
 
 @dataclass(frozen=True)
@@ -180,40 +179,36 @@ class Summaries(dict):
         return self[key]
 
 
-@dataclass(frozen=True)
-class TextBlock:
-    """A dataset's arrow-backed character columns one after the other as one arrow array (no copy), so that an arrow
-    kernel runs once per dataset instead of once per variable; a result per value reshaped by :meth:`grid` has one
-    row per column.
+def value_bytes(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """The offsets (one more than the values) and the bytes of an arrow string chunk, as numpy views of its buffers
+    (no copy): value ``i`` is ``data[offsets[i]:offsets[i + 1]]``.
 
-    >>> block = TextBlock.of(pd.DataFrame({"A": pd.Series(["x", "yy"], dtype="str"), "B": pd.Series(["z", ""], dtype="str")}), ["A", "B"])
-    >>> block.names, block.grid(pc.utf8_length(block.data).to_numpy()).tolist()
-    (['A', 'B'], [[1, 2], [1, 0]])
+    >>> offsets, data = value_bytes(pa.array(["ab", "", "c"]).slice(1))
+    >>> offsets.tolist(), data[offsets[0]:offsets[-1]].tobytes()
+    ([2, 2, 3], b'c')
     """
+    _, offsets, data = chunk.buffers()
+    kind = np.int64 if pa.types.is_large_string(chunk.type) else np.int32
+    ends = np.frombuffer(offsets, kind, count=len(chunk) + 1, offset=chunk.offset * np.dtype(kind).itemsize)
+    return ends, np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
 
-    names: list[str]
-    data: pa.ChunkedArray
-    rows: int
 
-    @classmethod
-    def of(cls, frame: pd.DataFrame, names: list[str]) -> TextBlock:
-        """The columns ``names`` of ``frame`` that are arrow-backed text of one arrow type (the others are left out)."""
-        columns = {name: frame[name].array for name in names}
-        arrays = {name: arrow_text(column) for name, column in columns.items() if isinstance(column, ArrowStringArray)}
-        kind = pa.large_string() if any(a.type == pa.large_string() for a in arrays.values()) else pa.string()
-        arrays = {name: a for name, a in arrays.items() if a.type == kind}
-        return cls(list(arrays), pa.chunked_array([c for a in arrays.values() for c in a.chunks], kind), len(frame))
+def printable_ascii(column: pd.Series) -> bool:
+    """True when ``column`` is arrow-backed text holding only printable ASCII (bytes 0x20-0x7E), read off the arrow
+    value bytes at memory speed: then each character is one byte and the only blank is ``" "``. (Any other
+    character, encoded as UTF-8, has a byte outside that range.) False for other columns.
 
-    def split(self, values: int = BLOCK_VALUES) -> list[TextBlock]:
-        """The block as consecutive blocks of whole columns of about ``values`` values each (at least one column), so
-        that the per-value results of a kernel stay small on large datasets."""
-        per_block = max(1, values // max(self.rows, 1))
-        return [TextBlock(self.names[first : first + per_block], self.data.slice(first * self.rows, per_block * self.rows), self.rows)
-                for first in range(0, len(self.names), per_block)]
-
-    def grid(self, values: np.ndarray) -> np.ndarray:
-        """``values`` (one per position of ``data``) as one row per column."""
-        return values.reshape(len(self.names), self.rows)
+    >>> printable_ascii(pd.Series(["a b", "", None], dtype="str")), printable_ascii(pd.Series(["a", "é"], dtype="str"))
+    (True, False)
+    """
+    if not isinstance(column.array, ArrowStringArray):
+        return False
+    for chunk in arrow_text(column.array).chunks:
+        offsets, data = value_bytes(chunk)
+        used = data[offsets[0] : offsets[-1]]
+        if len(used) and (used.min() < 0x20 or used.max() > 0x7E):
+            return False
+    return True
 
 
 @dataclass
@@ -242,9 +237,9 @@ class Dataset:
         """Column ``name`` as text without leading or trailing blanks, ``""`` for missing."""
         return self.summaries.of(("stripped", name), lambda: self.text(name).trimmed(pc.utf8_trim_whitespace))
 
-    def text_blocks(self) -> list[TextBlock]:
-        """The character variables that are arrow-backed text, as :class:`TextBlock` s of about :data:`BLOCK_VALUES` values."""
-        return self.summaries.of("text blocks", lambda: TextBlock.of(self.frame, [v.name for v in self.table.variables if v.type == "char"]).split())
+    def printable(self, name: str) -> bool:
+        """Whether column ``name`` is arrow-backed text of printable ASCII only (:func:`printable_ascii`)."""
+        return self.summaries.of(("printable", name), lambda: printable_ascii(self.frame[name]))
 
     def text_column(self, name: str) -> pd.Series:
         """Column ``name`` as text without trailing blanks, one value per record (for messages)."""

@@ -12,7 +12,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-from cdisc.checks.package import Dataset, Submission, TextBlock
+from cdisc.arrowtext import arrow_text
+from cdisc.checks.package import Dataset, Submission, value_bytes
 from cdisc.checks.registry import findings, rule
 
 _SINGLE_BYTE = frozenset({"ascii", "cp1252"})  # the encodings XPT text is read with: one byte per character
@@ -126,10 +127,14 @@ def _longest(dataset: Dataset) -> dict[str, int]:
     """Per character variable, the bytes of its longest value without trailing blanks (a character the encoding
     lacks written as one ``?``)."""
     single_byte = codecs.lookup(dataset.table.encoding).name in _SINGLE_BYTE  # then bytes are characters
-    longest = {name: n for block in dataset.text_blocks() for name, n in _longest_in_block(block).items()} if single_byte else {}
-    for name in [v.name for v in dataset.table.variables if v.type == "char" and v.name not in longest]:
-        if single_byte and isinstance(dataset.frame[name].array, ArrowStringArray):
-            longest[name] = _longest_text(pa.array(dataset.frame[name].array))
+    longest: dict[str, int] = {}
+    for name in [v.name for v in dataset.table.variables if v.type == "char"]:
+        column = dataset.frame[name]
+        found = _longest_printable(column) if single_byte and dataset.printable(name) else None
+        if found is not None:
+            longest[name] = found
+        elif single_byte and isinstance(column.array, ArrowStringArray):
+            longest[name] = _longest_text(pa.array(column.array))
         else:
             distinct = dataset.text(name).values
             longest[name] = int(distinct.str.encode(dataset.table.encoding, errors="replace").str.len().max() or 0) if len(distinct) else 0
@@ -146,20 +151,24 @@ def _longest_text(text: pa.Array | pa.ChunkedArray) -> int:
     return pc.max(pc.utf8_length(pc.utf8_rtrim_whitespace(text))).as_py() or 0
 
 
-def _longest_in_block(block: TextBlock) -> dict[str, int]:
-    """:func:`_longest_text` of every column of a block, with one arrow call per step for all of them: a column's
-    longest value is its answer unless it ends in whitespace, and only then is the column trimmed whole."""
-    if not block.rows or not block.names:
-        return dict.fromkeys(block.names, 0)
-    lengths = block.grid(pc.utf8_length(block.data).to_numpy() if not block.data.null_count else pc.fill_null(pc.utf8_length(block.data), 0).to_numpy())
-    tops, firsts = lengths.max(axis=1), lengths.argmax(axis=1)
-    longest_values = [chunk for position, first in enumerate(firsts) for chunk in block.data.slice(position * block.rows + first, 1).chunks]
-    trimmed = pc.utf8_length(pc.utf8_rtrim_whitespace(pa.chunked_array(longest_values, block.data.type))).to_numpy()  # (take would join all chunks)
-    longest: dict[str, int] = {}
-    for position, name in enumerate(block.names):
-        whole = block.data.slice(position * block.rows, block.rows)
-        longest[name] = int(tops[position]) if trimmed[position] == tops[position] else pc.max(pc.utf8_length(pc.utf8_rtrim_whitespace(whole))).as_py() or 0
-    return longest
+def _longest_printable(column: pd.Series) -> int | None:
+    """:func:`_longest_text` of printable ASCII text without nulls (one byte a character, ``" "`` the only blank), from
+    the arrow offsets alone; None when the longest value ends in a blank or there are nulls (then trim the column).
+
+    >>> _longest_printable(pd.Series(["ab", "", "abc"], dtype="str")), _longest_printable(pd.Series(["ab", "ab "], dtype="str"))
+    (3, None)
+    """
+    chunks = arrow_text(column.array).chunks
+    if any(chunk.null_count for chunk in chunks):
+        return None
+    top, last = 0, None
+    for chunk in chunks:
+        offsets, data = value_bytes(chunk)
+        lengths = np.diff(offsets)
+        if len(lengths) and lengths.max() > top:
+            at = int(lengths.argmax())
+            top, last = int(lengths[at]), data[offsets[at + 1] - 1]
+    return None if last == ord(" ") else top
 
 
 @rule("LENGTH", "Character length larger than the longest value",

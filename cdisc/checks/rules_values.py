@@ -159,14 +159,10 @@ def _allowed(submission: Submission, codes: tuple[str, ...]) -> pd.Index:
 @rule("ASCII", "Non-ASCII or non-printable characters", "FDA Study Data Technical Conformance Guide (ASCII text in XPT); P21 SD1029", "error")
 def ascii_text(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
-        outside: dict[str, np.ndarray] = {}
-        for block in dataset.text_blocks():
-            printable = block.grid(pc.fill_null(pc.ascii_is_printable(block.data), True).to_numpy(zero_copy_only=False))
-            outside.update(zip(block.names, ~printable, strict=True))
         for variable in dataset.table.variables:
-            if variable.type != "char":
+            if variable.type != "char" or dataset.printable(variable.name):
                 continue
-            bad = outside[variable.name] if variable.name in outside else _outside_ascii(dataset.frame[variable.name])
+            bad = _outside_ascii(dataset.frame[variable.name])
             if bad.any():
                 text = dataset.raw_text(variable.name)
                 yield findings("ASCII", dataset.name, f"{variable.name} holds characters outside printable ASCII",
