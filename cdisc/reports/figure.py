@@ -3,7 +3,8 @@
 matplotlib is imported when the first figure is made, not with the reports, so commands that draw
 nothing do not load it. A report draws its plots one after the other on one figure, cleared of the
 previous plot's data (:func:`clear_plotted`): new axes make their ticks anew and a new canvas measures
-every text anew, which costs more than drawing them. Figures have fixed margins (measuring every text
+every text anew, which costs more than drawing them; the canvas draws a text it drew before (same string, font
+and place) from the glyph images it drew then (:mod:`cdisc.reports.textcache`). Figures have fixed margins (measuring every text
 to lay them out, ``tight_layout``, costs a second drawing) and plain-number tick labels on log axes
 (matplotlib's default powers of ten are mathtext, slow to parse and draw). The PNG is written here
 (:func:`png_bytes`) with no software or date metadata, so the same data give the same bytes.
@@ -30,13 +31,14 @@ DPI = 100
 
 def agg_figure(width: float, height: float, *, left: float, right: float, bottom: float, top: float,
                wspace: float | None = None) -> Figure:
-    """An empty ``width`` x ``height`` inch figure on the Agg canvas whose subplots fill the given
+    """An empty ``width`` x ``height`` inch figure on the (text-caching) Agg canvas whose subplots fill the given
     margins (fractions of the figure, as in ``Figure.subplots_adjust``)."""
-    from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
+    from cdisc.reports.textcache import TextCachingCanvas
+
     figure = Figure(figsize=(width, height), dpi=DPI)
-    FigureCanvasAgg(figure)
+    TextCachingCanvas(figure)
     figure.subplots_adjust(left=left, right=right, bottom=bottom, top=top, wspace=wspace)
     return figure
 
