@@ -7,9 +7,13 @@ variables pick with the ``test`` rule (``cdisc/rules/sdtm/test.py``).
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
+from cdisc.arrowtext import arrow_text
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.rules.records import SdtmRecords
@@ -30,31 +34,143 @@ _PREFIX = r"^(<=|>=|<|>)?\s*"
 def pivot_tests(rows: SdtmRecords, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
     """(the raw row behind each record, the records' test fields, raw rows with no result for any test).
 
-    ``rows.raw`` holds the source rows; ``rows.out`` may hold USUBJID to name subjects in messages.
+    ``rows.raw`` holds the source rows; ``rows.out`` may hold USUBJID to name subjects in messages. The records of
+    all the tests are made together (test after test, each in the order of its raw rows): the tests only choose
+    which raw rows and columns are read; the results are parsed and standardised once over every record.
     """
     raw = rows.raw
     names = _test_names(rows, spec)
+    texts = _RawText(raw)
     parts: list[pd.DataFrame] = []
-    matched = pd.Series(not all(t.when for t in spec.tests if t.result), index=raw.index)
+    matched = np.full(len(raw), not all(t.when for t in spec.tests if t.result))
     panels = {t.testcd: _panel_not_done(t, raw, rows) for t in spec.tests if t.all_not_done}
     for test in (t for t in spec.tests if t.all_not_done):
-        matched |= panels[test.testcd]
+        matched |= panels[test.testcd].to_numpy(bool)
         parts.append(_panel_records(test, names[test.testcd], raw.loc[panels[test.testcd]], rows))
-    for test in (t for t in spec.tests if t.result):
-        mask = _mask(test.when, raw, rows, test) if test.when else pd.Series(True, index=raw.index)
-        matched |= mask
-        mask &= ~_covered(test, [t for t in spec.tests if t.all_not_done], panels, raw, rows)
-        parts.append(_test_records(test, names[test.testcd], raw.loc[mask, _columns(test, raw)], rows))
+    picked, pending = _pick(spec, raw, rows, texts, panels, matched)
+    if picked.tests:
+        parts.append(_test_records(picked, names, texts, rows))
+    if pending is not None:  # a test after those picked failed: the errors of the tests before it come first
+        raise pending
     if not matched.all():
         raise DataError(f"{spec.dataset}: {int((~matched).sum())} raw row(s) match no test's 'when' at {rows.where(~matched)}; "
                         "add a test for them or exclude them with a reason")
-    records = pd.concat(parts) if parts else pd.DataFrame(columns=FIELDS)
+    records = pd.concat(parts) if len(parts) > 1 else parts[0] if parts else pd.DataFrame(columns=FIELDS)
     for test in (t for t in spec.tests if t.summary):
         records = pd.concat([records, _summary_records(test, names[test.testcd], records, raw, rows)])
     empty = ~raw.index.isin(records.index)
     excluded = raw.loc[empty, [FILE, ROW]].assign(dataset=spec.dataset, reason="no result for any test on this row")
-    long = raw.loc[records.index].reset_index(drop=True)
+    long = raw.take(raw.index.get_indexer(records.index)).reset_index(drop=True)
     return long, records.reset_index(drop=True)[list(FIELDS)], excluded.reset_index(drop=True)
+
+
+@dataclass(frozen=True)
+class _Value:
+    """A test's constant in place of a raw column (``None``: missing)."""
+
+    text: str | None
+
+
+#: Where a test field comes from: a raw column (by name) or a constant.
+_Source = str | _Value
+
+
+class _RawText:
+    """Raw columns as stripped text, blanks missing (each column made once, as Arrow text)."""
+
+    def __init__(self, raw: pd.DataFrame):
+        self.raw = raw
+        self.columns: dict[str, pd.Series] = {}
+        self.values: dict[str, np.ndarray] = {}
+
+    def column(self, name: str) -> pd.Series:
+        if name not in self.columns:
+            self.columns[name] = _text(self.raw[name])
+        return self.columns[name]
+
+    def present(self, name: str) -> np.ndarray:
+        """Rows with a value in column ``name``."""
+        if name not in self.values:
+            self.values[name] = self.column(name).notna().to_numpy(bool)
+        return self.values[name]
+
+    def per_test(self, picked: _Picked, sources: list[_Source]) -> pd.Series:
+        """A text value for every record: its test's raw column at the record's raw row, or its test's constant.
+
+        >>> texts = _RawText(pd.DataFrame({"A": [" x", "", "z"]}))
+        >>> picked = _Picked([None, None], np.array([0, 1, 2, 0]), np.array([0, 3, 4]), np.zeros(4, bool))
+        >>> texts.per_test(picked, ["A", _Value("u")]).tolist()
+        ['x', nan, 'z', 'u']
+        """
+        chunks: list[pa.Array] = []
+        for source, part in zip(sources, picked.slices()):
+            size = part.stop - part.start
+            if isinstance(source, _Value):
+                chunks.append(pa.nulls(size, _ARROW_TEXT) if source.text is None else pa.repeat(pa.scalar(source.text, _ARROW_TEXT), size))
+            else:
+                chunks.extend(arrow_text(self.column(source).array).take(picked.at[part]).chunks)
+        return pd.Series(pd.array(pa.chunked_array(chunks, _ARROW_TEXT), dtype="str"), copy=False)
+
+
+_ARROW_TEXT = pa.large_string()  # how pandas' str columns hold their text
+_STR = pd.Series([], dtype="str").dtype
+
+
+def _constant(text: str, size: int) -> pd.Series:
+    """``text`` ``size`` times, as str."""
+    return pd.Series(pd.array(pa.repeat(pa.scalar(text, _ARROW_TEXT), size), dtype="str"), copy=False)
+
+
+@dataclass(frozen=True)
+class _Picked:
+    """The records of the tests with a result, test after test: each record's raw row (its position) and whether
+    its test was not done there; the records of ``tests[i]`` are ``at[starts[i]:starts[i + 1]]``."""
+
+    tests: list[FindingsTest]
+    at: np.ndarray
+    starts: np.ndarray
+    not_done: np.ndarray
+
+    def slices(self) -> list[slice]:
+        return [slice(int(a), int(b)) for a, b in zip(self.starts[:-1], self.starts[1:])]
+
+
+def _pick(spec: SdtmDataset, raw: pd.DataFrame, rows: SdtmRecords, texts: _RawText, panels: dict[str, pd.Series],
+          matched: np.ndarray) -> tuple[_Picked, DataError | None]:
+    """The raw rows of each test with a result (``when``, outside a panel not done) that hold a result or say the test
+    was not done; ``matched`` gains the rows each test's ``when`` selects. A test whose rows cannot be picked (a
+    result in a panel not done, a condition that fails) ends the picking: its error is returned with the tests before it."""
+    tests: list[FindingsTest] = []
+    at: list[np.ndarray] = []
+    not_done: list[np.ndarray] = []
+    panel_tests = [t for t in spec.tests if t.all_not_done]
+    pending = None
+    for test in spec.tests:
+        if not test.result:
+            continue
+        try:
+            mask = _mask(test.when, raw, rows, test).to_numpy(bool) if test.when else np.ones(len(raw), bool)
+            matched |= mask
+            mask = mask & ~_covered(test, panel_tests, panels, texts.present(test.result), rows)
+            positions = np.flatnonzero(mask)
+            undone = _not_done(test, raw, positions, rows)
+        except DataError as exc:
+            pending = exc
+            break
+        keep = texts.present(test.result)[positions] | undone
+        tests.append(test)
+        at.append(positions[keep])
+        not_done.append(undone[keep])
+    starts = np.cumsum([0, *(len(a) for a in at)])
+    joined = np.concatenate(at) if at else np.zeros(0, np.intp)
+    return _Picked(tests, joined, starts, np.concatenate(not_done) if not_done else np.zeros(0, bool)), pending
+
+
+def _not_done(test: FindingsTest, raw: pd.DataFrame, positions: np.ndarray, rows: SdtmRecords) -> np.ndarray:
+    """Whether the test was not done on each of the raw rows at ``positions`` (its ``not_done.when`` on them)."""
+    if test.not_done is None:
+        return np.zeros(len(positions), bool)
+    return _mask(test.not_done.when, raw.iloc[positions][_columns(test, raw)], rows, test).to_numpy(bool)
 
 
 def _panel_not_done(panel: FindingsTest, raw: pd.DataFrame, rows: SdtmRecords) -> pd.Series:
@@ -64,16 +180,17 @@ def _panel_not_done(panel: FindingsTest, raw: pd.DataFrame, rows: SdtmRecords) -
     return mask & _mask(panel.when, raw, rows, panel) if panel.when else mask
 
 
-def _covered(test: FindingsTest, panels: list[FindingsTest], not_done: dict[str, pd.Series], raw: pd.DataFrame,
-             rows: SdtmRecords) -> pd.Series:
-    """Rows where a panel covering ``test`` (same category, or any without one) was not done; a result there is an error."""
-    covered = pd.Series(False, index=raw.index)
+def _covered(test: FindingsTest, panels: list[FindingsTest], not_done: dict[str, pd.Series], result: np.ndarray,
+             rows: SdtmRecords) -> np.ndarray:
+    """Rows where a panel covering ``test`` (same category, or any without one) was not done; a result there
+    (``result``: the rows with one) is an error."""
+    covered = np.zeros(len(result), bool)
     for panel in (p for p in panels if p.category is None or p.category == test.category):
-        clash = not_done[panel.testcd] & _text(raw[test.result]).notna()
+        clash = not_done[panel.testcd].to_numpy(bool) & result
         if clash.any():
             raise DataError(f"{rows.dataset} test {panel.testcd}: the form says the whole panel was not done, but "
                             f"{test.testcd} has a result at {rows.where(clash)}; correct the form or the not_done condition")
-        covered |= not_done[panel.testcd]
+        covered |= not_done[panel.testcd].to_numpy(bool)
     return covered
 
 
@@ -136,60 +253,78 @@ def _test_names(rows: SdtmRecords, spec: SdtmDataset) -> dict[str, str]:
     return {c: n or decoded[c] for c, n in names.items()}
 
 
-def _test_records(test: FindingsTest, name: str, sub: pd.DataFrame, rows: SdtmRecords) -> pd.DataFrame:
-    """The test fields of every row of ``sub`` with a result or not done (index: the raw row)."""
-    result = _text(sub[test.result])
-    not_done = _mask(test.not_done.when, sub, rows, test) if test.not_done else pd.Series(False, index=sub.index)
-    keep = result.notna() | not_done
-    sub, result, not_done = sub[keep], result[keep], not_done[keep]
-    orres = result.mask(not_done)
-    unit = _unit(test, sub).where(orres.notna())
+def _test_records(picked: _Picked, names: dict[str, str], texts: _RawText, rows: SdtmRecords) -> pd.DataFrame:
+    """The test fields of every picked record (index: the raw row): the results as collected, parsed once over all
+    the records, standardised per test (unit conversions, codelist terms)."""
+    tests, not_done = picked.tests, picked.not_done
+    orres = texts.per_test(picked, [t.result or _Value(None) for t in tests]).mask(not_done)
+    unit = texts.per_test(picked, [_unit_source(t) for t in tests]).where(orres.notna())
     prefix = _on_distinct(orres, lambda t: t.str.replace(_PREFIX + ".*$", r"\1", regex=True).replace("", np.nan))
     number = _on_distinct(orres, lambda t: pd.to_numeric(t.str.replace(_PREFIX, "", regex=True), errors="coerce"))
-    if test.standard is not None:
-        stresn_all, stresu = _convert(test, test.standard, number, unit, sub, rows), test.standard.unit
-        bounds = [_convert(test, test.standard, _number(_bound(b, sub)), unit, sub, rows) for b in _bounds(test)]
-    else:
-        stresn_all, stresu, bounds = number, unit, [_number(_bound(b, sub)) for b in _bounds(test)]
-    stresn = stresn_all.where(prefix.isna())
-    stresc = (prefix.fillna("") + _standard_number_text(orres, number, stresn_all)).where(number.notna(), orres)
-    if test.codelist:
-        stresc = _standard_terms(test, orres, rows, sub)
-    low, high, lloq = bounds
+    bounds = [texts.per_test(picked, [_bound_source(_bounds(t)[i]) for t in tests]) for i in range(3)]
+    (stresn_all, low, high, lloq), terms = _standardised(picked, orres, number, unit, bounds, rows)
+    stresn = pd.Series(stresn_all).where(prefix.isna())
+    stresc = (prefix.fillna("") + _standard_number_text(orres, number, pd.Series(stresn_all))).where(number.notna(), orres)
+    if terms:
+        stresc = pd.concat([terms.get(i, stresc.iloc[part]) for i, part in enumerate(picked.slices())], ignore_index=True)
+    stresu = [_Value(t.standard.unit) if t.standard is not None else _unit_source(t) for t in tests]
     fields = pd.DataFrame(
         {
-            "testcd": test.testcd, "test": name, "detail": test.detail, "category": test.category,
-            "subcategory": test.subcategory, "orres": orres, "orresu": unit, "stresc": stresc, "stresn": stresn,
-            "stresu": pd.Series(stresu, index=sub.index, dtype="str").where(number.notna()),
-            "stat": pd.Series("NOT DONE", index=sub.index).where(not_done),
-            "reasnd": (_text(sub[test.not_done.reason]) if test.not_done and test.not_done.reason else None),
-            "ornrlo": _bound(test.range.low if test.range else None, sub),
-            "ornrhi": _bound(test.range.high if test.range else None, sub),
-            "stnrlo": low, "stnrhi": high, "nrind": _nrind(stresn, low, high), "lloq": lloq,
-        },
-        index=sub.index,
+            "testcd": texts.per_test(picked, [_Value(t.testcd) for t in tests]),
+            "test": texts.per_test(picked, [_Value(names[t.testcd]) for t in tests]),
+            "detail": texts.per_test(picked, [_Value(t.detail) for t in tests]),
+            "category": texts.per_test(picked, [_Value(t.category) for t in tests]),
+            "subcategory": texts.per_test(picked, [_Value(t.subcategory) for t in tests]),
+            "orres": orres, "orresu": unit, "stresc": stresc, "stresn": stresn,
+            "stresu": texts.per_test(picked, stresu).where(number.notna()),
+            "stat": _constant("NOT DONE", len(orres)).where(not_done),
+            "reasnd": texts.per_test(picked, [_reason_source(t) for t in tests]).where(not_done),
+            "ornrlo": bounds[0], "ornrhi": bounds[1],
+            "stnrlo": low, "stnrhi": high, "nrind": _nrind(stresn, pd.Series(low), pd.Series(high)), "lloq": lloq,
+        }
     )
-    fields["reasnd"] = fields["reasnd"].where(not_done)
-    return fields
+    return fields.set_axis(texts.raw.index[picked.at])
+
+
+def _standardised(picked: _Picked, orres: pd.Series, number: pd.Series, unit: pd.Series, bounds: list[pd.Series],
+                  rows: SdtmRecords) -> tuple[list[np.ndarray], dict[int, pd.Series]]:
+    """The numeric results and bounds (range low, high, LLOQ) in each test's standard unit (as collected without
+    one), and the results of each test with a codelist as its submission values (by the test's position), test
+    after test: a unit with no conversion, or a term not in the codelist, is an error."""
+    values = [s.to_numpy(float, na_value=np.nan, copy=True) for s in (number, *map(_number, bounds))]
+    codes, units = pd.factorize(unit)
+    terms: dict[int, pd.Series] = {}
+    for i, (test, part) in enumerate(zip(picked.tests, picked.slices())):
+        if test.standard is not None:
+            collected = _UnitCodes(codes[part], list(units))
+            for v in values:
+                v[part] = _convert(test, test.standard, v[part], collected, picked.at[part], rows)
+        if test.codelist:
+            terms[i] = _standard_terms(test, orres.iloc[part], rows)
+    return values, terms
 
 
 def _bounds(test: FindingsTest) -> tuple:
     return (test.range.low if test.range else None, test.range.high if test.range else None, test.lloq)
 
 
-def _unit(test: FindingsTest, sub: pd.DataFrame) -> pd.Series:
-    """--ORRESU per row: the test's unit, or the raw column it names with ``{from: ...}``."""
+def _unit_source(test: FindingsTest) -> _Source:
+    """--ORRESU: the test's unit, or the raw column it names with ``{from: ...}``."""
     if test.unit is None or isinstance(test.unit, str):
-        return pd.Series(test.unit, index=sub.index, dtype="str")
-    return _text(sub[test.unit.source])
+        return _Value(test.unit)
+    return test.unit.source
 
 
-def _bound(bound, sub: pd.DataFrame) -> pd.Series:
-    """A range limit or LLOQ per row, as text: a number written in the spec, or a raw column."""
+def _reason_source(test: FindingsTest) -> _Source:
+    """--REASND: the raw column of the reason a test was not done, if the form has one."""
+    return test.not_done.reason if test.not_done is not None and test.not_done.reason else _Value(None)
+
+
+def _bound_source(bound) -> _Source:
+    """A range limit or LLOQ as text: a number written in the spec, or a raw column."""
     if isinstance(bound, str):
-        return _text(sub[bound])
-    text = None if bound is None else format_numbers(pd.Series([float(bound)])).iloc[0]
-    return pd.Series(text, index=sub.index, dtype="str")
+        return bound
+    return _Value(None if bound is None else format_numbers(pd.Series([float(bound)])).iloc[0])
 
 
 def _standard_number_text(orres: pd.Series, number: pd.Series, stresn: pd.Series) -> pd.Series:
@@ -206,34 +341,56 @@ def _standard_number_text(orres: pd.Series, number: pd.Series, stresn: pd.Series
 
 
 def _number(text: pd.Series) -> pd.Series:
-    return pd.to_numeric(text, errors="coerce")
+    """Text as numbers (not a number: missing), each distinct text parsed once."""
+    return _on_distinct(text, lambda t: pd.to_numeric(t, errors="coerce"))
 
 
-def _convert(test: FindingsTest, standard: StandardUnit, number: pd.Series, unit: pd.Series, sub, rows) -> pd.Series:
-    """Values in the standard unit; a number in a unit with no conversion (or with no unit) is an error."""
-    out = pd.Series(np.nan, index=number.index, dtype=float)
-    present = number.notna()
-    same = present & unit.eq(standard.unit).fillna(False)
+@dataclass(frozen=True)
+class _UnitCodes:
+    """The collected unit of a test's records as codes into ``units`` (-1: none)."""
+
+    codes: np.ndarray
+    units: list[str]
+
+    def eq(self, unit: str) -> np.ndarray:
+        return self.codes == (self.units.index(unit) if unit in self.units else -2)
+
+    def names(self, mask: np.ndarray) -> list[str]:
+        return [self.units[c] if c >= 0 else "(none)" for c in np.unique(self.codes[mask])]
+
+
+def _convert(test: FindingsTest, standard: StandardUnit, number: np.ndarray, unit: _UnitCodes, at: np.ndarray,
+             rows: SdtmRecords) -> np.ndarray:
+    """Values in the standard unit; a number in a unit with no conversion (or with no unit) is an error naming the
+    raw rows (``at``: the raw row of each value)."""
+    out = np.full(len(number), np.nan)
+    present = ~np.isnan(number)
+    same = present & unit.eq(standard.unit)
     out[same] = number[same]
+    known = unit.eq(standard.unit)
     for collected, how in standard.convert.items():
-        hit = present & unit.eq(collected).fillna(False)
+        hit = present & unit.eq(collected)
+        known |= unit.eq(collected)
         if hit.any():
             x = number[hit]
             out[hit] = x * how if isinstance(how, (int, float)) else parse_expression(how).evaluate(pd.DataFrame({"x": x}))
-    unknown = present & ~unit.isin([standard.unit, *standard.convert]).fillna(False)
+    unknown = present & ~known
     if unknown.any():
-        units = ", ".join(sorted(repr(u) for u in unit[unknown].fillna("(none)").unique()))
+        units = ", ".join(sorted({repr(u) for u in unit.names(unknown)}))
+        hit = np.zeros(len(rows.raw), bool)
+        hit[at[unknown]] = True
         raise DataError(
             f"{rows.dataset} test {test.testcd}: unit {units} has no conversion to {standard.unit} at "
-            f"{rows.where(rows.raw.index.isin(unknown.index[unknown]))}; add it under the test's standard.convert"
+            f"{rows.where(hit)}; add it under the test's standard.convert"
         )
     return out.round(standard.digits) if standard.digits is not None else out
 
 
-def _standard_terms(test: FindingsTest, orres: pd.Series, rows: SdtmRecords, sub: pd.DataFrame) -> pd.Series:
+def _standard_terms(test: FindingsTest, orres: pd.Series, rows: SdtmRecords) -> pd.Series:
     """Text results as the submission values of the test's codelist; values not in it are errors."""
     assert test.codelist is not None  # called for tests with a codelist only
-    mapped = orres.str.upper().map(_codelist(rows, test.codelist).lookup())
+    lookup = _codelist(rows, test.codelist).lookup()
+    mapped = _on_distinct(orres, lambda t: t.str.upper().map(lookup))
     unmapped = mapped.isna() & orres.notna()
     if unmapped.any():
         values = ", ".join(repr(v) for v in orres[unmapped].unique()[:5])
@@ -258,7 +415,11 @@ def format_numbers(values: pd.Series) -> pd.Series:
 def _on_distinct(values: pd.Series, function) -> pd.Series:
     """``function`` applied to each distinct value once, spread back to every row (results repeat a lot)."""
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    done = function(pd.Series(distinct if len(distinct) else [np.nan], dtype=values.dtype)).to_numpy()
+    done = function(pd.Series(distinct if len(distinct) else [np.nan], dtype=values.dtype))
+    if done.dtype == _STR:  # text stays Arrow's: taken by Arrow, missing where the value is
+        taken = arrow_text(done.array).take(pa.array(codes, mask=codes < 0))
+        return pd.Series(pd.array(taken, dtype="str"), index=values.index, copy=False)
+    done = done.to_numpy()
     out = pd.Series(done.take(codes), index=values.index, dtype=done.dtype if done.dtype != object else "str")
     return out.where(codes >= 0)
 
