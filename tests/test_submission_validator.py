@@ -154,6 +154,23 @@ def test_epoch_finding_says_which_element_holds_the_date(tmp_path):
     assert found["message"].iloc[0] == "EPOCH is SCREENING; SE puts AESTDTC 2024-01-05 in TREATMENT"
 
 
+def test_epoch_findings_of_each_kind_and_a_boundary_date(tmp_path):
+    """S-1 and S-2 have SCREENING until 2024-01-03T10:00, then TREATMENT; S-2 also FOLLOW-UP from 2024-02-01. A date
+    without a time on 2024-01-03 touches both S-1 elements: either epoch is right, a blank one is not reported."""
+    files = clean_files()
+    follow_up = pd.DataFrame({"STUDYID": "STUDY1", "DOMAIN": "SE", "USUBJID": ["S-2"], "SESEQ": [3.0], "ETCD": ["FU"], "EPOCH": ["FOLLOW-UP"],
+                              "SESTDTC": ["2024-02-01"], "SEENDTC": ["2024-03-01"]})
+    both(add("SE", pd.concat([SE, follow_up], ignore_index=True)),
+         column("AE", "AESTDTC", ["2024-01-03", "2024-01-03", "2024-01-05", "2024-01-03"]),
+         column("AE", "EPOCH", ["", "FOLLOW-UP", "", "FOLLOW-UP"]))(files)
+    found = validate(write(tmp_path, files), STANDARDS).findings.query("rule == 'EPOCH-SE'")
+    assert found[["row", "value", "message"]].values.tolist() == [
+        [2, "FOLLOW-UP", "EPOCH is FOLLOW-UP but the subject has no FOLLOW-UP element in SE"],
+        [3, "", "EPOCH is blank; SE puts AESTDTC 2024-01-05 in TREATMENT"],
+        [4, "FOLLOW-UP", "EPOCH is FOLLOW-UP; SE puts AESTDTC 2024-01-03 in SCREENING or TREATMENT"],
+    ]
+
+
 def test_synonym_finding_names_the_submission_value(tmp_path):
     files = clean_files()
     lb(LBORRESU="uIU/mL", LBSTRESU="mIU/L")(files)

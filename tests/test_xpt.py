@@ -380,6 +380,47 @@ def test_reader_in_small_blocks_reads_what_it_reads_in_one(tmp_path: Path, monke
     assert missing_codes(blocks["AESEQ"]).tolist() == ["", ".", ".A", "", ""] * 40
 
 
+def test_text_blocks_with_and_without_padding_read_like_the_whole_file(tmp_path: Path, monkeypatch) -> None:
+    """10-row blocks: in some every TAG value fills its 4 bytes (nothing to trim), in others values are padded. Only
+    blanks are trimmed (tab, NUL and leading blanks kept), cp1252 bytes decoded in both kinds of block; 200-byte
+    values; a numeric column all missing and one of special missing values."""
+    tag = ["ABCD", "WXY\t"] * 5 + ["AB", "", "  C", "\x00", "é"] * 2 + ["éèàü"] * 10 + [None, "A B "] * 5
+    long = ["X" * 200, "", "Y" * 199 + " ", " " * 200, "Z"] * 8
+    frame = pd.DataFrame({
+        "TAG": pd.Series(tag, dtype="str"), "LONG": pd.Series(long, dtype="str"), "NONE": np.full(40, np.nan),
+        "CODE": [special_missing(c) for c in "AZ_B"] * 10,
+    })  # fmt: skip
+    dataset = XptDataset("AE", "Adverse Events", (
+        XptVariable("TAG", "Tag", "char", 4), XptVariable("LONG", "Long", "char", 200),
+        XptVariable("NONE", "All missing", "num"), XptVariable("CODE", "Codes", "num"),
+    ))  # fmt: skip
+    path = write_xpt(frame, dataset, tmp_path, encoding="cp1252")
+    whole, _ = read_xpt(path, encoding="cp1252")
+    monkeypatch.setattr(xpt_reader, "CHUNK_BYTES", 1)  # blocks of lcm(80, 216) bytes: 10 rows
+    blocks, _ = read_xpt(path, encoding="cp1252")
+    pd.testing.assert_frame_equal(blocks, whole)
+    assert blocks["TAG"].tolist() == _expected_text(frame["TAG"]) and blocks["LONG"].tolist() == _expected_text(frame["LONG"])
+    assert blocks["TAG"].dtype == blocks["LONG"].dtype == "str"
+    assert missing_codes(blocks["NONE"]).tolist() == ["."] * 40 and missing_codes(blocks["CODE"]).tolist() == [".A", ".Z", "._", ".B"] * 10
+    with pytest.raises(XptEncodingError, match="AE.TAG: 1 value not ASCII; row 14 "):  # (the first block holding one)
+        read_xpt(path)
+
+
+def test_ibm_words_of_every_sign_and_exponent_byte() -> None:
+    """Every first byte (sign and exponent) with fractions that round to a double exactly, up, down and to even; a zero
+    fraction under a missing-value byte (``.``, ``._``, ``.A``-``.Z``) is that missing value, else zero."""
+    fractions = [0, 1, 1 << 52, (1 << 56) - 1, 0x123456789ABCDE, (1 << 53) + 1, (1 << 54) + 2, (1 << 54) + 6]
+    words = np.array([(first << 56) | fraction for first in range(256) for fraction in fractions], dtype=np.uint64)
+    values, codes = from_ibm(words), missing_codes(from_ibm(words)).tolist()
+    for word, value, code in zip(words.tolist(), values.tolist(), codes, strict=True):
+        first, fraction = word >> 56, word & ((1 << 56) - 1)
+        if fraction == 0 and chr(first) in "._ABCDEFGHIJKLMNOPQRSTUVWXYZ":
+            assert code == ("." if first == ord(".") else f".{chr(first)}")
+            continue
+        exact = Fraction(fraction, 1 << 56) * Fraction(16) ** ((first & 0x7F) - 64)
+        assert code == "" and value == float(-exact if first & 0x80 else exact)
+
+
 def test_reader_stops_at_the_next_member(tmp_path: Path) -> None:
     (tmp_path / "ae").mkdir(), (tmp_path / "dm").mkdir()
     ae = write_xpt(pd.DataFrame({"AETERM": ["RASH", "FEVER", "COUGH"]}), _one("AETERM"), tmp_path / "ae").read_bytes()

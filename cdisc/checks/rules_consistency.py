@@ -76,17 +76,23 @@ def epoch_against_se(submission: Submission) -> Iterator[pd.DataFrame]:
         wrong = filled & _any_per_record(record, overlap, len(lo)) & ~_any_per_record(record, overlap & same, len(lo))
         unknown = filled & ~_any_per_record(record, same, len(lo))
         placed = _placed(record[overlap], element_epoch[element[overlap]], names, len(lo))  # a boundary date touches two elements at most
-        blank = ~filled & ~placed.fillna(" or ").str.contains(" or ", regex=False).to_numpy(bool)
+        one_epoch = ~placed.values.str.contains(" or ", regex=False).to_numpy(bool)
+        one_epoch[-1] = False  # (the last value: no element overlaps)
+        blank = ~filled & placed.per_record(one_epoch)
         bad = unknown | wrong | blank
         if bad.any():
-            given, dated, where = dataset.text_column("EPOCH"), dataset.text_column(date), placed.fillna("").to_numpy()
-            message = pd.Series(np.select(
-                [unknown, wrong, blank],
+            rows = np.flatnonzero(bad)  # (messages written for these only)
+            given, dated = text.values.to_numpy()[text.codes[rows]], dataset.text(date).values.to_numpy()[dataset.text(date).codes[rows]]
+            where = placed.values.to_numpy()[placed.codes[rows]]
+            message = np.full(len(bad), "", dtype=object)
+            message[rows] = np.select(
+                [unknown[rows], wrong[rows], blank[rows]],
                 ["EPOCH is " + given + " but the subject has no " + given + " element in SE",
                  "EPOCH is " + given + "; SE puts " + date + " " + dated + " in " + where,
                  "EPOCH is blank; SE puts " + date + " " + dated + " in " + where],
-                ""), index=dataset.frame.index)
-            yield findings("EPOCH-SE", dataset.name, message, rows=np.flatnonzero(bad), variable="EPOCH", values=dataset.frame["EPOCH"])
+                "")
+            yield findings("EPOCH-SE", dataset.name, pd.Series(message, index=dataset.frame.index, dtype="str"), rows=rows, variable="EPOCH",
+                           values=dataset.frame["EPOCH"])
 
 
 @dataclass(frozen=True)
@@ -110,16 +116,26 @@ class _Elements:
         return record, order[first[subject[record]] + within]
 
 
-def _placed(record: np.ndarray, epoch: np.ndarray, names: pd.Index, records: int) -> pd.Series:
+def _placed(record: np.ndarray, epoch: np.ndarray, names: pd.Index, records: int) -> Distinct:
     """Per record, the epoch of the elements its date overlaps (``record``, ascending, and ``epoch``, a position in the
-    sorted ``names``: one per overlapping pair): the epoch, or the first and last joined by " or "; missing where none."""
+    sorted ``names``: one per overlapping pair): the epoch, or the first and last joined by " or "; ``""`` (the last
+    value, code ``len(values) - 1``) where none. Each distinct (first, last) is written once.
+
+    >>> placed = _placed(np.array([0, 0, 2, 3]), np.array([0, 1, 1, 1]), pd.Index(["A", "B"]), 5)
+    >>> placed.column(pd.RangeIndex(5)).tolist()
+    ['A or B', '', 'B', 'B', '']
+    """
     starts = np.flatnonzero(np.diff(record, prepend=-1))  # each record's first pair
-    if not len(starts):
-        return pd.Series(np.nan, index=np.arange(records), dtype="str")
-    lowest, highest = np.minimum.reduceat(epoch, starts), np.maximum.reduceat(epoch, starts)
-    first, last = pd.Series(names[lowest]), pd.Series(names[highest])
-    placed = first.where(lowest == highest, first + " or " + last)
-    return pd.Series(placed.array, index=record[starts]).reindex(np.arange(records))
+    lowest, highest = (np.minimum.reduceat(epoch, starts), np.maximum.reduceat(epoch, starts)) if len(starts) else (epoch[:0], epoch[:0])
+    pair = lowest.astype(np.int64) * len(names) + highest
+    present = np.zeros(len(names) ** 2, dtype=bool)
+    present[pair] = True
+    pairs = np.flatnonzero(present)  # the distinct (first, last), as first * len(names) + last
+    first, last = pd.Series(names[pairs // len(names)]), pd.Series(names[pairs % len(names)])
+    text = first.where(pairs // len(names) == pairs % len(names), first + " or " + last)
+    codes = np.full(records, len(pairs), dtype=np.intp)
+    codes[record[starts]] = np.searchsorted(pairs, pair)
+    return Distinct(codes, pd.Series([*text, ""], dtype="str"))
 
 
 def _any_per_record(position: np.ndarray, mask: np.ndarray, records: int) -> np.ndarray:

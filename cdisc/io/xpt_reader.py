@@ -148,12 +148,13 @@ def _text_column(buffer: bytearray, rows: int, position: int, length: int, width
     """An arrow string array of the right-trimmed values of one variable in a block of ``rows`` rows.
 
     The variable's bytes are gathered into one fixed-width run (a strided numpy copy), seen by arrow as
-    strings of ``length`` bytes and right-trimmed of blanks by arrow, column-wide.
+    strings of ``length`` bytes and right-trimmed of blanks by arrow, column-wide (unless no value ends in a blank).
     """
     cells = np.ndarray((rows,), f"S{length}", buffer, position, (width,)).copy().view(np.uint8)
     offsets = np.arange(0, (rows + 1) * length, length, dtype=np.int64)
     fixed = pa.LargeStringArray.from_buffers(rows, pa.py_buffer(offsets), pa.py_buffer(cells))
-    trimmed = pc.ascii_rtrim(fixed, characters=" ", memory_pool=_POOL)
+    padded = (cells[length - 1 :: length] == ord(" ")).any()
+    trimmed = pc.ascii_rtrim(fixed, characters=" ", memory_pool=_POOL) if padded else fixed
     if not rows or cells.max() < 0x80:
         return trimmed
     if codecs.lookup(encoding).name == "ascii":
