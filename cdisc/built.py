@@ -21,6 +21,7 @@ class BuiltDataset:
     excluded: pd.DataFrame
     supp: pd.DataFrame | None = None
     warnings: list[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
+    reused: bool = False  # taken unchanged from the previous run's cache rather than built
     records: int = field(init=False)  # counts kept when the frames are released (see :meth:`release`)
     supp_records: int | None = field(init=False)
     subjects: int | None = field(init=False)

@@ -93,8 +93,9 @@ def run(
                         "it)",
     )] = False,
     scheduler: Annotated[str | None, typer.Option(
-        "--scheduler", help="Where the datasets' task graph runs: tcp://HOST:PORT of a dask.distributed scheduler (default: in this process, one dataset at a "
-                            "time; 'threads' for Dask's threads, not yet race-free)",
+        "--scheduler", help="Where the datasets' task graph runs: 'processes' (worker processes forked from this one, one per core: the default with "
+                            "more than one core), 'sync' (this process, one dataset at a time), 'threads' (Dask's threads, not yet race-free), or "
+                            "tcp://HOST:PORT of a dask.distributed scheduler",
     )] = None,
     formats: Annotated[str | None, typer.Option(
         "--format", help="Dataset files to write side by side, e.g. xpt,json,ndjson (Dataset-JSON v1.1 and its NDJSON form; XPT is always written; default: "

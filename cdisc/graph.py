@@ -5,18 +5,26 @@ A task never raises for bad data: it returns an :class:`Outcome` holding the bui
 found, and a task whose inputs failed returns the names it waited for, so every data error of every dataset
 that can be built is still collected in one run, and one study's failure does not stop another's.
 
-Execution: Dask's synchronous scheduler in this process by default (no set-up), or its threads with
-``threads``. Results do not depend on the order tasks run in. On a ``dask.distributed`` cluster a study is
-one task that builds this graph on its worker (:mod:`cdisc.portfolio`): the tasks here hold the study's
-frames and its builder, which are not to be shipped.
+Execution, all with no set-up: Dask's multiprocessing scheduler on this machine's cores (``processes``, the default
+where the operating system can fork and there is more than one core), its synchronous scheduler in this process
+(``sync``), or its threads (``threads``). Worker processes are forked from this one, so they hold the study, its
+raw tables and its builder as this process does; what crosses between processes is small: a task's outcome
+names the dataset it built, which the worker left as a cache entry (:class:`cdisc.handoff.Handoff`). Results do not
+depend on where or in what order tasks run. On a ``dask.distributed`` cluster a study is one task that builds
+this graph on its worker (:mod:`cdisc.portfolio`).
 """
 
 from __future__ import annotations
 
+import multiprocessing
+import os
 from collections.abc import Callable, Mapping
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 import dask
+import dask.multiprocessing
 import dask.threaded
 import pandas as pd
 from dask.callbacks import Callback
@@ -24,11 +32,12 @@ from dask.callbacks import Callback
 from cdisc.built import BuiltDataset
 from cdisc.collect import located
 from cdisc.errors import DataError, DataErrors, UsageError
+from cdisc.handoff import Handoff
 from cdisc.spec.check import dependencies
 
-__all__ = ["IN_PROCESS", "Outcome", "dataset_graph", "execute", "is_cluster"]
+__all__ = ["LOCAL", "Outcome", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
 
-IN_PROCESS = ("sync", "synchronous", "threads")  # --scheduler values that run the graph in this process
+LOCAL = ("processes", "sync", "synchronous", "threads")  # --scheduler values that run the graph on this machine
 
 Builder = Callable[[str, dict[str, pd.DataFrame]], BuiltDataset]  # the frames of the inputs and of the datasets it needs
 
@@ -38,25 +47,40 @@ class Outcome:
     """What a dataset task gives: the built dataset, or its errors, or the failed datasets it needed."""
 
     name: str
-    built: BuiltDataset | None = None
+    built: BuiltDataset | None = None  # (in a worker process: left in the study's handoff folder instead)
     errors: list[DataError] = field(default_factory=list)
     needs: list[str] = field(default_factory=list)  # failed or skipped datasets it needed (then nothing was built)
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # this dataset's frames and every one it read
+    records: int | None = None  # how many records it has, when built
+    reused: bool = False  # taken from the previous run's cache
+    stored: bool = False  # left in the handoff folder by a worker process
 
     @property
     def failed(self) -> bool:
-        return self.built is None
+        return self.records is None
+
+
+_FORKED: dict[str, _Study] = {}  # the studies of the graph being run by worker processes forked from this one
 
 
 class _Study:
     """A study's builder and input frames: one node of the graph, named by a fixed token so that Dask never
-    pickles the study (raw frames and all) to name it."""
+    pickles the study (raw frames and all) to name it, nor to send it to a worker process: the worker, forked
+    from this process, finds it by that token (see :func:`_forked_study`). ``handoff`` is where tasks run in
+    worker processes leave the datasets they build."""
 
-    def __init__(self, token: str, build: Builder, inputs: Mapping[str, pd.DataFrame]):
-        self.token, self.build, self.inputs = token, build, dict(inputs)
+    def __init__(self, token: str, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None):
+        self.token, self.build, self.inputs, self.handoff = token, build, dict(inputs), handoff
 
     def __dask_tokenize__(self) -> str:
         return self.token
+
+    def __reduce__(self):
+        return _forked_study, (self.token,)
+
+
+def _forked_study(token: str) -> _Study:
+    return _FORKED[token]
 
 
 def _run_dataset(name: str, study: _Study, *needed: Outcome) -> Outcome:
@@ -64,21 +88,24 @@ def _run_dataset(name: str, study: _Study, *needed: Outcome) -> Outcome:
     waiting = [o.name for o in needed if o.failed]
     if waiting:
         return Outcome(name, needs=waiting)
-    build = study.build
     frames = dict(study.inputs)
     for outcome in needed:
-        frames.update(outcome.frames)
+        frames.update(study.handoff.frames(outcome.name, outcome.reused) if outcome.stored and study.handoff else outcome.frames)
     try:
-        built = build(name, frames)
+        built = study.build(name, frames)
     except DataError as exc:
         return Outcome(name, errors=[located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])])
+    if study.handoff is not None:  # (set only when the graph runs in worker processes)
+        study.handoff.store(built)
+        return Outcome(name, records=len(built.frame), reused=built.reused, stored=True)
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})
-    return Outcome(name, built=built, frames=frames | own)
+    return Outcome(name, built=built, frames=frames | own, records=len(built.frame), reused=built.reused)
 
 
-def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[str, pd.DataFrame]) -> dict:
-    """The tasks of one study, keyed ``(prefix, dataset)``; ``specs`` in build order."""
-    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs)}
+def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None) -> dict:
+    """The tasks of one study, keyed ``(prefix, dataset)``; ``specs`` in build order; ``handoff`` where worker
+    processes leave what they build (without one the graph runs in this process only)."""
+    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs, handoff)}
     for name, spec in specs.items():
         needed = [(prefix, d) for d in dependencies(spec) if d in specs]
         graph[(prefix, name)] = (_run_dataset, name, (prefix, "@study"), *needed)
@@ -91,16 +118,45 @@ def is_cluster(scheduler: str | None) -> bool:
     >>> [is_cluster(s) for s in (None, "threads", "tcp://10.0.0.5:8786")]
     [False, False, True]
     """
-    return scheduler is not None and scheduler not in IN_PROCESS
+    return scheduler is not None and scheduler not in LOCAL
 
 
-def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callable[[Outcome], None] | None = None) -> list[Outcome]:
-    """Compute ``keys`` of ``graph`` in this process: Dask's synchronous scheduler, or its threads with ``threads``.
-    ``done`` is called with each outcome as its task finishes."""
+def default_scheduler() -> str:
+    """``processes`` where this process can fork worker processes and has more than one core to run them, else ``sync``
+    (a daemon process, such as a ``dask.distributed`` worker, may not start processes)."""
+    can_fork = "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+    return "processes" if can_fork and workers() > 1 else "sync"
+
+
+def workers() -> int:
+    """How many worker processes ``processes`` runs: one per core this process may use."""
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callable[[tuple, Outcome], None] | None = None) -> list[Outcome]:
+    """Compute ``keys`` of ``graph`` on this machine: Dask's multiprocessing scheduler with ``processes`` (worker
+    processes forked from this one), its synchronous scheduler in this process with ``sync`` (or None), its threads with
+    ``threads``. ``done`` is called with each task's key and outcome as it finishes."""
     if is_cluster(scheduler):
-        raise UsageError(f"--scheduler {scheduler}: a study's dataset graph runs in one process; send the study to the cluster (cdisc.portfolio)")
-    get = dask.threaded.get if scheduler == "threads" else dask.get  # threads: not yet race-free (see issue 15 notes)
-    if done is None:
-        return list(get(graph, keys))
-    with Callback(posttask=lambda key, outcome, *_: done(outcome) if isinstance(outcome, Outcome) else None):
-        return list(get(graph, keys))
+        raise UsageError(f"--scheduler {scheduler}: a study's dataset graph runs on one machine; send the study to the cluster (cdisc.portfolio)")
+    callback = Callback(posttask=lambda key, outcome, *_: done(key, outcome) if isinstance(outcome, Outcome) and done else None)
+    with callback:
+        if scheduler != "processes":
+            get = dask.threaded.get if scheduler == "threads" else dask.get  # threads: not yet race-free (see issue 15 notes)
+            return list(get(graph, keys))
+        with _forked_studies(graph), ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(dask.multiprocessing.get(graph, keys, pool=pool, optimize_graph=False, chunksize=1))
+
+
+@contextmanager
+def _forked_studies(graph: dict):
+    """The graph's studies, found by their tokens in the worker processes forked while the graph runs."""
+    studies = {node.token: node for node in graph.values() if isinstance(node, _Study)}
+    if any(node.handoff is None for node in studies.values()):
+        raise ValueError("a graph run by worker processes needs a handoff folder for each study")  # our bug
+    _FORKED.update(studies)
+    try:
+        yield
+    finally:
+        for token in studies:
+            _FORKED.pop(token, None)

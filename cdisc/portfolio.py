@@ -66,7 +66,7 @@ def convert_study(job: StudyJob, options: RunOptions, working_folder: Path) -> C
 
     token = WORKING_FOLDER.set(working_folder)
     try:
-        result = run_study(job.folder, job.out_dir, options=dataclasses.replace(options, scheduler=None), raw=job.raw)
+        result = run_study(job.folder, job.out_dir, options=dataclasses.replace(options, scheduler="sync"), raw=job.raw)
         return ConvertedStudy(job.folder, result.out_dir, tuple(result.summary_lines()))
     except CdiscError as exc:
         return exc

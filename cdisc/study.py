@@ -46,11 +46,12 @@ from cdisc.collect import located
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
-from cdisc.graph import Outcome, dataset_graph, execute, is_cluster
+from cdisc.graph import Outcome, dataset_graph, default_scheduler, execute, is_cluster
+from cdisc.handoff import Handoff
 from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built
 from cdisc.io.csv_writer import write_csv
 from cdisc.listing import render_listing
-from cdisc.manifest import combined_hash, dependency_versions, sha256_file, study_inputs
+from cdisc.manifest import combined_hash, dependency_versions, sha256_file, sha256_files, study_inputs
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
@@ -161,7 +162,9 @@ class RunOptions:
     compare_to: Path | None = None
     formats: tuple[str, ...] | None = None  # dataset files besides XPT (json, ndjson); None: output.formats of study.yaml
     force: bool = False  # rebuild every dataset, even those whose inputs did not change since the run in the output folder
-    scheduler: str | None = None  # None: Dask's synchronous scheduler in this process; threads; tcp://HOST:PORT: a dask.distributed cluster
+    # processes (forked workers), sync (this process), threads, tcp://HOST:PORT (a dask.distributed cluster);
+    # None: processes where this machine can run them (cdisc.graph.default_scheduler), else sync
+    scheduler: str | None = None
     keep_records: bool = True  # False: each dataset's records are let go once written, before validation reads the files (counts stay)
 
 
@@ -198,8 +201,11 @@ def run_study(
             raise converted
         return converted
     run = prepare_run(folder, out_dir, options, raw)
-    outcomes = execute(run.graph, run.keys, options.scheduler, _reporter(progress, len(run.keys)))
-    return finish_run(run, outcomes)
+    try:
+        outcomes = execute(run.graph, run.keys, run.scheduler, _on_finished([run], progress))
+        return finish_run(run, outcomes)
+    finally:
+        run.discard_handoff()
 
 
 def run_portfolio(
@@ -225,17 +231,21 @@ def run_portfolio(
     prepared = [run for _, run in runs if isinstance(run, PreparedRun)]
     graph = {key: task for run in prepared for key, task in run.graph.items()}
     keys = [key for run in prepared for key in run.keys]
-    outcomes = dict(zip(keys, execute(graph, keys, options.scheduler, _reporter(progress, len(keys)))))
-    results: list[tuple[Path, RunResult | ConvertedStudy | CdiscError]] = []
-    for folder, run in runs:
-        if isinstance(run, CdiscError):
-            results.append((folder, run))
-            continue
-        try:
-            results.append((folder, finish_run(run, [outcomes[key] for key in run.keys])))
-        except CdiscError as exc:
-            results.append((folder, exc))
-    return results
+    try:
+        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _on_finished(prepared, progress))))
+        results: list[tuple[Path, RunResult | ConvertedStudy | CdiscError]] = []
+        for folder, run in runs:
+            if isinstance(run, CdiscError):
+                results.append((folder, run))
+                continue
+            try:
+                results.append((folder, finish_run(run, [outcomes[key] for key in run.keys])))
+            except CdiscError as exc:
+                results.append((folder, exc))
+        return results
+    finally:
+        for run in prepared:
+            run.discard_handoff()
 
 
 @dataclass
@@ -250,6 +260,28 @@ class PreparedRun:
     graph: dict
     keys: list
     keep_records: bool = True  # see RunOptions
+    scheduler: str = "sync"  # where the graph runs (see RunOptions)
+    handoff: Handoff | None = None  # where worker processes leave the datasets they build (with the ``processes`` scheduler)
+    taken: dict[str, BuiltDataset] = field(default_factory=dict)  # what worker processes built, read back
+
+    def take(self, outcome: Outcome) -> None:
+        """Read back the dataset a worker process built, as soon as its task has finished."""
+        if outcome.stored and not outcome.failed:
+            assert self.handoff is not None  # (a task run in a worker process stores what it built)
+            self.taken[outcome.name] = self.handoff.built(outcome.name, outcome.reused)
+
+    def built(self, outcome: Outcome) -> BuiltDataset | None:
+        """The dataset a task built (in this process, or in a worker process and taken from there)."""
+        return None if outcome.failed else outcome.built or self.taken.pop(outcome.name)
+
+    def discard_handoff(self) -> None:
+        """Remove the handoff folder, once the outputs are written (or the run failed)."""
+        if self.handoff is not None:
+            shutil.rmtree(self.handoff.folder, ignore_errors=True)
+
+
+def _scheduler(options: RunOptions) -> str:
+    return options.scheduler or default_scheduler()
 
 
 def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Path | None = None, prefix: str = "") -> PreparedRun:
@@ -269,20 +301,26 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     study.previous_run = previous  # for rules that keep what the previous transfer said (seq: {stable: true})
     frames = {name: study.input_frame(name) for name in study.input_files}
     result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)}, target)
+    built_specs = {name: with_data_cutoff(dataset.spec, study.data_cutoff) for name, dataset in study.datasets.items()}
 
     def build(name: str, available: dict[str, pd.DataFrame]) -> BuiltDataset:
-        spec = study.datasets[name].spec
+        spec = built_specs[name]
         reused = None if options.force else load_built(spec, result.input_hashes[name], target / CACHE)
         if reused is not None:
-            result.reused.append(name)
+            reused.reused = True
             return reused
-        spec = with_data_cutoff(spec, study.data_cutoff)
         return build_adam_dataset(study, spec, available) if isinstance(spec, AdamDataset) else build_dataset(study, spec, available)
 
-    specs = {name: dataset.spec for name, dataset in study.datasets.items()}
+    scheduler = _scheduler(options)
+    handoff = None
+    if scheduler == "processes":
+        for table in study.raw_tables:  # read once here, shared with the worker processes forked from this one
+            study.raw_frame(table)
+        handoff = Handoff(Path(tempfile.mkdtemp(prefix="cdisc-handoff-")), target / CACHE, built_specs, result.input_hashes)
     key = prefix or study.spec.study.id
-    graph = dataset_graph(key, specs, build, frames)
-    return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in specs], options.keep_records)
+    graph = dataset_graph(key, built_specs, build, frames, handoff)
+    return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in built_specs], options.keep_records,
+                       scheduler, handoff)
 
 
 def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
@@ -290,7 +328,8 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     study, result, target = run.study, run.result, run.target
     errors: list[DataError] = [e for outcome in outcomes for e in outcome.errors]
     skipped = {outcome.name: outcome.needs for outcome in outcomes if outcome.needs}
-    result.built = [outcome.built for outcome in outcomes if outcome.built is not None]
+    result.built = [built for built in map(run.built, outcomes) if built is not None]
+    result.reused = [one.spec.dataset for one in result.built if one.reused]
     for outcome in outcomes:  # the frames each task read were for the tasks after it: all have run
         outcome.frames = {}
     run.graph.clear()
@@ -306,7 +345,7 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
         errors.append(exc)
     if run.previous is not None and not errors:
         result.changes = changes_since(run.previous, result, run.identities)
-    result.files = _write_outputs(study, result, target, errors, run.keep_records)
+    result.files = _write_outputs(study, result, target, errors, run.keep_records, run.handoff)
     if errors:
         found = DataErrors(errors, skipped)
         failure = found.errors[0] if len(found.errors) == 1 and not skipped else found
@@ -318,19 +357,22 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     return result
 
 
-def _reporter(progress: Console | None, total: int):
-    """A line per dataset as its task finishes (``[n/total] NAME: records``), or None without a console."""
-    if progress is None:
-        return None
+def _on_finished(runs: list[PreparedRun], progress: Console | None):
+    """What is done as each dataset's task finishes: what a worker process built is read back while the others build
+    on, and a line is shown (``[n/total] NAME: records``) on ``progress``."""
+    by_key = {key: run for run in runs for key in run.keys}
     done = [0]
 
-    def report(outcome: Outcome) -> None:
+    def finished(key: tuple[str, str], outcome: Outcome) -> None:
+        by_key[key].take(outcome)
+        if progress is None:
+            return
         done[0] += 1
-        what = (f"{len(outcome.built.frame)} record(s)" if outcome.built is not None
+        what = (f"{outcome.records} record(s)" if not outcome.failed
                 else f"not built, needs {', '.join(outcome.needs)}" if outcome.needs else f"{len(outcome.errors)} data error(s)")
-        progress.print(f"[{done[0]}/{total}] {outcome.name}: {what}", markup=False)
+        progress.print(f"[{done[0]}/{len(by_key)}] {outcome.name}: {what}", markup=False)
 
-    return report
+    return finished
 
 
 def failed_queries_paths(target: Path) -> tuple[Path, Path]:
@@ -411,7 +453,9 @@ def _write_failed_queries(failure: DataErrors, result: RunResult, target: Path) 
     ])
 
 
-def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[DataError], keep_records: bool = True) -> list[Path]:
+def _write_outputs(
+    study: Study, result: RunResult, target: Path, errors: list[DataError], keep_records: bool = True, handoff: Handoff | None = None,
+) -> list[Path]:
     """Every output into a staging folder, then moved into place; nothing when there are ``errors``.
 
     Each dataset's XPT file is written (into staging) even after errors elsewhere, so that its
@@ -444,7 +488,7 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
         if errors:
             return []
         with ThreadPoolExecutor(max_workers=1) as beside:  # Arrow writes the cache outside the GIL while define.xml is made
-            caching = [beside.submit(entry.write, staging / CACHE) for entry in _cache_entries(result, target, staging)]
+            caching = [beside.submit(entry.write, staging / CACHE) for entry in _cache_entries(result, target, staging, handoff)]
             _write_defines(study, built, staging)
             _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")
             _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
@@ -470,14 +514,17 @@ def _write_outputs(study: Study, result: RunResult, target: Path, errors: list[D
             target.rmdir()
 
 
-def _cache_entries(result: RunResult, target: Path, staging: Path) -> list[CacheEntry]:
-    """The cache entries of the datasets built in this run; those taken from the previous run have theirs copied as they were."""
+def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Handoff | None) -> list[CacheEntry]:
+    """The cache entries of the datasets built in this run; those taken from the previous run have theirs copied as they
+    were, and so have those a worker process wrote into the ``handoff`` folder."""
     entries = []
     for one in result.built:
-        if one.spec.dataset in result.reused:
+        if one.reused:
             (staging / CACHE).mkdir(exist_ok=True)
             for path in (target / CACHE).glob(f"{one.spec.dataset.lower()}.*"):
                 shutil.copyfile(path, staging / CACHE / path.name)
+        elif handoff is not None:
+            handoff.copy_to(staging / CACHE, one.spec.dataset)
         else:
             entries.append(cache_entry(one, result.input_hashes[one.spec.dataset]))
     return entries
@@ -526,10 +573,8 @@ def run_manifest(result: RunResult, staging: Path) -> str:
     the versions of cdisc, its dependencies and the controlled terminology."""
     study = result.study
     inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
-    outputs = {
-        path.relative_to(staging).as_posix(): sha256_file(path)
-        for path in sorted(staging.rglob("*")) if path.is_file() and path.name != "run.json" and CACHE not in path.parts
-    }
+    written = [path for path in sorted(staging.rglob("*")) if path.is_file() and path.name != "run.json" and CACHE not in path.parts]
+    outputs = {path.relative_to(staging).as_posix(): digest for path, digest in sha256_files(written).items()}
     manifest: dict[str, Any] = {
         "study": result.study.spec.study.id,
         "cdisc_version": __version__,

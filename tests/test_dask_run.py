@@ -1,6 +1,7 @@
-"""cdisc run as a Dask graph: in this process by default, Dask's threads on request, or each study as a task on a
-dask.distributed cluster (sent as paths, loaded on the worker); several studies as one graph. The outputs are
-byte-identical whichever runs the graph, and each study's outputs stay all-or-nothing."""
+"""cdisc run as a Dask graph: in worker processes forked from this one by default (one per core), in this process or
+Dask's threads on request, or each study as a task on a dask.distributed cluster (sent as paths, loaded on the
+worker); several studies as one graph. The outputs are byte-identical whichever runs the graph, and each study's
+outputs stay all-or-nothing."""
 
 from __future__ import annotations
 
@@ -44,6 +45,29 @@ def cluster():
     distributed = pytest.importorskip("distributed", reason="dask.distributed is a test dependency: pip install -e '.[test]'")
     with distributed.LocalCluster(n_workers=2, threads_per_worker=1, processes=True, dashboard_address=":0") as running:
         yield running.scheduler_address
+
+
+def test_worker_processes_give_the_outputs_of_a_run_in_this_process(small_example, small_example_run, tmp_path):
+    """Datasets built in forked worker processes and handed back as cache entries (the default with more than one
+    core) give, cache included, what one process building them all gives."""
+    for scheduler in ("processes", "sync"):
+        run_study(small_example, tmp_path / scheduler, options=RunOptions(scheduler=scheduler))
+    assert _files(tmp_path / "processes") == _files(tmp_path / "sync") == _files(small_example_run)
+    rerun = run_study(small_example, tmp_path / "processes", options=RunOptions(scheduler="processes"))
+    assert len(rerun.reused) == len(rerun.built)  # taken from the cache by the workers, read back by this process
+    datasets = [{name: content for name, content in _files(tmp_path / folder).items() if not name.startswith("reports/")} for folder in ("processes", "sync")]
+    assert datasets[0] == datasets[1]
+
+
+def test_data_errors_found_in_worker_processes_read_as_in_one_process(studies, tmp_path):
+    """A data error crosses back from the worker process with all it names: the message and the query list are the same."""
+    found = {}
+    for scheduler in ("processes", "sync"):
+        with pytest.raises(DataError) as failed:
+            run_study(studies["broken"], tmp_path / scheduler, options=RunOptions(scheduler=scheduler))
+        found[scheduler] = (str(failed.value), (tmp_path / f"{scheduler}.queries.csv").read_bytes())
+        assert not (tmp_path / scheduler).exists()
+    assert found["processes"] == found["sync"] and "31-FEB-2024" in found["sync"][0]
 
 
 def test_dask_threads_give_the_outputs_of_the_default_run(small_example, small_example_run, tmp_path):

@@ -1,0 +1,59 @@
+"""Built datasets passed between the processes that run a study's graph, as incremental-cache entries in a folder.
+
+A worker process stores each dataset it builds as the cache entry the run writes anyway
+(:func:`cdisc.incremental.cache_entry`); the datasets built after it read its records from there, and the
+run's own process reads every dataset back to write the outputs. The cache round trip restores the frames
+exactly (types, index, ``attrs``), which is what makes a dataset taken from the previous run's cache give
+the outputs of a rebuild, so the outputs do not depend on which process built what.
+"""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from cdisc.built import BuiltDataset
+from cdisc.incremental import cache_entry, load_built
+
+__all__ = ["Handoff"]
+
+
+@dataclass(frozen=True)
+class Handoff:
+    """Where a study's worker processes leave the datasets they build (``folder``) and where the datasets taken
+    unchanged from the previous run are (``previous``, the output folder's cache)."""
+
+    folder: Path
+    previous: Path
+    specs: Mapping  # as the run builds them (``cdisc.study.with_data_cutoff``)
+    hashes: Mapping[str, str]
+
+    def store(self, built: BuiltDataset) -> None:
+        """Leave a dataset built by this process for the others (one taken from the previous run is there already)."""
+        if not built.reused:
+            cache_entry(built, self.hashes[built.spec.dataset]).write(self.folder)
+
+    def built(self, name: str, reused: bool) -> BuiltDataset:
+        """A dataset as the process that built it (or took it from the previous run) left it."""
+        found = load_built(self.specs[name], self.hashes[name], self.previous if reused else self.folder)
+        if found is None:
+            raise FileNotFoundError(f"{name}: not in {self.folder}")  # our bug: every stored dataset is written before its task ends
+        found.reused = reused
+        return found
+
+    def frames(self, name: str, reused: bool) -> dict[str, pd.DataFrame]:
+        """The records (and SUPP-- records) of a dataset, for the datasets built from it."""
+        stem, folder = name.lower(), self.previous if reused else self.folder
+        own = {name: pd.read_parquet(folder / f"{stem}.frame.parquet")}
+        supp = folder / f"{stem}.supp.parquet"
+        return own | ({f"SUPP{name}": pd.read_parquet(supp)} if supp.is_file() else {})
+
+    def copy_to(self, cache: Path, name: str) -> None:
+        """The cache files of a dataset built in this run, into the output's cache folder."""
+        cache.mkdir(parents=True, exist_ok=True)
+        for path in self.folder.glob(f"{name.lower()}.*"):
+            shutil.copyfile(path, cache / path.name)
