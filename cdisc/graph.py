@@ -96,8 +96,8 @@ def _run_dataset(name: str, study: _Study, *needed: Outcome) -> Outcome:
     except DataError as exc:
         return Outcome(name, errors=[located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])])
     if study.handoff is not None:  # (set only when the graph runs in worker processes)
-        study.handoff.store(built)
-        return Outcome(name, records=len(built.frame), reused=built.reused, stored=True)
+        errors = study.handoff.store(built)
+        return Outcome(name, errors=errors, records=len(built.frame), reused=built.reused, stored=True)
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})
     return Outcome(name, built=built, frames=frames | own, records=len(built.frame), reused=built.reused)
 

@@ -9,14 +9,16 @@ the outputs of a rebuild, so the outputs do not depend on which process built wh
 
 from __future__ import annotations
 
+import os
 import shutil
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from cdisc.built import BuiltDataset
+from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built
 
 __all__ = ["Handoff"]
@@ -24,18 +26,23 @@ __all__ = ["Handoff"]
 
 @dataclass(frozen=True)
 class Handoff:
-    """Where a study's worker processes leave the datasets they build (``folder``) and where the datasets taken
-    unchanged from the previous run are (``previous``, the output folder's cache)."""
+    """Where a study's worker processes leave the datasets they build and the files made from each (``folder``), and
+    where the datasets taken unchanged from the previous run are (``previous``, the output folder's cache).
+    ``write`` writes a dataset's own files (XPT, lineage, reports ...) into a folder and gives the data errors found."""
 
     folder: Path
     previous: Path
     specs: Mapping  # as the run builds them (``cdisc.study.with_data_cutoff``)
     hashes: Mapping[str, str]
+    write: Callable[[BuiltDataset, Path], list[DataError]]
 
-    def store(self, built: BuiltDataset) -> None:
-        """Leave a dataset built by this process for the others (one taken from the previous run is there already)."""
+    def store(self, built: BuiltDataset) -> list[DataError]:
+        """Write a dataset's files and leave it for the other processes (one taken from the previous run is in its
+        cache already); the data errors writing found."""
+        errors = self.write(built, self.folder / "files")
         if not built.reused:
             cache_entry(built, self.hashes[built.spec.dataset]).write(self.folder)
+        return errors
 
     def built(self, name: str, reused: bool) -> BuiltDataset:
         """A dataset as the process that built it (or took it from the previous run) left it."""
@@ -57,3 +64,11 @@ class Handoff:
         cache.mkdir(parents=True, exist_ok=True)
         for path in self.folder.glob(f"{name.lower()}.*"):
             shutil.copyfile(path, cache / path.name)
+
+    def move_files(self, staging: Path) -> None:
+        """Every dataset's own files, into the run's staging folder (the same file system: nothing is copied)."""
+        files = self.folder / "files"
+        for path in sorted(p for p in files.rglob("*") if p.is_file()):
+            destination = staging / path.relative_to(files)
+            destination.parent.mkdir(parents=True, exist_ok=True)
+            os.replace(path, destination)

@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -316,7 +317,9 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     if scheduler == "processes":
         for table in study.raw_tables:  # read once here, shared with the worker processes forked from this one
             study.raw_frame(table)
-        handoff = Handoff(Path(tempfile.mkdtemp(prefix="cdisc-handoff-")), target / CACHE, built_specs, result.input_hashes)
+        target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
+        handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
+                          result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id))
     key = prefix or study.spec.study.id
     graph = dataset_graph(key, built_specs, build, frames, handoff)
     return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in built_specs], options.keep_records,
@@ -467,24 +470,12 @@ def _write_outputs(
         target.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".staging-", dir=None if errors else target))  # a failing run only checks
     try:
-        for one in built:
-            folder = staging / one.standard
-            folder.mkdir(exist_ok=True)
-            try:
-                _write_dataset(one, folder, created)
-                if one.supp is not None and isinstance(one.spec, SdtmDataset):  # (only SDTM has SUPP--)
-                    write_xpt(one.supp, supp_metadata(one.spec), folder, created=created)
-                _write_json_forms(one, folder, created, result.formats, study.spec.study.id)
-            except DataError as exc:
-                errors.append(located(exc, one.spec.dataset))
-            _write_csv(one.lineage, folder / "lineage" / f"{one.spec.dataset.lower()}.csv")
-            if getattr(one.spec, "listing", False):
-                listing = staging / "reports" / f"{one.spec.dataset.lower()}.txt"
-                listing.parent.mkdir(exist_ok=True)
-                listing.write_text(render_listing(one.frame, one.spec), encoding="utf-8")
-            for name, content in dataset_reports(one.frame, one.spec.dataset, getattr(one.spec, "reports", []), {"STUDYID": study.spec.study.id}):
-                (staging / "reports").mkdir(exist_ok=True)
-                (staging / "reports" / name).write_bytes(content)
+        if handoff is not None:  # the worker processes wrote each dataset's files as they built it (their errors are in)
+            if not errors:
+                handoff.move_files(staging)
+        else:
+            for one in built:
+                errors += write_dataset_files(one, staging, created, result.formats, study.spec.study.id)
         if errors:
             return []
         with ThreadPoolExecutor(max_workers=1) as beside:  # Arrow writes the cache outside the GIL while define.xml is made
@@ -604,6 +595,30 @@ def run_manifest(result: RunResult, staging: Path) -> str:
             "report": "reports/changes.txt",
         }
     return json.dumps(manifest, indent=2, default=int) + "\n"
+
+
+def write_dataset_files(one: BuiltDataset, staging: Path, created: dt.datetime, formats: tuple[str, ...], study_id: str) -> list[DataError]:
+    """Every file made from one dataset alone, into ``staging``: its XPT file (and its SUPP--'s), its Dataset-JSON
+    forms, its lineage, its listing and its reports; the data errors writing found (a value too long for XPT ...)."""
+    folder = staging / one.standard
+    folder.mkdir(parents=True, exist_ok=True)
+    errors = []
+    try:
+        _write_dataset(one, folder, created)
+        if one.supp is not None and isinstance(one.spec, SdtmDataset):  # (only SDTM has SUPP--)
+            write_xpt(one.supp, supp_metadata(one.spec), folder, created=created)
+        _write_json_forms(one, folder, created, formats, study_id)
+    except DataError as exc:
+        errors.append(located(exc, one.spec.dataset))
+    _write_csv(one.lineage, folder / "lineage" / f"{one.spec.dataset.lower()}.csv")
+    if getattr(one.spec, "listing", False):
+        listing = staging / "reports" / f"{one.spec.dataset.lower()}.txt"
+        listing.parent.mkdir(exist_ok=True)
+        listing.write_text(render_listing(one.frame, one.spec), encoding="utf-8")
+    for name, content in dataset_reports(one.frame, one.spec.dataset, getattr(one.spec, "reports", []), {"STUDYID": study_id}):
+        (staging / "reports").mkdir(exist_ok=True)
+        (staging / "reports" / name).write_bytes(content)
+    return errors
 
 
 def _write_json_forms(one: BuiltDataset, folder: Path, created, formats: tuple[str, ...], study_id: str) -> None:
