@@ -7,6 +7,7 @@ import os
 import re
 import tempfile
 import warnings
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -204,7 +205,19 @@ def _text_array(where: str, column: pd.Series) -> pa.Array:
             f"{where}: declared char but the column holds {dtype} values; convert with .astype('str') "
             "(formatting numbers as the spec says) or declare it num"
         )
-    return array.fill_null("") if array.null_count else array
+    return _blank_missing(array)
+
+
+def _blank_missing(array: pa.Array) -> pa.Array:
+    """``array`` with missing values as "": its bitmap dropped when they hold no bytes (as Arrow and pandas
+    make them), else filled (a copy of every value)."""
+    if not array.null_count:
+        return array
+    offsets, _ = _offsets_data(array)
+    valid = np.unpackbits(np.frombuffer(array.buffers()[0], np.uint8), count=array.offset + len(array), bitorder="little")
+    if np.diff(offsets)[valid[array.offset :] == 0].any():
+        return array.fill_null("")
+    return pa.Array.from_buffers(array.type, len(array), [None, *array.buffers()[1:]], 0, array.offset)
 
 
 def _offsets_data(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
@@ -217,8 +230,7 @@ def _offsets_data(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 def _trimmed(text: pa.Array) -> pa.Array:
     """Values without trailing blanks, which SAS does not keep (so they count toward no length)."""
     offsets, data = _offsets_data(text)
-    ends = offsets[1:][offsets[1:] > offsets[:-1]]
-    if (data[ends - 1] == BLANK).any():
+    if len(data) and (data[offsets[1:] - 1] == BLANK).any():  # (an empty value looks at the end of the one before)
         return pc.utf8_rtrim(text, characters=" ")
     return text
 
@@ -248,15 +260,16 @@ def _encoded(where: str, text: pa.Array, column: pd.Series, encoding: str | None
                 f"(e.g. {clip(value)})",
                 rows=bad,
             ) from None
-    return pa.array(encoded, type=pa.large_binary()).take(codes)
+    return pa.array(encoded, type=pa.large_binary()).take(codes).view(pa.large_string())  # (bytes padded as text)
 
 
 @dataclass(frozen=True)
 class _Column:
     """A variable ready to stream: its NAMESTR facts and its values.
 
-    num: ``values`` holds a float per row. char: ``values`` holds the bytes of every value one after
-    another, row ``i``'s from ``offsets[i]`` to ``offsets[i + 1]``.
+    num: ``values`` holds a float per row. char: ``text`` holds the bytes to write of every value (an
+    Arrow string array, no missing values), ``values`` the same bytes one after another, row ``i``'s
+    from ``offsets[i]`` to ``offsets[i + 1]``.
     """
 
     variable: XptVariable
@@ -264,6 +277,7 @@ class _Column:
     position: int
     values: np.ndarray
     offsets: np.ndarray | None = None
+    text: pa.Array | None = None
 
 
 def _char_length(where: str, variable: XptVariable, lengths: np.ndarray, column: pd.Series) -> int:
@@ -310,10 +324,10 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
             length = variable.length or 8
             prepared.append(_Column(variable, length, position, values))
         else:
-            offsets, data = _offsets_data(_encoded(where, _trimmed(_text_array(where, column)), column, encoding))
-            lengths = np.diff(offsets)
-            length = _char_length(where, variable, lengths, column)
-            prepared.append(_Column(variable, length, position, data, offsets))
+            text = _encoded(where, _trimmed(_text_array(where, column)), column, encoding)
+            offsets, data = _offsets_data(text)
+            length = _char_length(where, variable, np.diff(offsets), column)
+            prepared.append(_Column(variable, length, position, data, offsets, text))
         position += length
     _warn_trailing_blanks(dataset, prepared, len(frame))
     return prepared
@@ -400,44 +414,43 @@ def _headers(dataset: XptDataset, columns: list[_Column], moment: bytes, label_e
 
 
 def _fill_block(block: np.ndarray, columns: list[_Column], start: int) -> None:
-    """Write rows ``start .. start+len(block)`` of every column into ``block`` (rows x obs length)."""
-    rows = len(block)
-    block.fill(BLANK)
+    """Write rows ``start .. start+len(block)`` of every column into ``block`` (rows x obs length): each
+    column's cells as ``length``-byte items, copied in one strided copy to their place in every row."""
+    rows, width = block.shape
     for column in columns:
-        if column.offsets is None:
-            target = block[:, column.position : column.position + column.length]
-            ibm = to_ibm(column.values[start : start + rows])
-            target[:] = ibm.view(np.uint8).reshape(rows, 8)[:, : column.length]
-        else:
-            _fill_text(block, column.position, column.length, column.values, column.offsets[start : start + rows + 1])
+        item = np.dtype((np.void, column.length))
+        target = np.ndarray((rows,), item, buffer=block, offset=column.position, strides=(width,))
+        target[:] = _cells(column, start, rows, item)
 
 
-def _fill_text(block: np.ndarray, position: int, width: int, values: np.ndarray, offsets: np.ndarray) -> None:
-    """Copy text values (the bytes of ``values`` between consecutive ``offsets``, one row of ``block`` each) into
-    the ``width`` bytes at ``position`` of a blank-filled block."""
-    rows = len(block)
-    data = values[offsets[0] : offsets[-1]]
-    target = block[:, position : position + width]
-    if len(data) == rows * width:  # every value fills the variable
-        target[:] = data.reshape(rows, width)
-    elif 2 * len(data) < rows * width:  # short values: each byte to its place (cost by bytes, not by width)
-        lengths = np.diff(offsets)
-        shift = np.arange(rows, dtype=np.intp) * block.shape[1] + position - (offsets[:-1] - offsets[0])
-        block.reshape(-1)[np.repeat(shift, lengths) + np.arange(len(data))] = data
-    else:
-        target[np.arange(width) < np.diff(offsets)[:, None]] = data
+def _cells(column: _Column, start: int, rows: int, item: np.dtype) -> np.ndarray:
+    """Rows ``start .. start+rows`` of a column as XPT writes them, one ``item`` (``length`` bytes) each:
+    IBM floats cut to the length, text padded with blanks."""
+    if column.offsets is None:
+        ibm = to_ibm(column.values[start : start + rows])
+        return np.ndarray((rows,), item, buffer=ibm, strides=(8,))
+    assert column.text is not None
+    first, last = column.offsets[start], column.offsets[start + rows]
+    if last - first == rows * column.length:  # every value fills the variable
+        return column.values[first:last].view(item)
+    padded = pc.ascii_rpad(column.text.slice(start, rows), width=column.length, padding=" ")  # pads bytes
+    return _offsets_data(padded)[1].view(item)
 
 
 def _write_file(path: Path, headers: bytes, columns: list[_Column], rows: int) -> None:
+    """Headers, then the observations in blocks of about ``CHUNK_BYTES``: a block is filled while the one
+    before is written by a second thread (the write releases the GIL); then padding and fsync."""
     width = sum(c.length for c in columns)
     block_rows = max(1, CHUNK_BYTES // width)
-    buffer = np.empty((min(block_rows, rows), width), dtype=np.uint8)
-    with open(path, "wb") as handle:
-        handle.write(headers)
-        for start in range(0, rows, block_rows):
-            block = buffer[: min(block_rows, rows - start)]
-            _fill_block(block, columns, start)
-            handle.write(block.data)
+    buffers = [np.empty((min(block_rows, rows), width), dtype=np.uint8) for _ in range(1 if rows <= block_rows else 2)]
+    with open(path, "wb") as handle, ThreadPoolExecutor(max_workers=1) as writer:
+        written: Future[int] = writer.submit(handle.write, headers)
+        for number, start in enumerate(range(0, rows, block_rows)):
+            block = buffers[number % 2][: min(block_rows, rows - start)]
+            _fill_block(block, columns, start)  # (the other buffer may still be being written)
+            written.result()
+            written = writer.submit(handle.write, block.data)
+        written.result()
         handle.write(b" " * (-(rows * width) % 80))
         handle.flush()
         os.fsync(handle.fileno())
