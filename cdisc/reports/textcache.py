@@ -58,7 +58,7 @@ class TextCachingRenderer(RendererAgg):
         if ismath:
             super().draw_text(gc, x, y, s, prop, angle, ismath, mtext)
             return
-        key = (s, x, y, angle, gc.get_antialiased(), rcParams["text.hinting"], rcParams["text.hinting_factor"],
+        key = (s, x, y, angle, gc.get_antialiased(), rcParams["text.hinting"], rcParams["text.kerning_factor"],
                tuple(prop.get_family()), prop.get_style(), prop.get_variant(), prop.get_weight(), prop.get_stretch(),
                prop.get_size_in_points(), prop.get_file(), mtext and mtext.get_fontfeatures(), mtext and mtext.get_language())
         images = self._glyph_images.get(key)
