@@ -68,3 +68,28 @@ def test_numbers_of_every_magnitude_are_written_as_pandas_writes_them(tmp_path: 
     frame = pd.DataFrame({"X": numbers, "Y": [-0.0, 0.0, np.inf, -np.inf, 0.1] * 100, "N": rng.integers(-(2**62), 2**62, 500)})
     write_csv(frame, tmp_path / "ours.csv")
     assert (tmp_path / "ours.csv").read_bytes() == _pandas_bytes(frame, tmp_path / "pandas.csv")
+
+
+def test_whole_numbers_are_written_as_pandas_writes_them(tmp_path: Path) -> None:
+    big = 2.0**53
+    edges = [0.0, -0.0, 1.0, -7.0, 1e15, -1e15, 1e16 - 2, -(1e16 - 2), 1e16, -1e16, big - 1, big, big + 2, 1e17, 2.0**63, 1e300]
+    rng = np.random.default_rng(11)
+    numbers = np.concatenate([edges, np.round(rng.normal(size=300) * 10.0 ** rng.integers(0, 18, 300)), [np.nan, 0.5, -2.25]])
+    frame = pd.DataFrame({"record": numbers, "@row": np.arange(len(numbers))})
+    assert _arrow_table(frame) is not None
+    write_csv(frame, tmp_path / "ours.csv")
+    assert (tmp_path / "ours.csv").read_bytes() == _pandas_bytes(frame, tmp_path / "pandas.csv")
+    assert (tmp_path / "ours.csv").read_text().splitlines()[1:10] == [
+        "0.0,0", "-0.0,1", "1.0,2", "-7.0,3", "1000000000000000.0,4", "-1000000000000000.0,5", "9999999999999998.0,6",
+        "-9999999999999998.0,7", "1e+16,8",
+    ]  # fmt: skip
+
+
+@pytest.mark.parametrize(("rows", "by_arrow"), [(slice(1, 3), True), (slice(1, 4), False), (slice(0, 2), False)])
+def test_a_frame_cut_from_another_is_quoted_by_its_own_values(tmp_path: Path, rows: slice, by_arrow: bool) -> None:
+    """Only the values of the rows written decide (Arrow keeps a cut frame's text beside the rows cut away)."""
+    whole = pd.DataFrame({"TERM": pd.Series(["RASH, MILD", "FEVER", "COUGH", 'SAY "HI"'], dtype="str"), "N": [1, 2, 3, 4]})
+    frame = whole.iloc[rows]
+    assert (_arrow_table(frame) is not None) == by_arrow
+    write_csv(frame, tmp_path / "ours.csv")
+    assert (tmp_path / "ours.csv").read_bytes() == _pandas_bytes(frame, tmp_path / "pandas.csv")

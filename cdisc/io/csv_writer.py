@@ -22,7 +22,8 @@ import pyarrow.csv as pacsv
 
 __all__ = ["write_csv"]
 
-_QUOTED = r'[,"\r\n]'  # characters that make the csv module quote a value
+_QUOTED = (b",", b'"', b"\r", b"\n")  # characters that make the csv module quote a value
+_WHOLE = 1e16  # whole numbers below this are written in full with ".0" (from 1e16 on, numpy writes 1e+16)
 
 
 def write_csv(frame: pd.DataFrame, path: Path) -> None:
@@ -56,15 +57,41 @@ def _arrow_table(frame: pd.DataFrame) -> pa.Table | None:
         if isinstance(dtype, np.dtype) and dtype.kind in "iu":
             arrays.append(pa.array(column.to_numpy()))
         elif isinstance(dtype, np.dtype) and dtype.kind == "f":
-            numbers = column.to_numpy()
-            arrays.append(pa.array(numbers.astype(str), mask=np.isnan(numbers)))  # numpy's repr, as pandas writes
+            arrays.append(_float_text(column.to_numpy()))
         elif isinstance(dtype, pd.StringDtype):
             text = pa.array(column)
             if isinstance(text, pa.ChunkedArray):  # Arrow's writer writes memory garbage for a text column whose first chunk is empty
                 text = text.combine_chunks()
-            if pc.any(pc.match_substring_regex(text, _QUOTED)).as_py():
+            if _needs_quotes(text):
                 return None
             arrays.append(text)
         else:
             return None
     return pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(arrays))])
+
+
+def _needs_quotes(text: pa.Array) -> bool:
+    """Whether a value of an Arrow string array holds a character the csv module quotes (looked for in the
+    bytes of all its values at once; a missing value's bytes, if it has any, count too)."""
+    offsets = np.frombuffer(text.buffers()[1], np.int64 if pa.types.is_large_string(text.type) else np.int32)
+    first, last = offsets[text.offset], offsets[text.offset + len(text)]
+    data = text.buffers()[2]
+    values = b"" if data is None else data.slice(first, last - first).to_pybytes()
+    return any(character in values for character in _QUOTED)
+
+
+def _float_text(numbers: np.ndarray) -> pa.Array:
+    """Floats as pandas writes them (numpy's shortest repr: ``3.0``, ``0.1``, ``1e+16``), missing as null;
+    whole numbers are formatted by Arrow as integers and given ``.0``, the others by numpy.
+
+    >>> _float_text(np.array([3.0, -0.0, np.nan, 0.1, 1e16, -7.0])).to_pylist()
+    ['3.0', '-0.0', None, '0.1', '1e+16', '-7.0']
+    """
+    missing = np.isnan(numbers)
+    whole = (numbers == np.trunc(numbers)) & (np.abs(numbers) < _WHOLE) & ~((numbers == 0) & np.signbit(numbers))
+    integers = pa.array(np.where(whole, numbers, 0).astype(np.int64), mask=missing)
+    text = pc.binary_join_element_wise(integers.cast(pa.string()), ".0", "")
+    other = ~whole & ~missing  # fractions, -0.0, infinities, 1e16 and over
+    if other.any():
+        text = pc.replace_with_mask(text, pa.array(other), pa.array(numbers[other].astype(str)))
+    return text
