@@ -231,3 +231,18 @@ def test_type_mismatches_the_declared_types_reveal_are_spec_errors(tiny, express
     with pytest.raises(SpecError) as info:
         load_study(tiny)
     assert message in str(info.value)
+
+
+def test_variables_merged_alike_take_their_own_values_from_one_pick(tiny):
+    """Variables merged from the same records (dataset, where, order, mode) each get their own value; one merged
+    otherwise (another order, no where) picks its own records."""
+    more = """  - {name: TRTSSEQ, label: First Dose Sequence, type: integer, origin: Derived,
+     derive_vars_merged: {dataset: EX, where: EXDOSE > 0, order: [EXSTDTC, EXSEQ], value: EXSEQ}}
+  - {name: LASTSEQ, label: Last Record Sequence, type: integer, origin: Derived,
+     derive_vars_merged: {dataset: EX, order: [EXSTDTC, EXSEQ], mode: last, value: EXSEQ}}
+"""
+    (tiny / "adam" / "adsl.yaml").write_text(ADSL + more)
+    adsl = {b.spec.dataset: b.frame for b in run_study(tiny).built}["ADSL"]
+    assert [to_iso(v) for v in adsl["TRTSDT"]] == ["2024-03-15", None]
+    assert [None if pd.isna(v) else v for v in adsl["TRTSSEQ"]] == [1.0, None]  # S2's only dose is 0
+    assert adsl["LASTSEQ"].tolist() == [2.0, 1.0]

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc.adam.derivations import _flag, _ordered
+from cdisc.adam.derivations import _flag, extreme_positions, records_tied
 from cdisc.errors import DataError
 
 __all__ = [
@@ -263,19 +263,14 @@ def derive_extreme_records(
     by_vars = list(by_vars)
     source = dataset if dataset_add is None else dataset_add
     rows = np.flatnonzero(_mask(filter, source))
-    if order:  # sorted on the by and order variables alone (indexed by position); the picked records are copied whole
-        keys = source[list(dict.fromkeys([*by_vars, *order]))].iloc[rows].set_axis(rows)
-        ordered = _ordered(keys, [*by_vars, *order], descending)
-        if by_vars:
-            picked = ordered.drop_duplicates(by_vars, keep=mode)
-        else:
-            picked = ordered.head(1) if mode == "first" else ordered.tail(1)
-        if check_type != "none" and _ties_at_extreme(ordered, picked, by_vars, list(order)):
+    if order:  # sorted on the by and order variables alone; the picked records are copied whole
+        picked = extreme_positions(source, by_vars, order, mode, descending, rows)
+        if check_type != "none" and records_tied(source, list(dict.fromkeys([*by_vars, *order])), picked, rows):
             message = f"records tied on {', '.join([*by_vars, *order])}: the {mode} in input order was taken"
             if check_type == "error":
                 raise DataError(message)
             warnings.warn(message, stacklevel=2)
-        rows = picked.index.to_numpy()
+        rows = picked
     new = source.iloc[rows]
     if dataset_ref is not None:
         shared = [c for c in dataset_ref.columns if c in source.columns]
@@ -291,12 +286,6 @@ def derive_extreme_records(
         kept = [*by_vars, *set_values_to, *keep_source_vars, *([exist_flag] if exist_flag else [])]
         new = new[list(dict.fromkeys(c for c in kept if c in new.columns))]
     return _append(dataset, new)
-
-
-def _ties_at_extreme(ordered: pd.DataFrame, picked: pd.DataFrame, by_vars: list[str], order: list[str]) -> bool:
-    """Whether a picked record shares its by variables and order values with another record."""
-    tied = ordered.duplicated(list(dict.fromkeys([*by_vars, *order])), keep=False)  # missing values equal, as in a group
-    return bool(tied[picked.index].any())
 
 
 def derive_basetype_records(dataset: pd.DataFrame, basetypes: Mapping[str, pd.Series]) -> pd.DataFrame:

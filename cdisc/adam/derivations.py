@@ -10,6 +10,8 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import ExtensionArray
+from pandas.arrays import NumpyExtensionArray
 
 __all__ = [
     "derive_var_cumulative",
@@ -24,7 +26,13 @@ __all__ = [
     "derive_var_trtemfl",
     "derive_vars_dy",
     "derive_vars_merged",
+    "matched_positions",
+    "merged_records",
+    "taken",
 ]
+
+
+_TEXT = pd.Series([], dtype="str").dtype
 
 
 def _flag(mask: pd.Series) -> pd.Series:
@@ -43,31 +51,144 @@ def by_groups(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, np.nd
         >>> codes.tolist(), first.tolist()
         ([0, 1, 0, 2], [0, 1, 3])
     """
+    codes = _group_codes([frame[name] for name in by], len(frame))
+    seen = np.maximum.accumulate(codes) if len(codes) else codes  # numbered in order of appearance: a new group is one more
+    return codes, np.flatnonzero(np.diff(seen, prepend=-1) > 0)
+
+
+def _group_codes(columns: Sequence[pd.Series], length: int) -> np.ndarray:
+    """Each position's combination of the ``columns``' values, numbered in order of first appearance (missing equal to missing)."""
+    codes = np.zeros(length, dtype=np.int64)
+    for i, column in enumerate(columns):
+        values, uniques = pd.factorize(column, use_na_sentinel=False)
+        # groups so far x this column's values, renumbered (the first column's codes are numbered so already)
+        codes = values.astype(np.int64, copy=False) if i == 0 else pd.factorize(codes * len(uniques) + values)[0]
+    return codes
+
+
+def sort_codes(values: pd.Series, descending: bool = False) -> np.ndarray:
+    """Integers that sort as ``values`` sort (low to high, or high to low), missing values last and equal to each other.
+
+    Example::
+
+        >>> sort_codes(pd.Series(["b", None, "a", "b"])).tolist(), sort_codes(pd.Series([2.0, np.nan, 5.0]), True).tolist()
+        ([1, 2, 0, 1], [1, 2, 0])
+    """
+    codes, uniques = pd.factorize(values, sort=True)
+    last = len(uniques)
+    return np.where(codes < 0, last, last - 1 - codes if descending else codes)
+
+
+def ordered_positions(keys: Sequence[np.ndarray]) -> np.ndarray:
+    """The positions of the records sorted on ``keys`` (:func:`sort_codes`, the first key first), ties in input order.
+
+    Example::
+
+        >>> ordered_positions([np.array([1, 0, 1, 0]), np.array([0, 5, 0, 2])]).tolist()
+        [3, 1, 0, 2]
+    """
+    if not keys:
+        return np.arange(0)
+    return np.lexsort(list(keys)[::-1])  # np.lexsort: the last key first, stable
+
+
+def extreme_positions(frame: pd.DataFrame, by: Sequence[str], order: Sequence[str], mode: str = "first",
+                      descending: Sequence[str] = (), rows: np.ndarray | None = None) -> np.ndarray:
+    """The position of the first (or last) record of each ``by`` group of ``frame`` (among the records at ``rows``) in
+    ``order`` (missing values last, ``descending`` variables high to low, ties in input order), groups in the order
+    of their ``by`` values: the records a stable sort on ``by`` and ``order`` keeping each group's first (last) keeps.
+
+    Example::
+
+        >>> frame = pd.DataFrame({"USUBJID": ["2", "1", "1", "1"], "ADT": [3.0, np.nan, 4.0, 4.0]})
+        >>> extreme_positions(frame, ["USUBJID"], ["ADT"], "first").tolist(), extreme_positions(frame, ["USUBJID"], ["ADT"], "last").tolist()
+        ([2, 0], [1, 0])
+        >>> extreme_positions(frame, ["USUBJID"], ["ADT"], "first", rows=np.array([0, 1])).tolist()  # ADT missing: last, yet the only one
+        [1, 0]
+    """
+    rows = np.arange(len(frame)) if rows is None else rows
+    if not len(rows):
+        return rows
+    groups = [sort_codes(frame[name].take(rows)) for name in by]
+    ordered = ordered_positions([*groups, *(sort_codes(frame[name].take(rows), name in descending) for name in order)])
+    if not by:
+        return rows[ordered[:1] if mode == "first" else ordered[-1:]]
+    new_group = np.zeros(len(ordered), dtype=bool)
+    new_group[0] = True
+    for codes in groups:  # a group's records are together: a new one starts where a by value changes
+        sorted_codes = codes[ordered]
+        new_group[1:] |= sorted_codes[1:] != sorted_codes[:-1]
+    starts = np.flatnonzero(new_group)
+    return rows[ordered[starts] if mode == "first" else ordered[np.append(starts[1:], len(ordered)) - 1]]
+
+
+def records_tied(frame: pd.DataFrame, columns: Sequence[str], positions: np.ndarray, rows: np.ndarray | None = None) -> bool:
+    """Whether a record at ``positions`` has the same ``columns`` values as another record (among those at ``rows``),
+    missing values equal.
+
+    Example::
+
+        >>> frame = pd.DataFrame({"USUBJID": ["1", "1", "2"], "ADT": [4.0, 4.0, np.nan]})
+        >>> records_tied(frame, ["USUBJID", "ADT"], np.array([0])), records_tied(frame, ["USUBJID", "ADT"], np.array([0]), np.array([0, 2]))
+        (True, False)
+    """
+    rows = np.arange(len(frame)) if rows is None else rows
     codes = np.zeros(len(frame), dtype=np.int64)
-    for name in by:
-        column, uniques = pd.factorize(frame[name], use_na_sentinel=False)
-        codes, _ = pd.factorize(codes * len(uniques) + column)  # groups so far x this column's values, renumbered
-    return codes, np.unique(codes, return_index=True)[1]
+    codes[rows] = _group_codes([frame[name].take(rows) for name in columns], len(rows))
+    counts = np.bincount(codes[rows], minlength=1)
+    return bool((counts[codes[positions]] > 1).any())
+
+
+def matched_positions(base: pd.DataFrame, table: pd.DataFrame, by: list[str], validate: str | None = None) -> np.ndarray:
+    """For each ``base`` record, the position of the ``table`` record with its ``by`` values (``table``: one record per
+    group), as a left merge matches them (a missing value matching a missing one); -1 where none does.
+
+    Example::
+
+        >>> base = pd.DataFrame({"USUBJID": ["1", "2", "1", None]})
+        >>> matched_positions(base, pd.DataFrame({"USUBJID": [None, "1", "3"]}), ["USUBJID"]).tolist()
+        [1, -1, 1, 0]
+    """
+    codes, first = by_groups(base, by)
+    if all(base[c].dtype == table[c].dtype for c in by):  # the same dtypes: equal as a merge sees it
+        both = [_stacked(base[c].array.take(first), table[c].array) for c in by]
+        groups = _group_codes(both, len(first) + len(table))
+        wanted, offered = groups[: len(first)], groups[len(first):]
+        if not len(offered) or np.bincount(offered).max() == 1:  # else the merge says what is wrong
+            at = np.full(len(groups) + 1, -1)
+            at[offered] = np.arange(len(offered))
+            return at[wanted][codes]
+    keys = base[by].iloc[first]
+    merged = keys.merge(table[by].assign(__at=np.arange(len(table))), on=by, how="left", validate=validate)
+    return merged["__at"].fillna(-1).to_numpy(dtype=np.int64)[codes]
+
+
+def _stacked(first: ExtensionArray, second: ExtensionArray) -> ExtensionArray | np.ndarray:
+    """Two arrays of one dtype, one after the other."""
+    if isinstance(first, NumpyExtensionArray):
+        return np.concatenate([first.to_numpy(), second.to_numpy()])
+    return type(first)._concat_same_type([first, second])
+
+
+def taken(values: pd.Series, at: np.ndarray) -> np.ndarray:
+    """``values`` at positions ``at`` (-1: missing), as a left merge gives a column: whole numbers as floats and
+    flags as objects when one is missing, an extension type's missing value in it.
+
+    Example::
+
+        >>> taken(pd.Series([3, 4]), np.array([1, -1])).tolist(), taken(pd.Series([3, 4]), np.array([1, 0])).tolist()
+        ([4.0, nan], [4, 3])
+    """
+    if isinstance(values.dtype, np.dtype) or values.dtype == _TEXT:
+        return pd.api.extensions.take(values.to_numpy(), at, allow_fill=True)
+    return pd.api.extensions.take(values.array, at, allow_fill=True).to_numpy()
 
 
 def _matched(base: pd.DataFrame, table: pd.DataFrame, by: list[str], column: str, validate: str | None = None) -> np.ndarray:
     """``table[column]`` for each ``base`` record, matched on ``by`` as a left merge (``table``: one record per group)
     would give it: missing where no record matches (whole numbers then as floats, as a merge makes them)."""
-    codes, first = by_groups(base, by)
-    keys = base[by].iloc[first]
-    values = table[column]
-    if all(keys[c].dtype == table[c].dtype for c in by) and (isinstance(values.dtype, np.dtype) or values.dtype == _TEXT):
-        groups, _ = by_groups(pd.concat([keys, table[by]], ignore_index=True), by)  # the same dtypes: equal as a merge sees it
-        wanted, offered = groups[: len(keys)], groups[len(keys):]
-        if len(np.unique(offered)) == len(offered):  # else the merge says what is wrong
-            at = np.full(len(groups) + 1, -1)
-            at[offered] = np.arange(len(offered))
-            return pd.api.extensions.take(values.to_numpy(), at[wanted], allow_fill=True)[codes]
-    merged = keys.merge(table[[*by, column]], on=by, how="left", validate=validate)
-    return merged[column].to_numpy()[codes]
+    return taken(table[column], matched_positions(base, table, by, validate))
 
-
-_TEXT = pd.Series([], dtype="str").dtype
 
 
 def _ordered(frame: pd.DataFrame, columns: Sequence[str], descending: Sequence[str] = ()) -> pd.DataFrame:
@@ -96,12 +217,34 @@ def derive_vars_merged(
         >>> derive_vars_merged(adsl, ex, ex["EXSTDTC"], where=ex["EXDOSE"] > 0, order=["EXSTDTC"]).tolist()
         ['2024-01-08', '2024-02-01']
     """
+    return pd.Series(taken(value, merged_records(base, other, by, where, order, mode)), index=base.index)
+
+
+def merged_records(
+    base: pd.DataFrame,
+    other: pd.DataFrame,
+    by: Sequence[str] = ("USUBJID",),
+    where: pd.Series | None = None,
+    order: Sequence[str] = (),
+    mode: str = "first",
+) -> np.ndarray:
+    """For each ``base`` record, the position in ``other`` of the first/last record (in ``order``, missing values
+    last, ties in input order) of its ``by`` group among the records meeting ``where``; -1 where there is none.
+
+    The records :func:`derive_vars_merged` takes its value from: one pick serves every value merged alike.
+
+    Example::
+
+        >>> adsl = pd.DataFrame({"USUBJID": ["1", "2", "3"]})
+        >>> ex = pd.DataFrame({"USUBJID": ["1", "1", "2", "1"], "EXDOSE": [1.0, 2.0, 0.0, 2.0]})
+        >>> merged_records(adsl, ex, where=ex["EXDOSE"] > 0, order=["EXDOSE"], mode="last").tolist()
+        [3, -1, -1]
+    """
     by = list(by)
-    candidates = other[[*by, *[c for c in order if c not in by]]].assign(__value=value)
-    if where is not None:
-        candidates = candidates[where.to_numpy(dtype=bool)]
-    picked = _ordered(candidates, [*by, *order]).drop_duplicates(by, keep="first" if mode == "first" else "last")
-    return pd.Series(_matched(base, picked, by, "__value", "many_to_one"), index=base.index)
+    rows = None if where is None else np.flatnonzero(where.to_numpy(dtype=bool))
+    picked = extreme_positions(other, by, order, mode, rows=rows)
+    keys = pd.DataFrame({name: other[name].take(picked) for name in by}, copy=False)
+    return np.append(picked, -1)[matched_positions(base, keys, by, "many_to_one")]  # -1 stays -1
 
 
 def derive_var_merged_summary(
@@ -159,10 +302,9 @@ def derive_vars_joined(
     for rows in _joined_parts(left, right, by, pairs_at_once):
         joined = left.iloc[rows].merge(right, on=by, how="inner")
         joined = joined[join_where(joined).to_numpy(dtype=bool)]
-        values = joined.assign(__value=value(joined))["__value"]
-        keys = joined[list(dict.fromkeys(["__base", *order]))]  # sorted alone, not every joined column
-        picked = _ordered(keys, ["__base", *order]).drop_duplicates("__base", keep="first" if mode == "first" else "last")
-        result[picked["__base"].to_numpy()] = values.loc[picked.index].to_numpy()
+        values = value(joined)
+        picked = extreme_positions(joined, ["__base"], order, mode)
+        result[joined["__base"].to_numpy()[picked]] = pd.Series(values, index=joined.index).to_numpy()[picked]
     return pd.Series(result, index=base.index).infer_objects()
 
 
@@ -212,9 +354,9 @@ def derive_var_extreme_flag(
         >>> derive_var_extreme_flag(ae, ["USUBJID", "AEDECOD"], ["ASTDT"]).tolist()
         [nan, 'Y', 'Y']
     """
-    eligible = frame if where is None else frame[where.to_numpy(dtype=bool)]
-    picked = _ordered(eligible, [*by, *order], descending).drop_duplicates(list(by), keep="first" if mode == "first" else "last")
-    return _flag(pd.Series(frame.index.isin(picked.index), index=frame.index))
+    rows = None if where is None else np.flatnonzero(where.to_numpy(dtype=bool))
+    picked = extreme_positions(frame, by, order, mode, descending, rows)
+    return _flag(pd.Series(frame.index.isin(frame.index[picked]), index=frame.index))
 
 
 def derive_var_obs_number(frame: pd.DataFrame, by: Sequence[str], order: Sequence[str] = ()) -> pd.Series:

@@ -121,6 +121,7 @@ class _Build:
         self.flags: dict[tuple[str, str], pd.Series] = {}
         self.with_qualifiers: dict[str, pd.DataFrame] = {}
         self.memos: dict[int, tuple[pd.DataFrame, dict]] = {}  # function calls' values over other datasets (merge rules)
+        self.reused: dict = {}  # what rules made once for several variables over the current records (Records.once)
         self.errors: list[DataError] = []
         self.failed: set[str] = set()
         self.warnings: list[str | DataError] = []
@@ -145,7 +146,7 @@ class _Build:
                 continue
             records = AdamRecords(
                 self.study, self.spec.dataset, var.name, self.source, self.out, self.built, self.warnings,
-                self.flags, with_qualifiers=self.with_qualifiers, memos=self.memos,
+                self.flags, with_qualifiers=self.with_qualifiers, memos=self.memos, reused=self.reused,
             )
             try:
                 self.out[var.name] = records.typed(RULES[name].build(params, records), var.type)
@@ -181,7 +182,7 @@ class _Build:
             at = _first_of_origin(self.source, result)
             hidden = {c: self.source[c].reset_index(drop=True).reindex(at).set_axis(result.index) for c in shadowed}  # -1: missing
             source = pd.concat([source, pd.DataFrame(hidden, copy=False)], axis=1)
-        self.source = source
+        self.source, self.reused = source, {}
         self.out = {name: result[name] for name in self.out}
         self.flags = {key: result[column] for key, column in flags.items()}
 

@@ -42,6 +42,7 @@ class Records:
     warnings: list[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
     with_qualifiers: dict[str, pd.DataFrame] = field(default_factory=dict, kw_only=True)  # other datasets joined with their SUPP--
     memos: dict[int, tuple[pd.DataFrame, dict]] = field(default_factory=dict, kw_only=True)  # per other dataset: its function calls' values
+    reused: dict[Any, tuple[tuple, Any]] = field(default_factory=dict, kw_only=True)  # see :meth:`once`
 
     @property
     def index(self) -> pd.Index:
@@ -57,6 +58,24 @@ class Records:
     def column(self, name: str) -> pd.Series:
         """A variable built so far or, failing that, the source records' column."""
         return self.out[name] if name in self.out else self.frame[name]
+
+    def once(self, key: Any, inputs: tuple, make: Callable[[], Any]) -> Any:
+        """``make()``, made once for ``key`` while it is made from the very same ``inputs`` (the objects themselves:
+        columns, datasets), e.g. the records several merged variables take their values from.
+
+        >>> import pandas as pd
+        >>> records, usubjid, calls = Records(None, "ADVS", "AGE", pd.DataFrame(), {}, {}), pd.Series(["1"]), []
+        >>> [records.once("picked", (usubjid,), lambda: calls.append(1) or len(calls)) for _ in range(2)]
+        [1, 1]
+        >>> records.once("picked", (usubjid.copy(),), lambda: calls.append(1) or len(calls))  # other inputs: made again
+        2
+        """
+        kept = self.reused.get(key)
+        if kept is not None and len(kept[0]) == len(inputs) and all(a is b for a, b in zip(kept[0], inputs)):
+            return kept[1]
+        made = make()
+        self.reused[key] = (inputs, made)  # the inputs are kept with it: their ids stay their own
+        return made
 
     def other(self, params: Any) -> pd.DataFrame:
         """The dataset a merge rule reads, with its SUPP-- qualifiers as columns when ``params.supp`` (joined once)."""

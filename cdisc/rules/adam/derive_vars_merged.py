@@ -72,10 +72,20 @@ def from_other(params, records) -> tuple[pd.DataFrame, pd.Series, pd.Series | No
 """,
 )
 def derive_vars_merged(params: DeriveVarsMerged, records) -> pd.Series:
-    """The value of the first/last record of another dataset per ``by`` group, for each record."""
-    other, value, where = from_other(params, records)
+    """The value of the first/last record of another dataset per ``by`` group, for each record.
+
+    The records picked are found once for all the variables merged alike (dataset, by, where, order, mode).
+    """
+    other = records.other(params)
+    value = records.on_other(params.value, other)
+
+    def picked():
+        where = records.on_other(params.where, other, condition=True) if params.where else None
+        return derivations.merged_records(records.columns(params.by), other, params.by, where, params.order, params.mode)
+
+    alike = ("derive_vars_merged", params.dataset, params.supp, tuple(params.by), params.where, tuple(params.order), params.mode)
     try:
-        values = derivations.derive_vars_merged(records.columns(params.by), other, value, params.by, where, params.order, params.mode)
+        at = records.once(alike, (other, *(records.column(name) for name in params.by)), picked)
     except pd.errors.MergeError:
         raise records.fail(f"{params.dataset} has several records per {', '.join(params.by)} on the base side") from None
-    return or_missing_value(values, params.missing_value)
+    return or_missing_value(pd.Series(derivations.taken(value, at), index=records.index), params.missing_value)
