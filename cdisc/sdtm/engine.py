@@ -12,6 +12,7 @@ from cdisc.raw import FILE, ROW
 from cdisc.rules import rules
 from cdisc.rules.records import AdamRecords, SdtmRecords, run_step
 from cdisc.sdtm.findings import pivot_tests
+from cdisc.sdtm.keys import key_order
 from cdisc.sdtm.parts import Segment, bind_parts, build_variable, parts_read_failed
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
@@ -203,12 +204,12 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     if errors:
         raise errors[0] if len(errors) == 1 else DataErrors(errors)
     frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables if not var.temporary}, index=raw.index)
-    order = frame.sort_values(spec.keys, kind="mergesort", na_position="first").index
-    _check_unique_keys(spec, frame, raw)
-    frame = frame.loc[order].reset_index(drop=True)
+    order, repeated = key_order(frame, spec.keys)
+    _check_unique_keys(spec, repeated, raw)
+    frame = frame.take(order).reset_index(drop=True)
     merges = [*spec.source.merge, *(m for part in spec.parts for m in part.source.merge)]
     lineage_columns = [FILE, ROW, *dict.fromkeys(merged_row_column(m.table) for m in merges)]
-    lineage = raw.reindex(columns=lineage_columns).loc[order].reset_index(drop=True)  # not every raw column
+    lineage = raw.reindex(columns=lineage_columns).take(order).reset_index(drop=True)  # not every raw column
     if "USUBJID" in frame:
         lineage.insert(0, "USUBJID", frame["USUBJID"])
     return BuiltDataset(spec, frame, lineage, excluded, supp, warnings)
@@ -257,8 +258,8 @@ def _check_terms(values: pd.Series, codelist: CodelistTerms, rows: SdtmRecords, 
     raise rows.fail(f"{int(outside.sum())} value(s){at} are not in codelist {codelist.name} ({why}): {shown}", outside, values)
 
 
-def _check_unique_keys(spec: SdtmDataset, frame: pd.DataFrame, raw: pd.DataFrame) -> None:
-    duplicated = frame.duplicated(spec.keys, keep=False)
+def _check_unique_keys(spec: SdtmDataset, duplicated: np.ndarray, raw: pd.DataFrame) -> None:
+    """Records that share their keys (``duplicated``) are an error naming their raw rows."""
     if duplicated.any():
         rows = raw.loc[duplicated, [FILE, ROW]].head(6)
         where = ", ".join(f"{f} row {r}" for f, r in zip(rows[FILE], rows[ROW]))

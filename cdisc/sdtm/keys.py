@@ -1,0 +1,86 @@
+"""A dataset's records in the order of its keys, and the records that share their keys, from one sort.
+
+Each key column becomes the rank of its values among the column's distinct values (missing first, as pandas'
+``sort_values(keys, kind="mergesort", na_position="first")`` puts them), text ranked by Arrow instead of through
+a pandas Categorical; the ranks of all keys are one integer per record (or, should that overflow, several keys of
+``np.lexsort``), sorted stably once; the records sharing their keys are the neighbours in that order with the same
+ranks (as ``DataFrame.duplicated``: missing equals missing).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow.compute as pc
+
+from cdisc.arrowtext import arrow_codes, arrow_text
+
+__all__ = ["key_order"]
+
+_TEXT = pd.Series([], dtype="str").dtype
+
+
+def key_order(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(the positions of ``frame``'s records sorted by ``keys``, whether each record shares its keys with another).
+
+    >>> frame = pd.DataFrame({"K": ["b", "a", None, "a"], "N": [1.0, 2.0, 3.0, 2.0]})
+    >>> order, repeated = key_order(frame, ["K", "N"])
+    >>> order.tolist(), repeated.tolist()
+    ([2, 1, 3, 0], [False, True, False, True])
+    """
+    columns = [frame[k] for k in keys]
+    if len(keys) < 2 or not all(_simple(c) for c in columns):  # as pandas sorts and compares them
+        order = np.asarray(frame.reset_index(drop=True).sort_values(keys, kind="mergesort", na_position="first").index)
+        return order, frame.duplicated(keys, keep=False).to_numpy(bool)
+    ranks = [_ranks(c) for c in columns]
+    combined = _combined(ranks)
+    if combined is not None:  # one stable sort of one integer per record
+        order = np.argsort(combined, kind="stable")
+        ordered = combined[order]
+        same = ordered[1:] == ordered[:-1]
+    else:
+        order = np.lexsort(ranks[::-1])
+        same = np.ones(max(len(frame) - 1, 0), bool)
+        for rank in ranks:
+            ordered = rank[order]
+            same &= ordered[1:] == ordered[:-1]
+    repeated = np.zeros(len(frame), bool)
+    repeated[order[1:][same]] = True
+    repeated[order[:-1][same]] = True
+    return order, repeated
+
+
+def _combined(ranks: list[np.ndarray]) -> np.ndarray | None:
+    """The ranks of several keys as one integer sorting as they do together (None if it could overflow)."""
+    combined = np.zeros(len(ranks[0]), np.int64)
+    scale = 1
+    for rank in reversed(ranks):
+        size = int(rank.max()) + 2 if len(rank) else 1  # -1 (missing) .. max
+        if scale * size >= 2**62:
+            return None
+        combined += (rank + 1) * scale
+        scale *= size
+    return combined
+
+
+def _simple(column: pd.Series) -> bool:
+    """Text, or numbers whose ranks sort as pandas sorts them (it sorts missing numbers as -inf: not beside -inf)."""
+    if column.dtype == _TEXT:
+        return True
+    if column.dtype.kind in "iub":
+        return True
+    if column.dtype == np.float64:
+        values = column.to_numpy()
+        return not (np.isneginf(values).any() and np.isnan(values).any())
+    return False
+
+
+def _ranks(column: pd.Series) -> np.ndarray:
+    """Each value's rank among the column's distinct values, missing -1 (first): equal ranks are equal values."""
+    if column.dtype == _TEXT:
+        codes, distinct = arrow_codes(arrow_text(column.array))
+        rank = np.empty(len(distinct) + 1, np.int64)
+        rank[np.asarray(pc.array_sort_indices(distinct))] = np.arange(len(distinct))
+        rank[-1] = -1  # code -1: missing
+        return rank[codes]
+    return pd.factorize(column.to_numpy(), sort=True)[0].astype(np.int64, copy=False)
