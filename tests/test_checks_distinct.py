@@ -10,10 +10,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pytest
-from hypothesis import given
+from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from cdisc.checks.iso8601 import _DATETIME, invalid_datetimes, invalid_durations
+from cdisc.checks.iso8601 import _DATETIME, _invalid_point, invalid_datetimes, invalid_durations
 from cdisc.checks.package import Dataset, Pool, distinct_text, printable_ascii
 from cdisc.checks.rules_metadata import _longest
 from cdisc.compare.tables import Table, Variable
@@ -107,3 +107,13 @@ def test_longest_value_of_blank_tab_and_empty_text():
         return _longest(Dataset("AE", "SDTM", Table("AE", "", Path("ae.xpt"), frame, (Variable("X", "", "char", 8, ""),)), []))["X"]
 
     assert (longest(), longest(""), longest("ab", "abc"), longest("abcd ", "ab"), longest("ab\t", "a"), longest("a  b")) == (0, 0, 3, 4, 2, 4)
+
+
+@settings(max_examples=40, deadline=None)  # (each example parses dates through pandas a dozen times)
+@given(st.lists(st.text(alphabet="0123456789-T:/Z.é ", max_size=24), min_size=1, max_size=30))
+def test_an_interval_is_valid_when_both_ends_are(texts):
+    """Ends are read from the intervals only: the same as reading every value's start and end."""
+    values = pd.Series(texts, dtype="str")
+    start, end = values.str.replace(r"/.*$", "", regex=True), values.str.replace(r"^[^/]*/", "", regex=True)
+    every = (_invalid_point(start) | (values.str.contains("/", regex=False) & _invalid_point(end))).to_numpy(bool) & (values != "").to_numpy(bool)
+    assert invalid_datetimes(values).tolist() == every.tolist()

@@ -57,10 +57,12 @@ def invalid_durations(text: pd.Series) -> np.ndarray:
 
 
 def _invalid_datetime_text(text: pd.Series) -> pd.Series:
-    interval = text.str.contains("/", regex=False)
-    start = text.str.replace(r"/.*$", "", regex=True)
-    end = text.str.replace(r"^[^/]*/", "", regex=True)
-    return _invalid_point(start) | (interval & _invalid_point(end))
+    """An invalid start, or an interval (``start/end``) with an invalid end; ends are read from the intervals only."""
+    bad = _invalid_point(text.str.replace(r"/.*$", "", regex=True)).to_numpy(bool, copy=True)
+    interval = text.str.contains("/", regex=False).to_numpy(bool)
+    if interval.any():
+        bad[interval] |= _invalid_point(text[interval].str.replace(r"^[^/]*/", "", regex=True)).to_numpy(bool)
+    return pd.Series(bad, index=text.index)
 
 
 def _invalid_point(text: pd.Series) -> pd.Series:
