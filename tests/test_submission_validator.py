@@ -171,6 +171,20 @@ def test_epoch_findings_of_each_kind_and_a_boundary_date(tmp_path):
     ]
 
 
+def test_pair_findings_name_the_ct_name_whether_or_not_the_column_holds_it(tmp_path):
+    files = clean_files()
+    frame, labels = _sdtm_domain("VS", 3)
+    files["VS"] = ("sdtm", frame.assign(
+        VSTESTCD=["SYSBP", "SYSBP", "DIABP", "TEMP", "XYZ", "DIABP"],
+        VSTEST=["Systolic Blood Pressure", "Diastolic Blood Pressure", "Diastolic BP", "Temp", "Anything", "Diastolic Blood Pressure"]), labels)
+    found = validate(write(tmp_path, files), STANDARDS).findings.query("rule == 'CT-PAIR'")
+    assert found[["row", "value", "message"]].values.tolist() == [
+        [2, "Diastolic Blood Pressure", "VSTEST is 'Diastolic Blood Pressure'; CT names VSTESTCD SYSBP 'Systolic Blood Pressure'"],
+        [3, "Diastolic BP", "VSTEST is 'Diastolic BP'; CT names VSTESTCD DIABP 'Diastolic Blood Pressure'"],
+        [4, "Temp", "VSTEST is 'Temp'; CT names VSTESTCD TEMP 'Temperature'"],  # (a name no record holds)
+    ]
+
+
 def test_synonym_finding_names_the_submission_value(tmp_path):
     files = clean_files()
     lb(LBORRESU="uIU/mL", LBSTRESU="mIU/L")(files)

@@ -12,7 +12,7 @@ from collections.abc import Iterator
 import numpy as np
 import pandas as pd
 
-from cdisc.checks.package import Dataset, Package, Submission, mapped, member
+from cdisc.checks.package import Dataset, Package, Submission, mapped, member, position_in
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
 from cdisc.terminology import CodelistTerms
@@ -111,30 +111,40 @@ def _ig_codes(submission: Submission, dataset, variable: str) -> tuple[str, ...]
 @rule("CT-PAIR", "Test code and test name are not the same CT term",
       "SDTMIG 3.4 controlled terminology assumptions (--TESTCD/--TEST, TSPARMCD/TSPARM: one CT term); P21 CT2003", "error")
 def code_name_pairs(submission: Submission) -> Iterator[pd.DataFrame]:
-    """Where --TESTCD is a CT term, --TEST must be that term's submission value in the paired name codelist."""
+    """Where --TESTCD is a CT term, --TEST must be that term's submission value in the paired name codelist.
+
+    Each distinct code is named once per codelist part; a record then compares positions among the distinct names."""
     for dataset in submission.model("SDTM"):
         prefix = dataset.domain[:2]
         for code_suffix, name_suffix in _PAIRS:
             code, name = prefix + code_suffix, prefix + name_suffix
             if not {code, name} <= set(dataset.frame.columns):
                 continue
-            expected = pd.Series(pd.NA, index=dataset.frame.index, dtype="str")
+            codes_text = dataset.text(code)
+            named: list[pd.Series] = []  # per codelist part, the name each distinct code calls for (missing: none)
+            choice = np.full(len(dataset.frame), -1, dtype=np.intp)  # per record, its expected name among the concatenated parts
             for code_part, code_records in codelist_parts(submission, dataset, code, _ig_codes(submission, dataset, code)):
                 for name_part, name_records in codelist_parts(submission, dataset, name, _ig_codes(submission, dataset, name)):
                     codes, names = submission.standards.codelists.get(code_part[0]), submission.standards.codelists.get(name_part[0])
-                    records = _both(code_records, name_records, len(expected))
+                    records = _both(code_records, name_records, len(choice))
                     if codes is None or names is None or len(code_part) != 1 or len(name_part) != 1 or not records.any():
                         continue
                     term_of_code = dict(zip(codes.terms["value"], codes.terms["nci"]))
                     name_of_term = dict(zip(names.terms["nci"], names.terms["value"]))
-                    codes_text = dataset.text(code)
-                    named = pd.Series(codes_text.values.map(term_of_code).map(name_of_term).array.take(codes_text.codes), index=dataset.frame.index)
-                    expected = expected.where(~records, named)
-            actual = dataset.text_column(name)
-            bad = (expected.notna() & (actual != expected)).to_numpy(bool)
+                    choice = np.where(records, sum(len(n) for n in named) + codes_text.codes, choice)
+                    named.append(pd.Series(codes_text.values.map(term_of_code).map(name_of_term).array, dtype="str"))
+            if not named:
+                continue
+            names_text, expected = dataset.text(name), pd.concat(named, ignore_index=True)
+            called = np.append(expected.notna().to_numpy(bool), False)[choice]  # (choice -1: the appended False)
+            bad = called & (np.append(position_in(expected, pd.Index(names_text.values)), -1)[choice] != names_text.codes)
             if bad.any():
-                message = name + " is '" + actual + "'; CT names " + code + " " + dataset.text_column(code) + " '" + expected.fillna("") + "'"
-                yield findings("CT-PAIR", dataset.name, message, rows=np.flatnonzero(bad), variable=name, values=dataset.frame[name])
+                rows = np.flatnonzero(bad)  # (messages written for these only)
+                actual, given = names_text.values.to_numpy()[names_text.codes[rows]], codes_text.values.to_numpy()[codes_text.codes[rows]]
+                message = np.full(len(bad), "", dtype=object)
+                message[rows] = name + " is '" + actual + "'; CT names " + code + " " + given + " '" + expected.to_numpy()[choice[rows]] + "'"
+                yield findings("CT-PAIR", dataset.name, pd.Series(message, index=dataset.frame.index, dtype="str"), rows=rows, variable=name,
+                               values=dataset.frame[name])
 
 
 def _both(first: np.ndarray | None, second: np.ndarray | None, n: int) -> np.ndarray:
