@@ -113,3 +113,39 @@ def test_taken_gives_the_types_a_left_merge_gives():
     assert pd.isna(taken(pd.Series([1, 2], dtype="Int64"), at)[1])
     text = taken(pd.Series(["a", None], dtype="str"), np.array([0, 1, -1]))
     assert text[0] == "a" and pd.isna(text[1]) and pd.isna(text[2])
+
+
+def test_obs_number_is_what_a_stable_sort_and_cumcount_give():
+    """Random frames as above: numbering within by groups in order, ties in input order, missing values last."""
+    from cdisc.adam.derivations import derive_var_obs_number
+
+    rng = np.random.default_rng(11)
+    for _ in range(300):
+        n = int(rng.integers(0, 10))
+        by = [f"B{i}" for i in range(int(rng.integers(1, 3)))]
+        order = [f"O{i}" for i in range(int(rng.integers(0, 3)))]
+        frame = pd.DataFrame({name: _column(rng.choice(["text", "object", "float", "int"]), n, rng) for name in [*by, *order]},
+                             index=range(n))
+        ordered = frame.sort_values([*by, *order], kind="mergesort", na_position="last")
+        expected = (ordered.groupby(by, sort=False, dropna=False).cumcount() + 1).reindex(frame.index).astype(float)
+        assert derive_var_obs_number(frame, by, order).tolist() == expected.tolist()
+
+
+def test_obs_number_without_by_numbers_all_records():
+    from cdisc.adam.derivations import derive_var_obs_number
+
+    frame = pd.DataFrame({"ADT": [3.0, np.nan, 1.0, 3.0]})
+    assert derive_var_obs_number(frame, [], ["ADT"]).tolist() == [2.0, 4.0, 1.0, 3.0]
+    assert derive_var_obs_number(frame.iloc[:0], ["ADT"]).tolist() == []
+
+
+def test_baseline_records_missing_by_values_no_baseline_and_two_baselines():
+    from cdisc.adam.derivations import baseline_records
+
+    vs = pd.DataFrame({"USUBJID": pd.Series(["1", "1", None, None, "2"], dtype="str"),
+                       "ABLFL":   pd.Series([None, "Y", "Y", None, None], dtype="str")})
+    assert baseline_records(vs, ["USUBJID"]).tolist() == [1, 1, 2, 2, -1]  # a missing subject is a group too
+    assert baseline_records(vs.iloc[[0, 4]], ["USUBJID"]).tolist() == [-1, -1]
+    two = pd.concat([vs, vs.iloc[[1]]], ignore_index=True)
+    with pytest.raises(ValueError, match=r"more than one baseline record \(ABLFL = Y\) for \{'USUBJID': '1'\}"):
+        baseline_records(two, ["USUBJID"])

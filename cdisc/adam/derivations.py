@@ -26,7 +26,12 @@ __all__ = [
     "derive_var_trtemfl",
     "derive_vars_dy",
     "derive_vars_merged",
+    "baseline_records",
+    "extreme_positions",
     "matched_positions",
+    "ordered_positions",
+    "records_tied",
+    "sort_codes",
     "merged_records",
     "taken",
 ]
@@ -113,13 +118,18 @@ def extreme_positions(frame: pd.DataFrame, by: Sequence[str], order: Sequence[st
     ordered = ordered_positions([*groups, *(sort_codes(frame[name].take(rows), name in descending) for name in order)])
     if not by:
         return rows[ordered[:1] if mode == "first" else ordered[-1:]]
+    starts = _group_starts(groups, ordered)
+    return rows[ordered[starts] if mode == "first" else ordered[np.append(starts[1:], len(ordered)) - 1]]
+
+
+def _group_starts(groups: Sequence[np.ndarray], ordered: np.ndarray) -> np.ndarray:
+    """Where each group starts among the records in ``ordered`` sequence (sorted on the ``groups`` codes first)."""
     new_group = np.zeros(len(ordered), dtype=bool)
-    new_group[0] = True
+    new_group[:1] = True
     for codes in groups:  # a group's records are together: a new one starts where a by value changes
         sorted_codes = codes[ordered]
         new_group[1:] |= sorted_codes[1:] != sorted_codes[:-1]
-    starts = np.flatnonzero(new_group)
-    return rows[ordered[starts] if mode == "first" else ordered[np.append(starts[1:], len(ordered)) - 1]]
+    return np.flatnonzero(new_group)
 
 
 def records_tied(frame: pd.DataFrame, columns: Sequence[str], positions: np.ndarray, rows: np.ndarray | None = None) -> bool:
@@ -367,9 +377,15 @@ def derive_var_obs_number(frame: pd.DataFrame, by: Sequence[str], order: Sequenc
         >>> derive_var_obs_number(pd.DataFrame({"USUBJID": ["1", "1", "2"], "ADT": [9.0, 3.0, 1.0]}), ["USUBJID"], ["ADT"]).tolist()
         [2.0, 1.0, 1.0]
     """
-    ordered = _ordered(frame[[*by, *[c for c in order if c not in by]]], [*by, *order])
-    numbers = ordered.groupby(list(by), sort=False, dropna=False).cumcount() + 1
-    return numbers.reindex(frame.index).astype(float)
+    groups = [sort_codes(frame[name]) for name in by]
+    ordered = ordered_positions([*groups, *(sort_codes(frame[name]) for name in order)])
+    if not len(ordered):
+        return pd.Series(np.zeros(0), index=frame.index)
+    starts = _group_starts(groups, ordered)
+    within = np.arange(len(ordered)) - np.repeat(starts, np.diff(np.append(starts, len(ordered))))  # 0, 1, ... in each group
+    numbers = np.empty(len(ordered))
+    numbers[ordered] = within + 1
+    return pd.Series(numbers, index=frame.index)
 
 
 def derive_var_trtemfl(
@@ -421,11 +437,27 @@ def derive_var_base(frame: pd.DataFrame, by: Sequence[str], source: str = "AVAL"
         inside = where.fillna(False).to_numpy(dtype=bool)
         restricted = derive_var_base(frame.loc[inside], by, source, flag)
         return restricted.reindex(frame.index)
-    baseline = frame.loc[frame[flag].eq("Y"), [*by, source]]
-    duplicated = baseline.duplicated(list(by), keep=False)
+    return pd.Series(taken(frame[source], baseline_records(frame, by, flag)), index=frame.index)
+
+
+def baseline_records(frame: pd.DataFrame, by: Sequence[str], flag: str = "ABLFL") -> np.ndarray:
+    """For each record, the position of the baseline record (``flag`` == Y) of its ``by`` group, -1 for none: the
+    record :func:`derive_var_base` takes each baseline value from. More than one baseline record in a group is an error.
+
+    Example::
+
+        >>> vs = pd.DataFrame({"USUBJID": ["1", "1", "2"], "ABLFL": [None, "Y", None]})
+        >>> baseline_records(vs, ["USUBJID"]).tolist()
+        [1, 1, -1]
+    """
+    by = list(by)
+    rows = np.flatnonzero(frame[flag].eq("Y").to_numpy(dtype=bool, na_value=False))
+    baseline = pd.DataFrame({name: frame[name].take(rows) for name in by}, index=rows, copy=False)
+    codes = _group_codes([baseline[name] for name in by], len(rows))
+    duplicated = np.bincount(codes, minlength=1)[codes] > 1 if len(rows) else np.zeros(0, dtype=bool)
     if duplicated.any():
-        raise ValueError(f"more than one baseline record ({flag} = Y) for {dict(baseline.loc[duplicated, list(by)].iloc[0])}")
-    return pd.Series(_matched(frame, baseline.rename(columns={source: "__base"}), list(by), "__base"), index=frame.index)
+        raise ValueError(f"more than one baseline record ({flag} = Y) for {dict(baseline.loc[duplicated].iloc[0])}")
+    return np.append(rows, -1)[matched_positions(frame, baseline, by)]  # -1 stays -1
 
 
 def derive_var_chg(value: pd.Series, base: pd.Series) -> pd.Series:

@@ -227,7 +227,10 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
         lineage.insert(0, "USUBJID", state.out["USUBJID"].take(order).to_numpy())
     out, warnings = {name: state.out[name] for name in names}, state.warnings
     del state, keys  # the source records and temporary variables go before the variables are copied in order
-    frame = pd.DataFrame({name: out.pop(name).take(order).reset_index(drop=True) for name in names}, copy=False)  # each freed once copied
+    if np.array_equal(order, np.arange(len(order))):  # in key order already: nothing to copy
+        frame = pd.DataFrame({name: out.pop(name).reset_index(drop=True) for name in names}, copy=False)
+    else:
+        frame = pd.DataFrame({name: out.pop(name).take(order).reset_index(drop=True) for name in names}, copy=False)  # each freed once copied
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
 

@@ -109,7 +109,8 @@ class Records:
                 raise self.fail(f"{int(bad.sum())} value(s) are not numbers ({examples})", bad, values)
             numbers = numbers.astype(float)
         if data_type == "integer":
-            fraction = (numbers.notna() & (numbers % 1).abs().gt(1e-9)).to_numpy(dtype=bool)
+            with np.errstate(invalid="ignore"):  # missing and infinite values have no fraction
+                fraction = np.abs(np.remainder(numbers.to_numpy(dtype=float), 1)) > 1e-9
             if fraction.any():
                 examples = ", ".join(repr(v) for v in numbers[fraction].drop_duplicates().head(3))
                 raise self.fail(

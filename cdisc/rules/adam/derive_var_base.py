@@ -42,9 +42,15 @@ def _method(p: DeriveVarBase, variable: str, spec) -> str:
 """,
 )
 def derive_var_base(params: DeriveVarBase, records) -> pd.Series:
-    """The value on the baseline record of the record's group; more than one baseline record is an error."""
+    """The value on the baseline record of the record's group; more than one baseline record is an error.
+
+    The baseline records are found once for every variable with the same ``by`` and ``flag`` (BASE, BNRIND, ...).
+    """
+    names = [*params.by, params.flag]
     try:
-        base = derivations.derive_var_base(records.columns([*params.by, params.source, params.flag]), params.by, params.source, params.flag)
+        at = records.once(("derive_var_base", *names), tuple(records.column(name) for name in names),
+                          lambda: derivations.baseline_records(records.columns(names), params.by, params.flag))
     except ValueError as exc:
         raise records.fail(str(exc)) from None
+    base = pd.Series(derivations.taken(records.column(params.source), at), index=records.index)
     return base.where(records.condition(params.where)) if params.where else base
