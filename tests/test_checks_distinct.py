@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 
 from cdisc.checks.iso8601 import _DATETIME, _invalid_point, invalid_datetimes, invalid_durations
 from cdisc.checks.package import Dataset, Pool, distinct_text, printable_ascii
-from cdisc.checks.rules_metadata import _longest
+from cdisc.checks.rules_metadata import _empty, _longest
 from cdisc.compare.tables import Table, Variable
 from cdisc.textparts import extract_groups as extract
 
@@ -117,3 +117,12 @@ def test_an_interval_is_valid_when_both_ends_are(texts):
     start, end = values.str.replace(r"/.*$", "", regex=True), values.str.replace(r"^[^/]*/", "", regex=True)
     every = (_invalid_point(start) | (values.str.contains("/", regex=False) & _invalid_point(end))).to_numpy(bool) & (values != "").to_numpy(bool)
     assert invalid_datetimes(values).tolist() == every.tolist()
+
+
+@given(TEXT, st.integers(0, 12), st.sampled_from([pa.string(), pa.large_string()]))
+def test_blank_values_from_the_offsets_are_the_values_blank_once_stripped(texts, cut, kind):
+    """REQ-NULL's blank: missing, or only whitespace (blank, tab, no-break space)."""
+    column = _chunked(texts, cut, kind)
+    table = Table("AE", "", Path("ae.xpt"), pd.DataFrame({"AETERM": column}), (Variable("AETERM", "", "char", 8, ""),))
+    stripped = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(pa.array(column.array)), ""), True)
+    assert _empty(Dataset("AE", "SDTM", table, []), "AETERM").tolist() == stripped.to_numpy(zero_copy_only=False).tolist()
