@@ -22,6 +22,7 @@ class BuiltDataset:
     supp: pd.DataFrame | None = None
     warnings: list[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
     reused: bool = False  # taken unchanged from the previous run's cache rather than built
+    window_warnings: list[DataError] = field(default_factory=list)  # dates outside their visit's window: found by each run, never cached
     records: int = field(init=False)  # counts kept when the frames are released (see :meth:`release`)
     supp_records: int | None = field(init=False)
     subjects: int | None = field(init=False)

@@ -10,7 +10,6 @@ the outputs of a rebuild, so the outputs do not depend on which process built wh
 from __future__ import annotations
 
 import os
-import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
@@ -59,11 +58,11 @@ class Handoff:
         supp = folder / f"{stem}.supp.parquet"
         return own | ({f"SUPP{name}": pd.read_parquet(supp)} if supp.is_file() else {})
 
-    def copy_to(self, cache: Path, name: str) -> None:
-        """The cache files of a dataset built in this run, into the output's cache folder."""
+    def move_cache_entry(self, name: str, cache: Path) -> None:
+        """The cache files of a dataset built in this run, into the staging folder's cache (read back already)."""
         cache.mkdir(parents=True, exist_ok=True)
         for path in self.folder.glob(f"{name.lower()}.*"):
-            shutil.copyfile(path, cache / path.name)
+            os.replace(path, cache / path.name)
 
     def move_files(self, staging: Path) -> None:
         """Every dataset's own files, into the run's staging folder (the same file system: nothing is copied)."""

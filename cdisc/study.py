@@ -92,7 +92,7 @@ class RunResult:
     @property
     def warnings(self) -> list[str | DataError]:
         """Every dataset's warnings (values set to missing, dates outside their visit window ...)."""
-        return [w for one in self.built for w in one.warnings]
+        return [w for one in self.built for w in (*one.warnings, *one.window_warnings)]
 
     def summary_lines(self) -> list[str]:
         lines = [f"Study {self.study.spec.study.id}: {len(self.built)} dataset(s) written to {display_path(self.out_dir)}"]
@@ -339,7 +339,7 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     dm = next((one.frame for one in result.built if one.spec.dataset == "DM"), None)
     for one in result.built:
         if one.standard == "sdtm":
-            one.warnings += visit_window_warnings(one.spec.dataset, one.frame, one.lineage, study.spec.visits, dm)
+            one.window_warnings = visit_window_warnings(one.spec.dataset, one.frame, one.lineage, study.spec.visits, dm)
     try:
         if not errors:
             result.reconciliation = reconcile(study, result.built)
@@ -507,7 +507,7 @@ def _write_outputs(
 
 def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Handoff | None) -> list[CacheEntry]:
     """The cache entries of the datasets built in this run; those taken from the previous run have theirs copied as they
-    were, and so have those a worker process wrote into the ``handoff`` folder."""
+    were, and those a worker process wrote into the ``handoff`` folder are moved from there."""
     entries = []
     for one in result.built:
         if one.reused:
@@ -515,7 +515,7 @@ def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Hand
             for path in (target / CACHE).glob(f"{one.spec.dataset.lower()}.*"):
                 shutil.copyfile(path, staging / CACHE / path.name)
         elif handoff is not None:
-            handoff.copy_to(staging / CACHE, one.spec.dataset)
+            handoff.move_cache_entry(one.spec.dataset, staging / CACHE)
         else:
             entries.append(cache_entry(one, result.input_hashes[one.spec.dataset]))
     return entries

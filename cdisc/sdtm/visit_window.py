@@ -40,16 +40,25 @@ def visit_window_warnings(dataset: str, frame: pd.DataFrame, lineage: pd.DataFra
     found = derive_visit_window_outliers(frame[date], frame["VISITNUM"], reference, visits)
     warnings = []
     for (visit, window), group in found.groupby(["visit", "window"], sort=False):  # one warning per visit
-        source = lineage.loc[group.index]
-        files = source[FILE].astype("str").tolist() if FILE in source else []
-        rows = source[ROW].astype(int).tolist() if ROW in source else (group.index + 1).tolist()
+        if ROW in lineage:  # records with a raw file row first; those made by the spec alone have none
+            known = lineage.loc[group.index, ROW].notna().to_numpy()
+            group = pd.concat([group[known], group[~known]])
+            source = lineage.loc[group.index[: known.sum()]]
+            files, rows = source[FILE].astype("str").tolist(), source[ROW].astype(int).tolist()
+        else:
+            files, rows = [], (group.index + 1).tolist()
         subjects = frame.loc[group.index, "USUBJID"].astype("str").tolist()
         shown = ", ".join(f"{d} (study day {n})" for d, n in zip(group["date"].head(3), group["study_day"].head(3)))
-        where = f"{', '.join(sorted(set(files)))} rows {', '.join(map(str, rows[:5]))}" if files else f"records {', '.join(map(str, rows[:5]))}"
-        more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+        places = []
+        if rows:
+            more = f" and {len(rows) - 5} more" if len(rows) > 5 else ""
+            listed = ", ".join(map(str, rows[:5]))
+            places.append(f"{', '.join(sorted(set(files)))} rows {listed}{more}" if files else f"records {listed}{more}")
+        if len(group) > len(rows):
+            places.append(f"{len(group) - len(rows)} record(s) without a raw file row")
         message = (
             f"{dataset}.{date}: {len(group)} date(s) outside the window of visit {visit} ({window}): {shown} "
-            f"at {where}{more} (subjects {', '.join(sorted(set(subjects))[:5])})"
+            f"at {' and '.join(places)} (subjects {', '.join(sorted(set(subjects))[:5])})"
         )
         warnings.append(DataError(message, dataset=dataset, variable=date, files=files, raw_rows=rows, subjects=subjects,
                                   values=group["date"].astype("str").tolist()))

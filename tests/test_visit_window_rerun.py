@@ -1,0 +1,39 @@
+"""Dates outside their visit's window are warnings found by every run: a rerun taking datasets from the cache lists
+each once, whichever scheduler built them, and records made by the spec alone (no raw file row) are named as such."""
+
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from cdisc.study import RunOptions, run_study
+
+
+@pytest.fixture(scope="module")
+def narrow_windows(small_example, tmp_path_factory):
+    """The small example with CYCLE 1 DAY 8 allowed on day 8 only: some LB, VS and SV dates fall outside."""
+    root = tmp_path_factory.mktemp("narrow")
+    shutil.copytree(small_example.parent / "extract", root / "extract")
+    study = root / "study"
+    shutil.copytree(small_example, study)
+    study_yaml = study / "study.yaml"
+    text = study_yaml.read_text()
+    narrowed = text.replace("collected: [C1D8], visitdy: 8}", "collected: [C1D8], visitdy: 8, window: [0, 0]}")
+    assert narrowed != text
+    study_yaml.write_text(narrowed)
+    return study
+
+
+@pytest.mark.parametrize("scheduler", ["sync", "processes"])
+def test_a_rerun_lists_each_visit_window_warning_once(narrow_windows, tmp_path, scheduler):
+    options = RunOptions(scheduler=scheduler)
+    first = run_study(narrow_windows, tmp_path / "out", options=options)
+    queries = (tmp_path / "out" / "reports" / "queries.csv").read_text()
+    rerun = run_study(narrow_windows, tmp_path / "out", options=options)
+    assert rerun.reused and [str(w) for w in rerun.warnings] == [str(w) for w in first.warnings]
+    assert (tmp_path / "out" / "reports" / "queries.csv").read_text() == queries
+    windows = [str(w) for w in first.warnings if "outside the window of visit CYCLE 1 DAY 8" in str(w)]
+    assert {w.split(".")[0] for w in windows} >= {"LB", "SV"}
+    sv = next(w for w in windows if w.startswith("SV."))
+    assert "record(s) without a raw file row" in sv  # SV's records are made from other domains' visits
