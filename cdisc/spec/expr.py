@@ -38,11 +38,15 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from cdisc.arrowtext import arrow_text
 from cdisc.errors import DataError
 from cdisc.sasdates import impute_date, impute_datetime, sas_date, sas_datetime
 
 Value = Any  # a pandas Series or a scalar
+_ARROW_TEXT = pa.large_string()  # how pandas' str Series hold their text
 #: The records, the constants, and the values of function calls already made on them (None: none kept).
 Env = tuple[pd.DataFrame, Mapping[str, Any], dict[str, Any] | None]
 Compiled = Callable[[Env], Value]
@@ -114,18 +118,29 @@ def _is_missing(value: Value) -> Value:
 
 
 def _concat(*values: Value) -> Value:
-    """Join values as text; a missing part counts as empty text."""
+    """Join values as text; a missing part counts as empty text.
+
+    >>> _concat("S-", pd.Series(["01", None]), None, pd.Series([1.5, 2.0])).tolist()
+    ['S-011.5', 'S-2.0']
+    """
     series = [v for v in values if isinstance(v, pd.Series)]
     if not series:
         return "".join("" if v is None else str(v) for v in values)
     index = series[0].index
-    out = pd.Series("", index=index, dtype="str")
-    for value in values:
-        if isinstance(value, pd.Series):
-            out = out + _text(value).fillna("")
-        elif value is not None:
-            out = out + str(value)
-    return out
+    if any(s.index is not index and not s.index.equals(index) for s in series):  # aligned on their labels
+        out = pd.Series("", index=index, dtype="str")
+        for value in values:
+            if isinstance(value, pd.Series):
+                out = out + _text(value).fillna("")
+            elif value is not None:
+                out = out + str(value)
+        return out
+    parts = [  # one Arrow join of every part, row by row
+        pc.fill_null(arrow_text(_text(v).astype("str").array), "") if isinstance(v, pd.Series) else pa.scalar(str(v), _ARROW_TEXT)
+        for v in values if v is not None
+    ]
+    joined = pc.binary_join_element_wise(*parts, pa.scalar("", _ARROW_TEXT))
+    return pd.Series(pd.array(joined, dtype="str"), index=index, copy=False)
 
 
 def _coalesce(*values: Value) -> Value:

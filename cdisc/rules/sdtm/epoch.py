@@ -6,7 +6,10 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
+from cdisc.arrowtext import arrow_text
 from cdisc.rules import SDTM, rule
 from cdisc.sdtm.dates import date_part
 from cdisc.spec.base import ShorthandModel
@@ -54,14 +57,46 @@ def epoch(params: EpochRule, records) -> pd.Series:
     if se is None or not {"SESTDTC", "SEENDTC", "EPOCH"} <= set(se.columns):
         raise records.fail("EPOCH needs an SE dataset with SESTDTC, SEENDTC and EPOCH")
     date, instant = _moments(records.out[params.of], day_end=True)
-    dated = pd.DataFrame({"USUBJID": records.out["USUBJID"], "date": date, "instant": instant, "at": records.index}, index=records.out["USUBJID"].index)
-    dated = dated.dropna(subset=["date", "USUBJID"]).sort_values("instant", kind="mergesort")
-    elements = pd.DataFrame(
-        {"USUBJID": se["USUBJID"], "start": pd.Series(_moments(se["SESTDTC"], day_end=False)[1], index=se.index),
-         "end": date_part(se["SEENDTC"]), "EPOCH": se["EPOCH"]}
-    ).dropna(subset=["start"]).sort_values("start", kind="mergesort")
-    found = pd.merge_asof(dated, elements, left_on="instant", right_on="start", by="USUBJID", direction="backward")
-    inside = found["end"].isna() | (found["date"] <= found["end"])
-    result = pd.Series(np.nan, index=records.index, dtype="str")
-    result[found.loc[inside, "at"].to_numpy()] = found.loc[inside, "EPOCH"].to_numpy()
-    return result
+    start = _moments(se["SESTDTC"], day_end=False)[1]
+    element = _latest_start(se["USUBJID"], start, records.out["USUBJID"], instant, ~np.isnat(date))
+    found = element >= 0
+    end = date_part(se["SEENDTC"]).to_numpy()[np.maximum(element, 0)] if len(se) else np.full(len(element), np.datetime64("NaT"))
+    inside = found & (np.isnat(end) | (date <= end))
+    epochs = arrow_text(se["EPOCH"].astype("str").array).take(pa.array(element, mask=~inside))
+    return pd.Series(pd.array(epochs, dtype="str"), index=records.index, copy=False)
+
+
+def _latest_start(element_subjects: pd.Series, start: np.ndarray, subjects: pd.Series, moment: np.ndarray,
+                  dated: np.ndarray) -> np.ndarray:
+    """For each record (``subjects``, ``moment``; only those ``dated``), the position of its subject's element whose
+    ``start`` is the latest on or before the moment (of elements starting together, the last listed); -1: none.
+
+    >>> at = lambda *t: np.array(t, dtype="datetime64[D]")
+    >>> _latest_start(pd.Series(["A", "A", "B"]), at("2024-01-01", "2024-01-10", "2024-01-05"),
+    ...               pd.Series(["A", "A", "B", "C"]), at("2024-01-10", "2024-01-09", "2024-01-04", "2024-01-20"),
+    ...               np.array([True, True, True, True])).tolist()
+    [1, 0, -1, -1]
+    """
+    out = np.full(len(subjects), -1, np.int64)
+    listed = arrow_text(element_subjects.astype("str").array)
+    known = listed.unique()
+    own, theirs = (  # each subject's code (missing or unknown: nan)
+        pc.index_in(text, value_set=known, skip_nulls=True).to_numpy(zero_copy_only=False)
+        for text in (listed, arrow_text(subjects.astype("str").array))
+    )
+    usable = ~np.isnat(start) & ~np.isnan(own)
+    wanted = dated & ~np.isnan(theirs)
+    if not usable.any() or not wanted.any():
+        return out
+    # one integer per moment: the subject, then the rank of the time among every start and moment
+    times = np.concatenate([start[usable].astype("datetime64[us]"), moment[wanted].astype("datetime64[us]")]).astype("int64")
+    ranks = np.unique(times, return_inverse=True)[1].reshape(-1)
+    scale = len(times) + 1
+    element_keys = own[usable].astype(np.int64) * scale + ranks[: usable.sum()]
+    record_keys = theirs[wanted].astype(np.int64) * scale + ranks[usable.sum():]
+    order = np.argsort(element_keys, kind="stable")
+    elements, ordered = np.flatnonzero(usable)[order], element_keys[order]
+    hit = np.searchsorted(ordered, record_keys, side="right") - 1
+    same_subject = (hit >= 0) & (ordered[np.maximum(hit, 0)] // scale == record_keys // scale)
+    out[np.flatnonzero(wanted)[same_subject]] = elements[hit[same_subject]]
+    return out
