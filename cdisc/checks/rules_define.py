@@ -89,11 +89,12 @@ def ct_codelists(submission: Submission) -> Iterator[pd.DataFrame]:
         items = _package_items(package)
         items = items[~items["value_level"] & ~items["no_data"] & ~items["codelist"]]  # a variable without data lists no terms
         without_codelist: dict[str, list[str]] = {}
-        for owner, name in zip(items["owner"], items["name"], strict=True):
+        for owner, name in zip(items["owner"].tolist(), items["name"].tolist(), strict=True):
             without_codelist.setdefault(owner, []).append(name)
         for dataset in [d for d in submission.datasets if d.table.path.parent == package.folder]:
             ig = ig_variables(submission, dataset)
-            with_ct = {v for v, codes in zip(ig["variable"], ig["codelists"], strict=True) if len(codes) == 1 and not str(v).endswith(RESULTS)}
+            with_ct = {v for v, codes in zip(ig["variable"].tolist(), ig["codelists"].tolist(), strict=True)
+                       if len(codes) == 1 and not str(v).endswith(RESULTS)}
             for name in [n for n in without_codelist.get(dataset.name, []) if n in with_ct]:
                 yield findings("DEFINE-CODELIST", dataset.name, f"{define.name}: {name} takes CDISC CT but its ItemDef has no CodeListRef",
                                variable=name)

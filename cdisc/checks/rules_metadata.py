@@ -39,7 +39,7 @@ def _ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
     table = standards.adam[standards.adam["structure"] == structure].reset_index(drop=True)
     columns = "\n".join(str(c) for c in dataset.frame.columns)  # (one search per pattern: ^ and $ match at each name)
     names = [(re.findall(pattern, columns, re.MULTILINE) if pattern != f"^{variable}$" else []) or [variable]
-             for pattern, variable in zip(table["pattern"], table["variable"])]
+             for pattern, variable in zip(table["pattern"].tolist(), table["variable"].tolist())]
     rows = table.loc[table.index.repeat([len(n) for n in names])].reset_index(drop=True)
     return rows.assign(variable=pd.array([n for group in names for n in group], dtype="str"), pattern_name=rows["variable"])
 
@@ -51,7 +51,7 @@ def _sdtm_tables(submission: Submission) -> dict[str, pd.DataFrame]:
 
 def _with_core(ig: pd.DataFrame, core: str) -> list[str]:
     """The IG variables of a core (Req, Exp, Perm), in the table's order."""
-    return [variable for variable, given in zip(ig["variable"], ig["core"], strict=True) if given == core]
+    return [variable for variable, given in zip(ig["variable"].tolist(), ig["core"].tolist(), strict=True) if given == core]
 
 
 def _presence(submission: Submission, core: str, rule_id: str, noun: str) -> Iterator[pd.DataFrame]:
@@ -121,7 +121,7 @@ def labels(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
         ig = ig_variables(submission, dataset)
         literal = ig["pattern_name"] if "pattern_name" in ig.columns else ig["variable"]  # placeholder labels (xx) are not literal
-        expected = {v: label for v, name, label in zip(ig["variable"], literal, ig["label"], strict=True) if v == name}
+        expected = {v: label for v, name, label in zip(ig["variable"].tolist(), literal.tolist(), ig["label"].tolist(), strict=True) if v == name}
         for variable in dataset.table.variables:
             want = expected.get(variable.name)
             if want is not None and variable.label is not None and variable.label != want:
@@ -133,7 +133,7 @@ def labels(submission: Submission) -> Iterator[pd.DataFrame]:
 def variable_order(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.model("SDTM"):
         ig = ig_variables(submission, dataset)
-        order = dict(zip(ig["variable"], ig["order"], strict=True))
+        order = dict(zip(ig["variable"].tolist(), ig["order"].tolist(), strict=True))
         present = [(name, order[name]) for name in dataset.frame.columns if name in order]
         highest = 0
         for name, position in present:

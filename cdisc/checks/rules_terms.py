@@ -104,7 +104,7 @@ def codelist_parts(submission: Submission, dataset: Dataset, variable: str, code
 def _ig_codes(submission: Submission, dataset, variable: str) -> tuple[str, ...]:
     """The one CT codelist the IG assigns to ``variable`` in this dataset, as a 1-tuple of its NCI code, or ()."""
     ig = ig_variables(submission, dataset)
-    codes: list[str] = next((c for name, c in zip(ig["variable"], ig["codelists"], strict=True) if name == variable), [])
+    codes: list[str] = next((c for name, c in zip(ig["variable"].tolist(), ig["codelists"].tolist(), strict=True) if name == variable), [])
     return tuple(codes) if len(codes) == 1 else ()
 
 
@@ -129,8 +129,8 @@ def code_name_pairs(submission: Submission) -> Iterator[pd.DataFrame]:
                     records = _both(code_records, name_records, len(choice))
                     if codes is None or names is None or len(code_part) != 1 or len(name_part) != 1 or not records.any():
                         continue
-                    term_of_code = dict(zip(codes.terms["value"], codes.terms["nci"]))
-                    name_of_term = dict(zip(names.terms["nci"], names.terms["value"]))
+                    term_of_code = dict(zip(codes.terms["value"].tolist(), codes.terms["nci"].tolist()))
+                    name_of_term = dict(zip(names.terms["nci"].tolist(), names.terms["value"].tolist()))
                     choice = np.where(records, sum(len(n) for n in named) + codes_text.codes, choice)
                     named.append(pd.Series(codes_text.values.map(term_of_code).map(name_of_term).array, dtype="str"))
             if not named:
@@ -158,7 +158,7 @@ def _extensible_values(submission: Submission) -> Iterator[tuple]:
     --STRESC) take their codelist per test (value level), so they are not checked against the IG's."""
     for dataset in submission.datasets:
         ig = ig_variables(submission, dataset)
-        for variable, codes in zip(ig["variable"], ig["codelists"]):
+        for variable, codes in zip(ig["variable"].tolist(), ig["codelists"].tolist()):
             if variable not in dataset.frame.columns or len(codes) != 1 or variable.endswith(RESULTS):
                 continue
             for part, records in codelist_parts(submission, dataset, variable, tuple(codes)):
@@ -171,9 +171,10 @@ def _terms(submission: Submission, codelist: CodelistTerms) -> tuple[pd.Index, p
     """A codelist's submission values; the submission value each synonym (that is not one itself) stands for;
     submission values and synonyms together. Built once per codelist."""
     def build() -> tuple[pd.Index, pd.Series, pd.Index]:
-        values = set(codelist.terms["value"])
-        spelled = {s: v for v, syns in zip(codelist.terms["value"], codelist.terms["synonyms"]) for s in syns if s not in values}
-        known = values | {s for syns in codelist.terms["synonyms"] for s in syns}
+        submitted, synonyms = codelist.terms["value"].tolist(), codelist.terms["synonyms"].tolist()  # (lists: a Series iterates slowly)
+        values = set(submitted)
+        spelled = {s: v for v, syns in zip(submitted, synonyms) for s in syns if s not in values}
+        known = values | {s for syns in synonyms for s in syns}
         return pd.Index(sorted(values), dtype="str"), pd.Series(spelled, dtype="str"), pd.Index(sorted(known), dtype="str")
     return submission.summaries.of(("terms", codelist.nci), build)
 

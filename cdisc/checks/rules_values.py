@@ -134,7 +134,7 @@ def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
     for dataset in submission.datasets:
         multiple = _multiple_values(submission, dataset)
         ig = ig_variables(submission, dataset)
-        for variable, codes in zip(ig["variable"], ig["codelists"]):
+        for variable, codes in zip(ig["variable"].tolist(), ig["codelists"].tolist()):
             for part, records in codelist_parts(submission, dataset, variable, tuple(codes)) if variable in dataset.frame.columns else ():
                 if not all(c in standards.closed_codelists for c in part):
                     continue
