@@ -286,3 +286,18 @@ def test_example_study_key_grades_agree_with_ours():
     for ours, column in ((low, "GRADE_LOW"), (high, "GRADE_HIGH"), (overall, "GRADE")):
         assert ours.fillna("").tolist() == key[column].tolist(), column
     assert key["GRADE"].isin(["-3", "-4", "3", "4"]).any()  # the key holds grade 3-4 results to find
+
+
+def test_records_of_several_terms_graded_together_as_each_alone():
+    """Terms interleaved, in any case, some missing or unknown, units in any case: each record gets the grade it gets
+    when graded alone."""
+    frame = pd.DataFrame({
+        "TERM":  ["anemia", "Neutrophil count decreased", None, "ANEMIA", "Hyperglycemia", "Neutrophil Count Decreased", "Anemia"],
+        "AVAL":  [70.0,     0.9,                          5.0,  99.0,     30.0,            2.0,                          NA],
+        "ANRLO": [115.0,    1.8,                          1.0,  115.0,    3.9,             1.8,                          115.0],
+    })
+    units = pd.Series(["g/l", "10^9/L", "g/L", "G/L", "mmol/L", "10^9/l", "g/L"])
+    together = plain(derive_var_atoxgr_dir(frame, CRITERIA, "TERM", "L", units))
+    alone = [plain(derive_var_atoxgr_dir(frame.iloc[[i]], CRITERIA, "TERM", "L", units.iloc[[i]]))[0] for i in range(len(frame))]
+    assert together == alone
+    assert together[0] == "3" and together[2] is None and together[4] is None

@@ -78,7 +78,7 @@ def _mask(where: pd.Series | None, frame: pd.DataFrame) -> np.ndarray:
 
 def _set_values(frame: pd.DataFrame, set_values_to: Mapping[str, Value]) -> pd.DataFrame:
     """``frame`` with each variable of ``set_values_to`` set, in order (a callable sees the ones before it)."""
-    out = frame.copy()
+    out = frame.copy(deep=False)  # copy on write: setting a variable leaves ``frame`` as it is
     for name, value in set_values_to.items():
         result = value(out) if callable(value) else value
         out[name] = result.to_numpy() if isinstance(result, pd.Series) else result
@@ -211,10 +211,13 @@ def derive_summary_records(
         [['1', 122.0, 'AVERAGE'], ['2', 130.0, 'AVERAGE']]
     """
     source = dataset if dataset_add is None else dataset_add
+    summaries = {name: (s.var, s.function) for name, s in set_values_to.items() if isinstance(s, Summary)}
+    read = list(dict.fromkeys([*by_vars, *(var for var, _ in summaries.values())]))
+    if all(name in source.columns for name in read):  # only the columns summarised are copied (else pandas names what is missing)
+        source = source[read]
     rows = source.loc[_mask(filter, source)]
     if rows.empty:
         return dataset
-    summaries = {name: (s.var, s.function) for name, s in set_values_to.items() if isinstance(s, Summary)}
     grouped = rows.groupby(list(by_vars), dropna=False, sort=True)
     new = grouped.agg(**summaries).reset_index() if summaries else grouped.size().reset_index()[list(by_vars)]
     others = {name: value for name, value in set_values_to.items() if not isinstance(value, Summary)}

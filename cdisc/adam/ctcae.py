@@ -121,35 +121,50 @@ def derive_var_atoxgr_dir(
         raise ValueError(f"criteria_direction must be 'L' or 'H', not {criteria_direction!r}")
     criteria = meta_criteria.loc[meta_criteria["direction"].eq(criteria_direction)]
     grades = np.full(len(dataset), None, dtype=object)
-    term_of = dataset[tox_description_var].astype("str").str.upper().to_numpy(dtype=object)
-    units = None if get_unit_expr is None else get_unit_expr.astype("str").str.upper().to_numpy(dtype=object)
+    terms = {term: clauses for term, clauses in criteria.groupby(criteria["term"].str.upper(), sort=True)}
+    term_of = _upper_codes(dataset[tox_description_var], list(terms))  # each record's term: its place in terms, -1 for none
+    unit_names = sorted({clauses["unit"].iloc[0].upper() for clauses in terms.values()})
+    units = None if get_unit_expr is None else _upper_codes(get_unit_expr, unit_names)
+    read = ["AVAL", "ANRLO", "ANRHI", "BASE", *(["BNRIND"] if criteria["baseline"].ne("").any() else [])]
+    columns = {name: dataset[name].to_numpy(dtype=float if name != "BNRIND" else object) for name in read if name in dataset.columns}
     abnormal = high_indicator if criteria_direction == "H" else low_indicator
-    for term, clauses in criteria.groupby(criteria["term"].str.upper(), sort=True):
-        rows = np.flatnonzero(term_of == term)
+    by_term = np.argsort(term_of, kind="stable")  # each term's records together, in record order
+    bounds = np.searchsorted(term_of[by_term], np.arange(len(terms) + 1))
+    for at, clauses in enumerate(terms.values()):
+        rows = by_term[bounds[at]:bounds[at + 1]]
         if not len(rows):
             continue
         unit = clauses["unit"].iloc[0].upper()
         if unit and units is not None:
-            rows = rows[units[rows] == unit]
-        grades[rows] = _grade(dataset.iloc[rows], clauses, abnormal, signif_dig, tox_description_var)
+            rows = rows[units[rows] == unit_names.index(unit)]
+        grades[rows] = _grade({name: values[rows] for name, values in columns.items()}, len(rows), clauses, abnormal, signif_dig)
     return pd.Series(grades, index=dataset.index, dtype="str")
 
 
-def _column(frame: pd.DataFrame, name: str, term: str) -> np.ndarray:
-    if name not in frame.columns:
+def _upper_codes(values: pd.Series, names: list[str]) -> np.ndarray:
+    """For each value, the place in ``names`` of the value in upper case (as text), -1 for none or missing; each
+    distinct value is put in upper case once."""
+    codes, uniques = pd.factorize(values.astype("str"))
+    upper = pd.Series(uniques, dtype="str").str.upper()
+    place = {name: i for i, name in enumerate(names)}
+    found = np.array([place.get(u, -1) for u in upper.to_numpy(dtype=object, na_value=None)] + [-1], dtype=np.int64)
+    return found[codes]  # a missing value's code -1 takes the last, -1
+
+
+def _column(columns: dict[str, np.ndarray], name: str, term: str) -> np.ndarray:
+    if name not in columns:
         raise DataError(f"grading {term} needs variable {name}, which the dataset does not have")
-    return frame[name].to_numpy(dtype=float) if name != "BNRIND" else frame[name].to_numpy(dtype=object)
+    return columns[name]
 
 
-def _grade(records: pd.DataFrame, clauses: pd.DataFrame, abnormal: tuple[str, ...], signif_dig: int, term_var: str) -> np.ndarray:
-    """The grades of one term's records: clauses tried in order, the first that holds wins."""
+def _grade(columns: dict[str, np.ndarray], n: int, clauses: pd.DataFrame, abnormal: tuple[str, ...], signif_dig: int) -> np.ndarray:
+    """The grades of one term's ``n`` records (their ``columns``): clauses tried in order, the first that holds wins."""
     term = clauses["term"].iloc[0]
-    n = len(records)
     used = " ".join(clauses["threshold"]) + " " + " ".join(clauses["and_threshold"])
-    refs = {ref: _column(records, ref_var.upper(), term) for ref, ref_var in (("ULN", "ANRHI"), ("LLN", "ANRLO"), ("BASE", "BASE"))
+    refs = {ref: _column(columns, ref_var.upper(), term) for ref, ref_var in (("ULN", "ANRHI"), ("LLN", "ANRLO"), ("BASE", "BASE"))
             if ref in used}
-    value = signif(_column(records, "AVAL", term), signif_dig)
-    baseline_abnormal = (np.isin(_column(records, "BNRIND", term), list(abnormal)) if clauses["baseline"].ne("").any()
+    value = signif(_column(columns, "AVAL", term), signif_dig)
+    baseline_abnormal = (np.isin(_column(columns, "BNRIND", term), list(abnormal)) if clauses["baseline"].ne("").any()
                          else np.zeros(n, dtype=bool))
     grade = np.full(n, None, dtype=object)
     decided = np.isnan(value)

@@ -32,6 +32,8 @@ __all__ = [
     "ordered_positions",
     "records_tied",
     "sort_codes",
+    "stacked_codes",
+    "taken_array",
     "merged_records",
     "taken",
 ]
@@ -161,8 +163,7 @@ def matched_positions(base: pd.DataFrame, table: pd.DataFrame, by: list[str], va
     """
     codes, first = by_groups(base, by)
     if all(base[c].dtype == table[c].dtype for c in by):  # the same dtypes: equal as a merge sees it
-        both = [_stacked(base[c].array.take(first), table[c].array) for c in by]
-        groups = _group_codes(both, len(first) + len(table))
+        groups = stacked_codes([base[c].take(first) for c in by], [table[c] for c in by])
         wanted, offered = groups[: len(first)], groups[len(first):]
         if not len(offered) or np.bincount(offered).max() == 1:  # else the merge says what is wrong
             at = np.full(len(groups) + 1, -1)
@@ -173,11 +174,38 @@ def matched_positions(base: pd.DataFrame, table: pd.DataFrame, by: list[str], va
     return merged["__at"].fillna(-1).to_numpy(dtype=np.int64)[codes]
 
 
-def _stacked(first: ExtensionArray, second: ExtensionArray) -> ExtensionArray | np.ndarray:
-    """Two arrays of one dtype, one after the other."""
-    if isinstance(first, NumpyExtensionArray):
+def stacked_codes(first: Sequence[pd.Series], second: Sequence[pd.Series]) -> np.ndarray:
+    """The group codes (:func:`by_groups`) of the records of ``first`` followed by those of ``second``, the same columns
+    of two frames: a record of one and a record of the other with equal values have the same code.
+
+    Example::
+
+        >>> stacked_codes([pd.Series(["DM", "DM"]), pd.Series([0, 1])], [pd.Series(["DM", None]), pd.Series([1.0, np.nan])]).tolist()
+        [0, 1, 1, 2]
+    """
+    return _group_codes([_stacked(a, b) for a, b in zip(first, second)], len(first[0]) + len(second[0]) if first else 0)
+
+
+def _stacked(first: pd.Series, second: pd.Series) -> ExtensionArray | np.ndarray | pd.Series:
+    """Two columns one after the other (as arrays when their dtypes are the same)."""
+    if first.dtype != second.dtype:
+        return pd.concat([first, second], ignore_index=True)
+    if isinstance(first.array, NumpyExtensionArray):
         return np.concatenate([first.to_numpy(), second.to_numpy()])
-    return type(first)._concat_same_type([first, second])
+    return type(first.array)._concat_same_type([first.array, second.array])
+
+
+def taken_array(values: pd.Series, at: np.ndarray) -> ExtensionArray | np.ndarray:
+    """``values`` at positions ``at`` (-1: missing) keeping an extension type (text stays text), as reindexing gives them.
+
+    Example::
+
+        >>> taken_array(pd.Series(["a", "b"], dtype="str"), np.array([1, -1])).tolist()
+        ['b', nan]
+    """
+    if isinstance(values.dtype, np.dtype):
+        return pd.api.extensions.take(values.to_numpy(), at, allow_fill=True)
+    return values.array.take(at, allow_fill=True)
 
 
 def taken(values: pd.Series, at: np.ndarray) -> np.ndarray:

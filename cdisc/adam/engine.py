@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from cdisc.adam.derivations import by_groups
+from cdisc.adam.derivations import by_groups, stacked_codes, taken_array
 from cdisc.adam.supp import with_supp
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
@@ -180,7 +180,7 @@ class _Build:
         source = result.drop(columns=[c for c in result.columns if c in self.out or c in flags.values()])  # drop: no copy
         if shadowed and len(self.source):
             at = _first_of_origin(self.source, result)
-            hidden = {c: self.source[c].reset_index(drop=True).reindex(at).set_axis(result.index) for c in shadowed}  # -1: missing
+            hidden = {c: pd.Series(taken_array(self.source[c], at), index=result.index) for c in shadowed}  # -1: missing
             source = pd.concat([source, pd.DataFrame(hidden, copy=False)], axis=1)
         self.source, self.reused = source, {}
         self.out = {name: result[name] for name in self.out}
@@ -190,9 +190,8 @@ class _Build:
 def _first_of_origin(source: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
     """For each of ``records``, the position of the first ``source`` record of the same origin (``@dataset`` and
     ``@record``; a missing one matches a missing one), -1 for none."""
-    origins = pd.concat([source[[SOURCE_DATASET, SOURCE_RECORD]], records[[SOURCE_DATASET, SOURCE_RECORD]]], ignore_index=True)
-    groups, _ = by_groups(origins, [SOURCE_DATASET, SOURCE_RECORD])
-    first = np.full(len(origins) + 1, -1)
+    groups = stacked_codes([source[SOURCE_DATASET], source[SOURCE_RECORD]], [records[SOURCE_DATASET], records[SOURCE_RECORD]])
+    first = np.full(len(groups) + 1, -1)
     first[groups[: len(source)][::-1]] = np.arange(len(source))[::-1]  # written last to first: the first one stays
     return first[groups[len(source):]]
 
