@@ -203,7 +203,7 @@ def run_study(
         return converted
     run = prepare_run(folder, out_dir, options, raw)
     try:
-        outcomes = execute(run.graph, run.keys, run.scheduler, _on_finished([run], progress))
+        outcomes = execute(run.graph, run.keys, run.scheduler, _reporter(progress, len(run.keys)))
         return finish_run(run, outcomes)
     finally:
         run.discard_handoff()
@@ -233,7 +233,7 @@ def run_portfolio(
     graph = {key: task for run in prepared for key, task in run.graph.items()}
     keys = [key for run in prepared for key in run.keys]
     try:
-        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _on_finished(prepared, progress))))
+        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _reporter(progress, len(keys)))))
         results: list[tuple[Path, RunResult | ConvertedStudy | CdiscError]] = []
         for folder, run in runs:
             if isinstance(run, CdiscError):
@@ -263,17 +263,14 @@ class PreparedRun:
     keep_records: bool = True  # see RunOptions
     scheduler: str = "sync"  # where the graph runs (see RunOptions)
     handoff: Handoff | None = None  # where worker processes leave the datasets they build (with the ``processes`` scheduler)
-    taken: dict[str, BuiltDataset] = field(default_factory=dict)  # what worker processes built, read back
-
-    def take(self, outcome: Outcome) -> None:
-        """Read back the dataset a worker process built, as soon as its task has finished."""
-        if outcome.stored and not outcome.failed:
-            assert self.handoff is not None  # (a task run in a worker process stores what it built)
-            self.taken[outcome.name] = self.handoff.built(outcome.name, outcome.reused)
 
     def built(self, outcome: Outcome) -> BuiltDataset | None:
-        """The dataset a task built (in this process, or in a worker process and taken from there)."""
-        return None if outcome.failed else outcome.built or self.taken.pop(outcome.name)
+        """The dataset a task built: in this process, or read back from the worker process that built it (once the graph
+        has run, so that this process does not hold the datasets while the workers build)."""
+        if outcome.failed or outcome.built is not None:
+            return outcome.built
+        assert self.handoff is not None  # (a task run in a worker process stores what it built)
+        return self.handoff.built(outcome.name, outcome.reused)
 
     def discard_handoff(self) -> None:
         """Remove the handoff folder, once the outputs are written (or the run failed)."""
@@ -360,22 +357,19 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     return result
 
 
-def _on_finished(runs: list[PreparedRun], progress: Console | None):
-    """What is done as each dataset's task finishes: what a worker process built is read back while the others build
-    on, and a line is shown (``[n/total] NAME: records``) on ``progress``."""
-    by_key = {key: run for run in runs for key in run.keys}
+def _reporter(progress: Console | None, total: int):
+    """A line per dataset as its task finishes (``[n/total] NAME: records``), or None without a console."""
+    if progress is None:
+        return None
     done = [0]
 
-    def finished(key: tuple[str, str], outcome: Outcome) -> None:
-        by_key[key].take(outcome)
-        if progress is None:
-            return
+    def report(key: tuple[str, str], outcome: Outcome) -> None:
         done[0] += 1
         what = (f"{outcome.records} record(s)" if not outcome.failed
                 else f"not built, needs {', '.join(outcome.needs)}" if outcome.needs else f"{len(outcome.errors)} data error(s)")
-        progress.print(f"[{done[0]}/{len(by_key)}] {outcome.name}: {what}", markup=False)
+        progress.print(f"[{done[0]}/{total}] {outcome.name}: {what}", markup=False)
 
-    return finished
+    return report
 
 
 def failed_queries_paths(target: Path) -> tuple[Path, Path]:
@@ -480,7 +474,7 @@ def _write_outputs(
             return []
         with ThreadPoolExecutor(max_workers=1) as beside:  # Arrow writes the cache outside the GIL while define.xml is made
             caching = [beside.submit(entry.write, staging / CACHE) for entry in _cache_entries(result, target, staging, handoff)]
-            _write_defines(study, built, staging)
+            _write_defines(study, built, staging, release=not keep_records)
             _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")
             _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
             _write_csv(result.columns, staging / "reports" / "columns.csv")
@@ -521,12 +515,16 @@ def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Hand
     return entries
 
 
-def _write_defines(study: Study, built: list[BuiltDataset], staging: Path) -> None:
-    """define.xml of the SDTM datasets and of the ADaM datasets, each in its standard's folder."""
+def _write_defines(study: Study, built: list[BuiltDataset], staging: Path, release: bool) -> None:
+    """define.xml of the SDTM datasets and of the ADaM datasets, each in its standard's folder; with ``release`` each
+    standard's records are let go once its define.xml is written (they are the last to need them)."""
     for standard in ("sdtm", "adam"):
-        described = [DefineDataset(r.spec, r.frame, r.supp) for r in built if r.standard == standard]
+        described = [r for r in built if r.standard == standard]
         if described:
-            write_define(study, described, staging / standard)
+            write_define(study, [DefineDataset(r.spec, r.frame, r.supp) for r in described], staging / standard)
+        if release:
+            for one in described:
+                one.release()
 
 
 def _release(study: Study, built: list[BuiltDataset]) -> None:
