@@ -87,3 +87,83 @@ def test_check_reports_lengths_fractions_and_codes_per_value_level_item():
         "error: LB.LBSTRESN where LBTESTCD EQ ALT: define.xml gives length 2 but the longest value has 3",
         "error: LB.LBSTRESU: value 'g/L' (2 record(s)) is not in codelist UNIT (CL.UNIT)",
     ]
+
+
+def test_text_lengths_read_from_the_rows_agree_with_the_encoded_texts_whichever_is_asked_first():
+    #                    row:  0      1       2        3     4           5
+    column = pd.Series(["AB", None, "ABC  ", " ", "É\u00a0", "Z"], dtype="str")  # "É" 2 bytes, then a no-break space
+    measured = ColumnValues(column)
+    assert measured.select().text_length() == 3 and not measured.encoded  # read from the rows, nothing encoded
+    assert measured.select(np.array([0, 4])).text_length() == 2
+    assert measured.select(np.array([1, 3])).text_length() is None and measured.select(np.array([1, 3])).empty
+    encoded = ColumnValues(column)
+    assert encoded.select().texts() == ["AB", "ABC", "É", "Z"]
+    assert encoded.select().text_length() == 3 and encoded.select(np.array([0, 4])).text_length() == 2
+
+
+def test_all_missing_columns_have_no_values_lengths_or_digits():
+    for column in (pd.Series([None, " ", ""], dtype="str"), pd.Series([np.nan, np.nan]), pd.Series([None, None], dtype="Int64")):
+        values = ColumnValues(column).select()
+        assert values.empty
+        assert values.text_length() is None and values.number_digits() == (None, None)
+        assert not values.has_non_integers and values.text_counts() == {}
+
+
+def test_digits_of_whole_numbers_without_encoding_and_what_is_not_whole():
+    #                      value     digits
+    whole = pd.Series([-120.0,   # 3
+                       3.0,      # 1
+                       np.nan,
+                       1e16])    # 17 (written positionally)
+    values = ColumnValues(whole).select()
+    assert values.number_digits() == (17, 0) and not values.has_non_integers and not values.column.encoded
+    assert ColumnValues(pd.Series([7, 12345], dtype="Int64")).select().number_digits() == (5, 0)
+    assert ColumnValues(pd.Series([1.0, np.inf])).select().has_non_integers  # infinite: not a whole number
+    fractions = ColumnValues(pd.Series([2.0, -0.125])).select()
+    assert fractions.has_non_integers and fractions.number_digits() == (4, 3)
+
+
+def test_longest_text_trims_only_when_a_longest_value_ends_in_whitespace():
+    import pyarrow as pa
+
+    from cdisc.definexml.values import longest_text
+
+    assert longest_text(pa.chunked_array([["AB", "XYZ"], [None]])) == 3
+    assert longest_text(pa.chunked_array([["XY\t", "AB"], ["CD "]])) == 2  # every longest value ends in whitespace
+    assert longest_text(pa.chunked_array([[None, "  "]], type=pa.large_string())) == 0
+    assert longest_text(pa.chunked_array([], type=pa.string())) == 0
+
+
+def test_check_reports_a_value_outside_the_codelist_and_lengths_of_columns_read_without_encoding():
+    frame = pd.DataFrame({
+        "AETERM": ["HEADACHE", "NAUSEA  ", None],         # longest 8: trailing blanks do not count
+        "AESEV": ["MILD", "SEVERE", "MODERATE"],           # SEVERE is not in the list below
+        "AESEQ": [1.0, 2.0, 3.0],
+        "AESTDY": [np.nan, np.nan, np.nan],                # no value at all
+    })  # fmt: skip
+    define = DefineSummary(
+        datasets={"AE": DatasetSummary("AE", None, None, None, None, None, None, None, (
+            VariableSummary(_attributes("AETERM", "text", 8), None, ()),
+            VariableSummary(_attributes("AESEV", "text", 7, "CL.AESEV"), None, ()),  # MODERATE has 8
+            VariableSummary(_attributes("AESEQ", "integer", 1), None, ()),
+            VariableSummary(_attributes("AESTDY", "integer", 3), None, ()),
+        ))},  # fmt: skip
+        codelists={"CL.AESEV": CodelistSummary(
+            "CL.AESEV", "AESEV", "text", None, tuple(TermSummary(t, None, None, False) for t in ("MILD", "MODERATE")), None)},
+    )
+    found = [str(f) for f in check_against_data(define, {"AE": frame})]
+    assert found == [
+        "error: AE.AESEV: define.xml gives length 7 but the longest value has 8",
+        "error: AE.AESEV: value 'SEVERE' (1 record(s)) is not in codelist AESEV (CL.AESEV)",
+    ]
+
+
+def test_text_lengths_per_where_clause_count_only_the_rows_it_selects():
+    frame = pd.DataFrame({
+        "LBTESTCD": ["ALT", "ALT", "HGB", "COM"],
+        "LBORRES": ["12", "130 ", "8.5", "SEE NARRATIVE"],
+    })  # fmt: skip
+    data = FrameValues(frame)
+    lengths = {test: data.select("LBORRES", (("LBTESTCD", "EQ", (test,)),)).text_length() for test in ("ALT", "HGB", "COM", "XYZ")}
+    assert lengths == {"ALT": 3, "HGB": 3, "COM": 13, "XYZ": None}
+    assert data.every("LBORRES").text_length() == 13 and not data.column("LBORRES").encoded

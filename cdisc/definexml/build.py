@@ -184,9 +184,9 @@ def _adamig_codelist(name: str) -> str | None:
 
 @cache
 def _adamig_patterns() -> tuple[tuple[re.Pattern[str], tuple[str, ...]], ...]:
-    """The ADaMIG 1.3 variables named by a pattern (not the "*DT" families), each with the CT codelists it gives."""
+    """The ADaMIG 1.3 variables named by a pattern (not the "*DT" families) that give CT codelists, each with them."""
     adam = load_standards(SHIPPED).adam
-    named = adam[adam["variable"].str.fullmatch("[A-Za-z0-9]+")]
+    named = adam[adam["variable"].str.fullmatch("[A-Za-z0-9]+") & (adam["codelists"].map(len) > 0)]
     return tuple((re.compile(p), tuple(c)) for p, c in zip(named["pattern"].tolist(), named["codelists"].tolist(), strict=True))
 
 
@@ -402,6 +402,9 @@ class _Builder:
 
     def _item(self, oid, name, label, data_type, length, digits, display_format, codelist, values, origin, comment) -> Item:
         """An ItemDef; ``values`` (None: no data) gives the actual length and the codelist terms used."""
+        codelist_oid = None
+        if codelist is not None:  # (first: the texts it encodes then give the length too)
+            codelist_oid = self.registry.use(codelist, None if values is None else values.texts())
         if data_type == "text":
             length = (values.text_length() if values is not None else None) or length or 1
         elif data_type in ("integer", "float"):
@@ -410,9 +413,6 @@ class _Builder:
             digits = (decimals if decimals is not None else digits) if data_type == "float" else None
         else:
             length = None
-        codelist_oid = None
-        if codelist is not None:
-            codelist_oid = self.registry.use(codelist, None if values is None else values.texts())
         item = Item(oid, name, label, data_type, length, digits, display_format, codelist_oid, origin, comment)
         self.items[oid] = item
         return item

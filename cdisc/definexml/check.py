@@ -73,7 +73,8 @@ def _check_values(
     """Findings for the values of one variable (``variable``: how a value-level item is named in them)."""
     variable = variable or item.name
     findings = []
-    actual: int | None = None
+    codes = [] if item.codelist is None else _check_codes(dataset, variable, values, codelists.get(item.codelist), item.codelist)
+    actual: int | None = None  # (after the codes: the texts they encode give the length too)
     if item.data_type == "text":
         actual = values.text_length()
     elif item.data_type in ("integer", "float"):
@@ -85,9 +86,7 @@ def _check_values(
         findings.append(
             Finding("error", dataset, variable, f"define.xml gives length {item.length} but the longest value has {actual}")
         )
-    if item.codelist is not None:
-        findings += _check_codes(dataset, variable, values, codelists.get(item.codelist), item.codelist)
-    return findings
+    return findings + codes
 
 
 def _check_codes(dataset: str, variable: str, values: Values, codelist: CodelistSummary | None, oid: str) -> list[Finding]:

@@ -30,7 +30,8 @@ class _Source:
     data_type: str
     nci: str | None
     extensible: bool
-    terms: tuple[Term, ...]
+    terms: tuple[Term, ...]  # every term, or those among the values used (see values)
+    values: frozenset[str]  # the value of every term
     dictionary: str | None = None
     version: str | None = None
 
@@ -64,7 +65,7 @@ class CodelistRegistry:
 
         A codelist none of whose values occur in the data is left out (its variables have no data).
         """
-        restricted = [self._restricted(self._source(name), used) for name, used in sorted(self.used.items())]
+        restricted = [self._restricted(self._source(name, used), used) for name, used in sorted(self.used.items())]
         return [codelist for codelist in restricted if codelist.terms or codelist.dictionary]
 
     def _restricted(self, source: _Source, used: set[str] | None) -> CodeList:
@@ -74,19 +75,19 @@ class CodelistRegistry:
             terms = list(source.terms)
         else:
             terms = [t for t in source.terms if t.value in used]
-            known = {t.value for t in source.terms}
             if source.extensible:
-                terms += [Term(v, extended=True) for v in sorted(used - known)]
+                terms += [Term(v, extended=True) for v in sorted(used - source.values)]
             elif used and not terms:
                 shown = ", ".join(f"'{v}'" for v in sorted(used)[:5])
                 raise DataError(f"none of the values {shown} is in codelist {source.name}, which is not extensible")
         standard = self.ct_standard(source.nci) if source.nci else None
         return CodeList(oid(source.name), source.label, source.data_type, terms, source.nci, standard)
 
-    def _source(self, name: str) -> _Source:
+    def _source(self, name: str, used: set[str] | None) -> _Source:
+        """The codelist ``name``; of a CT list only the terms among ``used`` (None: every term) are made."""
         if name in self.own:
             return self._from_study(self.own[name])
-        return _from_ct(self.study.ct[name])
+        return _from_ct(self.study.ct[name], used)
 
     def _from_study(self, codelist: SpecCodelist) -> _Source:
         ct = self._ct_by_code.get(codelist.nci) if codelist.nci else None
@@ -98,7 +99,7 @@ class CodelistRegistry:
             extended = codelist.nci is not None and codelist.extensible and nci is None
             terms.append(Term(value, term.decode, nci, extended))
         return _Source(codelist.name, codelist.label, codelist.type, codelist.nci, codelist.extensible, tuple(terms),
-                       codelist.dictionary, codelist.version)
+                       frozenset(t.value for t in terms), codelist.dictionary, codelist.version)
 
     @cached_property
     def _ct_by_code(self) -> dict[str, CodelistTerms]:
@@ -110,8 +111,11 @@ def oid(name: str) -> str:
     return f"CL.{name}"
 
 
-def _from_ct(codelist: CodelistTerms) -> _Source:
+def _from_ct(codelist: CodelistTerms, used: set[str] | None) -> _Source:
+    """A CT codelist with its terms among ``used`` (None: every term); a CT list may hold thousands."""
     table = codelist.terms
-    columns = (table["value"].tolist(), table["decode"].tolist(), table["nci"].tolist())  # Python objects at once
+    values = table["value"]
+    chosen = table if used is None else table[values.isin(used)]
+    columns = (chosen["value"].tolist(), chosen["decode"].tolist(), chosen["nci"].tolist())  # Python objects at once
     terms = tuple(Term(str(value), decode or None, nci or None) for value, decode, nci in zip(*columns, strict=True))
-    return _Source(codelist.name, codelist.label, "text", codelist.nci, codelist.extensible, terms)
+    return _Source(codelist.name, codelist.label, "text", codelist.nci, codelist.extensible, terms, frozenset(values.tolist()))

@@ -79,9 +79,13 @@ def number_texts(numbers: np.ndarray) -> pa.Array:
 class ColumnValues:
     """One column's values as define.xml sees them: its distinct texts, and per row the code of its text.
 
-    A row's code is -1 when its value is missing or blank. Each distinct value is formatted once.
+    A row's code is -1 when its value is missing or blank. Each distinct value is formatted once, and only when
+    something asks for texts, codes or digits: the length of text held by Arrow is read from its rows
+    (:attr:`longest`, :attr:`row_lengths`) unless the column is encoded already.
 
     >>> column = ColumnValues(pd.Series(["AB", None, "AB ", "C"]))
+    >>> column.longest, column.row_lengths.tolist()
+    (2, [2, 0, 2, 1])
     >>> column.texts.tolist(), column.codes.tolist()
     (['AB', 'C'], [0, -1, 0, 1])
     """
@@ -91,34 +95,79 @@ class ColumnValues:
         if column.dtype == object:  # mixed Python objects: 1 and 1.0 are equal values but different texts
             column = column.astype("str")
         self._dtype = column.dtype
-        self._strings: pa.Array | None = None  # the distinct values of Arrow strings, as Arrow encoded them
-        self._uniques: ExtensionArray | None = None
-        if isinstance(column.array, pd.arrays.ArrowStringArray):  # encoded by Arrow, without pandas' copies
-            self.raw_codes, self._strings = arrow_codes(column.array.__arrow_array__())
-            texts = _trimmed_texts(self._strings)
+        self._array = column.array
+        self._arrow = isinstance(column.array, pd.arrays.ArrowStringArray)
+
+    @cached_property
+    def _encoded(self) -> tuple[np.ndarray, np.ndarray, pa.Array, pa.Array | ExtensionArray]:
+        """(raw codes, codes, distinct texts, distinct values): each row's code of its value and of its text, the
+        texts, and the values (of Arrow strings: as Arrow encoded them)."""
+        uniques: pa.Array | ExtensionArray
+        if self._arrow:  # encoded by Arrow, without pandas' copies
+            raw_codes, uniques = arrow_codes(self._array.__arrow_array__())
+            texts = _trimmed_texts(uniques)
         else:
-            self.raw_codes, self._uniques = pd.factorize(column.array)
-            texts = value_texts(self._uniques)
+            raw_codes, uniques = pd.factorize(self._array)
+            texts = value_texts(uniques)
         encoded = pc.dictionary_encode(texts)  # values with the same text share a code
-        self.distinct: pa.Array = encoded.dictionary
-        self.codes: np.ndarray = self.raw_codes
-        if len(self.distinct) != len(texts):  # some texts blank or shared (numbers' texts never are)
+        codes = raw_codes
+        if len(encoded.dictionary) != len(texts):  # some texts blank or shared (numbers' texts never are)
             lookup = np.append(encoded.indices.fill_null(-1).to_numpy(), -1)  # the last entry: a missing value
-            self.codes = lookup[self.raw_codes]
+            codes = lookup[raw_codes]
+        return raw_codes, codes, encoded.dictionary, uniques
 
     @property
+    def encoded(self) -> bool:
+        """The column's texts and codes are made already."""
+        return "_encoded" in self.__dict__
+
+    @property
+    def raw_codes(self) -> np.ndarray:
+        """Per row: the code of its value among :attr:`uniques` (-1: missing)."""
+        return self._encoded[0]
+
+    @property
+    def codes(self) -> np.ndarray:
+        """Per row: the code of its text among :attr:`distinct` (-1: missing or blank)."""
+        return self._encoded[1]
+
+    @property
+    def distinct(self) -> pa.Array:
+        """The distinct texts, in order of first occurrence."""
+        return self._encoded[2]
+
+    @cached_property
     def uniques(self) -> ExtensionArray:
         """The distinct values, of the column's dtype, in order of first occurrence."""
-        if self._uniques is None:
-            self._uniques = pd.array(self._strings, dtype=self._dtype)
-        return self._uniques
+        uniques = self._encoded[3]
+        return pd.array(uniques, dtype=self._dtype) if isinstance(uniques, pa.Array) else uniques
+
+    @property
+    def measured(self) -> bool:
+        """The column's lengths are read from its rows, not from its distinct texts: text held by Arrow not encoded."""
+        return self._arrow and not self.encoded
+
+    @cached_property
+    def longest(self) -> int:
+        """Length in bytes (UTF-8) of the longest text held by Arrow (0: none), read from the rows."""
+        return longest_text(self._array.__arrow_array__())
+
+    @cached_property
+    def numbers(self) -> Numbers | None:
+        """Of a column of numbers: what its rows tell without encoding it; None for other columns."""
+        dtype = self._dtype
+        if not (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)):
+            return None
+        return Numbers.of(self._array.to_numpy(dtype=np.float64, na_value=np.nan))
+
+    @cached_property
+    def row_lengths(self) -> np.ndarray:
+        """Per row of text held by Arrow: length in bytes (UTF-8) of its text, 0 when missing or blank."""
+        return trimmed_lengths(self._array.__arrow_array__())
 
     def select(self, rows: np.ndarray | None = None) -> Values:
         """The values on ``rows`` (positions; None: every row)."""
-        codes = self.codes if rows is None else self.codes[rows]
-        counts = np.bincount(codes + 1, minlength=len(self.distinct) + 1)[1:]  # (code -1: missing)
-        present = np.flatnonzero(counts)
-        return Values(self, present, counts[present], rows)
+        return Values(self, rows)
 
     def matches(self, values: tuple[str, ...]) -> np.ndarray:
         """Per row: its text is one of ``values`` (a missing value matches none)."""
@@ -160,17 +209,97 @@ class ColumnValues:
         return np.append(flags, False)
 
 
-@dataclass(frozen=True)
-class Values:
-    """The values of one column on some rows: the codes of the texts they hold and how many records hold each."""
+def longest_text(strings: pa.ChunkedArray) -> int:
+    """Length in bytes (UTF-8) of the longest string without trailing whitespace; 0 when there is none.
 
-    column: ColumnValues
-    codes: np.ndarray
-    counts: np.ndarray
-    rows: np.ndarray | None = None
+    Read from the strings' lengths: only when the first of the longest strings ends in whitespace is every one trimmed.
+
+    >>> longest_text(pa.chunked_array([["AB", None], ["C"]])), longest_text(pa.chunked_array([["AB ", None], ["Cé", "  "]]))
+    (2, 3)
+    """
+    lengths = pc.binary_length(strings)
+    top = pc.max(lengths).as_py() or 0
+    if not top:
+        return 0
+    first = strings.slice(pc.index(lengths, top).as_py(), 1)
+    if pc.binary_length(pc.utf8_rtrim_whitespace(first))[0].as_py() == top:  # no string is longer once trimmed
+        return top
+    return pc.max(pc.binary_length(pc.utf8_rtrim_whitespace(strings))).as_py() or 0
+
+
+def trimmed_lengths(strings: pa.ChunkedArray) -> np.ndarray:
+    """Per string: its length in bytes (UTF-8) without trailing whitespace; 0 when missing.
+
+    >>> trimmed_lengths(pa.chunked_array([["AB ", None], ["Cé", "  "]])).tolist()
+    [2, 0, 3, 0]
+    """
+    return pc.binary_length(pc.utf8_rtrim_whitespace(strings)).fill_null(0).to_numpy()
+
+
+@dataclass(frozen=True)
+class Numbers:
+    """Some numbers (NaN: missing): whether one is present, whether one is not whole (a fraction or infinite), and
+    when each is whole, the digits of the largest in size (of whole numbers, the one with the most).
+
+    >>> Numbers.of(np.array([3.0, np.nan, -120.0]))
+    Numbers(present=True, non_integer=False, digits=3)
+    >>> Numbers.of(np.array([3.0, 0.5]))
+    Numbers(present=True, non_integer=True, digits=None)
+    """
+
+    present: bool
+    non_integer: bool
+    digits: int | None
+
+    @classmethod
+    def of(cls, numbers: np.ndarray) -> Numbers:
+        present = ~np.isnan(numbers)
+        if not present.any():
+            return cls(False, False, None)
+        whole = (np.trunc(numbers) == numbers) & np.isfinite(numbers)
+        if (present & ~whole).any():
+            return cls(True, True, None)
+        return cls(True, False, len(number_text(np.nanmax(np.abs(numbers)))))
+
+
+class Values:
+    """The values of one column on some rows (None: every row): the codes of the texts they hold and how many records
+    hold each, made when first asked for."""
+
+    def __init__(self, column: ColumnValues, rows: np.ndarray | None = None):
+        self.column = column
+        self.rows = rows
+
+    @cached_property
+    def _present(self) -> tuple[np.ndarray, np.ndarray]:
+        codes = self.column.codes if self.rows is None else self.column.codes[self.rows]
+        counts = np.bincount(codes + 1, minlength=len(self.column.distinct) + 1)[1:]  # (code -1: missing)
+        present = np.flatnonzero(counts)
+        return present, counts[present]
+
+    @property
+    def codes(self) -> np.ndarray:
+        """The codes of the distinct texts on these rows, in order of first occurrence."""
+        if self.rows is None:  # every distinct text occurs in the whole column
+            return np.arange(len(self.column.distinct))
+        return self._present[0]
+
+    @property
+    def counts(self) -> np.ndarray:
+        """Records per distinct text (of :attr:`codes`)."""
+        return self._present[1]
+
+    @property
+    def _numbers(self) -> Numbers | None:
+        """What the rows of a column of numbers tell about every row, when it is not encoded."""
+        return self.column.numbers if self.rows is None and not self.column.encoded else None
 
     @property
     def empty(self) -> bool:
+        if self.column.measured:
+            return self.text_length() is None
+        if self._numbers is not None:
+            return not self._numbers.present
         return not len(self.codes)
 
     def texts(self) -> list[str]:
@@ -183,18 +312,31 @@ class Values:
 
     def text_length(self) -> int | None:
         """Length of the longest value in bytes, or None when there is no value."""
-        return int(self.column.byte_lengths[self.codes].max()) if len(self.codes) else None
+        if not self.column.measured:
+            codes = self.codes
+            return int(self.column.byte_lengths[codes].max()) if len(codes) else None
+        if self.rows is None:
+            longest = self.column.longest
+        else:
+            longest = int(self.column.row_lengths[self.rows].max()) if len(self.rows) else 0
+        return longest or None  # (blank and missing values have length 0)
 
     def number_digits(self) -> tuple[int | None, int | None]:
         """(digits, decimals): most digits of any value and most digits after the point."""
-        if not len(self.codes):
+        numbers = self._numbers
+        if numbers is not None and (numbers.digits is not None or not numbers.present):
+            return (numbers.digits, 0) if numbers.present else (None, None)
+        codes = self.codes
+        if not len(codes):
             return None, None
         digits, decimals = self.column.digits
-        return int(digits[self.codes].max()), int(decimals[self.codes].max())
+        return int(digits[codes].max()), int(decimals[codes].max())
 
     @property
     def has_non_integers(self) -> bool:
         """Some value is a number but not a whole number."""
+        if self._numbers is not None:
+            return self._numbers.non_integer
         flags = self.column.non_integer
         if not flags.any() or self.rows is None:  # (every distinct value occurs in the whole column)
             return bool(flags.any())
