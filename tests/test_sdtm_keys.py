@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc.sdtm.keys import key_order
+from cdisc.sdtm.keys import group_order, key_order
 
 NA = None
 
@@ -59,3 +59,23 @@ def test_many_keys_with_many_values_each_sort_as_pandas_does():
     order, repeated = key_order(frame, keys)
     assert order.tolist() == frame.sort_values(keys, kind="mergesort", na_position="first").index.tolist()
     assert repeated.tolist() == frame.duplicated(keys, keep=False).tolist() and repeated.sum() == 60
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_groups_in_key_order_number_and_end_as_pandas_groupby_does(seed):
+    rng = np.random.default_rng(100 + seed)
+    size = int(rng.integers(0, 60))
+    frame = pd.DataFrame({
+        "USUBJID": pd.Series(rng.choice(["S1", "S2", "S10", None], size), dtype="str"),
+        "--TESTCD": pd.Series(rng.choice(["HGB", "ALT"], size), dtype="str"),
+        "--DTC": pd.Series(rng.choice(["2024-01-02", "2024-01-01T10:00", "2024-01", None], size), dtype="str"),
+        "VISITNUM": rng.choice([1.0, 2.0, np.nan], size),
+    })
+    by, order = ["USUBJID", "--TESTCD"], ["--DTC", "VISITNUM"]
+    positions, starts = group_order(frame, by, order)
+    ordered = frame.sort_values([*by, *order], kind="mergesort", na_position="first")
+    assert positions.tolist() == ordered.index.tolist()
+    numbers = np.arange(size) - np.maximum.accumulate(np.where(starts, np.arange(size), 0))
+    assert numbers.tolist() == ordered.groupby(by, sort=False, dropna=False).cumcount().tolist()
+    last = positions[np.append(starts[1:], True)] if size else positions
+    assert sorted(last.tolist()) == sorted(ordered.groupby(by, sort=False, dropna=False).tail(1).index.tolist())

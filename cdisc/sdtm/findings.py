@@ -17,6 +17,7 @@ from cdisc.arrowtext import arrow_text
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.rules.records import SdtmRecords
+from cdisc.sdtm.distinct import on_distinct
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.models import FindingsTest, StandardUnit
 from cdisc.spec.sdtm import SdtmDataset
@@ -113,7 +114,6 @@ class _RawText:
 
 
 _ARROW_TEXT = pa.large_string()  # how pandas' str columns hold their text
-_STR = pd.Series([], dtype="str").dtype
 
 
 def _constant(text: str, size: int) -> pd.Series:
@@ -259,8 +259,8 @@ def _test_records(picked: _Picked, names: dict[str, str], texts: _RawText, rows:
     tests, not_done = picked.tests, picked.not_done
     orres = texts.per_test(picked, [t.result or _Value(None) for t in tests]).mask(not_done)
     unit = texts.per_test(picked, [_unit_source(t) for t in tests]).where(orres.notna())
-    prefix = _on_distinct(orres, lambda t: t.str.replace(_PREFIX + ".*$", r"\1", regex=True).replace("", np.nan))
-    number = _on_distinct(orres, lambda t: pd.to_numeric(t.str.replace(_PREFIX, "", regex=True), errors="coerce"))
+    prefix = on_distinct(orres, lambda t: t.str.replace(_PREFIX + ".*$", r"\1", regex=True).replace("", np.nan))
+    number = on_distinct(orres, lambda t: pd.to_numeric(t.str.replace(_PREFIX, "", regex=True), errors="coerce"))
     bounds = [texts.per_test(picked, [_bound_source(_bounds(t)[i]) for t in tests]) for i in range(3)]
     (stresn_all, low, high, lloq), terms = _standardised(picked, orres, number, unit, bounds, rows)
     stresn = pd.Series(stresn_all).where(prefix.isna())
@@ -335,14 +335,14 @@ def _standard_number_text(orres: pd.Series, number: pd.Series, stresn: pd.Series
     >>> _standard_number_text(pd.Series(["0.050", "12.1", "070"]), pd.Series([0.05, 12.1, 70]), pd.Series([0.05, 121.0, 70])).tolist()
     ['0.050', '121', '70']
     """
-    collected = _on_distinct(orres, lambda t: t.str.replace(_PREFIX, "", regex=True).str.replace(r"^\+", "", regex=True)
+    collected = on_distinct(orres, lambda t: t.str.replace(_PREFIX, "", regex=True).str.replace(r"^\+", "", regex=True)
                              .str.replace(r"^(-?)0+(?=\d)", r"\1", regex=True))
     return collected.where(stresn.eq(number).fillna(False), format_numbers(stresn))
 
 
 def _number(text: pd.Series) -> pd.Series:
     """Text as numbers (not a number: missing), each distinct text parsed once."""
-    return _on_distinct(text, lambda t: pd.to_numeric(t, errors="coerce"))
+    return on_distinct(text, lambda t: pd.to_numeric(t, errors="coerce"))
 
 
 @dataclass(frozen=True)
@@ -390,7 +390,7 @@ def _standard_terms(test: FindingsTest, orres: pd.Series, rows: SdtmRecords) -> 
     """Text results as the submission values of the test's codelist; values not in it are errors."""
     assert test.codelist is not None  # called for tests with a codelist only
     lookup = _codelist(rows, test.codelist).lookup()
-    mapped = _on_distinct(orres, lambda t: t.str.upper().map(lookup))
+    mapped = on_distinct(orres, lambda t: t.str.upper().map(lookup))
     unmapped = mapped.isna() & orres.notna()
     if unmapped.any():
         values = ", ".join(repr(v) for v in orres[unmapped].unique()[:5])
@@ -408,20 +408,8 @@ def _nrind(stresn: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
 
 def format_numbers(values: pd.Series) -> pd.Series:
     """Numbers as short text (``44.4``, ``66.5``, ``16``), missing stays missing."""
-    text = _on_distinct(values.round(10), lambda v: v.astype("str").str.replace(r"\.0$", "", regex=True))
+    text = on_distinct(values.round(10), lambda v: v.astype("str").str.replace(r"\.0$", "", regex=True))
     return text.where(values.notna())
-
-
-def _on_distinct(values: pd.Series, function) -> pd.Series:
-    """``function`` applied to each distinct value once, spread back to every row (results repeat a lot)."""
-    codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    done = function(pd.Series(distinct if len(distinct) else [np.nan], dtype=values.dtype))
-    if done.dtype == _STR:  # text stays Arrow's: taken by Arrow, missing where the value is
-        taken = arrow_text(done.array).take(pa.array(codes, mask=codes < 0))
-        return pd.Series(pd.array(taken, dtype="str"), index=values.index, copy=False)
-    done = done.to_numpy()
-    out = pd.Series(done.take(codes), index=values.index, dtype=done.dtype if done.dtype != object else "str")
-    return out.where(codes >= 0)
 
 
 def _summary_records(test: FindingsTest, name: str, records: pd.DataFrame, raw: pd.DataFrame, rows: SdtmRecords) -> pd.DataFrame:

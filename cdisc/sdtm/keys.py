@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from cdisc.arrowtext import arrow_codes, arrow_text
 
-__all__ = ["key_order"]
+__all__ = ["group_order", "key_order"]
 
 _TEXT = pd.Series([], dtype="str").dtype
 
@@ -48,6 +48,34 @@ def key_order(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndar
     repeated[order[1:][same]] = True
     repeated[order[:-1][same]] = True
     return order, repeated
+
+
+def group_order(frame: pd.DataFrame, by: list[str], order: list[str]) -> tuple[np.ndarray, np.ndarray]:
+    """(the positions of ``frame``'s records sorted by ``by`` then ``order``, as :func:`key_order` sorts; for each
+    record in that order, whether it starts a ``by`` group (missing equals missing)).
+
+    >>> frame = pd.DataFrame({"USUBJID": ["B", "A", "B", "A"], "--DTC": ["2024-02", "2024-03", "2024-01", None]})
+    >>> positions, starts = group_order(frame, ["USUBJID"], ["--DTC"])
+    >>> positions.tolist(), starts.tolist()
+    ([3, 1, 2, 0], [True, False, True, False])
+    """
+    keys = [*by, *order]
+    columns = [frame[k] for k in keys]
+    starts = np.ones(len(frame), bool)
+    if len(keys) < 2 or not all(_simple(c) for c in columns):  # as pandas sorts and groups them
+        positions = np.asarray(frame.reset_index(drop=True).sort_values(keys, kind="mergesort", na_position="first").index)
+        groups = frame.groupby(by, sort=False, dropna=False).ngroup().to_numpy()[positions]
+        starts[1:] = groups[1:] != groups[:-1]
+        return positions, starts
+    ranks = [_ranks(c) for c in columns]
+    combined = _combined(ranks)
+    positions = np.argsort(combined, kind="stable") if combined is not None else np.lexsort(ranks[::-1])
+    same = np.ones(max(len(frame) - 1, 0), bool)
+    for rank in ranks[: len(by)]:
+        ordered = rank[positions]
+        same &= ordered[1:] == ordered[:-1]
+    starts[1:] = ~same
+    return positions, starts
 
 
 def _combined(ranks: list[np.ndarray]) -> np.ndarray | None:

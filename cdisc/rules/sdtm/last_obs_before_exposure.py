@@ -10,6 +10,8 @@ from pydantic import Field
 
 from cdisc.rules import SDTM, rule
 from cdisc.sdtm.dates import date_part
+from cdisc.sdtm.distinct import lookup
+from cdisc.sdtm.keys import group_order
 from cdisc.spec.base import SpecModel
 from cdisc.spec.names import Name
 
@@ -62,7 +64,7 @@ def last_obs_before_exposure(params: LastObsRule, records) -> pd.Series:
     dm = records.built.get("DM")
     if dm is None or params.reference not in dm.columns:
         raise records.fail(f"the baseline flag needs DM.{params.reference}, which DM does not build")
-    reference = records.out["USUBJID"].map(dm.set_index("USUBJID")[params.reference])
+    reference = lookup(records.out["USUBJID"], dm["USUBJID"], dm[params.reference])
     dtc = records.out[params.dtc].astype("str")
     result = records.out[params.result]
     has_result = result.notna() & result.astype("str").str.strip().ne("")
@@ -70,8 +72,9 @@ def last_obs_before_exposure(params: LastObsRule, records) -> pd.Series:
     order = [v for v in (params.order_by or records.keys) if v in records.out and v not in (*params.by, params.dtc)]
     frame = pd.DataFrame({n: records.out[n] for n in dict.fromkeys([*params.by, *order])})
     frame["_dtc"] = dtc
-    frame = frame[candidates.to_numpy()].sort_values([*params.by, "_dtc", *order], kind="mergesort", na_position="first")
-    last = frame.groupby(params.by, sort=False, dropna=False).tail(1).index
+    frame = frame[candidates.to_numpy()]
+    positions, starts = group_order(frame, params.by, ["_dtc", *order])
+    last = positions[np.append(starts[1:], True)] if len(positions) else positions  # the last of each group
     flag = pd.Series(np.nan, index=records.index, dtype="str")
-    flag[last] = "Y"
+    flag[frame.index[last]] = "Y"
     return flag

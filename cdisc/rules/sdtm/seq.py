@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+import numpy as np
 import pandas as pd
 from pydantic import Field
 
 from cdisc.changes import Snapshot, derive_var_stable_seq
 from cdisc.raw import FILE, ROW
 from cdisc.rules import SDTM, rule
+from cdisc.sdtm.keys import group_order
 from cdisc.spec.base import SpecModel
 from cdisc.spec.names import Name
 
@@ -45,13 +47,15 @@ def seq(params: SeqRule, records) -> pd.Series:
         missing = frame[name].isna()
         if missing.any():
             raise records.fail(f"{name} is missing; cannot number records", missing)
-    ordered = frame.sort_values([*params.by, *order], kind="mergesort", na_position="first")
+    positions, starts = group_order(frame, params.by, order)
     previous = getattr(records.study, "previous_run", None)
     before = previous.datasets.get(records.dataset) if params.stable and previous is not None else None
     if before is not None and records.variable in before.frame:
-        return _kept(params, records, ordered.index, order, before)
-    numbers = ordered.groupby(params.by, sort=False).cumcount() + 1
-    return numbers.reindex(frame.index).astype(float)
+        return _kept(params, records, frame.index[positions], order, before)
+    rank = np.arange(len(positions))
+    numbers = np.empty(len(positions))
+    numbers[positions] = rank - np.maximum.accumulate(np.where(starts, rank, 0)) + 1  # 1, 2, ... from each group's start
+    return pd.Series(numbers, index=frame.index)
 
 
 def _kept(params: SeqRule, records, ordered: pd.Index, order: list[str], before: Snapshot) -> pd.Series:

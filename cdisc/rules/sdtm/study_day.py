@@ -8,6 +8,7 @@ import pandas as pd
 
 from cdisc.rules import SDTM, rule
 from cdisc.sdtm.dates import date_part
+from cdisc.sdtm.distinct import lookup
 from cdisc.spec.base import ShorthandModel
 from cdisc.spec.names import Name
 
@@ -41,7 +42,7 @@ def study_day(params: StudyDayRule, records) -> pd.Series:
         dm = records.built.get("DM")
         if dm is None or params.reference not in dm.columns:
             raise records.fail(f"study day needs DM.{params.reference}, which DM does not build")
-        reference = date_part(records.out["USUBJID"].map(dm.set_index("USUBJID")[params.reference]))
+        reference = date_part(lookup(records.out["USUBJID"], dm["USUBJID"], dm[params.reference]))
     event = date_part(records.out[params.of])
     days = (event - reference).dt.days
     return days.where(days < 0, days + 1).astype(float)

@@ -8,6 +8,7 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc.rules import SDTM, rule
+from cdisc.sdtm.distinct import on_distinct
 from cdisc.spec.base import ShorthandModel
 
 
@@ -24,7 +25,7 @@ def _position(params: VisitRule, records) -> pd.Series:
     visits = records.study.spec.visits
     spellings = {spelling.strip().upper(): i for i, v in enumerate(visits) for spelling in (*v.collected, v.visit)}
     collected = records.collected(params.source).astype("str")
-    position = collected.str.strip().str.upper().map(spellings)
+    position = on_distinct(collected, lambda names: names.str.strip().str.upper().map(spellings))
     unknown = (position.isna() & collected.notna() & collected.str.strip().ne("")).fillna(False).astype(bool)
     if unknown.any():
         names = ", ".join(repr(v) for v in collected[unknown].drop_duplicates().head(5))
