@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc.sdtm.keys import group_order, key_order
+from cdisc.sdtm.keys import first_in_group, group_order, key_order
 
 NA = None
 
@@ -79,3 +79,27 @@ def test_groups_in_key_order_number_and_end_as_pandas_groupby_does(seed):
     assert numbers.tolist() == ordered.groupby(by, sort=False, dropna=False).cumcount().tolist()
     last = positions[np.append(starts[1:], True)] if size else positions
     assert sorted(last.tolist()) == sorted(ordered.groupby(by, sort=False, dropna=False).tail(1).index.tolist())
+
+
+@pytest.mark.parametrize("seed", range(10))
+def test_first_record_of_each_group_as_duplicated_and_groupby_first(seed):
+    rng = np.random.default_rng(200 + seed)
+    size = int(rng.integers(0, 80))
+    frame = pd.DataFrame({
+        "SUBJID": pd.Series(rng.choice(["001", "002", None], size), dtype="str"),
+        "LBORRES": pd.Series(rng.choice(["1.0", "1", " 1", None], size), dtype="str"),
+        "N": rng.choice([0.0, -0.0, np.nan, 2.5], size),
+        "@row": np.arange(2, size + 2),
+    })
+    by = ["SUBJID", "LBORRES", "N"]
+    first = first_in_group(frame, by)
+    assert (first != np.arange(size)).tolist() == frame.duplicated(by, keep="first").tolist()
+    assert frame["@row"].to_numpy()[first].tolist() == frame.groupby(by, dropna=False, sort=False)["@row"].transform("first").tolist()
+
+
+def test_many_columns_with_many_values_are_renumbered_before_they_overflow():
+    rng = np.random.default_rng(3)
+    frame = pd.DataFrame({f"C{j}": rng.integers(0, 5000, 3000).astype(float) for j in range(8)})
+    frame = pd.concat([frame, frame.iloc[[5, 7]]], ignore_index=True)
+    first = first_in_group(frame, list(frame.columns))
+    assert np.flatnonzero(first != np.arange(len(frame))).tolist() == [3000, 3001] and first[3000:].tolist() == [5, 7]

@@ -12,7 +12,7 @@ from cdisc.raw import FILE, ROW
 from cdisc.rules import rules
 from cdisc.rules.records import AdamRecords, SdtmRecords, run_step
 from cdisc.sdtm.findings import pivot_tests
-from cdisc.sdtm.keys import key_order
+from cdisc.sdtm.keys import first_in_group, key_order
 from cdisc.sdtm.parts import Segment, bind_parts, build_variable, parts_read_failed
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
@@ -129,8 +129,9 @@ def source_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame])
         rows = rows.merge(joined, on=merge.on, how="left", validate="many_to_one")
     reasons = pd.Series(pd.NA, index=rows.index, dtype="str")
     if spec.source.deduplicate is not None:
-        repeated = rows.duplicated(spec.source.deduplicate.by, keep="first")
-        first_row = rows.groupby(spec.source.deduplicate.by, dropna=False, sort=False)[ROW].transform("first")
+        first = first_in_group(rows, spec.source.deduplicate.by)
+        repeated = first != np.arange(len(rows))
+        first_row = rows[ROW].take(first[repeated]).set_axis(rows.index[repeated])
         reasons = reasons.mask(repeated, spec.source.deduplicate.reason + " (same as row " + first_row.astype("str") + ")")
     constants = {"STUDYID": study.spec.study.id}
     for exclusion in spec.source.exclude:

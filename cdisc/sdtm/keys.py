@@ -15,7 +15,7 @@ import pyarrow.compute as pc
 
 from cdisc.arrowtext import arrow_codes, arrow_text
 
-__all__ = ["group_order", "key_order"]
+__all__ = ["first_in_group", "group_order", "key_order"]
 
 _TEXT = pd.Series([], dtype="str").dtype
 
@@ -76,6 +76,28 @@ def group_order(frame: pd.DataFrame, by: list[str], order: list[str]) -> tuple[n
         same &= ordered[1:] == ordered[:-1]
     starts[1:] = ~same
     return positions, starts
+
+
+def first_in_group(frame: pd.DataFrame, by: list[str]) -> np.ndarray:
+    """For each record, the position of the first record with the same values of ``by`` (missing equals missing,
+    as ``DataFrame.duplicated``); a record first of its group has its own position.
+
+    >>> first_in_group(pd.DataFrame({"A": ["x", "y", "x", None, None], "B": [1.0, 1.0, 1.0, 2.0, 2.0]}), ["A", "B"]).tolist()
+    [0, 1, 0, 3, 3]
+    """
+    group = np.zeros(len(frame), np.int64)
+    for name in by:
+        column = frame[name]
+        if column.dtype == _TEXT:
+            codes = arrow_codes(arrow_text(column.array))[0].astype(np.int64)
+        else:
+            codes = pd.factorize(column.to_numpy())[0].astype(np.int64)
+        size = int(codes.max()) + 2 if len(codes) else 1
+        if int(group.max(initial=0)) >= 2**62 // size:  # renumber before the product could overflow
+            group = np.unique(group, return_inverse=True)[1].reshape(-1).astype(np.int64)
+        group = group * size + codes + 1
+    _, first, inverse = np.unique(group, return_index=True, return_inverse=True)
+    return first[inverse.reshape(-1)]
 
 
 def _combined(ranks: list[np.ndarray]) -> np.ndarray | None:
