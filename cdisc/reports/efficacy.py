@@ -3,16 +3,14 @@ Kaplan-Meier plots.
 
 Kaplan-Meier: the survival curve and its pointwise 95% confidence limits are computed as ``scipy.stats.ecdf``
 computes them, to the bit (Greenwood variance, log-log transform: ``S(t) ** exp(+-z * se / log S(t))``, as SAS
-LIFETEST's default ``CONFTYPE=LOGLOG``), with numpy only: importing ``scipy.stats`` costs about half a second and
-``scipy.special`` a tenth, more than all the statistics of a study's reports (the 95% normal quantile is scipy's
-``ndtri(0.975)`` as a constant; other levels ask scipy). The median is the smallest time at which S(t)
+LIFETEST's default ``CONFTYPE=LOGLOG``), with numpy and ``scipy.special`` only: importing ``scipy.stats``
+costs about half a second, more than all the reports of a study. The median is the smallest time at which S(t)
 <= 0.5, or the midpoint between that time and the next event time when S(t) is exactly 0.5 there (SAS and R
 ``survival`` convention). Its 95% CI is Brookmeyer and Crowley's, from the same pointwise limits: the times
 whose confidence interval contains 0.5, i.e. from the first time the lower limit is <= 0.5 up to the first
 time the upper limit is < 0.5 (missing, "NE", when the curve never gets there). Response rates use the exact
-Clopper-Pearson interval: the p at which the binomial tail reaches 2.5%, found by bisection to the last bit
-(the beta quantiles of ``scipy.special.betaincinv``, to about 1e-13 for a hundred subjects, 1e-11 for ten thousand;
-``scipy.stats.binomtest(...).proportion_ci("exact")`` finds them by root-finding to 1e-12).
+Clopper-Pearson interval, the beta quantiles of ``scipy.special.betaincinv``
+(``scipy.stats.binomtest(...).proportion_ci("exact")`` finds the same limits by root-finding, to 1e-12).
 lifelines is not used: it requires pandas < 3.
 """
 
@@ -66,30 +64,18 @@ def _km_estimate(at_risk: np.ndarray, n_event: np.ndarray, *, censored: bool,
     """S(t) and its pointwise log-log limits at each distinct time (NaN where undefined: S(t) is 0 or 1),
     operation for operation as ``scipy.stats.ecdf(...).sf`` and its ``confidence_interval(method="log-log")``
     (without censoring scipy takes S(t) as 1 - F(t), not as the product: the last bits differ)."""
+    from scipy.special import ndtri
+
     if censored:
         surv = np.cumprod((at_risk - n_event) / at_risk)
     else:
         surv = 1 - np.cumsum(n_event) / at_risk[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         se = np.sqrt(1 / np.log(surv) ** 2 * np.cumsum(n_event / (at_risk * (at_risk - n_event))))
-        z_se = _normal_quantile(1 / 2 + confidence / 2) * se
+        z_se = ndtri(1 / 2 + confidence / 2) * se
         points = np.log(-np.log(surv))
         low, high = np.exp(-np.exp(points + z_se)), np.exp(-np.exp(points - z_se))
     return surv, np.clip(low, 0, 1), np.clip(high, 0, 1)
-
-
-def _normal_quantile(p: float) -> float:
-    """The standard normal ``p`` quantile, ``scipy.special.ndtri(p)``: for 0.975 (a 95% interval) the number it gives,
-    without importing scipy.special; for any other ``p`` from it.
-
-        >>> _normal_quantile(1 / 2 + 0.95 / 2)
-        1.959963984540054
-    """
-    if p == 0.975:
-        return 1.959963984540054
-    from scipy.special import ndtri
-
-    return float(ndtri(p))
 
 
 def _first_time(times: np.ndarray, mask: np.ndarray) -> float:
@@ -164,47 +150,12 @@ def _clopper_pearson(k: int, n: int, confidence: float) -> tuple[float, float]:
         >>> [round(limit, 4) for limit in _clopper_pearson(1, 4, 0.95)]
         [0.0063, 0.8059]
     """
+    from scipy.special import betaincinv
+
     alpha = (1 - confidence) / 2
-    low = 0.0 if k == 0 else _binomial_tail_root(k, n, alpha)
-    high = 1.0 if k == n else _binomial_tail_root(k + 1, n, 1 - alpha)
+    low = 0.0 if k == 0 else float(betaincinv(k, n - k + 1, alpha))
+    high = 1.0 if k == n else float(betaincinv(k + 1, n - k, 1 - alpha))
     return low, high
-
-
-def _binomial_tail_root(k: int, n: int, q: float) -> float:
-    """The p at which P(X >= k) = ``q``, X binomial (n, p), 0 < k <= n: the ``q`` quantile of Beta(k, n - k + 1)
-    (``scipy.special.betaincinv(k, n - k + 1, q)``). Newton's method on the tail, inside bounds that each step narrows
-    (a step that would leave them halves them instead), until a Newton step changes p by at most 1e-15 of it.
-
-        >>> [round(_binomial_tail_root(k, 2, 0.25), 12) for k in (1, 2)]  # P(X >= 1) = 1 - (1 - p) ** 2; P(X >= 2) = p ** 2
-        [0.133974596216, 0.5]
-    """
-    low, high, p = 0.0, 1.0, k / (n + 1)
-    while low < p < high:
-        tail, slope = _binomial_tail(k, n, p)
-        low, high = (p, high) if tail < q else (low, p)
-        step = p - (tail - q) / slope if slope > 0 else low
-        if abs(step - p) <= 1e-15 * p:
-            return step
-        p = step if low < step < high else (low + high) / 2
-    return p
-
-
-def _binomial_tail(k: int, n: int, p: float) -> tuple[float, float]:
-    """P(X >= k), X binomial (n, p), 0 < p < 1, and its derivative in p, k / p * P(X = k), from the probabilities
-    relative to the mode's: products of the ratios of neighbouring probabilities, each below 1 going away from the
-    mode (no factorials: nothing overflows, and the probabilities that matter, near the mode, are a few roundings off).
-
-        >>> [round(value, 12) for value in _binomial_tail(2, 3, 0.5)]  # (3 + 1) / 8; 2 / 0.5 * 3 / 8
-        [0.5, 1.5]
-    """
-    mode = min(int((n + 1) * p), n)
-    odds = p / (1 - p)
-    below = np.arange(1, mode + 1)  # P(i - 1) / P(i) for i = 1..mode
-    above = np.arange(mode, n)  # P(i + 1) / P(i) for i = mode..n - 1
-    relative = np.concatenate([np.cumprod((below / (n - below + 1) / odds)[::-1])[::-1], [1.0],
-                               np.cumprod((n - above) / (above + 1) * odds)])
-    total = relative.sum()
-    return float(relative[k:].sum() / total), float(k / p * relative[k] / total)
 
 
 def _num(value: float, digits: int = 1) -> str:
