@@ -6,7 +6,7 @@ found, and a task whose inputs failed returns the names it waited for, so every 
 that can be built is still collected in one run, and one study's failure does not stop another's.
 
 Execution, all with no set-up: Dask's multiprocessing scheduler on this machine's cores (``processes``, the default
-where the operating system can fork and there is more than one core), its synchronous scheduler in this process
+on Linux with more than one core), its synchronous scheduler in this process
 (``sync``), or its threads (``threads``). Worker processes are forked from this one, so they hold the study, its
 raw tables and its builder as this process does; what crosses between processes is small: a task's outcome
 names the dataset it built, which the worker left as a cache entry (:class:`cdisc.handoff.Handoff`). Results do not
@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
@@ -122,9 +123,10 @@ def is_cluster(scheduler: str | None) -> bool:
 
 
 def default_scheduler() -> str:
-    """``processes`` where this process can fork worker processes and has more than one core to run them, else ``sync``
-    (a daemon process, such as a ``dask.distributed`` worker, may not start processes)."""
-    can_fork = "fork" in multiprocessing.get_all_start_methods() and not multiprocessing.current_process().daemon
+    """``processes`` on Linux with more than one core, else ``sync``. Forking is safe on Linux only (macOS's system
+    libraries are not fork-safe, Windows cannot fork), and a daemon process, such as a ``dask.distributed`` worker, may
+    not start processes."""
+    can_fork = sys.platform.startswith("linux") and not multiprocessing.current_process().daemon
     return "processes" if can_fork and workers() > 1 else "sync"
 
 
