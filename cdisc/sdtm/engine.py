@@ -157,6 +157,7 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     if spec.parts:
         raw, excluded, segments = _with_parts(study, spec, raw, excluded, built)
     out: dict[str, pd.Series] = {}
+    reused: dict = {}  # what a rule makes once for every variable of the dataset (Records.once)
     warnings: list[str | DataError] = []
     errors: list[DataError] = []
     failed: set[str] = set()
@@ -169,7 +170,7 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
         records = SdtmRecords(
             study, spec.dataset, var.name if part is None else f"{var.name} ({part.label})", frame, on, built, warnings,
             codelists, spec.keys, getattr(rules, "codelist", None) or var.codelist,
-            tests if segment is not None and part is None else None, var.value_level,
+            tests if segment is not None and part is None else None, var.value_level, reused=reused,
         )
         rule_name, params = rules.rule
         return records.typed(RULES[rule_name].build(params, records), var.type)
@@ -179,7 +180,8 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
         if reads_failed(var, spec.keys, failed) or (segments is not None and parts_read_failed(spec, var.name, failed)):
             failed.add(var.name)
             continue
-        rows = SdtmRecords(study, spec.dataset, var.name, raw, out, built, warnings, codelists, spec.keys, var.codelist, tests, var.value_level)
+        rows = SdtmRecords(study, spec.dataset, var.name, raw, out, built, warnings, codelists, spec.keys, var.codelist, tests,
+                           var.value_level, reused=reused)
         try:
             if segments is None:
                 out[var.name] = rows.typed(RULES[name].build(params, rows), var.type)

@@ -7,7 +7,8 @@ import pandas as pd
 from cdisc.rules import SDTM, Reference, rule
 from cdisc.rules.records import SdtmRecords
 from cdisc.rules.sdtm.iso8601 import convert
-from cdisc.spec.models import RefDateName
+from cdisc.sdtm.distinct import lookup
+from cdisc.spec.models import RefDateName, RefDateSource
 from cdisc.spec.words import condition_words
 
 
@@ -31,16 +32,22 @@ def _method(name: str, variable: str, spec) -> str:
 def reference_date(name: str, records) -> pd.Series:
     """The earliest/latest date per subject over the raw sources study.yaml lists under ``reference_dates``."""
     definition = records.study.spec.reference_dates[name]
-    candidates = []
-    for source in definition.sources:
-        table = records.study.raw_frame(source.table)
-        source_records = SdtmRecords(records.study, records.dataset, records.variable, table, {}, records.built)
-        if source.where:
-            source_records.frame = table[source_records.condition(source.where)]
-        dates = convert(source, source_records)
-        subjects = source_records.evaluate(records.study.spec.subjects.usubjid)
-        candidates.append(pd.DataFrame({"USUBJID": subjects, "DTC": dates}).dropna())
-    found = pd.concat(candidates, ignore_index=True).sort_values(["USUBJID", "DTC"], kind="mergesort")
-    grouped = found.groupby("USUBJID")["DTC"]
-    pick = grouped.first() if definition.pick == "earliest" else grouped.last()
-    return records.out["USUBJID"].map(pick).astype("str")
+    pick = "min" if definition.pick == "earliest" else "max"  # the first or last date in text order (ISO 8601)
+    spans = [
+        records.once(("reference_date", source.model_dump_json()), (records.study.raw_frame(source.table),),
+                     lambda source=source: _span(source, records))
+        for source in definition.sources
+    ]
+    found = pd.concat([span[pick] for span in spans]).groupby(level=0).agg(pick)
+    return lookup(records.out["USUBJID"], found.index.to_series(), found).astype("str")
+
+
+def _span(source: RefDateSource, records) -> pd.DataFrame:
+    """The earliest and latest date of each subject in one raw source (made once per source for all reference dates)."""
+    table = records.study.raw_frame(source.table)
+    source_records = SdtmRecords(records.study, records.dataset, records.variable, table, {}, records.built)
+    if source.where:
+        source_records.frame = table[source_records.condition(source.where)]
+    dates = convert(source, source_records)
+    subjects = source_records.evaluate(records.study.spec.subjects.usubjid)
+    return pd.DataFrame({"USUBJID": subjects, "DTC": dates}).dropna().groupby("USUBJID")["DTC"].agg(["min", "max"])
