@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc.arrowtext import arrow_codes, arrow_text
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -22,6 +23,7 @@ from cdisc.spec.sdtm import SdtmDataset
 from cdisc.terminology import CodelistTerms
 
 RULES = rules("sdtm")
+_TEXT = pd.Series([], dtype="str").dtype
 
 
 class Codelists:
@@ -30,11 +32,19 @@ class Codelists:
     def __init__(self, study: Study):
         self.study = study
         self.own = {c.name: c for c in study.codelist_file.codelists}
+        self.made: dict[str, CodelistTerms] = {}
+        self.values: dict[str, frozenset[str]] = {}
 
     def __call__(self, name: str) -> CodelistTerms:
-        if name in self.own:
-            return _from_spec(self.own[name])
-        return self.study.ct[name]
+        if name not in self.made:
+            self.made[name] = _from_spec(self.own[name]) if name in self.own else self.study.ct[name]
+        return self.made[name]
+
+    def submission_values(self, name: str) -> frozenset[str]:
+        """The codelist's submission values (each codelist's made once per dataset)."""
+        if name not in self.values:
+            self.values[name] = frozenset(self(name).terms["value"].astype("str"))
+        return self.values[name]
 
 
 def _from_spec(codelist: Codelist) -> CodelistTerms:
@@ -192,9 +202,9 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
                 values = out[var.name]
                 if levels:
                     values = values.where(~np.logical_or.reduce([selected.to_numpy(bool) for _, _, selected in levels]))
-                _check_terms(values, codelists(var.codelist), rows, study.spec.strict_ct)
+                _check_terms(values, codelists, var.codelist, rows, study.spec.strict_ct)
             for codelist, where, selected in levels:
-                _check_terms(out[var.name].where(selected), codelists(codelist), rows, study.spec.strict_ct, where)
+                _check_terms(out[var.name].where(selected), codelists, codelist, rows, study.spec.strict_ct, where)
         except DataError as exc:
             errors.append(located(exc, spec.dataset, var.name))
             failed.add(var.name)
@@ -241,14 +251,14 @@ def _subjects(study: Study, raw: pd.DataFrame) -> dict[str, pd.Series]:
         return {}
 
 
-def _check_terms(values: pd.Series, codelist: CodelistTerms, rows: SdtmRecords, strict: bool, where: str = "") -> None:
-    """Values outside the variable's codelist (or, with ``where``, a value level's), whatever rule made them: an
-    error for a non-extensible codelist (or with ``strict_ct``), else listed in the run's warnings as extensions,
+def _check_terms(values: pd.Series, codelists: Codelists, name: str, rows: SdtmRecords, strict: bool, where: str = "") -> None:
+    """Values outside the variable's codelist ``name`` (or, with ``where``, a value level's), whatever rule made them:
+    an error for a non-extensible codelist (or with ``strict_ct``), else listed in the run's warnings as extensions,
     with their counts."""
+    codelist = codelists(name)
     if codelist.terms.empty:  # an external dictionary (MedDRA, WHODrug) lists no terms to check against
         return
-    allowed = set(codelist.terms["value"].astype("str"))
-    outside = values.notna() & ~values.isin(allowed)
+    outside = _outside(values, codelists.submission_values(name))
     if not outside.any():
         return
     counts = values[outside].value_counts(sort=False).sort_index()
@@ -259,6 +269,19 @@ def _check_terms(values: pd.Series, codelist: CodelistTerms, rows: SdtmRecords, 
         return
     why = "strict_ct is set in study.yaml" if codelist.extensible else "the codelist is not extensible"
     raise rows.fail(f"{int(outside.sum())} value(s){at} are not in codelist {codelist.name} ({why}): {shown}", outside, values)
+
+
+def _outside(values: pd.Series, allowed: frozenset[str]) -> pd.Series:
+    """Values (not missing) that are not among ``allowed``; text is checked once per distinct value.
+
+    >>> _outside(pd.Series(["Y", None, "X", "Y"], dtype="str"), frozenset({"Y", "N"})).tolist()
+    [False, False, True, False]
+    """
+    if values.dtype != _TEXT:
+        return values.notna() & ~values.isin(allowed)
+    codes, distinct = arrow_codes(arrow_text(values.array))
+    unknown = np.array([v not in allowed for v in distinct.to_pylist()] + [False])  # the last: code -1, missing
+    return pd.Series(unknown[codes], index=values.index)
 
 
 def _check_unique_keys(spec: SdtmDataset, duplicated: np.ndarray, raw: pd.DataFrame) -> None:
