@@ -149,3 +149,17 @@ def test_baseline_records_missing_by_values_no_baseline_and_two_baselines():
     two = pd.concat([vs, vs.iloc[[1]]], ignore_index=True)
     with pytest.raises(ValueError, match=r"more than one baseline record \(ABLFL = Y\) for \{'USUBJID': '1'\}"):
         baseline_records(two, ["USUBJID"])
+
+
+def test_merged_summary_per_group_with_missing_by_values_and_nothing_kept():
+    from cdisc.adam.derivations import derive_var_merged_summary
+
+    adsl = pd.DataFrame({"USUBJID": pd.Series(["1", "2", None, "3"], dtype="str")})
+    ae = pd.DataFrame({"USUBJID": pd.Series(["1", "1", None, "2", "1"], dtype="str"),
+                       "ADT":     [5.0,  9.0,   4.0, np.nan, 7.0]})
+    got = derive_var_merged_summary(adsl, ae, ae["ADT"], "max")
+    assert got.iloc[0] == 9.0 and np.isnan(got.iloc[1]) and got.iloc[2] == 4.0 and np.isnan(got.iloc[3])  # missing subject: a group
+    counted = derive_var_merged_summary(adsl, ae, ae["ADT"], "count")
+    assert counted.tolist()[:3] == [3, 0, 1] and np.isnan(counted.iloc[3])  # subject 2's only date is missing: 0
+    nothing = derive_var_merged_summary(adsl, ae, ae["ADT"], "max", where=pd.Series([False] * 5))
+    assert nothing.isna().all() and len(nothing) == 4

@@ -412,3 +412,19 @@ def test_average_and_last_value_records_match_pharmaverseadam(advs):
         both = reference[[*keys, "AVAL"]].merge(ours[[*keys, "AVAL"]], on=keys, how="outer", suffixes=("_ref", ""), indicator=True)
         assert both["_merge"].eq("both").all() and len(both) == len(reference), dtype
         assert np.allclose(both["AVAL"], both["AVAL_ref"], rtol=1e-12, atol=0, equal_nan=True), dtype
+
+
+def test_shift_of_repeated_pairs_keeps_each_record_its_own():
+    """Each distinct pair is joined once: records repeating a pair, in any order, and no records."""
+    shifts = table([
+        # BNRIND, ANRIND, SHIFT1
+        ("NORMAL", "HIGH", "NORMAL to HIGH"),
+        ("HIGH", "NORMAL", "HIGH to NORMAL"),
+        (None, None, "NULL to NULL"),
+        ("NORMAL", "HIGH", "NORMAL to HIGH"),
+        ("HIGH", None, "HIGH to NULL"),
+    ], ["BNRIND", "ANRIND", "SHIFT1"]).set_axis([10, 11, 12, 13, 14])
+    got = derive_var_shift(shifts["BNRIND"], shifts["ANRIND"])
+    assert got.tolist() == shifts["SHIFT1"].tolist() and got.index.tolist() == [10, 11, 12, 13, 14]
+    empty = pd.Series([], dtype="str")
+    assert derive_var_shift(empty, empty).tolist() == []

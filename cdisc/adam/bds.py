@@ -477,7 +477,13 @@ def derive_var_shift(from_var: pd.Series, to_var: pd.Series, missing_value: str 
     """
     source = _as_text(from_var).fillna(missing_value)
     target = _as_text(to_var).fillna(missing_value)
-    return pd.Series(source.to_numpy(dtype=object) + sep_val + target.to_numpy(dtype=object), index=from_var.index, dtype="str")
+    if source.hasnans or target.hasnans:  # no missing_value: as Python would join them (it cannot)
+        return pd.Series(source.to_numpy(dtype=object) + sep_val + target.to_numpy(dtype=object), index=from_var.index, dtype="str")
+    first, firsts = pd.factorize(source)
+    second, seconds = pd.factorize(target)
+    pairs, at = np.unique(first * len(seconds) + second, return_inverse=True)  # each distinct pair joined once
+    texts = pd.array([f"{firsts[p // len(seconds)]}{sep_val}{seconds[p % len(seconds)]}" for p in pairs.tolist()], dtype="str")
+    return pd.Series(texts.take(at.ravel()), index=from_var.index)
 
 
 def derive_var_analysis_ratio(numer_var: pd.Series, denom_var: pd.Series) -> pd.Series:

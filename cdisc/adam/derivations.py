@@ -303,11 +303,12 @@ def derive_var_merged_summary(
         [9.0, nan]
     """
     by = list(by)
-    values = other[by].assign(__value=value)
-    if where is not None:
-        values = values[where.to_numpy(dtype=bool)]
-    summarised = values.groupby(by, dropna=False)["__value"].agg(summary).rename("__value").reset_index()
-    return pd.Series(_matched(base, summarised, by, "__value", "many_to_one"), index=base.index)
+    value = value if value.index.equals(other.index) else value.reindex(other.index)
+    groups, first = by_groups(other, by)  # summarised per group number, then matched by the group's first record
+    kept = slice(None) if where is None else where.to_numpy(dtype=bool)
+    summarised = value.iloc[kept].groupby(groups[kept]).agg(summary)
+    keys = pd.DataFrame({name: other[name].take(first[summarised.index.to_numpy()]) for name in by}, copy=False)
+    return pd.Series(taken(summarised, matched_positions(base, keys, by, "many_to_one")), index=base.index)
 
 
 def derive_vars_joined(
@@ -336,9 +337,10 @@ def derive_vars_joined(
     by = list(by)
     left = base.assign(__base=np.arange(len(base)))
     right = other.drop(columns=[c for c in other.columns if c in base.columns and c not in by])
+    pairs = _Pairs(left, right, by)
     result = np.full(len(base), np.nan, dtype=object)
-    for rows in _joined_parts(left, right, by, pairs_at_once):
-        joined = left.iloc[rows].merge(right, on=by, how="inner")
+    for rows in _joined_parts(pairs.counts, pairs_at_once):
+        joined = pairs.joined(rows)
         joined = joined[join_where(joined).to_numpy(dtype=bool)]
         values = value(joined)
         picked = extreme_positions(joined, ["__base"], order, mode)
@@ -346,19 +348,49 @@ def derive_vars_joined(
     return pd.Series(result, index=base.index).infer_objects()
 
 
-def _joined_parts(left: pd.DataFrame, right: pd.DataFrame, by: list[str], pairs_at_once: int) -> list[slice]:
-    """Consecutive slices of ``left`` whose records pair with about ``pairs_at_once`` records of ``right`` (at least one slice).
+class _Pairs:
+    """The records of ``left`` and ``right`` with the same ``by`` values, side by side, as an inner merge pairs them:
+    each left record in turn with the right records of its group in their order (a missing value matching a missing one).
 
     Example::
 
-        >>> right = pd.DataFrame({"USUBJID": ["1", "1", "2"]})
-        >>> _joined_parts(pd.DataFrame({"USUBJID": ["1", "2", "1", "3"]}), right, ["USUBJID"], 3)
+        >>> pairs = _Pairs(pd.DataFrame({"ID": ["1", "2", None], "A": [1, 2, 3]}), pd.DataFrame({"ID": [None, "1", "1"], "B": [7, 8, 9]}), ["ID"])
+        >>> pairs.counts.tolist(), pairs.joined(slice(0, 3))[["A", "B"]].values.tolist()
+        ([2, 0, 1], [[1, 8], [1, 9], [3, 7]])
+    """
+
+    def __init__(self, left: pd.DataFrame, right: pd.DataFrame, by: list[str]):
+        self.left, self.right, self.by = left, right, by
+        codes = stacked_codes([left[name] for name in by], [right[name] for name in by])
+        self.codes, right_codes = codes[: len(left)], codes[len(left):]
+        self.in_group = np.argsort(right_codes, kind="stable")  # right records by group, in their order within it
+        sizes = np.bincount(right_codes, minlength=int(codes.max()) + 1 if len(codes) else 0)
+        self.starts = np.cumsum(sizes) - sizes
+        self.counts = sizes[self.codes]  # each left record's number of pairs
+
+    def joined(self, rows: slice) -> pd.DataFrame:
+        """The pairs of the left records at ``rows``: left columns, then the right ones but ``by``."""
+        counts = self.counts[rows]
+        total = int(counts.sum())
+        first = np.cumsum(counts) - counts
+        within = np.arange(total) - np.repeat(first, counts)
+        at_left = np.repeat(np.arange(len(self.counts))[rows], counts)
+        at_right = self.in_group[np.repeat(self.starts[self.codes[rows]], counts) + within]
+        columns = {name: self.left[name].take(at_left).reset_index(drop=True) for name in self.left.columns}
+        columns |= {name: self.right[name].take(at_right).reset_index(drop=True) for name in self.right.columns if name not in self.by}
+        return pd.DataFrame(columns, index=pd.RangeIndex(total), copy=False)
+
+
+def _joined_parts(pairs: np.ndarray, pairs_at_once: int) -> list[slice]:
+    """Consecutive slices of the records with ``pairs`` pairs each, about ``pairs_at_once`` pairs a slice (at least one slice).
+
+    Example::
+
+        >>> _joined_parts(np.array([2, 1, 2, 0]), 3)
         [slice(0, 2, None), slice(2, 4, None)]
     """
-    sizes = right.groupby(by, dropna=False).size().rename("__n").reset_index()
-    pairs = np.nan_to_num(_matched(left, sizes, by, "__n").astype(float)).astype(np.int64)  # no match: no pair
     part = (np.cumsum(pairs) - pairs) // max(pairs_at_once, 1)  # the part each record's first pair falls in
-    edges = [0, *(np.flatnonzero(np.diff(part)) + 1).tolist(), len(left)]
+    edges = [0, *(np.flatnonzero(np.diff(part)) + 1).tolist(), len(pairs)]
     return [slice(start, end) for start, end in zip(edges, edges[1:]) if end > start] or [slice(0, 0)]
 
 

@@ -13,6 +13,8 @@ from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 from cdisc.spec.words import condition_words
 
+TEXT = pd.Series([], dtype="str").dtype
+
 
 class DeriveVarBase(SpecModel):
     """BASE: the value on the baseline record (``flag`` = Y) of each ``by`` group: admiral ``derive_var_base``.
@@ -52,5 +54,7 @@ def derive_var_base(params: DeriveVarBase, records) -> pd.Series:
                           lambda: derivations.baseline_records(records.columns(names), params.by, params.flag))
     except ValueError as exc:
         raise records.fail(str(exc)) from None
-    base = pd.Series(derivations.taken(records.column(params.source), at), index=records.index)
+    source = records.column(params.source)
+    taken = derivations.taken_array if source.dtype == TEXT else derivations.taken  # text stays Arrow text
+    base = pd.Series(taken(source, at), index=records.index)
     return base.where(records.condition(params.where)) if params.where else base

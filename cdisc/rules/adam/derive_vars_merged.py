@@ -48,6 +48,9 @@ def _method(params: DeriveVarsMerged, variable: str, spec) -> str:
     return f"{variable} is {params.value} of {pick} in {params.dataset} with the same {', '.join(params.by)}{where}{missing}."
 
 
+TEXT = pd.Series([], dtype="str").dtype
+
+
 def or_missing_value(values: pd.Series, missing_value) -> pd.Series:
     return values if missing_value is None else values.where(values.notna(), missing_value)
 
@@ -88,4 +91,6 @@ def derive_vars_merged(params: DeriveVarsMerged, records) -> pd.Series:
         at = records.once(alike, (other, *(records.column(name) for name in params.by)), picked)
     except pd.errors.MergeError:
         raise records.fail(f"{params.dataset} has several records per {', '.join(params.by)} on the base side") from None
-    return or_missing_value(pd.Series(derivations.taken(value, at), index=records.index), params.missing_value)
+    as_text = value.dtype == TEXT and (params.missing_value is None or isinstance(params.missing_value, str))  # text stays Arrow text
+    merged = derivations.taken_array(value, at) if as_text else derivations.taken(value, at)
+    return or_missing_value(pd.Series(merged, index=records.index), params.missing_value)
