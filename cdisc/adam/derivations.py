@@ -222,13 +222,6 @@ def taken(values: pd.Series, at: np.ndarray) -> np.ndarray:
     return pd.api.extensions.take(values.array, at, allow_fill=True).to_numpy()
 
 
-def _matched(base: pd.DataFrame, table: pd.DataFrame, by: list[str], column: str, validate: str | None = None) -> np.ndarray:
-    """``table[column]`` for each ``base`` record, matched on ``by`` as a left merge (``table``: one record per group)
-    would give it: missing where no record matches (whole numbers then as floats, as a merge makes them)."""
-    return taken(table[column], matched_positions(base, table, by, validate))
-
-
-
 def _ordered(frame: pd.DataFrame, columns: Sequence[str], descending: Sequence[str] = ()) -> pd.DataFrame:
     """Stable sort with missing values last, as dplyr's arrange; ``descending`` columns high to low."""
     if not columns:
