@@ -75,10 +75,7 @@ def from_other(params, records) -> tuple[pd.DataFrame, pd.Series, pd.Series | No
 """,
 )
 def derive_vars_merged(params: DeriveVarsMerged, records) -> pd.Series:
-    """The value of the first/last record of another dataset per ``by`` group, for each record.
-
-    The records picked are found once for all the variables merged alike (dataset, by, where, order, mode).
-    """
+    """The value of the first/last record of another dataset per ``by`` group, for each record."""
     other = records.other(params)
     value = records.on_other(params.value, other)
 
@@ -86,6 +83,7 @@ def derive_vars_merged(params: DeriveVarsMerged, records) -> pd.Series:
         where = records.on_other(params.where, other, condition=True) if params.where else None
         return derivations.merged_records(records.columns(params.by), other, params.by, where, params.order, params.mode)
 
+    # the records picked are found once for all the variables merged alike
     alike = ("derive_vars_merged", params.dataset, params.supp, tuple(params.by), params.where, tuple(params.order), params.mode)
     try:
         at = records.once(alike, (other, *(records.column(name) for name in params.by)), picked)
