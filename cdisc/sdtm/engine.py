@@ -14,7 +14,7 @@ from cdisc.rules import rules
 from cdisc.rules.records import AdamRecords, SdtmRecords, run_step
 from cdisc.sdtm.findings import pivot_tests
 from cdisc.sdtm.keys import first_in_group, key_order
-from cdisc.sdtm.parts import Segment, bind_parts, build_variable, parts_read_failed
+from cdisc.sdtm.parts import Segment, SegmentRows, bind_parts, build_variable, parts_read_failed
 from cdisc.spec.expr import ExpressionDataError, parse_expression
 from cdisc.spec.load import Study
 from cdisc.spec.models import NUMERIC_TYPES, Codelist
@@ -166,16 +166,22 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
     segments = None
     if spec.parts:
         raw, excluded, segments = _with_parts(study, spec, raw, excluded, built)
+    segment_rows = SegmentRows(raw)
     out: dict[str, pd.Series] = {}
     reused: dict = {}  # what a rule makes once for every variable of the dataset (Records.once)
     warnings: list[str | DataError] = []
     errors: list[DataError] = []
     failed: set[str] = set()
 
+    cut: dict[tuple[str, int], pd.Series] = {}  # a built variable on the records of a segment's frame (frames are kept)
+
     def build_on(var, rules, frame: pd.DataFrame, segment: Segment | None) -> pd.Series:
         """One rule (the variable's, or a part's) on the records of ``frame``."""
         whole = len(frame) == len(raw)
-        on = out if whole else {k: v.loc[frame.index] for k, v in out.items()}
+        for name in () if whole else out:
+            if (name, id(frame)) not in cut:
+                cut[name, id(frame)] = out[name].loc[frame.index]
+        on = out if whole else {k: cut[k, id(frame)] for k in out}
         part = segment.part if segment is not None else None
         records = SdtmRecords(
             study, spec.dataset, var.name if part is None else f"{var.name} ({part.label})", frame, on, built, warnings,
@@ -196,7 +202,7 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
             if segments is None:
                 out[var.name] = rows.typed(RULES[name].build(params, rows), var.type)
             else:
-                out[var.name] = rows.typed(build_variable(var, spec, raw, segments, build_on), var.type)
+                out[var.name] = rows.typed(build_variable(var, spec, segment_rows, segments, build_on), var.type)
             levels = rows.level_codelists() if var.type not in NUMERIC_TYPES else []
             if var.codelist and var.type not in NUMERIC_TYPES:  # a value level's codelist replaces it on its records
                 values = out[var.name]

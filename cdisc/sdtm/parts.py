@@ -54,8 +54,25 @@ def rule_of(var: Any, segment: Segment, variables: set[str]) -> Any | None:
     return None if reads_source_row(var, variables) else var
 
 
+class SegmentRows:
+    """The records of one or more segments with their source columns, each selection made once (every variable
+    is built on the same few)."""
+
+    def __init__(self, rows: pd.DataFrame):
+        self.rows = rows
+        self.made: dict[tuple[int, ...], pd.DataFrame] = {}
+
+    def of(self, segments: list[Segment]) -> pd.DataFrame:
+        key = tuple(id(s) for s in segments)
+        if key not in self.made:
+            index = segments[0].index.append([s.index for s in segments[1:]]) if len(segments) > 1 else segments[0].index
+            columns = list(dict.fromkeys(c for s in segments for c in s.columns))
+            self.made[key] = self.rows.loc[index, columns]
+        return self.made[key]
+
+
 def build_variable(
-    var: Any, spec: SdtmDataset, rows: pd.DataFrame, segments: list[Segment],
+    var: Any, spec: SdtmDataset, rows: SegmentRows, segments: list[Segment],
     build: Callable[[Any, Any, pd.DataFrame, Segment | None], pd.Series],
 ) -> pd.Series:
     """``var`` on every record: ``build(var, rules, frame, segment)`` evaluates one rule on the records of ``frame``; the
@@ -65,17 +82,15 @@ def build_variable(
     own = [s for s in segments if rule_of(var, s, variables) is var]
     pieces = []
     if own:
-        index = own[0].index.append([s.index for s in own[1:]]) if len(own) > 1 else own[0].index
-        columns = list(dict.fromkeys(c for s in own for c in s.columns))
-        pieces.append(build(var, var, rows.loc[index, columns], own[0] if len(own) == 1 else None))
+        pieces.append(build(var, var, rows.of(own), own[0] if len(own) == 1 else None))
     for segment in segments:
         rules = rule_of(var, segment, variables)
         if rules is not None and rules is not var:
-            pieces.append(build(var, rules, rows.loc[segment.index, segment.columns], segment))
+            pieces.append(build(var, rules, rows.of([segment]), segment))
     if not pieces:
-        return pd.Series(pd.NA, index=rows.index, dtype="object")
+        return pd.Series(pd.NA, index=rows.rows.index, dtype="object")
     values = pd.concat(pieces) if len(pieces) > 1 else pieces[0]
-    return values.reindex(rows.index)
+    return values.reindex(rows.rows.index)
 
 
 def parts_read_failed(spec: SdtmDataset, name: str, failed: set[str]) -> bool:
