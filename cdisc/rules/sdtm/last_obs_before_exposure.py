@@ -10,7 +10,7 @@ from pydantic import Field
 
 from cdisc.rules import SDTM, rule
 from cdisc.sdtm.dates import date_part
-from cdisc.sdtm.distinct import lookup
+from cdisc.sdtm.distinct import lookup, on_distinct
 from cdisc.sdtm.keys import group_order
 from cdisc.spec.base import SpecModel
 from cdisc.spec.names import Name
@@ -42,8 +42,9 @@ def on_or_before(dtc: pd.Series, reference: pd.Series) -> pd.Series:
     """Complete dates on or before the reference; the time decides only when both have one."""
     day, ref_day = date_part(dtc), date_part(reference)
     timed = dtc.str.len().gt(10) & reference.str.len().gt(10)
-    moment = pd.to_datetime(dtc.where(timed), format="ISO8601", errors="coerce")
-    ref_moment = pd.to_datetime(reference.where(timed), format="ISO8601", errors="coerce")
+    moment, ref_moment = (  # each distinct date/time parsed once
+        on_distinct(text.where(timed), lambda t: pd.to_datetime(t, format="ISO8601", errors="coerce")) for text in (dtc, reference)
+    )
     same_day = day.eq(ref_day) & (~timed | moment.le(ref_moment))
     return (day.lt(ref_day) | same_day).fillna(False).astype(bool)
 
