@@ -113,6 +113,14 @@ def test_datasets_keys_leaves_and_standards(minimal_define):
     assert summary.datasets["SUPPAE"].domain == "AE" and summary.datasets["SUPPAE"].href == "suppae.xpt"
 
 
+def test_a_define_is_read_alike_from_its_file_its_bytes_and_its_parsed_root(minimal, minimal_define):
+    root = _xml(minimal_define)
+    validate_define(root)  # a parsed root is validated as its bytes are
+    assert read_define(root) == read_define(minimal_define.read_bytes()) == read_define(minimal_define)
+    frames = data_frames(minimal[1])
+    assert check_define(root, frames) == check_define(minimal_define, frames) == []
+
+
 def test_items_lengths_origins_and_methods(minimal, minimal_define):
     _, datasets = minimal
     variables = {v.name: v.attributes for v in read_define(minimal_define).datasets["AE"].variables}

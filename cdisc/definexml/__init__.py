@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 import pandas as pd
+from lxml import etree
 
 from cdisc.definexml.acrf import render_acrf
 from cdisc.definexml.build import DefineDataset, build_define
@@ -56,8 +57,11 @@ def data_frames(datasets: list[DefineDataset]) -> dict[str, pd.DataFrame | None]
     return frames
 
 
-def check_define(define_xml: Path | bytes, frames: dict[str, pd.DataFrame | None], data: DataValues | None = None) -> list[Finding]:
-    """Every disagreement between a define.xml and the data (see :func:`data_frames`); ``data``: the frames' summaries."""
+def check_define(
+    define_xml: Path | bytes | etree._Element, frames: dict[str, pd.DataFrame | None], data: DataValues | None = None
+) -> list[Finding]:
+    """Every disagreement between a define.xml (its file, bytes or parsed root) and the data (see :func:`data_frames`);
+    ``data``: the frames' summaries."""
     return check_against_data(read_define(define_xml), frames, data)
 
 
@@ -77,8 +81,9 @@ def generate_define(
     data = DataValues()  # each frame summarised once, for building and for checking
     define = build_define(study, datasets, data)
     xml = render_xml(define)
-    validate_define(xml, schema)
-    findings = check_define(xml, data_frames(datasets), data)
+    root = etree.fromstring(xml)  # parsed once, to validate and to read back
+    validate_define(root, schema)
+    findings = check_define(root, data_frames(datasets), data)
     errors = [f for f in findings if f.severity == "error"]
     if errors:
         raise DefineMismatchError(errors)

@@ -100,18 +100,46 @@ class DefineSummary:
     codelists: dict[str, CodelistSummary]
 
 
-def read_define(source: Path | bytes) -> DefineSummary:
-    """Summaries of the datasets and codelists in a define.xml file (or its bytes)."""
-    root = etree.fromstring(source) if isinstance(source, bytes) else etree.parse(str(source)).getroot()
-    mdv = root.find("odm:Study/odm:MetaDataVersion", NS)
-    return _Reader(mdv).summary()
+def read_define(source: Path | bytes | etree._Element) -> DefineSummary:
+    """Summaries of the datasets and codelists in a define.xml file (or its bytes, or its parsed root element)."""
+    if isinstance(source, etree._Element):
+        root = source
+    else:
+        root = etree.fromstring(source) if isinstance(source, bytes) else etree.parse(str(source)).getroot()
+    return _Reader(_first(root, _ODM_STUDY, _ODM_MDV)).summary()
+
+
+# Tags in Clark notation: children are found by tag in lxml's C iterators, not by ElementPath (Python) expressions.
+_ODM_STUDY, _ODM_MDV, _ODM_DESCRIPTION, _ODM_TEXT = (f"{{{ODM}}}{t}" for t in ("Study", "MetaDataVersion", "Description", "TranslatedText"))
+_ODM_GROUP, _ODM_ITEM_REF, _ODM_RANGE_CHECK, _ODM_CHECK_VALUE = (f"{{{ODM}}}{t}" for t in ("ItemGroupDef", "ItemRef", "RangeCheck", "CheckValue"))
+_ODM_CODELIST, _ODM_CODELIST_REF, _ODM_DECODE, _ODM_ALIAS = (f"{{{ODM}}}{t}" for t in ("CodeList", "CodeListRef", "Decode", "Alias"))
+_ODM_TERMS = (f"{{{ODM}}}CodeListItem", f"{{{ODM}}}EnumeratedItem")
+_ODM_EXTERNAL = f"{{{ODM}}}ExternalCodeList"
+_DEF_CLASS, _DEF_LEAF, _DEF_VALUE_LIST_REF, _DEF_WHERE_REF = (f"{{{DEF}}}{t}" for t in ("Class", "leaf", "ValueListRef", "WhereClauseRef"))
+_DEF_ORIGIN, _DEF_DOCUMENT_REF, _DEF_PAGE_REF = (f"{{{DEF}}}{t}" for t in ("Origin", "DocumentRef", "PDFPageRef"))
+
+
+def _first(element: etree._Element | None, *path: str) -> etree._Element | None:
+    """The first element down ``path`` (tags of children, children's children, ...), as ``element.find("a/b")``."""
+    if element is None:
+        return None
+    if not path:
+        return element
+    for child in element.iterchildren(path[0]):
+        found = _first(child, *path[1:])
+        if found is not None:
+            return found
+    return None
 
 
 def _text(element: etree._Element | None) -> str | None:
-    if element is None:
-        return None
-    found = element.find("odm:Description/odm:TranslatedText", NS)
+    found = _first(element, _ODM_DESCRIPTION, _ODM_TEXT)
     return found.text if found is not None else None
+
+
+def _nci_alias(element: etree._Element) -> etree._Element | None:
+    """The first ``Alias`` child naming an NCI code (``Context="nci:ExtCodeID"``)."""
+    return next((a for a in element.iterchildren(_ODM_ALIAS) if a.get("Context") == "nci:ExtCodeID"), None)
 
 
 def _int(value: str | None) -> int | None:
@@ -121,27 +149,27 @@ def _int(value: str | None) -> int | None:
 class _Reader:
     def __init__(self, mdv: etree._Element):
         self.mdv = mdv
-        self.by_oid = {e.get("OID"): e for e in mdv.iter() if e.get("OID") is not None}
+        self.by_oid = {e.get("OID"): e for e in mdv.xpath("descendant-or-self::*[@OID]")}
         self.owners: dict[str, set[str]] = {}
-        for group in mdv.iterfind("odm:ItemGroupDef", NS):
-            for ref in group.iterfind("odm:ItemRef", NS):
+        for group in mdv.iterchildren(_ODM_GROUP):
+            for ref in group.iterchildren(_ODM_ITEM_REF):
                 self.owners.setdefault(ref.get("ItemOID"), set()).add(group.get("Name"))
 
     def summary(self) -> DefineSummary:
-        datasets = {g.get("Name"): self._dataset(g) for g in self.mdv.iterfind("odm:ItemGroupDef", NS)}
-        codelists = {c.get("OID"): self._codelist(c) for c in self.mdv.iterfind("odm:CodeList", NS)}
+        datasets = {g.get("Name"): self._dataset(g) for g in self.mdv.iterchildren(_ODM_GROUP)}
+        codelists = {c.get("OID"): self._codelist(c) for c in self.mdv.iterchildren(_ODM_CODELIST)}
         return DefineSummary(datasets, codelists)
 
     def _described(self, oid: str | None) -> str | None:
         return _text(self.by_oid.get(oid)) if oid else None
 
     def _dataset(self, group: etree._Element) -> DatasetSummary:
-        klass = group.find("def:Class", NS)
-        leaf = group.find("def:leaf", NS)
+        klass = _first(group, _DEF_CLASS)
+        leaf = _first(group, _DEF_LEAF)
         variables = []
-        for ref in group.iterfind("odm:ItemRef", NS):
+        for ref in group.iterchildren(_ODM_ITEM_REF):
             item = self.by_oid[ref.get("ItemOID")]
-            value_list = item.find("def:ValueListRef", NS)
+            value_list = _first(item, _DEF_VALUE_LIST_REF)
             levels = self._value_level(value_list.get("ValueListOID"), group.get("Name")) if value_list is not None else ()
             variables.append(VariableSummary(self._attributes(item, ref), _int(ref.get("KeySequence")), levels))
         return DatasetSummary(
@@ -158,24 +186,24 @@ class _Reader:
 
     def _value_level(self, oid: str, dataset: str) -> tuple[ValueSummary, ...]:
         levels = []
-        for ref in self.by_oid[oid].iterfind("odm:ItemRef", NS):
+        for ref in self.by_oid[oid].iterchildren(_ODM_ITEM_REF):
             where = []
-            for clause_ref in ref.iterfind("def:WhereClauseRef", NS):
-                for check in self.by_oid[clause_ref.get("WhereClauseOID")].iterfind("odm:RangeCheck", NS):
+            for clause_ref in ref.iterchildren(_DEF_WHERE_REF):
+                for check in self.by_oid[clause_ref.get("WhereClauseOID")].iterchildren(_ODM_RANGE_CHECK):
                     target = check.get(f"{{{DEF}}}ItemOID")
                     name = self.by_oid[target].get("Name")
                     owners = self.owners.get(target, set())
                     if owners and dataset not in owners:
                         name = f"{sorted(owners)[0]}.{name}"
-                    values = tuple(v.text or "" for v in check.iterfind("odm:CheckValue", NS))
+                    values = tuple(v.text or "" for v in check.iterchildren(_ODM_CHECK_VALUE))
                     where.append((name, check.get("Comparator"), values))
             levels.append(ValueSummary(tuple(where), self._attributes(self.by_oid[ref.get("ItemOID")], ref)))
         return tuple(levels)
 
     def _attributes(self, item: etree._Element, ref: etree._Element) -> Attributes:
-        origin = item.find("def:Origin", NS)
-        page = origin.find("def:DocumentRef/def:PDFPageRef", NS) if origin is not None else None
-        codelist = item.find("odm:CodeListRef", NS)
+        origin = _first(item, _DEF_ORIGIN)
+        page = _first(origin, _DEF_DOCUMENT_REF, _DEF_PAGE_REF)
+        codelist = _first(item, _ODM_CODELIST_REF)
         return Attributes(
             name=item.get("Name"),
             label=_text(item),
@@ -196,11 +224,9 @@ class _Reader:
 
     def _codelist(self, codelist: etree._Element) -> CodelistSummary:
         terms = []
-        for term in codelist:
-            if term.tag not in (f"{{{ODM}}}CodeListItem", f"{{{ODM}}}EnumeratedItem"):
-                continue
-            decode = term.find("odm:Decode/odm:TranslatedText", NS)
-            alias = term.find("odm:Alias[@Context='nci:ExtCodeID']", NS)
+        for term in codelist.iterchildren(*_ODM_TERMS):
+            decode = _first(term, _ODM_DECODE, _ODM_TEXT)
+            alias = _nci_alias(term)
             terms.append(
                 TermSummary(
                     term.get("CodedValue"),
@@ -209,8 +235,8 @@ class _Reader:
                     term.get(f"{{{DEF}}}ExtendedValue") == "Yes",
                 )
             )
-        alias = codelist.find("odm:Alias[@Context='nci:ExtCodeID']", NS)
-        external = codelist.find("odm:ExternalCodeList", NS)
+        alias = _nci_alias(codelist)
+        external = _first(codelist, _ODM_EXTERNAL)
         return CodelistSummary(
             oid=codelist.get("OID"),
             name=codelist.get("Name"),

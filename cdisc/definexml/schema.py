@@ -50,11 +50,11 @@ def _schema(entry: Path) -> etree.XMLSchema:
     return etree.XMLSchema(etree.parse(str(entry)))
 
 
-def validate_define(xml: bytes, folder: Path | None = None) -> None:
-    """Raise :class:`DefineSchemaError` listing every schema error of ``xml`` (line: message)."""
+def validate_define(xml: bytes | etree._Element, folder: Path | None = None) -> None:
+    """Raise :class:`DefineSchemaError` listing every schema error of ``xml`` (its bytes or its parsed root; line: message)."""
     entry = schema_folder(folder) / ENTRY
     schema = _schema(entry.resolve())
-    if schema.validate(etree.fromstring(xml)):
+    if schema.validate(xml if isinstance(xml, etree._Element) else etree.fromstring(xml)):
         return
     errors = [f"line {e.line}: {e.message}" for e in schema.error_log]
     raise DefineSchemaError(errors, entry)
