@@ -167,3 +167,13 @@ def test_text_lengths_per_where_clause_count_only_the_rows_it_selects():
     lengths = {test: data.select("LBORRES", (("LBTESTCD", "EQ", (test,)),)).text_length() for test in ("ALT", "HGB", "COM", "XYZ")}
     assert lengths == {"ALT": 3, "HGB": 3, "COM": 13, "XYZ": None}
     assert data.every("LBORRES").text_length() == 13 and not data.column("LBORRES").encoded
+
+
+def test_texts_and_counts_of_a_whole_column_are_alike_counted_by_arrow_or_from_codes():
+    #                    AB ×3 (one with trailing blanks), C ×1, blank and missing not counted
+    column = pd.Series(["AB", None, "AB  ", " ", "C", "AB"], dtype="str")
+    counted = ColumnValues(column)
+    assert counted.select().text_counts() == {"AB": 3, "C": 1} and not counted.encoded  # no code per row made
+    encoded = ColumnValues(column)
+    assert encoded.select(np.arange(6)).text_counts() == {"AB": 3, "C": 1} and encoded.encoded
+    assert encoded.select().text_counts() == {"AB": 3, "C": 1} and sorted(encoded.select().texts()) == ["AB", "C"]

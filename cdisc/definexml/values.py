@@ -153,6 +153,18 @@ class ColumnValues:
         return longest_text(self._array.__arrow_array__())
 
     @cached_property
+    def counted(self) -> tuple[pa.Array, np.ndarray]:
+        """(distinct texts, records per text) of the whole column: from the codes, or for text held by Arrow not
+        encoded, from Arrow's value counts (no code per row)."""
+        if self.encoded or not self._arrow:
+            return self.distinct, np.bincount(self.codes + 1, minlength=len(self.distinct) + 1)[1:]  # each occurs
+        counted = pc.value_counts(self._array.__arrow_array__())
+        encoded = pc.dictionary_encode(_trimmed_texts(counted.field("values")))  # values with the same text share a code
+        codes = encoded.indices.fill_null(-1).to_numpy()  # -1: missing or blank
+        counts = np.bincount(codes + 1, weights=counted.field("counts").to_numpy(), minlength=len(encoded.dictionary) + 1)
+        return encoded.dictionary, counts[1:].astype(np.int64)
+
+    @cached_property
     def numbers(self) -> Numbers | None:
         """Of a column of numbers: what its rows tell without encoding it; None for other columns."""
         dtype = self._dtype
@@ -304,10 +316,15 @@ class Values:
 
     def texts(self) -> list[str]:
         """The distinct texts, in order of first occurrence."""
+        if self.rows is None:
+            return self.column.counted[0].to_pylist()
         return self.column.texts[self.codes].tolist()
 
     def text_counts(self) -> dict[str, int]:
         """Records per distinct text."""
+        if self.rows is None:
+            texts, counts = self.column.counted
+            return dict(zip(texts.to_pylist(), counts.tolist(), strict=True))
         return dict(zip(self.texts(), self.counts.tolist(), strict=True))
 
     def text_length(self) -> int | None:
