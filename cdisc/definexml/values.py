@@ -4,10 +4,12 @@ Frames straight from the engine and frames read back from XPT files give the sam
 answers: missing values and blanks are skipped, trailing blanks do not count, and
 numbers are written in their shortest exact decimal form (``1`` for 1.0).
 
-:class:`ColumnValues` turns each distinct value of a column into its text once and keeps one
-code per row; the lengths, digits, terms and record counts of the whole column or of the rows
-a where clause selects (:class:`FrameValues`) are then read from those codes with numpy.
-:class:`DataValues` shares them between building define.xml and checking it against the data.
+:class:`ColumnValues` summarises a column only as far as it is asked: the longest text of the whole
+column from Arrow's string lengths, the digits of whole numbers from the largest, the terms and record
+counts from Arrow's value counts; only where digits of fractions or the rows a where clause selects
+(:class:`FrameValues`) are needed is each distinct value turned into its text once and a code kept per
+row, from which numpy reads the rest. :class:`DataValues` shares them between building define.xml and
+checking it against the data.
 """
 
 from __future__ import annotations
