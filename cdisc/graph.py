@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import multiprocessing
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from concurrent.futures import ProcessPoolExecutor
@@ -36,7 +37,7 @@ from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.handoff import Handoff
 from cdisc.spec.check import dependencies
 
-__all__ = ["LOCAL", "Outcome", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
+__all__ = ["LOCAL", "Outcome", "checked_scheduler", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
 
 LOCAL = ("processes", "sync", "synchronous", "threads")  # --scheduler values that run the graph on this machine
 
@@ -111,6 +112,20 @@ def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[s
         needed = [(prefix, d) for d in dependencies(spec) if d in specs]
         graph[(prefix, name)] = (_run_dataset, name, (prefix, "@study"), *needed)
     return graph
+
+
+def checked_scheduler(scheduler: str | None) -> str | None:
+    """``scheduler`` if it is one of :data:`LOCAL` or a cluster's address (``PROTOCOL://HOST:PORT``); else a usage error.
+
+    >>> checked_scheduler("tcp://10.0.0.5:8786")
+    'tcp://10.0.0.5:8786'
+    >>> checked_scheduler("proceses")
+    Traceback (most recent call last):
+    cdisc.errors.UsageError: --scheduler proceses: not a scheduler; choose processes, sync or threads, or give a cluster's address as tcp://HOST:PORT
+    """
+    if scheduler is None or scheduler in LOCAL or re.fullmatch(r"[a-z]+://\S+:\d+", scheduler):
+        return scheduler
+    raise UsageError(f"--scheduler {scheduler}: not a scheduler; choose processes, sync or threads, or give a cluster's address as tcp://HOST:PORT")
 
 
 def is_cluster(scheduler: str | None) -> bool:

@@ -47,7 +47,7 @@ from cdisc.collect import located
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import DefineDataset, write_define
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
-from cdisc.graph import Outcome, dataset_graph, default_scheduler, execute, is_cluster
+from cdisc.graph import Outcome, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
 from cdisc.handoff import Handoff
 from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built
 from cdisc.io.csv_writer import write_csv
@@ -196,8 +196,9 @@ def run_study(
     cluster's address as ``options.scheduler`` a worker converts the study (:mod:`cdisc.portfolio`).
     """
     options = options or RunOptions()
-    if options.scheduler is not None and is_cluster(options.scheduler):
-        (converted,) = run_on_cluster(options.scheduler, [StudyJob.of(folder, out_dir, raw)], options, progress)
+    scheduler = checked_scheduler(options.scheduler)
+    if scheduler is not None and is_cluster(scheduler):
+        (converted,) = run_on_cluster(scheduler, [StudyJob.of(folder, out_dir, raw)], options, progress)
         if isinstance(converted, CdiscError):
             raise converted
         return converted
@@ -220,9 +221,10 @@ def run_portfolio(
     With a cluster's address as ``options.scheduler`` each study is a task converting it on a worker.
     """
     options = options or RunOptions()
-    if options.scheduler is not None and is_cluster(options.scheduler):
+    scheduler = checked_scheduler(options.scheduler)
+    if scheduler is not None and is_cluster(scheduler):
         jobs = [StudyJob.of(folder, None if out_root is None else out_root / folder.resolve().name) for folder in folders]
-        return list(zip(folders, run_on_cluster(options.scheduler, jobs, options, progress)))
+        return list(zip(folders, run_on_cluster(scheduler, jobs, options, progress)))
     runs: list[tuple[Path, PreparedRun | CdiscError]] = []
     for folder in folders:
         try:
@@ -292,6 +294,11 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     study.spec = study.spec.model_copy(update={"output": study.spec.output.model_copy(update={"created": created})})
     study.data_cutoff = options.data_cutoff or study.spec.data_cutoff
     target = out_dir if out_dir is not None else study.resolve(study.spec.output.folder)
+    for folder in (target, *target.parents):  # refused before anything is built: the outputs could not be written there
+        if folder.exists():
+            if not folder.is_dir():
+                raise UsageError(f"{display_path(target)}: cannot be the output folder, {display_path(folder)} is a file")
+            break
     formats = tuple(f for f in FORMATS if f in (options.formats or study.spec.output.formats) or f == "xpt")
     result = RunResult(study, target, created=created, data_cutoff=study.data_cutoff, formats=formats)
     identities = {name: record_identity(dataset.spec) for name, dataset in study.datasets.items()}

@@ -48,3 +48,18 @@ def test_check_spec_on_the_example_study():
     done = cdisc("check-spec", "specs")
     assert done.returncode == 0, done.stderr
     assert done.stdout.startswith("specs: spec OK - ")
+
+
+@pytest.mark.parametrize("args, message", [
+    (["--scheduler", "proceses"], "--scheduler proceses: not a scheduler; choose processes, sync or threads"),
+    (["--out", "{file}/out"], "cannot be the output folder, {file} is a file"),
+    (["--out", "{file}"], "cannot be the output folder, {file} is a file"),
+])
+def test_a_run_that_cannot_run_or_write_is_a_usage_error(args, message, tmp_path):
+    """A mistyped scheduler, or an output folder under a file, is refused before anything is built (exit 2, in words)."""
+    (tmp_path / "notes.txt").write_text("not a folder")
+    file = str(tmp_path / "notes.txt")
+    done = cdisc("run", "specs", *[a.format(file=file) for a in args])
+    assert done.returncode == 2, done.stderr
+    assert message.format(file=file) in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
