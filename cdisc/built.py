@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
+import pyarrow.parquet as pq
 
 from cdisc.errors import DataError
 from cdisc.spec.adam import AdamDataset
@@ -23,6 +26,7 @@ class BuiltDataset:
     warnings: list[str | DataError] = field(default_factory=list)  # plain text, or data errors that name records
     reused: bool = False  # taken unchanged from the previous run's cache rather than built
     window_warnings: list[DataError] = field(default_factory=list)  # dates outside their visit's window: found by each run, never cached
+    stored: Path | None = None  # the folder of its cache entry, when its records are left there (see :meth:`in_files`)
     records: int = field(init=False)  # counts kept when the frames are released (see :meth:`release`)
     supp_records: int | None = field(init=False)
     subjects: int | None = field(init=False)
@@ -31,6 +35,44 @@ class BuiltDataset:
         self.records = len(self.frame)
         self.supp_records = None if self.supp is None else len(self.supp)
         self.subjects = int(self.frame["USUBJID"].nunique()) if "USUBJID" in self.frame else None
+
+    @classmethod
+    def in_files(cls, spec: SdtmDataset | AdamDataset, folder: Path, excluded: pd.DataFrame, warnings: list[str | DataError]) -> BuiltDataset:
+        """A dataset whose records, SUPP-- records and lineage stay in its cache entry's parquet files in ``folder``
+        (read when asked for, :meth:`read`): only its columns, counts, warnings and excluded rows are held."""
+        stem = folder / spec.dataset.lower()
+        parts = {part: pq.read_schema(f"{stem}.{part}.parquet").empty_table().to_pandas() if Path(f"{stem}.{part}.parquet").is_file() else None
+                 for part in ("frame", "lineage", "supp")}
+        frame = parts["frame"]
+        assert frame is not None and parts["lineage"] is not None  # (a cache entry always has both)
+        built = cls(spec, frame, parts["lineage"], excluded, parts["supp"], warnings, stored=folder)
+        built.records = pq.read_metadata(f"{stem}.frame.parquet").num_rows
+        built.supp_records = None if parts["supp"] is None else pq.read_metadata(f"{stem}.supp.parquet").num_rows
+        if "USUBJID" in frame:
+            built.subjects = int(pd.read_parquet(f"{stem}.frame.parquet", columns=["USUBJID"])["USUBJID"].nunique())
+        return built
+
+    def read(self, part: str = "frame", columns: Sequence[str] | None = None) -> pd.DataFrame | None:
+        """The records (``part`` "frame"), SUPP-- records ("supp", None without) or lineage ("lineage"): those held, or
+        those of its cache entry (:meth:`in_files`), read anew at each call; only ``columns``, those it has, when given.
+
+        >>> built = BuiltDataset(None, pd.DataFrame({"USUBJID": ["A"], "AETERM": ["X"]}), pd.DataFrame(), pd.DataFrame())
+        >>> built.read("frame", ["AETERM", "AESTDTC"]).columns.tolist(), built.read("supp")
+        (['AETERM'], None)
+        """
+        held = getattr(self, part)
+        if held is None:
+            return None
+        chosen = None if columns is None else [c for c in columns if c in held.columns]
+        if self.stored is None:
+            return held if chosen is None else held[chosen]
+        return pd.read_parquet(self.stored / f"{self.spec.dataset.lower()}.{part}.parquet", columns=chosen)
+
+    def hold(self) -> None:
+        """Read the records, SUPP-- records and lineage of a dataset :meth:`in_files` into memory."""
+        if self.stored is not None:
+            self.frame, self.lineage, self.supp = self.read("frame"), self.read("lineage"), self.read("supp")
+            self.stored = None
 
     def release(self) -> None:
         """Let go of the records and their lineage once written and described; the counts above stay.

@@ -44,8 +44,9 @@ class Handoff:
         return errors
 
     def built(self, name: str, reused: bool) -> BuiltDataset:
-        """A dataset as the process that built it (or took it from the previous run) left it."""
-        found = load_built(self.specs[name], self.hashes[name], self.previous if reused else self.folder)
+        """A dataset as the process that built it (or took it from the previous run) left it: its records, SUPP-- records
+        and lineage left in the files, read when asked for (:meth:`BuiltDataset.read`)."""
+        found = load_built(self.specs[name], self.hashes[name], self.previous if reused else self.folder, held=False)
         if found is None:
             raise FileNotFoundError(f"{name}: not in {self.folder}")  # our bug: every stored dataset is written before its task ends
         found.reused = reused

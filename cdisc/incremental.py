@@ -142,8 +142,9 @@ def cache_entry(built: BuiltDataset, input_hash: str) -> CacheEntry:
     return CacheEntry(built.spec.dataset.lower(), tables, json.dumps({"input_hash": input_hash, "warnings": warnings}, indent=1) + "\n")
 
 
-def load_built(spec, input_hash: str, folder: Path) -> BuiltDataset | None:
-    """The dataset the run in ``folder``'s cache built from the same inputs, or None."""
+def load_built(spec, input_hash: str, folder: Path, held: bool = True) -> BuiltDataset | None:
+    """The dataset the run in ``folder``'s cache built from the same inputs, or None; with ``held`` False its records,
+    SUPP-- records and lineage stay in the files (:meth:`cdisc.built.BuiltDataset.in_files`)."""
     from cdisc.built import BuiltDataset
     stem = spec.dataset.lower()
     try:
@@ -152,13 +153,12 @@ def load_built(spec, input_hash: str, folder: Path) -> BuiltDataset | None:
         return None
     if stored.get("input_hash") != input_hash:
         return None
-    parts = {}
-    for part in _PARTS:
-        path = folder / f"{stem}.{part}.parquet"
-        if not path.is_file() and part != "supp":
-            return None
-        parts[part] = pd.read_parquet(path) if path.is_file() else None
+    if not all((folder / f"{stem}.{part}.parquet").is_file() for part in _PARTS if part != "supp"):
+        return None
     warnings: list[str | DataError] = [
         w["message"] if "dataset" not in w else DataError(w.pop("message"), **w) for w in stored.get("warnings", [])
     ]
+    if not held:
+        return BuiltDataset.in_files(spec, folder, pd.read_parquet(folder / f"{stem}.excluded.parquet"), warnings)
+    parts = {part: pd.read_parquet(path) if (path := folder / f"{stem}.{part}.parquet").is_file() else None for part in _PARTS}
     return BuiltDataset(spec, parts["frame"], parts["lineage"], parts["excluded"], parts["supp"], warnings)

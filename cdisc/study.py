@@ -340,10 +340,10 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     for outcome in outcomes:  # the frames each task read were for the tasks after it: all have run
         outcome.frames = {}
     run.graph.clear()
-    dm = next((one.frame for one in result.built if one.spec.dataset == "DM"), None)
+    dm = next((one.read("frame", ["USUBJID", "RFSTDTC"]) for one in result.built if one.spec.dataset == "DM"), None)
     for one in result.built:
-        if one.standard == "sdtm":
-            one.window_warnings = visit_window_warnings(one.spec.dataset, one.frame, one.lineage, study.spec.visits, dm)
+        if one.standard == "sdtm" and study.spec.visits:
+            one.window_warnings = _window_warnings(one, study.spec.visits, dm)
     try:
         if not errors:
             result.reconciliation = reconcile(study, result.built)
@@ -362,6 +362,15 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
         for stale in failed_queries_paths(target):
             stale.unlink(missing_ok=True)
     return result
+
+
+def _window_warnings(one: BuiltDataset, visits: list, dm: pd.DataFrame | None) -> list[DataError]:
+    """The dataset's dates outside their visit's window (:func:`visit_window_warnings`), from the columns it needs."""
+    name = one.spec.dataset
+    frame = one.read("frame", [f"{name}DTC", f"{name}STDTC", "VISITNUM", "USUBJID"])
+    lineage = one.read("lineage", [FILE, ROW])
+    assert frame is not None and lineage is not None
+    return visit_window_warnings(name, frame, lineage, visits, dm)
 
 
 def _reporter(progress: Console | None, total: int):
@@ -400,7 +409,8 @@ def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str
     """The change report of this run against ``previous``."""
     built = {one.spec.dataset: one for one in result.built}
     now = Snapshots(
-        list(built), lambda name: Snapshot(with_qualifiers(built[name].frame, built[name].supp, identities[name].seq), built[name].lineage),
+        list(built), lambda name: Snapshot(with_qualifiers(built[name].read("frame"), built[name].read("supp"), identities[name].seq),
+                                           built[name].read("lineage")),
     )
     return derive_changes(
         display_path(previous.folder), previous.manifest, previous.datasets, now, identities, previous.excluded,
@@ -495,6 +505,9 @@ def _write_outputs(
                 written.result()
         if not keep_records:
             _release(study, built)
+        else:
+            for one in built:  # (those a worker process built are in the staging folder's cache until moved)
+                one.hold()
         findings = validate(staging).findings  # messages name files in the staging folder: name them as in the output folder
         result.findings = findings.assign(message=findings["message"].astype("str").str.replace(f"{staging}{os.sep}", "", regex=False))
         (staging / "reports" / "run-report.html").write_text(run_report_html(run_report(result, staging)), encoding="utf-8")
@@ -517,6 +530,7 @@ def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Hand
                 shutil.copyfile(path, staging / CACHE / path.name)
         elif handoff is not None:
             handoff.move_cache_entry(one.spec.dataset, staging / CACHE)
+            one.stored = staging / CACHE  # (its records are read from there)
         else:
             entries.append(cache_entry(one, result.input_hashes[one.spec.dataset]))
     return entries
@@ -528,7 +542,7 @@ def _write_defines(study: Study, built: list[BuiltDataset], staging: Path, relea
     for standard in ("sdtm", "adam"):
         described = [r for r in built if r.standard == standard]
         if described:
-            write_define(study, [DefineDataset(r.spec, r.frame, r.supp) for r in described], staging / standard)
+            write_define(study, [DefineDataset(r.spec, r.read("frame"), r.read("supp")) for r in described], staging / standard)
         if release:
             for one in described:
                 one.release()

@@ -26,14 +26,17 @@ def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
     for result in built:
         if not isinstance(result.spec, SdtmDataset):  # ADaM reads no raw table
             continue
-        for source in [result.spec.source, *(part.source for part in result.spec.parts)]:
+        sources = [result.spec.source, *(part.source for part in result.spec.parts)]
+        lineage = result.read("lineage", [FILE, ROW, *(merged_row_column(m.table) for source in sources for m in source.merge)])
+        assert lineage is not None
+        for source in sources:
             if source.table is not None:  # a domain with parts holds rows of several files: count each table's own
                 file = study.raw_tables[source.table].path.name
-                mapped, excluded = result.lineage[result.lineage[FILE] == file], result.excluded[result.excluded[FILE] == file]
+                mapped, excluded = lineage[lineage[FILE] == file], result.excluded[result.excluded[FILE] == file]
                 marks[source.table]["mapped"].update(mapped[ROW].tolist())
                 marks[source.table]["excluded"].update(excluded[ROW].tolist())
             for merge in source.merge:
-                marks[merge.table]["merged"].update(result.lineage[merged_row_column(merge.table)].dropna().astype(int).tolist())
+                marks[merge.table]["merged"].update(lineage[merged_row_column(merge.table)].dropna().astype(int).tolist())
     for rule in study.spec.reference_dates.values():
         for ref in rule.sources:
             table = study.raw_frame(ref.table)
