@@ -2,7 +2,8 @@
 
 :func:`write_define` builds the document (:mod:`.build`), renders it with the Jinja2 templates
 in ``define/`` (:mod:`.render`), validates it against the Define-XML 2.1 XSD (:mod:`.schema`)
-and checks it against the data (:mod:`.check`) before writing anything.
+and checks it against the data (:mod:`.check`) before writing anything. A dataset's records may be given
+as a loader: they are then read when the dataset is described and let go before the next one.
 """
 
 from __future__ import annotations
@@ -11,7 +12,6 @@ import os
 import tempfile
 from pathlib import Path
 
-import pandas as pd
 from lxml import etree
 
 from cdisc.definexml.acrf import render_acrf
@@ -20,7 +20,7 @@ from cdisc.definexml.check import Finding, check_against_data
 from cdisc.definexml.read import read_define
 from cdisc.definexml.render import STYLESHEET, render_html, render_xml, stylesheet
 from cdisc.definexml.schema import SCHEMA_ENV, DefineSchemaError, validate_define
-from cdisc.definexml.values import DataValues
+from cdisc.definexml.values import DataValues, Frame
 from cdisc.errors import DataError
 from cdisc.sdtm.columns import column_usage
 from cdisc.spec.load import Study
@@ -31,6 +31,7 @@ __all__ = [
     "DefineMismatchError",
     "DefineSchemaError",
     "Finding",
+    "Frame",
     "check_define",
     "data_frames",
     "generate_define",
@@ -47,9 +48,9 @@ class DefineMismatchError(DataError):
         super().__init__("\n".join(["define.xml disagrees with the data:", *lines]))
 
 
-def data_frames(datasets: list[DefineDataset]) -> dict[str, pd.DataFrame | None]:
-    """Records per dataset name, SUPP-- datasets included (None: described from the spec alone)."""
-    frames: dict[str, pd.DataFrame | None] = {}
+def data_frames(datasets: list[DefineDataset]) -> dict[str, Frame]:
+    """Records (or their loader) per dataset name, SUPP-- datasets included (None: described from the spec alone)."""
+    frames: dict[str, Frame] = {}
     for dataset in datasets:
         frames[dataset.name] = dataset.frame
         if getattr(dataset.meta, "supp", None):
@@ -58,10 +59,10 @@ def data_frames(datasets: list[DefineDataset]) -> dict[str, pd.DataFrame | None]
 
 
 def check_define(
-    define_xml: Path | bytes | etree._Element, frames: dict[str, pd.DataFrame | None], data: DataValues | None = None
+    define_xml: Path | bytes | etree._Element, frames: dict[str, Frame], data: DataValues | None = None
 ) -> list[Finding]:
     """Every disagreement between a define.xml (its file, bytes or parsed root) and the data (see :func:`data_frames`);
-    ``data``: the frames' summaries."""
+    ``data``: the frames' summaries made while building it (the records are then not read again)."""
     return check_against_data(read_define(define_xml), frames, data)
 
 
@@ -77,7 +78,11 @@ def write_define(study: Study, datasets: list[DefineDataset], folder: Path, sche
 def generate_define(
     study: Study, datasets: list[DefineDataset], folder: Path, schema: Path | None = None
 ) -> tuple[list[Path], list[Finding]]:
-    """:func:`write_define`, also returning the warnings of the check against the data."""
+    """:func:`write_define`, also returning the warnings of the check against the data.
+
+    Each dataset's records are held only while it is described (a loader is called once); the check against the data
+    reads what was worked out of them then.
+    """
     data = DataValues()  # each frame summarised once, for building and for checking
     define = build_define(study, datasets, data)
     xml = render_xml(define)

@@ -13,9 +13,6 @@ from dataclasses import dataclass, field
 from functools import cache, cached_property
 from typing import get_args
 
-import numpy as np
-import pandas as pd
-
 from cdisc import __version__
 from cdisc.checks.standards import SHIPPED, load_standards
 from cdisc.definexml.acrf import ACRF
@@ -38,7 +35,7 @@ from cdisc.definexml.model import (
     WhereClause,
 )
 from cdisc.definexml.test_methods import describe_standard_result
-from cdisc.definexml.values import DataValues, FrameValues, Values, number_text
+from cdisc.definexml.values import DataValues, Frame, FrameValues, Question, Summary, number_text, questions
 from cdisc.errors import DataError
 from cdisc.spec.load import Study
 from cdisc.spec.models import SUPP_COLUMNS, DatasetMeta, RuleSet, SdtmClass, ValueLevel, VariableMeta
@@ -61,13 +58,15 @@ SUPP_CODELISTS = {"RDOMAIN": "DOMAIN", "QEVAL": "EVAL"}  # SDTMIG 3.4 SUPPQUAL: 
 class DefineDataset:
     """A dataset to describe: its spec, its records, its SUPP-- records and its XPT file name.
 
+    Records are a frame or a loader returning it (``lambda: pd.read_parquet(path)``), which is called when the
+    dataset is described, at most once per define.xml; its records are let go before the next dataset is read.
     With ``frame=None`` the dataset is described from its spec alone: lengths as declared
     and every term of its codelists (a metadata-only define, e.g. for a spec review).
     """
 
     meta: DatasetMeta
-    frame: pd.DataFrame | None
-    supp_frame: pd.DataFrame | None = None
+    frame: Frame
+    supp_frame: Frame = None
     xpt: str | None = None
 
     @property
@@ -89,7 +88,7 @@ class _Table:
     """One ItemGroupDef to write: a dataset spec or a SUPP-- dataset made from its parent's qualifiers."""
 
     meta: DatasetMeta
-    frame: pd.DataFrame | None
+    frame: Frame
     href: str
     methods: dict[str, str] = field(default_factory=dict)
     origin_at_value_level: frozenset[str] = frozenset()
@@ -98,7 +97,8 @@ class _Table:
 def build_define(study: Study, datasets: list[DefineDataset], data: DataValues | None = None) -> Define:
     """The define.xml content for ``datasets``, which must all be SDTM or all ADaM.
 
-    ``data`` holds the summaries of the frames, to be shared with :func:`~cdisc.definexml.check.check_against_data`.
+    Each table's records are read (a loader called) when it is described and let go before the next one; ``data``
+    keeps what :func:`~cdisc.definexml.check.check_against_data` will ask of them.
     """
     standards = {standard_of(d.meta) for d in datasets}
     if len(standards) != 1:
@@ -314,22 +314,16 @@ class _Builder:
     # -- datasets
 
     def _group(self, table: _Table) -> ItemGroup:
-        meta, frame = table.meta, table.frame
-        name = meta.dataset
+        meta, name = table.meta, table.meta.dataset
         names = {v.name for v in meta.variables}
         missing_keys = [k for k in meta.keys if k not in names]
         if missing_keys:
             raise DataError(f"{name}: key variable(s) {', '.join(missing_keys)} are not variables of the dataset")
-        data = self.data.of(frame) if frame is not None else None
-        refs = []
-        for order, var in enumerate(meta.variables, 1):
-            column = data.every(var.name) if data is not None and var.name in data.frame.columns else None
-            item = self._variable_item(table, var, column, data)
-            method = self._method(f"{name}.{var.name}", table.methods.get(var.name))
-            mandatory = var.core == "Req" or (var.core is None and var.name in meta.keys)
-            key = meta.keys.index(var.name) + 1 if var.name in meta.keys else None
-            no_data = column is not None and column.empty
-            refs.append(ItemRef(item.oid, order, mandatory, key, method, var.role, no_data))
+        if table.frame is None:
+            refs = self._refs(table, None)
+        else:
+            refs = self._refs(table, self.data.describe(name, table.frame))  # (a loader is called now)
+            self.data.settle(name)  # only the summaries are kept: the records are let go before the next table
         sdtm = self.standard == "SDTM"
         subject_keys = [k for k in meta.keys if k not in ("STUDYID", "USUBJID")]
         parent = name[4:] if sdtm and name.startswith("SUPP") and len(name) > 4 else None
@@ -350,7 +344,23 @@ class _Builder:
             domain_description=self.labels.get(parent) if parent else None,
         )
 
-    def _variable_item(self, table: _Table, var: VariableMeta, column: Values | None, frame: FrameValues | None) -> Item:
+    def _refs(self, table: _Table, data: FrameValues | None) -> list[ItemRef]:
+        """The ItemRefs of a table's variables, with their items; ``data``: its records (None: described from the spec)."""
+        meta = table.meta
+        refs = []
+        for order, var in enumerate(meta.variables, 1):
+            column = None  # (None: no data of this variable)
+            if data is not None and var.name in data.columns:
+                column = data.summary(var.name, (), questions(var.type, var.codelist is not None))
+            item = self._variable_item(table, var, column, data if column is not None else None)
+            method = self._method(f"{meta.dataset}.{var.name}", table.methods.get(var.name))
+            mandatory = var.core == "Req" or (var.core is None and var.name in meta.keys)
+            key = meta.keys.index(var.name) + 1 if var.name in meta.keys else None
+            no_data = column is not None and column.empty
+            refs.append(ItemRef(item.oid, order, mandatory, key, method, var.role, no_data))
+        return refs
+
+    def _variable_item(self, table: _Table, var: VariableMeta, column: Summary | None, frame: FrameValues | None) -> Item:
         dataset = table.meta.dataset
         origin = None if var.name in table.origin_at_value_level else _origin(var.origin)
         item = self._item(
@@ -359,7 +369,7 @@ class _Builder:
         )  # fmt: skip
         item.sas_name = var.name
         if var.value_level:
-            item.value_list_oid = self._value_list(table, var, frame if column is not None else None)
+            item.value_list_oid = self._value_list(table, var, frame)
         return item
 
     def _value_list(self, table: _Table, var: VariableMeta, frame: FrameValues | None) -> str:
@@ -369,7 +379,7 @@ class _Builder:
         for order, level in enumerate(var.value_level, 1):
             level = _level_origin(table.meta, level)
             where = self._where(table, level)
-            values = _matching(frame, var.name, where) if frame is not None else None
+            values = _matching(frame, var.name, where, questions(level.type, level.codelist is not None)) if frame is not None else None
             suffix = where.oid.removeprefix(f"WC.{dataset}.")
             selecting = [v for check in where.checks for v in check.values]
             name = selecting[0] if len(where.checks) == 1 and len(selecting) == 1 else var.name
@@ -458,10 +468,11 @@ def _test_method(meta: DatasetMeta, var: VariableMeta, level: ValueLevel) -> str
     return describe_standard_result(test, meta.dataset[:2], kind) if kind in ("stresc", "stresn") else None
 
 
-def _matching(frame: FrameValues, column: str, where: WhereClause) -> Values:
-    """The values of ``column`` on the rows a where clause selects (a missing where variable selects nothing)."""
-    selected = frame.select(column, tuple((c.item_oid.rsplit(".", 1)[1], c.comparator, c.values) for c in where.checks))
-    return selected if selected is not None else frame.column(column).select(np.empty(0, dtype=np.intp))
+def _matching(frame: FrameValues, column: str, where: WhereClause, asked: frozenset[Question]) -> Summary:
+    """The answers to ``asked`` about the values of ``column`` on the rows a where clause selects (a missing where
+    variable selects nothing)."""
+    selected = frame.summary(column, tuple((c.item_oid.rsplit(".", 1)[1], c.comparator, c.values) for c in where.checks), asked)
+    return selected if selected is not None else Summary.nothing(asked)
 
 
 def _origin(origin: SpecOrigin) -> Origin:

@@ -3,16 +3,17 @@
 Every dataset and variable in the data must be in define.xml and the other way round,
 each declared length must be the actual one (the longest value), integers must be whole
 numbers, and every coded value must be in its codelist, also per value-level item.
+
+What is compared is define.xml as read back from its XML and the summaries of the records (:mod:`.values`): those
+worked out while define.xml was built, whose records are gone, or else the records of the frames given.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
-import pandas as pd
-
 from cdisc.definexml.read import Attributes, CodelistSummary, DefineSummary
-from cdisc.definexml.values import DataValues, Values
+from cdisc.definexml.values import Checks, DataValues, Frame, Question, Summary, questions
 
 
 @dataclass(frozen=True)
@@ -29,10 +30,11 @@ class Finding:
         return f"{self.severity}: {where}: {self.message}"
 
 
-def check_against_data(define: DefineSummary, frames: dict[str, pd.DataFrame | None], data: DataValues | None = None) -> list[Finding]:
-    """Findings for ``define`` against ``frames`` (dataset name -> records; None: no data to check).
+def check_against_data(define: DefineSummary, frames: dict[str, Frame], data: DataValues | None = None) -> list[Finding]:
+    """Findings for ``define`` against ``frames`` (dataset name -> records or their loader; None: no data to check).
 
-    ``data`` holds the summaries of the frames already made while building define.xml.
+    ``data`` holds the summaries of the frames already made while building define.xml (then their records are not
+    read again); a frame without them is summarised now.
     """
     data = data or DataValues()
     findings = []
@@ -46,32 +48,37 @@ def check_against_data(define: DefineSummary, frames: dict[str, pd.DataFrame | N
         frame = frames[name]
         if frame is None:
             continue
-        values = data.of(frame)
+        values = data.of(name, frame)
+        columns = values.columns
         declared = [v.name for v in dataset.variables]
-        for column in frame.columns:
+        for column in columns:
             if column not in declared:
                 findings.append(Finding("error", name, column, "variable is in the data but not in define.xml"))
         for variable in dataset.variables:
-            if variable.name not in frame.columns:
+            if variable.name not in columns:
                 findings.append(Finding("error", name, variable.name, "variable is in define.xml but not in the data"))
                 continue
-            findings += _check_values(name, variable.attributes, values.every(variable.name), define.codelists)
+            items: list[tuple[Checks, Attributes, str]] = [((), variable.attributes, variable.name)]  # every row, then each value-level item's rows
             for level in variable.value_level:
-                selected = values.select(variable.name, level.where)
-                if selected is None:
-                    continue
                 label = " and ".join(f"{v} {c} {', '.join(vals)}" for v, c, vals in level.where)
-                findings += _check_values(name, level.attributes, selected, define.codelists, f"{variable.name} where {label}")
-        if declared != [c for c in frame.columns if c in declared]:
+                items.append((level.where, level.attributes, f"{variable.name} where {label}"))
+            for where, attributes, label in items:
+                selected = values.summary(variable.name, where, _asked(attributes, define.codelists))
+                if selected is not None:  # (None: a where clause that cannot be evaluated on these records)
+                    findings += _check_values(name, attributes, selected, define.codelists, label)
+        if declared != [c for c in columns if c in declared]:
             findings.append(Finding("warning", name, None, "variables are in a different order in the data than in define.xml"))
     return findings
 
 
-def _check_values(
-    dataset: str, item: Attributes, values: Values, codelists: dict[str, CodelistSummary], variable: str | None = None
-) -> list[Finding]:
-    """Findings for the values of one variable (``variable``: how a value-level item is named in them)."""
-    variable = variable or item.name
+def _asked(item: Attributes, codelists: dict[str, CodelistSummary]) -> frozenset[Question]:
+    """What the check asks of an item's values: codes only of a codelist defined with its terms."""
+    codelist = codelists.get(item.codelist) if item.codelist is not None else None
+    return questions(item.data_type, codelist is not None and codelist.external is None)
+
+
+def _check_values(dataset: str, item: Attributes, values: Summary, codelists: dict[str, CodelistSummary], variable: str) -> list[Finding]:
+    """Findings for the values of one variable or value-level item (``variable``: how it is named in them)."""
     findings = []
     codes = [] if item.codelist is None else _check_codes(dataset, variable, values, codelists.get(item.codelist), item.codelist)
     actual: int | None = None  # (after the codes: the texts they encode give the length too)
@@ -79,7 +86,7 @@ def _check_values(
         actual = values.text_length()
     elif item.data_type in ("integer", "float"):
         if item.data_type == "integer" and values.has_non_integers:
-            examples = ", ".join(str(v) for v in values.non_integers().head(3))
+            examples = ", ".join(values.non_integer_examples())
             findings.append(Finding("error", dataset, variable, f"define.xml says integer but the data holds {examples}"))
         actual = values.number_digits()[0]
     if actual is not None and item.length is not None and actual != item.length:
@@ -89,7 +96,7 @@ def _check_values(
     return findings + codes
 
 
-def _check_codes(dataset: str, variable: str, values: Values, codelist: CodelistSummary | None, oid: str) -> list[Finding]:
+def _check_codes(dataset: str, variable: str, values: Summary, codelist: CodelistSummary | None, oid: str) -> list[Finding]:
     if codelist is None:
         return [Finding("error", dataset, variable, f"codelist {oid} is referenced but not defined in define.xml")]
     if codelist.external is not None:

@@ -7,7 +7,10 @@ without its data file, is an error.
 
 from __future__ import annotations
 
+from functools import partial
 from pathlib import Path
+
+import pandas as pd
 
 from cdisc.definexml import DefineDataset, DefineMismatchError, Finding, generate_define
 from cdisc.definexml.build import standard_of
@@ -51,8 +54,12 @@ def _read_datasets(specs: list, folder: Path) -> list[DefineDataset]:
             [Finding("error", name, None, f"{name.lower()}.xpt is in {display_path(folder)} but no spec describes it") for name in unknown]
         )
     datasets = []
-    for spec in specs:
-        frame, _ = read_xpt(folder / f"{spec.dataset.lower()}.xpt")
-        supp = read_xpt(folder / f"supp{spec.dataset.lower()}.xpt")[0] if getattr(spec, "supp", None) else None
-        datasets.append(DefineDataset(spec, frame, supp))
+    for spec in specs:  # each file is read when its dataset is described, one at a time
+        supp = partial(_records, folder / f"supp{spec.dataset.lower()}.xpt") if getattr(spec, "supp", None) else None
+        datasets.append(DefineDataset(spec, partial(_records, folder / f"{spec.dataset.lower()}.xpt"), supp))
     return datasets
+
+
+def _records(path: Path) -> pd.DataFrame:
+    """The records of an XPT file."""
+    return read_xpt(path)[0]

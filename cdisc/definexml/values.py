@@ -8,14 +8,20 @@ numbers are written in their shortest exact decimal form (``1`` for 1.0).
 column from Arrow's string lengths, the digits of whole numbers from the largest, the terms and record
 counts from Arrow's value counts; only where digits of fractions or the rows a where clause selects
 (:class:`FrameValues`) are needed is each distinct value turned into its text once and a code kept per
-row, from which numpy reads the rest. :class:`DataValues` shares them between building define.xml and
-checking it against the data.
+row, from which numpy reads the rest.
+
+A table's records are needed only while it is described: :meth:`FrameValues.summary` answers what define.xml and its
+check ask of a column on some rows (:func:`questions`) as a :class:`Summary`, and :meth:`DataValues.settle` keeps only
+those summaries (:class:`SettledFrame`), letting go of the records and of every array made from them. The check
+against the data then reads the summaries, never the records.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from typing import Final, Literal
 
 import numpy as np
 import pandas as pd
@@ -25,8 +31,36 @@ from pandas.api.extensions import ExtensionArray
 
 from cdisc.arrowtext import arrow_codes
 
-#: A where clause as (variable, comparator, values) conditions, all of which must hold.
+#: A where clause as (variable, comparator, values) conditions, all of which must hold; () selects every row.
 Checks = tuple[tuple[str, str, tuple[str, ...]], ...]
+
+#: A dataset's records: the frame, a loader returning it (called when the dataset is described, at most once),
+#: or None (no records: described from the spec alone).
+Frame = pd.DataFrame | Callable[[], pd.DataFrame] | None
+
+#: What define.xml asks of an item's values: its texts and records per text (an item with a codelist), its longest
+#: text (text), the most digits and decimals (integer, float), and the values that are not whole numbers (integer).
+Question = Literal["texts", "length", "digits", "fractions"]
+TEXTS: Final = "texts"
+LENGTH: Final = "length"
+DIGITS: Final = "digits"
+FRACTIONS: Final = "fractions"
+
+
+def questions(data_type: str, coded: bool) -> frozenset[Question]:
+    """What define.xml and its check ask of the values of an item of ``data_type``, with a codelist when ``coded``.
+
+    >>> sorted(questions("integer", coded=False)), sorted(questions("text", coded=True))
+    (['digits', 'fractions'], ['length', 'texts'])
+    """
+    asked: set[Question] = {TEXTS} if coded else set()
+    if data_type == "text":
+        asked.add(LENGTH)
+    elif data_type in ("integer", "float"):
+        asked.add(DIGITS)
+        if data_type == "integer":
+            asked.add(FRACTIONS)
+    return frozenset(asked)
 
 
 def value_texts(values: pd.Series | ExtensionArray) -> pa.Array:
@@ -367,17 +401,94 @@ class Values:
         numbers = pd.to_numeric(values, errors="coerce").dropna()
         return numbers[numbers % 1 != 0]
 
+    def summary(self, asked: frozenset[Question]) -> Summary:
+        """The answers to ``asked`` (see :func:`questions`), worked out now (the texts first: their lengths then give
+        the longest text too)."""
+        counts = self.text_counts() if TEXTS in asked else None
+        length = self.text_length() if LENGTH in asked else None
+        digits = self.number_digits() if DIGITS in asked else None
+        fractions = examples = None
+        if FRACTIONS in asked:
+            fractions = self.has_non_integers
+            examples = tuple(str(v) for v in self.non_integers().head(EXAMPLES)) if fractions else ()
+        return Summary(asked, self.empty, counts, length, digits, fractions, examples)
+
+
+#: How many values that are not whole numbers a :class:`Summary` keeps, in record order.
+EXAMPLES = 3
+
+
+@dataclass(frozen=True)
+class Summary:
+    """The answers to some :func:`questions` about the values of a column on some rows, kept without the records.
+
+    Asking what was not asked when it was made is an error (the records are gone).
+
+    >>> summary = ColumnValues(pd.Series(["B", "A ", "B", None])).select().summary(questions("text", coded=True))
+    >>> summary.text_counts(), summary.text_length(), summary.empty
+    ({'B': 2, 'A': 1}, 1, False)
+    """
+
+    asked: frozenset[Question]
+    empty: bool
+    counts: dict[str, int] | None = None
+    length: int | None = None
+    digits: tuple[int | None, int | None] | None = None
+    fractions: bool | None = None
+    examples: tuple[str, ...] | None = None
+
+    @classmethod
+    def nothing(cls, asked: frozenset[Question]) -> Summary:
+        """The answers about no value at all."""
+        fractions = FRACTIONS in asked
+        return cls(asked, True, {} if TEXTS in asked else None, None, (None, None) if DIGITS in asked else None,
+                   False if fractions else None, () if fractions else None)  # fmt: skip
+
+    def _answer(self, question: Question):
+        if question not in self.asked:
+            raise LookupError(f"{question} of these values was not asked while their records were at hand")
+        return getattr(self, {TEXTS: "counts", LENGTH: "length", DIGITS: "digits", FRACTIONS: "examples"}[question])
+
+    def texts(self) -> list[str]:
+        """The distinct texts, in order of first occurrence."""
+        return list(self._answer(TEXTS))
+
+    def text_counts(self) -> dict[str, int]:
+        """Records per distinct text."""
+        return dict(self._answer(TEXTS))
+
+    def text_length(self) -> int | None:
+        """Length of the longest value in bytes, or None when there is no value."""
+        return self._answer(LENGTH)
+
+    def number_digits(self) -> tuple[int | None, int | None]:
+        """(digits, decimals): most digits of any value and most digits after the point."""
+        return self._answer(DIGITS)
+
+    @property
+    def has_non_integers(self) -> bool:
+        """Some value is a number but not a whole number."""
+        self._answer(FRACTIONS)
+        return bool(self.fractions)
+
+    def non_integer_examples(self) -> tuple[str, ...]:
+        """The first values (at most :data:`EXAMPLES`, in record order) that are numbers but not whole numbers."""
+        return self._answer(FRACTIONS)
+
 
 class FrameValues:
     """The :class:`ColumnValues` of one frame's columns, the rows of its where clauses and the values on them,
-    each made once."""
+    each made once, and the :class:`Summary` of what was asked of them."""
 
-    def __init__(self, frame: pd.DataFrame):
+    def __init__(self, frame: pd.DataFrame, name: str = ""):
         self.frame = frame
+        self.name = name
+        self.columns = tuple(frame.columns)
         self._columns: dict[str, ColumnValues] = {}
         self._rows: dict[Checks, np.ndarray | None] = {}
         self._every: dict[str, Values] = {}
         self._values: dict[tuple[str, Checks], Values | None] = {}
+        self._summaries: dict[tuple[str, Checks], Summary | None] = {}
 
     def column(self, name: str) -> ColumnValues:
         if name not in self._columns:
@@ -399,6 +510,22 @@ class FrameValues:
             self._values[key] = self.column(column).select(rows) if rows is not None else None
         return self._values[key]
 
+    def summary(self, column: str, checks: Checks, asked: frozenset[Question]) -> Summary | None:
+        """The answers to ``asked`` about ``column`` on the rows a where clause selects (``()``: every row); None when
+        the clause cannot be evaluated on this frame. Each is worked out once and kept for :meth:`settle`."""
+        key = (column, checks)
+        known = self._summaries.get(key)
+        if key in self._summaries and (known is None or asked <= known.asked):
+            return known
+        values = self.every(column) if not checks else self.select(column, checks)
+        summary = values.summary(asked | known.asked if known is not None else asked) if values is not None else None
+        self._summaries[key] = summary
+        return summary
+
+    def settle(self) -> SettledFrame:
+        """The summaries made so far and the column names, without the records."""
+        return SettledFrame(self.name, self.columns, dict(self._summaries))
+
     def rows(self, checks: Checks) -> np.ndarray | None:
         """Positions of the rows a where clause selects (EQ, IN, NE, NOTIN); None when one of its variables is not
         in the frame or a comparator is another one."""
@@ -416,13 +543,47 @@ class FrameValues:
         return np.flatnonzero(selected)
 
 
+@dataclass(frozen=True)
+class SettledFrame:
+    """What was asked of a dataset's records while they were at hand (:meth:`FrameValues.settle`): its column names
+    in order and a :class:`Summary` per column and where clause; asking anything else is an error."""
+
+    name: str
+    columns: tuple[str, ...]
+    summaries: dict[tuple[str, Checks], Summary | None]
+
+    def summary(self, column: str, checks: Checks, asked: frozenset[Question]) -> Summary | None:
+        key = (column, checks)
+        known = self.summaries.get(key)
+        if key not in self.summaries or (known is not None and not asked <= known.asked):
+            where = " where " + " and ".join(f"{v} {c} {', '.join(vals)}" for v, c, vals in checks) if checks else ""
+            missing = ", ".join(sorted(asked - (known.asked if known is not None else frozenset())))
+            raise LookupError(f"{self.name}.{column}{where}: {missing} not worked out while the records were at hand")
+        return known
+
+
 class DataValues:
-    """:class:`FrameValues` per frame, so that describing and checking the same data summarise it once."""
+    """The summaries of each dataset's records by name, so that describing and checking the same data summarise it
+    once and the records are held only while their dataset is described."""
 
     def __init__(self) -> None:
-        self._frames: dict[int, FrameValues] = {}
+        self._frames: dict[str, tuple[object, FrameValues | SettledFrame]] = {}
 
-    def of(self, frame: pd.DataFrame) -> FrameValues:
-        if id(frame) not in self._frames:
-            self._frames[id(frame)] = FrameValues(frame)  # which holds the frame: its id is not reused meanwhile
-        return self._frames[id(frame)]
+    def describe(self, name: str, source: pd.DataFrame | Callable[[], pd.DataFrame]) -> FrameValues:
+        """The values of dataset ``name`` from ``source`` (a loader is called now), kept until :meth:`settle`."""
+        values = FrameValues(source() if callable(source) else source, name)
+        self._frames[name] = (source, values)  # holding the source: its id is not reused meanwhile
+        return values
+
+    def settle(self, name: str) -> None:
+        """Keep only the summaries of dataset ``name``: its records and the arrays made from them are let go."""
+        source, values = self._frames[name]
+        if isinstance(values, FrameValues):
+            self._frames[name] = (source, values.settle())
+
+    def of(self, name: str, source: pd.DataFrame | Callable[[], pd.DataFrame]) -> FrameValues | SettledFrame:
+        """The summaries of dataset ``name`` made from this very ``source``; else its values, loaded now."""
+        known = self._frames.get(name)
+        if known is not None and known[0] is source:
+            return known[1]
+        return FrameValues(source() if callable(source) else source, name)
