@@ -81,6 +81,21 @@ def test_a_define_from_loaders_has_the_bytes_of_one_from_frames_and_reads_each_d
     assert loaders.calls == {"DM": 1, "AE": 1, "SUPPAE": 1}  # the check read no records again
 
 
+def test_a_loader_that_finds_no_records_describes_its_dataset_from_the_spec_as_none_does(minimal, tmp_path):
+    study, frames = minimal
+    without_supp = [DefineDataset(d.meta, d.frame) for d in _frames(study, frames)]  # SUPPAE: no records
+    expected, _ = generate_define(study, without_supp, tmp_path / "none")
+    calls: Counter[str] = Counter()
+
+    def nothing() -> None:
+        calls["SUPPAE"] += 1
+
+    from_loader = [DefineDataset(d.meta, d.frame, nothing) for d in without_supp]
+    written, findings = generate_define(study, from_loader, tmp_path / "loader")
+    assert [p.read_bytes() for p in written] == [p.read_bytes() for p in expected] and findings == []
+    assert calls == {"SUPPAE": 1}
+
+
 def test_records_are_let_go_before_the_next_dataset_is_read(minimal, tmp_path):
     study, frames = minimal
     loaders = Loaders(frames)

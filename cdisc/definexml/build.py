@@ -60,8 +60,8 @@ class DefineDataset:
 
     Records are a frame or a loader returning it (``lambda: pd.read_parquet(path)``), which is called when the
     dataset is described, at most once per define.xml; its records are let go before the next dataset is read.
-    With ``frame=None`` the dataset is described from its spec alone: lengths as declared
-    and every term of its codelists (a metadata-only define, e.g. for a spec review).
+    With ``frame=None`` (or a loader returning None) the dataset is described from its spec alone: lengths as
+    declared and every term of its codelists (a metadata-only define, e.g. for a spec review).
     """
 
     meta: DatasetMeta

@@ -49,6 +49,8 @@ def check_against_data(define: DefineSummary, frames: dict[str, Frame], data: Da
         if frame is None:
             continue
         values = data.of(name, frame)
+        if values is None:  # (a loader found no records)
+            continue
         columns = values.columns
         declared = [v.name for v in dataset.variables]
         for column in columns:

@@ -35,8 +35,9 @@ from cdisc.arrowtext import arrow_codes
 Checks = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 #: A dataset's records: the frame, a loader returning it (called when the dataset is described, at most once),
-#: or None (no records: described from the spec alone).
-Frame = pd.DataFrame | Callable[[], pd.DataFrame] | None
+#: or None (no records: described from the spec alone; also when a loader returns None).
+Loader = Callable[[], pd.DataFrame | None]
+Frame = pd.DataFrame | Loader | None
 
 #: What define.xml asks of an item's values: its texts and records per text (an item with a codelist), its longest
 #: text (text), the most digits and decimals (integer, float), and the values that are not whole numbers (integer).
@@ -567,11 +568,12 @@ class DataValues:
     once and the records are held only while their dataset is described."""
 
     def __init__(self) -> None:
-        self._frames: dict[str, tuple[object, FrameValues | SettledFrame]] = {}
+        self._frames: dict[str, tuple[object, FrameValues | SettledFrame | None]] = {}
 
-    def describe(self, name: str, source: pd.DataFrame | Callable[[], pd.DataFrame]) -> FrameValues:
-        """The values of dataset ``name`` from ``source`` (a loader is called now), kept until :meth:`settle`."""
-        values = FrameValues(source() if callable(source) else source, name)
+    def describe(self, name: str, source: pd.DataFrame | Loader) -> FrameValues | None:
+        """The values of dataset ``name`` from ``source`` (a loader is called now; None: it has no records), kept
+        until :meth:`settle`."""
+        values = _frame_values(name, source)
         self._frames[name] = (source, values)  # holding the source: its id is not reused meanwhile
         return values
 
@@ -581,9 +583,15 @@ class DataValues:
         if isinstance(values, FrameValues):
             self._frames[name] = (source, values.settle())
 
-    def of(self, name: str, source: pd.DataFrame | Callable[[], pd.DataFrame]) -> FrameValues | SettledFrame:
-        """The summaries of dataset ``name`` made from this very ``source``; else its values, loaded now."""
+    def of(self, name: str, source: pd.DataFrame | Loader) -> FrameValues | SettledFrame | None:
+        """The summaries of dataset ``name`` made from this very ``source``; else its values, loaded now (None: a
+        loader found no records)."""
         known = self._frames.get(name)
         if known is not None and known[0] is source:
             return known[1]
-        return FrameValues(source() if callable(source) else source, name)
+        return _frame_values(name, source)
+
+
+def _frame_values(name: str, source: pd.DataFrame | Loader) -> FrameValues | None:
+    frame = source() if callable(source) else source
+    return FrameValues(frame, name) if frame is not None else None
