@@ -491,8 +491,10 @@ def _write_outputs(
             return []
         with ThreadPoolExecutor(max_workers=1) as beside:  # Arrow writes the cache outside the GIL while define.xml is made
             caching = [beside.submit(entry.write, staging / CACHE) for entry in _cache_entries(result, target, staging, handoff)]
+            _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")  # the last to read raw rows
+            if not keep_records:
+                study.release_frames()
             _write_defines(study, built, staging, release=not keep_records)
-            _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")
             _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
             _write_csv(result.columns, staging / "reports" / "columns.csv")
             queries = query_frame([], result.warnings)
