@@ -1,9 +1,5 @@
-"""Load an output folder for validation: every ``.xpt`` under it, grouped by folder, with define.xml keys.
-
-A folder holding ``ad*.xpt`` files is an ADaM package, any other folder with
-``.xpt`` files an SDTM package. Keys come from the folder's ``define.xml``
-(``KeySequence`` in Define-XML 2.x, ``def:DomainKeys`` in 1.0); DM, ADSL,
-TS, TE and SUPP-- have well-known keys when define.xml gives none.
+"""What validation looks at: the datasets of an output folder, its packages (folders, with define.xml) and the
+submission; :mod:`cdisc.checks.loading` reads them.
 
 Rules share column summaries: :meth:`Dataset.text` gives a column as its distinct
 values plus one code per record (:class:`Distinct`), so a test runs once per
@@ -14,7 +10,7 @@ per dataset whichever rules ask for it.
 from __future__ import annotations
 
 from collections.abc import Callable, Hashable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
 from typing import TypeVar
@@ -28,16 +24,8 @@ from pandas.arrays import ArrowStringArray
 
 from cdisc.arrowtext import arrow_codes, arrow_text
 from cdisc.checks.standards import Standards
-from cdisc.compare.tables import Table, read_table
-from cdisc.errors import DataError, UsageError
+from cdisc.compare.tables import Table
 
-DEFAULT_KEYS = {
-    "DM": ["STUDYID", "USUBJID"],
-    "ADSL": ["STUDYID", "USUBJID"],
-    "TS": ["STUDYID", "TSPARMCD", "TSSEQ"],
-    "TE": ["STUDYID", "ETCD"],
-    "SUPP": ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
-}
 T = TypeVar("T")
 _STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
 
@@ -213,17 +201,37 @@ def printable_ascii(column: pd.Series) -> bool:
 
 @dataclass
 class Dataset:
-    """One dataset file of the output, with the column summaries the rules have asked for so far."""
+    """One dataset file of the output, with the column summaries the rules have asked for so far.
+
+    Its records are let go (:meth:`release`) after its turn in validation; its attributes (``table.variables``,
+    ``columns``, ``records``, ``domain``) and ``kept`` stay."""
 
     name: str  # upper case, e.g. "AE", "SUPPAE", "ADSL"
     model: str  # "SDTM" | "ADaM"
     table: Table
     keys: list[str]
-    summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)
+    summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # of the records: let go with them
+    kept: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # small values kept after them
+    columns: pd.Index = field(init=False, repr=False, compare=False)
+    records: int = field(init=False, repr=False, compare=False)
+    domain: str = field(init=False, repr=False, compare=False)  # SDTM: DOMAIN of a split dataset (LBCH -> LB), else the name
+    released: bool = field(default=False, init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        self.columns, self.records = self.table.frame.columns, len(self.table.frame)
+        self.domain = _domain(self)
 
     @property
-    def frame(self):
+    def frame(self) -> pd.DataFrame:
+        if self.released:
+            raise RuntimeError(f"{self.name}: its records were let go after its turn in validation")
         return self.table.frame
+
+    def release(self) -> None:
+        """Let the records and their summaries go; the attributes and ``kept`` stay."""
+        self.table = replace(self.table, frame=pd.DataFrame(columns=self.columns))
+        self.summaries.clear()
+        self.released = True
 
     def raw_text(self, name: str) -> Distinct:
         """Column ``name`` as text, ``""`` for missing."""
@@ -245,14 +253,14 @@ class Dataset:
         """Column ``name`` as text without trailing blanks, one value per record (for messages)."""
         return self.text(name).column(self.frame.index)
 
-    @cached_property
-    def domain(self) -> str:
-        """The SDTM domain: DOMAIN of a split dataset (``LBCH`` -> ``LB``, ``QSCO`` -> ``QS``), else the name."""
-        if self.model == "SDTM" and "DOMAIN" in self.frame.columns and len(self.frame):
-            value = str(self.frame["DOMAIN"].iloc[0]).strip()
-            if value and value != self.name and self.name.startswith(value):
-                return value
-        return self.name
+
+def _domain(dataset: Dataset) -> str:
+    """The SDTM domain: DOMAIN of a split dataset (``LBCH`` -> ``LB``, ``QSCO`` -> ``QS``), else the name."""
+    if dataset.model == "SDTM" and "DOMAIN" in dataset.columns and dataset.records:
+        value = str(dataset.frame["DOMAIN"].iloc[0]).strip()
+        if value and value != dataset.name and dataset.name.startswith(value):
+            return value
+    return dataset.name
 
 
 @dataclass
@@ -278,58 +286,31 @@ class Package:
 
 @dataclass
 class Submission:
-    """Everything validation looks at: the datasets, their packages and the IG/CT metadata."""
+    """Everything validation looks at: the datasets, their packages and the IG/CT metadata.
+
+    During validation a rule sees a :meth:`view` of one dataset at a time; ``find()`` reaches every dataset."""
 
     root: Path
     standards: Standards
     packages: list[Package] = field(default_factory=list)
     datasets: list[Dataset] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
-    summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)
+    summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # of ``datasets``
+    shared: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # of the standards alone: shared by views
+    named: dict[str, Dataset | None] | None = field(default=None, repr=False, compare=False)  # a view's find()
 
     def find(self, name: str) -> Dataset | None:
-        return next((d for d in self.datasets if d.name == name), None)
+        """The first dataset called ``name``; in a view, of the datasets the view reaches by name (others: an error)."""
+        if self.named is None:
+            return next((d for d in self.datasets if d.name == name), None)
+        if name not in self.named:
+            raise RuntimeError(f"validation does not hold {name} beside {self.datasets[0].name}; reachable: {', '.join(sorted(self.named))}")
+        return self.named[name]
 
     def model(self, model: str) -> list[Dataset]:
         return [d for d in self.datasets if d.model == model]
 
-
-def load_submission(root: Path, standards: Standards) -> Submission:
-    """Read every XPT under ``root`` (ASCII, else Windows-1252, which the ASCII rule then reports)."""
-    if not root.is_dir():
-        raise UsageError(f"{root}: no such folder")
-    submission = Submission(root, standards=standards)
-    folders = sorted({p.parent for p in root.rglob("*") if p.suffix.lower() == ".xpt"})
-    if not folders:
-        raise UsageError(f"{root}: no .xpt datasets found in this folder or below")
-    for folder in folders:
-        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt")
-        model = "ADaM" if any(p.stem.lower().startswith("ad") for p in paths) else "SDTM"
-        define = next((p for p in folder.iterdir() if p.name.lower() == "define.xml"), None)
-        package = Package(folder, model, [p.name.lower() for p in paths], define)
-        submission.packages.append(package)
-        keys = _define_keys(package.tree) if package.tree is not None else {}
-        for path in paths:
-            try:
-                table = read_table(path)
-            except DataError as exc:
-                submission.unreadable.append(str(exc))
-                continue
-            name = path.stem.upper()
-            default = DEFAULT_KEYS.get("SUPP" if name.startswith("SUPP") else name, [])
-            chosen = [k for k in keys.get(name, default) if k in table.frame.columns]
-            submission.datasets.append(Dataset(name, "ADaM" if name.startswith("AD") else "SDTM", table, chosen))
-    return submission
-
-
-def _define_keys(tree: etree._ElementTree) -> dict[str, list[str]]:
-    """Key variables per dataset from a define.xml (1.0 or 2.x)."""
-    names = {item.get("OID"): item.get("Name") for item in tree.xpath("//*[local-name()='ItemDef']")}
-    keys: dict[str, list[str]] = {}
-    for group in tree.xpath("//*[local-name()='ItemGroupDef']"):
-        refs = [(int(r.get("KeySequence")), names.get(r.get("ItemOID"), "")) for r in group.xpath("./*[local-name()='ItemRef']") if r.get("KeySequence")]
-        domain_keys = next((v for k, v in group.attrib.items() if k.endswith("DomainKeys")), "")
-        found = [name for _, name in sorted(refs)] or [k.strip() for k in domain_keys.split(",") if k.strip()]
-        if found and group.get("Name"):
-            keys[group.get("Name").upper()] = found
-    return keys
+    def view(self, dataset: Dataset, named: dict[str, Dataset | None]) -> Submission:
+        """The submission as a rule sees it during ``dataset``'s turn: ``datasets`` is ``[dataset]``, ``find()`` gives
+        the datasets of ``named`` (loaded beside it), ``shared`` is this submission's."""
+        return Submission(self.root, self.standards, self.packages, [dataset], self.unreadable, shared=self.shared, named=named)

@@ -2,9 +2,17 @@
 
 A rule is a function decorated with :func:`rule`, which records its id, the
 requirement it enforces (citation), its severity and a one-line title. It
-receives the loaded :class:`~cdisc.checks.package.Submission` and yields
-findings frames built with :func:`findings`, one row per offending record
-(or one row per dataset/variable for metadata problems).
+receives a :class:`~cdisc.checks.package.Submission` and yields findings frames
+built with :func:`findings`, one row per offending record (or one row per
+dataset/variable for metadata problems).
+
+Validation holds the records of one dataset at a time (:mod:`cdisc.checks.run`).
+A rule runs on each dataset in turn, on a submission whose ``datasets`` are that
+one dataset, and reaches others by ``find()`` (DM, SE, ... stay loaded:
+:data:`~cdisc.checks.loading.PINNED`); it yields the findings of that dataset.
+A rule registered ``across=True`` runs once, after every dataset's turn, on the
+whole submission: the records of pinned datasets only, of the others their
+attributes and what :func:`kept_summary` functions computed while they were loaded.
 """
 
 from __future__ import annotations
@@ -17,7 +25,7 @@ import numpy as np
 import pandas as pd
 
 if TYPE_CHECKING:
-    from cdisc.checks.package import Submission
+    from cdisc.checks.package import Dataset, Submission
 
 SEVERITIES = ("error", "warning", "notice")
 COLUMNS = ["rule", "severity", "dataset", "row", "variable", "value", "message"]
@@ -32,18 +40,32 @@ class Rule:
     citation: str
     severity: str
     check: Callable[[Submission], Iterable[pd.DataFrame]]
+    across: bool = False  # runs once on the whole submission, not on each dataset in turn
 
 
 RULES: dict[str, Rule] = {}
+KEPT: dict[str, Callable[[Dataset], object]] = {}
 
 
-def rule(id: str, title: str, citation: str, severity: str):
-    """Register the decorated function as rule ``id``."""
+def rule(id: str, title: str, citation: str, severity: str, *, across: bool = False):
+    """Register the decorated function as rule ``id``; ``across``: it runs once on the whole submission."""
     assert severity in SEVERITIES, severity
 
     def register(function: Callable[[Submission], Iterable[pd.DataFrame]]):
         assert id not in RULES, f"rule {id} registered twice"
-        RULES[id] = Rule(id, title, citation, severity, function)
+        RULES[id] = Rule(id, title, citation, severity, function, across)
+        return function
+
+    return register
+
+
+def kept_summary(name: str):
+    """Register the decorated function (of a dataset whose records are loaded) as ``dataset.kept[name]``: computed
+    for every dataset during its turn and kept after its records are let go, for a rule that runs ``across``."""
+
+    def register(function: Callable[[Dataset], object]):
+        assert name not in KEPT, f"kept summary {name} registered twice"
+        KEPT[name] = function
         return function
 
     return register

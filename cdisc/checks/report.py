@@ -44,7 +44,7 @@ def to_dict(validation: Validation) -> dict[str, Any]:
         "root": str(validation.submission.root),
         "counts": {s: validation.count(s) for s in ("error", "warning", "notice")},
         "datasets": [
-            {"name": d.name, "model": d.model, "path": str(d.table.path), "records": len(d.frame), "keys": d.keys}
+            {"name": d.name, "model": d.model, "path": str(d.table.path), "records": d.records, "keys": d.keys}
             for d in validation.submission.datasets
         ],
         "rules": [

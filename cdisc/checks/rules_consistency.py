@@ -55,13 +55,7 @@ def epoch_against_se(submission: Submission) -> Iterator[pd.DataFrame]:
     se = submission.find("SE")
     if se is None or not {"USUBJID", "EPOCH", "SESTDTC", "SEENDTC"} <= set(se.frame.columns):
         return
-    start, _ = column_bounds(submission, se, "SESTDTC")
-    _, end = column_bounds(submission, se, "SEENDTC")
-    end = end.where(~_is(se, "SEENDTC", ""), pd.Timestamp.max)  # an element without an end is ongoing
-    subjects, epochs = se.text("USUBJID"), se.text("EPOCH")
-    names = pd.Index(sorted(set(epochs.values)), dtype="str")  # the SE epochs, in sorted order
-    element_epoch = names.get_indexer(epochs.values)[epochs.codes]
-    elements = _Elements(pd.Index(subjects.values), subjects.codes, start.to_numpy(), end.to_numpy())
+    names, element_epoch, elements = se.summaries.of("elements", lambda: _se_elements(submission, se))
     for dataset in _domain_datasets(submission, exclude={"SE"}):
         date = _event_date(dataset)
         if "EPOCH" not in dataset.frame.columns or date is None:
@@ -93,6 +87,17 @@ def epoch_against_se(submission: Submission) -> Iterator[pd.DataFrame]:
                 "")
             yield findings("EPOCH-SE", dataset.name, pd.Series(message, index=dataset.frame.index, dtype="str"), rows=rows, variable="EPOCH",
                            values=dataset.frame["EPOCH"])
+
+
+def _se_elements(submission: Submission, se: Dataset) -> tuple[pd.Index, np.ndarray, _Elements]:
+    """SE's epochs (distinct, sorted), each element's position among them, and the elements."""
+    start, _ = column_bounds(submission, se, "SESTDTC")
+    _, end = column_bounds(submission, se, "SEENDTC")
+    end = end.where(~_is(se, "SEENDTC", ""), pd.Timestamp.max)  # an element without an end is ongoing
+    subjects, epochs = se.text("USUBJID"), se.text("EPOCH")
+    names = pd.Index(sorted(set(epochs.values)), dtype="str")  # the SE epochs, in sorted order
+    element_epoch = names.get_indexer(epochs.values)[epochs.codes]
+    return names, element_epoch, _Elements(pd.Index(subjects.values), subjects.codes, start.to_numpy(), end.to_numpy())
 
 
 @dataclass(frozen=True)
@@ -148,9 +153,7 @@ def _against_reference(submission: Submission, rule_id: str, reference: str, aft
     dm = submission.find("DM")
     if dm is None or reference not in dm.frame.columns:
         return
-    earliest, latest = column_bounds(submission, dm, reference)
-    bounds = pd.DataFrame({"lo": earliest.to_numpy(), "hi": latest.to_numpy(), "text": dm.text_column(reference).to_numpy()},
-                          index=dm.text_column("USUBJID").to_numpy()).groupby(level=0).first()
+    bounds = dm.summaries.of(("bounds per subject", reference), lambda: _bounds_per_subject(submission, dm, reference))
     for dataset in _domain_datasets(submission):
         if findings_only and not any(c.endswith("TESTCD") for c in dataset.frame.columns):
             continue
@@ -164,6 +167,13 @@ def _against_reference(submission: Submission, rule_id: str, reference: str, aft
                 their = by_subject(dataset, bounds["text"]).fillna("")
                 message = column + " " + dataset.text_column(column) + f" is {word} DM.{reference} " + their
                 yield findings(rule_id, dataset.name, message, rows=np.flatnonzero(bad), variable=column, values=dataset.frame[column])
+
+
+def _bounds_per_subject(submission: Submission, dm: Dataset, reference: str) -> pd.DataFrame:
+    """Per USUBJID (the first record's), the earliest and latest instant DM's ``reference`` may mean, and its text."""
+    earliest, latest = column_bounds(submission, dm, reference)
+    return pd.DataFrame({"lo": earliest.to_numpy(), "hi": latest.to_numpy(), "text": dm.text_column(reference).to_numpy()},
+                        index=dm.text_column("USUBJID").to_numpy()).groupby(level=0).first()
 
 
 @rule("DATE-AFTER-RFPENDTC", "Date after the subject's end of participation (DM.RFPENDTC)",
@@ -188,7 +198,7 @@ def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
     dm = submission.find("DM")
     if dm is None or "DTHDTC" not in dm.frame.columns:
         return
-    death = per_subject(dm, column_dates(submission, dm, "DTHDTC"))
+    death = dm.summaries.of(("per subject", "DTHDTC"), lambda: per_subject(dm, column_dates(submission, dm, "DTHDTC")))
     for dataset in _domain_datasets(submission, exclude={"DS", "DD", "SS"}):
         died = pd.to_datetime(by_subject(dataset, death))
         date = _event_date(dataset)
@@ -211,7 +221,7 @@ def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
 
 
 @rule("DEATH-NO-CAUSE", "Death without a fatal adverse event or a recorded cause",
-      "SDTMIG 3.4 §5.2 DM (DTHFL), AE (AEOUT = FATAL, AESDTH), DD (primary cause of death)", "warning")
+      "SDTMIG 3.4 §5.2 DM (DTHFL), AE (AEOUT = FATAL, AESDTH), DD (primary cause of death)", "warning", across=True)
 def death_without_cause(submission: Submission) -> Iterator[pd.DataFrame]:
     """A subject with DM.DTHFL = Y needs an AE with AEOUT = FATAL or AESDTH = Y, or a DD primary cause of death (PRCDTH)."""
     dm = submission.find("DM")

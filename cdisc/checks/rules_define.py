@@ -51,7 +51,7 @@ def _items(tree: etree._ElementTree) -> pd.DataFrame:
 
 @rule("DEFINE-LINK", "define.xml links a file that is not in the package",
       "Define-XML 2.1 def:leaf (xlink:href, relative to define.xml, names a file of the submission); "
-      "FDA Study Data TCG (referenced documents are submitted)", "error")
+      "FDA Study Data TCG (referenced documents are submitted)", "error", across=True)
 def links(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, define, tree in _defines(submission):
         for leaf in tree.xpath("//*[local-name()='leaf']"):
@@ -61,7 +61,7 @@ def links(submission: Submission) -> Iterator[pd.DataFrame]:
 
 
 @rule("DEFINE-METHOD", "Derived item without a method",
-      "Define-XML 2.1 ItemRef/@MethodOID (expected for every item whose def:Origin Type is Derived)", "error")
+      "Define-XML 2.1 ItemRef/@MethodOID (expected for every item whose def:Origin Type is Derived)", "error", across=True)
 def derived_methods(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, define, _ in _defines(submission):
         items = _package_items(package)
@@ -72,7 +72,7 @@ def derived_methods(submission: Submission) -> Iterator[pd.DataFrame]:
 
 
 @rule("DEFINE-PREDECESSOR", "Predecessor origin without its source",
-      "Define-XML 2.1 def:Origin (Type Predecessor: its Description names the source variable, e.g. DM.AGE)", "error")
+      "Define-XML 2.1 def:Origin (Type Predecessor: its Description names the source variable, e.g. DM.AGE)", "error", across=True)
 def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, define, _ in _defines(submission):
         items = _package_items(package).drop_duplicates("oid")
@@ -83,7 +83,7 @@ def predecessor_sources(submission: Submission) -> Iterator[pd.DataFrame]:
 
 
 @rule("DEFINE-CODELIST", "Variable with one CDISC CT codelist in the IG has no codelist in define.xml",
-      "Define-XML 2.1 ItemDef/CodeListRef; SDTMIG 3.4 / ADaMIG 1.3 variable tables (CDISC CT codelist)", "warning")
+      "Define-XML 2.1 ItemDef/CodeListRef; SDTMIG 3.4 / ADaMIG 1.3 variable tables (CDISC CT codelist)", "warning", across=True)
 def ct_codelists(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, define, _ in _defines(submission):
         items = _package_items(package)
@@ -101,7 +101,8 @@ def ct_codelists(submission: Submission) -> Iterator[pd.DataFrame]:
 
 
 @rule("DEFINE-STYLESHEET", "define.xml without an xml-stylesheet instruction",
-      "FDA Study Data Technical Conformance Guide, Data Definition Files (define.xml is submitted with a stylesheet so it displays in a browser)", "warning")
+      "FDA Study Data Technical Conformance Guide, Data Definition Files (define.xml is submitted with a stylesheet so it displays in a browser)",
+      "warning", across=True)
 def stylesheet(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, define, tree in _defines(submission):
         instructions = [node for node in tree.getroot().itersiblings(preceding=True) if isinstance(node, etree._ProcessingInstruction)]

@@ -14,7 +14,7 @@ from pandas.arrays import ArrowStringArray
 
 from cdisc.arrowtext import arrow_text
 from cdisc.checks.package import Dataset, Submission, value_bytes
-from cdisc.checks.registry import findings, rule
+from cdisc.checks.registry import findings, kept_summary, rule
 
 _SINGLE_BYTE = frozenset({"ascii", "cp1252"})  # the encodings XPT text is read with: one byte per character
 
@@ -25,9 +25,9 @@ def ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
     SDTM domains match by name (SUPP-- uses SUPPQUAL); ADSL uses the ADaMIG ADSL table,
     any other ADaM dataset with PARAMCD the BDS table. ADaMIG placeholder names
     (``TRTxxP``) resolve to the dataset's matching variables (or stay as written when absent).
-    Computed once per dataset.
+    Computed once per dataset (from its name and columns: kept after its records are let go).
     """
-    return dataset.summaries.of("ig", lambda: _ig_variables(submission, dataset))
+    return dataset.kept.of("ig", lambda: _ig_variables(submission, dataset))
 
 
 def _ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
@@ -35,9 +35,9 @@ def _ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
     if dataset.model == "SDTM":
         name = "SUPPQUAL" if dataset.name.startswith("SUPP") else dataset.domain
         return _sdtm_tables(submission).get(name, standards.sdtm.iloc[:0]).sort_values("order")
-    structure = "ADSL" if dataset.name == "ADSL" else "BDS" if "PARAMCD" in dataset.frame.columns else None
+    structure = "ADSL" if dataset.name == "ADSL" else "BDS" if "PARAMCD" in dataset.columns else None
     table = standards.adam[standards.adam["structure"] == structure].reset_index(drop=True)
-    columns = "\n".join(str(c) for c in dataset.frame.columns)  # (one search per pattern: ^ and $ match at each name)
+    columns = "\n".join(str(c) for c in dataset.columns)  # (one search per pattern: ^ and $ match at each name)
     names = [(re.findall(pattern, columns, re.MULTILINE) if pattern != f"^{variable}$" else []) or [variable]
              for pattern, variable in zip(table["pattern"].tolist(), table["variable"].tolist())]
     rows = table.loc[table.index.repeat([len(n) for n in names])].reset_index(drop=True)
@@ -46,7 +46,7 @@ def _ig_variables(submission: Submission, dataset: Dataset) -> pd.DataFrame:
 
 def _sdtm_tables(submission: Submission) -> dict[str, pd.DataFrame]:
     """The SDTMIG variable table split by dataset, once per submission."""
-    return submission.summaries.of("sdtm tables", lambda: dict(tuple(submission.standards.sdtm.groupby("dataset", sort=False))))
+    return submission.shared.of("sdtm tables", lambda: dict(tuple(submission.standards.sdtm.groupby("dataset", sort=False))))
 
 
 def _with_core(ig: pd.DataFrame, core: str) -> list[str]:
@@ -143,6 +143,7 @@ def variable_order(submission: Submission) -> Iterator[pd.DataFrame]:
             highest = max(highest, position)
 
 
+@kept_summary("longest")
 def _longest(dataset: Dataset) -> dict[str, int]:
     """Per character variable, the bytes of its longest value without trailing blanks (a character the encoding
     lacks written as one ``?``)."""
@@ -193,12 +194,13 @@ def _longest_printable(column: pd.Series) -> int | None:
 
 @rule("LENGTH", "Character length larger than the longest value",
       "FDA Study Data Technical Conformance Guide (lengths set to the longest value; split datasets of one domain share lengths); P21 SD1082",
-      "error")
+      "error", across=True)
 def lengths(submission: Submission) -> Iterator[pd.DataFrame]:
-    """The longest value over every dataset of the domain in the same folder (split LBCH, LBHE, LBUR share LB's lengths)."""
+    """The longest value over every dataset of the domain in the same folder (split LBCH, LBHE, LBUR share LB's lengths),
+    from each dataset's longest values (kept)."""
     longest: dict[tuple, int] = {}
     for dataset in submission.datasets:
-        for name, length in _longest(dataset).items():
+        for name, length in dataset.kept["longest"].items():
             key = (dataset.table.path.parent, dataset.domain, name)
             longest[key] = max(longest.get(key, 0), length)
     for dataset in submission.datasets:

@@ -13,7 +13,7 @@ from cdisc.checks.registry import findings, rule
 
 
 @rule("FDA-1734", "TS missing or without a valid SSTDTC",
-      "FDA Technical Rejection Criteria for Study Data, 1734 (ts.xpt with study start date); P21 SD1115, SD2232, SD2247", "error")
+      "FDA Technical Rejection Criteria for Study Data, 1734 (ts.xpt with study start date); P21 SD1115, SD2232, SD2247", "error", across=True)
 def trial_summary(submission: Submission) -> Iterator[pd.DataFrame]:
     for package in submission.packages:
         if package.model != "SDTM":
@@ -46,12 +46,14 @@ def _package_files(submission: Submission, model: str, required: str, rule_id: s
             yield findings(rule_id, "", f"{package.folder}: define.xml is missing; FDA rejects {model} without it")
 
 
-@rule("FDA-1735", "SDTM without dm.xpt or define.xml", "FDA Technical Rejection Criteria for Study Data, 1735 (DM and define.xml for SDTM)", "error")
+@rule("FDA-1735", "SDTM without dm.xpt or define.xml", "FDA Technical Rejection Criteria for Study Data, 1735 (DM and define.xml for SDTM)", "error",
+      across=True)
 def sdtm_package(submission: Submission) -> Iterator[pd.DataFrame]:
     yield from _package_files(submission, "SDTM", "dm.xpt", "FDA-1735")
 
 
-@rule("FDA-1736", "ADaM without adsl.xpt or define.xml", "FDA Technical Rejection Criteria for Study Data, 1736 (ADSL and define.xml for ADaM)", "error")
+@rule("FDA-1736", "ADaM without adsl.xpt or define.xml", "FDA Technical Rejection Criteria for Study Data, 1736 (ADSL and define.xml for ADaM)", "error",
+      across=True)
 def adam_package(submission: Submission) -> Iterator[pd.DataFrame]:
     yield from _package_files(submission, "ADaM", "adsl.xpt", "FDA-1736")
 
@@ -83,7 +85,7 @@ def subjects_in_adsl(submission: Submission) -> Iterator[pd.DataFrame]:
 
 @rule("RAW-COLUMNS", "Collected raw column neither submitted nor declared not submitted",
       "FDA Study Data Technical Conformance Guide (collected data are submitted; data not submitted are explained in the "
-      "reviewer's guide); cdisc run reports/columns.csv", "error")
+      "reviewer's guide); cdisc run reports/columns.csv", "error", across=True)
 def raw_columns(submission: Submission) -> Iterator[pd.DataFrame]:
     """The run's column reconciliation (``reports/columns.csv``: table, column, status, target) lists no column
     with status ``unaccounted``; outputs without the report are not checked."""

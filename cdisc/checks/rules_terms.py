@@ -176,7 +176,7 @@ def _terms(submission: Submission, codelist: CodelistTerms) -> tuple[pd.Index, p
         spelled = {s: v for v, syns in zip(submitted, synonyms) for s in syns if s not in values}
         known = values | {s for syns in synonyms for s in syns}
         return pd.Index(sorted(values), dtype="str"), pd.Series(spelled, dtype="str"), pd.Index(sorted(known), dtype="str")
-    return submission.summaries.of(("terms", codelist.nci), build)
+    return submission.shared.of(("terms", codelist.nci), build)
 
 
 @rule("CT-SYNONYM", "A CT synonym instead of the CT submission value",
@@ -217,7 +217,7 @@ def _first(codes: np.ndarray, among: np.ndarray) -> np.ndarray:
 
 
 @rule("LABEL-SAME-NAME", "Same variable name with different labels across datasets",
-      "SDTMIG 3.4 / ADaMIG 1.3 (a variable name has one meaning, and so one label, within a submission); Define-XML 2.1 ItemDef", "warning")
+      "SDTMIG 3.4 / ADaMIG 1.3 (a variable name has one meaning, and so one label, within a submission); Define-XML 2.1 ItemDef", "warning", across=True)
 def same_name_labels(submission: Submission) -> Iterator[pd.DataFrame]:
     """Per model, every variable whose label differs from the label most datasets give that name."""
     for model in ("SDTM", "ADaM"):

@@ -72,7 +72,7 @@ def unique_seq(submission: Submission) -> Iterator[pd.DataFrame]:
 
 @rule("ISO8601", "Date/time or duration is not ISO 8601", "SDTMIG 3.4 §4.4.1-4.4.4 (ISO 8601 dates, durations); P21 SD0003", "error")
 def iso8601(submission: Submission) -> Iterator[pd.DataFrame]:
-    """Every distinct date/time (duration) text of the submission is tested once."""
+    """Every distinct date/time (duration) text of the datasets is tested once."""
     dates = date_pool(submission)
     bad_date = invalid_datetimes(pd.Series(dates.values, dtype="str"))
     durations = [(d, v.name) for d in submission.datasets for v in d.table.variables if v.type == "char" and v.name.endswith(_DURATION_SUFFIXES)]
@@ -97,7 +97,8 @@ def study_days(submission: Submission) -> Iterator[pd.DataFrame]:
     dm = submission.find("DM")
     if dm is None or not {"USUBJID", "RFSTDTC"} <= set(dm.frame.columns):
         return
-    reference = pd.Series(column_dates(submission, dm, "RFSTDTC").to_numpy(), index=dm.text_column("USUBJID")).groupby(level=0).first()
+    reference = dm.summaries.of("RFSTDTC per subject", lambda: pd.Series(column_dates(submission, dm, "RFSTDTC").to_numpy(),
+                                                                          index=dm.text_column("USUBJID")).groupby(level=0).first())
     for dataset in submission.model("SDTM"):
         frame = dataset.frame
         if "USUBJID" not in frame.columns:
@@ -153,7 +154,7 @@ def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
 def _allowed(submission: Submission, codes: tuple[str, ...]) -> pd.Index:
     """The submission values of the closed codelists ``codes`` together, built once per submission."""
     closed = submission.standards.closed_codelists
-    return submission.summaries.of(("closed", codes), lambda: pd.Index(sorted(frozenset().union(*(closed[c] for c in codes))), dtype="str"))
+    return submission.shared.of(("closed", codes), lambda: pd.Index(sorted(frozenset().union(*(closed[c] for c in codes))), dtype="str"))
 
 
 @rule("ASCII", "Non-ASCII or non-printable characters", "FDA Study Data Technical Conformance Guide (ASCII text in XPT); P21 SD1029", "error")

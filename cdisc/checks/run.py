@@ -1,4 +1,10 @@
-"""Run every registered rule on an output folder and collect the findings."""
+"""Run every registered rule on an output folder and collect the findings.
+
+The datasets take turns (:meth:`~cdisc.checks.loading.Loader.turns`): on each, every rule that is not ``across``
+runs on the submission's view of that dataset, and the dataset's kept summaries are computed; its records are then
+let go. The rules that run ``across`` run once after the last turn. Findings come in rule order, then (for rules
+run per dataset) in dataset order, as if every rule had run once on the whole submission.
+"""
 
 from __future__ import annotations
 
@@ -15,8 +21,9 @@ from cdisc.checks import (  # noqa: F401  (registers the rules)
     rules_terms,
     rules_values,
 )
-from cdisc.checks.package import Submission, load_submission
-from cdisc.checks.registry import COLUMNS, RULES, SEVERITIES, Rule, empty_findings
+from cdisc.checks.loading import open_submission
+from cdisc.checks.package import Submission
+from cdisc.checks.registry import COLUMNS, KEPT, RULES, SEVERITIES, Rule, empty_findings
 from cdisc.checks.standards import load_standards, locate_standards
 
 
@@ -50,12 +57,24 @@ class Validation:
 
 def validate(root: Path, standards: Path | None = None) -> Validation:
     """Validate every ``.xpt`` under ``root`` with every rule; IG/CT metadata from ``standards``, else the shipped copy."""
-    submission = load_submission(root, load_standards(locate_standards(standards)))
+    loader = open_submission(root, load_standards(locate_standards(standards)))
+    submission = loader.submission
+    per_dataset: dict[tuple[str, Path], list[pd.DataFrame]] = {}  # (rule, dataset file) -> findings
+    for dataset, view in loader.turns():
+        for rule in [r for r in RULES.values() if not r.across]:
+            per_dataset[rule.id, dataset.table.path] = list(rule.check(view))
+        for name, summary in KEPT.items():
+            dataset.kept[name] = summary(dataset)
     frames: list[pd.DataFrame] = []
-    skipped: dict[str, str] = {}
     for rule in RULES.values():
-        frames += list(rule.check(submission))
+        if rule.across:
+            frames += list(rule.check(submission))
+        else:
+            frames += [f for dataset in submission.datasets for f in per_dataset[rule.id, dataset.table.path]]
+    for dataset in submission.datasets:
+        dataset.release()
     frames = [f for f in frames if not f.empty]
+    skipped: dict[str, str] = {}
     found = pd.concat(frames, ignore_index=True)[COLUMNS] if frames else empty_findings()
     for problem in submission.unreadable:
         skipped.setdefault("(read)", "")

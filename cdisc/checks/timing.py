@@ -14,7 +14,7 @@ _CLOCK = r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
 
 def column_bounds(submission: Submission, dataset: Dataset, name: str) -> tuple[pd.Series, pd.Series]:
     """:func:`bounds_of` a dataset's column, computed once per dataset; each distinct date/time of the
-    submission's --DTC variables is read once."""
+    datasets' --DTC variables (:func:`date_pool`) is read once."""
     return dataset.summaries.of(("bounds", name), lambda: _column_bounds(submission, dataset, name))
 
 

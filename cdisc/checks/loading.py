@@ -1,0 +1,151 @@
+"""Read an output folder for validation one dataset at a time: every ``.xpt`` under it, grouped by folder, with
+define.xml keys.
+
+A folder holding ``ad*.xpt`` files is an ADaM package, any other folder with
+``.xpt`` files an SDTM package. Keys come from the folder's ``define.xml``
+(``KeySequence`` in Define-XML 2.x, ``def:DomainKeys`` in 1.0); DM, ADSL,
+TS, TE and SUPP-- have well-known keys when define.xml gives none.
+
+Each file is read once (ASCII, else Windows-1252, which the ASCII rule then reports). A dataset's records are
+loaded for its turn (:meth:`Loader.turns`) and let go after it, except those of the pinned datasets
+(:data:`PINNED`: small, and reached by name from other datasets' rules), which are read first and kept until
+validation ends. A dataset's SUPP-- (the CT rule reads its QNAMs) is read at the dataset's turn and has its own
+turn right after.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from lxml import etree
+
+from cdisc.checks.package import Dataset, Package, Submission
+from cdisc.checks.standards import Standards
+from cdisc.compare.tables import read_table
+from cdisc.errors import DataError, UsageError
+
+DEFAULT_KEYS = {
+    "DM": ["STUDYID", "USUBJID"],
+    "ADSL": ["STUDYID", "USUBJID"],
+    "TS": ["STUDYID", "TSPARMCD", "TSSEQ"],
+    "TE": ["STUDYID", "ETCD"],
+    "SUPP": ["STUDYID", "RDOMAIN", "USUBJID", "IDVAR", "IDVARVAL", "QNAM"],
+}
+#: Datasets the rules of every dataset may reach by name (one or a few records per subject, or trial design).
+PINNED = frozenset({"DM", "SE", "TS", "AE", "DD", "ADSL"})
+
+
+@dataclass(frozen=True)
+class _File:
+    """One dataset file, its package and the keys its package's define.xml gives per dataset."""
+
+    path: Path
+    package: Package
+    keys: dict[str, list[str]]
+
+    @property
+    def name(self) -> str:
+        return self.path.stem.upper()
+
+
+def open_submission(root: Path, standards: Standards) -> Loader:
+    """The packages under ``root`` (define.xml parsed) and a loader of their dataset files; nothing read yet."""
+    if not root.is_dir():
+        raise UsageError(f"{root}: no such folder")
+    folders = sorted({p.parent for p in root.rglob("*") if p.suffix.lower() == ".xpt"})
+    if not folders:
+        raise UsageError(f"{root}: no .xpt datasets found in this folder or below")
+    submission = Submission(root, standards=standards)
+    files: list[_File] = []
+    for folder in folders:
+        paths = sorted(p for p in folder.iterdir() if p.suffix.lower() == ".xpt")
+        model = "ADaM" if any(p.stem.lower().startswith("ad") for p in paths) else "SDTM"
+        define = next((p for p in folder.iterdir() if p.name.lower() == "define.xml"), None)
+        package = Package(folder, model, [p.name.lower() for p in paths], define)
+        submission.packages.append(package)
+        keys = _define_keys(package.tree) if package.tree is not None else {}
+        files += [_File(path, package, keys) for path in paths]
+    return Loader(submission, files)
+
+
+class Loader:
+    """Reads each dataset file of a submission once, when a turn needs it, and keeps ``submission.datasets`` (the
+    readable ones, in file order) and ``submission.unreadable`` (in file order) up to date."""
+
+    def __init__(self, submission: Submission, files: list[_File]) -> None:
+        self.submission = submission
+        self.files = files
+        self.read: dict[int, Dataset | None] = {}  # file position -> its dataset (None: unreadable)
+        self.problems: dict[int, str] = {}
+
+    def turns(self) -> Iterator[tuple[Dataset, Submission]]:
+        """Each readable dataset once, with the view of the submission its rules see (:meth:`Submission.view`),
+        records loaded; its records are let go when the next turn starts (a pinned dataset's stay)."""
+        for position, file in enumerate(self.files):
+            if file.name in PINNED:
+                self._dataset(position)
+        for position in turn_order([f.name for f in self.files]):
+            dataset = self._dataset(position)
+            if dataset is None:
+                continue
+            supplement = f"SUPP{dataset.name}"
+            self._first(supplement)
+            yield dataset, self.submission.view(dataset, {name: self.submission.find(name) for name in PINNED | {supplement}})
+            if dataset.name not in PINNED:
+                dataset.release()
+
+    def _first(self, name: str) -> None:
+        """Read the files called ``name``, in file order, up to the first readable one (the dataset ``find()`` gives)."""
+        for position, file in enumerate(self.files):
+            if file.name == name and self._dataset(position) is not None:
+                return
+
+    def _dataset(self, position: int) -> Dataset | None:
+        """The dataset of the file at ``position``, read the first time it is asked for."""
+        if position not in self.read:
+            self.read[position] = self._read(position)
+            self.submission.datasets[:] = [d for _, d in sorted(self.read.items()) if d is not None]
+            self.submission.unreadable[:] = [problem for _, problem in sorted(self.problems.items())]
+        return self.read[position]
+
+    def _read(self, position: int) -> Dataset | None:
+        file = self.files[position]
+        try:
+            table = read_table(file.path)
+        except DataError as exc:
+            self.problems[position] = str(exc)
+            return None
+        name = file.name
+        default = DEFAULT_KEYS.get("SUPP" if name.startswith("SUPP") else name, [])
+        chosen = [k for k in file.keys.get(name, default) if k in table.frame.columns]
+        return Dataset(name, "ADaM" if name.startswith("AD") else "SDTM", table, chosen)
+
+
+def turn_order(names: list[str]) -> list[int]:
+    """Positions of the files (by dataset name, in file order) in the order of their turns: file order, except that a
+    SUPP-- comes right after the last dataset it supplements (read at that dataset's turn, it is then let go soon).
+
+    >>> turn_order(["AE", "DM", "LB", "SUPPAE", "SUPPLB", "SUPPXX"])
+    [0, 3, 1, 2, 4, 5]
+    """
+    supplements = {p: name[4:] for p, name in enumerate(names) if name.startswith("SUPP") and name[4:] in names}
+    order = [p for p in range(len(names)) if p not in supplements]
+    for position, parent in supplements.items():
+        last = max(i for i, p in enumerate(order) if names[p] in (parent, f"SUPP{parent}"))
+        order.insert(last + 1, position)
+    return order
+
+
+def _define_keys(tree: etree._ElementTree) -> dict[str, list[str]]:
+    """Key variables per dataset from a define.xml (1.0 or 2.x)."""
+    names = {item.get("OID"): item.get("Name") for item in tree.xpath("//*[local-name()='ItemDef']")}
+    keys: dict[str, list[str]] = {}
+    for group in tree.xpath("//*[local-name()='ItemGroupDef']"):
+        refs = [(int(r.get("KeySequence")), names.get(r.get("ItemOID"), "")) for r in group.xpath("./*[local-name()='ItemRef']") if r.get("KeySequence")]
+        domain_keys = next((v for k, v in group.attrib.items() if k.endswith("DomainKeys")), "")
+        found = [name for _, name in sorted(refs)] or [k.strip() for k in domain_keys.split(",") if k.strip()]
+        if found and group.get("Name"):
+            keys[group.get("Name").upper()] = found
+    return keys
