@@ -12,8 +12,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from cdisc.definexml import DefineDataset, DefineMismatchError, check_define, data_frames, generate_define
-from cdisc.definexml.values import DataValues, SettledFrame, questions
+from cdisc.definexml import ColumnLoader, DefineDataset, DefineMismatchError, check_define, data_frames, generate_define
+from cdisc.definexml.values import ColumnValues, DataValues, SettledFrame, questions
 from cdisc.sdtm.engine import build_dataset
 from cdisc.spec.load import Study, load_study
 from conftest import REPO
@@ -110,6 +110,42 @@ def test_records_are_let_go_before_the_next_dataset_is_read(minimal, tmp_path):
                                      "AE": [],       # DM's records are gone
                                      "SUPPAE": []}   # fmt: skip
     assert alive_after == []
+
+
+class ColumnReads:
+    """Column loaders of some frames, noting each column read and the columns whose values are held at that moment."""
+
+    def __init__(self, frames: dict[str, pd.DataFrame]):
+        self.frames = frames
+        self.reads: list[tuple[str, str]] = []
+        self.held_at_read: dict[tuple[str, str], set[str]] = {}
+
+    def __call__(self, name: str) -> ColumnLoader:
+        def read(columns: list[str]) -> pd.DataFrame:
+            for column in columns:
+                self.reads.append((name, column))
+                self.held_at_read[(name, column)] = {o.column.name for o in gc.get_objects() if isinstance(o, ColumnValues)}
+            return self.frames[name][columns].copy(deep=True)
+
+        return ColumnLoader(tuple(self.frames[name].columns), read)
+
+
+def test_column_loaders_give_the_same_define_reading_each_column_once_and_holding_only_where_clause_columns(minimal, tmp_path):
+    study, frames = minimal
+    expected, _ = generate_define(study, _frames(study, frames), tmp_path / "frames")
+    columns = ColumnReads(frames)
+    datasets = [DefineDataset(d.spec, columns(name), columns(f"SUPP{name}") if f"SUPP{name}" in frames else None) for name, d in study.datasets.items()]
+    gc.collect()
+    gc.disable()  # let go: no reference left, not merely unreachable
+    try:
+        written, findings = generate_define(study, datasets, tmp_path / "columns")
+    finally:
+        gc.enable()
+    assert [p.read_bytes() for p in written] == [p.read_bytes() for p in expected] and findings == []
+    assert sorted(columns.reads) == sorted((name, column) for name, frame in frames.items() for column in frame.columns)  # once each
+    where = {"DM": set(), "AE": set(), "SUPPAE": {"QNAM"}}  # QVAL's value-level items are selected by QNAM
+    assert all(held <= where[name] for (name, _), held in columns.held_at_read.items())
+    assert columns.held_at_read[("SUPPAE", "QVAL")] == {"QNAM"}
 
 
 def test_a_value_outside_its_codelist_is_found_in_records_from_a_loader(minimal, tmp_path):

@@ -3,7 +3,8 @@
 :func:`write_define` builds the document (:mod:`.build`), renders it with the Jinja2 templates
 in ``define/`` (:mod:`.render`), validates it against the Define-XML 2.1 XSD (:mod:`.schema`)
 and checks it against the data (:mod:`.check`) before writing anything. A dataset's records may be given
-as a loader: they are then read when the dataset is described and let go before the next one.
+as a loader: they are then read when the dataset is described and let go before the next one (with a
+:class:`ColumnLoader`, a column at a time).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ from cdisc.definexml.check import Finding, check_against_data
 from cdisc.definexml.read import read_define
 from cdisc.definexml.render import STYLESHEET, render_html, render_xml, stylesheet
 from cdisc.definexml.schema import SCHEMA_ENV, DefineSchemaError, validate_define
-from cdisc.definexml.values import DataValues, Frame
+from cdisc.definexml.values import ColumnLoader, DataValues, Frame
 from cdisc.errors import DataError
 from cdisc.sdtm.columns import column_usage
 from cdisc.spec.load import Study
 
 __all__ = [
     "SCHEMA_ENV",
+    "ColumnLoader",
     "DefineDataset",
     "DefineMismatchError",
     "DefineSchemaError",

@@ -60,6 +60,7 @@ class DefineDataset:
 
     Records are a frame or a loader returning it (``lambda: pd.read_parquet(path)``), which is called when the
     dataset is described, at most once per define.xml; its records are let go before the next dataset is read.
+    A :class:`~cdisc.definexml.values.ColumnLoader` reads them a column at a time instead.
     With ``frame=None`` (or a loader returning None) the dataset is described from its spec alone: lengths as
     declared and every term of its codelists (a metadata-only define, e.g. for a spec review).
     """
@@ -322,7 +323,8 @@ class _Builder:
         if table.frame is None:
             refs = self._refs(table, None)
         else:
-            refs = self._refs(table, self.data.describe(name, table.frame))  # (a loader is called now)
+            keep = frozenset(column for var in meta.variables for level in var.value_level for column in level.where)
+            refs = self._refs(table, self.data.describe(name, table.frame, keep))  # (a loader is called now)
             self.data.settle(name)  # only the summaries are kept: the records are let go before the next table
         sdtm = self.standard == "SDTM"
         subject_keys = [k for k in meta.keys if k not in ("STUDYID", "USUBJID")]
@@ -353,6 +355,8 @@ class _Builder:
             if data is not None and var.name in data.columns:
                 column = data.summary(var.name, (), questions(var.type, var.codelist is not None))
             item = self._variable_item(table, var, column, data if column is not None else None)
+            if data is not None:
+                data.done(var.name)  # (its values on where clauses' rows are summarised too)
             method = self._method(f"{meta.dataset}.{var.name}", table.methods.get(var.name))
             mandatory = var.core == "Req" or (var.core is None and var.name in meta.keys)
             key = meta.keys.index(var.name) + 1 if var.name in meta.keys else None

@@ -21,7 +21,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Final, Literal
+from typing import Final, Literal, TypeAlias
 
 import numpy as np
 import pandas as pd
@@ -35,9 +35,10 @@ from cdisc.arrowtext import arrow_codes
 Checks = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 #: A dataset's records: the frame, a loader returning it (called when the dataset is described, at most once),
-#: or None (no records: described from the spec alone; also when a loader returns None).
+#: a :class:`ColumnLoader` (read a column at a time), or None (no records: described from the spec alone; also
+#: when a loader returns None).
 Loader = Callable[[], pd.DataFrame | None]
-Frame = pd.DataFrame | Loader | None
+Frame: TypeAlias = "pd.DataFrame | Loader | ColumnLoader | None"
 
 #: What define.xml asks of an item's values: its texts and records per text (an item with a codelist), its longest
 #: text (text), the most digits and decimals (integer, float), and the values that are not whole numbers (integer).
@@ -477,14 +478,34 @@ class Summary:
         return self._answer(FRACTIONS)
 
 
+@dataclass(frozen=True)
+class ColumnLoader:
+    """A dataset's records read a few columns at a time: ``read(names)`` returns those columns of every record (as
+    ``pd.read_parquet(path, columns=names)``); ``columns`` names them all, in order. Describing the dataset then holds
+    one column at a time, besides those its where clauses select on, instead of every record.
+
+    >>> frame = pd.DataFrame({"PARAMCD": ["A", "B"], "AVAL": [1.0, 2.5]})
+    >>> loader = ColumnLoader(("PARAMCD", "AVAL"), lambda names: frame[names])
+    >>> FrameValues(loader).summary("AVAL", (("PARAMCD", "EQ", ("B",)),), questions("float", coded=False)).number_digits()
+    (2, 1)
+    """
+
+    columns: tuple[str, ...]
+    read: Callable[[list[str]], pd.DataFrame]
+
+
 class FrameValues:
     """The :class:`ColumnValues` of one frame's columns, the rows of its where clauses and the values on them,
-    each made once, and the :class:`Summary` of what was asked of them."""
+    each made once, and the :class:`Summary` of what was asked of them.
 
-    def __init__(self, frame: pd.DataFrame, name: str = ""):
-        self.frame = frame
+    :meth:`done` lets go of what was made of a column, but of those in ``keep`` (the columns where clauses select on).
+    """
+
+    def __init__(self, frame: pd.DataFrame | ColumnLoader, name: str = "", keep: frozenset[str] = frozenset()):
+        self._records = frame
         self.name = name
         self.columns = tuple(frame.columns)
+        self.keep = keep
         self._columns: dict[str, ColumnValues] = {}
         self._rows: dict[Checks, np.ndarray | None] = {}
         self._every: dict[str, Values] = {}
@@ -493,8 +514,18 @@ class FrameValues:
 
     def column(self, name: str) -> ColumnValues:
         if name not in self._columns:
-            self._columns[name] = ColumnValues(self.frame[name])
+            records = self._records
+            self._columns[name] = ColumnValues(records.read([name])[name] if isinstance(records, ColumnLoader) else records[name])
         return self._columns[name]
+
+    def done(self, column: str) -> None:
+        """Nothing more will be asked of ``column`` but its summaries: let go of its values (unless kept)."""
+        if column in self.keep:
+            return
+        self._columns.pop(column, None)
+        self._every.pop(column, None)
+        for key in [key for key in self._values if key[0] == column]:
+            del self._values[key]
 
     def every(self, column: str) -> Values:
         """The values of ``column`` on every row."""
@@ -535,13 +566,15 @@ class FrameValues:
         return self._rows[checks]
 
     def _select(self, checks: Checks) -> np.ndarray | None:
-        selected = np.ones(len(self.frame), dtype=bool)
+        if not checks:  # every row
+            return np.arange(len(self.column(self.columns[0]).column)) if self.columns else np.empty(0, dtype=np.intp)
+        hits = []
         for variable, comparator, values in checks:
-            if variable not in self.frame.columns or comparator not in ("EQ", "IN", "NE", "NOTIN"):
+            if variable not in self.columns or comparator not in ("EQ", "IN", "NE", "NOTIN"):
                 return None
             hit = self.column(variable).matches(values)
-            selected &= ~hit if comparator in ("NE", "NOTIN") else hit
-        return np.flatnonzero(selected)
+            hits.append(~hit if comparator in ("NE", "NOTIN") else hit)
+        return np.flatnonzero(np.logical_and.reduce(hits))
 
 
 @dataclass(frozen=True)
@@ -570,10 +603,10 @@ class DataValues:
     def __init__(self) -> None:
         self._frames: dict[str, tuple[object, FrameValues | SettledFrame | None]] = {}
 
-    def describe(self, name: str, source: pd.DataFrame | Loader) -> FrameValues | None:
+    def describe(self, name: str, source: pd.DataFrame | Loader | ColumnLoader, keep: frozenset[str] = frozenset()) -> FrameValues | None:
         """The values of dataset ``name`` from ``source`` (a loader is called now; None: it has no records), kept
-        until :meth:`settle`."""
-        values = _frame_values(name, source)
+        until :meth:`settle`; ``keep``: the columns its where clauses select on (see :meth:`FrameValues.done`)."""
+        values = _frame_values(name, source, keep)
         self._frames[name] = (source, values)  # holding the source: its id is not reused meanwhile
         return values
 
@@ -583,7 +616,7 @@ class DataValues:
         if isinstance(values, FrameValues):
             self._frames[name] = (source, values.settle())
 
-    def of(self, name: str, source: pd.DataFrame | Loader) -> FrameValues | SettledFrame | None:
+    def of(self, name: str, source: pd.DataFrame | Loader | ColumnLoader) -> FrameValues | SettledFrame | None:
         """The summaries of dataset ``name`` made from this very ``source``; else its values, loaded now (None: a
         loader found no records)."""
         known = self._frames.get(name)
@@ -592,6 +625,6 @@ class DataValues:
         return _frame_values(name, source)
 
 
-def _frame_values(name: str, source: pd.DataFrame | Loader) -> FrameValues | None:
+def _frame_values(name: str, source: pd.DataFrame | Loader | ColumnLoader, keep: frozenset[str] = frozenset()) -> FrameValues | None:
     frame = source() if callable(source) else source
-    return FrameValues(frame, name) if frame is not None else None
+    return FrameValues(frame, name, keep) if frame is not None else None
