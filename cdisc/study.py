@@ -203,11 +203,13 @@ def run_study(
             raise converted
         return converted
     run = prepare_run(folder, out_dir, options, raw)
+    gc.freeze()  # the loaded study lives as long as the run: full collections skip it, and worker processes forked from this one leave its pages shared
     try:
         outcomes = execute(run.graph, run.keys, run.scheduler, _reporter(progress, len(run.keys)))
         return finish_run(run, outcomes)
     finally:
         run.discard_handoff()
+        gc.unfreeze()
 
 
 def run_portfolio(
@@ -234,6 +236,7 @@ def run_portfolio(
     prepared = [run for _, run in runs if isinstance(run, PreparedRun)]
     graph = {key: task for run in prepared for key, task in run.graph.items()}
     keys = [key for run in prepared for key in run.keys]
+    gc.freeze()  # (as in run_study)
     try:
         outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _reporter(progress, len(keys)))))
         results: list[tuple[Path, RunResult | ConvertedStudy | CdiscError]] = []
@@ -249,6 +252,7 @@ def run_portfolio(
     finally:
         for run in prepared:
             run.discard_handoff()
+        gc.unfreeze()
 
 
 @dataclass

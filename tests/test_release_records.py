@@ -4,6 +4,7 @@ run that keeps them, and the summary still counts every record."""
 
 from __future__ import annotations
 
+import gc
 from pathlib import Path
 
 from cdisc.study import RunOptions, run_study
@@ -26,3 +27,10 @@ def test_the_api_keeps_the_records(small_example, tmp_path):
     kept = run_study(small_example, tmp_path / "kept")
     dm = next(one for one in kept.built if one.spec.dataset == "DM")
     assert len(dm.frame) == dm.records == dm.subjects == 8
+
+
+def test_a_run_leaves_the_garbage_collector_as_it_found_it(small_example, tmp_path):
+    """A run freezes the objects of the loaded study for its duration (full collections skip them); a program that
+    runs studies one after another gets them back to collect."""
+    run_study(small_example, tmp_path / "out", options=RunOptions(keep_records=False, scheduler="sync"))
+    assert gc.get_freeze_count() == 0
