@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.csv as pacsv
 
 from cdisc.errors import DataError
 
@@ -85,18 +87,7 @@ class _Unhashed:
 @lru_cache(maxsize=4)
 def _parsed_ct(digest: str, carried: _Unhashed) -> dict[str, CodelistTerms]:
     path = carried.value
-    wanted = _COLUMNS.__contains__  # the used columns only: the NCI file's long definitions are most of its text
-    try:
-        if path.name.lower().endswith((".csv", ".csv.gz")):
-            raw = pd.read_csv(path, dtype="str", keep_default_na=False, usecols=wanted)
-        else:
-            raw = pd.read_csv(path, sep="\t", dtype="str", keep_default_na=False, quoting=3, usecols=wanted)
-    except (OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot read controlled terminology: {exc}") from None
-    missing = [c for c in _COLUMNS if c not in raw.columns]
-    if missing:
-        raise DataError(f"{path}: not a CDISC terminology file (missing column '{missing[0]}')")
-    raw = raw.rename(columns=_COLUMNS)
+    raw = _read_ct(path)
     is_head = raw["codelist_code"] == ""
     heads = raw[is_head].set_index("code")
     rows = raw[~is_head & raw["codelist_code"].isin(heads.index)]
@@ -109,6 +100,24 @@ def _parsed_ct(digest: str, carried: _Unhashed) -> dict[str, CodelistTerms]:
         for code, value, label, extensible, end, size in zip(
             order, head["value"], head["codelist_name"], head["extensible"], ends, np.diff(ends, prepend=0))
     }
+
+
+def _read_ct(path: Path) -> pd.DataFrame:
+    """The used columns of a CT file as text, named as in :data:`_COLUMNS` (blank cells ""), by Arrow's CSV reader: the
+    NCI text file is tab-separated and unquoted, the CDISC Library file a quoted CSV (either gzipped)."""
+    tsv = not path.name.lower().endswith((".csv", ".csv.gz"))
+    parse = pacsv.ParseOptions(delimiter="\t", quote_char=False) if tsv else pacsv.ParseOptions(newlines_in_values=True)
+    convert = pacsv.ConvertOptions(include_columns=list(_COLUMNS), include_missing_columns=True,
+                                   column_types=dict.fromkeys(_COLUMNS, pa.string()), strings_can_be_null=False)
+    try:
+        table = pacsv.read_csv(path, parse_options=parse, convert_options=convert)
+    except (OSError, pa.ArrowInvalid) as exc:
+        raise DataError(f"{path}: cannot read controlled terminology: {exc}") from None
+    header = table.column_names if table.num_rows else pacsv.open_csv(path, parse_options=parse).schema.names
+    missing = [c for c in _COLUMNS if c not in header or (table.num_rows and table.column(c).null_count == table.num_rows)]
+    if missing:
+        raise DataError(f"{path}: not a CDISC terminology file (missing column '{missing[0]}')")
+    return pd.DataFrame({name: pd.Series(table.column(c), dtype="str") for c, name in _COLUMNS.items()})
 
 
 def _terms(release: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
