@@ -13,7 +13,8 @@ row, from which numpy reads the rest.
 A table's records are needed only while it is described: :meth:`FrameValues.summary` answers what define.xml and its
 check ask of a column on some rows (:func:`questions`) as a :class:`Summary`, and :meth:`DataValues.settle` keeps only
 those summaries (:class:`SettledFrame`), letting go of the records and of every array made from them. The check
-against the data then reads the summaries, never the records.
+against the data then reads the summaries, never the records. Records from a :class:`ColumnLoader` are read a column
+at a time, and what was made of a column is let go once its variable is described (:meth:`FrameValues.done`).
 """
 
 from __future__ import annotations
