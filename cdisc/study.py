@@ -45,7 +45,7 @@ from cdisc.changes import (
 from cdisc.checks import validate
 from cdisc.collect import located
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
-from cdisc.definexml import DefineDataset, write_define
+from cdisc.definexml import ColumnLoader, DefineDataset, Frame, write_define
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import Outcome, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
 from cdisc.handoff import Handoff
@@ -548,10 +548,18 @@ def _write_defines(study: Study, built: list[BuiltDataset], staging: Path, relea
     for standard in ("sdtm", "adam"):
         described = [r for r in built if r.standard == standard]
         if described:
-            write_define(study, [DefineDataset(r.spec, r.read("frame"), r.read("supp")) for r in described], staging / standard)
+            write_define(study, [DefineDataset(r.spec, *_define_records(r)) for r in described], staging / standard)
         if release:
             for one in described:
                 one.release()
+
+
+def _define_records(one: BuiltDataset) -> tuple[Frame, Frame]:
+    """The records and SUPP-- records define.xml describes: those held, or those left in the files read a column at a
+    time, so that describing a dataset holds one of its columns rather than all its records."""
+    if one.stored is None:
+        return one.frame, one.supp
+    return ColumnLoader(tuple(one.frame.columns), partial(one.read, "frame")), partial(one.read, "supp")
 
 
 def _release(study: Study, built: list[BuiltDataset]) -> None:
