@@ -15,7 +15,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdisc.checks.package import Dataset, Distinct, Known, Pool, Submission, distinct_text
+from cdisc.checks.package import Dataset, Distinct, Pool, Submission, distinct_text
 from cdisc.textparts import extract_arrays
 
 _PART = r"(?:\d{{{n}}}|-)"
@@ -37,12 +37,6 @@ def date_pool(submission: Submission) -> Pool:
     """The distinct values (without surrounding blanks) of every character --DTC variable of the submission's datasets (in
     validation, of the dataset whose turn it is), pooled once."""
     return submission.summaries.of("dates", lambda: Pool.of([d.stripped(n) for d, n in date_columns(submission)]))
-
-
-def invalid_dates(submission: Submission) -> np.ndarray:
-    """:func:`invalid_datetimes` of the :func:`date_pool` values; each distinct text tested once over all turns."""
-    known = submission.shared.of("invalid dates", lambda: Known(lambda text: (invalid_datetimes(text),)))
-    return known.at(date_pool(submission).values)[0]
 
 
 def invalid_datetimes(text: pd.Series) -> np.ndarray:
@@ -140,5 +134,5 @@ def _column_dates(submission: Submission, dataset: Dataset, name: str) -> pd.Ser
     positions = pool.positions(column)
     if positions is None:
         return dates_of(column, dataset.frame.index)
-    known = submission.shared.of("full dates", lambda: Known(lambda text: (full_dates(text).to_numpy(),)))
-    return pd.Series(known.at(pool.values)[0][positions], index=dataset.frame.index)
+    dates = submission.summaries.of("full dates", lambda: full_dates(pd.Series(pool.values, dtype="str")))
+    return pd.Series(dates.to_numpy()[positions], index=dataset.frame.index)

@@ -167,33 +167,6 @@ class Summaries(dict):
         return self[key]
 
 
-class Known:
-    """A function of text (giving arrays, one entry per value) computed once per distinct value over all the turns of a
-    validation: the values a turn brings that were not seen before are computed together, in one call.
-
-    >>> lengths = Known(lambda text: (text.str.len().to_numpy(),))
-    >>> lengths.at(pd.Index(["ab", "c"], dtype="str"))[0].tolist(), lengths.at(pd.Index(["c", "def"], dtype="str"))[0].tolist()
-    ([2, 1], [1, 3])
-    """
-
-    def __init__(self, compute: Callable[[pd.Series], tuple[np.ndarray, ...]]) -> None:
-        self.compute = compute
-        self.values = pd.Index([], dtype="str")
-        self.results: tuple[np.ndarray, ...] | None = None
-
-    def at(self, values: pd.Index) -> tuple[np.ndarray, ...]:
-        """The results at ``values`` (distinct text)."""
-        found = position_in(pd.Series(values), self.values)
-        new = found < 0
-        if self.results is None or new.any():
-            computed = self.compute(pd.Series(values[new], dtype="str"))
-            self.results = computed if self.results is None else tuple(
-                np.concatenate([known, more]) if len(known) else more for known, more in zip(self.results, computed, strict=True))
-            found = np.where(new, len(self.values) + np.cumsum(new) - 1, found)
-            self.values = self.values.append(values[new])
-        return tuple(result[found] for result in self.results)
-
-
 def value_bytes(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """The offsets (one more than the values) and the bytes of an arrow string chunk, as numpy views of its buffers
     (no copy): value ``i`` is ``data[offsets[i]:offsets[i + 1]]``.
@@ -323,7 +296,7 @@ class Submission:
     datasets: list[Dataset] = field(default_factory=list)
     unreadable: list[str] = field(default_factory=list)
     summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # of ``datasets``
-    shared: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # of the standards, and Known: shared by views
+    shared: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # of the standards alone: shared by views
     named: dict[str, Dataset | None] | None = field(default=None, repr=False, compare=False)  # a view's find()
 
     def find(self, name: str) -> Dataset | None:

@@ -10,7 +10,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-from cdisc.checks.iso8601 import column_dates, date_pool, invalid_dates, invalid_durations
+from cdisc.checks.iso8601 import column_dates, date_pool, invalid_datetimes, invalid_durations
 from cdisc.checks.package import Dataset, Pool, Submission, member
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
@@ -72,8 +72,9 @@ def unique_seq(submission: Submission) -> Iterator[pd.DataFrame]:
 
 @rule("ISO8601", "Date/time or duration is not ISO 8601", "SDTMIG 3.4 §4.4.1-4.4.4 (ISO 8601 dates, durations); P21 SD0003", "error")
 def iso8601(submission: Submission) -> Iterator[pd.DataFrame]:
-    """Every distinct date/time text of the submission is tested once (a duration's, once per dataset)."""
-    dates, bad_date = date_pool(submission), invalid_dates(submission)
+    """Every distinct date/time (duration) text of the datasets is tested once."""
+    dates = date_pool(submission)
+    bad_date = invalid_datetimes(pd.Series(dates.values, dtype="str"))
     durations = [(d, v.name) for d in submission.datasets for v in d.table.variables if v.type == "char" and v.name.endswith(_DURATION_SUFFIXES)]
     lengths = Pool.of([d.stripped(n) for d, n in durations])
     bad_duration = invalid_durations(pd.Series(lengths.values, dtype="str"))

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.checks.iso8601 import date_pool, full_dates, per_distinct
-from cdisc.checks.package import Dataset, Distinct, Known, Submission
+from cdisc.checks.package import Dataset, Distinct, Submission
 from cdisc.textparts import extract_groups
 
 _CLOCK = r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
@@ -23,14 +23,8 @@ def _column_bounds(submission: Submission, dataset: Dataset, name: str) -> tuple
     positions = pool.positions(column)
     if positions is None:
         return bounds_of(column, dataset.frame.index)
-    lo, hi = submission.shared.of("date bounds", lambda: Known(_bounds)).at(pool.values)
-    return pd.Series(lo[positions], index=dataset.frame.index), pd.Series(hi[positions], index=dataset.frame.index)
-
-
-def _bounds(text: pd.Series) -> tuple[np.ndarray, np.ndarray]:
-    """:func:`bounds_of` distinct values."""
-    lo, hi = bounds_of(Distinct(np.arange(len(text)), text), text.index)
-    return lo.to_numpy(), hi.to_numpy()
+    lo, hi = submission.summaries.of("date bounds", lambda: bounds_of(Distinct(np.arange(len(pool.values)), pd.Series(pool.values)), pool.values))
+    return pd.Series(lo.to_numpy()[positions], index=dataset.frame.index), pd.Series(hi.to_numpy()[positions], index=dataset.frame.index)
 
 
 def bounds_of(column: Distinct, index: pd.Index) -> tuple[pd.Series, pd.Series]:
