@@ -9,6 +9,7 @@ the outputs of a rebuild, so the outputs do not depend on which process built wh
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -19,6 +20,7 @@ import pandas as pd
 from cdisc.built import BuiltDataset
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built
+from cdisc.manifest import sha256_file
 
 __all__ = ["Handoff"]
 
@@ -36,9 +38,14 @@ class Handoff:
     write: Callable[[BuiltDataset, Path], list[DataError]]
 
     def store(self, built: BuiltDataset) -> list[DataError]:
-        """Write a dataset's files and leave it for the other processes (one taken from the previous run is in its
-        cache already); the data errors writing found."""
-        errors = self.write(built, self.folder / "files")
+        """Write a dataset's files, each with its SHA-256 (for the run's manifest: hashed here while the file is fresh,
+        beside the other builds, rather than read again at the end), and leave the dataset for the other processes (one
+        taken from the previous run is in its cache already); the data errors writing found."""
+        files = self.folder / "files" / built.spec.dataset
+        errors = self.write(built, files)
+        written = sorted(p for p in files.rglob("*") if p.is_file())
+        digests = {path.relative_to(files).as_posix(): digest for path, digest in zip(written, map(sha256_file, written))}
+        files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(digests), encoding="utf-8")
         if not built.reused:
             cache_entry(built, self.hashes[built.spec.dataset]).write(self.folder)
         return errors
@@ -65,10 +72,15 @@ class Handoff:
         for path in self.folder.glob(f"{name.lower()}.*"):
             os.replace(path, cache / path.name)
 
-    def move_files(self, staging: Path) -> None:
-        """Every dataset's own files, into the run's staging folder (the same file system: nothing is copied)."""
-        files = self.folder / "files"
-        for path in sorted(p for p in files.rglob("*") if p.is_file()):
-            destination = staging / path.relative_to(files)
-            destination.parent.mkdir(parents=True, exist_ok=True)
-            os.replace(path, destination)
+    def move_files(self, staging: Path) -> dict[str, str]:
+        """Every dataset's own files, into the run's staging folder (the same file system: nothing is copied); their
+        SHA-256 by path in the staging folder."""
+        digests: dict[str, str] = {}
+        for listed in sorted((self.folder / "files").glob("*.sha256.json")):
+            files = listed.with_name(listed.name.removesuffix(".sha256.json"))
+            for name, digest in json.loads(listed.read_text(encoding="utf-8")).items():
+                destination = staging / name
+                destination.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(files / name, destination)
+                digests[name] = digest
+        return digests

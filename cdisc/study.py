@@ -87,6 +87,7 @@ class RunResult:
     findings: pd.DataFrame | None = None  # validation of the written outputs (run-report.html)
     formats: tuple[str, ...] = ("xpt",)  # dataset files written side by side
     input_hashes: dict[str, str] = field(default_factory=dict)  # per dataset (incremental reruns)
+    output_hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 of the files worker processes wrote, by path in the output folder
     reused: list[str] = field(default_factory=list)  # datasets taken from the previous run: their inputs did not change
 
     @property
@@ -487,7 +488,7 @@ def _write_outputs(
     try:
         if handoff is not None:  # the worker processes wrote each dataset's files as they built it (their errors are in)
             if not errors:
-                handoff.move_files(staging)
+                result.output_hashes = handoff.move_files(staging)
         else:
             for one in built:
                 errors += write_dataset_files(one, staging, created, result.formats, study.spec.study.id)
@@ -604,8 +605,10 @@ def run_manifest(result: RunResult, staging: Path) -> str:
     the versions of cdisc, its dependencies and the controlled terminology."""
     study = result.study
     inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
-    written = [path for path in sorted(staging.rglob("*")) if path.is_file() and path.name != "run.json" and CACHE not in path.parts]
-    outputs = {path.relative_to(staging).as_posix(): digest for path, digest in sha256_files(written).items()}
+    written = {path.relative_to(staging).as_posix(): path for path in sorted(staging.rglob("*"))
+               if path.is_file() and path.name != "run.json" and CACHE not in path.parts}
+    unknown = sha256_files([path for name, path in written.items() if name not in result.output_hashes])
+    outputs = {name: result.output_hashes.get(name) or unknown[path] for name, path in written.items()}
     manifest: dict[str, Any] = {
         "study": result.study.spec.study.id,
         "cdisc_version": __version__,
