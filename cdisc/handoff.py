@@ -2,9 +2,11 @@
 
 A worker process stores each dataset it builds as the cache entry the run writes anyway
 (:func:`cdisc.incremental.cache_entry`); the datasets built after it read its records from there, and the
-run's own process reads every dataset back to write the outputs. The cache round trip restores the frames
-exactly (types, index, ``attrs``), which is what makes a dataset taken from the previous run's cache give
-the outputs of a rebuild, so the outputs do not depend on which process built what.
+run's own process reads from there what each of its last steps needs (:meth:`cdisc.built.BuiltDataset.read`).
+The cache round trip restores the frames exactly (types, index, ``attrs``), which is what makes a dataset taken
+from the previous run's cache give the outputs of a rebuild, so the outputs do not depend on which process built
+what. The worker also writes the dataset's own files, hashes them and reads its XPT files back as validation reads
+them, so that the run's own process, which finishes alone, does neither.
 """
 
 from __future__ import annotations
@@ -12,12 +14,16 @@ from __future__ import annotations
 import json
 import os
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pyarrow import feather
 
 from cdisc.built import BuiltDataset
+from cdisc.compare.tables import Table, Variable, read_table
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built
 from cdisc.manifest import sha256_file
@@ -46,6 +52,11 @@ class Handoff:
         written = sorted(p for p in files.rglob("*") if p.is_file())
         digests = {path.relative_to(files).as_posix(): digest for path, digest in zip(written, map(sha256_file, written))}
         files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(digests), encoding="utf-8")
+        for name in (name for name in digests if name.endswith(".xpt") and not errors):
+            try:
+                _keep_table(read_table(files / name), self.folder / "read" / name)
+            except DataError:
+                pass  # validation reads it again, and says why it cannot
         if not built.reused:
             cache_entry(built, self.hashes[built.spec.dataset]).write(self.folder)
         return errors
@@ -72,6 +83,12 @@ class Handoff:
         for path in self.folder.glob(f"{name.lower()}.*"):
             os.replace(path, cache / path.name)
 
+    def read_back(self, name: str, path: Path) -> Table | None:
+        """The dataset file ``name`` (its path in the output folder, e.g. ``sdtm/ae.xpt``) as :func:`read_table` read it
+        in the worker process that wrote it, now at ``path``; None when it was not read there."""
+        kept = self.folder / "read" / name
+        return _kept_table(kept, path) if kept.with_suffix(".json").is_file() else None
+
     def move_files(self, staging: Path) -> dict[str, str]:
         """Every dataset's own files, into the run's staging folder (the same file system: nothing is copied); their
         SHA-256 by path in the staging folder."""
@@ -84,3 +101,23 @@ class Handoff:
                 os.replace(files / name, destination)
                 digests[name] = digest
         return digests
+
+
+def _keep_table(table: Table, path: Path) -> None:
+    """A dataset file as read, at ``path`` (Arrow IPC, numbers with their bits: NaN payloads are SAS's special missing
+    values) and its attributes beside it (JSON)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    frame = table.frame
+    columns = {name: pa.array(frame[name].to_numpy(), from_pandas=False) if frame[name].dtype == np.float64 else pa.array(frame[name])
+               for name in frame.columns}
+    feather.write_feather(pa.table(columns), path.with_suffix(".arrow"), compression="uncompressed")
+    attributes = {"name": table.name, "label": table.label, "encoding": table.encoding, "variables": [asdict(v) for v in table.variables]}
+    path.with_suffix(".json").write_text(json.dumps(attributes), encoding="utf-8")
+
+
+def _kept_table(path: Path, source: Path) -> Table:
+    """The dataset file read from ``source`` as :func:`_keep_table` kept it at ``path``."""
+    attributes = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
+    frame = feather.read_table(path.with_suffix(".arrow")).to_pandas()
+    variables = tuple(Variable(**v) for v in attributes["variables"])
+    return Table(attributes["name"], attributes["label"], source, frame, variables, attributes["encoding"])

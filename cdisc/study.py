@@ -14,6 +14,7 @@ import json
 import os
 import shutil
 import tempfile
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -44,6 +45,7 @@ from cdisc.changes import (
 )
 from cdisc.checks import validate
 from cdisc.collect import located
+from cdisc.compare.tables import Table, read_table
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import ColumnLoader, DefineDataset, Frame, write_define
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
@@ -515,7 +517,8 @@ def _write_outputs(
         else:
             for one in built:  # (those a worker process built are in the staging folder's cache until moved)
                 one.hold()
-        findings = validate(staging).findings  # messages name files in the staging folder: name them as in the output folder
+        findings = validate(staging, read=_validation_reader(staging, handoff)).findings
+        # (messages name files in the staging folder: name them as in the output folder)
         result.findings = findings.assign(message=findings["message"].astype("str").str.replace(f"{staging}{os.sep}", "", regex=False))
         (staging / "reports" / "run-report.html").write_text(run_report_html(run_report(result, staging)), encoding="utf-8")
         (staging / "reports" / "run.json").write_text(run_manifest(result, staging), encoding="utf-8")
@@ -524,6 +527,18 @@ def _write_outputs(
         shutil.rmtree(staging, ignore_errors=True)
         if errors and not existed and target.is_dir() and not any(target.iterdir()):
             target.rmdir()
+
+
+def _validation_reader(staging: Path, handoff: Handoff | None) -> Callable[[Path], Table]:
+    """How validation reads a dataset file of the staging folder: as the worker process that wrote it read it, else
+    from the file."""
+    if handoff is None:
+        return read_table
+
+    def read(path: Path) -> Table:
+        return handoff.read_back(path.relative_to(staging).as_posix(), path) or read_table(path)
+
+    return read
 
 
 def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Handoff | None) -> list[CacheEntry]:

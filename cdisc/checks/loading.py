@@ -15,7 +15,7 @@ turn right after.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +23,7 @@ from lxml import etree
 
 from cdisc.checks.package import Dataset, Package, Submission
 from cdisc.checks.standards import Standards
-from cdisc.compare.tables import read_table
+from cdisc.compare.tables import Table, read_table
 from cdisc.errors import DataError, UsageError
 
 DEFAULT_KEYS = {
@@ -50,8 +50,9 @@ class _File:
         return self.path.stem.upper()
 
 
-def open_submission(root: Path, standards: Standards) -> Loader:
-    """The packages under ``root`` (define.xml parsed) and a loader of their dataset files; nothing read yet."""
+def open_submission(root: Path, standards: Standards, read: Callable[[Path], Table] = read_table) -> Loader:
+    """The packages under ``root`` (define.xml parsed) and a loader of their dataset files (by ``read``); nothing read
+    yet."""
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder")
     folders = sorted({p.parent for p in root.rglob("*") if p.suffix.lower() == ".xpt"})
@@ -67,16 +68,17 @@ def open_submission(root: Path, standards: Standards) -> Loader:
         submission.packages.append(package)
         keys = _define_keys(package.tree) if package.tree is not None else {}
         files += [_File(path, package, keys) for path in paths]
-    return Loader(submission, files)
+    return Loader(submission, files, read)
 
 
 class Loader:
     """Reads each dataset file of a submission once, when a turn needs it, and keeps ``submission.datasets`` (the
     readable ones, in file order) and ``submission.unreadable`` (in file order) up to date."""
 
-    def __init__(self, submission: Submission, files: list[_File]) -> None:
+    def __init__(self, submission: Submission, files: list[_File], read: Callable[[Path], Table] = read_table) -> None:
         self.submission = submission
         self.files = files
+        self.read_table = read
         self.read: dict[int, Dataset | None] = {}  # file position -> its dataset (None: unreadable)
         self.problems: dict[int, str] = {}
 
@@ -113,7 +115,7 @@ class Loader:
     def _read(self, position: int) -> Dataset | None:
         file = self.files[position]
         try:
-            table = read_table(file.path)
+            table = self.read_table(file.path)
         except DataError as exc:
             self.problems[position] = str(exc)
             return None

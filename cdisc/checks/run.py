@@ -8,6 +8,7 @@ run per dataset) in dataset order, as if every rule had run once on the whole su
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -25,6 +26,7 @@ from cdisc.checks.loading import open_submission
 from cdisc.checks.package import Submission
 from cdisc.checks.registry import COLUMNS, KEPT, RULES, SEVERITIES, Rule, empty_findings
 from cdisc.checks.standards import load_standards, locate_standards
+from cdisc.compare.tables import Table, read_table
 
 
 @dataclass
@@ -55,9 +57,10 @@ class Validation:
         return grouped.assign(_rank=rank).sort_values(["_rank", "rule", "dataset", "variable"]).drop(columns="_rank").reset_index(drop=True)
 
 
-def validate(root: Path, standards: Path | None = None) -> Validation:
-    """Validate every ``.xpt`` under ``root`` with every rule; IG/CT metadata from ``standards``, else the shipped copy."""
-    loader = open_submission(root, load_standards(locate_standards(standards)))
+def validate(root: Path, standards: Path | None = None, read: Callable[[Path], Table] = read_table) -> Validation:
+    """Validate every ``.xpt`` under ``root`` with every rule; IG/CT metadata from ``standards``, else the shipped copy.
+    ``read`` reads a dataset file (as :func:`~cdisc.compare.tables.read_table`, or a copy of what it read before)."""
+    loader = open_submission(root, load_standards(locate_standards(standards)), read)
     submission = loader.submission
     per_dataset: dict[tuple[str, Path], list[pd.DataFrame]] = {}  # (rule, dataset file) -> findings
     for dataset, view in loader.turns():
