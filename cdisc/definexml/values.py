@@ -109,10 +109,21 @@ def number_texts(numbers: np.ndarray) -> pa.Array:
     others = pc.match_substring_regex(texts, r"[eE]|\.0*$").to_numpy(zero_copy_only=False) | (numbers == 0)
     if not others.any():
         return texts
-    positional = texts.to_numpy(zero_copy_only=False)
-    for at in np.flatnonzero(others):
-        positional[at] = number_text(numbers[at])
-    return pa.array(positional, type=pa.large_string())
+    positional = pa.array([number_text(number) for number in numbers[others]], type=pa.large_string())
+    return pc.replace_with_mask(texts, pa.array(others), positional)
+
+
+def number_text_digits(texts: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(digits, decimals) of each of :func:`number_texts` (ASCII, at most one leading '-'): its characters but the
+    '-' and the '.', and those after the '.'.
+
+    >>> [a.tolist() for a in number_text_digits(number_texts(np.array([-12.5, 3.0, -np.inf, 0.001])))]
+    [[3, 1, 3, 4], [1, 0, 0, 3]]
+    """
+    lengths = pc.binary_length(texts).to_numpy()
+    point = pc.find_substring(texts, ".").to_numpy()  # (-1: none)
+    signed = pc.starts_with(texts, "-").to_numpy(zero_copy_only=False)
+    return lengths - signed - (point >= 0), np.where(point >= 0, lengths - point - 1, 0)
 
 
 class ColumnValues:
@@ -123,8 +134,8 @@ class ColumnValues:
     (:attr:`longest`, :attr:`row_lengths`) unless the column is encoded already.
 
     >>> column = ColumnValues(pd.Series(["AB", None, "AB ", "C"]))
-    >>> column.longest, column.row_lengths.tolist()
-    (2, [2, 0, 2, 1])
+    >>> column.longest, column.longest_on(np.array([1, 2])), column.row_lengths.tolist()
+    (2, 2, [2, 0, 3, 1])
     >>> column.texts.tolist(), column.codes.tolist()
     (['AB', 'C'], [0, -1, 0, 1])
     """
@@ -188,7 +199,10 @@ class ColumnValues:
 
     @cached_property
     def longest(self) -> int:
-        """Length in bytes (UTF-8) of the longest text held by Arrow (0: none), read from the rows."""
+        """Length in bytes (UTF-8) of the longest text held by Arrow (0: none): of the texts :attr:`counted` when they
+        are made already, else read from the rows."""
+        if "counted" in self.__dict__:
+            return pc.max(pc.binary_length(self.counted[0])).as_py() or 0
         return longest_text(self._array.__arrow_array__())
 
     @cached_property
@@ -204,17 +218,44 @@ class ColumnValues:
         return encoded.dictionary, counts[1:].astype(np.int64)
 
     @cached_property
-    def numbers(self) -> Numbers | None:
-        """Of a column of numbers: what its rows tell without encoding it; None for other columns."""
+    def float_values(self) -> np.ndarray | None:
+        """Of a column of numbers (float or integer): its values as float64, NaN when missing; None for other columns."""
         dtype = self._dtype
         if not (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)):
             return None
-        return Numbers.of(self._array.to_numpy(dtype=np.float64, na_value=np.nan))
+        return self._array.to_numpy(dtype=np.float64, na_value=np.nan)
+
+    @cached_property
+    def numbers(self) -> Numbers | None:
+        """Of a column of numbers: what its distinct values tell, without encoding it; None for other columns."""
+        values = self.float_values
+        return Numbers.of(values) if values is not None else None
 
     @cached_property
     def row_lengths(self) -> np.ndarray:
+        """Per row of text held by Arrow: length in bytes (UTF-8) of its text as held (trailing whitespace too), 0 when
+        missing."""
+        return pc.binary_length(self._array.__arrow_array__()).fill_null(0).to_numpy()
+
+    @cached_property
+    def trimmed_row_lengths(self) -> np.ndarray:
         """Per row of text held by Arrow: length in bytes (UTF-8) of its text, 0 when missing or blank."""
         return trimmed_lengths(self._array.__arrow_array__())
+
+    def longest_on(self, rows: np.ndarray) -> int:
+        """Length in bytes (UTF-8) of the longest text held by Arrow on ``rows`` without trailing whitespace (0: none).
+
+        As :func:`longest_text`: only when the first of the longest texts ends in whitespace is every row trimmed.
+        """
+        lengths = self.row_lengths[rows]
+        at = int(np.argmax(lengths)) if len(lengths) else 0
+        top = int(lengths[at]) if len(lengths) else 0
+        if not top:
+            return 0
+        first = self._array.__arrow_array__().slice(int(rows[at]), 1)
+        if pc.binary_length(pc.utf8_rtrim_whitespace(first))[0].as_py() == top:  # no text is longer once trimmed
+            return top
+        return int(self.trimmed_row_lengths[rows].max())
 
     def select(self, rows: np.ndarray | None = None) -> Values:
         """The values on ``rows`` (positions; None: every row)."""
@@ -224,6 +265,33 @@ class ColumnValues:
         """Per row: its text is one of ``values`` (a missing value matches none)."""
         hit = pc.is_in(self.distinct, value_set=pa.array(values, type=self.distinct.type)).to_numpy(zero_copy_only=False)
         return np.append(hit, False)[self.codes]
+
+    def rows_of(self, values: tuple[str, ...]) -> np.ndarray:
+        """Positions of the rows whose text is one of ``values``, in order: the rows of each text are found once
+        (:attr:`groups`), for every where clause that selects on this column.
+
+        >>> ColumnValues(pd.Series(["A", "B", None, "A ", "C"])).rows_of(("A", "C")).tolist()
+        [0, 3, 4]
+        """
+        hit = np.flatnonzero(pc.is_in(self.distinct, value_set=pa.array(values, type=self.distinct.type)).to_numpy(zero_copy_only=False))
+        order, bounds = self.groups
+        rows = np.concatenate([order[bounds[code + 1] : bounds[code + 2]] for code in hit]) if len(hit) else order[:0]
+        if len(hit) > 1:
+            rows.sort()
+        return rows
+
+    @cached_property
+    def groups(self) -> tuple[np.ndarray, np.ndarray]:
+        """(order, bounds): the positions of the rows ordered by the code of their text (missing first), each code's in
+        record order, and where the rows of each code begin: those of code ``c`` are ``order[bounds[c + 1]:bounds[c + 2]]``.
+
+        >>> [a.tolist() for a in ColumnValues(pd.Series(["B", "A", None, "B"])).groups]
+        [[2, 0, 3, 1], [0, 1, 3, 4]]
+        """
+        codes = self.codes + 1
+        counts = np.bincount(codes, minlength=len(self.distinct) + 1)
+        keys = codes.astype(np.uint16) if len(self.distinct) < np.iinfo(np.uint16).max else codes  # (radix-sorted)
+        return np.argsort(keys, kind="stable"), np.concatenate(([0], np.cumsum(counts)))
 
     @cached_property
     def texts(self) -> np.ndarray:
@@ -290,27 +358,35 @@ def trimmed_lengths(strings: pa.ChunkedArray) -> np.ndarray:
 @dataclass(frozen=True)
 class Numbers:
     """Some numbers (NaN: missing): whether one is present, whether one is not whole (a fraction or infinite), and
-    when each is whole, the digits of the largest in size (of whole numbers, the one with the most).
+    the most digits and decimals of any in its shortest exact decimal form (:func:`number_text`).
+
+    Each distinct number is looked at once (found by Arrow; -0 and 0 have one digit alike); of whole numbers only the
+    largest in size is written (it has the most digits), of the others every one.
 
     >>> Numbers.of(np.array([3.0, np.nan, -120.0]))
-    Numbers(present=True, non_integer=False, digits=3)
-    >>> Numbers.of(np.array([3.0, 0.5]))
-    Numbers(present=True, non_integer=True, digits=None)
+    Numbers(present=True, non_integer=False, digits=3, decimals=0)
+    >>> Numbers.of(np.array([3.0, 0.5, -1234.0, 0.5, np.inf]))
+    Numbers(present=True, non_integer=True, digits=4, decimals=1)
     """
 
     present: bool
     non_integer: bool
     digits: int | None
+    decimals: int | None
 
     @classmethod
     def of(cls, numbers: np.ndarray) -> Numbers:
-        present = ~np.isnan(numbers)
-        if not present.any():
-            return cls(False, False, None)
-        whole = (np.trunc(numbers) == numbers) & np.isfinite(numbers)
-        if (present & ~whole).any():
-            return cls(True, True, None)
-        return cls(True, False, len(number_text(np.nanmax(np.abs(numbers)))))
+        distinct = pc.unique(pa.array(numbers, type=pa.float64())).to_numpy()  # (hashed: few distinct in most columns)
+        distinct = distinct[~np.isnan(distinct)]
+        if not len(distinct):
+            return cls(False, False, None, None)
+        whole = (np.trunc(distinct) == distinct) & np.isfinite(distinct)
+        digits = len(number_text(np.abs(distinct[whole]).max())) if whole.any() else 0
+        others = distinct[~whole]
+        if not len(others):
+            return cls(True, False, digits, 0)
+        other_digits, decimals = number_text_digits(number_texts(others))
+        return cls(True, True, max(digits, int(other_digits.max())), int(decimals.max()))
 
 
 class Values:
@@ -340,10 +416,13 @@ class Values:
         """Records per distinct text (of :attr:`codes`)."""
         return self._present[1]
 
-    @property
+    @cached_property
     def _numbers(self) -> Numbers | None:
-        """What the rows of a column of numbers tell about every row, when it is not encoded."""
-        return self.column.numbers if self.rows is None and not self.column.encoded else None
+        """Of a column of numbers: what the values on these rows tell; None for other columns."""
+        if self.rows is None:
+            return self.column.numbers
+        values = self.column.float_values
+        return Numbers.of(values[self.rows]) if values is not None else None
 
     @property
     def empty(self) -> bool:
@@ -374,14 +453,14 @@ class Values:
         if self.rows is None:
             longest = self.column.longest
         else:
-            longest = int(self.column.row_lengths[self.rows].max()) if len(self.rows) else 0
+            longest = self.column.longest_on(self.rows)
         return longest or None  # (blank and missing values have length 0)
 
     def number_digits(self) -> tuple[int | None, int | None]:
         """(digits, decimals): most digits of any value and most digits after the point."""
         numbers = self._numbers
-        if numbers is not None and (numbers.digits is not None or not numbers.present):
-            return (numbers.digits, 0) if numbers.present else (None, None)
+        if numbers is not None:
+            return numbers.digits, numbers.decimals
         codes = self.codes
         if not len(codes):
             return None, None
@@ -569,6 +648,9 @@ class FrameValues:
     def _select(self, checks: Checks) -> np.ndarray | None:
         if not checks:  # every row
             return np.arange(len(self.column(self.columns[0]).column)) if self.columns else np.empty(0, dtype=np.intp)
+        if len(checks) == 1 and checks[0][1] in ("EQ", "IN") and checks[0][0] in self.columns:
+            variable, _, values = checks[0]
+            return self.column(variable).rows_of(values)
         hits = []
         for variable, comparator, values in checks:
             if variable not in self.columns or comparator not in ("EQ", "IN", "NE", "NOTIN"):
