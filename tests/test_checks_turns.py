@@ -13,10 +13,10 @@ import pytest
 from test_checks import PILOT_SDTM, STANDARDS, SUBJECTS, _sdtm_domain, clean_files, set_value, write
 
 from cdisc.checks import RULES, validate
-from cdisc.checks import loading as loading_module
 from cdisc.checks.loading import PINNED, open_submission, turn_order
 from cdisc.checks.registry import KEPT
 from cdisc.checks.standards import load_standards
+from cdisc.compare.tables import read_table as read_table_as_validation_does
 
 pytestmark = pytest.mark.skipif(not STANDARDS.is_dir(), reason="shared standards not available")
 
@@ -34,7 +34,7 @@ def _study(root: Path) -> Path:
     return write(root, files)
 
 
-def test_each_file_is_read_once_and_let_go_after_its_turn(tmp_path, monkeypatch):
+def test_each_file_is_read_once_and_let_go_after_its_turn(tmp_path):
     root = _study(tmp_path)
     reads: Counter[str] = Counter()
     frames: dict[str, weakref.ref] = {}
@@ -43,14 +43,12 @@ def test_each_file_is_read_once_and_let_go_after_its_turn(tmp_path, monkeypatch)
     def read_table(path: Path, *args):
         gc.collect()
         held_at_read.append([name for name, frame in frames.items() if frame() is not None and name not in PINNED])
-        table = real_read_table(path, *args)
+        table = read_table_as_validation_does(path, *args)
         reads[path.stem.upper()] += 1
         frames[path.stem.upper()] = weakref.ref(table.frame)
         return table
 
-    real_read_table = loading_module.read_table
-    monkeypatch.setattr(loading_module, "read_table", read_table)
-    result = validate(root, STANDARDS)
+    result = validate(root, STANDARDS, read=read_table)
     gc.collect()
 
     assert reads == Counter({p.stem.upper(): 1 for p in root.rglob("*.xpt")})
