@@ -223,6 +223,8 @@ class ColumnValues:
         dtype = self._dtype
         if not (pd.api.types.is_float_dtype(dtype) or pd.api.types.is_integer_dtype(dtype)):
             return None
+        if dtype == np.float64:  # (missing values are NaN already: no copy)
+            return self._array.to_numpy()
         return self._array.to_numpy(dtype=np.float64, na_value=np.nan)
 
     @cached_property
@@ -593,9 +595,14 @@ class FrameValues:
         self._summaries: dict[tuple[str, Checks], Summary | None] = {}
 
     def column(self, name: str) -> ColumnValues:
+        """The values of column ``name``; of a column where clauses select on, encoded at once (its codes give its
+        texts and counts too, instead of Arrow's value counts)."""
         if name not in self._columns:
             records = self._records
-            self._columns[name] = ColumnValues(records.read([name])[name] if isinstance(records, ColumnLoader) else records[name])
+            column = ColumnValues(records.read([name])[name] if isinstance(records, ColumnLoader) else records[name])
+            if name in self.keep:
+                column.codes  # noqa: B018  (made now, before anything else is asked)
+            self._columns[name] = column
         return self._columns[name]
 
     def done(self, column: str) -> None:
