@@ -18,6 +18,7 @@ from rich.console import Console
 
 from cdisc import __version__
 from cdisc.errors import CdiscError
+from cdisc.memory import reuse_freed_memory
 
 app = typer.Typer(
     name="cdisc",
@@ -242,6 +243,7 @@ def simulate(
 
 def main() -> None:
     """Entry point: run the app, turning package errors into messages and exit codes."""
+    reuse_freed_memory()  # before pyarrow is imported
     try:
         app()
     except CdiscError as exc:

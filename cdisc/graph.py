@@ -16,6 +16,7 @@ this graph on its worker (:mod:`cdisc.portfolio`).
 
 from __future__ import annotations
 
+import gc
 import multiprocessing
 import os
 import re
@@ -35,6 +36,7 @@ from cdisc.built import BuiltDataset
 from cdisc.collect import located
 from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.handoff import Handoff
+from cdisc.memory import release_memory
 from cdisc.spec.check import dependencies
 
 __all__ = ["LOCAL", "Outcome", "checked_scheduler", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
@@ -86,7 +88,15 @@ def _forked_study(token: str) -> _Study:
 
 
 def _run_dataset(name: str, study: _Study, *needed: Outcome) -> Outcome:
-    """One dataset task: build ``name`` from the frames of the datasets it needs."""
+    """One dataset task: build ``name`` from the frames of the datasets it needs. A worker process then hands the
+    memory the build used back to the system, rather than holding it while it builds other datasets."""
+    outcome = _build_task(name, study, *needed)
+    if study.handoff is not None:  # (a worker process)
+        release_memory()
+    return outcome
+
+
+def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     waiting = [o.name for o in needed if o.failed]
     if waiting:
         return Outcome(name, needs=waiting)
@@ -161,8 +171,12 @@ def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callabl
         if scheduler != "processes":
             get = dask.threaded.get if scheduler == "threads" else dask.get  # threads: not yet race-free (see issue 15 notes)
             return list(get(graph, keys))
-        with _forked_studies(graph), ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(dask.multiprocessing.get(graph, keys, pool=pool, optimize_graph=False, chunksize=1))
+        gc.freeze()  # a collection in a worker would write to every object shared with this process, copying their pages
+        try:
+            with _forked_studies(graph), ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("fork")) as pool:
+                return list(dask.multiprocessing.get(graph, keys, pool=pool, optimize_graph=False, chunksize=1))
+        finally:
+            gc.unfreeze()
 
 
 @contextmanager
