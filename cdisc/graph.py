@@ -171,12 +171,14 @@ def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callabl
         if scheduler != "processes":
             get = dask.threaded.get if scheduler == "threads" else dask.get  # threads: not yet race-free (see issue 15 notes)
             return list(get(graph, keys))
+        ours = gc.get_freeze_count() == 0  # (a run freezes the loaded study for its whole length: then it unfreezes)
         gc.freeze()  # a collection in a worker would write to every object shared with this process, copying their pages
         try:
             with _forked_studies(graph), ProcessPoolExecutor(workers(), mp_context=multiprocessing.get_context("fork")) as pool:
                 return list(dask.multiprocessing.get(graph, keys, pool=pool, optimize_graph=False, chunksize=1))
         finally:
-            gc.unfreeze()
+            if ours:
+                gc.unfreeze()
 
 
 @contextmanager
