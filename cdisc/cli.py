@@ -6,12 +6,13 @@ traceback: 2 for a bad spec or bad usage, 1 for data that cannot be converted.
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import sys
 from datetime import datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, NoReturn
 
 import typer
 from rich.console import Console
@@ -252,15 +253,41 @@ def main() -> None:
     except KeyboardInterrupt:
         err.print("interrupted", markup=False)
         sys.exit(130)
+    except OSError as exc:
+        refused = _refused_write(exc)
+        if refused is None:
+            _internal_error(exc)
+        err.print(refused[0], markup=False)
+        sys.exit(refused[1])
     except Exception as exc:  # a bug in cdisc, not in the user's input
-        if os.environ.get("CDISC_DEBUG"):
-            raise
-        err.print(
-            f"cdisc: internal error ({type(exc).__name__}: {exc}). This is a bug in cdisc, not in your input; "
-            "please report it with the command you ran. Set CDISC_DEBUG=1 to see the traceback.",
-            markup=False,
-        )
-        sys.exit(3)
+        _internal_error(exc)
+
+
+def _refused_write(exc: OSError) -> tuple[str, int] | None:
+    """The words and exit code for a file system that refuses to take the outputs (full: 1; not writable: 2), or None.
+
+    >>> _refused_write(OSError(28, "No space left on device"))[1]
+    1
+    """
+    text = str(exc)
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "[Errno 28]" in text:
+        return (f"cdisc: the disk is full ({text}). Nothing was changed in the output folder; free some space and run again.", 1)
+    if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        return (f"cdisc: cannot write there ({text}). Nothing was changed in the output folder; choose a folder you can write to "
+                "(--out).", 2)
+    return None
+
+
+def _internal_error(exc: Exception) -> NoReturn:
+    """Exit 3 for a bug in cdisc, in words (the traceback with CDISC_DEBUG=1)."""
+    if os.environ.get("CDISC_DEBUG"):
+        raise exc
+    err.print(
+        f"cdisc: internal error ({type(exc).__name__}: {exc}). This is a bug in cdisc, not in your input; "
+        "please report it with the command you ran. Set CDISC_DEBUG=1 to see the traceback.",
+        markup=False,
+    )
+    sys.exit(3)
 
 
 @app.command("init")

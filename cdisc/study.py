@@ -525,7 +525,7 @@ def _write_outputs(
         return _move_into_place(staging, target)
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-        if errors and not existed and target.is_dir() and not any(target.iterdir()):
+        if not existed and target.is_dir() and not any(target.iterdir()):  # (a failed run, or a write refused midway)
             target.rmdir()
 
 

@@ -1,12 +1,14 @@
 """The `cdisc` command: help, version, schema export, check-spec on the bundled example study."""
 
+import errno
 import json
 import subprocess
 import sys
 
 import pytest
+from conftest import REPO, minimal_study
 
-from conftest import REPO
+from cdisc.cli import main
 
 
 def cdisc(*args, cwd=REPO):
@@ -62,4 +64,20 @@ def test_a_run_that_cannot_run_or_write_is_a_usage_error(args, message, tmp_path
     done = cdisc("run", "specs", *[a.format(file=file) for a in args])
     assert done.returncode == 2, done.stderr
     assert message.format(file=file) in done.stderr and "Traceback" not in done.stderr
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_full_disk_is_said_in_words_and_leaves_no_output_folder(tmp_path, monkeypatch, capsys):
+    """The disk filling up while the outputs are written is not a bug of cdisc: exit 1, in words, no output folder."""
+    folder = minimal_study(tmp_path / "study")
+
+    def full(*args, **kwargs):
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr("cdisc.study.write_define", full)
+    monkeypatch.setattr(sys, "argv", ["cdisc", "run", str(folder), "--out", str(tmp_path / "out"), "--scheduler", "sync"])
+    with pytest.raises(SystemExit) as exited:
+        main()
+    assert exited.value.code == 1
+    assert "cdisc: the disk is full" in capsys.readouterr().err
     assert not (tmp_path / "out").exists()
