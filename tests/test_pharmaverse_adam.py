@@ -13,6 +13,10 @@ from cdisc.study import run_study
 from conftest import REPO, SHARED
 
 REFERENCE = SHARED / "reference"
+
+#: The example's raw tables, CT and the reference datasets are in the shared reference folder beside the repository.
+pytestmark = pytest.mark.skipif(not (SHARED / "reference").is_dir() or not (SHARED / "standards").is_dir(),
+                                reason="shared reference data not available (../shared beside the repository)")
 STUDY = REPO / "examples" / "pharmaverse-adam"
 
 #: (dataset, variable) -> (share of records that agree, why not all). Measured: every disagreeing

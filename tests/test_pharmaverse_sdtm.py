@@ -16,6 +16,10 @@ from cdisc.spec.load import load_study
 from conftest import REPO, SHARED
 
 REFERENCE = SHARED / "reference" / "pharmaversesdtm"
+
+#: The example's raw tables, CT and the reference datasets are in the shared reference folder beside the repository.
+pytestmark = pytest.mark.skipif(not (SHARED / "reference").is_dir() or not (SHARED / "standards").is_dir(),
+                                reason="shared reference data not available (../shared beside the repository)")
 STUDY = REPO / "examples" / "pharmaverse"
 
 #: How records are paired (the reference's --SEQ cannot be reproduced, so it is not a key).

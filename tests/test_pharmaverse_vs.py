@@ -11,8 +11,12 @@ import pytest
 from cdisc.sdtm.engine import build_dataset
 from cdisc.spec.load import load_study
 
-from conftest import REPO
+from conftest import REPO, SHARED
 from test_pharmaverse_sdtm import REFERENCE, as_text
+
+#: The example's raw tables, CT and the reference datasets are in the shared reference folder beside the repository.
+pytestmark = pytest.mark.skipif(not (SHARED / "reference").is_dir() or not (SHARED / "standards").is_dir(),
+                                reason="shared reference data not available (../shared beside the repository)")
 
 STUDY = REPO / "examples" / "pharmaverse"
 PAIRING = ["USUBJID", "VSTESTCD", "VISITNUM", "VSTPTNUM", "VSDTC"]
