@@ -143,14 +143,19 @@ def cache_entry(built: BuiltDataset, input_hash: str) -> CacheEntry:
 
 
 def load_built(spec, input_hash: str, folder: Path, held: bool = True) -> BuiltDataset | None:
-    """The dataset the run in ``folder``'s cache built from the same inputs, or None; with ``held`` False its records,
-    SUPP-- records and lineage stay in the files (:meth:`cdisc.built.BuiltDataset.in_files`)."""
+    """The dataset the run in ``folder``'s cache built from the same inputs, or None (also when its entry cannot be read:
+    damaged or edited, it is rebuilt); with ``held`` False its records, SUPP-- records and lineage stay in the files
+    (:meth:`cdisc.built.BuiltDataset.in_files`)."""
+    try:
+        return _read_entry(spec, input_hash, folder, held)
+    except (OSError, ValueError, TypeError, KeyError, AttributeError):  # (Arrow's errors are OSError or ValueError)
+        return None
+
+
+def _read_entry(spec, input_hash: str, folder: Path, held: bool) -> BuiltDataset | None:
     from cdisc.built import BuiltDataset
     stem = spec.dataset.lower()
-    try:
-        stored = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
+    stored = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
     if stored.get("input_hash") != input_hash:
         return None
     if not all((folder / f"{stem}.{part}.parquet").is_file() for part in _PARTS if part != "supp"):

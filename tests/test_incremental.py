@@ -105,3 +105,22 @@ def test_the_output_folder_in_the_study_folder_is_not_an_input(tmp_path):
     study = minimal_study(tmp_path / "study")
     run_study(study)
     assert sorted(run_study(study).reused) == ["AE", "DM"]
+
+
+@pytest.mark.parametrize("damage", [
+    ("ae.frame.parquet", b"garbage"),  # a truncated or overwritten parquet file
+    ("ae.json", b"[1, 2]"),  # not the header the cache writes
+    ("ae.json", b'{"input_hash": null, "warnings": [{"message": "x", "dataset": "AE", "colour": "red"}]}'),
+])
+@pytest.mark.parametrize("scheduler", ["processes", "sync"])
+def test_a_damaged_cache_entry_is_rebuilt(first_run, tmp_path, monkeypatch, damage, scheduler):
+    """The cache is the tool's own: an entry that cannot be read (damaged, edited by hand) is rebuilt, never an error."""
+    study, out = first_run
+    shutil.copytree(out, tmp_path / "out")
+    name, content = damage
+    (tmp_path / "out" / ".cdisc-cache" / name).write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    result = run_study(study.resolve(), Path("out"), options=RunOptions(scheduler=scheduler))
+    assert result.reused == ["DM"]
+    forced = _rerun(study, out, tmp_path / "forced", monkeypatch, force=True)
+    assert _files(tmp_path / "out") == _files(tmp_path / "forced" / "out")
