@@ -22,7 +22,7 @@ CATEGORIES = ("mapped", "merged", "reference_date", "excluded", "not_converted")
 
 def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
     """Counts per raw table and category; raise :class:`DataError` listing rows nobody accounts for."""
-    marks: dict[str, dict[str, set[int]]] = {name: {c: set() for c in CATEGORIES} for name in study.raw_tables}  # table -> category -> raw rows
+    marks: dict[str, dict[str, list[np.ndarray]]] = {name: {c: [] for c in CATEGORIES} for name in study.raw_tables}  # table -> category -> raw rows
     for result in built:
         if not isinstance(result.spec, SdtmDataset):  # ADaM reads no raw table
             continue
@@ -33,26 +33,26 @@ def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
             if source.table is not None:  # a domain with parts holds rows of several files: count each table's own
                 file = study.raw_tables[source.table].path.name
                 mapped, excluded = lineage[lineage[FILE] == file], result.excluded[result.excluded[FILE] == file]
-                marks[source.table]["mapped"].update(mapped[ROW].tolist())
-                marks[source.table]["excluded"].update(excluded[ROW].tolist())
+                marks[source.table]["mapped"].append(_rows(mapped[ROW]))
+                marks[source.table]["excluded"].append(_rows(excluded[ROW]))
             for merge in source.merge:
-                marks[merge.table]["merged"].update(lineage[merged_row_column(merge.table)].dropna().astype(int).tolist())
+                marks[merge.table]["merged"].append(_rows(lineage[merged_row_column(merge.table)]))
     for rule in study.spec.reference_dates.values():
         for ref in rule.sources:
             table = study.raw_frame(ref.table)
             used = iso8601(table[ref.date], None, **ref.options).notna()
             if ref.where:
                 used &= parse_expression(ref.where).mask(table, {"STUDYID": study.spec.study.id})
-            marks[ref.table]["reference_date"].update(table.loc[used, ROW].tolist())
+            marks[ref.table]["reference_date"].append(_rows(table.loc[used, ROW]))
     rows = []
     unaccounted: list[str] = []
     for name, table in study.raw_tables.items():
         frame = study.raw_frame(name)
         numbers = frame[ROW].to_numpy()
-        counts = {c: int(np.isin(numbers, list(marks[name][c])).sum()) for c in CATEGORIES}
+        counts = {c: int(np.isin(numbers, _joined(marks[name][c])).sum()) for c in CATEGORIES}
         if name in study.spec.not_converted:
             counts["not_converted"] = len(frame)
-        accounted = np.isin(numbers, list(set().union(*marks[name].values())))
+        accounted = np.isin(numbers, _joined([rows for category in marks[name].values() for rows in category]))
         if name in study.spec.not_converted:
             accounted[:] = True
         missing = frame.loc[~accounted, [FILE, ROW]]
@@ -66,3 +66,12 @@ def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
             "not_converted in study.yaml:\n  " + "\n  ".join(unaccounted)
         )
     return pd.DataFrame(rows, columns=["table", "file", "rows", *CATEGORIES, "unaccounted"])
+
+
+def _rows(numbers: pd.Series) -> np.ndarray:
+    """Raw row numbers as floats (a missing one, NaN, marks no row)."""
+    return numbers.to_numpy(dtype=np.float64, na_value=np.nan)
+
+
+def _joined(parts: list[np.ndarray]) -> np.ndarray:
+    return np.concatenate(parts) if parts else np.empty(0)
