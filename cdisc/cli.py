@@ -270,7 +270,7 @@ def _refused_write(exc: OSError) -> tuple[str, int] | None:
     1
     """
     text = str(exc)
-    if exc.errno in (errno.ENOSPC, errno.EDQUOT) or "[Errno 28]" in text:
+    if exc.errno in (errno.ENOSPC, errno.EDQUOT):  # (Arrow's write errors carry the errno too)
         return (f"cdisc: the disk is full ({text}). Nothing was changed in the output folder; free some space and run again.", 1)
     if exc.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
         return (f"cdisc: cannot write there ({text}). Nothing was changed in the output folder; choose a folder you can write to "
