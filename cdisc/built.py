@@ -27,6 +27,7 @@ class BuiltDataset:
     reused: bool = False  # taken unchanged from the previous run's cache rather than built
     window_warnings: list[DataError] = field(default_factory=list)  # dates outside their visit's window: found by each run, never cached
     stored: Path | None = None  # the folder of its cache entry, when its records are left there (see :meth:`in_files`)
+    reports: dict[str, bytes] | None = None  # the files of its spec's ``reports:`` by name, once rendered (kept in its cache entry)
     records: int = field(init=False)  # counts kept when the frames are released (see :meth:`release`)
     supp_records: int | None = field(init=False)
     subjects: int | None = field(init=False)

@@ -149,11 +149,14 @@ def derive_dataset_changes(name: str, before: Snapshot, after: Snapshot, identit
 def derive_changes(
     previous: str, previous_run: dict[str, Any], before: Mapping[str, Snapshot], after: Mapping[str, Snapshot],
     identities: dict[str, Identity], excluded_before: pd.DataFrame, excluded_after: pd.DataFrame,
+    known: Mapping[str, DatasetChanges] = {},  # noqa: B006 (read only)
 ) -> Changes:
     """The change report between two transfers: every dataset in both, datasets and subjects new and dropped,
-    exclusions new (raw rows excluded now that were not, by dataset, reason, file and row)."""
+    exclusions new (raw rows excluded now that were not, by dataset, reason, file and row). ``known`` gives the
+    changes of datasets found without comparing their records (:func:`unchanged_dataset`)."""
     datasets = [
-        derive_dataset_changes(name, before[name], after[name], identities[name]) for name in after if name in before
+        known[name] if name in known else derive_dataset_changes(name, before[name], after[name], identities[name])
+        for name in after if name in before
     ]
     subjects = [_subjects(side) for side in (before, after)]
     return Changes(
@@ -266,14 +269,30 @@ def _same_records(old: pd.DataFrame, new: pd.DataFrame) -> bool:
     )
 
 
-def _unchanged(name: str, identity: Identity, frame: pd.DataFrame, natural: list[str]) -> DatasetChanges:
+def unchanged_dataset(name: str, identity: Identity, columns: pd.DataFrame, records: int) -> DatasetChanges | None:
+    """The changes of a dataset known to hold the records it held before (built from the same inputs), from its
+    columns (``columns``, no records needed; SUPP-- qualifiers as columns) and its record count: what
+    :func:`derive_dataset_changes` finds comparing the records; None when that needs the records (no natural key).
+
+    >>> found = unchanged_dataset("AE", Identity(["USUBJID", "AESEQ"], "AESEQ", ["USUBJID", "AETERM"]),
+    ...                           pd.DataFrame(columns=["STUDYID", "USUBJID", "AESEQ", "AETERM"]), 12)
+    >>> found.before, found.after, found.any, found.added.columns.tolist()
+    (12, 12, False, ['USUBJID', 'AETERM', 'AESEQ'])
+    """
+    frame = _normal(columns.iloc[:0])
+    natural = [n for n in identity.natural if n in frame]
+    return _unchanged(name, identity, frame, natural, records) if natural else None
+
+
+def _unchanged(name: str, identity: Identity, frame: pd.DataFrame, natural: list[str], records: int | None = None) -> DatasetChanges:
     """The changes of a dataset whose records are all as they were: none (the listings keep their columns)."""
     shown = [n for n in dict.fromkeys([*natural, *([identity.seq] if identity.seq else [])]) if n not in UNSHOWN and n in frame]
     listed = [*shown, *(c for c in frame.columns if c.endswith(TOPICS) and c not in shown)]
     renumbered = [n for n in natural if n not in UNSHOWN] if identity.seq and identity.seq in frame else natural
     none = frame.loc[:, listed].iloc[:0]
+    count = len(frame) if records is None else records
     return DatasetChanges(
-        name, identity, len(frame), len(frame), none, none.copy(),
+        name, identity, count, count, none, none.copy(),
         pd.DataFrame(columns=[*shown, "variable", "before", "after"]), pd.DataFrame(columns=[*renumbered, "before", "after"]),
     )
 

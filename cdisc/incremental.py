@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -107,6 +107,7 @@ class CacheEntry:
     stem: str
     tables: dict[str, pa.Table]
     header: str
+    reports: Mapping[str, bytes] = field(default_factory=dict)
 
     def write(self, folder: Path) -> list[Path]:
         """The entry's files in ``folder`` (the cache of a staging folder)."""
@@ -115,6 +116,10 @@ class CacheEntry:
         for part, table in self.tables.items():
             path = folder / f"{self.stem}.{part}.parquet"
             pq.write_table(table, path, compression="lz4", write_statistics=False)
+            written.append(path)
+        for name, content in self.reports.items():
+            path = folder / f"{self.stem}.report.{name}"
+            path.write_bytes(content)
             written.append(path)
         path = folder / f"{self.stem}.json"
         path.write_text(self.header, encoding="utf-8")
@@ -139,7 +144,8 @@ def cache_entry(built: BuiltDataset, input_hash: str) -> CacheEntry:
         }
         for w in built.warnings
     ]
-    return CacheEntry(built.spec.dataset.lower(), tables, json.dumps({"input_hash": input_hash, "warnings": warnings}, indent=1) + "\n")
+    header = {"input_hash": input_hash, "warnings": warnings} | ({} if built.reports is None else {"reports": sorted(built.reports)})
+    return CacheEntry(built.spec.dataset.lower(), tables, json.dumps(header, indent=1) + "\n", built.reports or {})
 
 
 def load_built(spec, input_hash: str, folder: Path, held: bool = True) -> BuiltDataset | None:
@@ -166,4 +172,7 @@ def _read_entry(spec, input_hash: str, folder: Path, held: bool) -> BuiltDataset
     if not held:
         return BuiltDataset.in_files(spec, folder, pd.read_parquet(folder / f"{stem}.excluded.parquet"), warnings)
     parts = {part: pd.read_parquet(path) if (path := folder / f"{stem}.{part}.parquet").is_file() else None for part in _PARTS}
-    return BuiltDataset(spec, parts["frame"], parts["lineage"], parts["excluded"], parts["supp"], warnings)
+    built = BuiltDataset(spec, parts["frame"], parts["lineage"], parts["excluded"], parts["supp"], warnings)
+    if "reports" in stored:  # (rendered when it was built: a missing file is a damaged entry)
+        built.reports = {name: (folder / f"{stem}.report.{name}").read_bytes() for name in stored["reports"]}
+    return built

@@ -30,6 +30,7 @@ from cdisc.adam.engine import build_adam_dataset
 from cdisc.built import BuiltDataset
 from cdisc.changes import (
     Changes,
+    DatasetChanges,
     Identity,
     PreviousRun,
     Snapshot,
@@ -41,6 +42,7 @@ from cdisc.changes import (
     read_run,
     record_identity,
     summary_frame,
+    unchanged_dataset,
     with_qualifiers,
 )
 from cdisc.checks import validate
@@ -358,7 +360,7 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     except DataError as exc:
         errors.append(exc)
     if run.previous is not None and not errors:
-        result.changes = changes_since(run.previous, result, run.identities)
+        result.changes = changes_since(run.previous, result, run.identities, target)
     result.files = _write_outputs(study, result, target, errors, run.keep_records, run.handoff)
     if errors:
         found = DataErrors(errors, skipped)
@@ -412,8 +414,9 @@ def _previous_run(compare_to: Path | None, target: Path, identities: dict[str, I
     return None if folder is None else read_run(folder, {name: i.seq for name, i in identities.items()})
 
 
-def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str, Identity]) -> Changes:
-    """The change report of this run against ``previous``."""
+def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str, Identity], target: Path) -> Changes:
+    """The change report of this run against ``previous``; a dataset taken unchanged from the previous run of the
+    output folder ``target`` is not compared record by record (:func:`_known_unchanged`)."""
     built = {one.spec.dataset: one for one in result.built}
     now = Snapshots(
         list(built), lambda name: Snapshot(with_qualifiers(built[name].read("frame"), built[name].read("supp"), identities[name].seq),
@@ -421,8 +424,31 @@ def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str
     )
     return derive_changes(
         display_path(previous.folder), previous.manifest, previous.datasets, now, identities, previous.excluded,
-        excluded_with_subjects(result.study, result.built),
+        excluded_with_subjects(result.study, result.built), _known_unchanged(previous, result.built, identities, target),
     )
+
+
+def _known_unchanged(previous: PreviousRun, built: list[BuiltDataset], identities: dict[str, Identity], target: Path) -> dict[str, DatasetChanges]:
+    """The (absent) changes of the datasets taken from the cache of ``previous`` when it is the previous run of the
+    output folder: that run wrote their files from the same records, so they hold the records they held, as long as
+    the files are those it wrote (their SHA-256 is the one its manifest lists)."""
+    if previous.folder.resolve() != target.resolve():
+        return {}
+    listed = previous.manifest.get("outputs", {})
+
+    def as_written(file: str) -> bool:
+        return (target / file).is_file() and listed.get(file) == sha256_file(target / file)
+
+    known = {}
+    for one in (one for one in built if one.reused):
+        name = one.spec.dataset
+        stems = (name.lower(), *([f"supp{name.lower()}"] if one.supp is not None else []))
+        if all(as_written(f"{one.standard}/{stem}.xpt") for stem in stems):
+            columns = with_qualifiers(one.frame.iloc[:0], one.read("supp"), identities[name].seq)
+            found = unchanged_dataset(name, identities[name], columns, one.records)
+            if found is not None:
+                known[name] = found
+    return known
 
 
 def excluded_with_subjects(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
@@ -673,7 +699,9 @@ def write_dataset_files(one: BuiltDataset, staging: Path, created: dt.datetime, 
         listing = staging / "reports" / f"{one.spec.dataset.lower()}.txt"
         listing.parent.mkdir(exist_ok=True)
         listing.write_text(render_listing(one.frame, one.spec), encoding="utf-8")
-    for name, content in dataset_reports(one.frame, one.spec.dataset, getattr(one.spec, "reports", []), {"STUDYID": study_id}):
+    if one.reports is None:  # (one taken from the previous run has them from its cache entry)
+        one.reports = dict(dataset_reports(one.frame, one.spec.dataset, getattr(one.spec, "reports", []), {"STUDYID": study_id}))
+    for name, content in one.reports.items():
         (staging / "reports").mkdir(exist_ok=True)
         (staging / "reports" / name).write_bytes(content)
     return errors
@@ -709,10 +737,28 @@ def _write_csv(frame: pd.DataFrame, path: Path) -> None:
 
 
 def _move_into_place(staging: Path, target: Path) -> list[Path]:
+    """Every file of the staging folder into the output folder; then the files the previous run wrote there and this
+    one did not are removed (a dataset no longer converted, a plot of a group no longer in the data ...)."""
+    before = _previous_outputs(target)
     moved = []
     for source in sorted(p for p in staging.rglob("*") if p.is_file()):
         destination = target / source.relative_to(staging)
         destination.parent.mkdir(parents=True, exist_ok=True)
         os.replace(source, destination)
         moved.append(destination)
+    for stale in before.difference(moved):
+        stale.unlink(missing_ok=True)
     return moved
+
+
+def _previous_outputs(target: Path) -> set[Path]:
+    """The files of the run in ``target``: those its manifest lists, the manifest and the incremental cache (files a
+    user added are none of these)."""
+    manifest = target / "reports" / "run.json"
+    try:
+        listed = json.loads(manifest.read_text(encoding="utf-8")).get("outputs") if manifest.is_file() else None
+    except (ValueError, AttributeError, UnicodeDecodeError):
+        listed = None  # (a manifest that is not ours lists nothing)
+    names = [Path(name) for name in listed] if isinstance(listed, dict) else []
+    inside = {target / name for name in names if not name.is_absolute() and ".." not in name.parts}
+    return inside | {manifest} | {p for p in (target / CACHE).glob("*") if p.is_file()}

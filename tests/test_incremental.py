@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 import shutil
 from pathlib import Path
 
@@ -122,5 +123,59 @@ def test_a_damaged_cache_entry_is_rebuilt(first_run, tmp_path, monkeypatch, dama
     monkeypatch.chdir(tmp_path)
     result = run_study(study.resolve(), Path("out"), options=RunOptions(scheduler=scheduler))
     assert result.reused == ["DM"]
-    forced = _rerun(study, out, tmp_path / "forced", monkeypatch, force=True)
+    _rerun(study, out, tmp_path / "forced", monkeypatch, force=True)
     assert _files(tmp_path / "out") == _files(tmp_path / "forced" / "out")
+
+
+def test_a_reused_dataset_s_reports_come_from_its_cache_entry(small_example, small_example_run, tmp_path, monkeypatch):
+    """Plots and summaries are rendered once, when their dataset is built: a rerun that takes ADPC, ADPP, ADRS and
+    ADTTE from the previous run writes the reports their cache entries kept, the files of a full rebuild."""
+    import cdisc.study
+
+    def render(*args):
+        raise AssertionError("a reused dataset's reports were rendered again")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cdisc.study, "dataset_reports", render)
+        again = _rerun(small_example, small_example_run, tmp_path / "again", patched)
+    assert set(again.reused) == {b.spec.dataset for b in again.built}
+    _rerun(small_example, small_example_run, tmp_path / "forced", monkeypatch, force=True)
+    reports = _files(tmp_path / "again" / "out" / "reports")
+    assert {"adpc", "adtte"} <= {name.split("_")[0] for name in reports if name.endswith(".png")}
+    assert _files(tmp_path / "again" / "out") == _files(tmp_path / "forced" / "out")
+
+
+def test_a_previous_file_edited_by_hand_is_compared_record_by_record(first_run, tmp_path, monkeypatch):
+    """A reused dataset is reported unchanged without reading its records only while the previous run's file is the
+    one it wrote (its SHA-256 in that run's manifest): an AE file edited since shows the edit as a change."""
+    study, out = first_run
+    shutil.copytree(out, tmp_path / "edited")
+    xpt = tmp_path / "edited" / "sdtm" / "ae.xpt"
+    content = xpt.read_bytes()
+    assert content.count(b"NAUSEA") == 1
+    xpt.write_bytes(content.replace(b"NAUSEA", b"NAUSEE"))
+    result = _rerun(study, tmp_path / "edited", tmp_path / "rerun", monkeypatch)
+    assert sorted(result.reused) == ["AE", "DM"]
+    ae = next(d for d in result.changes.datasets if d.dataset == "AE")
+    assert ae.changed[["variable", "before", "after"]].values.tolist() == [["AETERM", "NAUSEE", "NAUSEA"]]
+
+
+def test_files_the_previous_run_wrote_and_this_one_did_not_are_removed(first_run, tmp_path, monkeypatch):
+    """The output folder holds this run's outputs only: a file the previous run's manifest lists (a dataset or plot no
+    longer made) and an old cache entry go; a user's own file stays, and a manifest naming files outside the folder
+    removes nothing there."""
+    study, out = first_run
+    previous = shutil.copytree(out, tmp_path / "previous")
+    manifest = previous / "reports" / "run.json"
+    listed = json.loads(manifest.read_text())
+    listed["outputs"] |= {"sdtm/xx.xpt": "0" * 64, "reports/dm_old_group.png": "0" * 64, "../outside.txt": "0" * 64}
+    manifest.write_text(json.dumps(listed))
+    for name in ("sdtm/xx.xpt", "reports/dm_old_group.png", "reports/notes.txt", ".cdisc-cache/xx.json"):
+        (previous / name).write_text("x")
+    (tmp_path / "rerun").mkdir()
+    (tmp_path / "rerun" / "outside.txt").write_text("kept")
+    _rerun(study, previous, tmp_path / "rerun", monkeypatch)
+    rerun = tmp_path / "rerun" / "out"
+    assert not any((rerun / name).exists() for name in ("sdtm/xx.xpt", "reports/dm_old_group.png", ".cdisc-cache/xx.json"))
+    assert (rerun / "reports" / "notes.txt").read_text() == "x" and (tmp_path / "rerun" / "outside.txt").read_text() == "kept"
+    assert sorted(p.name for p in (rerun / "sdtm").glob("*.xpt")) == ["ae.xpt", "dm.xpt", "suppae.xpt"]
