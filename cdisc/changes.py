@@ -279,7 +279,7 @@ def unchanged_dataset(name: str, identity: Identity, columns: pd.DataFrame, reco
     >>> found.before, found.after, found.any, found.added.columns.tolist()
     (12, 12, False, ['USUBJID', 'AETERM', 'AESEQ'])
     """
-    frame = _normal(columns.iloc[:0])
+    frame = columns.iloc[:0]  # (the listings stay empty: their columns are what counts)
     natural = [n for n in identity.natural if n in frame]
     return _unchanged(name, identity, frame, natural, records) if natural else None
 
@@ -356,7 +356,7 @@ def summary_frame(changes: Changes) -> pd.DataFrame:
 def changes_json(changes: Changes) -> str:
     """The change report as JSON: the same content, records as lists of objects."""
     def records(frame: pd.DataFrame) -> list[dict[str, Any]]:
-        return frame.astype(object).where(frame.notna(), None).to_dict(orient="records")
+        return frame.astype(object).where(frame.notna(), None).to_dict(orient="records") if len(frame) else []
 
     data = {
         "previous": changes.previous,
