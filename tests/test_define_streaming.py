@@ -13,7 +13,7 @@ import pandas as pd
 import pytest
 
 from cdisc.definexml import ColumnLoader, DefineDataset, DefineMismatchError, check_define, data_frames, generate_define
-from cdisc.definexml.values import ColumnValues, DataValues, SettledFrame, questions
+from cdisc.definexml.values import ColumnValues, DataValues, SettledFrame, questions, summarise
 from cdisc.sdtm.engine import build_dataset
 from cdisc.spec.load import Study, load_study
 from conftest import REPO
@@ -203,15 +203,15 @@ def test_settled_summaries_answer_what_was_asked_without_the_records():
     def load() -> pd.DataFrame:
         return records()
 
-    live = data.describe("LB", load)
     alt, other = (("LBTESTCD", "EQ", ("ALT",)),), (("DM.SEX", "EQ", ("F",)),)
-    live.summary("LBSTRESU", (), questions("text", coded=True))
-    live.summary("LBSTRESN", alt, questions("integer", coded=False))
-    live.summary("LBORRES", other, questions("text", coded=False))
-    del live, frame
-    data.settle("LB")
+    asked = (("LBORRES", ((other, questions("text", coded=False)),)),
+             ("LBSTRESN", ((alt, questions("integer", coded=False)),)),
+             ("LBSTRESU", (((), questions("text", coded=True)),)))  # fmt: skip
+    summarised = data.summarise("LB", load, asked)
+    del frame
     assert records() is None  # the records are gone
     settled = data.of("LB", load)
+    assert settled is summarised
     assert isinstance(settled, SettledFrame) and settled.columns == ("LBTESTCD", "LBORRES", "LBSTRESN", "LBSTRESU")
     units = settled.summary("LBSTRESU", (), questions("text", coded=True))
     assert units is not None and units.text_counts() == {"U/L": 2, "g/dL": 1, "g/L": 1} and units.text_length() == 4
@@ -226,8 +226,8 @@ def test_settled_summaries_answer_what_was_asked_without_the_records():
 
 def test_values_not_whole_keep_their_first_three_examples_in_record_order():
     frame = pd.DataFrame({"AVAL": [1.0, 2.5, np.nan, 3.0, -0.25, 7.75, 0.5]})
-    data = DataValues()
-    summary = data.describe("ADLB", frame).summary("AVAL", (), questions("integer", coded=False))
+    integer = questions("integer", coded=False)
+    summary = summarise("ADLB", frame, (("AVAL", (((), integer),)),)).summary("AVAL", (), integer)
     assert summary is not None and summary.has_non_integers and summary.non_integer_examples() == ("2.5", "-0.25", "7.75")
-    whole = data.describe("ADSL", pd.DataFrame({"AGE": [64.0, np.nan]})).summary("AGE", (), questions("integer", coded=False))
+    whole = summarise("ADSL", pd.DataFrame({"AGE": [64.0, np.nan]}), (("AGE", (((), integer),)),)).summary("AGE", (), integer)
     assert whole is not None and not whole.has_non_integers and whole.non_integer_examples() == () and not whole.empty

@@ -9,7 +9,7 @@ parent's ``supp:`` qualifiers, one value-level item of QVAL per QNAM.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import cache, cached_property
 from typing import get_args
 
@@ -35,7 +35,7 @@ from cdisc.definexml.model import (
     WhereClause,
 )
 from cdisc.definexml.test_methods import describe_standard_result
-from cdisc.definexml.values import DataValues, Frame, FrameValues, Question, Summary, number_text, questions
+from cdisc.definexml.values import Asked, Checks, DataValues, Frame, Question, SettledFrame, Summary, number_text, questions
 from cdisc.errors import DataError
 from cdisc.spec.load import Study
 from cdisc.spec.models import SUPP_COLUMNS, DatasetMeta, RuleSet, SdtmClass, ValueLevel, VariableMeta
@@ -91,21 +91,21 @@ class _Table:
     meta: DatasetMeta
     frame: Frame
     href: str
-    methods: dict[str, str] = field(default_factory=dict)
     origin_at_value_level: frozenset[str] = frozenset()
 
 
 def build_define(study: Study, datasets: list[DefineDataset], data: DataValues | None = None) -> Define:
     """The define.xml content for ``datasets``, which must all be SDTM or all ADaM.
 
-    Each table's records are read (a loader called) when it is described and let go before the next one; ``data``
-    keeps what :func:`~cdisc.definexml.check.check_against_data` will ask of them.
+    Each table's records are read (a loader called) when it is described and let go before the next one, once what
+    :func:`define_questions` asks of them is answered; ``data`` keeps the answers for
+    :func:`~cdisc.definexml.check.check_against_data`.
     """
     standards = {standard_of(d.meta) for d in datasets}
     if len(standards) != 1:
         found = ", ".join(f"{d.name} ({standard_of(d.meta)})" for d in datasets) or "none"
         raise DataError(f"define.xml describes the datasets of one standard, SDTM or ADaM; got {found}")
-    tables = [table for dataset in datasets for table in _tables(study, dataset)]
+    tables = [table for dataset in datasets for table in described_tables(study, dataset)]
     tables.sort(key=lambda t: (_class_rank(t.meta.dataset_class), t.meta.dataset))
     return _Builder(study, standards.pop(), tables, data or DataValues()).define()
 
@@ -114,20 +114,52 @@ def _class_rank(name: str) -> int:
     return CLASS_ORDER.index(name) if name in CLASS_ORDER else len(CLASS_ORDER)
 
 
-def _tables(study: Study, dataset: DefineDataset) -> list[_Table]:
+def described_tables(study: Study, dataset: DefineDataset) -> list[_Table]:
+    """The tables define.xml describes for ``dataset``: itself (its variables as described) and its SUPP-- dataset."""
     meta = dataset.meta
     written = [v for v in meta.variables if not getattr(v, "temporary", False)]  # ADaM helpers are not written
     if standard_of(meta) == "ADaM":
         written = [_with_predecessor(study, meta, v) for v in written]
     if written != list(meta.variables):
         meta = meta.model_copy(update={"variables": written})
-    tables = [_Table(meta, dataset.frame, dataset.href, _methods(study, meta))]
+    tables = [_Table(meta, dataset.frame, dataset.href)]
     qualifiers = getattr(meta, "supp", [])
     if qualifiers:
         supp = _supp_meta(study, meta, qualifiers)
-        href = f"supp{meta.dataset.lower()}.xpt"
-        tables.append(_Table(supp, dataset.supp_frame, href, _methods(study, supp), frozenset({"QVAL"})))
+        tables.append(_Table(supp, dataset.supp_frame, f"supp{meta.dataset.lower()}.xpt", frozenset({"QVAL"})))
     return tables
+
+
+def define_questions(meta: DatasetMeta) -> Asked:
+    """What define.xml and its check ask of a table's records: per variable, of its values on every row and on the
+    rows of each of its value levels (the specs alone tell; the data answers, :func:`~.values.summarise`).
+
+    >>> meta = DatasetMeta.model_validate({"dataset": "VS", "label": "Vital Signs", "class": "FINDINGS", "structure": "x",
+    ...     "keys": ["VSORRES"], "variables": [{"name": "VSORRES", "label": "Result", "type": "text", "origin": {"type": "Collected"},
+    ...      "value_level": [{"where": {"VSTESTCD": ["HEIGHT"]}, "type": "float", "origin": {"type": "Collected"}}]}]})
+    >>> define_questions(meta)  # doctest: +NORMALIZE_WHITESPACE
+    (('VSORRES', (((), frozenset({'length'})), ((('VSTESTCD', 'EQ', ('HEIGHT',)),), frozenset({'digits'})))),)
+    """
+    return tuple((var.name, (((), _variable_questions(var)), *map(_level_questions, var.value_level))) for var in meta.variables)
+
+
+def _variable_questions(var: VariableMeta) -> frozenset[Question]:
+    return questions(var.type, var.codelist is not None)
+
+
+def _level_questions(level: ValueLevel) -> tuple[Checks, frozenset[Question]]:
+    """The conditions of a value level's where clause and what is asked of the values on the rows they select."""
+    return level_checks(level), questions(level.type, level.codelist is not None)
+
+
+def level_checks(level: ValueLevel) -> Checks:
+    """The conditions of a value level's where clause as define.xml writes them: (variable, EQ or IN, texts).
+
+    >>> level_checks(ValueLevel(where={"PARAMCD": ["ALT", "AST"], "AVISITN": [1.0]}, type="float", origin={"type": "Derived"}))
+    (('PARAMCD', 'IN', ('ALT', 'AST')), ('AVISITN', 'EQ', ('1',)))
+    """
+    texts = [tuple(number_text(v) if isinstance(v, (int, float)) else str(v) for v in values) for values in level.where.values()]
+    return tuple((name, "EQ" if len(values) == 1 else "IN", values) for name, values in zip(level.where, texts, strict=True))
 
 
 def predecessor_source(study: Study, meta: DatasetMeta, column: str) -> tuple[str, VariableMeta | None] | None:
@@ -320,12 +352,8 @@ class _Builder:
         missing_keys = [k for k in meta.keys if k not in names]
         if missing_keys:
             raise DataError(f"{name}: key variable(s) {', '.join(missing_keys)} are not variables of the dataset")
-        if table.frame is None:
-            refs = self._refs(table, None)
-        else:
-            keep = frozenset(column for var in meta.variables for level in var.value_level for column in level.where)
-            refs = self._refs(table, self.data.describe(name, table.frame, keep))  # (a loader is called now)
-            self.data.settle(name)  # only the summaries are kept: the records are let go before the next table
+        settled = None if table.frame is None else self.data.summarise(name, table.frame, define_questions(meta))  # (records let go now)
+        refs = self._refs(table, settled)
         sdtm = self.standard == "SDTM"
         subject_keys = [k for k in meta.keys if k not in ("STUDYID", "USUBJID")]
         parent = name[4:] if sdtm and name.startswith("SUPP") and len(name) > 4 else None
@@ -346,25 +374,25 @@ class _Builder:
             domain_description=self.labels.get(parent) if parent else None,
         )
 
-    def _refs(self, table: _Table, data: FrameValues | None) -> list[ItemRef]:
-        """The ItemRefs of a table's variables, with their items; ``data``: its records (None: described from the spec)."""
+    def _refs(self, table: _Table, data: SettledFrame | None) -> list[ItemRef]:
+        """The ItemRefs of a table's variables, with their items; ``data``: its records' summaries (None: described
+        from the spec)."""
         meta = table.meta
+        methods = _methods(self.study, meta)
         refs = []
         for order, var in enumerate(meta.variables, 1):
             column = None  # (None: no data of this variable)
             if data is not None and var.name in data.columns:
-                column = data.summary(var.name, (), questions(var.type, var.codelist is not None))
+                column = data.summary(var.name, (), _variable_questions(var))
             item = self._variable_item(table, var, column, data if column is not None else None)
-            if data is not None:
-                data.done(var.name)  # (its values on where clauses' rows are summarised too)
-            method = self._method(f"{meta.dataset}.{var.name}", table.methods.get(var.name))
+            method = self._method(f"{meta.dataset}.{var.name}", methods.get(var.name))
             mandatory = var.core == "Req" or (var.core is None and var.name in meta.keys)
             key = meta.keys.index(var.name) + 1 if var.name in meta.keys else None
             no_data = column is not None and column.empty
             refs.append(ItemRef(item.oid, order, mandatory, key, method, var.role, no_data))
         return refs
 
-    def _variable_item(self, table: _Table, var: VariableMeta, column: Summary | None, frame: FrameValues | None) -> Item:
+    def _variable_item(self, table: _Table, var: VariableMeta, column: Summary | None, frame: SettledFrame | None) -> Item:
         dataset = table.meta.dataset
         origin = None if var.name in table.origin_at_value_level else _origin(var.origin)
         item = self._item(
@@ -376,14 +404,15 @@ class _Builder:
             item.value_list_oid = self._value_list(table, var, frame)
         return item
 
-    def _value_list(self, table: _Table, var: VariableMeta, frame: FrameValues | None) -> str:
-        """The value-level items of ``var``; ``frame``: the data holding ``var`` (None: described from the spec)."""
+    def _value_list(self, table: _Table, var: VariableMeta, frame: SettledFrame | None) -> str:
+        """The value-level items of ``var``; ``frame``: the summaries of the data holding ``var`` (None: described from
+        the spec)."""
         dataset = table.meta.dataset
         refs = []
         for order, level in enumerate(var.value_level, 1):
             level = _level_origin(table.meta, level)
             where = self._where(table, level)
-            values = _matching(frame, var.name, where, questions(level.type, level.codelist is not None)) if frame is not None else None
+            values = _matching(frame, var.name, *_level_questions(level)) if frame is not None else None
             suffix = where.oid.removeprefix(f"WC.{dataset}.")
             selecting = [v for check in where.checks for v in check.values]
             name = selecting[0] if len(where.checks) == 1 and len(selecting) == 1 else var.name
@@ -402,10 +431,9 @@ class _Builder:
         dataset = table.meta.dataset
         names = {v.name for v in table.meta.variables}
         checks = []
-        for name, values in level.where.items():
+        for name, _, texts in level_checks(level):
             if name not in names:
                 raise DataError(f"{dataset}: value-level metadata selects on {name}, which is not a variable of {dataset}")
-            texts = tuple(number_text(v) if isinstance(v, (int, float)) else str(v) for v in values)
             checks.append(RangeCheck(f"IT.{dataset}.{name}", texts))
         base = _oid(f"WC.{dataset}." + ".".join(f"{n}.{'.'.join(c.values)}" for n, c in zip(level.where, checks)))
         oid, n = base, 2
@@ -472,10 +500,10 @@ def _test_method(meta: DatasetMeta, var: VariableMeta, level: ValueLevel) -> str
     return describe_standard_result(test, meta.dataset[:2], kind) if kind in ("stresc", "stresn") else None
 
 
-def _matching(frame: FrameValues, column: str, where: WhereClause, asked: frozenset[Question]) -> Summary:
+def _matching(frame: SettledFrame, column: str, checks: Checks, asked: frozenset[Question]) -> Summary:
     """The answers to ``asked`` about the values of ``column`` on the rows a where clause selects (a missing where
     variable selects nothing)."""
-    selected = frame.summary(column, tuple((c.item_oid.rsplit(".", 1)[1], c.comparator, c.values) for c in where.checks), asked)
+    selected = frame.summary(column, checks, asked)
     return selected if selected is not None else Summary.nothing(asked)
 
 

@@ -10,11 +10,12 @@ counts from Arrow's value counts; only where digits of fractions or the rows a w
 (:class:`FrameValues`) are needed is each distinct value turned into its text once and a code kept per
 row, from which numpy reads the rest.
 
-A table's records are needed only while it is described: :meth:`FrameValues.summary` answers what define.xml and its
-check ask of a column on some rows (:func:`questions`) as a :class:`Summary`, and :meth:`DataValues.settle` keeps only
-those summaries (:class:`SettledFrame`), letting go of the records and of every array made from them. The check
-against the data then reads the summaries, never the records. Records from a :class:`ColumnLoader` are read a column
-at a time, and what was made of a column is let go once its variable is described (:meth:`FrameValues.done`).
+A table's records are needed only while it is summarised: :func:`summarise` answers what define.xml and its check
+ask of each column on some rows (:data:`Asked`, from the specs alone) as a :class:`Summary` each, and keeps only those
+(:class:`SettledFrame`), letting go of the records and of every array made from them. define.xml is then built, and
+checked against the data, from the summaries, never the records; so the summaries can be made wherever the records
+are (a worker process, :mod:`.handed`). Records from a :class:`ColumnLoader` are read a column at a time, and what was
+made of a column is let go once its variable is summarised (:meth:`FrameValues.done`).
 """
 
 from __future__ import annotations
@@ -36,10 +37,10 @@ from cdisc.arrowtext import arrow_codes
 Checks = tuple[tuple[str, str, tuple[str, ...]], ...]
 
 #: A dataset's records: the frame, a loader returning it (called when the dataset is described, at most once),
-#: a :class:`ColumnLoader` (read a column at a time), or None (no records: described from the spec alone; also
-#: when a loader returns None).
+#: a :class:`ColumnLoader` (read a column at a time), their summaries made elsewhere (:class:`SettledFrame`), or None
+#: (no records: described from the spec alone; also when a loader returns None).
 Loader = Callable[[], pd.DataFrame | None]
-Frame: TypeAlias = "pd.DataFrame | Loader | ColumnLoader | None"
+Frame: TypeAlias = "pd.DataFrame | Loader | ColumnLoader | SettledFrame | None"
 
 #: What define.xml asks of an item's values: its texts and records per text (an item with a codelist), its longest
 #: text (text), the most digits and decimals (integer, float), and the values that are not whole numbers (integer).
@@ -48,6 +49,10 @@ TEXTS: Final = "texts"
 LENGTH: Final = "length"
 DIGITS: Final = "digits"
 FRACTIONS: Final = "fractions"
+
+#: What is asked of a table's records, per column in order: the questions about its values on the rows of each where
+#: clause (``()``: every row; :func:`summarise`).
+Asked = tuple[tuple[str, tuple[tuple[Checks, frozenset[Question]], ...]], ...]
 
 
 def questions(data_type: str, coded: bool) -> frozenset[Question]:
@@ -688,31 +693,46 @@ class SettledFrame:
 
 class DataValues:
     """The summaries of each dataset's records by name, so that describing and checking the same data summarise it
-    once and the records are held only while their dataset is described."""
+    once and the records are held only while their dataset is summarised."""
 
     def __init__(self) -> None:
-        self._frames: dict[str, tuple[object, FrameValues | SettledFrame | None]] = {}
+        self._frames: dict[str, tuple[object, SettledFrame | None]] = {}
 
-    def describe(self, name: str, source: pd.DataFrame | Loader | ColumnLoader, keep: frozenset[str] = frozenset()) -> FrameValues | None:
-        """The values of dataset ``name`` from ``source`` (a loader is called now; None: it has no records), kept
-        until :meth:`settle`; ``keep``: the columns its where clauses select on (see :meth:`FrameValues.done`)."""
-        values = _frame_values(name, source, keep)
-        self._frames[name] = (source, values)  # holding the source: its id is not reused meanwhile
-        return values
+    def summarise(self, name: str, source: pd.DataFrame | Loader | ColumnLoader | SettledFrame, asked: Asked) -> SettledFrame | None:
+        """The answers to ``asked`` about dataset ``name`` (:func:`summarise`; a loader is called now, summaries made
+        elsewhere are taken as they are), kept for :meth:`of`; None: it has no records."""
+        settled = source if isinstance(source, SettledFrame) else summarise(name, source, asked)
+        self._frames[name] = (source, settled)  # holding the source: its id is not reused meanwhile
+        return settled
 
-    def settle(self, name: str) -> None:
-        """Keep only the summaries of dataset ``name``: its records and the arrays made from them are let go."""
-        source, values = self._frames[name]
-        if isinstance(values, FrameValues):
-            self._frames[name] = (source, values.settle())
-
-    def of(self, name: str, source: pd.DataFrame | Loader | ColumnLoader) -> FrameValues | SettledFrame | None:
+    def of(self, name: str, source: pd.DataFrame | Loader | ColumnLoader | SettledFrame) -> FrameValues | SettledFrame | None:
         """The summaries of dataset ``name`` made from this very ``source``; else its values, loaded now (None: a
         loader found no records)."""
         known = self._frames.get(name)
         if known is not None and known[0] is source:
             return known[1]
-        return _frame_values(name, source)
+        return source if isinstance(source, SettledFrame) else _frame_values(name, source)
+
+
+def summarise(name: str, source: pd.DataFrame | Loader | ColumnLoader, asked: Asked) -> SettledFrame | None:
+    """The answers to ``asked`` about the records of dataset ``name`` (a loader is called now; None: no records), each
+    column's values let go once its questions are answered, but those where clauses select on.
+
+    >>> frame = pd.DataFrame({"PARAMCD": ["A", "B"], "AVAL": [1.0, 2.5]})
+    >>> asked = (("AVAL", (((), questions("float", False)), ((("PARAMCD", "EQ", ("A",)),), questions("float", False)))),)
+    >>> [s.number_digits() for s in summarise("ADVS", frame, asked).summaries.values()]
+    [(2, 1), (1, 0)]
+    """
+    keep = frozenset(variable for _, items in asked for checks, _ in items for variable, _, _ in checks)
+    values = _frame_values(name, source, keep)
+    if values is None:
+        return None
+    for column, items in asked:
+        if column in values.columns:
+            for checks, questions_asked in items:
+                values.summary(column, checks, questions_asked)
+        values.done(column)
+    return values.settle()
 
 
 def _frame_values(name: str, source: pd.DataFrame | Loader | ColumnLoader, keep: frozenset[str] = frozenset()) -> FrameValues | None:
