@@ -42,6 +42,7 @@ class Handoff:
     specs: Mapping  # as the run builds them (``cdisc.study.with_data_cutoff``)
     hashes: Mapping[str, str]
     write: Callable[[BuiltDataset, Path], list[DataError]]
+    describe: Callable[[BuiltDataset, Path], None] | None = None  # what define.xml asks of a dataset's records, answered into a folder
 
     def store(self, built: BuiltDataset) -> list[DataError]:
         """Write a dataset's files, each with its SHA-256 (for the run's manifest: hashed here while the file is fresh,
@@ -59,7 +60,14 @@ class Handoff:
                 pass  # validation reads it again, and says why it cannot
         if not built.reused:
             cache_entry(built, self.hashes[built.spec.dataset]).write(self.folder)
+        if self.describe is not None and not errors:
+            self.describe(built, self.summaries)
         return errors
+
+    @property
+    def summaries(self) -> Path:
+        """Where :attr:`describe` leaves what define.xml asks of each dataset's records."""
+        return self.folder / "define"
 
     def built(self, name: str, reused: bool) -> BuiltDataset:
         """A dataset as the process that built it (or took it from the previous run) left it: its records, SUPP-- records

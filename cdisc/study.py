@@ -50,6 +50,7 @@ from cdisc.collect import located
 from cdisc.compare.tables import Table, read_table
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import ColumnLoader, DefineDataset, Frame, write_define
+from cdisc.definexml.summaries import read_summaries, save_summaries
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import Outcome, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
 from cdisc.handoff import Handoff
@@ -332,7 +333,8 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
             study.raw_frame(table)
         target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
         handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
-                          result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id))
+                          result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
+                          partial(save_summaries, study))
     key = prefix or study.spec.study.id
     graph = dataset_graph(key, built_specs, build, frames, handoff)
     return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in built_specs], options.keep_records,
@@ -527,7 +529,7 @@ def _write_outputs(
             _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")  # the last to read raw rows
             if not keep_records:
                 study.release_frames()
-            _write_defines(study, built, staging, release=not keep_records)
+            _write_defines(study, built, staging, release=not keep_records, summaries=handoff.summaries if handoff is not None else None)
             _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
             _write_csv(result.columns, staging / "reports" / "columns.csv")
             queries = query_frame([], result.warnings)
@@ -584,13 +586,14 @@ def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Hand
     return entries
 
 
-def _write_defines(study: Study, built: list[BuiltDataset], staging: Path, release: bool) -> None:
+def _write_defines(study: Study, built: list[BuiltDataset], staging: Path, release: bool, summaries: Path | None = None) -> None:
     """define.xml of the SDTM datasets and of the ADaM datasets, each in its standard's folder; with ``release`` each
-    standard's records are let go once its define.xml is written (they are the last to need them)."""
+    standard's records are let go once its define.xml is written (they are the last to need them). ``summaries``: where
+    the worker processes left what define.xml asks of the records of the datasets they built."""
     for standard in ("sdtm", "adam"):
         described = [r for r in built if r.standard == standard]
         if described:
-            write_define(study, [DefineDataset(r.spec, *_define_records(r)) for r in described], staging / standard)
+            write_define(study, [DefineDataset(r.spec, *_define_records(r, summaries)) for r in described], staging / standard)
         if release:
             for one in described:
                 one.release()
@@ -601,9 +604,13 @@ def _write_defines(study: Study, built: list[BuiltDataset], staging: Path, relea
 COLUMN_AT_A_TIME = 5_000_000
 
 
-def _define_records(one: BuiltDataset) -> tuple[Frame, Frame]:
-    """The records and SUPP-- records define.xml describes: those held, or those left in the files read when described,
-    a large dataset a column at a time, so that describing it holds one of its columns rather than all its records."""
+def _define_records(one: BuiltDataset, summaries: Path | None = None) -> tuple[Frame, Frame]:
+    """The records and SUPP-- records define.xml describes: what the worker process that built the dataset worked out of
+    them (in ``summaries``), else those held, else those left in the files read when described, a large dataset a column
+    at a time, so that describing it holds one of its columns rather than all its records."""
+    answered = read_summaries(summaries, one.spec.dataset) if summaries is not None else None
+    if answered is not None:
+        return answered
     if one.stored is None:
         return one.frame, one.supp
     if one.records * len(one.frame.columns) <= COLUMN_AT_A_TIME:
