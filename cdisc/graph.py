@@ -38,6 +38,7 @@ from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.handoff import Handoff
 from cdisc.memory import release_memory
 from cdisc.spec.check import dependencies
+from cdisc.upstream import columns_read
 
 __all__ = ["LOCAL", "Outcome", "checked_scheduler", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
 
@@ -101,13 +102,16 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     if waiting:
         return Outcome(name, needs=waiting)
     frames = dict(study.inputs)
+    handoff = study.handoff
+    columns = columns_read(handoff.specs[name]) if handoff else {}
     for outcome in needed:
-        frames.update(study.handoff.frames(outcome.name, outcome.reused) if outcome.stored and study.handoff else outcome.frames)
+        frames.update(handoff.frames(outcome.name, outcome.reused, columns.get(outcome.name)) if outcome.stored and handoff else outcome.frames)
     try:
         built = study.build(name, frames)
     except DataError as exc:
         return Outcome(name, errors=[located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])])
     if study.handoff is not None:  # (set only when the graph runs in worker processes)
+        frames.clear()  # the records it was built from go before its files are written
         errors = study.handoff.store(built)
         return Outcome(name, errors=errors, records=len(built.frame), reused=built.reused, stored=True)
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})

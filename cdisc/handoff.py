@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.parquet as pq
 from pyarrow import feather
 
 from cdisc.built import BuiltDataset
@@ -78,10 +79,13 @@ class Handoff:
         found.reused = reused
         return found
 
-    def frames(self, name: str, reused: bool) -> dict[str, pd.DataFrame]:
-        """The records (and SUPP-- records) of a dataset, for the datasets built from it."""
+    def frames(self, name: str, reused: bool, columns: frozenset[str] | None = None) -> dict[str, pd.DataFrame]:
+        """The records (and SUPP-- records) of a dataset, for the datasets built from it; only the ``columns`` it has
+        of those named, when named (:func:`cdisc.upstream.columns_read`)."""
         stem, folder = name.lower(), self.previous if reused else self.folder
-        own = {name: pd.read_parquet(folder / f"{stem}.frame.parquet")}
+        path = folder / f"{stem}.frame.parquet"
+        kept = None if columns is None else [c for c in pq.read_schema(path).names if c in columns]
+        own = {name: pd.read_parquet(path, columns=kept)}
         supp = folder / f"{stem}.supp.parquet"
         return own | ({f"SUPP{name}": pd.read_parquet(supp)} if supp.is_file() else {})
 

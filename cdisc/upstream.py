@@ -1,0 +1,77 @@
+"""Which columns of the datasets built before it a dataset's build reads, where its spec says so.
+
+A worker process reads the records of the datasets a build needs from the handoff folder
+(:meth:`cdisc.handoff.Handoff.frames`); a dataset the spec reads only through rules that name every column they
+read of it (merge rules' ``by``, ``order``, ``value`` and ``filter_add``, a summary step's ``dataset_add``) is read
+with those columns alone: SV summarises the visit dates of nine domains, ADSL merges from eleven datasets.
+A dataset read any other way (as the source, merged or appended records, ``depends_on``, SUPP-- qualifiers, or by
+a rule that reads columns its parameters do not name, such as DM's RFSTDTC for study days) is read whole.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from cdisc.rules import get
+from cdisc.spec.adam import AdamDataset
+from cdisc.spec.base import parsed
+from cdisc.spec.check import dependencies
+from cdisc.spec.sdtm import SdtmDataset
+
+__all__ = ["columns_read"]
+
+#: Rules that read of their other dataset only the columns their references name (and no SUPP-- qualifiers unasked).
+_NAMING_RULES = frozenset({"derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined", "derive_summary_records"})
+#: Columns every subset keeps: what identifies a record's study and subject.
+_ALWAYS = frozenset({"STUDYID", "USUBJID"})
+_WHOLE = None
+
+
+def columns_read(spec: SdtmDataset | AdamDataset) -> dict[str, frozenset[str]]:
+    """The names of the columns the build of ``spec`` reads of each dataset it reads only through naming rules; the
+    datasets it needs that are not keys are read whole.
+
+    >>> spec = AdamDataset.model_validate({"dataset": "ADSL", "label": "Subjects", "class": "SUBJECT LEVEL ANALYSIS DATASET",
+    ...     "structure": "One record per subject", "keys": ["USUBJID"], "source": {"dataset": "DM"},
+    ...     "variables": [{"name": "TRTSDT", "label": "Start", "type": "integer", "origin": "Derived",
+    ...                    "derive_vars_merged": {"dataset": "EX", "order": ["EXSTDTC"], "value": "sas_date(EXSTDTC)"}}]})
+    >>> {name: sorted(names) for name, names in columns_read(spec).items()}
+    {'EX': ['EXSTDTC', 'STUDYID', 'USUBJID']}
+    """
+    read: dict[str, set[str] | None] = {}
+    for dataset, names in _reads(spec):
+        known = read.get(dataset, set())
+        read[dataset] = None if names is _WHOLE or known is None else known | names
+    needed = dependencies(spec)
+    return {dataset: frozenset(names | _ALWAYS) for dataset, names in read.items() if names is not None and dataset in needed}
+
+
+def _reads(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[str, set[str] | None]]:
+    """Each way ``spec`` reads another dataset: the dataset and the names of the columns read, or None for all."""
+    yield from ((dataset, _WHOLE) for dataset in spec.depends_on)
+    if spec.source.dataset is not None:
+        yield spec.source.dataset, _WHOLE
+    if isinstance(spec, AdamDataset):
+        yield from ((part.dataset, _WHOLE) for part in spec.source.append)
+        yield from ((merge.dataset, _WHOLE) for merge in spec.source.merge)
+        rules = [step.rule for step in spec.steps] + [var.rule for var in spec.variables]
+    else:
+        yield from ((part.source.dataset, _WHOLE) for part in spec.parts if part.source.dataset is not None)
+        yield from (("DM", _WHOLE), ("SE", _WHOLE))  # study days, epochs, last observations before exposure
+        rules = [step.rule for step in spec.source.steps] + [var.rule for var in spec.variables]
+    for name, params in rules:
+        for _, dataset in get(name).datasets(params):
+            yield dataset, _other_names(name, params)
+
+
+def _other_names(name: str, params) -> set[str] | None:
+    """The columns rule ``name`` reads of its other dataset, when its references name them all."""
+    if name not in _NAMING_RULES or getattr(params, "supp", False):
+        return _WHOLE
+    names: set[str] = set()
+    for ref in get(name).references(params):
+        if ref.kind in ("other", "variable"):
+            names.add(ref.text)
+        elif ref.kind in ("other_expression", "joined_expression"):
+            names |= parsed(ref.text).dependencies
+    return names

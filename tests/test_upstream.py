@@ -1,0 +1,63 @@
+"""Which columns of earlier datasets a build reads (cdisc.upstream.columns_read): named ones only where every use names them."""
+
+from __future__ import annotations
+
+from cdisc.spec.adam import AdamDataset
+from cdisc.spec.sdtm import SdtmDataset
+from cdisc.upstream import columns_read
+
+
+def adsl(*variables: dict, **source) -> AdamDataset:
+    return AdamDataset.model_validate({
+        "dataset": "ADSL", "label": "Subjects", "class": "SUBJECT LEVEL ANALYSIS DATASET", "structure": "One record per subject",
+        "keys": ["USUBJID"], "source": {"dataset": "DM", **source}, "variables": list(variables),
+    })
+
+
+def merged(name: str, rule: str, **params) -> dict:
+    return {"name": name, "label": name, "type": "integer", "origin": "Derived", rule: params}
+
+
+def named(spec) -> dict[str, list[str]]:
+    return {dataset: sorted(names) for dataset, names in columns_read(spec).items()}
+
+
+def test_merge_rules_read_the_columns_they_name_with_the_subject_identifiers():
+    spec = adsl(
+        merged("TRTSDT", "derive_vars_merged", dataset="EX", where="EXDOSE > 0", order=["EXSTDTC"], value="sas_date(EXSTDTC)"),
+        merged("LSTLBDT", "derive_var_merged_summary", dataset="LB", value="sas_date(LBDTC)", summary="max"),
+        merged("LSTVSDT", "derive_var_merged_summary", dataset="VS", by_vars=["USUBJID", "VISIT"], value="VSDTC", summary="max"),
+    )
+    assert named(spec) == {
+        "EX": ["EXDOSE", "EXSTDTC", "STUDYID", "USUBJID"],
+        "LB": ["LBDTC", "STUDYID", "USUBJID"],
+        "VS": ["STUDYID", "USUBJID", "VISIT", "VSDTC"],
+    }
+
+
+def test_uses_of_one_dataset_add_up():
+    spec = adsl(
+        merged("TRTSDT", "derive_vars_merged", dataset="EX", order=["EXSTDTC"], value="sas_date(EXSTDTC)"),
+        merged("TRTEDT", "derive_vars_merged", dataset="EX", order=["EXENDTC"], mode="last", value="sas_date(EXENDTC)"),
+    )
+    assert named(spec) == {"EX": ["EXENDTC", "EXSTDTC", "STUDYID", "USUBJID"]}
+
+
+def test_a_dataset_read_any_other_way_is_read_whole():
+    supp = adsl(merged("AEX", "derive_vars_merged", dataset="AE", supp=True, value="AEDLT"))  # qualifiers join on IDVAR's column
+    source = adsl(merged("DTHDT", "derive_vars_merged", dataset="DM", value="sas_date(DTHDTC)"))  # DM is also the source
+    other = adsl(merged("RESP", "derive_vars_merged", dataset="RS", value="RSSTRESC"), merge=[{"dataset": "RS"}])
+    assert named(supp) == named(source) == named(other) == {}
+
+
+def test_a_summary_step_reads_its_dataset_add_by_its_groups_and_summaries():
+    spec = SdtmDataset.model_validate({
+        "dataset": "SV", "label": "Subject Visits", "class": "SPECIAL PURPOSE", "structure": "One record per visit",
+        "keys": ["USUBJID", "VISITNUM"],
+        "source": {"dataset": "DM", "steps": [{"derive_summary_records": {
+            "dataset_add": "VS", "by_vars": ["USUBJID", "VISITNUM"], "filter_add": "VSSTAT != 'NOT DONE'",
+            "set_values_to": {"SVSTDTC": {"summary": "min", "of": "VSDTC"}}}}]},
+        "variables": [{"name": "USUBJID", "label": "Subject", "type": "text", "origin": "Derived", "assign": "USUBJID"},
+                      {"name": "SVSTDY", "label": "Study Day", "type": "integer", "origin": "Derived", "study_day": "SVSTDTC"}],
+    })
+    assert named(spec) == {"VS": ["STUDYID", "USUBJID", "VISITNUM", "VSDTC", "VSSTAT"]}  # DM (study days) read whole
