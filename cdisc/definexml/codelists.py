@@ -14,6 +14,9 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from functools import cached_property
 
+import pyarrow as pa
+import pyarrow.compute as pc
+
 from cdisc.definexml.model import CodeList, Term
 from cdisc.errors import DataError
 from cdisc.spec.load import Study
@@ -30,8 +33,7 @@ class _Source:
     data_type: str
     nci: str | None
     extensible: bool
-    terms: tuple[Term, ...]  # every term, or those among the values used (see values)
-    values: frozenset[str]  # the value of every term
+    terms: tuple[Term, ...]  # every term, or those among the values used (then a value used not among them is not in the list)
     dictionary: str | None = None
     version: str | None = None
 
@@ -76,7 +78,7 @@ class CodelistRegistry:
         else:
             terms = [t for t in source.terms if t.value in used]
             if source.extensible:
-                terms += [Term(v, extended=True) for v in sorted(used - source.values)]
+                terms += [Term(v, extended=True) for v in sorted(used - {t.value for t in source.terms})]
             elif used and not terms:
                 shown = ", ".join(f"'{v}'" for v in sorted(used)[:5])
                 raise DataError(f"none of the values {shown} is in codelist {source.name}, which is not extensible")
@@ -99,7 +101,7 @@ class CodelistRegistry:
             extended = codelist.nci is not None and codelist.extensible and nci is None
             terms.append(Term(value, term.decode, nci, extended))
         return _Source(codelist.name, codelist.label, codelist.type, codelist.nci, codelist.extensible, tuple(terms),
-                       frozenset(t.value for t in terms), codelist.dictionary, codelist.version)
+                       codelist.dictionary, codelist.version)
 
     @cached_property
     def _ct_by_code(self) -> dict[str, CodelistTerms]:
@@ -112,10 +114,12 @@ def oid(name: str) -> str:
 
 
 def _from_ct(codelist: CodelistTerms, used: set[str] | None) -> _Source:
-    """A CT codelist with its terms among ``used`` (None: every term); a CT list may hold thousands."""
-    table = codelist.terms
-    values = table["value"]
-    chosen = table if used is None else table[values.isin(used)]
-    columns = (chosen["value"].tolist(), chosen["decode"].tolist(), chosen["nci"].tolist())  # Python objects at once
-    terms = tuple(Term(str(value), decode or None, nci or None) for value, decode, nci in zip(*columns, strict=True))
-    return _Source(codelist.name, codelist.label, "text", codelist.nci, codelist.extensible, terms, frozenset(values.tolist()))
+    """A CT codelist with its terms among ``used`` (None: every term); a CT list may hold thousands, so they are chosen
+    by Arrow and only those become Python objects."""
+    columns = [pa.array(codelist.terms[name].array) for name in ("value", "decode", "nci")]
+    if used is not None:
+        rows = pc.indices_nonzero(pc.is_in(columns[0], value_set=pa.array(sorted(used), type=columns[0].type)))
+        columns = [column.take(rows) for column in columns]
+    values, decodes, codes = (column.to_pylist() for column in columns)
+    terms = tuple(Term(str(value), decode or None, nci or None) for value, decode, nci in zip(values, decodes, codes, strict=True))
+    return _Source(codelist.name, codelist.label, "text", codelist.nci, codelist.extensible, terms)
