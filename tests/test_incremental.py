@@ -179,3 +179,12 @@ def test_files_the_previous_run_wrote_and_this_one_did_not_are_removed(first_run
     assert not any((rerun / name).exists() for name in ("sdtm/xx.xpt", "reports/dm_old_group.png", ".cdisc-cache/xx.json"))
     assert (rerun / "reports" / "notes.txt").read_text() == "x" and (tmp_path / "rerun" / "outside.txt").read_text() == "kept"
     assert sorted(p.name for p in (rerun / "sdtm").glob("*.xpt")) == ["ae.xpt", "dm.xpt", "suppae.xpt"]
+
+
+def test_a_cache_entry_missing_a_report_it_lists_is_rebuilt(first_run, tmp_path, monkeypatch):
+    study, out = first_run
+    shutil.copytree(out, tmp_path / "out")
+    header = tmp_path / "out" / ".cdisc-cache" / "ae.json"
+    header.write_text(json.dumps(json.loads(header.read_text()) | {"reports": ["ae_gone.png"]}))
+    monkeypatch.chdir(tmp_path)
+    assert run_study(study.resolve(), Path("out")).reused == ["DM"]
