@@ -33,6 +33,7 @@ import pandas as pd
 from dask.callbacks import Callback
 
 from cdisc.built import BuiltDataset
+from cdisc.checks.loading import PINNED
 from cdisc.collect import located
 from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.handoff import Handoff
@@ -40,11 +41,12 @@ from cdisc.memory import release_memory
 from cdisc.spec.check import dependencies
 from cdisc.upstream import columns_read
 
-__all__ = ["LOCAL", "Outcome", "checked_scheduler", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
+__all__ = ["LOCAL", "Outcome", "check_keys", "checked_scheduler", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
 
 LOCAL = ("processes", "sync", "synchronous", "threads")  # --scheduler values that run the graph on this machine
 
 Builder = Callable[[str, dict[str, pd.DataFrame]], BuiltDataset]  # the frames of the inputs and of the datasets it needs
+Check = Callable[[Handoff, str], None]  # validation's per-dataset rules on a dataset's files in the handoff folder
 
 
 @dataclass
@@ -74,8 +76,9 @@ class _Study:
     from this process, finds it by that token (see :func:`_forked_study`). ``handoff`` is where tasks run in
     worker processes leave the datasets they build."""
 
-    def __init__(self, token: str, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None):
-        self.token, self.build, self.inputs, self.handoff = token, build, dict(inputs), handoff
+    def __init__(self, token: str, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None,
+                 check: Check | None = None):
+        self.token, self.build, self.inputs, self.handoff, self.check = token, build, dict(inputs), handoff, check
 
     def __dask_tokenize__(self) -> str:
         return self.token
@@ -118,14 +121,33 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     return Outcome(name, built=built, frames=frames | own, records=len(built.frame), reused=built.reused)
 
 
-def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None) -> dict:
+def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None,
+                  check: Check | None = None) -> dict:
     """The tasks of one study, keyed ``(prefix, dataset)``; ``specs`` in build order; ``handoff`` where worker
-    processes leave what they build (without one the graph runs in this process only)."""
-    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs, handoff)}
+    processes leave what they build (without one the graph runs in this process only). With ``check`` (and a
+    ``handoff``) each dataset also has a task ``(prefix, "check DATASET")`` running it (:func:`check_keys`)."""
+    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs, handoff, check)}
     for name, spec in specs.items():
         needed = [(prefix, d) for d in dependencies(spec) if d in specs]
         graph[(prefix, name)] = (_run_dataset, name, (prefix, "@study"), *needed)
+    if check is not None and handoff is not None:
+        for name in specs:  # after the dataset and the datasets every dataset's rules may reach by name
+            reached = [(prefix, d) for d in specs if d in PINNED and d != name]
+            graph[(prefix, f"check {name}")] = (_check_dataset, name, (prefix, "@study"), (prefix, name), *reached)
     return graph
+
+
+def check_keys(graph: dict) -> list:
+    """The keys of the graph's check tasks."""
+    return [key for key, task in graph.items() if isinstance(task, tuple) and task[0] is _check_dataset]
+
+
+def _check_dataset(name: str, study: _Study, *needed: Outcome) -> None:
+    """One check task (in a worker process): validation's per-dataset rules on the files of ``name``, left in the
+    handoff folder; nothing when a dataset it waited for was not built (the run then fails). (The memory it used is
+    reused by the next task: a collection after each would cost more than the rules on a small dataset.)"""
+    if not any(outcome.failed for outcome in needed):
+        study.check(study.handoff, name)
 
 
 def checked_scheduler(scheduler: str | None) -> str | None:

@@ -46,13 +46,14 @@ from cdisc.changes import (
     with_qualifiers,
 )
 from cdisc.checks import validate
+from cdisc.checks.ahead import check_in_worker, checked_in_workers
 from cdisc.collect import located
 from cdisc.compare.tables import Table, read_table
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import ColumnLoader, DefineDataset, Frame, write_define
 from cdisc.definexml.summaries import read_summaries, save_summaries
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
-from cdisc.graph import Outcome, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
+from cdisc.graph import Outcome, check_keys, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
 from cdisc.handoff import Handoff
 from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built
 from cdisc.io.csv_writer import write_csv
@@ -211,7 +212,7 @@ def run_study(
     run = prepare_run(folder, out_dir, options, raw)
     gc.freeze()  # the loaded study lives as long as the run: full collections skip it, and worker processes forked from this one leave its pages shared
     try:
-        outcomes = execute(run.graph, run.keys, run.scheduler, _reporter(progress, len(run.keys)))
+        outcomes = execute(run.graph, [*run.keys, *check_keys(run.graph)], run.scheduler, _reporter(progress, len(run.keys)))[: len(run.keys)]
         return finish_run(run, outcomes)
     finally:
         run.discard_handoff()
@@ -241,10 +242,10 @@ def run_portfolio(
             runs.append((folder, exc))
     prepared = [run for _, run in runs if isinstance(run, PreparedRun)]
     graph = {key: task for run in prepared for key, task in run.graph.items()}
-    keys = [key for run in prepared for key in run.keys]
+    keys = [key for run in prepared for key in [*run.keys, *check_keys(run.graph)]]
     gc.freeze()  # (as in run_study)
     try:
-        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _reporter(progress, len(keys)))))
+        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _reporter(progress, sum(len(run.keys) for run in prepared)))))
         results: list[tuple[Path, RunResult | ConvertedStudy | CdiscError]] = []
         for folder, run in runs:
             if isinstance(run, CdiscError):
@@ -336,7 +337,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
                           result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
                           partial(save_summaries, study))
     key = prefix or study.spec.study.id
-    graph = dataset_graph(key, built_specs, build, frames, handoff)
+    graph = dataset_graph(key, built_specs, build, frames, handoff, partial(check_in_worker, study))
     return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in built_specs], options.keep_records,
                        scheduler, handoff)
 
@@ -545,7 +546,8 @@ def _write_outputs(
         else:
             for one in built:  # (those a worker process built are in the staging folder's cache until moved)
                 one.hold()
-        findings = validate(staging, read=_validation_reader(staging, handoff)).findings
+        checked = checked_in_workers(handoff.folder, staging) if handoff is not None else None  # (their per-dataset rules)
+        findings = validate(staging, read=_validation_reader(staging, handoff), checked=checked).findings
         # (messages name files in the staging folder: name them as in the output folder)
         result.findings = findings.assign(message=findings["message"].astype("str").str.replace(f"{staging}{os.sep}", "", regex=False))
         (staging / "reports" / "run-report.html").write_text(run_report_html(run_report(result, staging)), encoding="utf-8")

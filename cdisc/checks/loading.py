@@ -11,20 +11,30 @@ loaded for its turn (:meth:`Loader.turns`) and let go after it, except those of 
 (:data:`PINNED`: small, and reached by name from other datasets' rules), which are read first and kept until
 validation ends. A dataset's SUPP-- (the CT rule reads its QNAMs) is read at the dataset's turn and has its own
 turn right after.
+
+Datasets whose rules already ran in the worker process that wrote them (:mod:`cdisc.checks.ahead`) take no turn: their
+attributes, kept summaries and findings come from there, provided the define.xml the worker assumed gives the keys and
+value-level codelists this folder's define.xml gives (else they take their turn here as any other).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+import json
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from lxml import etree
 
 from cdisc.checks.package import Dataset, Package, Submission
+from cdisc.checks.rules_terms import value_level
 from cdisc.checks.standards import Standards
 from cdisc.compare.tables import Table, read_table
 from cdisc.errors import DataError, UsageError
+
+if TYPE_CHECKING:
+    from cdisc.checks.ahead import CheckedFile
 
 DEFAULT_KEYS = {
     "DM": ["STUDYID", "USUBJID"],
@@ -50,9 +60,10 @@ class _File:
         return self.path.stem.upper()
 
 
-def open_submission(root: Path, standards: Standards, read: Callable[[Path], Table] = read_table) -> Loader:
+def open_submission(root: Path, standards: Standards, read: Callable[[Path], Table] = read_table,
+                    checked: Mapping[Path, CheckedFile] | None = None) -> Loader:
     """The packages under ``root`` (define.xml parsed) and a loader of their dataset files (by ``read``); nothing read
-    yet."""
+    yet. ``checked``: what worker processes found on dataset files, by path."""
     if not root.is_dir():
         raise UsageError(f"{root}: no such folder")
     folders = sorted({p.parent for p in root.rglob("*") if p.suffix.lower() == ".xpt"})
@@ -66,19 +77,22 @@ def open_submission(root: Path, standards: Standards, read: Callable[[Path], Tab
         define = next((p for p in folder.iterdir() if p.name.lower() == "define.xml"), None)
         package = Package(folder, model, [p.name.lower() for p in paths], define)
         submission.packages.append(package)
-        keys = _define_keys(package.tree) if package.tree is not None else {}
+        keys = define_keys(package.tree) if package.tree is not None else {}
         files += [_File(path, package, keys) for path in paths]
-    return Loader(submission, files, read)
+    return Loader(submission, files, read, accepted(files, checked or {}))
 
 
 class Loader:
     """Reads each dataset file of a submission once, when a turn needs it, and keeps ``submission.datasets`` (the
-    readable ones, in file order) and ``submission.unreadable`` (in file order) up to date."""
+    readable ones, in file order) and ``submission.unreadable`` (in file order) up to date. A file in ``checked`` (by
+    position) is not read unless pinned: its dataset is made released from what the worker kept."""
 
-    def __init__(self, submission: Submission, files: list[_File], read: Callable[[Path], Table] = read_table) -> None:
+    def __init__(self, submission: Submission, files: list[_File], read: Callable[[Path], Table] = read_table,
+                 checked: Mapping[int, CheckedFile] | None = None) -> None:
         self.submission = submission
         self.files = files
         self.read_table = read
+        self.checked = dict(checked or {})
         self.read: dict[int, Dataset | None] = {}  # file position -> its dataset (None: unreadable)
         self.problems: dict[int, str] = {}
 
@@ -90,7 +104,7 @@ class Loader:
                 self._dataset(position)
         for position in turn_order([f.name for f in self.files]):
             dataset = self._dataset(position)
-            if dataset is None:
+            if dataset is None or position in self.checked:
                 continue
             supplement = f"SUPP{dataset.name}"
             self._first(supplement)
@@ -112,17 +126,46 @@ class Loader:
             self.submission.unreadable[:] = [problem for _, problem in sorted(self.problems.items())]
         return self.read[position]
 
+    def findings(self) -> dict[Path, dict[str, list]]:
+        """The findings worker processes made on the checked files, by file and rule."""
+        return {self.files[position].path: found.findings for position, found in self.checked.items()}
+
     def _read(self, position: int) -> Dataset | None:
-        file = self.files[position]
+        file, found = self.files[position], self.checked.get(position)
+        if found is not None and file.name not in PINNED:
+            return found.dataset(file.path)
         try:
             table = self.read_table(file.path)
         except DataError as exc:
             self.problems[position] = str(exc)
             return None
-        name = file.name
-        default = DEFAULT_KEYS.get("SUPP" if name.startswith("SUPP") else name, [])
-        chosen = [k for k in file.keys.get(name, default) if k in table.frame.columns]
-        return Dataset(name, "ADaM" if name.startswith("AD") else "SDTM", table, chosen)
+        dataset = dataset_of(file.name, table, file.keys)
+        if found is not None:
+            dataset.kept.update(found.kept)
+        return dataset
+
+
+def dataset_of(name: str, table: Table, keys: dict[str, list[str]]) -> Dataset:
+    """The dataset ``name`` read as ``table``, its keys those ``keys`` (of define.xml) gives it, else well-known ones."""
+    default = DEFAULT_KEYS.get("SUPP" if name.startswith("SUPP") else name, [])
+    chosen = [k for k in keys.get(name, default) if k in table.frame.columns]
+    return Dataset(name, "ADaM" if name.startswith("AD") else "SDTM", table, chosen)
+
+
+def define_facts(package: Package, keys: dict[str, list[str]], name: str) -> object:
+    """What the per-dataset rules take from a package's define.xml about dataset ``name``: its keys and its value-level
+    codelists (as JSON values, so that those a worker process assumed compare equal)."""
+    levels = {variable: items for (dataset, variable), items in value_level(package).items() if dataset == name}
+    return json.loads(json.dumps({"keys": keys.get(name), "levels": levels}))
+
+
+def accepted(files: list[_File], checked: Mapping[Path, CheckedFile]) -> dict[int, CheckedFile]:
+    """The checked files (by position) whose worker assumed what define.xml says, of each worker task (a dataset and its
+    SUPP--) only when all of its files are so: a dataset taking its turn here has its SUPP-- read beside it."""
+    found = {position: checked[file.path] for position, file in enumerate(files) if file.path in checked}
+    agrees = {p: found[p].facts == define_facts(files[p].package, files[p].keys, files[p].name) for p in found}
+    refused = {found[p].task for p, agreed in agrees.items() if not agreed}
+    return {p: one for p, one in found.items() if one.task not in refused}
 
 
 def turn_order(names: list[str]) -> list[int]:
@@ -140,7 +183,7 @@ def turn_order(names: list[str]) -> list[int]:
     return order
 
 
-def _define_keys(tree: etree._ElementTree) -> dict[str, list[str]]:
+def define_keys(tree: etree._ElementTree) -> dict[str, list[str]]:
     """Key variables per dataset from a define.xml (1.0 or 2.x)."""
     names = {item.get("OID"): item.get("Name") for item in tree.xpath("//*[local-name()='ItemDef']")}
     keys: dict[str, list[str]] = {}

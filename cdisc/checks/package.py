@@ -9,7 +9,7 @@ per dataset whichever rules ask for it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field, replace
 from functools import cached_property
 from pathlib import Path
@@ -297,7 +297,7 @@ class Submission:
     unreadable: list[str] = field(default_factory=list)
     summaries: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # of ``datasets``
     shared: Summaries = field(default_factory=Summaries, repr=False, compare=False)  # of the standards alone: shared by views
-    named: dict[str, Dataset | None] | None = field(default=None, repr=False, compare=False)  # a view's find()
+    named: Mapping[str, Dataset | None] | None = field(default=None, repr=False, compare=False)  # a view's find()
 
     def find(self, name: str) -> Dataset | None:
         """The first dataset called ``name``; in a view, of the datasets the view reaches by name (others: an error)."""
@@ -310,7 +310,7 @@ class Submission:
     def model(self, model: str) -> list[Dataset]:
         return [d for d in self.datasets if d.model == model]
 
-    def view(self, dataset: Dataset, named: dict[str, Dataset | None]) -> Submission:
+    def view(self, dataset: Dataset, named: Mapping[str, Dataset | None]) -> Submission:
         """The submission as a rule sees it during ``dataset``'s turn: ``datasets`` is ``[dataset]``, ``find()`` gives
         the datasets of ``named`` (loaded beside it), ``shared`` is this submission's."""
         return Submission(self.root, self.standards, self.packages, [dataset], self.unreadable, shared=self.shared, named=named)

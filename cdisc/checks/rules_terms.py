@@ -21,9 +21,10 @@ _PAIRS = (("TESTCD", "TEST"), ("PARMCD", "PARM"))
 RESULTS = ("ORRES", "STRESC")
 _NS = "local-name()"
 _COMPARATORS = {"EQ": False, "IN": False, "NE": True, "NOTIN": True}  # comparator -> negated membership
+VALUE_LEVEL = "value_level_codelists"  # a package's summary: what value_level reads in its define.xml
 
 
-def _value_level(package: Package) -> dict[tuple[str, str], list[tuple[tuple, str]]]:
+def value_level(package: Package) -> dict[tuple[str, str], list[tuple[tuple, str]]]:
     """Value-level items with a codelist, read once per define.xml: (dataset, variable) -> [(where, NCI code)], where
     ``where`` is the item's where clauses (any of them), each a tuple of (variable, negated, values) checks (all of them).
     Items whose clauses use other comparators than EQ/NE/IN/NOTIN are left out (their records keep the variable's codelist)."""
@@ -61,7 +62,7 @@ def _value_level(package: Package) -> dict[tuple[str, str], list[tuple[tuple, st
                 if lists.get(vl):
                     found[((group.get("Name") or "").upper(), names[ref.get("ItemOID")])] = lists[vl]
         return found
-    return package.summaries.of("value_level_codelists", build)
+    return package.summaries.of(VALUE_LEVEL, build)
 
 
 def _selected(dataset: Dataset, where: tuple) -> np.ndarray:
@@ -86,7 +87,7 @@ def codelist_parts(submission: Submission, dataset: Dataset, variable: str, code
 
     A submission without value-level codelists gives ``[(codes, None)]``."""
     package = next((p for p in submission.packages if p.folder == dataset.table.path.parent), None)
-    items = _value_level(package).get((dataset.name, variable), []) if package is not None else []
+    items = value_level(package).get((dataset.name, variable), []) if package is not None else []
     if not items:
         return [(codes, None)] if codes else []
     parts: list[tuple[tuple[str, ...], np.ndarray | None]] = []
