@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
@@ -62,8 +63,23 @@ class Handoff:
         if not built.reused:
             cache_entry(built, self.hashes[built.spec.dataset]).write(self.folder)
         if self.describe is not None and not errors:
-            self.describe(built, self.summaries)
+            self._describe(built)
         return errors
+
+    def _describe(self, built: BuiltDataset) -> None:
+        """What define.xml asks of a dataset's records, into :attr:`summaries`: for one taken from the previous run, the
+        answers its cache entry kept (the same records and specs: the same input hash); else worked out, and kept in the
+        cache entry written here."""
+        stem, answers = built.spec.dataset.lower(), self.summaries / f"{built.spec.dataset}.json"
+        kept = self.previous / f"{stem}.define.json"
+        if built.reused and kept.is_file():
+            self.summaries.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(kept, answers)
+            return
+        assert self.describe is not None
+        self.describe(built, self.summaries)
+        if not built.reused:
+            shutil.copyfile(answers, self.folder / f"{stem}.define.json")
 
     @property
     def summaries(self) -> Path:

@@ -127,16 +127,18 @@ def test_a_damaged_cache_entry_is_rebuilt(first_run, tmp_path, monkeypatch, dama
     assert _files(tmp_path / "out") == _files(tmp_path / "forced" / "out")
 
 
-def test_a_reused_dataset_s_reports_come_from_its_cache_entry(small_example, small_example_run, tmp_path, monkeypatch):
-    """Plots and summaries are rendered once, when their dataset is built: a rerun that takes ADPC, ADPP, ADRS and
-    ADTTE from the previous run writes the reports their cache entries kept, the files of a full rebuild."""
+def test_a_reused_dataset_s_reports_and_define_answers_come_from_its_cache_entry(small_example, small_example_run, tmp_path, monkeypatch):
+    """Plots, summaries and what define.xml asks of the records are worked out once, when their dataset is built: a
+    rerun that takes every dataset from the previous run writes the reports and define.xml their cache entries kept,
+    the files of a full rebuild."""
     import cdisc.study
 
     def render(*args):
-        raise AssertionError("a reused dataset's reports were rendered again")
+        raise AssertionError("a reused dataset's reports or define.xml answers were worked out again")
 
     with monkeypatch.context() as patched:
         patched.setattr(cdisc.study, "dataset_reports", render)
+        patched.setattr(cdisc.study, "save_summaries", render)
         again = _rerun(small_example, small_example_run, tmp_path / "again", patched)
     assert set(again.reused) == {b.spec.dataset for b in again.built}
     _rerun(small_example, small_example_run, tmp_path / "forced", monkeypatch, force=True)
