@@ -77,7 +77,8 @@ def derive_var_atoxdsc(testcd: pd.Series, criteria_direction: str, meta_criteria
     criteria = read_criteria() if meta_criteria is None else meta_criteria
     terms = criteria.loc[criteria["direction"].eq(criteria_direction) & criteria["lbtestcd"].ne(""), ["lbtestcd", "term"]]
     lookup = terms.drop_duplicates("lbtestcd").set_index("lbtestcd")["term"]
-    return pd.Series(testcd.map(lookup).to_numpy(), index=testcd.index, dtype="str")
+    codes, tests = pd.factorize(testcd)  # each distinct test looked up once
+    return _texts(pd.Series(tests).map(lookup).to_numpy(), codes, testcd.index)
 
 
 def _threshold(text: str, refs: dict[str, np.ndarray], n: int) -> np.ndarray:
@@ -120,14 +121,15 @@ def derive_var_atoxgr_dir(
     if criteria_direction not in ("L", "H"):
         raise ValueError(f"criteria_direction must be 'L' or 'H', not {criteria_direction!r}")
     criteria = meta_criteria.loc[meta_criteria["direction"].eq(criteria_direction)]
-    grades = np.full(len(dataset), None, dtype=object)
+    grades = np.full(len(dataset), -1, dtype=np.int8)  # each record's grade, -1 for none
     terms = {term: clauses for term, clauses in criteria.groupby(criteria["term"].str.upper(), sort=True)}
     term_of = _upper_codes(dataset[tox_description_var], list(terms))  # each record's term: its place in terms, -1 for none
     unit_names = sorted({clauses["unit"].iloc[0].upper() for clauses in terms.values()})
     units = None if get_unit_expr is None else _upper_codes(get_unit_expr, unit_names)
-    read = ["AVAL", "ANRLO", "ANRHI", "BASE", *(["BNRIND"] if criteria["baseline"].ne("").any() else [])]
-    columns = {name: dataset[name].to_numpy(dtype=float if name != "BNRIND" else object) for name in read if name in dataset.columns}
     abnormal = high_indicator if criteria_direction == "H" else low_indicator
+    columns = {name: dataset[name].to_numpy(dtype=float) for name in ["AVAL", "ANRLO", "ANRHI", "BASE"] if name in dataset.columns}
+    if "BNRIND" in dataset.columns and criteria["baseline"].ne("").any():  # BNRIND as whether the baseline is abnormal
+        columns["BNRIND"] = dataset["BNRIND"].isin(list(abnormal)).to_numpy(dtype=bool)
     by_term = np.argsort(term_of, kind="stable")  # each term's records together, in record order
     bounds = np.searchsorted(term_of[by_term], np.arange(len(terms) + 1))
     for at, clauses in enumerate(terms.values()):
@@ -137,8 +139,8 @@ def derive_var_atoxgr_dir(
         unit = clauses["unit"].iloc[0].upper()
         if unit and units is not None:
             rows = rows[units[rows] == unit_names.index(unit)]
-        grades[rows] = _grade({name: values[rows] for name, values in columns.items()}, len(rows), clauses, abnormal, signif_dig)
-    return pd.Series(grades, index=dataset.index, dtype="str")
+        grades[rows] = _grade({name: values[rows] for name, values in columns.items()}, len(rows), clauses, signif_dig)
+    return _texts(np.array(["0", "1", "2", "3", "4"], dtype=object), grades, dataset.index)
 
 
 def _upper_codes(values: pd.Series, names: list[str]) -> np.ndarray:
@@ -157,16 +159,16 @@ def _column(columns: dict[str, np.ndarray], name: str, term: str) -> np.ndarray:
     return columns[name]
 
 
-def _grade(columns: dict[str, np.ndarray], n: int, clauses: pd.DataFrame, abnormal: tuple[str, ...], signif_dig: int) -> np.ndarray:
-    """The grades of one term's ``n`` records (their ``columns``): clauses tried in order, the first that holds wins."""
+def _grade(columns: dict[str, np.ndarray], n: int, clauses: pd.DataFrame, signif_dig: int) -> np.ndarray:
+    """The grades (-1 for none) of one term's ``n`` records (their ``columns``, BNRIND as whether the baseline is abnormal):
+    clauses tried in order, the first that holds wins."""
     term = clauses["term"].iloc[0]
     used = " ".join(clauses["threshold"]) + " " + " ".join(clauses["and_threshold"])
     refs = {ref: _column(columns, ref_var.upper(), term) for ref, ref_var in (("ULN", "ANRHI"), ("LLN", "ANRLO"), ("BASE", "BASE"))
             if ref in used}
     value = signif(_column(columns, "AVAL", term), signif_dig)
-    baseline_abnormal = (np.isin(_column(columns, "BNRIND", term), list(abnormal)) if clauses["baseline"].ne("").any()
-                         else np.zeros(n, dtype=bool))
-    grade = np.full(n, None, dtype=object)
+    baseline_abnormal = _column(columns, "BNRIND", term) if clauses["baseline"].ne("").any() else np.zeros(n, dtype=bool)
+    grade = np.full(n, -1, dtype=np.int8)
     decided = np.isnan(value)
     for clause in clauses.itertuples(index=False):
         if clause.op == "missing":
@@ -178,9 +180,9 @@ def _grade(columns: dict[str, np.ndarray], n: int, clauses: pd.DataFrame, abnorm
         if clause.baseline:
             holds &= baseline_abnormal if clause.baseline == "abnormal" else ~baseline_abnormal
         new = holds & ~decided
-        grade[new] = None if clause.grade == "NA" else clause.grade
+        grade[new] = -1 if clause.grade == "NA" else int(clause.grade)
         decided |= holds
-    grade[~decided] = "0"
+    grade[~decided] = 0
     return grade
 
 
@@ -197,9 +199,24 @@ def derive_var_atoxgr(atoxgrl: pd.Series, atoxgrh: pd.Series, atoxdscl: pd.Serie
         >>> derive_var_atoxgr(low, high, terms, pd.Series(["t", "t", "t", "t", None, "t"])).tolist()
         ['-2', '3', '0', nan, '0', nan]
     """
-    low, high = pd.to_numeric(atoxgrl).to_numpy(dtype=float), pd.to_numeric(atoxgrh).to_numpy(dtype=float)
+    low_codes, lows = pd.factorize(atoxgrl.astype("str"))  # each distinct grade read as a number once
+    high_codes, highs = pd.factorize(atoxgrh.astype("str"))
+    low, high = _numbers(lows, low_codes), _numbers(highs, high_codes)
     no_low_term, no_high_term = atoxdscl.isna().to_numpy(), atoxdsch.isna().to_numpy()
     conditions = [np.isnan(low) & np.isnan(high), low >= 1, high >= 1,
                   ((low == 0) | no_low_term) & (high == 0), ((high == 0) | no_high_term) & (low == 0)]
-    choices = [None, ("-" + atoxgrl.astype("str")).to_numpy(dtype=object), atoxgrh.astype("str").to_numpy(dtype=object), "0", "0"]
-    return pd.Series(np.select(conditions, choices, default=None), index=atoxgrl.index, dtype="str")  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice/default; its stubs do not
+    texts = np.array([*("-" + pd.Series(lows, dtype="str")).to_numpy(dtype=object), *highs.to_numpy(dtype=object), "0"], dtype=object)
+    zero = len(texts) - 1  # the place of each record's text in texts, -1 for missing
+    zeros = np.full(len(low_codes), zero)
+    choices = [np.full(len(low_codes), -1), low_codes, np.where(high_codes < 0, -1, len(lows) + high_codes), zeros, zeros]
+    return _texts(texts, np.select(conditions, choices, default=-1), atoxgrl.index)
+
+
+def _numbers(distinct: pd.Index, codes: np.ndarray) -> np.ndarray:
+    """The values at ``codes`` (-1: missing) of ``distinct`` texts as numbers."""
+    return np.append(pd.to_numeric(pd.Series(distinct, dtype="str")).to_numpy(dtype=float), np.nan)[codes]
+
+
+def _texts(texts: np.ndarray, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """Text (``str``) of each record: ``texts`` at the record's code, missing at -1 (or where the text is missing)."""
+    return pd.Series(pd.array(texts, dtype="str").take(codes, allow_fill=True), index=index)
