@@ -2,9 +2,11 @@
 
 :func:`write_define` builds the document (:mod:`.build`), renders it with the Jinja2 templates
 in ``define/`` (:mod:`.render`), validates it against the Define-XML 2.1 XSD (:mod:`.schema`)
-and checks it against the data (:mod:`.check`) before writing anything. A dataset's records may be given
+and checks it against the data (:mod:`.check`) before writing anything. Both ask the same questions of each dataset's
+records (:func:`.build.define_questions`), answered once (:func:`.values.summarise`). A dataset's records may be given
 as a loader: they are then read when the dataset is described and let go before the next one (with a
-:class:`ColumnLoader`, a column at a time).
+:class:`ColumnLoader`, a column at a time); or as the answers, made where the records were (:mod:`.summaries`: the worker
+process that built the dataset).
 """
 
 from __future__ import annotations

@@ -60,7 +60,8 @@ class DefineDataset:
 
     Records are a frame or a loader returning it (``lambda: pd.read_parquet(path)``), which is called when the
     dataset is described, at most once per define.xml; its records are let go before the next dataset is read.
-    A :class:`~cdisc.definexml.values.ColumnLoader` reads them a column at a time instead.
+    A :class:`~cdisc.definexml.values.ColumnLoader` reads them a column at a time instead; a
+    :class:`~cdisc.definexml.values.SettledFrame` gives what was worked out of them elsewhere (:mod:`.summaries`).
     With ``frame=None`` (or a loader returning None) the dataset is described from its spec alone: lengths as
     declared and every term of its codelists (a metadata-only define, e.g. for a spec review).
     """
