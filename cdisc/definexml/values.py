@@ -14,7 +14,7 @@ A table's records are needed only while it is summarised: :func:`summarise` answ
 ask of each column on some rows (:data:`Asked`, from the specs alone) as a :class:`Summary` each, and keeps only those
 (:class:`SettledFrame`), letting go of the records and of every array made from them. define.xml is then built, and
 checked against the data, from the summaries, never the records; so the summaries can be made wherever the records
-are (a worker process, :mod:`.handed`). Records from a :class:`ColumnLoader` are read a column at a time, and what was
+are (a worker process, :mod:`.summaries`). Records from a :class:`ColumnLoader` are read a column at a time, and what was
 made of a column is let go once its variable is summarised (:meth:`FrameValues.done`).
 """
 
