@@ -4,14 +4,18 @@ A worker process reads the records of the datasets a build needs from the handof
 (:meth:`cdisc.handoff.Handoff.frames`); a dataset the spec reads only through rules that name every column they
 read of it (merge rules' ``by``, ``order``, ``value`` and ``filter_add``, a summary step's ``dataset_add``) is read
 with those columns alone: SV summarises the visit dates of nine domains, ADSL merges from eleven datasets.
-A dataset read any other way (as the source, merged or appended records, ``depends_on``, SUPP-- qualifiers, or by
-a rule that reads columns its parameters do not name, such as DM's RFSTDTC for study days) is read whole.
+A source dataset is read with the columns its spec names anywhere (PP of ADPC's, as the columns of a merged dataset are
+chosen: :func:`cdisc.adam.engine.written_text`) when no SUPP-- qualifiers are joined on and every record step names
+what it reads. A dataset read any other way (merged or appended records, ``depends_on``, after other record steps, or
+by a rule that reads columns its parameters do not name, such as DM's RFSTDTC for study days) is read whole.
 """
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
+from cdisc.adam.engine import written_text
 from cdisc.rules import get
 from cdisc.spec.adam import AdamDataset
 from cdisc.spec.base import parsed
@@ -22,21 +26,23 @@ __all__ = ["columns_read"]
 
 #: Rules that read of their other dataset only the columns their references name (and no SUPP-- qualifiers unasked).
 _NAMING_RULES = frozenset({"derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined", "derive_summary_records"})
+#: Record steps that read of the records only the columns their parameters name ("derive" builds named variables).
+_NAMING_STEPS = frozenset({"derive", "derive_summary_records", "derive_param_nca"})
 #: Columns every subset keeps: what identifies a record's study and subject.
 _ALWAYS = frozenset({"STUDYID", "USUBJID"})
 _WHOLE = None
 
 
 def columns_read(spec: SdtmDataset | AdamDataset) -> dict[str, frozenset[str]]:
-    """The names of the columns the build of ``spec`` reads of each dataset it reads only through naming rules; the
-    datasets it needs that are not keys are read whole.
+    """The names of the columns the build of ``spec`` reads of each dataset whose every use names them; the datasets it
+    needs that are not keys are read whole.
 
     >>> spec = AdamDataset.model_validate({"dataset": "ADSL", "label": "Subjects", "class": "SUBJECT LEVEL ANALYSIS DATASET",
     ...     "structure": "One record per subject", "keys": ["USUBJID"], "source": {"dataset": "DM"},
     ...     "variables": [{"name": "TRTSDT", "label": "Start", "type": "integer", "origin": "Derived",
     ...                    "derive_vars_merged": {"dataset": "EX", "order": ["EXSTDTC"], "value": "sas_date(EXSTDTC)"}}]})
-    >>> {name: sorted(names) for name, names in columns_read(spec).items()}
-    {'EX': ['EXSTDTC', 'STUDYID', 'USUBJID']}
+    >>> sorted(columns_read(spec)["EX"])
+    ['EXSTDTC', 'STUDYID', 'USUBJID']
     """
     read: dict[str, set[str] | None] = {}
     for dataset, names in _reads(spec):
@@ -50,7 +56,7 @@ def _reads(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[str, set[str] | No
     """Each way ``spec`` reads another dataset: the dataset and the names of the columns read, or None for all."""
     yield from ((dataset, _WHOLE) for dataset in spec.depends_on)
     if spec.source.dataset is not None:
-        yield spec.source.dataset, _WHOLE
+        yield spec.source.dataset, _source_names(spec)
     if isinstance(spec, AdamDataset):
         yield from ((part.dataset, _WHOLE) for part in spec.source.append)
         yield from ((merge.dataset, _WHOLE) for merge in spec.source.merge)
@@ -62,6 +68,15 @@ def _reads(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[str, set[str] | No
     for name, params in rules:
         for _, dataset in get(name).datasets(params):
             yield dataset, _other_names(name, params)
+
+
+def _source_names(spec: SdtmDataset | AdamDataset) -> set[str] | None:
+    """The columns a build reads of its source dataset, when its record steps read only columns they name and no SUPP--
+    qualifiers are joined on: the names its spec writes (as a merged dataset's columns are chosen)."""
+    steps = spec.steps if isinstance(spec, AdamDataset) else spec.source.steps
+    if getattr(spec.source, "supp", False) or any(step.rule[0] not in _NAMING_STEPS for step in steps):
+        return _WHOLE
+    return set(re.findall(r"[A-Za-z_]\w*", written_text(spec)))
 
 
 def _other_names(name: str, params) -> set[str] | None:

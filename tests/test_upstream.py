@@ -7,10 +7,10 @@ from cdisc.spec.sdtm import SdtmDataset
 from cdisc.upstream import columns_read
 
 
-def adsl(*variables: dict, **source) -> AdamDataset:
+def adsl(*variables: dict, steps: tuple = (), **source) -> AdamDataset:
     return AdamDataset.model_validate({
         "dataset": "ADSL", "label": "Subjects", "class": "SUBJECT LEVEL ANALYSIS DATASET", "structure": "One record per subject",
-        "keys": ["USUBJID"], "source": {"dataset": "DM", **source}, "variables": list(variables),
+        "keys": ["USUBJID"], "source": {"dataset": "DM", **source}, "variables": list(variables), "steps": list(steps),
     })
 
 
@@ -18,8 +18,9 @@ def merged(name: str, rule: str, **params) -> dict:
     return {"name": name, "label": name, "type": "integer", "origin": "Derived", rule: params}
 
 
-def named(spec) -> dict[str, list[str]]:
-    return {dataset: sorted(names) for dataset, names in columns_read(spec).items()}
+def named(spec, but: str = "DM") -> dict[str, list[str]]:
+    """What each dataset but the source (``but``) is read with."""
+    return {dataset: sorted(names) for dataset, names in columns_read(spec).items() if dataset != but}
 
 
 def test_merge_rules_read_the_columns_they_name_with_the_subject_identifiers():
@@ -45,9 +46,17 @@ def test_uses_of_one_dataset_add_up():
 
 def test_a_dataset_read_any_other_way_is_read_whole():
     supp = adsl(merged("AEX", "derive_vars_merged", dataset="AE", supp=True, value="AEDLT"))  # qualifiers join on IDVAR's column
-    source = adsl(merged("DTHDT", "derive_vars_merged", dataset="DM", value="sas_date(DTHDTC)"))  # DM is also the source
+    source = adsl(merged("DTHDT", "derive_vars_merged", dataset="DM", value="sas_date(DTHDTC)"), supp=True)  # DM's qualifiers too
     other = adsl(merged("RESP", "derive_vars_merged", dataset="RS", value="RSSTRESC"), merge=[{"dataset": "RS"}])
-    assert named(supp) == named(source) == named(other) == {}
+    assert named(supp) == named(source, but="") == named(other) == {}
+
+
+def test_a_source_is_read_with_the_names_its_spec_writes_unless_a_step_may_read_others():
+    agegr1 = {"name": "AGEGR1", "label": "Age Group", "type": "text", "origin": "Derived", "expr": 'if_else(AGE < 65, "<65", ">=65")'}
+    read = named(adsl(agegr1), but="")["DM"]
+    assert {"AGE", "AGEGR1", "STUDYID", "USUBJID"} <= set(read) and "RACE" not in read
+    extreme = {"derive_extreme_records": {"by_vars": ["USUBJID"], "order": ["AGE"], "mode": "first", "set_values_to": {"AGEGR1": "X"}}}
+    assert named(adsl(agegr1, steps=(extreme,)), but="") == {}  # derive_extreme_records copies whole records
 
 
 def test_a_summary_step_reads_its_dataset_add_by_its_groups_and_summaries():

@@ -33,7 +33,7 @@ def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFra
     frame = built[source.dataset]
     if source.supp:
         frame = with_supp(frame, built.get(f"SUPP{source.dataset}"))
-    written = _written(spec) if source.merge else ""
+    written = written_text(spec) if source.merge else ""
     for merge in source.merge:
         other = built[merge.dataset]
         extra = [c for c in other.columns if c not in frame.columns and c in written]
@@ -56,7 +56,7 @@ def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFra
     return records
 
 
-def _written(spec: AdamDataset) -> str:
+def written_text(spec: BaseModel) -> str:
     """Every text the spec writes (names, expressions, conditions, rule parameters with their defaults), one per line.
 
     A merged dataset's column is joined onto the base records only when it occurs in this text: no rule
@@ -67,7 +67,7 @@ def _written(spec: AdamDataset) -> str:
     ...     "structure": "One record per event", "keys": ["USUBJID"], "source": {"dataset": "AE", "merge": [{"dataset": "ADSL"}]},
     ...     "variables": [{"name": "ASTDY", "label": "Day", "type": "integer", "origin": "Derived",
     ...                    "derive_vars_dy": {"date": "ASTDT"}}]})
-    >>> [name for name in ["TRTSDT", "TRTEDT", "ASTDT"] if name in _written(spec)]  # TRTSDT: the rule's default reference
+    >>> [name for name in ["TRTSDT", "TRTEDT", "ASTDT"] if name in written_text(spec)]  # TRTSDT: the rule's default reference
     ['TRTSDT', 'ASTDT']
     """
     texts: list[str] = []
