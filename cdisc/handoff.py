@@ -28,7 +28,7 @@ from cdisc.built import BuiltDataset
 from cdisc.compare.tables import Table, Variable, read_table
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built
-from cdisc.manifest import sha256_file
+from cdisc.manifest import combined_hash, sha256_file
 
 __all__ = ["Handoff"]
 
@@ -68,8 +68,8 @@ class Handoff:
 
     def _describe(self, built: BuiltDataset) -> None:
         """What define.xml asks of a dataset's records, into :attr:`summaries`: for one taken from the previous run, the
-        answers its cache entry kept (the same records and specs: the same input hash); else worked out, and kept in the
-        cache entry written here."""
+        answers its cache entry kept (the same records and specs: the same input hash); else worked out, and kept for its
+        cache entry (:meth:`move_cache_entry`)."""
         stem, answers = built.spec.dataset.lower(), self.summaries / f"{built.spec.dataset}.json"
         kept = self.previous / f"{stem}.define.json"
         if built.reused and kept.is_file():
@@ -78,8 +78,30 @@ class Handoff:
             return
         assert self.describe is not None
         self.describe(built, self.summaries)
-        if not built.reused:
-            shutil.copyfile(answers, self.folder / f"{stem}.define.json")
+        shutil.copyfile(answers, self.folder / f"{stem}.define.json")
+
+    def check(self, check: Callable[[Handoff, str], None], name: str) -> None:
+        """Validation's per-dataset rules on the files of dataset ``name`` (``check``, which leaves its results in
+        ``checks/``), kept for its cache entry (:meth:`move_cache_entry`); for one taken from the previous run whose
+        pinned datasets were too (the same input hashes: the same records), the results its cache entry kept."""
+        from cdisc.checks.loading import PINNED  # (the checks import the package's readers, which import this module)
+
+        stem, checks = name.lower(), self.folder / "checks"
+        key = combined_hash({n: self.hashes[n] for n in sorted({name, *PINNED} & set(self.hashes))})
+        built_here = (self.folder / f"{stem}.json").is_file()  # (one taken from the previous run has its entry there)
+        if not built_here and (self.previous / f"{stem}.checks.key").is_file() \
+                and (self.previous / f"{stem}.checks.key").read_text(encoding="utf-8") == key:
+            checks.mkdir(exist_ok=True)
+            for suffix in ("json", "arrow"):
+                if (self.previous / f"{stem}.checks.{suffix}").is_file():
+                    shutil.copyfile(self.previous / f"{stem}.checks.{suffix}", checks / f"{name}.{suffix}")
+            return
+        check(self, name)
+        if (checks / f"{name}.json").is_file():
+            for suffix in ("json", "arrow"):
+                if (checks / f"{name}.{suffix}").is_file():
+                    shutil.copyfile(checks / f"{name}.{suffix}", self.folder / f"{stem}.checks.{suffix}")
+            (self.folder / f"{stem}.checks.key").write_text(key, encoding="utf-8")
 
     @property
     def summaries(self) -> Path:
@@ -106,7 +128,9 @@ class Handoff:
         return own | ({f"SUPP{name}": pd.read_parquet(supp)} if supp.is_file() else {})
 
     def move_cache_entry(self, name: str, cache: Path) -> None:
-        """The cache files of a dataset built in this run, into the staging folder's cache (read back already)."""
+        """The cache files a worker process wrote for a dataset, into the staging folder's cache (read back already): a
+        dataset built in this run's whole entry, or what was worked out anew for one taken from the previous run (over
+        the files copied from there)."""
         cache.mkdir(parents=True, exist_ok=True)
         for path in self.folder.glob(f"{name.lower()}.*"):
             os.replace(path, cache / path.name)

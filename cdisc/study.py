@@ -337,9 +337,14 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
                           result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
                           partial(save_summaries, study))
     key = prefix or study.spec.study.id
-    graph = dataset_graph(key, built_specs, build, frames, handoff, partial(check_in_worker, study))
+    graph = dataset_graph(key, built_specs, build, frames, handoff, partial(_check, study))
     return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in built_specs], options.keep_records,
                        scheduler, handoff)
+
+
+def _check(study: Study, handoff: Handoff, name: str) -> None:
+    """A check task: validation's per-dataset rules on a dataset's files, or what its cache entry kept of them."""
+    handoff.check(partial(check_in_worker, study), name)
 
 
 def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
@@ -580,6 +585,8 @@ def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Hand
             (staging / CACHE).mkdir(exist_ok=True)
             for path in (target / CACHE).glob(f"{one.spec.dataset.lower()}.*"):
                 shutil.copyfile(path, staging / CACHE / path.name)
+            if handoff is not None:
+                handoff.move_cache_entry(one.spec.dataset, staging / CACHE)
         elif handoff is not None:
             handoff.move_cache_entry(one.spec.dataset, staging / CACHE)
             one.stored = staging / CACHE  # (its records are read from there)
