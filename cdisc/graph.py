@@ -144,8 +144,7 @@ def check_keys(graph: dict) -> list:
 
 def _check_dataset(name: str, study: _Study, *needed: Outcome) -> None:
     """One check task (in a worker process): validation's per-dataset rules on the files of ``name``, left in the
-    handoff folder; nothing when a dataset it waited for was not built (the run then fails). (The memory it used is
-    reused by the next task: a collection after each would cost more than the rules on a small dataset.)"""
+    handoff folder; nothing when a dataset it waited for was not built (the run then fails)."""
     if not any(outcome.failed for outcome in needed):
         study.check(study.handoff, name)
 

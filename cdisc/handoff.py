@@ -170,6 +170,6 @@ def _keep_table(table: Table, path: Path) -> None:
 def _kept_table(path: Path, source: Path) -> Table:
     """The dataset file read from ``source`` as :func:`_keep_table` kept it at ``path``."""
     attributes = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    frame = feather.read_table(path.with_suffix(".arrow")).to_pandas()
+    frame = feather.read_table(path.with_suffix(".arrow"), memory_map=True).to_pandas()  # (text stays in the file's pages)
     variables = tuple(Variable(**v) for v in attributes["variables"])
     return Table(attributes["name"], attributes["label"], source, frame, variables, attributes["encoding"])
