@@ -146,6 +146,7 @@ def _check_dataset(name: str, study: _Study, *needed: Outcome) -> None:
     """One check task (in a worker process): validation's per-dataset rules on the files of ``name``, left in the
     handoff folder; nothing when a dataset it waited for was not built (the run then fails)."""
     if not any(outcome.failed for outcome in needed):
+        assert study.check is not None and study.handoff is not None  # (check tasks are made only with both)
         study.check(study.handoff, name)
 
 
