@@ -27,7 +27,7 @@ from pyarrow import feather
 from cdisc.built import BuiltDataset
 from cdisc.compare.tables import Table, Variable, read_table
 from cdisc.errors import DataError
-from cdisc.incremental import cache_entry, load_built
+from cdisc.incremental import cache_entry, load_built, warnings_json, warnings_of
 from cdisc.manifest import combined_hash, sha256_file
 
 __all__ = ["Handoff"]
@@ -102,6 +102,22 @@ class Handoff:
                 if (checks / f"{name}.{suffix}").is_file():
                     shutil.copyfile(checks / f"{name}.{suffix}", self.folder / f"{stem}.checks.{suffix}")
             (self.folder / f"{stem}.checks.key").write_text(key, encoding="utf-8")
+
+    def stored(self, name: str) -> BuiltDataset:
+        """Dataset ``name`` as its task left it (:meth:`built`): built here, or taken from the previous run."""
+        return self.built(name, reused=not (self.folder / f"{name.lower()}.json").is_file())
+
+    def keep_warnings(self, name: str, warnings: list[DataError]) -> None:
+        """Warnings a check task found on dataset ``name`` (dates outside their visit's window), for :meth:`kept_warnings`."""
+        (self.folder / "warnings").mkdir(exist_ok=True)
+        (self.folder / "warnings" / f"{name}.json").write_text(json.dumps(warnings_json(warnings)), encoding="utf-8")
+
+    def kept_warnings(self, name: str) -> list[DataError] | None:
+        """The warnings :meth:`keep_warnings` kept for dataset ``name``; None when its check task kept none."""
+        path = self.folder / "warnings" / f"{name}.json"
+        if not path.is_file():
+            return None
+        return [w for w in warnings_of(json.loads(path.read_text(encoding="utf-8"))) if isinstance(w, DataError)]
 
     @property
     def summaries(self) -> Path:

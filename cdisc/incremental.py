@@ -17,7 +17,7 @@ rebuild builds. The files are read whole, so they are written without column sta
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,7 @@ from cdisc.spec.load import Study
 if TYPE_CHECKING:  # cdisc.built imports the rule registry, which imports the engines
     from cdisc.built import BuiltDataset
 
-__all__ = ["CACHE", "CacheEntry", "cache_entry", "dataset_input_hashes", "load_built", "tables_named"]
+__all__ = ["CACHE", "CacheEntry", "cache_entry", "dataset_input_hashes", "load_built", "tables_named", "warnings_json", "warnings_of"]
 
 CACHE = ".cdisc-cache"
 _PARTS = ("frame", "lineage", "excluded", "supp")
@@ -137,15 +137,28 @@ def cache_entry(built: BuiltDataset, input_hash: str) -> CacheEntry:
             if frame.attrs:
                 table = table.replace_schema_metadata({**table.schema.metadata, "PANDAS_ATTRS": json.dumps(frame.attrs)})
             tables[part] = table
-    warnings = [
+    header = {"input_hash": input_hash, "warnings": warnings_json(built.warnings)} | ({} if built.reports is None else {"reports": sorted(built.reports)})
+    return CacheEntry(built.spec.dataset.lower(), tables, json.dumps(header, indent=1) + "\n", built.reports or {})
+
+
+def warnings_json(warnings: Sequence[str | DataError]) -> list[dict]:
+    """Warnings as JSON values: their text, and for a data error what it says of where it is (:func:`warnings_of`)."""
+    return [
         {"message": str(w)} if not isinstance(w, DataError) else {
             "message": str(w), "dataset": w.dataset, "variable": w.variable, "files": list(w.files),
             "raw_rows": [int(r) for r in w.raw_rows], "subjects": list(w.subjects), "values": [str(v) for v in w.values],
         }
-        for w in built.warnings
+        for w in warnings
     ]
-    header = {"input_hash": input_hash, "warnings": warnings} | ({} if built.reports is None else {"reports": sorted(built.reports)})
-    return CacheEntry(built.spec.dataset.lower(), tables, json.dumps(header, indent=1) + "\n", built.reports or {})
+
+
+def warnings_of(values: list[dict]) -> list[str | DataError]:
+    """The warnings :func:`warnings_json` gave as JSON values.
+
+    >>> warnings_of(warnings_json(["text", DataError("late", dataset="AE", raw_rows=[4])]))[1].raw_rows
+    (4,)
+    """
+    return [w["message"] if "dataset" not in w else DataError(w["message"], **{k: v for k, v in w.items() if k != "message"}) for w in values]
 
 
 def load_built(spec, input_hash: str, folder: Path, held: bool = True) -> BuiltDataset | None:
@@ -166,9 +179,7 @@ def _read_entry(spec, input_hash: str, folder: Path, held: bool) -> BuiltDataset
         return None
     if not all((folder / f"{stem}.{part}.parquet").is_file() for part in _PARTS if part != "supp"):
         return None
-    warnings: list[str | DataError] = [
-        w["message"] if "dataset" not in w else DataError(w.pop("message"), **w) for w in stored.get("warnings", [])
-    ]
+    warnings = warnings_of(stored.get("warnings", []))
     if not held:
         return BuiltDataset.in_files(spec, folder, pd.read_parquet(folder / f"{stem}.excluded.parquet"), warnings)
     parts = {part: pd.read_parquet(path) if (path := folder / f"{stem}.{part}.parquet").is_file() else None for part in _PARTS}

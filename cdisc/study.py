@@ -343,8 +343,12 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
 
 
 def _check(study: Study, handoff: Handoff, name: str) -> None:
-    """A check task: validation's per-dataset rules on a dataset's files, or what its cache entry kept of them."""
+    """A check task: validation's per-dataset rules on a dataset's files (or what its cache entry kept of them), and
+    its dates outside their visit's window (DM, which they need, is built before every check task)."""
     handoff.check(partial(check_in_worker, study), name)
+    if study.spec.visits and isinstance(handoff.specs[name], SdtmDataset):
+        dm = handoff.stored("DM").read("frame", ["USUBJID", "RFSTDTC"]) if "DM" in handoff.specs else None
+        handoff.keep_warnings(name, _window_warnings(handoff.stored(name), study.spec.visits, dm))
 
 
 def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
@@ -357,10 +361,7 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     for outcome in outcomes:  # the frames each task read were for the tasks after it: all have run
         outcome.frames = {}
     run.graph.clear()
-    dm = next((one.read("frame", ["USUBJID", "RFSTDTC"]) for one in result.built if one.spec.dataset == "DM"), None)
-    for one in result.built:
-        if one.standard == "sdtm" and study.spec.visits:
-            one.window_warnings = _window_warnings(one, study.spec.visits, dm)
+    _find_window_warnings(study, result.built, run.handoff)
     try:
         if not errors:
             result.reconciliation = reconcile(study, result.built)
@@ -379,6 +380,16 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
         for stale in failed_queries_paths(target):
             stale.unlink(missing_ok=True)
     return result
+
+
+def _find_window_warnings(study: Study, built: list[BuiltDataset], handoff: Handoff | None) -> None:
+    """Each SDTM dataset's dates outside their visit's window: those its check task found, else found here."""
+    sdtm = [one for one in built if one.standard == "sdtm"] if study.spec.visits else []
+    kept = {one.spec.dataset: handoff.kept_warnings(one.spec.dataset) if handoff is not None else None for one in sdtm}
+    dm = next((d.read("frame", ["USUBJID", "RFSTDTC"]) for d in built if d.spec.dataset == "DM"), None) if None in kept.values() else None
+    for one in sdtm:
+        found = kept[one.spec.dataset]
+        one.window_warnings = found if found is not None else _window_warnings(one, study.spec.visits, dm)
 
 
 def _window_warnings(one: BuiltDataset, visits: list, dm: pd.DataFrame | None) -> list[DataError]:

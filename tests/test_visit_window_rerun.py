@@ -37,3 +37,13 @@ def test_a_rerun_lists_each_visit_window_warning_once(narrow_windows, tmp_path, 
     assert {w.split(".")[0] for w in windows} >= {"LB", "SV"}
     sv = next(w for w in windows if w.startswith("SV."))
     assert "record(s) without a raw file row" in sv  # SV's records are made from other domains' visits
+
+
+def test_worker_processes_find_the_warnings_one_process_finds(narrow_windows, tmp_path):
+    """With worker processes each dataset's check task finds its window warnings; they are the ones found in one process."""
+    queries = {}
+    for scheduler in ("sync", "processes"):
+        run_study(narrow_windows, tmp_path / scheduler, options=RunOptions(scheduler=scheduler))
+        queries[scheduler] = (tmp_path / scheduler / "reports" / "queries.csv").read_text()
+    assert "outside the window of visit CYCLE 1 DAY 8" in queries["sync"]
+    assert queries["processes"] == queries["sync"]
