@@ -468,6 +468,13 @@ def read_run(folder: Path, seqs: dict[str, str | None]) -> PreviousRun:
     )
     excluded_path = folder / "reports" / "excluded.csv"
     excluded = pd.read_csv(excluded_path, dtype="str", keep_default_na=False) if excluded_path.is_file() else pd.DataFrame()
-    manifest_path = folder / "reports" / "run.json"
-    manifest = json.loads(manifest_path.read_text(encoding="utf-8")) if manifest_path.is_file() else {}
-    return PreviousRun(folder, datasets, excluded, manifest)
+    return PreviousRun(folder, datasets, excluded, _manifest(folder / "reports" / "run.json"))
+
+
+def _manifest(path: Path) -> dict[str, Any]:
+    """A run's ``reports/run.json``; empty when there is none or it is not a run's manifest (edited, damaged)."""
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}

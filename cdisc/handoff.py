@@ -16,6 +16,7 @@ import os
 import shutil
 from collections.abc import Callable, Mapping
 from dataclasses import asdict, dataclass
+from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -70,38 +71,66 @@ class Handoff:
         """What define.xml asks of a dataset's records, into :attr:`summaries`: for one taken from the previous run, the
         answers its cache entry kept (the same records and specs: the same input hash); else worked out, and kept for its
         cache entry (:meth:`move_cache_entry`)."""
-        stem, answers = built.spec.dataset.lower(), self.summaries / f"{built.spec.dataset}.json"
-        kept = self.previous / f"{stem}.define.json"
-        if built.reused and kept.is_file():
-            self.summaries.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(kept, answers)
+        name = built.spec.dataset
+        answers, key = self.summaries / f"{name}.json", self.hashes[name]
+        taken = self._taken(name, "define", key) if built.reused else None
+        self.summaries.mkdir(parents=True, exist_ok=True)
+        if taken is not None:
+            shutil.copyfile(taken["define.json"], answers)
             return
         assert self.describe is not None
         self.describe(built, self.summaries)
-        shutil.copyfile(answers, self.folder / f"{stem}.define.json")
+        self._keep(name, "define", key, {"define.json": answers})
 
     def check(self, check: Callable[[Handoff, str], None], name: str) -> None:
         """Validation's per-dataset rules on the files of dataset ``name`` (``check``, which leaves its results in
         ``checks/``), kept for its cache entry (:meth:`move_cache_entry`); for one taken from the previous run whose
-        pinned datasets were too (the same input hashes: the same records), the results its cache entry kept."""
+        pinned datasets were too (the same input hashes: the same records), checked against the same standards, the
+        results its cache entry kept."""
         from cdisc.checks.loading import PINNED  # (the checks import the package's readers, which import this module)
+        from cdisc.checks.standards import locate_standards
 
-        stem, checks = name.lower(), self.folder / "checks"
-        key = combined_hash({n: self.hashes[n] for n in sorted({name, *PINNED} & set(self.hashes))})
-        built_here = (self.folder / f"{stem}.json").is_file()  # (one taken from the previous run has its entry there)
-        if not built_here and (self.previous / f"{stem}.checks.key").is_file() \
-                and (self.previous / f"{stem}.checks.key").read_text(encoding="utf-8") == key:
+        checks = self.folder / "checks"
+        key = combined_hash({n: self.hashes[n] for n in sorted({name, *PINNED} & set(self.hashes))}
+                            | {"@standards": _folder_digest(locate_standards(None))})
+        built_here = (self.folder / f"{name.lower()}.json").is_file()  # (one taken from the previous run has its entry there)
+        taken = None if built_here else self._taken(name, "checks", key)
+        if taken is not None:
             checks.mkdir(exist_ok=True)
-            for suffix in ("json", "arrow"):
-                if (self.previous / f"{stem}.checks.{suffix}").is_file():
-                    shutil.copyfile(self.previous / f"{stem}.checks.{suffix}", checks / f"{name}.{suffix}")
+            for part, path in taken.items():
+                shutil.copyfile(path, checks / f"{name}.{part.removeprefix('checks.')}")
             return
         check(self, name)
-        if (checks / f"{name}.json").is_file():
-            for suffix in ("json", "arrow"):
-                if (checks / f"{name}.{suffix}").is_file():
-                    shutil.copyfile(checks / f"{name}.{suffix}", self.folder / f"{stem}.checks.{suffix}")
-            (self.folder / f"{stem}.checks.key").write_text(key, encoding="utf-8")
+        found = {f"checks.{suffix}": checks / f"{name}.{suffix}" for suffix in ("json", "arrow")}
+        if found["checks.json"].is_file():
+            self._keep(name, "checks", key, {part: path for part, path in found.items() if path.is_file()})
+
+    #: The files a cache entry may keep of what was worked out of its dataset, by kind.
+    _KEPT_PARTS = {"define": {"define.json"}, "checks": {"checks.json", "checks.arrow"}}
+
+    def _keep(self, name: str, kind: str, key: str, files: Mapping[str, Path]) -> None:
+        """Copies of ``files`` (by part: ``define.json`` ...) for dataset ``name``'s cache entry, with the key they hold
+        for and their SHA-256 (``<stem>.<kind>.kept``), so that a damaged copy is never taken (:meth:`_taken`)."""
+        stem = name.lower()
+        for part, path in files.items():
+            shutil.copyfile(path, self.folder / f"{stem}.{part}")
+        record = {"key": key, "sha256": {part: sha256_file(path) for part, path in files.items()}}
+        (self.folder / f"{stem}.{kind}.kept").write_text(json.dumps(record), encoding="utf-8")
+
+    def _taken(self, name: str, kind: str, key: str) -> dict[str, Path] | None:
+        """The files the previous run's cache entry kept of dataset ``name`` (:meth:`_keep`) when they hold for ``key``
+        and are whole (their SHA-256 as kept); else None: they are worked out again."""
+        stem = name.lower()
+        try:
+            record = json.loads((self.previous / f"{stem}.{kind}.kept").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        digests = record.get("sha256") if isinstance(record, dict) and record.get("key") == key else None
+        if not isinstance(digests, dict) or not digests or not set(digests) <= self._KEPT_PARTS[kind]:
+            return None
+        files = {part: self.previous / f"{stem}.{part}" for part in digests}
+        whole = all(path.is_file() and sha256_file(path) == digests[part] for part, path in files.items())
+        return files if whole else None
 
     def stored(self, name: str) -> BuiltDataset:
         """Dataset ``name`` as its task left it (:meth:`built`): built here, or taken from the previous run."""
@@ -169,6 +198,12 @@ class Handoff:
                 os.replace(files / name, destination)
                 digests[name] = digest
         return digests
+
+
+@lru_cache(maxsize=4)
+def _folder_digest(folder: Path) -> str:
+    """One SHA-256 of every file in ``folder`` (by its path in it): what the findings of a standards folder hold for."""
+    return combined_hash({p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()})
 
 
 def _keep_table(table: Table, path: Path) -> None:

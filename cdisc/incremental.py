@@ -16,6 +16,7 @@ rebuild builds. The files are read whole, so they are written without column sta
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -137,7 +138,8 @@ def cache_entry(built: BuiltDataset, input_hash: str) -> CacheEntry:
             if frame.attrs:
                 table = table.replace_schema_metadata({**table.schema.metadata, "PANDAS_ATTRS": json.dumps(frame.attrs)})
             tables[part] = table
-    header = {"input_hash": input_hash, "warnings": warnings_json(built.warnings)} | ({} if built.reports is None else {"reports": sorted(built.reports)})
+    reports = None if built.reports is None else {name: hashlib.sha256(content).hexdigest() for name, content in sorted(built.reports.items())}
+    header = {"input_hash": input_hash, "warnings": warnings_json(built.warnings)} | ({} if reports is None else {"reports": reports})
     return CacheEntry(built.spec.dataset.lower(), tables, json.dumps(header, indent=1) + "\n", built.reports or {})
 
 
@@ -184,6 +186,17 @@ def _read_entry(spec, input_hash: str, folder: Path, held: bool) -> BuiltDataset
         return BuiltDataset.in_files(spec, folder, pd.read_parquet(folder / f"{stem}.excluded.parquet"), warnings)
     parts = {part: pd.read_parquet(path) if (path := folder / f"{stem}.{part}.parquet").is_file() else None for part in _PARTS}
     built = BuiltDataset(spec, parts["frame"], parts["lineage"], parts["excluded"], parts["supp"], warnings)
-    if "reports" in stored:  # (rendered when it was built: a missing file is a damaged entry)
-        built.reports = {name: (folder / f"{stem}.report.{name}").read_bytes() for name in stored["reports"]}
+    built.reports = _kept_reports(folder, stem, stored.get("reports"))
     return built
+
+
+def _kept_reports(folder: Path, stem: str, listed: Any) -> dict[str, bytes] | None:
+    """The report files a cache entry kept (rendered when its dataset was built), when each is whole (its SHA-256 as
+    listed); else None: they are rendered again."""
+    if not isinstance(listed, dict) or not all(isinstance(name, str) and "/" not in name and "\\" not in name for name in listed):
+        return None
+    paths = {name: folder / f"{stem}.report.{name}" for name in listed}
+    if not all(path.is_file() for path in paths.values()):
+        return None
+    reports = {name: path.read_bytes() for name, path in paths.items()}
+    return reports if all(hashlib.sha256(content).hexdigest() == listed[name] for name, content in reports.items()) else None

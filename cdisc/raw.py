@@ -127,13 +127,13 @@ def read_table(table: RawTableFile, nrows: int | None = None) -> pd.DataFrame:
 def _read_csv_arrow(table: RawTableFile) -> pd.DataFrame | None:
     """A UTF-8 CSV file read by Arrow's multi-threaded reader into the frame ``pd.read_csv`` gives (every cell text,
     only a blank cell missing); None when pandas is to read it, which words what is wrong with it or reads it its own
-    way: another encoding, a header naming a column twice or not at all, quotes, lone carriage returns, no rows, a row
-    with another number of cells, bytes that are not UTF-8."""
+    way: another encoding, a single column, a header naming a column twice or not at all, quotes, lone carriage
+    returns, no rows, a row with another number of cells, bytes that are not UTF-8."""
     if _codec(table.encoding) != "utf-8-sig":
         return None
     header = read_columns(table)
-    if not header or len(set(header)) != len(header) or not all(name.strip() for name in header):
-        return None
+    if len(header) < 2 or len(set(header)) != len(header) or not all(name.strip() for name in header):
+        return None  # (one column: pandas skips a line of blanks as empty, Arrow reads it as a value)
     content = table.path.read_bytes()
     if b'"' in content or content.count(b"\r") != content.count(b"\r\n"):
         return None  # quotes, line breaks of old Macs: what the two readers may split otherwise

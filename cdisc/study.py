@@ -453,7 +453,9 @@ def _known_unchanged(previous: PreviousRun, built: list[BuiltDataset], identitie
     the files are those it wrote (their SHA-256 is the one its manifest lists)."""
     if previous.folder.resolve() != target.resolve():
         return {}
-    listed = previous.manifest.get("outputs", {})
+    listed = previous.manifest.get("outputs")
+    if not isinstance(listed, dict):
+        return {}  # (a manifest that is not ours vouches for no file)
 
     def as_written(file: str) -> bool:
         return (target / file).is_file() and listed.get(file) == sha256_file(target / file)
@@ -786,6 +788,8 @@ def _previous_outputs(target: Path) -> set[Path]:
         listed = json.loads(manifest.read_text(encoding="utf-8")).get("outputs") if manifest.is_file() else None
     except (ValueError, AttributeError, UnicodeDecodeError):
         listed = None  # (a manifest that is not ours lists nothing)
-    names = [Path(name) for name in listed] if isinstance(listed, dict) else []
+    names = [Path(name) for name in listed if isinstance(name, str)] if isinstance(listed, dict) else []
+    folder = target.resolve()
     inside = {target / name for name in names if not name.is_absolute() and ".." not in name.parts}
-    return inside | {manifest} | {p for p in (target / CACHE).glob("*") if p.is_file()}
+    files = {path for path in inside if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(folder)}
+    return files | {manifest} | {p for p in (target / CACHE).glob("*") if p.is_file() and not p.is_symlink()}

@@ -189,10 +189,15 @@ def test_files_the_previous_run_wrote_and_this_one_did_not_are_removed(first_run
     assert sorted(p.name for p in (rerun / "sdtm").glob("*.xpt")) == ["ae.xpt", "dm.xpt", "suppae.xpt"]
 
 
-def test_a_cache_entry_missing_a_report_it_lists_is_rebuilt(first_run, tmp_path, monkeypatch):
+@pytest.mark.parametrize("listed", [{"ae_gone.png": "0" * 64}, ["ae_gone.png"], {"../../escape.png": "0" * 64}])
+def test_report_files_a_cache_entry_lists_but_lacks_are_rendered_again(first_run, tmp_path, monkeypatch, listed):
+    """Report files gone, listed otherwise than the cache lists them, or named outside the cache: the dataset is still
+    taken from the cache, its reports rendered again, and the outputs are those of a full rebuild."""
     study, out = first_run
     shutil.copytree(out, tmp_path / "out")
     header = tmp_path / "out" / ".cdisc-cache" / "ae.json"
-    header.write_text(json.dumps(json.loads(header.read_text()) | {"reports": ["ae_gone.png"]}))
+    header.write_text(json.dumps(json.loads(header.read_text()) | {"reports": listed}))
     monkeypatch.chdir(tmp_path)
-    assert run_study(study.resolve(), Path("out")).reused == ["DM"]
+    assert sorted(run_study(study.resolve(), Path("out")).reused) == ["AE", "DM"]
+    _rerun(study, out, tmp_path / "forced", monkeypatch, force=True)
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "forced" / "out")
