@@ -21,10 +21,11 @@ import multiprocessing
 import os
 import re
 import sys
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
+from typing import Any
 
 import dask
 import dask.multiprocessing
@@ -186,14 +187,16 @@ def workers() -> int:
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
 
 
-def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callable[[tuple, Outcome], None] | None = None) -> list[Outcome]:
+def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callable[[tuple, Outcome], None] | None = None,
+            cost: Mapping | None = None) -> list[Outcome]:
     """Compute ``keys`` of ``graph`` on this machine: Dask's multiprocessing scheduler with ``processes`` (worker
     processes forked from this one), its synchronous scheduler in this process with ``sync`` (or None), its threads with
-    ``threads``. ``done`` is called with each task's key and outcome as it finishes."""
+    ``threads``. ``done`` is called with each task's key and outcome as it finishes. With ``cost`` (an estimate of the
+    work of tasks by key) the tasks ready are started longest chain of work first (:class:`LongestChainFirst`)."""
     if is_cluster(scheduler):
         raise UsageError(f"--scheduler {scheduler}: a study's dataset graph runs on one machine; send the study to the cluster (cdisc.portfolio)")
     callback = Callback(posttask=lambda key, outcome, *_: done(key, outcome) if isinstance(outcome, Outcome) and done else None)
-    with callback:
+    with callback, LongestChainFirst(chain_lengths(graph, cost or {})):
         if scheduler != "processes":
             get = dask.threaded.get if scheduler == "threads" else dask.get  # threads: not yet race-free (see issue 15 notes)
             return list(get(graph, keys))
@@ -205,6 +208,69 @@ def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callabl
         finally:
             if ours:
                 gc.unfreeze()
+
+
+def chain_lengths(graph: dict, cost: Mapping) -> dict:
+    """Each task's estimated work (``cost``, 0 where it gives none) plus the longest chain of it among the tasks that
+    need it: the work the task holds up.
+
+    >>> graph = {"DM": (len, []), "LB": (len, []), "ADSL": (len, "DM"), "ADLB": (len, "LB", "ADSL")}
+    >>> chain_lengths(graph, {"DM": 1, "LB": 10, "ADSL": 2, "ADLB": 20})
+    {'DM': 23, 'LB': 30, 'ADSL': 22, 'ADLB': 20}
+    """
+    needed_by: dict = {key: [] for key in graph}
+    for key, task in graph.items():
+        for needed in _needed(task, graph):
+            needed_by[needed].append(key)
+    lengths: dict = {}
+    for key in reversed(list(_in_dependency_order(graph))):
+        lengths[key] = cost.get(key, 0) + max((lengths[after] for after in needed_by[key]), default=0)
+    return {key: lengths[key] for key in graph}
+
+
+def _needed(task: Any, graph: dict) -> list:
+    """The keys of ``graph`` a task names as its inputs."""
+    return [part for part in task[1:] if _hashable(part) and part in graph] if isinstance(task, tuple) else []
+
+
+def _hashable(value: Any) -> bool:
+    try:
+        hash(value)
+    except TypeError:
+        return False
+    return True
+
+
+def _in_dependency_order(graph: dict) -> Iterator:
+    """The keys of ``graph``, each after those its task needs."""
+    seen: set = set()
+
+    def visit(key) -> Iterator:
+        if key not in seen:
+            seen.add(key)
+            for needed in _needed(graph[key], graph):
+                yield from visit(needed)
+            yield key
+
+    for key in graph:
+        yield from visit(key)
+
+
+class LongestChainFirst(Callback):
+    """Makes Dask's local schedulers start, of the tasks ready, the one holding up the longest chain of work
+    (:func:`chain_lengths`) rather than the one Dask's static ordering gives: on the 10,000-subject study its order left
+    one worker building ADVS alone at the end while the other had finished (a simulation of the measured task times:
+    the graph 12% longer than with the longest chain first). It re-sorts the scheduler's ready list (popped from its
+    end) when the run starts and after each task."""
+
+    def __init__(self, lengths: Mapping):
+        self.lengths = lengths
+        super().__init__(start_state=self.order_ready, posttask=lambda key, result, dsk, state, worker_id: self.order_ready(dsk, state))
+
+    def order_ready(self, dsk: Mapping, state: dict) -> None:
+        """Sort the ready tasks by their chain's length: the scheduler starts the last first."""
+        if self.lengths:
+            state["ready"].sort(key=lambda key: self.lengths.get(key, 0))
 
 
 @contextmanager

@@ -14,7 +14,7 @@ import json
 import os
 import shutil
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import partial
@@ -55,7 +55,7 @@ from cdisc.definexml.summaries import read_summaries, save_summaries
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import Outcome, check_keys, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
 from cdisc.handoff import Handoff
-from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built
+from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built, tables_named
 from cdisc.io.csv_writer import write_csv
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, sha256_file, sha256_files, study_inputs
@@ -212,7 +212,8 @@ def run_study(
     run = prepare_run(folder, out_dir, options, raw)
     gc.freeze()  # the loaded study lives as long as the run: full collections skip it, and worker processes forked from this one leave its pages shared
     try:
-        outcomes = execute(run.graph, [*run.keys, *check_keys(run.graph)], run.scheduler, _reporter(progress, len(run.keys)))[: len(run.keys)]
+        outcomes = execute(run.graph, [*run.keys, *check_keys(run.graph)], run.scheduler, _reporter(progress, len(run.keys)),
+                           run.work)[: len(run.keys)]
         return finish_run(run, outcomes)
     finally:
         run.discard_handoff()
@@ -245,7 +246,8 @@ def run_portfolio(
     keys = [key for run in prepared for key in [*run.keys, *check_keys(run.graph)]]
     gc.freeze()  # (as in run_study)
     try:
-        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _reporter(progress, sum(len(run.keys) for run in prepared)))))
+        work = {key: rows for run in prepared for key, rows in run.work.items()}
+        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _reporter(progress, sum(len(run.keys) for run in prepared)), work)))
         results: list[tuple[Path, RunResult | ConvertedStudy | CdiscError]] = []
         for folder, run in runs:
             if isinstance(run, CdiscError):
@@ -276,6 +278,7 @@ class PreparedRun:
     keep_records: bool = True  # see RunOptions
     scheduler: str = "sync"  # where the graph runs (see RunOptions)
     handoff: Handoff | None = None  # where worker processes leave the datasets they build (with the ``processes`` scheduler)
+    work: dict = field(default_factory=dict)  # an estimate of each task's work by key (:func:`work_estimates`), to start long chains first
 
     def built(self, outcome: Outcome) -> BuiltDataset | None:
         """The dataset a task built: in this process, or read back from the worker process that built it (once the graph
@@ -338,8 +341,22 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
                           partial(save_summaries, study))
     key = prefix or study.spec.study.id
     graph = dataset_graph(key, built_specs, build, frames, handoff, partial(_check, study))
+    work = {} if handoff is None else work_estimates(study, built_specs, key)
     return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in built_specs], options.keep_records,
-                       scheduler, handoff)
+                       scheduler, handoff, work)
+
+
+def work_estimates(study: Study, specs: Mapping, prefix: str) -> dict:
+    """The rows each dataset task is expected to work through, by graph key: those of the raw tables its spec reads
+    and of the datasets it is made from (estimated alike); a dataset's check task a third of its own (the raw tables
+    are read already: worker processes share them)."""
+    rows: dict[str, int] = {}
+    for name, spec in specs.items():  # (in build order: what a dataset is made from comes before it)
+        raw = sum(len(study.raw_frame(t)) for t in tables_named(study.datasets[name].doc.data) if t in study.raw_tables)
+        source = getattr(spec.source, "dataset", None)
+        appended = [part.dataset for part in getattr(spec.source, "append", [])]
+        rows[name] = raw + sum(rows.get(d, 0) for d in [source, *appended] if d is not None)
+    return {(prefix, name): n for name, n in rows.items()} | {(prefix, f"check {name}"): n // 3 for name, n in rows.items()}
 
 
 def _check(study: Study, handoff: Handoff, name: str) -> None:
