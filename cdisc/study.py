@@ -16,6 +16,7 @@ import shutil
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
+from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
 from pathlib import Path
@@ -793,7 +794,8 @@ def _move_into_place(staging: Path, target: Path) -> list[Path]:
         os.replace(source, destination)
         moved.append(destination)
     for stale in before.difference(moved):
-        stale.unlink(missing_ok=True)
+        with suppress(OSError):  # (the outputs are in place: a file that cannot be removed stays, as a user's would)
+            stale.unlink(missing_ok=True)
     return moved
 
 
