@@ -461,25 +461,27 @@ def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str
     )
     return derive_changes(
         display_path(previous.folder), previous.manifest, previous.datasets, now, identities, previous.excluded,
-        excluded_with_subjects(result.study, result.built), _known_unchanged(previous, result.built, identities, target),
+        excluded_with_subjects(result.study, result.built), _known_unchanged(previous, result.built, identities, target, result.input_hashes),
     )
 
 
-def _known_unchanged(previous: PreviousRun, built: list[BuiltDataset], identities: dict[str, Identity], target: Path) -> dict[str, DatasetChanges]:
+def _known_unchanged(
+    previous: PreviousRun, built: list[BuiltDataset], identities: dict[str, Identity], target: Path, hashes: Mapping[str, str],
+) -> dict[str, DatasetChanges]:
     """The (absent) changes of the datasets taken from the cache of ``previous`` when it is the previous run of the
-    output folder: that run wrote their files from the same records, so they hold the records they held, as long as
-    the files are those it wrote (their SHA-256 is the one its manifest lists)."""
-    if previous.folder.resolve() != target.resolve():
-        return {}
-    listed = previous.manifest.get("outputs")
-    if not isinstance(listed, dict):
+    output folder and built them from the same inputs (its manifest lists their input hashes): that run wrote their
+    files from the same records, so they hold the records they held, as long as the files are those it wrote (their
+    SHA-256 is the one its manifest lists)."""
+    listed, datasets = previous.manifest.get("outputs"), previous.manifest.get("datasets")
+    if previous.folder.resolve() != target.resolve() or not isinstance(listed, dict) or not isinstance(datasets, dict):
         return {}  # (a manifest that is not ours vouches for no file)
+    inputs = {name: entry.get("input_sha256") for name, entry in datasets.items() if isinstance(entry, dict)}
 
     def as_written(file: str) -> bool:
         return (target / file).is_file() and listed.get(file) == sha256_file(target / file)
 
     known = {}
-    for one in (one for one in built if one.reused):
+    for one in (one for one in built if one.reused and inputs.get(one.spec.dataset) == hashes.get(one.spec.dataset)):
         name = one.spec.dataset
         stems = (name.lower(), *([f"supp{name.lower()}"] if one.supp is not None else []))
         if all(as_written(f"{one.standard}/{stem}.xpt") for stem in stems):
@@ -705,6 +707,7 @@ def run_manifest(result: RunResult, staging: Path) -> str:
         "datasets": {
             one.spec.dataset: {
                 "standard": one.standard, "records": one.records, "subjects": one.subjects,
+                "input_sha256": result.input_hashes.get(one.spec.dataset),
             }
             for one in result.built
         },
@@ -808,7 +811,14 @@ def _previous_outputs(target: Path) -> set[Path]:
     except (ValueError, AttributeError, UnicodeDecodeError):
         listed = None  # (a manifest that is not ours lists nothing)
     names = [Path(name) for name in listed if isinstance(name, str)] if isinstance(listed, dict) else []
-    folder = target.resolve()
     inside = {target / name for name in names if not name.is_absolute() and ".." not in name.parts}
-    files = {path for path in inside if path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(folder)}
-    return files | {manifest} | {p for p in (target / CACHE).glob("*") if p.is_file() and not p.is_symlink()}
+    cache = [] if (target / CACHE).is_symlink() else list((target / CACHE).glob("*"))
+    return {path for path in [*inside, *cache] if _own_file(path, target)} | {manifest}
+
+
+def _own_file(path: Path, target: Path) -> bool:
+    """Whether ``path`` is a file (not a link) in the output folder ``target`` (not reached through a link out of it)."""
+    try:
+        return path.is_file() and not path.is_symlink() and path.resolve().is_relative_to(target.resolve())
+    except (OSError, ValueError):  # (a name too long for the file system, a NUL byte ...)
+        return False

@@ -1,6 +1,6 @@
 """Reviewer's tests (session of 2 December, issue 15): what an incremental rerun takes from the previous run's cache
-entry and manifest, and the Arrow CSV reader, against hand-damaged or unusual input. Each failed at 319ba52; ee2cf01
-fixes all but those marked xfail(strict) (still open: remove the marker with the fix)."""
+entry and manifest, and the Arrow CSV reader, against hand-damaged or unusual input. Each failed at 319ba52 (fixed
+by ee2cf01 and the commit that adds this sentence)."""
 
 from __future__ import annotations
 
@@ -125,7 +125,6 @@ def test_a_one_column_csv_with_a_blank_looking_line_reads_as_pandas_does(tmp_pat
     assert taken is None or taken.equals(expected)
 
 
-@pytest.mark.xfail(strict=True, reason="a run.json output name too long for the file system: OSError after the files are moved")
 def test_a_manifest_naming_an_impossible_file_is_no_internal_error(tmp_path):
     target, staging, _ = _folders(tmp_path)
     (target / "reports" / "run.json").write_text(json.dumps({"outputs": {"a" * 5000: "x"}}))
@@ -133,7 +132,6 @@ def test_a_manifest_naming_an_impossible_file_is_no_internal_error(tmp_path):
     assert (target / "sdtm" / "ae.xpt").read_text() == "new"
 
 
-@pytest.mark.xfail(strict=True, reason="a .cdisc-cache that is a symlink to a folder elsewhere: every file there is removed")
 def test_a_symlinked_cache_folder_keeps_the_files_it_points_to(tmp_path):
     target, staging, outside = _folders(tmp_path)
     os.symlink(outside, target / ".cdisc-cache")
@@ -141,8 +139,6 @@ def test_a_symlinked_cache_folder_keeps_the_files_it_points_to(tmp_path):
     assert (outside / "mine.txt").is_file()
 
 
-@pytest.mark.xfail(strict=True, reason="_known_unchanged trusts a cache entry to be the folder's own run's: one from another run "
-                                       "(copied, or moved in before a killed run moved the XPT files) hides the changes")
 def test_a_cache_from_another_run_does_not_hide_changes(first_run, tmp_path, monkeypatch):
     from cdisc.changes import summary_frame
 
