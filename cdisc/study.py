@@ -47,7 +47,7 @@ from cdisc.changes import (
     with_qualifiers,
 )
 from cdisc.checks import validate
-from cdisc.checks.ahead import check_in_worker, checked_in_workers
+from cdisc.checks.ahead import check_in_worker, checked_in_workers, make_named_terms
 from cdisc.collect import located
 from cdisc.compare.tables import Table, read_table
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
@@ -336,6 +336,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     if scheduler == "processes":
         for table in study.raw_tables:  # read once here, shared with the worker processes forked from this one
             study.raw_frame(table)
+        make_named_terms(study)  # (likewise)
         target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
         handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
                           result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),

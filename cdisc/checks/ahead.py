@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING
 
 import pandas as pd
 from pyarrow import feather
+from pydantic import BaseModel
 
 from cdisc.checks.loading import PINNED, dataset_of, define_facts, turn_order
 from cdisc.checks.package import Dataset, Package, Submission, Summaries
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
     from cdisc.handoff import Handoff
     from cdisc.spec.load import Study
 
-__all__ = ["CheckedFile", "check_in_worker", "checked_in_workers"]
+__all__ = ["CheckedFile", "check_in_worker", "checked_in_workers", "make_named_terms"]
 
 
 @dataclass
@@ -55,6 +56,35 @@ _HELD: dict[Path, _Held] = {}  # per handoff folder, in a worker process
 #: Above this many values (records x columns) a check task hands the memory it used back to the system when it ends (a
 #: collection in a worker costs ~70 ms: more than the rules on a small dataset, whose memory the next task reuses).
 RELEASE_ABOVE = 2_000_000
+
+
+def make_named_terms(study: Study) -> None:
+    """Make the terms of each CT codelist the study's specs and codelists name, in the run's own process before the
+    worker processes are forked from it: they share them (else each makes them, for its builds, for the define.xml of
+    each dataset's spec and for the CT rules), and the run's define.xml needs them later."""
+    own = study.codelist_file.codelists
+    named = set(_codelists_named([dataset.spec for dataset in study.datasets.values()])) | {c.name for c in own}
+    coded = {c.nci for c in own if c.nci}
+    for codelist in study.ct.values():
+        if codelist.name in named or codelist.nci in coded:
+            codelist.terms  # noqa: B018  (a cached property: made here, once)
+
+
+def _codelists_named(value: object) -> Iterator[str]:
+    """Every ``codelist`` a spec model (or what it holds) names."""
+    if isinstance(value, BaseModel):
+        for field_name in type(value).model_fields:
+            held = getattr(value, field_name)
+            if field_name == "codelist" and isinstance(held, str):
+                yield held
+            else:
+                yield from _codelists_named(held)
+    elif isinstance(value, list | tuple):
+        for item in value:
+            yield from _codelists_named(item)
+    elif isinstance(value, dict):
+        for item in value.values():
+            yield from _codelists_named(item)
 
 
 def check_in_worker(study: Study, handoff: Handoff, name: str) -> None:

@@ -8,8 +8,6 @@ must exist in the calendar.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -77,7 +75,7 @@ def _invalid_point(text: pd.Series) -> np.ndarray:
     few calls whatever the number of values: validation tests the distinct dates of each dataset in turn)."""
     parts = extract_arrays(pa.array(text.astype("str"), type=pa.large_string()), f"^{_DATETIME}$")
     bad = parts["y"].is_null().to_numpy(zero_copy_only=False)
-    number = {k: _numbers(parts[k]) for k in ("m", "d", "H", "M", "S")}
+    number = {k: numbers(parts[k]) for k in ("m", "d", "H", "M", "S")}
     for k, lowest, highest in (("m", 1, 12), ("d", 1, 31), ("H", 0, 23), ("M", 0, 59)):
         bad |= ~np.isnan(number[k]) & ~((number[k] >= lowest) & (number[k] <= highest))
     bad |= ~np.isnan(number["S"]) & ~(number["S"] < 60)
@@ -90,20 +88,17 @@ def _invalid_point(text: pd.Series) -> np.ndarray:
     return bad
 
 
-def _numbers(part: pa.Array) -> np.ndarray:
-    """A date part's numbers (float), NaN where missing or ``-``."""
+def numbers(part: pa.Array) -> np.ndarray:
+    """A date part's numbers (float), NaN where missing or ``-``.
+
+    >>> numbers(pa.array(["09", "-", None])).tolist()
+    [9.0, nan, nan]
+    """
     given = pc.if_else(pc.equal(part, "-"), pa.scalar(None, part.type), part)
     try:
         return pc.cast(given, pa.float64()).to_numpy(zero_copy_only=False)
     except pa.ArrowInvalid:  # digits other than 0-9 (matched by Python's re), which pandas reads as numbers
         return pd.to_numeric(pd.Series(given.to_pylist(), dtype="str"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
-
-
-def per_distinct(text: pd.Series, convert: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """``convert(text)`` (an element-wise conversion of text, missing kept missing) run on the distinct values only."""
-    codes, values = pd.factorize(text)
-    converted = convert(pd.Series(values, dtype="str"))
-    return pd.Series(converted.array.take(codes, allow_fill=True), index=text.index)
 
 
 def full_dates(values: pd.Series) -> pd.Series:

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from cdisc.checks.iso8601 import date_pool, full_dates, per_distinct
+from cdisc.checks.iso8601 import date_pool, full_dates, numbers
 from cdisc.checks.package import Dataset, Distinct, Submission
-from cdisc.textparts import extract_groups
+from cdisc.textparts import extract_arrays
 
 _CLOCK = r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
 
@@ -38,9 +39,10 @@ def bounds_of(column: Distinct, index: pd.Index) -> tuple[pd.Series, pd.Series]:
     """
     text = column.values
     day = full_dates(text)
-    clock = extract_groups(text, _CLOCK).apply(per_distinct, convert=lambda v: pd.to_numeric(v, errors="coerce"))
-    has_time = clock["H"].notna() & clock["M"].notna()
-    offset = pd.to_timedelta(clock["H"].fillna(0) * 3600 + clock["M"].fillna(0) * 60 + clock["S"].fillna(0), unit="s")
+    clock = {k: numbers(part) for k, part in extract_arrays(pa.array(text.astype("str"), type=pa.large_string()), _CLOCK).items()}
+    has_time = ~np.isnan(clock["H"]) & ~np.isnan(clock["M"])
+    seconds = np.nan_to_num(clock["H"]) * 3600 + np.nan_to_num(clock["M"]) * 60 + np.nan_to_num(clock["S"])
+    offset = pd.to_timedelta(pd.Series(seconds, index=text.index), unit="s")
     lo = day + offset.where(has_time, pd.Timedelta(0))
     hi = lo.where(has_time, day + pd.Timedelta(days=1) - pd.Timedelta(seconds=1))
     return pd.Series(lo.array.take(column.codes), index=index), pd.Series(hi.array.take(column.codes), index=index)
