@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -132,9 +132,13 @@ class Handoff:
         whole = all(path.is_file() and sha256_file(path) == digests[part] for part, path in files.items())
         return files if whole else None
 
-    def stored(self, name: str) -> BuiltDataset:
-        """Dataset ``name`` as its task left it (:meth:`built`): built here, or taken from the previous run."""
-        return self.built(name, reused=not (self.folder / f"{name.lower()}.json").is_file())
+    def read(self, name: str, part: str, columns: Sequence[str]) -> pd.DataFrame:
+        """Of dataset ``name`` as its task left it (built here, or taken from the previous run), the ``columns`` it
+        has of its records (``part`` "frame") or lineage ("lineage")."""
+        stem = name.lower()
+        folder = self.folder if (self.folder / f"{stem}.json").is_file() else self.previous
+        path = folder / f"{stem}.{part}.parquet"
+        return pd.read_parquet(path, columns=[c for c in columns if c in pq.read_schema(path).names])
 
     def keep_warnings(self, name: str, warnings: list[DataError]) -> None:
         """Warnings a check task found on dataset ``name`` (dates outside their visit's window), for :meth:`kept_warnings`."""

@@ -366,8 +366,8 @@ def _check(study: Study, handoff: Handoff, name: str) -> None:
     its dates outside their visit's window (DM, which they need, is built before every check task)."""
     handoff.check(partial(check_in_worker, study), name)
     if study.spec.visits and isinstance(handoff.specs[name], SdtmDataset):
-        dm = handoff.stored("DM").read("frame", ["USUBJID", "RFSTDTC"]) if "DM" in handoff.specs else None
-        handoff.keep_warnings(name, _window_warnings(handoff.stored(name), study.spec.visits, dm))
+        dm = handoff.read("DM", "frame", ["USUBJID", "RFSTDTC"]) if "DM" in handoff.specs else None
+        handoff.keep_warnings(name, _window_warnings(name, partial(handoff.read, name), study.spec.visits, dm))
 
 
 def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
@@ -408,14 +408,14 @@ def _find_window_warnings(study: Study, built: list[BuiltDataset], handoff: Hand
     dm = next((d.read("frame", ["USUBJID", "RFSTDTC"]) for d in built if d.spec.dataset == "DM"), None) if None in kept.values() else None
     for one in sdtm:
         found = kept[one.spec.dataset]
-        one.window_warnings = found if found is not None else _window_warnings(one, study.spec.visits, dm)
+        one.window_warnings = found if found is not None else _window_warnings(one.spec.dataset, one.read, study.spec.visits, dm)
 
 
-def _window_warnings(one: BuiltDataset, visits: list, dm: pd.DataFrame | None) -> list[DataError]:
-    """The dataset's dates outside their visit's window (:func:`visit_window_warnings`), from the columns it needs."""
-    name = one.spec.dataset
-    frame = one.read("frame", [f"{name}DTC", f"{name}STDTC", "VISITNUM", "USUBJID"])
-    lineage = one.read("lineage", [FILE, ROW])
+def _window_warnings(name: str, read: Callable, visits: list, dm: pd.DataFrame | None) -> list[DataError]:
+    """Dataset ``name``'s dates outside their visit's window (:func:`visit_window_warnings`), from the columns it
+    needs: ``read(part, columns)`` gives those it has of its records ("frame") or lineage ("lineage")."""
+    frame = read("frame", [f"{name}DTC", f"{name}STDTC", "VISITNUM", "USUBJID"])
+    lineage = read("lineage", [FILE, ROW])
     assert frame is not None and lineage is not None
     return visit_window_warnings(name, frame, lineage, visits, dm)
 
