@@ -48,6 +48,7 @@ from cdisc.changes import (
 )
 from cdisc.checks import validate
 from cdisc.checks.ahead import check_in_worker, checked_in_workers, make_named_terms
+from cdisc.checks.standards import load_standards, locate_standards
 from cdisc.collect import located
 from cdisc.compare.tables import Table, read_table
 from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
@@ -332,11 +333,13 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
         return build_adam_dataset(study, spec, available) if isinstance(spec, AdamDataset) else build_dataset(study, spec, available)
 
     scheduler = _scheduler(options)
+    standards = locate_standards(None)  # (validation's: a folder that is none is refused before anything is built)
     handoff = None
     if scheduler == "processes":
         for table in study.raw_tables:  # read once here, shared with the worker processes forked from this one
             study.raw_frame(table)
         make_named_terms(study)  # (likewise)
+        load_standards(standards)  # (likewise)
         target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
         handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
                           result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),

@@ -1,0 +1,19 @@
+"""A standards folder that is none (CDISC_STANDARDS set to the wrong folder) is refused before anything is built."""
+
+from __future__ import annotations
+
+import pytest
+from conftest import minimal_study
+
+from cdisc.errors import UsageError
+from cdisc.study import RunOptions, run_study
+
+
+@pytest.mark.parametrize("scheduler", ["processes", "sync"])
+def test_a_wrong_standards_folder_is_refused_before_the_build(tmp_path, monkeypatch, scheduler):
+    study = minimal_study(tmp_path / "study")
+    (tmp_path / "empty").mkdir()
+    monkeypatch.setenv("CDISC_STANDARDS", str(tmp_path / "empty"))
+    with pytest.raises(UsageError, match="not a standards folder"):
+        run_study(study, tmp_path / "out", options=RunOptions(scheduler=scheduler))
+    assert not (tmp_path / "out").exists()
