@@ -16,7 +16,6 @@ import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
-from functools import lru_cache
 from pathlib import Path
 
 import numpy as np
@@ -29,7 +28,7 @@ from cdisc.built import BuiltDataset
 from cdisc.compare.tables import Table, Variable, read_table
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built, warnings_json, warnings_of
-from cdisc.manifest import combined_hash, sha256_file
+from cdisc.manifest import combined_hash, folder_digest, sha256_file
 
 __all__ = ["Handoff"]
 
@@ -92,9 +91,8 @@ class Handoff:
 
         checks = self.folder / "checks"
         key = combined_hash({n: self.hashes[n] for n in sorted({name, *PINNED} & set(self.hashes))}
-                            | {"@standards": _folder_digest(locate_standards(None))})
-        built_here = (self.folder / f"{name.lower()}.json").is_file()  # (one taken from the previous run has its entry there)
-        taken = None if built_here else self._taken(name, "checks", key)
+                            | {"@standards": folder_digest(locate_standards(None))})
+        taken = None if self._built_here(name) else self._taken(name, "checks", key)
         if taken is not None:
             checks.mkdir(exist_ok=True)
             for part, path in taken.items():
@@ -135,10 +133,12 @@ class Handoff:
     def read(self, name: str, part: str, columns: Sequence[str]) -> pd.DataFrame:
         """Of dataset ``name`` as its task left it (built here, or taken from the previous run), the ``columns`` it
         has of its records (``part`` "frame") or lineage ("lineage")."""
-        stem = name.lower()
-        folder = self.folder if (self.folder / f"{stem}.json").is_file() else self.previous
-        path = folder / f"{stem}.{part}.parquet"
+        path = (self.folder if self._built_here(name) else self.previous) / f"{name.lower()}.{part}.parquet"
         return pd.read_parquet(path, columns=[c for c in columns if c in pq.read_schema(path).names])
+
+    def _built_here(self, name: str) -> bool:
+        """Whether dataset ``name`` was built in this run (its cache entry is here), not taken from the previous run."""
+        return (self.folder / f"{name.lower()}.json").is_file()
 
     def keep_warnings(self, name: str, warnings: list[DataError]) -> None:
         """Warnings a check task found on dataset ``name`` (dates outside their visit's window), for :meth:`kept_warnings`."""
@@ -202,12 +202,6 @@ class Handoff:
                 os.replace(files / name, destination)
                 digests[name] = digest
         return digests
-
-
-@lru_cache(maxsize=4)
-def _folder_digest(folder: Path) -> str:
-    """One SHA-256 of every file in ``folder`` (by its path in it): what the findings of a standards folder hold for."""
-    return combined_hash({p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()})
 
 
 def _keep_table(table: Table, path: Path) -> None:

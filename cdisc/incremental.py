@@ -20,7 +20,6 @@ import hashlib
 import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from functools import lru_cache
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +29,7 @@ import pyarrow.parquet as pq
 
 from cdisc import __version__
 from cdisc.errors import DataError
-from cdisc.manifest import combined_hash, dependency_versions, sha256_file, shared_spec_files, spec_files
+from cdisc.manifest import combined_hash, dependency_versions, folder_digest, sha256_file, shared_spec_files, spec_files
 from cdisc.spec.check import dependencies
 from cdisc.spec.load import Study
 
@@ -69,15 +68,6 @@ def _uses_reference_dates(data: Any) -> bool:
     return "reference_date" in json.dumps(data, default=str)
 
 
-@lru_cache(maxsize=1)
-def code_digest() -> str:
-    """One SHA-256 of the files of the installed cdisc package (its code, templates and shipped standards): a build, a
-    plot or a finding made by other code is made again, whatever the version number says."""
-    root = Path(__file__).parent
-    files = [p for p in sorted(root.rglob("*")) if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
-    return combined_hash({p.relative_to(root).as_posix(): sha256_file(p) for p in files})
-
-
 def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs: Path | None = None) -> dict[str, str]:  # noqa: B006 (read only)
     """The input hash of every dataset of the study, in build order; ``settings`` are run options a build
     reads (the data cutoff). The run's output folder ``outputs`` (and the query list a failed run writes
@@ -96,8 +86,9 @@ def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs
 
     shared_files |= {f"folder/{p.relative_to(study.folder).as_posix()}": p for p in sorted(study.folder.rglob("*")) if p.is_file() and is_shared(p)}
     shared_files |= {f"inputs/{p.name}": p for p in study.input_files.values() if p is not None}
-    shared = combined_hash({name: sha256_file(path) for name, path in shared_files.items()}
-                           | {"cdisc": __version__, "cdisc files": code_digest(), **{k: v or "" for k, v in dependency_versions().items()}, **settings})
+    code = {"cdisc": __version__, "cdisc files": folder_digest(Path(__file__).parent)}  # (a change of code makes all again)
+    versions = {name: version or "" for name, version in dependency_versions().items()}
+    shared = combined_hash({name: sha256_file(path) for name, path in shared_files.items()} | code | versions | dict(settings))
     raw = {name: sha256_file(table.path) for name, table in study.raw_tables.items()}
     study_tables = tables_named(study.doc.data)
     files = spec_files(study)

@@ -15,12 +15,13 @@ import platform
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
+from functools import lru_cache
 from pathlib import Path
 
 from cdisc.spec.load import Study
 
 __all__ = [
-    "combined_hash", "dependency_versions", "sha256_file", "sha256_files", "shared_spec_files", "spec_files", "study_inputs",
+    "combined_hash", "dependency_versions", "folder_digest", "sha256_file", "sha256_files", "shared_spec_files", "spec_files", "study_inputs",
 ]  # fmt: skip
 
 
@@ -45,6 +46,19 @@ def sha256_files(paths: Sequence[Path]) -> dict[Path, str]:
     with ThreadPoolExecutor(max_workers=2) as pool:
         digests = dict(zip(files, pool.map(sha256_file, files)))
     return {path: digests[path] for path in paths}
+
+
+@lru_cache(maxsize=4)
+def folder_digest(folder: Path) -> str:
+    """One SHA-256 of every file in ``folder`` by its path in it (compiled bytecode aside): what is made from a
+    package's code or a standards folder holds for (read once per process).
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp()); _ = (folder / "a.py").write_text("x")
+    >>> folder_digest(folder) == combined_hash({"a.py": sha256_file(folder / "a.py")})
+    True
+    """
+    files = [p for p in sorted(folder.rglob("*")) if p.is_file() and "__pycache__" not in p.parts and p.suffix != ".pyc"]
+    return combined_hash({p.relative_to(folder).as_posix(): sha256_file(p) for p in files})
 
 
 def combined_hash(hashes: Mapping[str, str]) -> str:
