@@ -16,6 +16,7 @@ import os
 import shutil
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass
+from functools import partial
 from pathlib import Path
 
 import numpy as np
@@ -25,9 +26,10 @@ import pyarrow.parquet as pq
 from pyarrow import feather
 
 from cdisc.built import BuiltDataset
-from cdisc.compare.tables import Table, Variable, read_table
+from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built, warnings_json, warnings_of
+from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.manifest import combined_hash, folder_digest, sha256_file
 
 __all__ = ["Handoff"]
@@ -37,27 +39,37 @@ __all__ = ["Handoff"]
 class Handoff:
     """Where a study's worker processes leave the datasets they build and the files made from each (``folder``), and
     where the datasets taken unchanged from the previous run are (``previous``, the output folder's cache).
-    ``write`` writes a dataset's own files (XPT, lineage, reports ...) into a folder and gives the data errors found."""
+    ``write`` writes a dataset's own files (XPT, lineage, reports ...) into a folder, handing each XPT file it writes to
+    ``written`` (:class:`~cdisc.io.xpt_writer.WrittenXpt`), and gives the data errors found."""
 
     folder: Path
     previous: Path
     specs: Mapping  # as the run builds them (``cdisc.study.with_data_cutoff``)
     hashes: Mapping[str, str]
-    write: Callable[[BuiltDataset, Path], list[DataError]]
+    write: Callable[..., list[DataError]]  # (built, folder, written=...)
     describe: Callable[[BuiltDataset, Path], None] | None = None  # what define.xml asks of a dataset's records, answered into a folder
 
     def store(self, built: BuiltDataset) -> list[DataError]:
         """Write a dataset's files, each with its SHA-256 (for the run's manifest: hashed here while the file is fresh,
-        beside the other builds, rather than read again at the end), and leave the dataset for the other processes (one
-        taken from the previous run is in its cache already); the data errors writing found."""
+        beside the other builds, rather than read again at the end; an XPT file while it is written), keep each XPT file
+        as validation reads it (:meth:`read_back`: as its writer gave it, else read back), and leave the dataset for the
+        other processes (one taken from the previous run is in its cache already); the data errors writing found."""
         files = self.folder / "files" / built.spec.dataset
-        errors = self.write(built, files)
+        hashed: dict[Path, str] = {}
+        errors = self.write(built, files, written=partial(self._written, files, hashed))
         written = sorted(p for p in files.rglob("*") if p.is_file())
-        digests = {path.relative_to(files).as_posix(): digest for path, digest in zip(written, map(sha256_file, written))}
+        digests = {path.relative_to(files).as_posix(): hashed.get(path) or sha256_file(path) for path in written}
         files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(digests), encoding="utf-8")
-        for name in (name for name in digests if name.endswith(".xpt") and not errors):
+        for name in (name for name in digests if name.endswith(".xpt")):
+            kept = self.folder / "read" / name
+            if errors:  # (as none would be read back)
+                for path in (kept.with_suffix(".json"), kept.with_suffix(".arrow")):
+                    path.unlink(missing_ok=True)
+                continue
+            if kept.with_suffix(".json").is_file():
+                continue
             try:
-                _keep_table(read_table(files / name), self.folder / "read" / name)
+                _keep_table(read_table(files / name), kept)
             except DataError:
                 pass  # validation reads it again, and says why it cannot
         if not built.reused:
@@ -65,6 +77,13 @@ class Handoff:
         if self.describe is not None and not errors:
             self._describe(built)
         return errors
+
+    def _written(self, files: Path, hashed: dict[Path, str], xpt: WrittenXpt) -> None:
+        """An XPT file written into ``files``: its SHA-256 into ``hashed``, and the table validation reads of it kept
+        (:meth:`read_back`) when its writer gave what a reader gives of it (:func:`xpt_table`, bit for bit the same)."""
+        hashed[xpt.path] = xpt.sha256
+        if xpt.read is not None:
+            _keep_table(xpt_table(xpt.path, *xpt.read, "ascii"), self.folder / "read" / xpt.path.relative_to(files).as_posix())
 
     def _describe(self, built: BuiltDataset) -> None:
         """What define.xml asks of a dataset's records, into :attr:`summaries`: for one taken from the previous run, the

@@ -59,6 +59,7 @@ from cdisc.graph import Outcome, check_keys, checked_scheduler, dataset_graph, d
 from cdisc.handoff import Handoff
 from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built, tables_named
 from cdisc.io.csv_writer import write_csv
+from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, sha256_file, sha256_files, study_inputs
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
@@ -735,16 +736,18 @@ def run_manifest(result: RunResult, staging: Path) -> str:
     return json.dumps(manifest, indent=2, default=int) + "\n"
 
 
-def write_dataset_files(one: BuiltDataset, staging: Path, created: dt.datetime, formats: tuple[str, ...], study_id: str) -> list[DataError]:
-    """Every file made from one dataset alone, into ``staging``: its XPT file (and its SUPP--'s), its Dataset-JSON
-    forms, its lineage, its listing and its reports; the data errors writing found (a value too long for XPT ...)."""
+def write_dataset_files(one: BuiltDataset, staging: Path, created: dt.datetime, formats: tuple[str, ...], study_id: str,
+                        written: Callable[[WrittenXpt], None] | None = None) -> list[DataError]:
+    """Every file made from one dataset alone, into ``staging``: its XPT file (and its SUPP--'s, each handed to
+    ``written`` once written), its Dataset-JSON forms, its lineage, its listing and its reports; the data errors writing
+    found (a value too long for XPT ...)."""
     folder = staging / one.standard
     folder.mkdir(parents=True, exist_ok=True)
     errors = []
     try:
-        _write_dataset(one, folder, created)
+        _write_dataset(one, folder, created, written)
         if one.supp is not None and isinstance(one.spec, SdtmDataset):  # (only SDTM has SUPP--)
-            write_xpt(one.supp, supp_metadata(one.spec), folder, created=created)
+            write_xpt(one.supp, supp_metadata(one.spec), folder, created=created, written=written)
         _write_json_forms(one, folder, created, formats, study_id)
     except DataError as exc:
         errors.append(located(exc, one.spec.dataset))
@@ -769,10 +772,10 @@ def _write_json_forms(one: BuiltDataset, folder: Path, created, formats: tuple[s
         write_dataset_json_files(one.supp, supp_metadata(one.spec), folder, formats, created=created, study_oid=study_id)
 
 
-def _write_dataset(result: BuiltDataset, folder: Path, created) -> None:
+def _write_dataset(result: BuiltDataset, folder: Path, created, written: Callable[[WrittenXpt], None] | None = None) -> None:
     """The dataset's XPT file; an XPT rule broken by some values names the source rows behind them."""
     try:
-        write_xpt(result.frame, xpt_metadata(result.spec), folder, created=created)
+        write_xpt(result.frame, xpt_metadata(result.spec), folder, created=created, written=written)
     except XptError as exc:
         if exc.rows is None or not {FILE, ROW} <= set(result.lineage.columns):
             raise

@@ -12,10 +12,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import pandas as pd
 
 from cdisc.errors import DataError
+
+if TYPE_CHECKING:
+    from cdisc.xpt import XptDataset
 
 #: Readable file types, best first: when a folder holds ``adsl.xpt`` and ``adsl.csv``, the XPT is used.
 SUFFIXES = (".xpt", ".parquet", ".csv")
@@ -111,6 +115,11 @@ def _xpt_table(path: Path, encoding: str) -> Table:
     except ImportError:
         return _xpt_table_pyreadstat(path, encoding)
     frame, meta = read_xpt(path, encoding=encoding)
+    return xpt_table(path, frame, meta, encoding)
+
+
+def xpt_table(path: Path, frame: pd.DataFrame, meta: XptDataset, encoding: str) -> Table:
+    """The table of the XPT file at ``path``, of which :func:`cdisc.xpt.read_xpt` gives ``frame`` and ``meta``."""
     variables = tuple(Variable(v.name, v.label, v.type, v.length, v.format or "") for v in meta.variables)
     return Table(meta.name, meta.label, path, frame, variables, encoding)
 

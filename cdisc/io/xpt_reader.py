@@ -133,7 +133,7 @@ def _row_count(handle, layout: _Layout, rows: int, width: int) -> int:
     return rows
 
 
-def _member_bytes(buffer: bytearray, count: int) -> tuple[int, bool]:
+def _member_bytes(buffer: bytearray | memoryview, count: int) -> tuple[int, bool]:
     """Bytes of the first ``count`` in ``buffer`` (read from an 80-aligned offset) before the next
     MEMBER header record, and whether one was found there (the first member's observations end).
 

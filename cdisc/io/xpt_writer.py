@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import codecs
+import hashlib
+import math
 import os
 import re
 import tempfile
 import warnings
+from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -16,8 +19,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+from pandas.arrays import ArrowStringArray
 
-from cdisc.io.ibm import IBM_MAX, IBM_MIN, to_ibm
+from cdisc.io.ibm import IBM_MAX, IBM_MIN, from_ibm, to_ibm
 from cdisc.io.xpt_model import (
     BLANK,
     DSCRPTR_HEADER,
@@ -41,6 +45,7 @@ from cdisc.io.xpt_model import (
     count_phrase,
     rows_phrase,
 )
+from cdisc.io.xpt_reader import _STR, _member_bytes, _padding_rows, _text, _variable_of
 
 _NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}\Z")
 _FORMAT = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)\Z")
@@ -381,8 +386,8 @@ def _fixed(text: bytes, width: int) -> bytes:
     return text.ljust(width)[:width]
 
 
-def _headers(dataset: XptDataset, columns: list[_Column], moment: bytes, label_encoding: str) -> bytes:
-    version = _fixed(_SAS_VERSION.encode(), 8) + _fixed(_SAS_OS.encode(), 8)
+def _namestrs(dataset: XptDataset, columns: list[_Column], label_encoding: str) -> np.ndarray:
+    """The NAMESTR record of every variable."""
     namestrs = np.zeros(len(columns), dtype=NAMESTR)
     for number, column in enumerate(columns):
         variable, where = column.variable, f"{dataset.name}.{column.variable.name}"
@@ -394,6 +399,11 @@ def _headers(dataset: XptDataset, columns: list[_Column], moment: bytes, label_e
             form_decimals, 0, b"\0\0", _fixed(informat, 8), informat_width, informat_decimals, column.position,
             b"\0" * 52,
         )  # fmt: skip
+    return namestrs
+
+
+def _headers(dataset: XptDataset, namestrs: np.ndarray, moment: bytes, label_encoding: str) -> bytes:
+    version = _fixed(_SAS_VERSION.encode(), 8) + _fixed(_SAS_OS.encode(), 8)
     label = _label_bytes(dataset.name, dataset.label, label_encoding)
     return b"".join(
         [
@@ -404,7 +414,7 @@ def _headers(dataset: XptDataset, columns: list[_Column], moment: bytes, label_e
             DSCRPTR_HEADER,
             b"SAS     " + _fixed(dataset.name.encode(), 8) + b"SASDATA " + version + b" " * 24 + moment,
             moment + b" " * 16 + _fixed(label, 40) + b" " * 8,
-            HEADER.format(kind="NAMESTR", digits=f"000000{len(columns):04d}" + "0" * 20).encode(),
+            HEADER.format(kind="NAMESTR", digits=f"000000{len(namestrs):04d}" + "0" * 20).encode(),
             _pad80(namestrs.tobytes()),
             OBS_HEADER,
         ]
@@ -438,23 +448,121 @@ def _cells(column: _Column, start: int, rows: int, item: np.dtype) -> np.ndarray
     return _offsets_data(padded)[1].view(item)
 
 
-def _write_file(path: Path, headers: bytes, columns: list[_Column], rows: int) -> None:
+def _block_rows(width: int) -> int:
+    """Rows per block of observations: about ``CHUNK_BYTES``, whole 80-byte records (as the reader reads them, so that a
+    block is searched for a MEMBER header record as the reader searches it) unless that makes a block four times over."""
+    step = math.lcm(80, width)
+    if step > 4 * CHUNK_BYTES:
+        return max(1, CHUNK_BYTES // width)
+    return step // width * max(1, CHUNK_BYTES // step)
+
+
+def _write_file(path: Path, headers: bytes, columns: list[_Column], rows: int, digest: hashlib._Hash | None = None) -> bool:
     """Headers, then the observations in blocks of about ``CHUNK_BYTES``: a block is filled while the one
-    before is written by a second thread (the write releases the GIL); then padding and fsync."""
+    before is written (and hashed into ``digest``) by a second thread (the write and the hash release the GIL);
+    then padding and fsync. Whether a reader reads every row written: no block of whole 80-byte records holds what
+    it takes for the next member's header record (text that spells it, where a record starts)."""
     width = sum(c.length for c in columns)
-    block_rows = max(1, CHUNK_BYTES // width)
+    block_rows = _block_rows(width)
     buffers = [np.empty((min(block_rows, rows), width), dtype=np.uint8) for _ in range(1 if rows <= block_rows else 2)]
+    whole = block_rows * width % 80 == 0
     with open(path, "wb") as handle, ThreadPoolExecutor(max_workers=1) as writer:
-        written: Future[int] = writer.submit(handle.write, headers)
+
+        def put(data: bytes | memoryview) -> None:
+            handle.write(data)
+            if digest is not None:
+                digest.update(data)
+
+        written: Future[None] = writer.submit(put, headers)
         for number, start in enumerate(range(0, rows, block_rows)):
             block = buffers[number % 2][: min(block_rows, rows - start)]
             _fill_block(block, columns, start)  # (the other buffer may still be being written)
+            whole = whole and not _ends_member(block, -(rows * width) % 80 if start + len(block) == rows else 0)
             written.result()
-            written = writer.submit(handle.write, block.data)
+            written = writer.submit(put, block.data)
         written.result()
-        handle.write(b" " * (-(rows * width) % 80))
+        put(b" " * (-(rows * width) % 80))
         handle.flush()
         os.fsync(handle.fileno())
+    return whole
+
+
+def _ends_member(block: np.ndarray, padding: int) -> bool:
+    """Whether a reader takes a record of ``block`` (whole 80-byte records of observations; the last rows, with the
+    ``padding`` blanks written after them) for the next member's header record, where it stops reading rows."""
+    data = block.data.cast("B")
+    records = len(data) // 80 * 80
+    last = bytes(data[records:]) + b" " * padding if padding else b""
+    return _member_bytes(data, records)[1] or last.startswith(MEMBER_HEADER[:48])
+
+
+# ---------------------------------------------------------------- the file as read
+
+
+@dataclass(frozen=True)
+class WrittenXpt:
+    """An XPT file :func:`write_xpt` has written: where it is, its SHA-256 (of the bytes as they were written), and
+    what :func:`~cdisc.io.xpt_reader.read_xpt` gives of it, the frame and its metadata, taken from the columns written
+    rather than read back (None when its text may not be ASCII, or a reader would stop short: read the file)."""
+
+    path: Path
+    sha256: str
+    read: tuple[pd.DataFrame, XptDataset] | None
+
+
+def _as_read(dataset: XptDataset, namestrs: np.ndarray, columns: list[_Column], rows: int, path: Path) -> tuple[pd.DataFrame, XptDataset]:
+    """What :func:`~cdisc.io.xpt_reader.read_xpt` (``encoding="ascii"``) gives of the file written from ``columns``:
+    text as written (right-trimmed, missing as ""), numbers as the IBM floats written stand for, the metadata decoded
+    from the header records as the reader decodes them, and the rows a reader finds."""
+    width = sum(c.length for c in columns)
+    kept = _rows_read(columns, rows, width)
+    frame = pd.DataFrame(
+        {c.variable.name: _numbers_read(c.values[:kept], c.length) if c.text is None
+         else ArrowStringArray(pa.chunked_array([c.text.slice(0, kept)]), dtype=_STR) for c in columns},
+        index=pd.RangeIndex(kept), copy=False,
+    )  # fmt: skip
+    label = _fixed(_label_bytes(dataset.name, dataset.label, "ascii"), 40)
+    read = XptDataset(_text(_fixed(dataset.name.encode(), 8), "ascii", path, "dataset name"),
+                      _text(label, "ascii", path, "dataset label"), tuple(_variable_of(row, path, "ascii") for row in namestrs))
+    return frame, read
+
+
+def _rows_read(columns: list[_Column], rows: int, width: int) -> int:
+    """The rows a reader finds of ``rows`` written: trailing rows entirely blank that start within the last 80-byte
+    record are record padding to it (:func:`~cdisc.io.xpt_reader._padding_rows`)."""
+    candidates = _padding_rows(rows, width)
+    if not candidates:
+        return rows
+    tail = np.empty((len(candidates), width), np.uint8)
+    _fill_block(tail, columns, candidates.start)
+    written = np.flatnonzero(~(tail == BLANK).all(axis=1))
+    return candidates.start + (int(written[-1]) + 1 if len(written) else 0)
+
+
+def _numbers_read(values: np.ndarray, length: int) -> np.ndarray:
+    """The numbers the IBM floats written of ``values`` (``length`` bytes each) stand for, as a reader decodes them:
+    ``values`` themselves when they are those (every finite double in IBM's range is, at 8 bytes), else a copy with
+    zero for -0.0 and numbers below IBM's minimum, and each missing value's NaN as read (:func:`from_ibm`).
+
+    >>> _numbers_read(np.array([1.5, -0.0, np.nan]), 8).tolist()
+    [1.5, 0.0, nan]
+    """
+    if length < 8:  # (the fraction cut to its first bytes)
+        words = to_ibm(values).astype(np.uint64) & ~np.uint64((1 << 8 * (8 - length)) - 1)
+        return from_ibm(words)
+    bits = values.view(np.uint64)
+    magnitude = bits & np.uint64(0x7FFF_FFFF_FFFF_FFFF)
+    odd = np.flatnonzero((magnitude < _IBM_MIN_BITS) | (magnitude > _INFINITY_BITS))  # zeros, below IBM's minimum, NaN
+    read = from_ibm(to_ibm(values[odd]).astype(np.uint64))
+    if np.array_equal(read.view(np.uint64), bits[odd]):
+        return values
+    copy = values.copy()
+    copy[odd] = read
+    return copy
+
+
+_IBM_MIN_BITS = np.array(IBM_MIN).view(np.uint64)
+_INFINITY_BITS = np.array(np.inf).view(np.uint64)
 
 
 def write_xpt(
@@ -464,6 +572,7 @@ def write_xpt(
     *,
     created: datetime | None = None,
     encoding: str | None = None,
+    written: Callable[[WrittenXpt], None] | None = None,
 ) -> Path:
     """Write ``frame`` as ``directory/<name lower>.xpt`` (SAS XPORT v5) and return the path.
 
@@ -471,20 +580,28 @@ def write_xpt(
     file in ``directory`` and renamed into place. ``encoding=None`` requires ASCII text; name
     another encoding (e.g. ``"cp1252"``) to allow other characters in values and labels.
     Raises an :class:`XptError` subclass naming the dataset, variable, rule and rows.
+    ``written``, when given, is handed the file's :class:`WrittenXpt` once it is in place (its SHA-256 and what a
+    reader gives of it, without reading it).
     """
     label_encoding = encoding or "ascii"
     _check_metadata(dataset, label_encoding)
     _check_columns(frame, dataset)
     columns = _prepare(frame, dataset, encoding)
-    headers = _headers(dataset, columns, _sas_datetime(creation_time(created)), label_encoding)
+    namestrs = _namestrs(dataset, columns, label_encoding)
+    headers = _headers(dataset, namestrs, _sas_datetime(creation_time(created)), label_encoding)
     directory = Path(directory)
     target = directory / f"{dataset.name.lower()}.xpt"
     descriptor, temporary = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=directory)
     os.close(descriptor)
+    digest = None if written is None else hashlib.sha256()
     try:
-        _write_file(Path(temporary), headers, columns, len(frame))
+        whole = _write_file(Path(temporary), headers, columns, len(frame), digest)
         os.replace(temporary, target)
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+    if written is not None and digest is not None:
+        ascii_only = encoding is None or codecs.lookup(encoding).name == "ascii"
+        read = _as_read(dataset, namestrs, columns, len(frame), target) if ascii_only and whole else None
+        written(WrittenXpt(target, digest.hexdigest(), read))
     return target
