@@ -92,7 +92,7 @@ def run(
     )] = None,
     force: Annotated[bool, typer.Option(
         "--force", help="Rebuild every dataset (default: a dataset whose specs and raw inputs did not change since the run in the output folder is taken from "
-                        "it)",
+                        "it, and a folder whose run had the same inputs and settings, its outputs untouched, is left as it is)",
     )] = False,
     scheduler: Annotated[str | None, typer.Option(
         "--scheduler", help="Where the datasets' task graph runs: 'processes' (worker processes forked from this one, one per core: the default with "
@@ -114,7 +114,7 @@ def run(
     if unknown:
         raise UsageError(f"--format {formats}: unknown format(s) {', '.join(unknown)}; choose from {', '.join(FORMATS)}")
     options = RunOptions(created, reproducible or created is not None, data_cutoff.date() if data_cutoff else None, compare_to, chosen, force, scheduler,
-                         keep_records=False)
+                         keep_records=False, skip_up_to_date=True)
     folders = _portfolio(studies)
     if len(folders) == 1 and studies[0].is_dir():
         result = run_study(folders[0], out_dir, progress=err, raw=raw, options=options)

@@ -77,6 +77,7 @@ from cdisc.spec.expr import parse_expression
 from cdisc.spec.load import Study, display_path, load_study
 from cdisc.spec.models import NUMERIC_TYPES, SUPP_COLUMNS
 from cdisc.spec.sdtm import SdtmDataset
+from cdisc.uptodate import converted_run, run_key
 from cdisc.xpt import XptDataset, XptError, XptVariable, write_xpt
 
 
@@ -98,6 +99,9 @@ class RunResult:
     input_hashes: dict[str, str] = field(default_factory=dict)  # per dataset (incremental reruns)
     output_hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 of the files worker processes wrote, by path in the output folder
     reused: list[str] = field(default_factory=list)  # datasets taken from the previous run: their inputs did not change
+    inputs: dict[str, str] = field(default_factory=dict)  # SHA-256 of every input file, by name in the manifest (hashed when the run starts)
+    key: str = ""  # one hash of what the outputs are made from (:func:`cdisc.uptodate.run_key`)
+    up_to_date: dict[str, Any] | None = None  # the manifest of the run left in the output folder, when it is the run asked for
 
     @property
     def warnings(self) -> list[str | DataError]:
@@ -105,6 +109,10 @@ class RunResult:
         return [w for one in self.built for w in (*one.warnings, *one.window_warnings)]
 
     def summary_lines(self) -> list[str]:
+        if self.up_to_date is not None:
+            return [f"Study {self.study.spec.study.id}: nothing to convert, {display_path(self.out_dir)} is up to date: its "
+                    f"{len(self.up_to_date.get('datasets', {}))} dataset(s), converted {self.up_to_date.get('created')}, were made from "
+                    "the same specs, raw data, terminology and cdisc version, and no output file was changed since (--force converts again)"]
         lines = [f"Study {self.study.spec.study.id}: {len(self.built)} dataset(s) written to {display_path(self.out_dir)}"]
         cutoff = f", data cutoff {self.data_cutoff.isoformat()}" if self.data_cutoff else ""
         lines.append(f"Converted {self.created.isoformat(timespec='seconds')}{cutoff}")
@@ -177,6 +185,7 @@ class RunOptions:
     # None: processes where this machine can run them (cdisc.graph.default_scheduler), else sync
     scheduler: str | None = None
     keep_records: bool = True  # False: each dataset's records are let go once written, before validation reads the files (counts stay)
+    skip_up_to_date: bool = False  # leave the output folder as it is when its run is the run asked for (:mod:`cdisc.uptodate`)
 
 
 def creation_time(options: RunOptions, declared: dt.datetime, now: dt.datetime) -> dt.datetime:
@@ -213,6 +222,8 @@ def run_study(
             raise converted
         return converted
     run = prepare_run(folder, out_dir, options, raw)
+    if run.result.up_to_date is not None:
+        return _left_as_is(run)
     gc.freeze()  # the loaded study lives as long as the run: full collections skip it, and worker processes forked from this one leave its pages shared
     try:
         outcomes = execute(run.graph, [*run.keys, *check_keys(run.graph)], run.scheduler, _reporter(progress, len(run.keys)),
@@ -256,6 +267,9 @@ def run_portfolio(
             if isinstance(run, CdiscError):
                 results.append((folder, run))
                 continue
+            if run.result.up_to_date is not None:
+                results.append((folder, _left_as_is(run)))
+                continue
             try:
                 results.append((folder, finish_run(run, [outcomes[key] for key in run.keys])))
             except CdiscError as exc:
@@ -265,6 +279,14 @@ def run_portfolio(
         for run in prepared:
             run.discard_handoff()
         gc.unfreeze()
+
+
+def _left_as_is(run: PreparedRun) -> RunResult:
+    """The result of a run whose output folder holds the run asked for: nothing written but the removal of a failed
+    run's query list beside it (the inputs are back to those of the run in the folder)."""
+    for stale in failed_queries_paths(run.target):
+        stale.unlink(missing_ok=True)
+    return run.result
 
 
 @dataclass
@@ -323,6 +345,14 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     study.previous_run = previous  # for rules that keep what the previous transfer said (seq: {stable: true})
     frames = {name: study.input_frame(name) for name in study.input_files}
     result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)}, target)
+    standards = locate_standards(None)  # (validation's: a folder that is none is refused before anything is built)
+    result.inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
+    fixed = options.created is not None or options.reproducible
+    result.key = run_key(result.input_hashes, result.inputs, formats, created if fixed else None, standards)
+    if options.skip_up_to_date and not options.force and options.compare_to is None:
+        result.up_to_date = converted_run(target, result.key)
+        if result.up_to_date is not None:
+            return PreparedRun(study, result, target, {}, None, {}, [])
     built_specs = {name: with_data_cutoff(dataset.spec, study.data_cutoff) for name, dataset in study.datasets.items()}
 
     def build(name: str, available: dict[str, pd.DataFrame]) -> BuiltDataset:
@@ -334,7 +364,6 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
         return build_adam_dataset(study, spec, available) if isinstance(spec, AdamDataset) else build_dataset(study, spec, available)
 
     scheduler = _scheduler(options)
-    standards = locate_standards(None)  # (validation's: a folder that is none is refused before anything is built)
     handoff = None
     if scheduler == "processes":
         for table in study.raw_tables:  # read once here, shared with the worker processes forked from this one
@@ -699,7 +728,7 @@ def run_manifest(result: RunResult, staging: Path) -> str:
     dataset holds, the SHA-256 of every input and output file (this one excepted), the specs' hash and
     the versions of cdisc, its dependencies and the controlled terminology."""
     study = result.study
-    inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
+    inputs = result.inputs
     written = {path.relative_to(staging).as_posix(): path for path in sorted(staging.rglob("*"))
                if path.is_file() and path.name != "run.json" and CACHE not in path.parts}
     unknown = sha256_files([path for name, path in written.items() if name not in result.output_hashes])
@@ -707,6 +736,7 @@ def run_manifest(result: RunResult, staging: Path) -> str:
     manifest: dict[str, Any] = {
         "study": result.study.spec.study.id,
         "cdisc_version": __version__,
+        "run_sha256": result.key,
         "created": result.created.isoformat(timespec="seconds"),
         "data_cutoff": result.data_cutoff.isoformat() if result.data_cutoff else None,
         "datasets": {

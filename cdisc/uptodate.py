@@ -1,0 +1,64 @@
+"""Whether the run already in an output folder is the run asked for: same inputs, same settings, outputs untouched.
+
+A run's *key* is one SHA-256 over what its outputs are made from: every dataset's input hash (its spec, the raw
+tables it reads, the shared spec files, cdisc's code and its dependencies' versions,
+:func:`cdisc.incremental.dataset_input_hashes`), every input file the manifest lists (a raw table no spec reads
+still counts in the reconciliation), the dataset formats written, the validation standards, and the creation time
+when it is fixed (``--created``, ``--reproducible``; the current time is when the outputs were made, not what they
+are made from). ``reports/run.json`` records it. ``cdisc run`` leaves a folder whose run has the same key, and whose
+output files all still have the SHA-256 the manifest lists, as it is: there is nothing to convert.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+from cdisc.manifest import combined_hash, folder_digest, sha256_files
+
+__all__ = ["converted_run", "run_key"]
+
+
+def run_key(input_hashes: Mapping[str, str], inputs: Mapping[str, str], formats: tuple[str, ...], created: dt.datetime | None,
+            standards: Path | None) -> str:
+    """The key of a run (see the module's docstring); ``created`` is None when the run stamps the current time.
+
+    >>> key = run_key({"DM": "a"}, {"raw/dm.csv": "b"}, ("xpt",), None, None)
+    >>> key == run_key({"DM": "a"}, {"raw/dm.csv": "b"}, ("xpt",), None, None), key == run_key({"DM": "a"}, {}, ("xpt",), None, None)
+    (True, False)
+    """
+    parts = {f"dataset/{name}": digest for name, digest in input_hashes.items()} | {f"input/{name}": digest for name, digest in inputs.items()}
+    parts |= {"@formats": ",".join(formats), "@created": created.isoformat() if created else "now"}
+    if standards is not None:
+        parts["@standards"] = folder_digest(standards)
+    return combined_hash(parts)
+
+
+def converted_run(folder: Path, key: str) -> dict[str, Any] | None:
+    """The manifest (``reports/run.json``) of the run in ``folder`` when its key is ``key`` and every output file it
+    lists is there with the SHA-256 it lists; else None (no run there, another key, an output edited or removed)."""
+    try:
+        manifest = json.loads((folder / "reports" / "run.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    if not isinstance(manifest, dict) or manifest.get("run_sha256") != key or not isinstance(manifest.get("outputs"), dict):
+        return None
+    listed = manifest["outputs"]
+    paths = {name: folder / name for name in listed if isinstance(name, str) and _inside(name)}
+    if len(paths) != len(listed) or not all(path.is_file() and not path.is_symlink() for path in paths.values()):
+        return None
+    digests = sha256_files(list(paths.values()))
+    return manifest if all(digests[path] == listed[name] for name, path in paths.items()) else None
+
+
+def _inside(name: str) -> bool:
+    """Whether a manifest's file name stays inside the folder (no absolute path, no ``..``).
+
+    >>> [_inside(n) for n in ("sdtm/dm.xpt", "../x", "/etc/passwd", "a/../../b")]
+    [True, False, False, False]
+    """
+    path = Path(name)
+    return not path.is_absolute() and ".." not in path.parts
