@@ -1,5 +1,5 @@
 """Which records a merge, an extreme flag or an extreme record step takes: positions found by sort codes
-(``extreme_positions``, ``records_tied``) and by matching by groups (``matched_positions``, ``merged_records``),
+(``extreme_positions``, ``tied_extremes``) and by matching by groups (``matched_positions``, ``merged_records``),
 against what pandas' stable sort, drop_duplicates and left merge give."""
 
 import numpy as np
@@ -10,9 +10,9 @@ from cdisc.adam.derivations import (
     extreme_positions,
     matched_positions,
     merged_records,
-    records_tied,
     sort_codes,
     taken,
+    tied_extremes,
 )
 
 TEXT = ["a", "b", "B", "é", "", None]
@@ -68,13 +68,33 @@ def test_sort_codes_keep_order_and_put_missing_last():
     assert sort_codes(values, descending=True).tolist() == [0, 2, 1, 0]  # missing still last
 
 
-def test_records_tied_counts_only_the_rows_given():
+def test_tied_extremes_count_only_the_rows_given():
     frame = pd.DataFrame({"USUBJID": ["1", "1", "1", None, None],
                           "ADT":     [4.0, 4.0, 5.0, np.nan, np.nan]})
-    assert records_tied(frame, ["USUBJID", "ADT"], np.array([0]))
-    assert not records_tied(frame, ["USUBJID", "ADT"], np.array([2]))
-    assert records_tied(frame, ["USUBJID", "ADT"], np.array([3]))  # missing equals missing
-    assert not records_tied(frame, ["USUBJID", "ADT"], np.array([0]), rows=np.array([0, 2]))
+    picked, tied = tied_extremes(frame, ["USUBJID"], ["ADT"], "first")
+    assert (picked.tolist(), tied) == ([0, 3], True)  # subject 1's day 4 twice; the missing subject's missing day twice
+    assert tied_extremes(frame, ["USUBJID"], ["ADT"], "last", rows=np.array([0, 2, 3])) == (pytest.approx([2, 3]), False)
+    assert tied_extremes(frame, ["USUBJID"], ["ADT"], "first", rows=np.array([0, 2, 3, 4]))[1]  # missing equals missing
+    assert not tied_extremes(frame, ["USUBJID"], ["ADT"], "first", rows=np.array([0, 2]))[1]
+    assert tied_extremes(frame, ["USUBJID"], ["ADT"], "first", rows=np.array([], dtype=int))[1] is False
+
+
+def test_tied_extremes_say_whether_a_record_taken_has_a_twin():
+    """Random small frames: a tie is a record taken with the same by and order values as another of the rows given
+    (as counting duplicates with pandas says), the records taken those of extreme_positions."""
+    rng = np.random.default_rng(11)
+    for _ in range(600):
+        n = int(rng.integers(0, 10))
+        by = [f"B{i}" for i in range(int(rng.integers(0, 3)))]
+        order = [f"O{i}" for i in range(int(rng.integers(1, 3)))]
+        frame = pd.DataFrame({name: _column(rng.choice(["text", "object", "float", "int"]), n, rng) for name in [*by, *order]})
+        rows = np.flatnonzero(rng.random(n) < 0.7)
+        descending = [c for c in order if rng.random() < 0.4]
+        mode = str(rng.choice(["first", "last"]))
+        picked, tied = tied_extremes(frame, by, order, mode, descending, rows)
+        twins = frame.iloc[rows].astype(object).fillna("<missing>").duplicated([*by, *order], keep=False)
+        assert picked.tolist() == extreme_positions(frame, by, order, mode, descending, rows).tolist()
+        assert tied == bool(twins[frame.index[picked]].any())
 
 
 @pytest.mark.parametrize("other_dtype", ["str", object])

@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc.adam.derivations import _flag, extreme_positions, records_tied
+from cdisc.adam.derivations import _flag, tied_extremes
 from cdisc.errors import DataError
 
 __all__ = [
@@ -152,7 +152,7 @@ def derive_param_computed(
     if isinstance(new_code, str) and dataset["PARAMCD"].eq(new_code).any():
         raise DataError(f"PARAMCD {new_code} already exists in the dataset; a computed parameter must be new")
     source = dataset.loc[_mask(filter, dataset)]
-    present = set(source["PARAMCD"].dropna())
+    present = set(source["PARAMCD"].dropna().unique())
     if not set(parameters) <= present or not set(constant_parameters or ()) <= present:
         return dataset
     wide = _wide(source, by_vars, parameters, analysis_vars)
@@ -267,8 +267,8 @@ def derive_extreme_records(
     source = dataset if dataset_add is None else dataset_add
     rows = np.flatnonzero(_mask(filter, source))
     if order:  # sorted on the by and order variables alone; the picked records are copied whole
-        picked = extreme_positions(source, by_vars, order, mode, descending, rows)
-        if check_type != "none" and records_tied(source, list(dict.fromkeys([*by_vars, *order])), picked, rows):
+        picked, tied = tied_extremes(source, by_vars, order, mode, descending, rows)
+        if check_type != "none" and tied:
             message = f"records tied on {', '.join([*by_vars, *order])}: the {mode} in input order was taken"
             if check_type == "error":
                 raise DataError(message)

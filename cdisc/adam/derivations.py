@@ -6,7 +6,7 @@ writes files or reads globals. Flags are ``"Y"`` or missing, as ADaM expects.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
@@ -30,8 +30,8 @@ __all__ = [
     "extreme_positions",
     "matched_positions",
     "ordered_positions",
-    "records_tied",
     "sort_codes",
+    "tied_extremes",
     "stacked_codes",
     "taken_array",
     "merged_records",
@@ -96,7 +96,13 @@ def ordered_positions(keys: Sequence[np.ndarray]) -> np.ndarray:
     """
     if not keys:
         return np.arange(0)
-    return np.lexsort(list(keys)[::-1])  # np.lexsort: the last key first, stable
+    sizes = [int(key.max(initial=0)) + 1 for key in keys]
+    if np.prod(np.array(sizes, dtype=float)) >= 2.0**62:
+        return np.lexsort(list(keys)[::-1])  # np.lexsort: the last key first, stable
+    combined = np.zeros(len(keys[0]), dtype=np.int64)
+    for key, size in zip(keys, sizes):  # (one key sorts faster than several: the codes side by side in one number)
+        combined = combined * size + key
+    return np.argsort(combined, kind="stable")
 
 
 def extreme_positions(frame: pd.DataFrame, by: Sequence[str], order: Sequence[str], mode: str = "first",
@@ -113,15 +119,38 @@ def extreme_positions(frame: pd.DataFrame, by: Sequence[str], order: Sequence[st
         >>> extreme_positions(frame, ["USUBJID"], ["ADT"], "first", rows=np.array([0, 1])).tolist()  # ADT missing: last, yet the only one
         [1, 0]
     """
+    return tied_extremes(frame, by, order, mode, descending, rows)[0]
+
+
+def tied_extremes(frame: pd.DataFrame, by: Sequence[str], order: Sequence[str], mode: str = "first",
+                  descending: Sequence[str] = (), rows: np.ndarray | None = None) -> tuple[np.ndarray, bool]:
+    """The positions :func:`extreme_positions` gives, and whether one of those records has the same ``by`` and
+    ``order`` values as another record among ``rows`` (missing values equal): a tie the input order decided.
+
+    Example::
+
+        >>> frame = pd.DataFrame({"USUBJID": ["1", "1", "2"], "ADT": [4.0, 4.0, np.nan]})
+        >>> picked, tied = tied_extremes(frame, ["USUBJID"], ["ADT"])
+        >>> picked.tolist(), tied, tied_extremes(frame, ["USUBJID"], ["ADT"], rows=np.array([0, 2]))[1]
+        ([0, 2], True, False)
+    """
     rows = np.arange(len(frame)) if rows is None else rows
     if not len(rows):
-        return rows
+        return rows, False
     groups = [sort_codes(frame[name].take(rows)) for name in by]
-    ordered = ordered_positions([*groups, *(sort_codes(frame[name].take(rows), name in descending) for name in order)])
+    keys = [*groups, *(sort_codes(frame[name].take(rows), name in descending) for name in order)]
+    ordered = ordered_positions(keys)
     if not by:
-        return rows[ordered[:1] if mode == "first" else ordered[-1:]]
-    starts = _group_starts(groups, ordered)
-    return rows[ordered[starts] if mode == "first" else ordered[np.append(starts[1:], len(ordered)) - 1]]
+        at = np.array([0 if mode == "first" else len(ordered) - 1])
+    else:
+        starts = _group_starts(groups, ordered)
+        at = starts if mode == "first" else np.append(starts[1:], len(ordered)) - 1
+    same = np.ones(max(len(ordered) - 1, 0), dtype=bool)  # each record in order: the same keys as the next one
+    for key in keys:
+        in_order = key[ordered]
+        same &= in_order[1:] == in_order[:-1]
+    tied = np.concatenate([[False], same])[at] | np.concatenate([same, [False]])[at]  # the same as the one before or after
+    return rows[ordered[at]], bool(tied.any())
 
 
 def _group_starts(groups: Sequence[np.ndarray], ordered: np.ndarray) -> np.ndarray:
@@ -132,23 +161,6 @@ def _group_starts(groups: Sequence[np.ndarray], ordered: np.ndarray) -> np.ndarr
         sorted_codes = codes[ordered]
         new_group[1:] |= sorted_codes[1:] != sorted_codes[:-1]
     return np.flatnonzero(new_group)
-
-
-def records_tied(frame: pd.DataFrame, columns: Sequence[str], positions: np.ndarray, rows: np.ndarray | None = None) -> bool:
-    """Whether a record at ``positions`` has the same ``columns`` values as another record (among those at ``rows``),
-    missing values equal.
-
-    Example::
-
-        >>> frame = pd.DataFrame({"USUBJID": ["1", "1", "2"], "ADT": [4.0, 4.0, np.nan]})
-        >>> records_tied(frame, ["USUBJID", "ADT"], np.array([0])), records_tied(frame, ["USUBJID", "ADT"], np.array([0]), np.array([0, 2]))
-        (True, False)
-    """
-    rows = np.arange(len(frame)) if rows is None else rows
-    codes = np.zeros(len(frame), dtype=np.int64)
-    codes[rows] = _group_codes([frame[name].take(rows) for name in columns], len(rows))
-    counts = np.bincount(codes[rows], minlength=1)
-    return bool((counts[codes[positions]] > 1).any())
 
 
 def matched_positions(base: pd.DataFrame, table: pd.DataFrame, by: list[str], validate: str | None = None) -> np.ndarray:
@@ -313,12 +325,15 @@ def derive_vars_joined(
     order: Sequence[str] = (),
     mode: str = "last",
     pairs_at_once: int = 250_000,
+    reads: tuple[Collection[str], Collection[str]] | None = None,
 ) -> pd.Series:
     """For each ``base`` record, ``value`` of the first/last ``other`` record of its ``by`` group meeting
     ``join_where``; both are functions of the joined frame (base and other variables side by side).
 
     The base records are joined a few at a time, about ``pairs_at_once`` base-other pairs (rows of the
-    joined frame) each time, so that the joined frame of a large study never is in memory whole.
+    joined frame) each time, so that the joined frame of a large study never is in memory whole. ``reads``: the
+    columns ``join_where`` and ``value`` read, when known; then a pair's other columns are not taken, and
+    ``value``'s only for the pairs picked (``value`` is evaluated on those alone in any case).
 
     Example: the dose of the last administration on or before each event::
 
@@ -328,16 +343,19 @@ def derive_vars_joined(
         [10.0, 8.0]
     """
     by = list(by)
-    left = base.assign(__base=np.arange(len(base)))
     right = other.drop(columns=[c for c in other.columns if c in base.columns and c not in by])
-    pairs = _Pairs(left, right, by)
+    pairs = _Pairs(base, right, by)
+    ranks = [(name, sort_codes(right[name]), True) if name in right.columns else (name, sort_codes(base[name]), False) for name in order]
+    where_reads, value_reads = reads if reads is not None else (None, None)
     result = np.full(len(base), np.nan, dtype=object)
     for rows in _joined_parts(pairs.counts, pairs_at_once):
-        joined = pairs.joined(rows)
-        joined = joined[join_where(joined).to_numpy(dtype=bool)]
-        values = value(joined)
-        picked = extreme_positions(joined, ["__base"], order, mode)
-        result[joined["__base"].to_numpy()[picked]] = pd.Series(values, index=joined.index).to_numpy()[picked]
+        at_left, at_right = pairs.positions(rows)
+        kept = np.flatnonzero(join_where(pairs.joined(at_left, at_right, where_reads)).to_numpy(dtype=bool))
+        left, right_at = at_left[kept], at_right[kept]
+        keys = pd.DataFrame({"@base": left, **{name: codes[right_at if on_right else left] for name, codes, on_right in ranks}}, copy=False)
+        picked = extreme_positions(keys, ["@base"], order, mode)  # (the order of the other records worked out once, above)
+        chosen = pairs.joined(left[picked], right_at[picked], value_reads)
+        result[left[picked]] = pd.Series(value(chosen), index=chosen.index).to_numpy()
     return pd.Series(result, index=base.index).infer_objects()
 
 
@@ -348,7 +366,7 @@ class _Pairs:
     Example::
 
         >>> pairs = _Pairs(pd.DataFrame({"ID": ["1", "2", None], "A": [1, 2, 3]}), pd.DataFrame({"ID": [None, "1", "1"], "B": [7, 8, 9]}), ["ID"])
-        >>> pairs.counts.tolist(), pairs.joined(slice(0, 3))[["A", "B"]].values.tolist()
+        >>> pairs.counts.tolist(), pairs.joined(*pairs.positions(slice(0, 3)))[["A", "B"]].values.tolist()
         ([2, 0, 1], [[1, 8], [1, 9], [3, 7]])
     """
 
@@ -361,17 +379,23 @@ class _Pairs:
         self.starts = np.cumsum(sizes) - sizes
         self.counts = sizes[self.codes]  # each left record's number of pairs
 
-    def joined(self, rows: slice) -> pd.DataFrame:
-        """The pairs of the left records at ``rows``: left columns, then the right ones but ``by``."""
+    def positions(self, rows: slice) -> tuple[np.ndarray, np.ndarray]:
+        """The pairs of the left records at ``rows``: the position of each pair's left record and right record."""
         counts = self.counts[rows]
         total = int(counts.sum())
         first = np.cumsum(counts) - counts
         within = np.arange(total) - np.repeat(first, counts)
         at_left = np.repeat(np.arange(len(self.counts))[rows], counts)
-        at_right = self.in_group[np.repeat(self.starts[self.codes[rows]], counts) + within]
-        columns = {name: self.left[name].take(at_left).reset_index(drop=True) for name in self.left.columns}
-        columns |= {name: self.right[name].take(at_right).reset_index(drop=True) for name in self.right.columns if name not in self.by}
-        return pd.DataFrame(columns, index=pd.RangeIndex(total), copy=False)
+        return at_left, self.in_group[np.repeat(self.starts[self.codes[rows]], counts) + within]
+
+    def joined(self, at_left: np.ndarray, at_right: np.ndarray, columns: Collection[str] | None = None) -> pd.DataFrame:
+        """The pairs at ``at_left`` and ``at_right``: left columns, then the right ones but ``by`` (those named by
+        ``columns``, when given)."""
+        left = [name for name in self.left.columns if columns is None or name in columns]
+        right = [name for name in self.right.columns if name not in self.by and (columns is None or name in columns)]
+        frame = {name: self.left[name].take(at_left).reset_index(drop=True) for name in left}
+        frame |= {name: self.right[name].take(at_right).reset_index(drop=True) for name in right}
+        return pd.DataFrame(frame, index=pd.RangeIndex(len(at_left)), copy=False)
 
 
 def _joined_parts(pairs: np.ndarray, pairs_at_once: int) -> list[slice]:

@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from cdisc.adam.derivations import by_groups, stacked_codes, taken_array
+from cdisc.adam.derivations import by_groups, taken_array
 from cdisc.adam.supp import with_supp
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
@@ -180,20 +180,59 @@ class _Build:
         source = result.drop(columns=[c for c in result.columns if c in self.out or c in flags.values()])  # drop: no copy
         if shadowed and len(self.source):
             at = _first_of_origin(self.source, result)
-            hidden = {c: pd.Series(taken_array(self.source[c], at), index=result.index) for c in shadowed}  # -1: missing
-            source = pd.concat([source, pd.DataFrame(hidden, copy=False)], axis=1)
+            hidden = {c: _at_origin(self.source[c], at) for c in shadowed}
+            source = pd.concat([source, pd.DataFrame(hidden, copy=False).set_axis(result.index)], axis=1)
         self.source, self.reused = source, {}
         self.out = {name: result[name] for name in self.out}
         self.flags = {key: result[column] for key, column in flags.items()}
 
 
+def _at_origin(values: pd.Series, at: np.ndarray) -> pd.Series:
+    """``values`` at positions ``at`` (-1: missing), numbered from 0. A step keeps the records it was given first, in
+    order: where those already hold the values at their origin, they are kept and only the step's new records taken.
+
+    >>> _at_origin(pd.Series(["a", "b"], dtype="str"), np.array([0, 1, 1, -1])).tolist()
+    ['a', 'b', 'b', nan]
+    """
+    n = len(values)
+    moved = np.flatnonzero(at[:n] != np.arange(min(n, len(at))))
+    kept = len(at) >= n and len(moved) <= n // 8
+    if kept and len(moved):  # records of an origin met before (copies): unchanged when their values are their origin's
+        kept = pd.Series(taken_array(values, at[moved])).equals(pd.Series(taken_array(values, moved)))
+    if kept:
+        tail = taken_array(values, at[n:])
+        return values.reset_index(drop=True) if not len(tail) else pd.concat([values, pd.Series(tail)], ignore_index=True)
+    return pd.Series(taken_array(values, at))
+
+
 def _first_of_origin(source: pd.DataFrame, records: pd.DataFrame) -> np.ndarray:
     """For each of ``records``, the position of the first ``source`` record of the same origin (``@dataset`` and
-    ``@record``; a missing one matches a missing one), -1 for none."""
-    groups = stacked_codes([source[SOURCE_DATASET], source[SOURCE_RECORD]], [records[SOURCE_DATASET], records[SOURCE_RECORD]])
-    first = np.full(len(groups) + 1, -1)
-    first[groups[: len(source)][::-1]] = np.arange(len(source))[::-1]  # written last to first: the first one stays
-    return first[groups[len(source):]]
+    ``@record``; a missing one matches a missing one), -1 for none.
+
+    >>> source = pd.DataFrame({"@dataset": ["LB", "LB", None], "@record": [0, 1, np.nan]})
+    >>> _first_of_origin(source, pd.DataFrame({"@dataset": ["LB", "LB", None, "LB", "VS"], "@record": [0, 1, np.nan, 1, 0]})).tolist()
+    [0, 1, 2, 1, -1]
+    """
+    keys = _origin_keys(pd.concat([source[SOURCE_DATASET], records[SOURCE_DATASET]], ignore_index=True),
+                        pd.concat([source[SOURCE_RECORD], records[SOURCE_RECORD]], ignore_index=True))
+    size = int(keys.max(initial=-1)) + 1
+    if size > 8 * len(keys) + 1024:  # (keys a few per record: indexed directly, as hashing each is slower)
+        keys = pd.factorize(keys)[0]
+        size = int(keys.max(initial=-1)) + 1
+    first = np.full(size, -1)
+    first[keys[: len(source)][::-1]] = np.arange(len(source))[::-1]  # written last to first: the first one stays
+    return first[keys[len(source):]]
+
+
+def _origin_keys(dataset: pd.Series, record: pd.Series) -> np.ndarray:
+    """One whole number from 0 per record for its ``@dataset`` and ``@record`` (a missing one numbered too): equal for
+    records of the same origin. (Text is numbered once; a pair of columns would be numbered three times.)"""
+    names = pd.factorize(dataset)[0] + 1  # missing: 0
+    if record.dtype.kind in "iu" and (not len(record) or record.min() >= 0):  # record numbers: whole, from 0
+        rank = record.to_numpy(dtype=np.int64) + 1
+    else:
+        rank = pd.factorize(record)[0] + 1  # missing: 0
+    return names * (int(rank.max(initial=0)) + 1) + rank
 
 
 def _flag_column(key: tuple[str, str]) -> str:

@@ -110,7 +110,8 @@ class Records:
             numbers = numbers.astype(float)
         if data_type == "integer":
             with np.errstate(invalid="ignore"):  # missing and infinite values have no fraction
-                fraction = np.abs(np.remainder(numbers.to_numpy(dtype=float), 1)) > 1e-9
+                x = numbers.to_numpy(dtype=float)
+                fraction = x - np.floor(x) > 1e-9  # (np.remainder(x, 1), ten times slower)
             if fraction.any():
                 examples = ", ".join(repr(v) for v in numbers[fraction].drop_duplicates().head(3))
                 raise self.fail(

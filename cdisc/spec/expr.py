@@ -160,17 +160,17 @@ def _number(value: Value) -> Value:
         return None if _is_missing(value) else float(value)
     if pd.api.types.is_numeric_dtype(value.dtype) and value.dtype != bool:
         return value
-    text = _text(value).str.strip()
-    numbers = pd.to_numeric(text, errors="coerce")
-    bad = numbers.isna() & text.notna() & text.ne("")
+    codes, distinct = pd.factorize(_text(value))  # each distinct text read once
+    text = pd.Series(distinct, dtype="str").str.strip()
+    numbers = pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
+    bad = (np.isnan(numbers) & text.ne("").to_numpy(dtype=bool))[codes] & (codes >= 0)
     if bad.any():
-        examples = ", ".join(repr(v) for v in text[bad].drop_duplicates().head(3))
+        examples = ", ".join(repr(v) for v in text.iloc[pd.unique(codes[bad])[:3]])
         name = value.name or "value"
         raise ExpressionDataError(
-            f"number({name}): {int(bad.sum())} value(s) are not numbers, e.g. {examples}",
-            np.flatnonzero(bad.to_numpy()).tolist(),
+            f"number({name}): {int(bad.sum())} value(s) are not numbers, e.g. {examples}", np.flatnonzero(bad).tolist(),
         )
-    return numbers.astype(float)
+    return pd.Series(np.append(numbers, np.nan)[codes], index=value.index, name=value.name)  # (code -1: missing)
 
 
 def _if_else(condition: Value, when_true: Value, when_false: Value) -> Value:
@@ -456,6 +456,65 @@ class Expression:
         if isinstance(value, pd.Series):
             return value
         return pd.Series(bool(value), index=frame.index)
+
+
+def one_sided_calls(text: str, sides: list[frozenset[str]], constants: frozenset[str] = frozenset()) -> dict[str, int]:
+    """The outermost function calls of ``text`` that read the columns of one of ``sides`` only (and perhaps
+    ``constants``), by their text, with that side's number (the first side holding them all).
+
+    An expression over pairs of records (a base record and another dataset's record) computes such a call once per
+    record of its side rather than once per pair: see :func:`calls_as_columns`. A call in a branch of an ``if_else``
+    that reads both sides is left alone (a branch is evaluated only on the records that take it).
+
+    >>> one_sided_calls('sas_datetime(EXSTDTC) < sas_datetime(PCRFTDTC) and upper(EXTRT) == A',
+    ...                 [frozenset({"PCRFTDTC", "A"}), frozenset({"EXSTDTC", "EXTRT"})])
+    {'sas_datetime(EXSTDTC)': 1, 'sas_datetime(PCRFTDTC)': 0, 'upper(EXTRT)': 1}
+    """
+    found: dict[str, int] = {}
+
+    def walk(node: ast.AST) -> None:
+        if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id not in ("column", "raw"):
+            names = _column_names(node) - constants
+            side = next((i for i, columns in enumerate(sides) if names <= columns), None)
+            if names and side is not None:
+                found[ast.unparse(node)] = side
+                return
+            if node.func.id == "if_else":
+                walk(node.args[0])  # (the condition is evaluated on every record; the branches are not)
+                return
+        for child in ast.iter_child_nodes(node):
+            walk(child)
+
+    walk(ast.parse(text.strip(), mode="eval").body)
+    return found
+
+
+def calls_as_columns(text: str, calls: frozenset[str] | set[str]) -> str:
+    """``text`` reading each of ``calls`` (their text, as :func:`one_sided_calls` gives it) from a column of that name.
+
+    >>> calls_as_columns('sas_date(EXSTDTC) <= ADT', {"sas_date(EXSTDTC)"})
+    "column('sas_date(EXSTDTC)') <= ADT"
+    """
+
+    class Replace(ast.NodeTransformer):
+        def visit_Call(self, node: ast.Call) -> ast.AST:
+            if ast.unparse(node) in calls:
+                return ast.Call(ast.Name("column", ast.Load()), [ast.Constant(ast.unparse(node))], [])
+            return self.generic_visit(node)
+
+    return ast.unparse(Replace().visit(ast.parse(text.strip(), mode="eval")))
+
+
+def _column_names(node: ast.AST) -> set[str]:
+    """The column names an expression's node reads (plain names, ``column("X")`` and ``raw("X")``)."""
+    functions = {id(call.func) for call in ast.walk(node) if isinstance(call, ast.Call)}
+    names = {part.id for part in ast.walk(node) if isinstance(part, ast.Name) and id(part) not in functions}
+    names |= {
+        part.args[0].value for part in ast.walk(node)
+        if isinstance(part, ast.Call) and isinstance(part.func, ast.Name) and part.func.id in ("column", "raw")
+        and part.args and isinstance(part.args[0], ast.Constant) and isinstance(part.args[0].value, str)
+    }
+    return names
 
 
 def did_you_mean(name: str, candidates) -> str:

@@ -8,9 +8,11 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc.adam import derivations
+from cdisc.errors import DataError
 from cdisc.rules import ADAM, rule
 from cdisc.rules.adam.derive_vars_merged import FromOtherDataset
 from cdisc.spec.base import Expr, parsed
+from cdisc.spec.expr import calls_as_columns, one_sided_calls
 from cdisc.spec.names import Name
 from cdisc.spec.words import condition_words
 
@@ -58,14 +60,48 @@ def derive_vars_joined(params: DeriveVarsJoined, records) -> pd.Series:
     scope = records.constants
     if params.where:
         other = other[records.condition(params.where, other, scope)]
-    names = parsed(params.join_where).names | parsed(params.value).names
+    join_where, value = params.join_where, params.value
+    names = parsed(join_where).names | parsed(value).names
     reads = names - set(other.columns)
     here = records.columns([*params.by, *(n for n in reads if n in records.out or n in records.frame.columns)])
+    known = None
     if names <= {*other.columns, *here.columns, *scope}:  # else keep every column for the unknown name's message
+        here, other, computed = calls_once(records, [join_where, value], here, other, scope)
+        join_where, value = calls_as_columns(join_where, computed), calls_as_columns(value, computed)
+        names = parsed(join_where).names | parsed(value).names
+        here = here[[c for c in here.columns if c in names or c in params.by]]
         other = other[[c for c in other.columns if c in names or c in params.by or c in params.order]]  # every pair is a row
+        known = (parsed(join_where).names, parsed(value).names)
     return derivations.derive_vars_joined(
         here, other,
-        lambda frame: records.evaluate(params.value, frame, scope),
-        lambda frame: records.condition(params.join_where, frame, scope),
-        params.by, params.order, params.mode,
+        lambda frame: records.evaluate(value, frame, scope),
+        lambda frame: records.condition(join_where, frame, scope),
+        params.by, params.order, params.mode, reads=known,
     )
+
+
+def calls_once(records, texts: list[str], here: pd.DataFrame, other: pd.DataFrame, scope: dict) -> tuple[pd.DataFrame, pd.DataFrame, set[str]]:
+    """The function calls of ``texts`` that read the base records' columns only, or the other dataset's only, computed
+    once per record of that side (``sas_datetime(EXSTDTC)`` once per EX record, not once per pair of records), each as
+    a column named by its text; a call that fails there is left to each pair (whose error names the records).
+
+    >>> from cdisc.rules.records import Records
+    >>> records = Records(None, "ADPC", "X", pd.DataFrame(), {}, {})
+    >>> here, ex = pd.DataFrame({"USUBJID": ["1"], "ADT": [3.0]}), pd.DataFrame({"USUBJID": ["1"], "EXSTDTC": ["2024-01-02"]})
+    >>> here, ex, computed = calls_once(records, ["sas_date(EXSTDTC) <= ADT"], here, ex, {})
+    >>> computed, ex.columns.tolist()
+    ({'sas_date(EXSTDTC)'}, ['USUBJID', 'EXSTDTC', 'sas_date(EXSTDTC)'])
+    """
+    sides = [here, other]
+    calls: dict[str, int] = {}
+    for text in texts:
+        calls |= one_sided_calls(text, [frozenset(here.columns), frozenset(other.columns)], frozenset(scope))
+    computed = set()
+    for call, side in calls.items():
+        try:
+            values = records.evaluate(call, sides[side], scope)
+        except DataError:
+            continue
+        sides[side] = sides[side].assign(**{call: values})
+        computed.add(call)
+    return sides[0], sides[1], computed

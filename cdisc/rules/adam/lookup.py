@@ -9,10 +9,13 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from cdisc.adam.derivations import by_groups
 from cdisc.rules import ADAM, Reference, model_references, rule
 from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Scalar, SpecModel
 from cdisc.spec.names import Name
+
+TEXT = pd.Series([], dtype="str").dtype  # what text variables hold
 
 
 class Between(SpecModel):
@@ -102,8 +105,12 @@ def lookup(params: Lookup, records) -> pd.Series:
     pairs = params.pairs
     names = list(dict.fromkeys([*pairs.values(), *([params.between.value] if params.between else [])]))
     left = records.columns(names)
+    codes = None
     if params.between:
         left[params.between.value] = numbers(records, params.between.value)
+    elif pairs:  # matched once per distinct key (a few), then taken for each record
+        codes, first = by_groups(left, names)
+        left = left.iloc[first]
     left = left.reset_index(drop=True)
     left["@position"] = np.arange(len(left))
     right = table.copy()
@@ -120,6 +127,7 @@ def lookup(params: Lookup, records) -> pd.Series:
         high = _like(matched[params.between.high], value, params.table, params.between.high, records)
         matched = matched.loc[(value.notna() & (low.isna() | (value >= low)) & (high.isna() | (value <= high))).to_numpy()]
     counts = np.bincount(matched["@position"].to_numpy(dtype=int), minlength=len(left))
+    counts = counts if codes is None else counts[codes]  # each record's
     if (counts > 1).any():
         raise records.fail(f"several rows of lookup table {params.table} match", counts > 1, hint="make its rows distinct")
     if (counts == 0).any() and "missing_value" not in params.model_fields_set:
@@ -130,7 +138,11 @@ def lookup(params: Lookup, records) -> pd.Series:
     values = pd.Series(params.missing_value, index=range(len(left)), dtype=object)
     found = matched[params.value if params.value in matched else f"{params.value}@table"]
     values.iloc[matched["@position"].to_numpy(dtype=int)] = found.to_numpy(dtype=object)
-    return values.set_axis(records.index)
+    if codes is None:
+        return values.set_axis(records.index)
+    text = values.infer_objects()  # text taken as text, not as an object for each record
+    taken = text.array.take(codes) if text.dtype == TEXT else values.to_numpy(dtype=object)[codes]
+    return pd.Series(taken, index=records.index)
 
 
 def _shown(frame: pd.DataFrame) -> pd.Series:
