@@ -27,9 +27,8 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from dataclasses import dataclass
 from functools import cached_property
-from typing import Any
+from typing import Any, NamedTuple
 
 from ruamel.yaml import YAML
 from ruamel.yaml.nodes import ScalarNode as RuamelScalar
@@ -42,9 +41,8 @@ from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 PathKey = tuple[str | int, ...]
 
 
-@dataclass(frozen=True)
-class Position:
-    """1-based line and column in a file."""
+class Position(NamedTuple):
+    """1-based line and column in a file (a tuple: a spec's thousands of marks are made fast)."""
 
     line: int
     column: int
@@ -53,8 +51,15 @@ class Position:
 _CORE = "tag:yaml.org,2002:"
 _CONSTRUCTED = {f"{_CORE}{name}" for name in ("int", "float", "bool", "null", "timestamp")}
 # what libyaml may read otherwise than ruamel: tabs, line breaks other than \n and \r\n, byte order marks,
-# directives, anchors (ruamel turns an anchored true into 1)
-_UNSURE = re.compile(r"\t|\r(?!\n)|[\x85\u2028\u2029\ufeff]|^%|(?:^|[\s\[{,])&\S", re.MULTILINE)
+# directives, anchors (ruamel turns an anchored true into 1); the characters first (a search of the text for
+# each is quicker than one search for any), the patterns only in a text holding their character
+_UNSURE_CHARS = ("\t", "\x85", "\u2028", "\u2029", "\ufeff")
+_UNSURE = {"\r": re.compile(r"\r(?!\n)"), "%": re.compile(r"^%", re.MULTILINE), "&": re.compile(r"(?:^|[\s\[{,])&\S", re.MULTILINE)}
+
+
+def _unsure(text: str) -> bool:
+    """The text holds what libyaml may read otherwise than ruamel."""
+    return any(char in text for char in _UNSURE_CHARS) or any(char in text and regexp.search(text) for char, regexp in _UNSURE.items())
 
 
 class _Resolved(str):
@@ -108,7 +113,7 @@ class _Decline(Exception):
 
 def compose(text: str) -> tuple[Any, dict[PathKey, Position], dict[PathKey, Position]] | None:
     """The document's plain data, where every value and every key starts by path; ``None`` when ruamel must read it."""
-    if _UNSURE.search(text):
+    if _unsure(text):
         return None
     try:
         node = _Parser(text).get_single_node()
@@ -129,16 +134,23 @@ class _Reader:
         self._text = text
         self.values: dict[PathKey, Position] = {}
         self.keys: dict[PathKey, Position] = {}
-        self._constructor = YAML(typ="rt").constructor
         self._scalars: dict[tuple[str, str], Any] = {}
 
     @cached_property
     def _lines(self) -> list[str]:
         return self._text.splitlines()
 
+    @cached_property
+    def _constructor(self) -> Any:
+        return YAML(typ="rt").constructor  # (made when a scalar other than text is met)
+
     def plain(self, node: Any, path: PathKey) -> Any:
-        if node.tag is _MAP and isinstance(node, MappingNode):
-            self.values.setdefault(path, _mark(node))
+        tag = node.tag
+        if tag is _STR and type(node) is ScalarNode:  # (most nodes: text as libyaml gives it)
+            return node.value
+        if tag is _MAP and isinstance(node, MappingNode):
+            values, keys = self.values, self.keys
+            values.setdefault(path, _mark(node))
             out: dict[str, Any] = {}
             seen: set[Any] = set()  # the keys as ruamel compares them (1 and true are one key)
             for key_node, value_node in node.value:
@@ -148,17 +160,21 @@ class _Reader:
                     _decline()  # a duplicate key: ruamel says which
                 seen.add(raw)
                 child = (*path, key)
-                self.keys[child] = _mark(key_node)
-                self.values[child] = _mark(value_node)
+                mark = key_node.start_mark
+                keys[child] = Position(mark.line + 1, mark.column + 1)
+                mark = value_node.start_mark
+                values[child] = Position(mark.line + 1, mark.column + 1)
                 value = out[key] = self.plain(value_node, child)
                 if value is None and node.flow_style and self._without_colon(key_node, key):
                     _decline()  # '{a: x, b}': yamlhints.cut_values words it
             return out
-        if node.tag is _SEQ and isinstance(node, SequenceNode):
-            self.values.setdefault(path, _mark(node))
+        if tag is _SEQ and isinstance(node, SequenceNode):
+            values = self.values
+            values.setdefault(path, _mark(node))
             items = []
             for i, item in enumerate(node.value):
-                self.values[(*path, i)] = _mark(item)
+                mark = item.start_mark
+                values[(*path, i)] = Position(mark.line + 1, mark.column + 1)
                 items.append(self.plain(item, (*path, i)))
             return items
         return plain_scalar(self._scalar(node)) if isinstance(node, ScalarNode) else _decline()
