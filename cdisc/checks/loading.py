@@ -185,10 +185,10 @@ def turn_order(names: list[str]) -> list[int]:
 
 def define_keys(tree: etree._ElementTree) -> dict[str, list[str]]:
     """Key variables per dataset from a define.xml (1.0 or 2.x)."""
-    names = {item.get("OID"): item.get("Name") for item in tree.xpath("//*[local-name()='ItemDef']")}
+    names = {item.get("OID"): item.get("Name") for item in tree.iter("{*}ItemDef")}  # (by local name, in any namespace)
     keys: dict[str, list[str]] = {}
-    for group in tree.xpath("//*[local-name()='ItemGroupDef']"):
-        refs = [(int(r.get("KeySequence")), names.get(r.get("ItemOID"), "")) for r in group.xpath("./*[local-name()='ItemRef']") if r.get("KeySequence")]
+    for group in tree.iter("{*}ItemGroupDef"):
+        refs = [(int(r.get("KeySequence")), names.get(r.get("ItemOID"), "")) for r in group.iterchildren("{*}ItemRef") if r.get("KeySequence")]
         domain_keys = next((v for k, v in group.attrib.items() if k.endswith("DomainKeys")), "")
         found = [name for _, name in sorted(refs)] or [k.strip() for k in domain_keys.split(",") if k.strip()]
         if found and group.get("Name"):

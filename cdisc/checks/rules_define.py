@@ -13,6 +13,7 @@ from cdisc.checks.package import Package, Submission
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
 from cdisc.checks.rules_terms import RESULTS
+from cdisc.checks.xmlnodes import text_nodes
 
 _XLINK = "{http://www.w3.org/1999/xlink}href"
 
@@ -31,17 +32,18 @@ def _package_items(package: Package) -> pd.DataFrame:
 
 def _items(tree: etree._ElementTree) -> pd.DataFrame:
     """One row per ItemRef (dataset or value level): the dataset (or value list), item name, origin type,
-    whether a method is referenced, whether the origin has a description, whether a codelist is referenced."""
+    whether a method is referenced, whether the origin has a description, whether a codelist is referenced.
+    Elements are matched by local name, in any namespace (``{*}``: as XPath's local-name(), without XPath)."""
     defs = {}
-    for item in tree.xpath("//*[local-name()='ItemDef']"):
-        origin = item.xpath("./*[local-name()='Origin']")
-        text = "".join(origin[0].xpath(".//*[local-name()='TranslatedText']/text()")).strip() if origin else ""
-        defs[item.get("OID")] = (item.get("Name"), origin[0].get("Type") if origin else "", text,
-                                 bool(item.xpath("./*[local-name()='CodeListRef']")))
+    for item in tree.iter("{*}ItemDef"):
+        origin = next(item.iterchildren("{*}Origin"), None)
+        text = "".join(text for node in origin.iter("{*}TranslatedText") if node is not origin for text in text_nodes(node)).strip() if origin is not None else ""
+        defs[item.get("OID")] = (item.get("Name"), origin.get("Type") if origin is not None else "", text,
+                                 next(item.iterchildren("{*}CodeListRef"), None) is not None)
     rows = []
-    for parent in tree.xpath("//*[local-name()='ItemGroupDef' or local-name()='ValueListDef']"):
+    for parent in tree.iter("{*}ItemGroupDef", "{*}ValueListDef"):
         owner = parent.get("Name") or parent.get("OID")
-        for ref in parent.xpath("./*[local-name()='ItemRef']"):
+        for ref in parent.iterchildren("{*}ItemRef"):
             name, origin, text, codelist = defs.get(ref.get("ItemOID"), ("", "", "", False))
             no_data = any(k.endswith("HasNoData") and v == "Yes" for k, v in ref.attrib.items())
             rows.append((owner, parent.tag.endswith("ValueListDef"), ref.get("ItemOID"), name, origin, text, bool(ref.get("MethodOID")), codelist, no_data))
@@ -54,7 +56,7 @@ def _items(tree: etree._ElementTree) -> pd.DataFrame:
       "FDA Study Data TCG (referenced documents are submitted)", "error", across=True)
 def links(submission: Submission) -> Iterator[pd.DataFrame]:
     for package, define, tree in _defines(submission):
-        for leaf in tree.xpath("//*[local-name()='leaf']"):
+        for leaf in tree.iter("{*}leaf"):
             target = (leaf.get(_XLINK) or "").split("#")[0]
             if target and not (package.folder / Path(target)).is_file():
                 yield findings("DEFINE-LINK", leaf.get("ID") or "", f"{define}: def:leaf {leaf.get('ID')} links {target}, which does not exist")

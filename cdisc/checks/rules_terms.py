@@ -15,11 +15,11 @@ import pandas as pd
 from cdisc.checks.package import Dataset, Package, Submission, mapped, member, position_in
 from cdisc.checks.registry import findings, rule
 from cdisc.checks.rules_metadata import ig_variables
+from cdisc.checks.xmlnodes import text_nodes
 from cdisc.terminology import CodelistTerms
 
 _PAIRS = (("TESTCD", "TEST"), ("PARMCD", "PARM"))
 RESULTS = ("ORRES", "STRESC")
-_NS = "local-name()"
 _COMPARATORS = {"EQ": False, "IN": False, "NE": True, "NOTIN": True}  # comparator -> negated membership
 VALUE_LEVEL = "value_level_codelists"  # a package's summary: what value_level reads in its define.xml
 
@@ -32,32 +32,33 @@ def value_level(package: Package) -> dict[tuple[str, str], list[tuple[tuple, str
         tree = package.tree
         if tree is None:
             return {}
-        def first(node, path: str):
-            found = node.xpath(path)
-            return found[0] if found else None
-        defs = {i.get("OID"): i for i in tree.xpath(f"//*[{_NS}='ItemDef']")}
+        def first(node, child: str, attribute: str, **having: str):  # the attribute of the first such child that has it
+            return next((c.get(attribute) for c in node.iterchildren(f"{{*}}{child}")
+                         if c.get(attribute) is not None and all(c.get(k) == v for k, v in having.items())), None)
+        defs = {i.get("OID"): i for i in tree.iter("{*}ItemDef")}  # (elements by local name, in any namespace)
         names = {oid: i.get("Name") for oid, i in defs.items()}
-        nci = {c.get("OID"): first(c, f"./*[{_NS}='Alias'][@Context='nci:ExtCodeID']/@Name") for c in tree.xpath(f"//*[{_NS}='CodeList']")}
-        value_list = {oid: first(i, f"./*[{_NS}='ValueListRef']/@ValueListOID") for oid, i in defs.items()}
-        item_codelist = {oid: nci.get(first(i, f"./*[{_NS}='CodeListRef']/@CodeListOID")) for oid, i in defs.items()}
+        nci = {c.get("OID"): first(c, "Alias", "Name", Context="nci:ExtCodeID") for c in tree.iter("{*}CodeList")}
+        value_list = {oid: first(i, "ValueListRef", "ValueListOID") for oid, i in defs.items()}
+        item_codelist = {oid: nci.get(first(i, "CodeListRef", "CodeListOID")) for oid, i in defs.items()}
         clauses = {}
-        for clause in tree.xpath(f"//*[{_NS}='WhereClauseDef']"):
+        for clause in tree.iter("{*}WhereClauseDef"):
             checks = [(names.get(next((v for k, v in c.attrib.items() if k.endswith("ItemOID")), "")), c.get("Comparator"),
-                       tuple(v.strip() for v in c.xpath(f"./*[{_NS}='CheckValue']/text()"))) for c in clause.xpath(f"./*[{_NS}='RangeCheck']")]
+                       tuple(text.strip() for v in c.iterchildren("{*}CheckValue") for text in text_nodes(v)))
+                      for c in clause.iterchildren("{*}RangeCheck")]
             if checks and all(name and comparator in _COMPARATORS for name, comparator, _ in checks):
                 clauses[clause.get("OID")] = tuple((name, _COMPARATORS[comparator], values) for name, comparator, values in checks)
         lists = {}
-        for vl in tree.xpath(f"//*[{_NS}='ValueListDef']"):
+        for vl in tree.iter("{*}ValueListDef"):
             items = []
-            for ref in vl.xpath(f"./*[{_NS}='ItemRef']"):
-                where = [c.get("WhereClauseOID") for c in ref.xpath(f"./*[{_NS}='WhereClauseRef']")]
+            for ref in vl.iterchildren("{*}ItemRef"):
+                where = [c.get("WhereClauseOID") for c in ref.iterchildren("{*}WhereClauseRef")]
                 code = item_codelist.get(ref.get("ItemOID"))
                 if code and where and all(w in clauses for w in where):
                     items.append((tuple(clauses[w] for w in where), code))
             lists[vl.get("OID")] = items
         found: dict[tuple[str, str], list[tuple[tuple, str]]] = {}
-        for group in tree.xpath(f"//*[{_NS}='ItemGroupDef']"):
-            for ref in group.xpath(f"./*[{_NS}='ItemRef']"):
+        for group in tree.iter("{*}ItemGroupDef"):
+            for ref in group.iterchildren("{*}ItemRef"):
                 vl = value_list.get(ref.get("ItemOID"))
                 if lists.get(vl):
                     found[((group.get("Name") or "").upper(), names[ref.get("ItemOID")])] = lists[vl]
