@@ -15,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from cdisc.errors import DataError
@@ -88,21 +89,23 @@ class _Unhashed:
 def _parsed_ct(digest: str, carried: _Unhashed) -> dict[str, CodelistTerms]:
     path = carried.value
     raw = _read_ct(path)
-    is_head = raw["codelist_code"] == ""
-    heads = raw[is_head].set_index("code")
-    rows = raw[~is_head & raw["codelist_code"].isin(heads.index)]
-    codes, order = pd.factorize(rows["codelist_code"])  # codelists in the order the file first names them
-    release = rows[["value", "preferred", "code", "synonyms"]].iloc[np.argsort(codes, kind="stable")]
+    is_head = pc.equal(raw["codelist_code"], "")
+    heads = raw.filter(is_head)
+    rows = raw.filter(pc.and_(pc.invert(is_head), pc.is_in(raw["codelist_code"], value_set=heads["code"])))
+    encoded = pc.dictionary_encode(rows["codelist_code"].combine_chunks())  # codelists in the order the file first names them
+    codes, order = encoded.indices.to_numpy(zero_copy_only=False), encoded.dictionary
+    by_codelist = pc.sort_indices(encoded.indices)  # (a stable sort: terms in file order within their codelist)
+    release = _frame(rows.select(["value", "preferred", "code", "synonyms"]).take(by_codelist))
     ends = np.cumsum(np.bincount(codes, minlength=len(order)))
-    head = heads.loc[order]
+    head = heads.take(pc.index_in(order, value_set=heads["code"])).to_pydict()
     return {
         value: CodelistTerms(value, label, code, extensible == "Yes", partial(_terms, release, end - size, end))
         for code, value, label, extensible, end, size in zip(
-            order, head["value"], head["codelist_name"], head["extensible"], ends, np.diff(ends, prepend=0))
+            order.to_pylist(), head["value"], head["codelist_name"], head["extensible"], ends.tolist(), np.diff(ends, prepend=0).tolist())
     }
 
 
-def _read_ct(path: Path) -> pd.DataFrame:
+def _read_ct(path: Path) -> pa.Table:
     """The used columns of a CT file as text, named as in :data:`_COLUMNS` (blank cells ""), by Arrow's CSV reader: the
     NCI text file is tab-separated and unquoted, the CDISC Library file a quoted CSV (either gzipped)."""
     tsv = not path.name.lower().endswith((".csv", ".csv.gz"))
@@ -117,18 +120,23 @@ def _read_ct(path: Path) -> pd.DataFrame:
     missing = [c for c in _COLUMNS if c not in header or (table.num_rows and table.column(c).null_count == table.num_rows)]
     if missing:
         raise DataError(f"{path}: not a CDISC terminology file (missing column '{missing[0]}')")
-    return pd.DataFrame({name: pd.Series(table.column(c), dtype="str") for c, name in _COLUMNS.items()})
+    return table.select(list(_COLUMNS)).rename_columns(list(_COLUMNS.values()))
+
+
+def _frame(table: pa.Table) -> pd.DataFrame:
+    """An Arrow table of text columns as a frame of text columns (pandas' ``str``)."""
+    return pd.DataFrame({name: pd.Series(table.column(name), dtype="str") for name in table.column_names})
 
 
 def _terms(release: pd.DataFrame, start: int, stop: int) -> pd.DataFrame:
     """The terms table of the codelist at rows ``start:stop`` of a release's terms (grouped by codelist)."""
     rows = release.iloc[start:stop]
-    synonyms = [[s.strip() for s in syn.split(";") if s.strip()] for syn in rows["synonyms"]]
+    synonyms = [[s.strip() for s in syn.split(";") if s.strip()] for syn in rows["synonyms"].tolist()]
     return pd.DataFrame(
         {
-            "value": rows["value"].to_numpy(),
-            "decode": rows["preferred"].to_numpy(),
-            "nci": rows["code"].to_numpy(),
+            "value": rows["value"].array,  # (the text columns as they are: no object arrays to read back as text)
+            "decode": rows["preferred"].array,
+            "nci": rows["code"].array,
             "synonyms": synonyms,
         }
     )
