@@ -46,7 +46,7 @@ __all__ = ["LOCAL", "Outcome", "check_keys", "checked_scheduler", "dataset_graph
 
 LOCAL = ("processes", "sync", "synchronous", "threads")  # --scheduler values that run the graph on this machine
 
-Builder = Callable[[str, dict[str, pd.DataFrame]], BuiltDataset]  # the frames of the inputs and of the datasets it needs
+Builder = Callable[[str, Callable[[], dict[str, pd.DataFrame]]], BuiltDataset]  # what gives the frames of the inputs and of the datasets it needs
 Check = Callable[[Handoff, str], None]  # validation's per-dataset rules on a dataset's files in the handoff folder
 
 
@@ -105,13 +105,21 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     waiting = [o.name for o in needed if o.failed]
     if waiting:
         return Outcome(name, needs=waiting)
-    frames = dict(study.inputs)
+    frames: dict[str, pd.DataFrame] = {}
     handoff = study.handoff
-    columns = columns_read(handoff.specs[name]) if handoff else {}
-    for outcome in needed:
-        frames.update(handoff.frames(outcome.name, outcome.reused, columns.get(outcome.name)) if outcome.stored and handoff else outcome.frames)
+
+    def read() -> dict[str, pd.DataFrame]:  # (not at all for a dataset taken from the previous run)
+        if not frames:
+            columns = columns_read(handoff.specs[name]) if handoff else {}
+            frames.update(study.inputs)
+            for outcome in needed:
+                frames.update(handoff.frames(outcome.name, outcome.reused, columns.get(outcome.name)) if outcome.stored and handoff else outcome.frames)
+        return frames
+
+    if handoff is None:
+        read()  # (in this process the frames are at hand, and each outcome passes on those its task read)
     try:
-        built = study.build(name, frames)
+        built = study.build(name, read)
     except DataError as exc:
         return Outcome(name, errors=[located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])])
     if study.handoff is not None:  # (set only when the graph runs in worker processes)

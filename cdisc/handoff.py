@@ -123,7 +123,7 @@ class Handoff:
             self._keep(name, "checks", key, {part: path for part, path in found.items() if path.is_file()})
 
     #: The files a cache entry may keep of what was worked out of its dataset, by kind.
-    _KEPT_PARTS = {"define": {"define.json"}, "checks": {"checks.json", "checks.arrow"}}
+    _KEPT_PARTS = {"define": {"define.json"}, "checks": {"checks.json", "checks.arrow"}, "windows": {"windows.json"}}
 
     def _keep(self, name: str, kind: str, key: str, files: Mapping[str, Path]) -> None:
         """Copies of ``files`` (by part: ``define.json`` ...) for dataset ``name``'s cache entry, with the key they hold
@@ -159,10 +159,18 @@ class Handoff:
         """Whether dataset ``name`` was built in this run (its cache entry is here), not taken from the previous run."""
         return (self.folder / f"{name.lower()}.json").is_file()
 
-    def keep_warnings(self, name: str, warnings: list[DataError]) -> None:
-        """Warnings a check task found on dataset ``name`` (dates outside their visit's window), for :meth:`kept_warnings`."""
-        (self.folder / "warnings").mkdir(exist_ok=True)
-        (self.folder / "warnings" / f"{name}.json").write_text(json.dumps(warnings_json(warnings)), encoding="utf-8")
+    def keep_warnings(self, name: str, find: Callable[[], list[DataError]]) -> None:
+        """Dataset ``name``'s dates outside their visit's window, found by its check task (``find``, which reads DM), for
+        :meth:`kept_warnings` and its cache entry; for one taken from the previous run with DM (the same records), the
+        warnings its cache entry kept."""
+        found, key = self.folder / "warnings" / f"{name}.json", combined_hash({n: self.hashes[n] for n in {name, "DM"} & set(self.hashes)})
+        found.parent.mkdir(exist_ok=True)
+        taken = None if self._built_here(name) or self._built_here("DM") else self._taken(name, "windows", key)
+        if taken is not None:
+            shutil.copyfile(taken["windows.json"], found)
+            return
+        found.write_text(json.dumps(warnings_json(find())), encoding="utf-8")
+        self._keep(name, "windows", key, {"windows.json": found})
 
     def kept_warnings(self, name: str) -> list[DataError] | None:
         """The warnings :meth:`keep_warnings` kept for dataset ``name``; None when its check task kept none."""

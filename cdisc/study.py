@@ -355,12 +355,13 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
             return PreparedRun(study, result, target, {}, None, {}, [])
     built_specs = {name: with_data_cutoff(dataset.spec, study.data_cutoff) for name, dataset in study.datasets.items()}
 
-    def build(name: str, available: dict[str, pd.DataFrame]) -> BuiltDataset:
+    def build(name: str, frames: Callable[[], dict[str, pd.DataFrame]]) -> BuiltDataset:
         spec = built_specs[name]
         reused = None if options.force else load_built(spec, result.input_hashes[name], target / CACHE)
         if reused is not None:
             reused.reused = True
             return reused
+        available = frames()
         return build_adam_dataset(study, spec, available) if isinstance(spec, AdamDataset) else build_dataset(study, spec, available)
 
     scheduler = _scheduler(options)
@@ -399,8 +400,11 @@ def _check(study: Study, handoff: Handoff, name: str) -> None:
     its dates outside their visit's window (DM, which they need, is built before every check task)."""
     handoff.check(partial(check_in_worker, study), name)
     if study.spec.visits and isinstance(handoff.specs[name], SdtmDataset):
-        dm = handoff.read("DM", "frame", ["USUBJID", "RFSTDTC"]) if "DM" in handoff.specs else None
-        handoff.keep_warnings(name, _window_warnings(name, partial(handoff.read, name), study.spec.visits, dm))
+        def find() -> list[DataError]:
+            dm = handoff.read("DM", "frame", ["USUBJID", "RFSTDTC"]) if "DM" in handoff.specs else None
+            return _window_warnings(name, partial(handoff.read, name), study.spec.visits, dm)
+
+        handoff.keep_warnings(name, find)
 
 
 def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:

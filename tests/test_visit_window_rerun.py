@@ -47,3 +47,18 @@ def test_worker_processes_find_the_warnings_one_process_finds(narrow_windows, tm
         queries[scheduler] = (tmp_path / scheduler / "reports" / "queries.csv").read_text()
     assert "outside the window of visit CYCLE 1 DAY 8" in queries["sync"]
     assert queries["processes"] == queries["sync"]
+
+
+def test_a_rerun_takes_the_window_warnings_kept_and_works_out_damaged_ones(narrow_windows, tmp_path):
+    """Worker processes keep each dataset's window warnings in its cache entry; a rerun that takes the dataset (and DM)
+    takes them, and works them out again when the kept file was damaged."""
+    options = RunOptions(scheduler="processes")
+    run_study(narrow_windows, tmp_path / "out", options=options)
+    cache = tmp_path / "out" / ".cdisc-cache"
+    queries = (tmp_path / "out" / "reports" / "queries.csv").read_text()
+    assert "outside the window" in (cache / "lb.windows.json").read_text() and (cache / "lb.windows.kept").is_file()
+    (cache / "lb.windows.json").write_text("[]")  # damaged: its SHA-256 is not the one kept
+    rerun = run_study(narrow_windows, tmp_path / "out", options=options)
+    assert "LB" in rerun.reused
+    assert (tmp_path / "out" / "reports" / "queries.csv").read_text() == queries
+    assert "outside the window" in (cache / "lb.windows.json").read_text()
