@@ -9,7 +9,9 @@ import warnings
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
+from pandas.arrays import ArrowStringArray
 from pandas.testing import assert_frame_equal
 
 from cdisc.compare.tables import Table, read_table, xpt_table
@@ -160,3 +162,38 @@ def test_another_encoding_gives_the_hash_and_leaves_reading_to_the_reader(tmp_pa
     assert written.read is None
     assert written.sha256 == sha256_file(written.path)
     assert read_table(written.path).frame["A"].tolist() == ["Négatif", "NEG"]
+
+
+def _in_chunks(values: list, sizes: list[int]) -> pd.Series:
+    """Text held in Arrow chunks of ``sizes`` values (as a frame read from parquet holds it)."""
+    chunks, start = [], 0
+    for size in sizes:
+        chunks.append(pa.array(values[start : start + size], pa.large_string()))
+        start += size
+    return pd.Series(ArrowStringArray(pa.chunked_array(chunks, pa.large_string()), dtype=pd.StringDtype("pyarrow", na_value=np.nan)))
+
+
+def test_text_in_chunks_is_written_as_in_one_array(tmp_path, monkeypatch):
+    monkeypatch.setattr(xpt_writer, "CHUNK_BYTES", 1000)  # (blocks that cross the chunks' bounds)
+    rows = 500
+    values = [None if i % 7 == 0 else ("z" * 6 if i % 3 else f"v{i} ") for i in range(rows)]
+    chunked = pd.DataFrame({"A": _in_chunks(values, [0, 130, 1, 0, 369]), "N": np.arange(rows) * 0.5})
+    whole = pd.DataFrame({"A": pd.array(values, dtype="str"), "N": np.arange(rows) * 0.5})
+    dataset = XptDataset("CHUNKS", "", (XptVariable("A", "", "char", 6), XptVariable("N", "", "num")))
+    (tmp_path / "chunked").mkdir()
+    (tmp_path / "whole").mkdir()
+
+    written = _write(chunked, dataset, tmp_path / "chunked")
+
+    assert written.sha256 == _write(whole, dataset, tmp_path / "whole").sha256  # (the same bytes)
+    _assert_as_read(written)
+
+
+def test_text_in_chunks_names_the_rows_it_refuses(tmp_path):
+    frame = pd.DataFrame({"A": _in_chunks(["a", "b", "c", "Négatif", "d", "é"], [2, 2, 2])})
+    dataset = XptDataset("LATIN", "", (XptVariable("A", "", "char", 20),))
+
+    with pytest.raises(XptEncodingError) as raised:
+        write_xpt(frame, dataset, tmp_path)
+
+    assert raised.value.rows.tolist() == [3, 5]

@@ -184,8 +184,9 @@ def _numeric_values(where: str, column: pd.Series) -> np.ndarray:
     )
 
 
-def _text_array(where: str, column: pd.Series) -> pa.Array:
-    """The column as one arrow large_string array, missing values as "" (XPT writes both as blanks)."""
+def _text_array(where: str, column: pd.Series) -> list[pa.Array]:
+    """The column as arrow large_string arrays, missing values as "" (XPT writes both as blanks): one array, or the
+    chunks the column holds its values in (not joined: that would copy every value)."""
     _refuse_special_types(where, column)
     dtype = column.dtype
     if isinstance(dtype, pd.CategoricalDtype):
@@ -193,12 +194,11 @@ def _text_array(where: str, column: pd.Series) -> pa.Array:
         dtype = column.dtype
     if isinstance(dtype, pd.StringDtype):
         array = column.array.__arrow_array__()
-        if isinstance(array, pa.ChunkedArray):
-            array = array.combine_chunks() if array.num_chunks != 1 else array.chunk(0)
-        array = array.cast(pa.large_string())
+        chunks = array.chunks if isinstance(array, pa.ChunkedArray) else [array]
+        chunks = [chunk.cast(pa.large_string()) for chunk in chunks if len(chunk)] or [pa.array([], pa.large_string())]
     elif pd.api.types.is_object_dtype(dtype):
         try:
-            array = pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)
+            chunks = [pa.array(column.to_numpy(), type=pa.large_string(), from_pandas=True)]
         except (pa.ArrowInvalid, pa.ArrowTypeError):
             bad = np.flatnonzero(column.notna().to_numpy() & ~column.map(type).eq(str).to_numpy())
             raise XptTypeError(
@@ -211,7 +211,7 @@ def _text_array(where: str, column: pd.Series) -> pa.Array:
             f"{where}: declared char but the column holds {dtype} values; convert with .astype('str') "
             "(formatting numbers as the spec says) or declare it num"
         )
-    return _blank_missing(array)
+    return [_blank_missing(chunk) for chunk in chunks]
 
 
 def _blank_missing(array: pa.Array) -> pa.Array:
@@ -219,32 +219,39 @@ def _blank_missing(array: pa.Array) -> pa.Array:
     make them), else filled (a copy of every value)."""
     if not array.null_count:
         return array
-    offsets, _ = _offsets_data(array)
+    offsets, _ = _buffers(array)
     valid = np.unpackbits(np.frombuffer(array.buffers()[0], np.uint8), count=array.offset + len(array), bitorder="little")
     if np.diff(offsets)[valid[array.offset :] == 0].any():
         return array.fill_null("")
     return pa.Array.from_buffers(array.type, len(array), [None, *array.buffers()[1:]], 0, array.offset)
 
 
+def _buffers(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """Where each value of a large string or binary array starts (and the last ends) in its data buffer, and that
+    buffer (which may hold bytes of other values before and after those of ``array``, a slice of a larger array)."""
+    offsets = np.frombuffer(array.buffers()[1], np.int64, count=len(array) + 1, offset=8 * array.offset)
+    return offsets, np.frombuffer(array.buffers()[2] or b"", np.uint8)
+
+
 def _offsets_data(array: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     """Where each value of a large string or binary array starts (and the last ends), from 0, and their bytes."""
-    offsets = np.frombuffer(array.buffers()[1], np.int64, count=len(array) + 1, offset=8 * array.offset)
-    data = np.frombuffer(array.buffers()[2] or b"", np.uint8)[offsets[0] : offsets[-1]]
-    return (offsets - offsets[0] if offsets[0] else offsets), data
+    offsets, data = _buffers(array)
+    return (offsets - offsets[0] if offsets[0] else offsets), data[offsets[0] : offsets[-1]]
 
 
 def _trimmed(text: pa.Array) -> pa.Array:
     """Values without trailing blanks, which SAS does not keep (so they count toward no length)."""
-    offsets, data = _offsets_data(text)
-    if len(data) and (data[offsets[1:] - 1] == BLANK).any():  # (an empty value looks at the end of the one before)
+    offsets, data = _buffers(text)
+    if offsets[-1] > offsets[0] and (data[offsets[1:] - 1] == BLANK).any():  # (an empty value looks at the end of the one before)
         return pc.utf8_rtrim(text, characters=" ")
     return text
 
 
-def _encoded(where: str, text: pa.Array, column: pd.Series, encoding: str | None) -> pa.Array:
+def _encoded(where: str, chunks: list[pa.Array], column: pd.Series, encoding: str | None) -> list[pa.Array]:
     """Bytes to write: the UTF-8 data when ASCII (or UTF-8 asked for), else transcoded via unique values."""
-    if _offsets_data(text)[1].max(initial=0) < 0x80:  # ASCII
-        return text
+    if max(data[offsets[0] : offsets[-1]].max(initial=0) for offsets, data in map(_buffers, chunks)) < 0x80:  # ASCII
+        return chunks
+    text = pa.chunked_array(chunks, pa.large_string())
     if encoding is None or codecs.lookup(encoding).name == "ascii":
         bad = np.flatnonzero(~pc.string_is_ascii(text).to_numpy(zero_copy_only=False))
         raise XptEncodingError(
@@ -253,7 +260,7 @@ def _encoded(where: str, text: pa.Array, column: pd.Series, encoding: str | None
             rows=bad,
         )
     if codecs.lookup(encoding).name == "utf-8":
-        return text
+        return chunks
     codes, uniques = pd.factorize(pd.Series(text.to_pandas(types_mapper=pd.ArrowDtype)))
     encoded = []
     for position, value in enumerate(uniques):
@@ -266,24 +273,38 @@ def _encoded(where: str, text: pa.Array, column: pd.Series, encoding: str | None
                 f"(e.g. {clip(value)})",
                 rows=bad,
             ) from None
-    return pa.array(encoded, type=pa.large_binary()).take(codes).view(pa.large_string())  # (bytes padded as text)
+    return [pa.array(encoded, type=pa.large_binary()).take(codes).view(pa.large_string())]  # (bytes padded as text)
+
+
+@dataclass(frozen=True)
+class _Text:
+    """Values of a char variable from row ``start`` on, as written: ``text`` (an Arrow string array, no missing
+    values) and its bytes one after another (in ``data``), row ``start + i``'s from ``offsets[i]`` to ``offsets[i + 1]``."""
+
+    start: int
+    text: pa.Array
+    offsets: np.ndarray
+    data: np.ndarray
+
+    @classmethod
+    def pieces(cls, chunks: list[pa.Array]) -> tuple[_Text, ...]:
+        starts = np.cumsum([0, *map(len, chunks)])
+        return tuple(cls(int(start), chunk, *_buffers(chunk)) for start, chunk in zip(starts, chunks))
+
+    def lengths(self) -> np.ndarray:
+        return np.diff(self.offsets)
 
 
 @dataclass(frozen=True)
 class _Column:
-    """A variable ready to stream: its NAMESTR facts and its values.
-
-    num: ``values`` holds a float per row. char: ``text`` holds the bytes to write of every value (an
-    Arrow string array, no missing values), ``values`` the same bytes one after another, row ``i``'s
-    from ``offsets[i]`` to ``offsets[i + 1]``.
-    """
+    """A variable ready to stream: its NAMESTR facts and its values: num, a float per row (``values``); char, the
+    text of every row in the pieces the frame held it in (``texts``: one, unless its column was in chunks)."""
 
     variable: XptVariable
     length: int
     position: int
-    values: np.ndarray
-    offsets: np.ndarray | None = None
-    text: pa.Array | None = None
+    values: np.ndarray | None = None
+    texts: tuple[_Text, ...] = ()
 
 
 def _char_length(where: str, variable: XptVariable, lengths: np.ndarray, column: pd.Series) -> int:
@@ -330,10 +351,10 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
             length = variable.length or 8
             prepared.append(_Column(variable, length, position, values))
         else:
-            text = _encoded(where, _trimmed(_text_array(where, column)), column, encoding)
-            offsets, data = _offsets_data(text)
-            length = _char_length(where, variable, np.diff(offsets), column)
-            prepared.append(_Column(variable, length, position, data, offsets, text))
+            texts = _Text.pieces(_encoded(where, [_trimmed(chunk) for chunk in _text_array(where, column)], column, encoding))
+            lengths = texts[0].lengths() if len(texts) == 1 else np.concatenate([piece.lengths() for piece in texts])
+            length = _char_length(where, variable, lengths, column)
+            prepared.append(_Column(variable, length, position, texts=texts))
         position += length
     _warn_trailing_blanks(dataset, prepared, len(frame))
     return prepared
@@ -341,12 +362,11 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
 
 def _warn_trailing_blanks(dataset: XptDataset, columns: list[_Column], rows: int) -> None:
     """Warn when only-character rows at the end are blank: v5 readers cannot tell them from padding."""
-    texts = [c.offsets for c in columns if c.offsets is not None]
-    if rows == 0 or len(texts) < len(columns):
+    if rows == 0 or any(c.values is not None for c in columns):
         return
     blank = np.ones(rows, dtype=bool)
-    for offsets in texts:  # values are already right-trimmed
-        blank &= np.diff(offsets) == 0
+    for piece in (piece for column in columns for piece in column.texts):  # values are already right-trimmed
+        blank[piece.start : piece.start + len(piece.text)] &= piece.lengths() == 0
     trailing = rows - (np.flatnonzero(~blank)[-1] + 1 if not blank.all() else 0)
     if trailing:
         verb = "is" if trailing == 1 else "are"
@@ -437,14 +457,21 @@ def _fill_block(block: np.ndarray, columns: list[_Column], start: int) -> None:
 def _cells(column: _Column, start: int, rows: int, item: np.dtype) -> np.ndarray:
     """Rows ``start .. start+rows`` of a column as XPT writes them, one ``item`` (``length`` bytes) each:
     IBM floats cut to the length, text padded with blanks."""
-    if column.offsets is None:
+    if column.values is not None:
         ibm = to_ibm(column.values[start : start + rows])
         return np.ndarray((rows,), item, buffer=ibm, strides=(8,))
-    assert column.text is not None
-    first, last = column.offsets[start], column.offsets[start + rows]
-    if last - first == rows * column.length:  # every value fills the variable
-        return column.values[first:last].view(item)
-    padded = pc.ascii_rpad(column.text.slice(start, rows), width=column.length, padding=" ")  # pads bytes
+    end = start + rows
+    cells = [_text_cells(piece, max(start, piece.start) - piece.start, min(end, piece.start + len(piece.text)) - piece.start, item)
+             for piece in column.texts if piece.start < end and start < piece.start + len(piece.text)]
+    return cells[0] if len(cells) == 1 else np.concatenate(cells)
+
+
+def _text_cells(piece: _Text, first: int, last: int, item: np.dtype) -> np.ndarray:
+    """Rows ``first .. last`` of a piece of text, padded with blanks to ``item``'s length."""
+    begin, end = piece.offsets[first], piece.offsets[last]
+    if end - begin == (last - first) * item.itemsize:  # every value fills the variable
+        return piece.data[begin:end].view(item)
+    padded = pc.ascii_rpad(piece.text.slice(first, last - first), width=item.itemsize, padding=" ")  # pads bytes
     return _offsets_data(padded)[1].view(item)
 
 
@@ -517,14 +544,20 @@ def _as_read(dataset: XptDataset, namestrs: np.ndarray, columns: list[_Column], 
     width = sum(c.length for c in columns)
     kept = _rows_read(columns, rows, width)
     frame = pd.DataFrame(
-        {c.variable.name: _numbers_read(c.values[:kept], c.length) if c.text is None
-         else ArrowStringArray(pa.chunked_array([c.text.slice(0, kept)]), dtype=_STR) for c in columns},
+        {c.variable.name: _values_read(c, kept) for c in columns},
         index=pd.RangeIndex(kept), copy=False,
     )  # fmt: skip
     label = _fixed(_label_bytes(dataset.name, dataset.label, "ascii"), 40)
     read = XptDataset(_text(_fixed(dataset.name.encode(), 8), "ascii", path, "dataset name"),
                       _text(label, "ascii", path, "dataset label"), tuple(_variable_of(row, path, "ascii") for row in namestrs))
     return frame, read
+
+
+def _values_read(column: _Column, rows: int) -> np.ndarray | ArrowStringArray:
+    """The first ``rows`` values of a column as a reader gives them."""
+    if column.values is not None:
+        return _numbers_read(column.values[:rows], column.length)
+    return ArrowStringArray(pa.chunked_array([piece.text for piece in column.texts], pa.large_string())[:rows], dtype=_STR)
 
 
 def _rows_read(columns: list[_Column], rows: int, width: int) -> int:
