@@ -11,6 +11,7 @@ from cdisc.adam.derivations import (
     matched_positions,
     merged_records,
     sort_codes,
+    sorted_keys,
     taken,
     tied_extremes,
 )
@@ -183,3 +184,17 @@ def test_merged_summary_per_group_with_missing_by_values_and_nothing_kept():
     assert counted.tolist()[:3] == [3, 0, 1] and np.isnan(counted.iloc[3])  # subject 2's only date is missing: 0
     nothing = derive_var_merged_summary(adsl, ae, ae["ADT"], "max", where=pd.Series([False] * 5))
     assert nothing.isna().all() and len(nothing) == 4
+
+
+def test_sorted_keys_are_a_stable_sort_with_missing_first_and_duplicated_records():
+    """Random small frames of text, object, float (-0.0, missing) and integer keys: the order a stable sort_values
+    (missing first) gives, and the records duplicated(keep=False) marks."""
+    rng = np.random.default_rng(5)
+    for _ in range(600):
+        n = int(rng.integers(0, 10))
+        names = [f"K{i}" for i in range(int(rng.integers(1, 4)))]
+        frame = pd.DataFrame({name: _column(rng.choice(["text", "object", "float", "int"]), n, rng) for name in names})
+        order, shared = sorted_keys([frame[name] for name in names])
+        expected = frame.sort_values(names, kind="mergesort", na_position="first").index.to_numpy()
+        assert order.tolist() == expected.tolist()
+        assert shared.tolist() == frame.duplicated(keep=False).tolist()

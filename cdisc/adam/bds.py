@@ -24,7 +24,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from cdisc.adam.derivations import _flag, tied_extremes
+from cdisc.adam.derivations import _flag, rows_of, tied_extremes
 from cdisc.errors import DataError
 
 __all__ = [
@@ -274,7 +274,7 @@ def derive_extreme_records(
                 raise DataError(message)
             warnings.warn(message, stacklevel=2)
         rows = picked
-    new = source.iloc[rows]
+    new = rows_of(source, rows)  # (a few records: text taken chunk by chunk)
     if dataset_ref is not None:
         shared = [c for c in dataset_ref.columns if c in source.columns]
         found = dataset_ref[by_vars].merge(new[by_vars].drop_duplicates(), on=by_vars, how="left", indicator=True)
@@ -475,13 +475,14 @@ def derive_var_shift(from_var: pd.Series, to_var: pd.Series, missing_value: str 
         >>> derive_var_shift(pd.Series([0.0]), pd.Series([-2.0])).tolist()
         ['0 to -2']
     """
-    source = _as_text(from_var).fillna(missing_value)
-    target = _as_text(to_var).fillna(missing_value)
-    if source.hasnans or target.hasnans:  # no missing_value: as Python would join them (it cannot)
+    source, target = _as_text(from_var), _as_text(to_var)
+    if missing_value is None and (source.hasnans or target.hasnans):  # as Python would join them (it cannot)
         return pd.Series(source.to_numpy(dtype=object) + sep_val + target.to_numpy(dtype=object), index=from_var.index, dtype="str")
-    first, firsts = pd.factorize(source)
+    first, firsts = pd.factorize(source)  # (missing: -1, the last of the values listed, missing_value)
     second, seconds = pd.factorize(target)
-    pairs, at = np.unique(first * len(seconds) + second, return_inverse=True)  # each distinct pair joined once
+    firsts, seconds = [*firsts, missing_value], [*seconds, missing_value]
+    codes = first % len(firsts) * len(seconds) + second % len(seconds)
+    pairs, at = np.unique(codes, return_inverse=True)  # each distinct pair joined once
     texts = pd.array([f"{firsts[p // len(seconds)]}{sep_val}{seconds[p % len(seconds)]}" for p in pairs.tolist()], dtype="str")
     return pd.Series(texts.take(at.ravel()), index=from_var.index)
 

@@ -10,8 +10,11 @@ from collections.abc import Collection, Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pandas.api.extensions import ExtensionArray
-from pandas.arrays import NumpyExtensionArray
+from pandas.arrays import ArrowStringArray, NumpyExtensionArray
+
+from cdisc.arrowtext import arrow_text
 
 __all__ = [
     "derive_var_cumulative",
@@ -31,9 +34,11 @@ __all__ = [
     "matched_positions",
     "ordered_positions",
     "sort_codes",
+    "sorted_keys",
     "tied_extremes",
     "stacked_codes",
     "taken_array",
+    "rows_of",
     "merged_records",
     "taken",
 ]
@@ -73,17 +78,43 @@ def _group_codes(columns: Sequence[pd.Series], length: int) -> np.ndarray:
     return codes
 
 
-def sort_codes(values: pd.Series, descending: bool = False) -> np.ndarray:
-    """Integers that sort as ``values`` sort (low to high, or high to low), missing values last and equal to each other.
+def sort_codes(values: pd.Series, descending: bool = False, missing_first: bool = False) -> np.ndarray:
+    """Integers from 0 that sort as ``values`` sort (low to high, or high to low), missing values last (or first) and
+    equal to each other.
 
     Example::
 
         >>> sort_codes(pd.Series(["b", None, "a", "b"])).tolist(), sort_codes(pd.Series([2.0, np.nan, 5.0]), True).tolist()
         ([1, 2, 0, 1], [1, 2, 0])
+        >>> sort_codes(pd.Series(["b", None, "a"]), missing_first=True).tolist()
+        [2, 0, 1]
     """
     codes, uniques = pd.factorize(values, sort=True)
-    last = len(uniques)
-    return np.where(codes < 0, last, last - 1 - codes if descending else codes)
+    if descending:
+        codes = np.where(codes < 0, codes, len(uniques) - 1 - codes)
+    return codes + 1 if missing_first else np.where(codes < 0, len(uniques), codes)
+
+
+def sorted_keys(keys: Sequence[pd.Series]) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of the records sorted on ``keys`` (the first key first; missing values first, ties in input
+    order, as a stable ``sort_values``), and which records share their values of every key with another record
+    (missing equal to missing, as ``duplicated(keep=False)``).
+
+    Example::
+
+        >>> order, shared = sorted_keys([pd.Series(["2", "1", "1", None]), pd.Series([5.0, 3.0, 3.0, 1.0])])
+        >>> order.tolist(), shared.tolist()
+        ([3, 1, 2, 0], [False, True, True, False])
+    """
+    codes = [sort_codes(key, missing_first=True) for key in keys]
+    order = ordered_positions(codes) if codes else np.arange(0)
+    same = np.ones(max(len(order) - 1, 0), dtype=bool)  # each record in order: the same keys as the next one
+    for key in codes:
+        in_order = key[order]
+        same &= in_order[1:] == in_order[:-1]
+    shared = np.zeros(len(order), dtype=bool)
+    shared[order] = np.concatenate([[False], same]) | np.concatenate([same, [False]])
+    return order, shared
 
 
 def ordered_positions(keys: Sequence[np.ndarray]) -> np.ndarray:
@@ -137,8 +168,13 @@ def tied_extremes(frame: pd.DataFrame, by: Sequence[str], order: Sequence[str], 
     rows = np.arange(len(frame)) if rows is None else rows
     if not len(rows):
         return rows, False
-    groups = [sort_codes(frame[name].take(rows)) for name in by]
-    keys = [*groups, *(sort_codes(frame[name].take(rows), name in descending) for name in order)]
+    def codes(name: str, descending: bool = False) -> np.ndarray:  # most records: the whole column numbered, then cut
+        if 4 * len(rows) > len(frame):  # (the codes keep their order among the rows: no copy of the rows' values)
+            return sort_codes(frame[name], descending)[rows]
+        return sort_codes(frame[name].take(rows), descending)
+
+    groups = [codes(name) for name in by]
+    keys = [*groups, *(codes(name, name in descending) for name in order)]
     ordered = ordered_positions(keys)
     if not by:
         at = np.array([0 if mode == "first" else len(ordered) - 1])
@@ -217,7 +253,53 @@ def taken_array(values: pd.Series, at: np.ndarray) -> ExtensionArray | np.ndarra
     """
     if isinstance(values.dtype, np.dtype):
         return pd.api.extensions.take(values.to_numpy(), at, allow_fill=True)
+    if isinstance(values.array, ArrowStringArray) and _few(at, values.array):
+        return ArrowStringArray(pa.chunked_array([_chunk_by_chunk(arrow_text(values.array), at)]), dtype=values.dtype)
     return values.array.take(at, allow_fill=True)
+
+
+def rows_of(frame: pd.DataFrame, positions: np.ndarray) -> pd.DataFrame:
+    """``frame.iloc[positions]``, a few records of text taken chunk by chunk (:func:`taken_array`).
+
+    Example::
+
+        >>> rows_of(pd.DataFrame({"A": ["x", "y"], "N": [1, 2]}), np.array([1])).values.tolist()
+        [['y', 2]]
+    """
+    if not any(isinstance(frame[name].array, ArrowStringArray) and _few(positions, frame[name].array) for name in frame.columns):
+        return frame.iloc[positions]
+    columns = {i: pd.Series(taken_array(frame.iloc[:, i], positions)) for i in range(frame.shape[1])}
+    return pd.DataFrame(columns, copy=False).set_axis(frame.columns, axis=1).set_axis(frame.index[positions])
+
+
+def _few(positions: np.ndarray, text: ArrowStringArray) -> bool:
+    """Whether taking ``positions`` of ``text`` chunk by chunk is cheaper: few positions of a text in several chunks
+    (pyarrow joins the chunks into one array first, a copy of every value however few are taken)."""
+    return 8 * len(positions) < len(text) and arrow_text(text).num_chunks > 1
+
+
+def _chunk_by_chunk(data: pa.ChunkedArray, at: np.ndarray) -> pa.Array:
+    """``data`` at positions ``at`` (-1: missing), taken from each chunk in turn.
+
+    Example::
+
+        >>> _chunk_by_chunk(pa.chunked_array([["a", "b"], ["c"]]), np.array([2, -1, 0])).to_pylist()
+        ['c', None, 'a']
+    """
+    lengths = np.array([len(chunk) for chunk in data.chunks], dtype=np.int64)
+    starts = np.cumsum(lengths) - lengths
+    missing = at < 0
+    at = np.where(missing, 0, at)
+    chunk = np.searchsorted(starts, at, side="right") - 1  # the chunk of each position
+    by_chunk = np.argsort(chunk, kind="stable")
+    bounds = np.searchsorted(chunk[by_chunk], np.arange(len(lengths) + 1))
+    parts = [data.chunk(i).take(at[by_chunk[bounds[i]:bounds[i + 1]]] - starts[i]) for i in range(len(lengths)) if bounds[i + 1] > bounds[i]]
+    taken = pa.concat_arrays(parts) if parts else pa.array([], type=data.type)
+    back = np.empty_like(by_chunk)
+    back[by_chunk] = np.arange(len(by_chunk))  # where each position's value is among those taken
+    if missing.any():
+        return taken.take(pa.array(back, mask=missing))
+    return taken if np.array_equal(back, np.arange(len(back))) else taken.take(back)
 
 
 def taken(values: pd.Series, at: np.ndarray) -> np.ndarray:

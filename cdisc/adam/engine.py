@@ -6,7 +6,7 @@ import numpy as np
 import pandas as pd
 from pydantic import BaseModel
 
-from cdisc.adam.derivations import by_groups, taken_array
+from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
@@ -252,23 +252,23 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     state.variables([v.name for v in spec.variables])
     if state.errors:
         raise state.errors[0] if len(state.errors) == 1 else DataErrors(state.errors)
-    keys = pd.DataFrame({key: state.out[key] for key in spec.keys}, index=state.source.index, copy=False)
-    duplicated = keys.duplicated(keep=False)
+    order, duplicated = sorted_keys([state.out[key] for key in spec.keys])
     if duplicated.any():
+        keys = pd.DataFrame({key: state.out[key] for key in spec.keys}, copy=False)
         first = keys.loc[duplicated].head(3).to_dict("records")
         raise DataError(f"{spec.dataset}: {int(duplicated.sum())} records share their keys ({', '.join(spec.keys)}), e.g. {first}")
-    order = state.source.index.get_indexer(keys.sort_values(spec.keys, kind="mergesort", na_position="first").index)
     origin = state.source[[SOURCE_DATASET, SOURCE_RECORD]].take(order)  # not every source column
-    lineage = pd.DataFrame({"dataset": origin[SOURCE_DATASET].to_numpy(), "record": (origin[SOURCE_RECORD] + 1).astype("Int64").to_numpy()})
+    lineage = pd.DataFrame({"dataset": origin[SOURCE_DATASET].reset_index(drop=True),  # (text as text: no object per record)
+                            "record": (origin[SOURCE_RECORD] + 1).astype("Int64").to_numpy()})
     names = [var.name for var in output_variables(spec)]
-    if "USUBJID" in names:
-        lineage.insert(0, "USUBJID", state.out["USUBJID"].take(order).to_numpy())
     out, warnings = {name: state.out[name] for name in names}, state.warnings
-    del state, keys  # the source records and temporary variables go before the variables are copied in order
+    del state, origin  # the source records and temporary variables go before the variables are copied in order
     if np.array_equal(order, np.arange(len(order))):  # in key order already: nothing to copy
         frame = pd.DataFrame({name: out.pop(name).reset_index(drop=True) for name in names}, copy=False)
     else:
         frame = pd.DataFrame({name: out.pop(name).take(order).reset_index(drop=True) for name in names}, copy=False)  # each freed once copied
+    if "USUBJID" in names:
+        lineage.insert(0, "USUBJID", frame["USUBJID"])  # (the records' own, shared)
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
 
