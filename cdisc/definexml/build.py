@@ -201,9 +201,8 @@ def _with_predecessor(study: Study, meta: DatasetMeta, var: VariableMeta) -> Var
             if var.codelist is None and source_var is not None and source_var.codelist is not None:
                 update["codelist"] = source_var.codelist
     if var.codelist is None and "codelist" not in update and var.type == "text":
-        known = set(study.ct) | {c.name for c in study.codelist_file.codelists}
         named = _adamig_codelist(var.name) or ("NY" if var.name.endswith("FL") else None)
-        if named in known:
+        if named is not None and (named in study.ct or any(c.name == named for c in study.codelist_file.codelists)):
             update["codelist"] = named
     return var.model_copy(update=update) if update else var
 

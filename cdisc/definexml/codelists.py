@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property
+from functools import cached_property, lru_cache
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -116,6 +116,19 @@ def oid(name: str) -> str:
 def _from_ct(codelist: CodelistTerms, used: set[str] | None) -> _Source:
     """A CT codelist with its terms among ``used`` (None: every term); a CT list may hold thousands, so they are chosen
     by Arrow and only those become Python objects."""
+    if used is None:
+        return _every_term(codelist)
+    return _terms_among(codelist, used)
+
+
+@lru_cache(maxsize=256)
+def _every_term(codelist: CodelistTerms) -> _Source:
+    """A CT codelist with all its terms, made once per codelist (a worker process describes each dataset's spec alone,
+    every term of its codelists: UNIT's thousand for most of them)."""
+    return _terms_among(codelist, None)
+
+
+def _terms_among(codelist: CodelistTerms, used: set[str] | None) -> _Source:
     columns = [pa.array(codelist.terms[name].array) for name in ("value", "decode", "nci")]
     if used is not None:
         rows = pc.indices_nonzero(pc.is_in(columns[0], value_set=pa.array(sorted(used), type=columns[0].type)))
