@@ -2,6 +2,7 @@
 
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -144,6 +145,22 @@ def test_supp_qualifiers_join_their_parent_records():
     joined = with_supp(ae, supp)
     assert joined["AEDLT"].fillna("").tolist() == ["", "Y", "N"]
     assert joined["AERELB"].fillna("").tolist() == ["", "RELATED", ""]
+
+
+def test_supp_qualifiers_take_the_first_value_given_and_match_missing_keys():
+    """Per record and QNAM the first QVAL that is not missing (as the pivot's 'first'); a record whose IDVAR is
+    missing matches a missing IDVARVAL; QNAM columns in name order after the parent's, whatever the parent's index."""
+    ae = pd.DataFrame({"USUBJID": ["S1", "S1", "S2", "S2"], "AESEQ": [1.0, 2.0, 1.0, np.nan]}, index=[5, 6, 7, 8])
+    supp = pd.DataFrame({"USUBJID":  ["S1",   "S1",    "S1",  "S2",  "S2"],
+                         "IDVAR":    ["AESEQ"] * 5,
+                         "IDVARVAL": ["1",    "1",     "2",   None,  "1"],
+                         "QNAM":     ["Z",    "Z",     "A",   "Z",   "A"],
+                         "QVAL":     [None,   "SECOND", "A2", "ZNA", None]})
+    joined = with_supp(ae, supp)
+    assert joined.columns.tolist() == ["USUBJID", "AESEQ", "A", "Z"]
+    assert joined.index.tolist() == [0, 1, 2, 3]
+    assert joined["A"].fillna("").tolist() == ["", "A2", "", ""]
+    assert joined["Z"].fillna("").tolist() == ["SECOND", "", "", "ZNA"]
 
 
 def test_merge_rules_read_the_qualifiers_of_the_merged_dataset(tiny):

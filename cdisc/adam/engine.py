@@ -228,8 +228,11 @@ def _origin_keys(dataset: pd.Series, record: pd.Series) -> np.ndarray:
     """One whole number from 0 per record for its ``@dataset`` and ``@record`` (a missing one numbered too): equal for
     records of the same origin. (Text is numbered once; a pair of columns would be numbered three times.)"""
     names = pd.factorize(dataset)[0] + 1  # missing: 0
-    if record.dtype.kind in "iu" and (not len(record) or record.min() >= 0):  # record numbers: whole, from 0
-        rank = record.to_numpy(dtype=np.int64) + 1
+    numbers = record.to_numpy(dtype=float, na_value=np.nan) if record.dtype.kind in "iuf" else np.array([np.inf])
+    present = np.nan_to_num(numbers, nan=0.0)
+    if present.min(initial=0) >= 0 and present.max(initial=0) < 2**52 and np.array_equal(present, np.floor(present)):
+        rank = present.astype(np.int64) + 1  # record numbers: whole, from 0 (missing: 0, the others one more)
+        rank[np.isnan(numbers)] = 0
     else:
         rank = pd.factorize(record)[0] + 1  # missing: 0
     return names * (int(rank.max(initial=0)) + 1) + rank
