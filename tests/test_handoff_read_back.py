@@ -1,19 +1,25 @@
-"""A worker process reads back each XPT file it writes, as validation reads it, and keeps what it read for the run's
-own process: validation then gets the very table it would have read from the file, numbers bit for bit (SAS's special
-missing values included) and every attribute."""
+"""A worker process keeps each XPT file it writes as validation reads it (as its writer gave it without reading it, else
+read back) for the run's own process: validation then gets the very table it would have read from the file, numbers bit
+for bit (SAS's special missing values included) and every attribute."""
 
 from __future__ import annotations
+
+import json
+from types import SimpleNamespace
 
 import numpy as np
 import pandas as pd
 from pandas.testing import assert_frame_equal
 
+from cdisc.built import BuiltDataset
 from cdisc.compare.tables import read_table
-from cdisc.handoff import _keep_table, _kept_table
+from cdisc.errors import DataError
+from cdisc.handoff import Handoff, _keep_table, _kept_table
+from cdisc.manifest import sha256_file
 from cdisc.xpt import XptDataset, XptVariable, missing_codes, special_missing, write_xpt
 
 
-def _written(folder, encoding=None):
+def _written(folder, encoding=None, written=None):
     frame = pd.DataFrame({
         "USUBJID": ["S-1", "S-2", "S-3"],
         "LBORRES": ["5.1", "", "Négatif" if encoding else "NEG"],
@@ -24,7 +30,7 @@ def _written(folder, encoding=None):
         XptVariable("LBORRES", "Result or Finding in Original Units", "char", 20, "$20."),
         XptVariable("LBSTRESN", "Numeric Result/Finding in Standard Units", "num", 8, "8.2"),
     ))
-    return write_xpt(frame, dataset, folder, encoding=encoding)
+    return write_xpt(frame, dataset, folder, encoding=encoding, written=written)
 
 
 def test_the_table_kept_is_the_table_read(tmp_path):
@@ -50,3 +56,55 @@ def test_a_windows_1252_file_keeps_its_encoding(tmp_path):
 
     assert kept.encoding == read.encoding == "cp1252"
     assert kept.frame["LBORRES"].tolist() == ["5.1", "", "Négatif"]
+
+
+def _stored(tmp_path, encoding=None, errors=()):
+    """A dataset stored as a worker process stores it, its XPT file written by ``write_xpt`` (in ``encoding``)."""
+    def write(built, folder, written):
+        (folder / "sdtm").mkdir(parents=True)
+        _written(folder / "sdtm", encoding, written)
+        return list(errors)
+
+    handoff = Handoff(tmp_path / "handoff", tmp_path / "previous", {}, {"LB": "hash"}, write)
+    frame = pd.DataFrame({"USUBJID": ["S-1"]})
+    built = BuiltDataset(SimpleNamespace(dataset="LB"), frame, frame.iloc[:0], pd.DataFrame({"reason": []}))
+    return handoff, handoff.store(built)
+
+
+def test_a_stored_file_is_kept_as_read_and_hashed_as_written(tmp_path, monkeypatch):
+    def unread(path, encoding=None):
+        raise AssertionError(f"{path} read back")
+
+    monkeypatch.setattr("cdisc.handoff.read_table", unread)  # (its writer gives it)
+    monkeypatch.setattr("cdisc.handoff.sha256_file", unread)
+    handoff, _ = _stored(tmp_path)
+    monkeypatch.undo()
+    path = tmp_path / "handoff" / "files" / "LB" / "sdtm" / "lb.xpt"
+    read = read_table(path)
+
+    kept = handoff.read_back("sdtm/lb.xpt", path)
+
+    assert kept is not None
+    assert_frame_equal(kept.frame, read.frame)
+    assert (kept.name, kept.label, kept.encoding, kept.variables) == (read.name, read.label, read.encoding, read.variables)
+    assert kept.frame["LBSTRESN"].to_numpy().view(np.uint64).tolist() == read.frame["LBSTRESN"].to_numpy().view(np.uint64).tolist()
+    digests = json.loads((tmp_path / "handoff" / "files" / "LB.sha256.json").read_text())
+    assert digests == {"sdtm/lb.xpt": sha256_file(path)}
+
+
+def test_a_file_its_writer_does_not_give_is_read_back(tmp_path):
+    handoff, _ = _stored(tmp_path, encoding="cp1252")
+    path = tmp_path / "handoff" / "files" / "LB" / "sdtm" / "lb.xpt"
+
+    kept = handoff.read_back("sdtm/lb.xpt", path)
+
+    assert kept is not None and kept.encoding == "cp1252"
+    assert kept.frame["LBORRES"].tolist() == ["5.1", "", "Négatif"]
+
+
+def test_nothing_is_kept_of_a_dataset_whose_files_had_errors(tmp_path):
+    handoff, errors = _stored(tmp_path, errors=[DataError("LB: too long")])
+    path = tmp_path / "handoff" / "files" / "LB" / "sdtm" / "lb.xpt"
+
+    assert [str(e) for e in errors] == ["LB: too long"]
+    assert handoff.read_back("sdtm/lb.xpt", path) is None
