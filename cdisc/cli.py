@@ -7,6 +7,7 @@ traceback: 2 for a bad spec or bad usage, 1 for data that cannot be converted.
 from __future__ import annotations
 
 import errno
+import gc
 import json
 import os
 import sys
@@ -18,6 +19,7 @@ import typer
 from rich.console import Console
 
 from cdisc import __version__
+from cdisc.collector import collector_paused
 from cdisc.errors import CdiscError
 from cdisc.memory import reuse_freed_memory
 
@@ -105,9 +107,11 @@ def run(
     )] = None,
 ) -> None:
     """Convert the study: build every dataset its specs define and write the outputs."""
-    from cdisc.datasetjson_files import FORMATS
-    from cdisc.errors import UsageError
-    from cdisc.study import RunOptions, run_study
+    with collector_paused():  # (importing makes objects that live as long as the process: a collection midway frees nothing)
+        from cdisc.datasetjson_files import FORMATS
+        from cdisc.errors import UsageError
+        from cdisc.study import RunOptions, run_study
+    gc.freeze()  # (and later collections need not scan them)
 
     chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip()) if formats else None
     unknown = sorted(set(chosen or ()) - set(FORMATS))
