@@ -402,7 +402,8 @@ def derive_var_anrind(
         choices = ["NORMAL", "LOW", "HIGH", "LOW LOW", "HIGH HIGH"]
     else:
         conditions, choices = [normal, value < low, value > high], ["NORMAL", "LOW", "HIGH"]
-    return pd.Series(np.select(conditions, choices, default=None), index=aval.index, dtype="str")  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice/default; its stubs do not
+    chosen = np.select(conditions, list(range(len(choices))), default=-1)  # each record's choice (-1: none) as a number, then its text
+    return pd.Series(pd.array(choices, dtype="str").take(chosen, allow_fill=True), index=aval.index)
 
 
 def derive_var_ontrtfl(

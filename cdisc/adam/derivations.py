@@ -45,10 +45,11 @@ __all__ = [
 
 
 _TEXT = pd.Series([], dtype="str").dtype
+_Y = pd.array(["Y"], dtype="str")
 
 
 def _flag(mask: pd.Series) -> pd.Series:
-    return pd.Series(np.where(mask.to_numpy(dtype=bool), "Y", None), index=mask.index, dtype="str")  # type: ignore[call-overload]  # numpy takes None (an object scalar) as a choice/default; its stubs do not
+    return pd.Series(_Y.take(np.where(mask.to_numpy(dtype=bool), 0, -1), allow_fill=True), index=mask.index)  # (no object per record)
 
 
 def by_groups(frame: pd.DataFrame, by: Sequence[str]) -> tuple[np.ndarray, np.ndarray]:

@@ -47,6 +47,7 @@ from cdisc.sasdates import impute_date, impute_datetime, sas_date, sas_datetime
 
 Value = Any  # a pandas Series or a scalar
 _ARROW_TEXT = pa.large_string()  # how pandas' str Series hold their text
+_TEXT = pd.Series([], dtype="str").dtype
 #: The records, the constants, and the values of function calls already made on them (None: none kept).
 Env = tuple[pd.DataFrame, Mapping[str, Any], dict[str, Any] | None]
 Compiled = Callable[[Env], Value]
@@ -891,14 +892,40 @@ def _lazy_if_else(
         if not isinstance(chosen, pd.Series):
             return when_true(env) if chosen else when_false(env)
         mask = chosen.to_numpy(dtype=bool)
+        parts = [(rows, branch(env) if fixed else _at_rows(branch, env, rows))
+                 for branch, rows, fixed in ((when_true, mask, constant[0]), (when_false, ~mask, constant[1])) if rows.any()]
+        text = _text_of_parts(parts, chosen.index)
+        if text is not None:
+            return text
         result = pd.Series(None, index=chosen.index, dtype=object)
-        for branch, rows, fixed in ((when_true, mask, constant[0]), (when_false, ~mask, constant[1])):
-            if rows.any():
-                part = branch(env) if fixed else _at_rows(branch, env, rows)
-                result.loc[rows] = part.to_numpy() if isinstance(part, pd.Series) else part
+        for rows, part in parts:
+            result.loc[rows] = part.to_numpy() if isinstance(part, pd.Series) else part
         return result.infer_objects()
 
     return run
+
+
+def _text_of_parts(parts: list[tuple[np.ndarray, Value]], index: pd.Index) -> pd.Series | None:
+    """The records' values of ``if_else``'s branches as text when each branch is text (a text column or literal, or
+    missing) and some record has one: what joining them as objects and inferring their type gives, without an object
+    per record. None otherwise.
+
+    >>> _text_of_parts([(np.array([True, False]), "A"), (np.array([False, True]), None)], pd.RangeIndex(2)).tolist()
+    ['A', nan]
+    """
+    if not all(value is None or isinstance(value, str) or (isinstance(value, pd.Series) and value.dtype == _TEXT) for _, value in parts):
+        return None
+    if not any(isinstance(value, str) or (isinstance(value, pd.Series) and value.notna().any()) for _, value in parts):
+        return None  # (no text at all: objects, as inferred)
+    pieces, at, offset = [], np.full(len(index), -1, dtype=np.int64), 0
+    for rows, value in parts:
+        values = value.array if isinstance(value, pd.Series) else pd.array([value], dtype="str")
+        positions = np.arange(int(rows.sum())) if isinstance(value, pd.Series) else np.zeros(int(rows.sum()), dtype=np.int64)
+        at[rows] = positions + offset
+        pieces.append(values)
+        offset += len(values)
+    joined = type(pieces[0])._concat_same_type(pieces)
+    return pd.Series(joined.take(at, allow_fill=True), index=index)
 
 
 def _at_rows(branch: Compiled, env: Env, rows: np.ndarray) -> Value:
