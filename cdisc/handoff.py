@@ -5,8 +5,9 @@ A worker process stores each dataset it builds as the cache entry the run writes
 run's own process reads from there what each of its last steps needs (:meth:`cdisc.built.BuiltDataset.read`).
 The cache round trip restores the frames exactly (types, index, ``attrs``), which is what makes a dataset taken
 from the previous run's cache give the outputs of a rebuild, so the outputs do not depend on which process built
-what. The worker also writes the dataset's own files, hashes them and reads its XPT files back as validation reads
-them, so that the run's own process, which finishes alone, does neither.
+what. The worker also writes the dataset's own files and hashes them, and keeps each XPT file as validation reads it
+(as the writer gives it, without reading the file back: :class:`cdisc.io.xpt_writer.WrittenXpt`), so that the run's
+own process, which finishes alone, does neither.
 """
 
 from __future__ import annotations
@@ -212,8 +213,8 @@ class Handoff:
             os.replace(path, cache / path.name)
 
     def read_back(self, name: str, path: Path) -> Table | None:
-        """The dataset file ``name`` (its path in the output folder, e.g. ``sdtm/ae.xpt``) as :func:`read_table` read it
-        in the worker process that wrote it, now at ``path``; None when it was not read there."""
+        """The dataset file ``name`` (its path in the output folder, e.g. ``sdtm/ae.xpt``) as :func:`read_table` reads it,
+        kept by the worker process that wrote it, now at ``path``; None when it was not kept there."""
         kept = self.folder / "read" / name
         return _kept_table(kept, path) if kept.with_suffix(".json").is_file() else None
 
