@@ -212,3 +212,14 @@ def test_if_else_with_constant_branches(frame):
     assert values('if_else(DOSE > 1.8, "HIGH", "LOW")', frame) == ["HIGH", "LOW", "HIGH", "LOW"]
     assert values('if_else(is_missing(TERM), "NONE", upper(TERM))', frame)[1:] == ["NAUSEA", "NONE", "RASH"]
     assert values("if_else(DOSE > 0, log(DOSE), -1)", frame)[1] == -1
+
+
+def test_number_reads_each_distinct_text_once_and_missing_stays_missing():
+    """number() over text: blanks and missing values are missing (also when every value is), other texts that are
+    not numbers an error naming how many and which records."""
+    frame = pd.DataFrame({"X": pd.Series([" 2", None, "", "2", "1e3"], dtype="str"), "M": pd.Series([None, None, None, None, None], dtype="str")})
+    assert parse_expression("number(X)").evaluate(frame).tolist() == pytest.approx([2.0, np.nan, np.nan, 2.0, 1000.0], nan_ok=True)
+    assert parse_expression("number(M)").evaluate(frame).isna().all()
+    with pytest.raises(ExpressionDataError, match=r"2 value\(s\) are not numbers, e.g. 'a', 'b'") as info:
+        parse_expression("number(Y)").evaluate(pd.DataFrame({"Y": pd.Series(["a", "1", "b"], dtype="str")}))
+    assert info.value.positions == [0, 2]

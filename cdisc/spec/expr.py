@@ -164,7 +164,7 @@ def _number(value: Value) -> Value:
     codes, distinct = pd.factorize(_text(value))  # each distinct text read once
     text = pd.Series(distinct, dtype="str").str.strip()
     numbers = pd.to_numeric(text, errors="coerce").astype(float).to_numpy()
-    bad = (np.isnan(numbers) & text.ne("").to_numpy(dtype=bool))[codes] & (codes >= 0)
+    bad = np.append(np.isnan(numbers) & text.ne("").to_numpy(dtype=bool), False)[codes]  # (code -1: missing, not bad)
     if bad.any():
         examples = ", ".join(repr(v) for v in text.iloc[pd.unique(codes[bad])[:3]])
         name = value.name or "value"
