@@ -125,7 +125,7 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     if study.handoff is not None:  # (set only when the graph runs in worker processes)
         frames.clear()  # the records it was built from go before its files are written
         errors = study.handoff.store(built)
-        return Outcome(name, errors=errors, records=len(built.frame), reused=built.reused, stored=True)
+        return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True)
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})
     return Outcome(name, built=built, frames=frames | own, records=len(built.frame), reused=built.reused)
 

@@ -31,7 +31,7 @@ from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built, warnings_json, warnings_of
 from cdisc.io.xpt_writer import WrittenXpt
-from cdisc.manifest import combined_hash, folder_digest, sha256_file
+from cdisc.manifest import combined_hash, folder_digest, inside, sha256_file
 
 __all__ = ["Handoff"]
 
@@ -49,18 +49,30 @@ class Handoff:
     hashes: Mapping[str, str]
     write: Callable[..., list[DataError]]  # (built, folder, written=...)
     describe: Callable[[BuiltDataset, Path], None] | None = None  # what define.xml asks of a dataset's records, answered into a folder
+    settings: str = ""  # a hash of what ``write`` makes a dataset's files from besides its records (:meth:`_take_files`)
 
     def store(self, built: BuiltDataset) -> list[DataError]:
         """Write a dataset's files, each with its SHA-256 (for the run's manifest: hashed here while the file is fresh,
         beside the other builds, rather than read again at the end; an XPT file while it is written), keep each XPT file
         as validation reads it (:meth:`read_back`: as its writer gave it, else read back), and leave the dataset for the
         other processes (one taken from the previous run is in its cache already); the data errors writing found."""
-        files = self.folder / "files" / built.spec.dataset
+        files, stem = self.folder / "files" / built.spec.dataset, built.spec.dataset.lower()
+        key = combined_hash({"dataset": self.hashes[built.spec.dataset], "@settings": self.settings})
+        taken = self._take_files(stem, key, files) if built.reused else None
+        if taken is not None:
+            files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(taken), encoding="utf-8")
+            (self.folder / f"{stem}.files.json").write_text(json.dumps({"key": key, "sha256": taken}), encoding="utf-8")
+            if self.describe is not None:
+                self._describe(built)
+            return []
+        built.hold()
         hashed: dict[Path, str] = {}
         errors = self.write(built, files, written=partial(self._written, files, hashed))
         written = sorted(p for p in files.rglob("*") if p.is_file())
         digests = {path.relative_to(files).as_posix(): hashed.get(path) or sha256_file(path) for path in written}
         files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(digests), encoding="utf-8")
+        if not errors:
+            (self.folder / f"{stem}.files.json").write_text(json.dumps({"key": key, "sha256": digests}), encoding="utf-8")
         for name in (name for name in digests if name.endswith(".xpt")):
             kept = self.folder / "read" / name
             if errors:  # (as none would be read back)
@@ -86,6 +98,26 @@ class Handoff:
         if xpt.read is not None:
             _keep_table(xpt_table(xpt.path, *xpt.read, "ascii"), self.folder / "read" / xpt.path.relative_to(files).as_posix())
 
+    def _take_files(self, stem: str, key: str, files: Path) -> dict[str, str] | None:
+        """The files the previous run wrote of a dataset taken from it, copied into ``files``, by path in the output folder
+        with their SHA-256, when the run made them from the same records and settings (``key``) and each is there as it
+        was written (its SHA-256 as listed); else None: they are written again. (Without a fixed creation time the key
+        holds no time: the files keep the time they were made, as their records do.)"""
+        try:
+            record = json.loads((self.previous / f"{stem}.files.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            return None
+        listed = record.get("sha256") if isinstance(record, dict) and record.get("key") == key else None
+        if not isinstance(listed, dict) or not listed or not all(isinstance(n, str) and inside(n) for n in listed):
+            return None
+        sources = {name: self.previous.parent / name for name in listed}
+        if not all(path.is_file() and not path.is_symlink() and sha256_file(path) == listed[name] for name, path in sources.items()):
+            return None
+        for name, path in sources.items():
+            (files / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copyfile(path, files / name)
+        return dict(listed)
+
     def _describe(self, built: BuiltDataset) -> None:
         """What define.xml asks of a dataset's records, into :attr:`summaries`: for one taken from the previous run, the
         answers its cache entry kept (the same records and specs: the same input hash); else worked out, and kept for its
@@ -98,6 +130,7 @@ class Handoff:
             shutil.copyfile(taken["define.json"], answers)
             return
         assert self.describe is not None
+        built.hold()
         self.describe(built, self.summaries)
         self._keep(name, "define", key, {"define.json": answers})
 
@@ -212,11 +245,21 @@ class Handoff:
         for path in self.folder.glob(f"{name.lower()}.*"):
             os.replace(path, cache / path.name)
 
-    def read_back(self, name: str, path: Path) -> Table | None:
+    def read_back(self, name: str, path: Path, anew: bool = False) -> Table | None:
         """The dataset file ``name`` (its path in the output folder, e.g. ``sdtm/ae.xpt``) as :func:`read_table` reads it,
-        kept by the worker process that wrote it, now at ``path``; None when it was not kept there."""
+        kept by the worker process that wrote it, now at ``path``; None when it was not kept there. With ``anew`` one not
+        kept (a file taken from the previous run) is read now and kept; None when it cannot be read."""
         kept = self.folder / "read" / name
-        return _kept_table(kept, path) if kept.with_suffix(".json").is_file() else None
+        if kept.with_suffix(".json").is_file():
+            return _kept_table(kept, path)
+        if not anew:
+            return None
+        try:
+            table = read_table(path)
+        except DataError:
+            return None  # (the run's own process reads it again, and says why it cannot)
+        _keep_table(table, kept)
+        return table
 
     def move_files(self, staging: Path) -> dict[str, str]:
         """Every dataset's own files, into the run's staging folder (the same file system: nothing is copied); their
@@ -230,6 +273,7 @@ class Handoff:
                 os.replace(files / name, destination)
                 digests[name] = digest
         return digests
+
 
 
 def _keep_table(table: Table, path: Path) -> None:

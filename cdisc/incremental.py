@@ -185,9 +185,10 @@ def _read_entry(spec, input_hash: str, folder: Path, held: bool) -> BuiltDataset
         return None
     warnings = warnings_of(stored.get("warnings", []))
     if not held:
-        return BuiltDataset.in_files(spec, folder, pd.read_parquet(folder / f"{stem}.excluded.parquet"), warnings)
-    parts = {part: pd.read_parquet(path) if (path := folder / f"{stem}.{part}.parquet").is_file() else None for part in _PARTS}
-    built = BuiltDataset(spec, parts["frame"], parts["lineage"], parts["excluded"], parts["supp"], warnings)
+        built = BuiltDataset.in_files(spec, folder, pd.read_parquet(folder / f"{stem}.excluded.parquet"), warnings)
+    else:
+        parts = {part: pd.read_parquet(path) if (path := folder / f"{stem}.{part}.parquet").is_file() else None for part in _PARTS}
+        built = BuiltDataset(spec, parts["frame"], parts["lineage"], parts["excluded"], parts["supp"], warnings)
     built.reports = _kept_reports(folder, stem, stored.get("reports"))
     return built
 

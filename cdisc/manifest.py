@@ -21,7 +21,8 @@ from pathlib import Path
 from cdisc.spec.load import Study
 
 __all__ = [
-    "combined_hash", "dependency_versions", "folder_digest", "sha256_file", "sha256_files", "shared_spec_files", "spec_files", "study_inputs",
+    "combined_hash", "dependency_versions", "folder_digest", "inside", "sha256_file", "sha256_files", "shared_spec_files", "spec_files",
+    "study_inputs",
 ]  # fmt: skip
 
 
@@ -71,6 +72,16 @@ def combined_hash(hashes: Mapping[str, str]) -> str:
     for name in sorted(hashes):
         digest.update(f"{name}\0{hashes[name]}\n".encode())
     return digest.hexdigest()
+
+
+def inside(name: str) -> bool:
+    """Whether a file name a manifest lists stays inside its folder (relative, no ``..``).
+
+    >>> [inside(n) for n in ("sdtm/dm.xpt", "../x", "/etc/passwd", "a/../../b")]
+    [True, False, False, False]
+    """
+    path = Path(name)
+    return not path.is_absolute() and ".." not in path.parts
 
 
 def shared_spec_files(study: Study) -> dict[str, Path]:

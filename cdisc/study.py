@@ -357,7 +357,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
 
     def build(name: str, frames: Callable[[], dict[str, pd.DataFrame]]) -> BuiltDataset:
         spec = built_specs[name]
-        reused = None if options.force else load_built(spec, result.input_hashes[name], target / CACHE)
+        reused = None if options.force else load_built(spec, result.input_hashes[name], target / CACHE, held=handoff is None)
         if reused is not None:
             reused.reused = True
             return reused
@@ -374,7 +374,8 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
         target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
         handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
                           result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
-                          partial(save_summaries, study))
+                          partial(save_summaries, study), combined_hash({"created": created.isoformat() if fixed else "now", "formats": ",".join(formats),
+                                                                         "study": study.spec.study.id}))
     key = prefix or study.spec.study.id
     graph = dataset_graph(key, built_specs, build, frames, handoff, partial(_check, study))
     work = {} if handoff is None else work_estimates(study, built_specs, key)

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cdisc.manifest import combined_hash, folder_digest, sha256_files
+from cdisc.manifest import combined_hash, folder_digest, inside, sha256_files
 
 __all__ = ["converted_run", "run_key"]
 
@@ -47,18 +47,9 @@ def converted_run(folder: Path, key: str) -> dict[str, Any] | None:
     if not isinstance(manifest, dict) or manifest.get("run_sha256") != key or not isinstance(manifest.get("outputs"), dict):
         return None
     listed = manifest["outputs"]
-    paths = {name: folder / name for name in listed if isinstance(name, str) and _inside(name)}
+    paths = {name: folder / name for name in listed if isinstance(name, str) and inside(name)}
     if len(paths) != len(listed) or not all(path.is_file() and not path.is_symlink() for path in paths.values()):
         return None
     digests = sha256_files(list(paths.values()))
     return manifest if all(digests[path] == listed[name] for name, path in paths.items()) else None
 
-
-def _inside(name: str) -> bool:
-    """Whether a manifest's file name stays inside the folder (no absolute path, no ``..``).
-
-    >>> [_inside(n) for n in ("sdtm/dm.xpt", "../x", "/etc/passwd", "a/../../b")]
-    [True, False, False, False]
-    """
-    path = Path(name)
-    return not path.is_absolute() and ".." not in path.parts

@@ -115,14 +115,15 @@ def _rules_found(folder: Path) -> set[str]:
 
 
 def test_a_file_the_worker_could_not_read_back_is_read_and_reported_as_before(checked_run, tmp_path):
-    """A worker leaves nothing for a dataset whose files were not read back; validation reads them, and an unreadable
-    one is reported by name ("(read)") as validation alone reports it."""
+    """A worker leaves nothing for a dataset whose files it could not read (not kept as written, and unreadable when read
+    anew); validation reads them, and an unreadable one is reported by name ("(read)") as validation alone reports it."""
     out, study, handoff = checked_run
     broken = tmp_path / "out"
     shutil.copytree(out, broken)
     (broken / "sdtm" / "cm.xpt").write_bytes(b"not an XPT file")
     redone = Handoff(tmp_path / "handoff", handoff.previous, handoff.specs, {}, handoff.write)
     shutil.copytree(handoff.folder / "files", redone.folder / "files")
+    (redone.folder / "files" / "CM" / "sdtm" / "cm.xpt").write_bytes(b"not an XPT file")
     shutil.copytree(handoff.folder / "read", redone.folder / "read", ignore=shutil.ignore_patterns("cm.*"))
     shutil.copytree(handoff.folder / "checks", redone.folder / "checks", ignore=shutil.ignore_patterns("CM.*"))
     check_in_worker(study, redone, "CM")

@@ -18,8 +18,8 @@ from cdisc.study import RunOptions, run_portfolio, run_study
 
 def _files(folder: Path) -> dict[str, bytes]:
     """Every file of a run's folder but what worker processes keep in the cache beyond the datasets (define.xml answers,
-    validation findings, visit-window warnings: a run in one process works them out again when it needs them)."""
-    kept = re.compile(r"\.cdisc-cache/[a-z0-9]+\.(define|checks|windows)\.")
+    validation findings, visit-window warnings, the list of its files: a run in one process works them out again when it needs them)."""
+    kept = re.compile(r"\.cdisc-cache/[a-z0-9]+\.(define|checks|windows|files)\.")
     return {name: p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()
             and not kept.match(name := p.relative_to(folder).as_posix())}
 

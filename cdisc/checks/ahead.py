@@ -160,7 +160,7 @@ def _dataset(held: _Held, study: Study, handoff: Handoff, rel: str, path: Path, 
     name = path.stem.upper()
     if name in PINNED:
         return _pinned(held, study, handoff, name)
-    table = handoff.read_back(rel, path)
+    table = handoff.read_back(rel, path, anew=True)
     return None if table is None else dataset_of(name, table, keys)
 
 
@@ -169,7 +169,7 @@ def _pinned(held: _Held, study: Study, handoff: Handoff, name: str) -> Dataset |
     back: then the run's own process cannot read it either)."""
     if name not in held.pinned:
         files = {rel: path for rel, path in _xpt_files(handoff, name).items() if path.stem.upper() == name}
-        table = next((handoff.read_back(rel, path) for rel, path in files.items()), None)
+        table = next((handoff.read_back(rel, path, anew=True) for rel, path in files.items()), None)
         keys = _described(held, study, handoff, name, next(iter(files.values())).parent)[1] if table is not None else {}
         held.pinned[name] = None if table is None else dataset_of(name, table, keys)
     return held.pinned[name]
