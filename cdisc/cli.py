@@ -111,7 +111,8 @@ def run(
         from cdisc.datasetjson_files import FORMATS
         from cdisc.errors import UsageError
         from cdisc.study import RunOptions, run_study
-    gc.freeze()  # (and later collections need not scan them)
+
+        gc.freeze()  # (before the collector runs again: no collection need scan them, not even the next young one)
 
     chosen = tuple(f.strip().lower() for f in formats.split(",") if f.strip()) if formats else None
     unknown = sorted(set(chosen or ()) - set(FORMATS))
