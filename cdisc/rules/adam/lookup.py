@@ -140,9 +140,19 @@ def lookup(params: Lookup, records) -> pd.Series:
     values.iloc[matched["@position"].to_numpy(dtype=int)] = found.to_numpy(dtype=object)
     if codes is None:
         return values.set_axis(records.index)
-    text = values.infer_objects()  # text taken as text, not as an object for each record
-    taken = text.array.take(codes) if text.dtype == TEXT else values.to_numpy(dtype=object)[codes]
-    return pd.Series(taken, index=records.index)
+    text = values.infer_objects()  # text taken as text, numbers of a numeric variable as numbers: no object per record
+    if text.dtype == TEXT:
+        return pd.Series(text.array.take(codes), index=records.index)
+    given = values.dropna()
+    if _numeric(records) and all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in given):  # (the table's few values)
+        return pd.Series(values.to_numpy(dtype=float, na_value=np.nan)[codes], index=records.index)
+    return pd.Series(values.to_numpy(dtype=object)[codes], index=records.index)
+
+
+def _numeric(records) -> bool:
+    """Whether the variable built is an integer or float one (its values become numbers whatever the rule gives)."""
+    variables = records.study.datasets[records.dataset].spec.variables
+    return any(var.name == records.variable and var.type in ("integer", "float") for var in variables)
 
 
 def _shown(frame: pd.DataFrame) -> pd.Series:
