@@ -45,6 +45,7 @@ from cdisc.upstream import columns_read
 __all__ = ["LOCAL", "Outcome", "check_keys", "checked_scheduler", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
 
 LOCAL = ("processes", "sync", "synchronous", "threads")  # --scheduler values that run the graph on this machine
+RAW_READ = "raw-read"  # left in the handoff folder by the run's own process once every task that reads raw tables has run
 
 Builder = Callable[[str, Callable[[], dict[str, pd.DataFrame]]], BuiltDataset]  # what gives the frames of the inputs and of the datasets it needs
 Check = Callable[[Handoff, str], None]  # validation's per-dataset rules on a dataset's files in the handoff folder
@@ -78,8 +79,17 @@ class _Study:
     worker processes leave the datasets they build."""
 
     def __init__(self, token: str, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None,
-                 check: Check | None = None):
+                 check: Check | None = None, release_raw: Callable[[], None] | None = None):
         self.token, self.build, self.inputs, self.handoff, self.check = token, build, dict(inputs), handoff, check
+        self.release_raw = release_raw  # lets go of the raw tables (of this process's copy of the study)
+
+    def let_go_of_raw_tables(self) -> None:
+        """In a worker process, once every task that reads raw tables has run (:data:`RAW_READ`), let go of this process's
+        copy of them: the run's own process keeps what it needs of them, and the memory goes back to the system only
+        when no process holds it."""
+        if self.release_raw is not None and self.handoff is not None and (self.handoff.folder / RAW_READ).exists():
+            self.release_raw()
+            self.release_raw = None
 
     def __dask_tokenize__(self) -> str:
         return self.token
@@ -95,6 +105,7 @@ def _forked_study(token: str) -> _Study:
 def _run_dataset(name: str, study: _Study, *needed: Outcome) -> Outcome:
     """One dataset task: build ``name`` from the frames of the datasets it needs. A worker process then hands the
     memory the build used back to the system, rather than holding it while it builds other datasets."""
+    study.let_go_of_raw_tables()
     outcome = _build_task(name, study, *needed)
     if study.handoff is not None:  # (a worker process)
         release_memory()
@@ -131,11 +142,11 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
 
 
 def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None,
-                  check: Check | None = None) -> dict:
+                  check: Check | None = None, release_raw: Callable[[], None] | None = None) -> dict:
     """The tasks of one study, keyed ``(prefix, dataset)``; ``specs`` in build order; ``handoff`` where worker
     processes leave what they build (without one the graph runs in this process only). With ``check`` (and a
     ``handoff``) each dataset also has a task ``(prefix, "check DATASET")`` running it (:func:`check_keys`)."""
-    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs, handoff, check)}
+    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs, handoff, check, release_raw)}
     for name, spec in specs.items():
         needed = [(prefix, d) for d in dependencies(spec) if d in specs]
         graph[(prefix, name)] = (_run_dataset, name, (prefix, "@study"), *needed)
@@ -154,6 +165,7 @@ def check_keys(graph: dict) -> list:
 def _check_dataset(name: str, study: _Study, *needed: Outcome) -> None:
     """One check task (in a worker process): validation's per-dataset rules on the files of ``name``, left in the
     handoff folder; nothing when a dataset it waited for was not built (the run then fails)."""
+    study.let_go_of_raw_tables()
     if not any(outcome.failed for outcome in needed):
         assert study.check is not None and study.handoff is not None  # (check tasks are made only with both)
         study.check(study.handoff, name)

@@ -55,13 +55,14 @@ from cdisc.datasetjson_files import FORMATS, write_dataset_json_files
 from cdisc.definexml import ColumnLoader, DefineDataset, Frame, write_define
 from cdisc.definexml.summaries import read_summaries, save_summaries
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
-from cdisc.graph import Outcome, check_keys, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
+from cdisc.graph import RAW_READ, Outcome, check_keys, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
 from cdisc.handoff import Handoff
 from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built, tables_named
 from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, sha256_file, sha256_files, study_inputs
+from cdisc.memory import release_memory
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
@@ -226,7 +227,8 @@ def run_study(
         return _left_as_is(run)
     gc.freeze()  # the loaded study lives as long as the run: full collections skip it, and worker processes forked from this one leave its pages shared
     try:
-        outcomes = execute(run.graph, [*run.keys, *check_keys(run.graph)], run.scheduler, _reporter(progress, len(run.keys)),
+        done = _each(_reporter(progress, len(run.keys)), _raw_read(run))
+        outcomes = execute(run.graph, [*run.keys, *check_keys(run.graph)], run.scheduler, done,
                            run.work)[: len(run.keys)]
         return finish_run(run, outcomes)
     finally:
@@ -261,7 +263,8 @@ def run_portfolio(
     gc.freeze()  # (as in run_study)
     try:
         work = {key: rows for run in prepared for key, rows in run.work.items()}
-        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), _reporter(progress, sum(len(run.keys) for run in prepared)), work)))
+        done = _each(_reporter(progress, sum(len(run.keys) for run in prepared)), *map(_raw_read, prepared))
+        outcomes = dict(zip(keys, execute(graph, keys, _scheduler(options), done, work)))
         results: list[tuple[Path, RunResult | ConvertedStudy | CdiscError]] = []
         for folder, run in runs:
             if isinstance(run, CdiscError):
@@ -377,7 +380,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
                           partial(save_summaries, study), combined_hash({"created": created.isoformat() if fixed else "now", "formats": ",".join(formats),
                                                                          "study": study.spec.study.id}))
     key = prefix or study.spec.study.id
-    graph = dataset_graph(key, built_specs, build, frames, handoff, partial(_check, study))
+    graph = dataset_graph(key, built_specs, build, frames, handoff, partial(_check, study), study.release_frames)
     work = {} if handoff is None else work_estimates(study, built_specs, key)
     return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in built_specs], options.keep_records,
                        scheduler, handoff, work)
@@ -456,6 +459,45 @@ def _window_warnings(name: str, read: Callable, visits: list, dm: pd.DataFrame |
     lineage = read("lineage", [FILE, ROW])
     assert frame is not None and lineage is not None
     return visit_window_warnings(name, frame, lineage, visits, dm)
+
+
+def _each(*calls: Callable[[tuple, Outcome], None] | None) -> Callable[[tuple, Outcome], None]:
+    """One callback calling each of ``calls`` (those not None) in turn."""
+    def call(key: tuple, outcome: Outcome) -> None:
+        for one in calls:
+            if one is not None:
+                one(key, outcome)
+    return call
+
+
+def _raw_read(run: PreparedRun) -> Callable[[tuple, Outcome], None] | None:
+    """With worker processes, a callback that, once every SDTM dataset task of ``run`` has run (no other reads raw
+    tables), keeps of the raw tables only what this process reads of them afterwards (:func:`_raw_columns_kept`) and
+    tells the worker processes to let go of theirs (:data:`cdisc.graph.RAW_READ`): at 10,000 subjects the raw tables
+    take about 1 GB, held by every process until then."""
+    if run.handoff is None:
+        return None
+    handoff, waiting = run.handoff, {key for key in run.keys if isinstance(run.handoff.specs[key[1]], SdtmDataset)}
+
+    def done(key: tuple, outcome: Outcome) -> None:
+        if key in waiting:
+            waiting.discard(key)
+            if not waiting:
+                run.study.narrow_raw_frames(_raw_columns_kept(run.study))
+                (handoff.folder / RAW_READ).touch()
+                release_memory()
+    return done
+
+
+def _raw_columns_kept(study: Study) -> dict[str, set[str]]:
+    """The columns of each raw table this process reads once the datasets are built: the raw row numbers (reconciliation),
+    the reference dates' columns (the rows they use) and the columns of the subjects' USUBJID (excluded rows' subjects)."""
+    subjects = parse_expression(study.spec.subjects.usubjid).names if study.spec.subjects is not None else frozenset()
+    kept = {table: {FILE, ROW, *subjects} for table in study.raw_tables}
+    for rule in study.spec.reference_dates.values():
+        for ref in rule.sources:
+            kept[ref.table] |= {ref.date, *(parse_expression(ref.where).names if ref.where else ())}
+    return kept
 
 
 def _reporter(progress: Console | None, total: int):

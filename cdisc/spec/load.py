@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import os
+from collections.abc import Collection, Mapping
 from contextvars import ContextVar
 from dataclasses import dataclass, field
 from functools import cached_property, partial
@@ -100,6 +101,13 @@ class Study:
     def release_frames(self) -> None:
         """Let go of the raw tables and input datasets read so far (read again when asked for)."""
         self._raw_frames.clear()
+
+    def narrow_raw_frames(self, columns: Mapping[str, Collection[str]]) -> None:
+        """Keep of each raw table read so far only the ``columns`` named for it (those it has; a table not named: none),
+        letting go of the others; what is kept is not read again."""
+        for table in [t for t in self._raw_frames if t in self.raw_tables]:
+            frame = self._raw_frames[table]
+            self._raw_frames[table] = frame[[c for c in frame.columns if c in columns.get(table, ())]]
 
     @cached_property
     def ct(self) -> dict[str, CodelistTerms]:
