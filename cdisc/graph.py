@@ -145,7 +145,8 @@ def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[s
                   check: Check | None = None, release_raw: Callable[[], None] | None = None) -> dict:
     """The tasks of one study, keyed ``(prefix, dataset)``; ``specs`` in build order; ``handoff`` where worker
     processes leave what they build (without one the graph runs in this process only). With ``check`` (and a
-    ``handoff``) each dataset also has a task ``(prefix, "check DATASET")`` running it (:func:`check_keys`)."""
+    ``handoff``) each dataset also has a task ``(prefix, "check DATASET")`` running it (:func:`check_keys`).
+    ``release_raw`` lets go of the raw tables in a worker process once no task reads them (:data:`RAW_READ`)."""
     graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs, handoff, check, release_raw)}
     for name, spec in specs.items():
         needed = [(prefix, d) for d in dependencies(spec) if d in specs]

@@ -55,7 +55,8 @@ class Handoff:
         """Write a dataset's files, each with its SHA-256 (for the run's manifest: hashed here while the file is fresh,
         beside the other builds, rather than read again at the end; an XPT file while it is written), keep each XPT file
         as validation reads it (:meth:`read_back`: as its writer gave it, else read back), and leave the dataset for the
-        other processes (one taken from the previous run is in its cache already); the data errors writing found."""
+        other processes (one taken from the previous run is in its cache already, and its files, when still as that run
+        wrote them, are copied from the output folder: :meth:`_take_files`); the data errors writing found."""
         files, stem = self.folder / "files" / built.spec.dataset, built.spec.dataset.lower()
         key = combined_hash({"dataset": self.hashes[built.spec.dataset], "@settings": self.settings})
         taken = self._take_files(stem, key, files) if built.reused else None
