@@ -365,7 +365,9 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
             reused.reused = True
             return reused
         available = frames()
-        return build_adam_dataset(study, spec, available) if isinstance(spec, AdamDataset) else build_dataset(study, spec, available)
+        if isinstance(spec, AdamDataset):  # (in a worker process the frames read are the task's own: let go of them)
+            return build_adam_dataset(study, spec, available, release=handoff is not None)
+        return build_dataset(study, spec, available)
 
     scheduler = _scheduler(options)
     handoff = None

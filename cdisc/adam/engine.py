@@ -243,11 +243,12 @@ def _flag_column(key: tuple[str, str]) -> str:
     return f"@{key[0]}.{key[1]}"
 
 
-def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]) -> BuiltDataset:
+def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame], release: bool = False) -> BuiltDataset:
     """Build one ADaM dataset from its spec; ``built`` holds the datasets built before it.
 
     The record steps run in order; variables no ``derive`` step lists are built after the last step,
-    on every record.
+    on every record. With ``release`` ``built`` is emptied once every variable is derived, so that the records read
+    (and the columns taken from them) are freed as the variables are copied in key order.
     """
     state = _Build(study, spec, built)
     for index, step in enumerate(spec.steps):
@@ -266,6 +267,8 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     names = [var.name for var in output_variables(spec)]
     out, warnings = {name: state.out[name] for name in names}, state.warnings
     del state, origin  # the source records and temporary variables go before the variables are copied in order
+    if release:
+        built.clear()
     if np.array_equal(order, np.arange(len(order))):  # in key order already: nothing to copy
         frame = pd.DataFrame({name: out.pop(name).reset_index(drop=True) for name in names}, copy=False)
     else:
