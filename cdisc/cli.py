@@ -130,16 +130,17 @@ def run(
         raise UsageError("--raw and --compare-to name one study's folders: use them with a single study")
     from cdisc.study import run_portfolio
 
-    worst, failed = 0, list[str]()  # exit code, folders not converted
+    worst, failed, current = 0, list[str](), 0  # exit code, folders not converted, folders up to date
     for folder, outcome in run_portfolio(folders, out_dir, progress=err, options=options):
         if isinstance(outcome, Exception):
             err.print(f"{folder}: not converted", markup=False)
             err.print("\n".join(filter(None, [str(outcome), outcome.epilogue])), markup=False)
             worst, failed = max(worst, outcome.exit_code), [*failed, str(folder)]
         else:
+            current += getattr(outcome, "up_to_date", None) not in (None, False)
             for line in outcome.summary_lines():
                 out.print(line)
-    shown = f"; not converted: {', '.join(failed)}" if failed else ""
+    shown = (f" ({current} of them up to date: nothing to convert)" if current else "") + (f"; not converted: {', '.join(failed)}" if failed else "")
     out.print(f"Portfolio: {len(folders) - len(failed)} of {len(folders)} study(ies) converted{shown}")
     if worst:
         raise typer.Exit(worst)

@@ -10,7 +10,7 @@ import pytest
 from conftest import minimal_study
 
 from cdisc.errors import DataError
-from cdisc.study import RunOptions, run_study
+from cdisc.study import RunOptions, run_portfolio, run_study
 
 CLI = RunOptions(skip_up_to_date=True)  # as `cdisc run` runs
 
@@ -98,3 +98,13 @@ def test_the_failed_runs_query_list_goes_once_the_inputs_are_back(converted):
     queries.write_text("left by a failed run\n")
     assert run_study(study, out, options=CLI).up_to_date is not None
     assert not queries.exists()
+
+
+def test_a_portfolio_converts_only_the_studies_that_changed(tmp_path):
+    studies = [minimal_study(tmp_path / "one"), minimal_study(tmp_path / "two", "MINI-02")]
+    run_portfolio(studies, tmp_path / "out", options=CLI)
+    spec = studies[1] / "sdtm" / "ae.yaml"
+    spec.write_text(spec.read_text().replace("label: Adverse Events", "label: Adverse Events X", 1))
+    results = dict(run_portfolio(studies, tmp_path / "out", options=CLI))
+    assert results[studies[0]].up_to_date is not None
+    assert results[studies[1]].up_to_date is None and results[studies[1]].reused == ["DM"]
