@@ -31,7 +31,7 @@ from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built, warnings_json, warnings_of
 from cdisc.io.xpt_writer import WrittenXpt
-from cdisc.manifest import combined_hash, folder_digest, inside, sha256_file
+from cdisc.manifest import combined_hash, files_as_listed, folder_digest, sha256_file
 
 __all__ = ["Handoff"]
 
@@ -60,21 +60,18 @@ class Handoff:
         files, stem = self.folder / "files" / built.spec.dataset, built.spec.dataset.lower()
         key = combined_hash({"dataset": self.hashes[built.spec.dataset], "@settings": self.settings})
         taken = self._take_files(stem, key, files) if built.reused else None
-        if taken is not None:
-            files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(taken), encoding="utf-8")
-            (self.folder / f"{stem}.files.json").write_text(json.dumps({"key": key, "sha256": taken}), encoding="utf-8")
-            if self.describe is not None:
-                self._describe(built)
-            return []
-        built.hold()
-        hashed: dict[Path, str] = {}
-        errors = self.write(built, files, written=partial(self._written, files, hashed))
-        written = sorted(p for p in files.rglob("*") if p.is_file())
-        digests = {path.relative_to(files).as_posix(): hashed.get(path) or sha256_file(path) for path in written}
+        errors: list[DataError] = []
+        digests = taken
+        if digests is None:
+            built.hold()
+            hashed: dict[Path, str] = {}
+            errors = self.write(built, files, written=partial(self._written, files, hashed))
+            digests = {p.relative_to(files).as_posix(): hashed.get(p) or sha256_file(p) for p in sorted(files.rglob("*")) if p.is_file()}
         files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(digests), encoding="utf-8")
         if not errors:
             (self.folder / f"{stem}.files.json").write_text(json.dumps({"key": key, "sha256": digests}), encoding="utf-8")
-        for name in (name for name in digests if name.endswith(".xpt")):
+        xpts = [name for name in digests if name.endswith(".xpt")] if taken is None else []  # (a taken file: see read_back)
+        for name in xpts:
             kept = self.folder / "read" / name
             if errors:  # (as none would be read back)
                 for path in (kept.with_suffix(".json"), kept.with_suffix(".arrow")):
@@ -104,15 +101,9 @@ class Handoff:
         with their SHA-256, when the run made them from the same records and settings (``key``) and each is there as it
         was written (its SHA-256 as listed); else None: they are written again. (Without a fixed creation time the key
         holds no time: the files keep the time they were made, as their records do.)"""
-        try:
-            record = json.loads((self.previous / f"{stem}.files.json").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
-            return None
-        listed = record.get("sha256") if isinstance(record, dict) and record.get("key") == key else None
-        if not isinstance(listed, dict) or not listed or not all(isinstance(n, str) and inside(n) for n in listed):
-            return None
-        sources = {name: self.previous.parent / name for name in listed}
-        if not all(path.is_file() and not path.is_symlink() and sha256_file(path) == listed[name] for name, path in sources.items()):
+        listed = _listed(self.previous / f"{stem}.files.json", key)
+        sources = files_as_listed(self.previous.parent, listed) if listed else None
+        if not listed or not sources:
             return None
         for name, path in sources.items():
             (files / name).parent.mkdir(parents=True, exist_ok=True)
@@ -173,16 +164,11 @@ class Handoff:
         """The files the previous run's cache entry kept of dataset ``name`` (:meth:`_keep`) when they hold for ``key``
         and are whole (their SHA-256 as kept); else None: they are worked out again."""
         stem = name.lower()
-        try:
-            record = json.loads((self.previous / f"{stem}.{kind}.kept").read_text(encoding="utf-8"))
-        except (OSError, ValueError):
+        digests = _listed(self.previous / f"{stem}.{kind}.kept", key)
+        if not digests or not set(digests) <= self._KEPT_PARTS[kind]:
             return None
-        digests = record.get("sha256") if isinstance(record, dict) and record.get("key") == key else None
-        if not isinstance(digests, dict) or not digests or not set(digests) <= self._KEPT_PARTS[kind]:
-            return None
-        files = {part: self.previous / f"{stem}.{part}" for part in digests}
-        whole = all(path.is_file() and sha256_file(path) == digests[part] for part, path in files.items())
-        return files if whole else None
+        whole = files_as_listed(self.previous, {f"{stem}.{part}": digest for part, digest in digests.items()})
+        return {part: self.previous / f"{stem}.{part}" for part in digests} if whole is not None else None
 
     def read(self, name: str, part: str, columns: Sequence[str]) -> pd.DataFrame:
         """Of dataset ``name`` as its task left it (built here, or taken from the previous run), the ``columns`` it
@@ -275,6 +261,17 @@ class Handoff:
                 digests[name] = digest
         return digests
 
+
+
+def _listed(path: Path, key: str) -> dict | None:
+    """The SHA-256s by name a kept record (``{"key": ..., "sha256": {name: digest}}``, :meth:`Handoff._keep`, the
+    ``<stem>.files.json`` of :meth:`Handoff.store`) at ``path`` lists, when it holds for ``key``; else None."""
+    try:
+        record = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    listed = record.get("sha256") if isinstance(record, dict) and record.get("key") == key else None
+    return listed if isinstance(listed, dict) else None
 
 
 def _keep_table(table: Table, path: Path) -> None:

@@ -21,8 +21,8 @@ from pathlib import Path
 from cdisc.spec.load import Study
 
 __all__ = [
-    "combined_hash", "dependency_versions", "folder_digest", "inside", "sha256_file", "sha256_files", "shared_spec_files", "spec_files",
-    "study_inputs",
+    "combined_hash", "dependency_versions", "files_as_listed", "folder_digest", "inside", "sha256_file", "sha256_files",
+    "shared_spec_files", "spec_files", "study_inputs",
 ]  # fmt: skip
 
 
@@ -82,6 +82,26 @@ def inside(name: str) -> bool:
     """
     path = Path(name)
     return not path.is_absolute() and ".." not in path.parts
+
+
+def files_as_listed(folder: Path, listed: object) -> dict[str, Path] | None:
+    """The files a listing names (``listed``: path in ``folder`` -> SHA-256, as a manifest or a cache entry keeps it), by
+    name, when every name stays inside ``folder`` and each is a file there (not a link) whose bytes have the SHA-256
+    listed; else None (a listing that is not one, a file removed, edited or replaced).
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp()); _ = (folder / "a").write_bytes(b"abc")
+    >>> digest = sha256_file(folder / "a")
+    >>> [files_as_listed(folder, x) is not None for x in ({"a": digest}, {"a": "0"}, {"../a": digest}, ["a"])]
+    [True, False, False, False]
+    """
+    if not isinstance(listed, dict) or not all(isinstance(name, str) and inside(name) for name in listed):
+        return None
+    paths = {name: folder / name for name in listed}
+    if not all(path.is_file() and not path.is_symlink() for path in paths.values()):
+        return None
+    digests = sha256_files(list(paths.values()))
+    return paths if all(digests[path] == listed[name] for name, path in paths.items()) else None
 
 
 def shared_spec_files(study: Study) -> dict[str, Path]:

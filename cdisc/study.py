@@ -61,7 +61,7 @@ from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hash
 from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
-from cdisc.manifest import combined_hash, dependency_versions, sha256_file, sha256_files, study_inputs
+from cdisc.manifest import combined_hash, dependency_versions, files_as_listed, sha256_file, sha256_files, study_inputs
 from cdisc.memory import release_memory
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
 from cdisc.queries import queries_json, query_frame
@@ -350,8 +350,8 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)}, target)
     standards = locate_standards(None)  # (validation's: a folder that is none is refused before anything is built)
     result.inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
-    fixed = options.created is not None or options.reproducible
-    result.key = run_key(result.input_hashes, result.inputs, formats, created if fixed else None, standards)
+    stamped = created if options.created is not None or options.reproducible else None  # (None: the current time, no input)
+    result.key = run_key(result.input_hashes, result.inputs, formats, stamped, standards)
     if options.skip_up_to_date and not options.force and options.compare_to is None:
         result.up_to_date = converted_run(target, result.key)
         if result.up_to_date is not None:
@@ -379,7 +379,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
         target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
         handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
                           result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
-                          partial(save_summaries, study), combined_hash({"created": created.isoformat() if fixed else "now", "formats": ",".join(formats),
+                          partial(save_summaries, study), combined_hash({"created": stamped.isoformat() if stamped else "now", "formats": ",".join(formats),
                                                                          "study": study.spec.study.id}))
     key = prefix or study.spec.study.id
     graph = dataset_graph(key, built_specs, build, frames, handoff, partial(_check, study), study.release_frames)
@@ -560,14 +560,12 @@ def _known_unchanged(
         return {}  # (a manifest that is not ours vouches for no file)
     inputs = {name: entry.get("input_sha256") for name, entry in datasets.items() if isinstance(entry, dict)}
 
-    def as_written(file: str) -> bool:
-        return (target / file).is_file() and listed.get(file) == sha256_file(target / file)
-
     known = {}
     for one in (one for one in built if one.reused and inputs.get(one.spec.dataset) == hashes.get(one.spec.dataset)):
         name = one.spec.dataset
         stems = (name.lower(), *([f"supp{name.lower()}"] if one.supp is not None else []))
-        if all(as_written(f"{one.standard}/{stem}.xpt") for stem in stems):
+        files = [f"{one.standard}/{stem}.xpt" for stem in stems]
+        if all(f in listed for f in files) and files_as_listed(target, {f: listed[f] for f in files}) is not None:
             columns = with_qualifiers(one.frame.iloc[:0], one.read("supp"), identities[name].seq)
             found = unchanged_dataset(name, identities[name], columns, one.records)
             if found is not None:

@@ -17,7 +17,7 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cdisc.manifest import combined_hash, folder_digest, inside, sha256_files
+from cdisc.manifest import combined_hash, files_as_listed, folder_digest
 
 __all__ = ["converted_run", "run_key"]
 
@@ -44,12 +44,7 @@ def converted_run(folder: Path, key: str) -> dict[str, Any] | None:
         manifest = json.loads((folder / "reports" / "run.json").read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return None
-    if not isinstance(manifest, dict) or manifest.get("run_sha256") != key or not isinstance(manifest.get("outputs"), dict):
+    if not isinstance(manifest, dict) or manifest.get("run_sha256") != key:
         return None
-    listed = manifest["outputs"]
-    paths = {name: folder / name for name in listed if isinstance(name, str) and inside(name)}
-    if len(paths) != len(listed) or not all(path.is_file() and not path.is_symlink() for path in paths.values()):
-        return None
-    digests = sha256_files(list(paths.values()))
-    return manifest if all(digests[path] == listed[name] for name, path in paths.items()) else None
+    return manifest if files_as_listed(folder, manifest.get("outputs")) is not None else None
 
