@@ -112,7 +112,7 @@ class RunResult:
     def summary_lines(self) -> list[str]:
         if self.up_to_date is not None:
             return [f"Study {self.study.spec.study.id}: nothing to convert, {display_path(self.out_dir)} is up to date: its "
-                    f"{len(self.up_to_date.get('datasets', {}))} dataset(s), converted {self.up_to_date.get('created')}, were made from "
+                    f"{len(self.study.datasets)} dataset(s), converted {self.up_to_date.get('created')}, were made from "
                     "the same specs, raw data, terminology and cdisc version, and no output file was changed since (--force converts again)"]
         lines = [f"Study {self.study.spec.study.id}: {len(self.built)} dataset(s) written to {display_path(self.out_dir)}"]
         cutoff = f", data cutoff {self.data_cutoff.isoformat()}" if self.data_cutoff else ""
