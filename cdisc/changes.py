@@ -29,6 +29,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.errors import DataError
+from cdisc.manifest import read_manifest
 from cdisc.raw import FILE, ROW
 
 #: Variables not shown to tell records apart (the same on every record).
@@ -468,13 +469,4 @@ def read_run(folder: Path, seqs: dict[str, str | None]) -> PreviousRun:
     )
     excluded_path = folder / "reports" / "excluded.csv"
     excluded = pd.read_csv(excluded_path, dtype="str", keep_default_na=False) if excluded_path.is_file() else pd.DataFrame()
-    return PreviousRun(folder, datasets, excluded, _manifest(folder / "reports" / "run.json"))
-
-
-def _manifest(path: Path) -> dict[str, Any]:
-    """A run's ``reports/run.json``; empty when there is none or it is not a run's manifest (edited, damaged)."""
-    try:
-        manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
-    except (OSError, ValueError):
-        return {}
-    return manifest if isinstance(manifest, dict) else {}
+    return PreviousRun(folder, datasets, excluded, read_manifest(folder))

@@ -11,18 +11,21 @@ from __future__ import annotations
 
 import hashlib
 import importlib.metadata
+import json
 import platform
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from cdisc.spec.load import Study
+if TYPE_CHECKING:  # (the change report reads manifests, and the rules the specs load import it)
+    from cdisc.spec.load import Study
 
 __all__ = [
-    "combined_hash", "dependency_versions", "files_as_listed", "folder_digest", "inside", "sha256_file", "sha256_files",
-    "shared_spec_files", "spec_files", "study_inputs",
+    "combined_hash", "dependency_versions", "files_as_listed", "folder_digest", "inside", "read_manifest", "sha256_file",
+    "sha256_files", "shared_spec_files", "spec_files", "study_inputs",
 ]  # fmt: skip
 
 
@@ -82,6 +85,22 @@ def inside(name: str) -> bool:
     """
     path = Path(name)
     return not path.is_absolute() and ".." not in path.parts
+
+
+def read_manifest(folder: Path) -> dict[str, Any]:
+    """The manifest (``reports/run.json``) of the run in the output folder ``folder``; empty when there is none or it is
+    not a run's manifest (edited, damaged).
+
+    >>> import tempfile
+    >>> read_manifest(Path(tempfile.mkdtemp()))
+    {}
+    """
+    path = folder / "reports" / "run.json"
+    try:
+        manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    except (OSError, ValueError):
+        return {}
+    return manifest if isinstance(manifest, dict) else {}
 
 
 def files_as_listed(folder: Path, listed: object) -> dict[str, Path] | None:

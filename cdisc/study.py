@@ -61,7 +61,7 @@ from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hash
 from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
-from cdisc.manifest import combined_hash, dependency_versions, files_as_listed, sha256_file, sha256_files, study_inputs
+from cdisc.manifest import combined_hash, dependency_versions, files_as_listed, inside, read_manifest, sha256_file, sha256_files, study_inputs
 from cdisc.memory import release_memory
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
 from cdisc.queries import queries_json, query_frame
@@ -889,15 +889,10 @@ def _move_into_place(staging: Path, target: Path) -> list[Path]:
 def _previous_outputs(target: Path) -> set[Path]:
     """The files of the run in ``target``: those its manifest lists, the manifest and the incremental cache (files a
     user added are none of these)."""
-    manifest = target / "reports" / "run.json"
-    try:
-        listed = json.loads(manifest.read_text(encoding="utf-8")).get("outputs") if manifest.is_file() else None
-    except (ValueError, AttributeError, UnicodeDecodeError):
-        listed = None  # (a manifest that is not ours lists nothing)
-    names = [Path(name) for name in listed if isinstance(name, str)] if isinstance(listed, dict) else []
-    inside = {target / name for name in names if not name.is_absolute() and ".." not in name.parts}
+    listed = read_manifest(target).get("outputs")  # (a manifest that is not ours lists nothing)
+    named = [target / name for name in listed if isinstance(name, str) and inside(name)] if isinstance(listed, dict) else []
     cache = [] if (target / CACHE).is_symlink() else list((target / CACHE).glob("*"))
-    return {path for path in [*inside, *cache] if _own_file(path, target)} | {manifest}
+    return {path for path in [*named, *cache] if _own_file(path, target)} | {target / "reports" / "run.json"}
 
 
 def _own_file(path: Path, target: Path) -> bool:

@@ -12,12 +12,11 @@ output files all still have the SHA-256 the manifest lists, as it is: there is n
 from __future__ import annotations
 
 import datetime as dt
-import json
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
-from cdisc.manifest import combined_hash, files_as_listed, folder_digest
+from cdisc.manifest import combined_hash, files_as_listed, folder_digest, read_manifest
 
 __all__ = ["converted_run", "run_key"]
 
@@ -40,11 +39,8 @@ def run_key(input_hashes: Mapping[str, str], inputs: Mapping[str, str], formats:
 def converted_run(folder: Path, key: str) -> dict[str, Any] | None:
     """The manifest (``reports/run.json``) of the run in ``folder`` when its key is ``key`` and every output file it
     lists is there with the SHA-256 it lists; else None (no run there, another key, an output edited or removed)."""
-    try:
-        manifest = json.loads((folder / "reports" / "run.json").read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    if not isinstance(manifest, dict) or manifest.get("run_sha256") != key:
+    manifest = read_manifest(folder)
+    if manifest.get("run_sha256") != key:
         return None
     return manifest if files_as_listed(folder, manifest.get("outputs")) is not None else None
 
