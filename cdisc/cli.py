@@ -137,7 +137,7 @@ def run(
             err.print("\n".join(filter(None, [str(outcome), outcome.epilogue])), markup=False)
             worst, failed = max(worst, outcome.exit_code), [*failed, str(folder)]
         else:
-            current += getattr(outcome, "up_to_date", None) not in (None, False)
+            current += outcome.up_to_date is not None
             for line in outcome.summary_lines():
                 out.print(line)
     shown = (f" ({current} of them up to date: nothing to convert)" if current else "") + (f"; not converted: {', '.join(failed)}" if failed else "")

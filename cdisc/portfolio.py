@@ -52,7 +52,7 @@ class ConvertedStudy:
     folder: Path
     out_dir: Path
     lines: tuple[str, ...]
-    up_to_date: bool = False  # nothing converted: the output folder held the run asked for
+    up_to_date: dict | None = None  # the manifest of the run left in the output folder, when it was the run asked for
 
     def summary_lines(self) -> list[str]:
         return list(self.lines)
@@ -68,7 +68,7 @@ def convert_study(job: StudyJob, options: RunOptions, working_folder: Path) -> C
     token = WORKING_FOLDER.set(working_folder)
     try:
         result = run_study(job.folder, job.out_dir, options=dataclasses.replace(options, scheduler="sync"), raw=job.raw)
-        return ConvertedStudy(job.folder, result.out_dir, tuple(result.summary_lines()), result.up_to_date is not None)
+        return ConvertedStudy(job.folder, result.out_dir, tuple(result.summary_lines()), result.up_to_date)
     except CdiscError as exc:
         return exc
     finally:
