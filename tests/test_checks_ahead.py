@@ -134,3 +134,16 @@ def test_a_file_the_worker_could_not_read_back_is_read_and_reported_as_before(ch
     assert broken / "sdtm" / "cm.xpt" not in checked
     assert "(read)" in found.skipped and "cm.xpt" in found.skipped["(read)"]
     _same(found, validate(broken))
+
+
+def test_define_keys_of_a_define_whose_key_sequence_is_no_whole_number():
+    """A user's define.xml may write KeySequence="1.0": that key is not ordered by it (no internal error)."""
+    from lxml import etree
+
+    from cdisc.checks.loading import define_keys
+
+    tree = etree.ElementTree(etree.fromstring(
+        '<ODM xmlns="http://www.cdisc.org/ns/odm/v1.3"><ItemGroupDef Name="AE">'
+        '<ItemRef ItemOID="IT.USUBJID" KeySequence="1"/><ItemRef ItemOID="IT.AESEQ" KeySequence="2.0"/></ItemGroupDef>'
+        '<ItemDef OID="IT.USUBJID" Name="USUBJID"/><ItemDef OID="IT.AESEQ" Name="AESEQ"/></ODM>'))
+    assert define_keys(tree) == {"AE": ["USUBJID"]}

@@ -188,7 +188,8 @@ def define_keys(tree: etree._ElementTree) -> dict[str, list[str]]:
     names = {item.get("OID"): item.get("Name") for item in tree.iter("{*}ItemDef")}  # (by local name, in any namespace)
     keys: dict[str, list[str]] = {}
     for group in tree.iter("{*}ItemGroupDef"):
-        refs = [(int(r.get("KeySequence")), names.get(r.get("ItemOID"), "")) for r in group.iterchildren("{*}ItemRef") if r.get("KeySequence")]
+        refs = [(int(r.get("KeySequence")), names.get(r.get("ItemOID"), "")) for r in group.iterchildren("{*}ItemRef")
+                if (r.get("KeySequence") or "").isdigit()]  # (one that is no whole number, e.g. "1.0", orders no key)
         domain_keys = next((v for k, v in group.attrib.items() if k.endswith("DomainKeys")), "")
         found = [name for _, name in sorted(refs)] or [k.strip() for k in domain_keys.split(",") if k.strip()]
         if found and group.get("Name"):

@@ -37,8 +37,7 @@ def _items(tree: etree._ElementTree) -> pd.DataFrame:
     defs = {}
     for item in tree.iter("{*}ItemDef"):
         origin = next(item.iterchildren("{*}Origin"), None)
-        text = ("".join(text for node in origin.iter("{*}TranslatedText") if node is not origin for text in text_nodes(node)).strip()
-                if origin is not None else "")
+        text = "".join(text for node in origin.iter("{*}TranslatedText") for text in text_nodes(node)).strip() if origin is not None else ""
         defs[item.get("OID")] = (item.get("Name"), origin.get("Type") if origin is not None else "", text,
                                  next(item.iterchildren("{*}CodeListRef"), None) is not None)
     rows = []
