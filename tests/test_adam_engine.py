@@ -263,3 +263,13 @@ def test_variables_merged_alike_take_their_own_values_from_one_pick(tiny):
     assert [to_iso(v) for v in adsl["TRTSDT"]] == ["2024-03-15", None]
     assert [None if pd.isna(v) else v for v in adsl["TRTSSEQ"]] == [1.0, None]  # S2's only dose is 0
     assert adsl["LASTSEQ"].tolist() == [2.0, 1.0]
+
+
+def test_supp_qualifiers_whose_idvarval_an_input_dataset_holds_as_numbers():
+    """An input SUPP-- read with IDVARVAL numeric matches as its text does: 2.0 is "2"; a VISITNUM of 1.5 is "1.5"."""
+    ae = pd.DataFrame({"USUBJID": ["S1", "S1"], "AESEQ": [1.0, 2.0]})
+    supp = pd.DataFrame({"USUBJID": ["S1"], "IDVAR": ["AESEQ"], "IDVARVAL": [2.0], "QNAM": ["AEDLT"], "QVAL": ["Y"]})
+    assert with_supp(ae, supp)["AEDLT"].fillna("").tolist() == ["", "Y"]
+    vs = pd.DataFrame({"USUBJID": ["S1", "S1"], "VISITNUM": [1.5, 2.0]})
+    supp = pd.DataFrame({"USUBJID": ["S1"], "IDVAR": ["VISITNUM"], "IDVARVAL": [1.5], "QNAM": ["VSX"], "QVAL": ["Y"]})
+    assert with_supp(vs, supp)["VSX"].fillna("").tolist() == ["Y", ""]

@@ -19,12 +19,12 @@ def with_supp(parent: pd.DataFrame, supp: pd.DataFrame | None) -> pd.DataFrame:
     """
     if supp is None or supp.empty:
         return parent
+    supp = supp.assign(IDVARVAL=_as_text(supp["IDVARVAL"]))  # (an input dataset may hold it as numbers)
     idvar = supp["IDVAR"].fillna("").iloc[0]
     if not idvar:
         wide = _wide(supp)
         return parent.merge(wide.drop(columns="IDVARVAL"), on="USUBJID", how="left", validate="many_to_one")
-    key = parent[idvar]
-    key = key.astype("Int64").astype("str") if pd.api.types.is_numeric_dtype(key) else key.astype("str")
+    key = _as_text(parent[idvar])
     qnams = supp["QNAM"].dropna().unique()
     if supp["QNAM"].hasnans or supp["QVAL"].dtype != _TEXT or any(q in parent.columns or q == "IDVARVAL" for q in qnams):
         return parent.assign(IDVARVAL=key).merge(_wide(supp), on=["USUBJID", "IDVARVAL"], how="left", validate="many_to_one").drop(columns="IDVARVAL")
@@ -37,6 +37,19 @@ def with_supp(parent: pd.DataFrame, supp: pd.DataFrame | None) -> pd.DataFrame:
         first = given.loc[given["QNAM"].eq(qnam).to_numpy(dtype=bool)].drop_duplicates(["USUBJID", "IDVARVAL"])
         columns[qnam] = pd.Series(taken_array(first["QVAL"], matched_positions(records, first, ["USUBJID", "IDVARVAL"])))
     return pd.concat([parent.reset_index(drop=True), pd.DataFrame(columns, copy=False)], axis=1)
+
+
+def _as_text(values: pd.Series) -> pd.Series:
+    """Key values as IDVARVAL writes them: text, whole numbers without a decimal point.
+
+    >>> _as_text(pd.Series([2.0, None])).tolist(), _as_text(pd.Series([1.5, 2.0])).tolist()
+    (['2', nan], ['1.5', '2.0'])
+    """
+    if not pd.api.types.is_numeric_dtype(values):
+        return values.astype("str")
+    numbers = values.astype(float)
+    whole = bool((numbers.dropna() % 1 == 0).all())
+    return numbers.astype("Int64").astype("str") if whole else numbers.astype("str")
 
 
 def _wide(supp: pd.DataFrame) -> pd.DataFrame:
