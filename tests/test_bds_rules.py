@@ -287,3 +287,14 @@ S2      | 1   | 5    | <2
     variables = "  - {name: ANRIND, label: Analysis Reference Range Indicator, type: text, origin: Derived, derive_var_anrind: {anrlo: LO, anrhi: AVAL}}\n"
     with pytest.raises(DataError, match=r"ADLB.ANRIND: LO holds values that are not numbers \('<2'\) at records 2 \(subjects S2\); declare"):
         build(tmp_path, table, variables)
+
+
+def test_a_grade_that_is_not_a_number_names_the_records(tmp_path):
+    table = """
+USUBJID | SEQ | ATOXGRL | ATOXGRH | ATOXDSCL | ATOXDSCH
+S1      | 1   | 0       | 2       | Anemia   | Hypercalcemia
+S2      | 1   | Grade 1 | 0       | Anemia   | Hypercalcemia
+"""  # (a lab extract with the grade written as text)
+    variables = "  - {name: ATOXGR, label: Analysis Toxicity Grade, type: text, origin: Derived, derive_var_atoxgr: {}}\n"
+    with pytest.raises(DataError, match=r"ADLB.ATOXGR: ATOXGRL holds values that are not numbers \('Grade 1'\) at records 2 \(subjects S2\)"):
+        build(tmp_path, table, variables)

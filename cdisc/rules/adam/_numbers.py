@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 
 
@@ -14,11 +15,13 @@ def numbers(records, name: str) -> pd.Series:
     values = records.column(name)
     if pd.api.types.is_numeric_dtype(values):
         return values.astype(float)
-    text = values.astype("str").str.strip()
-    result = pd.to_numeric(text.where(text.ne("")), errors="coerce")
-    bad = result.isna() & text.notna() & text.ne("")
+    codes, distinct = pd.factorize(values)  # each distinct value read once (-1: missing)
+    text = pd.Series(distinct, dtype="str").str.strip()
+    parsed = pd.to_numeric(text.where(text.ne("")), errors="coerce")
+    result = pd.Series(np.append(parsed.to_numpy(dtype=float), np.nan)[codes], index=values.index)
+    bad = pd.Series(np.append((parsed.isna() & text.ne("")).to_numpy(dtype=bool), False)[codes], index=values.index)
     if bad.any():
         examples = ", ".join(repr(v) for v in values[bad].drop_duplicates().head(3))
         raise records.fail(f"{name} holds values that are not numbers ({examples})", bad, values,
                            hint="declare the column numeric in study.yaml inputs, or build a numeric variable with number()")
-    return result.astype(float)
+    return result

@@ -8,6 +8,7 @@ import pandas as pd
 
 from cdisc.adam import ctcae
 from cdisc.rules import ADAM, rule
+from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import SpecModel
 from cdisc.spec.names import Name
 
@@ -37,7 +38,9 @@ def _method(p: DeriveVarAtoxgr, variable: str, spec) -> str:
     example="- {name: ATOXGR, label: Analysis Toxicity Grade, type: text, origin: Derived, derive_var_atoxgr: {}}",
 )
 def derive_var_atoxgr(params: DeriveVarAtoxgr, records) -> pd.Series:
-    """The low grade as a negative number, else the high grade."""
+    """The low grade as a negative number, else the high grade (grades that are not numbers: an error naming the records)."""
+    for grade in (params.lotox_grade, params.hitox_grade):
+        numbers(records, grade)  # (grades that are not numbers refused, naming the records)
     return ctcae.derive_var_atoxgr(
         records.column(params.lotox_grade), records.column(params.hitox_grade),
         records.column(params.lotox_description_var), records.column(params.hitox_description_var),
