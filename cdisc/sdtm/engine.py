@@ -150,12 +150,27 @@ def source_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame])
         except ExpressionDataError as exc:
             raise DataError(f"{spec.dataset}: exclusion {exclusion.when!r}: {exc}") from None
         reasons = reasons.mask(hit & reasons.isna(), exclusion.reason)
-    excluded = rows.loc[reasons.notna(), [FILE, ROW]].assign(dataset=spec.dataset, reason=reasons[reasons.notna()])
-    return rows[reasons.isna()].reset_index(drop=True), excluded.reset_index(drop=True)
+    kept = reasons.isna()
+    excluded = rows.loc[~kept, [FILE, ROW]].assign(dataset=spec.dataset, reason=reasons[~kept])
+    return (rows if kept.all() else rows[kept]).reset_index(drop=True), excluded.reset_index(drop=True)  # (a copy only where rows go)
 
 
 def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]) -> BuiltDataset:
-    """Build one SDTM domain from its spec; ``built`` holds the domains built before it (DM, ...)."""
+    """Build one SDTM domain from its spec; ``built`` holds the domains built before it (DM, ...).
+
+    The source records, and all that was made of them but the variables, are let go before the variables are copied
+    in key order, each freed once copied."""
+    out, order, lineage, excluded, supp, warnings = _variables(study, spec, built)
+    names = [var.name for var in spec.variables if not var.temporary]
+    frame = pd.DataFrame({name: out.pop(name).take(order).reset_index(drop=True) for name in names}, copy=False)
+    if "USUBJID" in frame:
+        lineage.insert(0, "USUBJID", frame["USUBJID"])
+    return BuiltDataset(spec, frame, lineage, excluded, supp, warnings)
+
+
+def _variables(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]):
+    """(the variables of a domain, by name, on its source records; their positions in key order; the lineage of the
+    records in key order; the excluded rows, the SUPP-- records, the warnings)."""
     raw, excluded = source_rows(study, spec, built)
     codelists = Codelists(study)
     tests = None
@@ -222,16 +237,12 @@ def build_dataset(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame
         supp = _build_supp(study, spec, raw.loc[main, segments[0].columns], own, codelists, built, warnings, tests, errors)
     if errors:
         raise errors[0] if len(errors) == 1 else DataErrors(errors)
-    frame = pd.DataFrame({var.name: out[var.name] for var in spec.variables if not var.temporary}, index=raw.index)
-    order, repeated = key_order(frame, spec.keys)
+    order, repeated = key_order(pd.DataFrame({key: out[key] for key in spec.keys}, index=raw.index, copy=False), spec.keys)
     _check_unique_keys(spec, repeated, raw)
-    frame = frame.take(order).reset_index(drop=True)
     merges = [*spec.source.merge, *(m for part in spec.parts for m in part.source.merge)]
     lineage_columns = [FILE, ROW, *dict.fromkeys(merged_row_column(m.table) for m in merges)]
     lineage = raw.reindex(columns=lineage_columns).take(order).reset_index(drop=True)  # not every raw column
-    if "USUBJID" in frame:
-        lineage.insert(0, "USUBJID", frame["USUBJID"])
-    return BuiltDataset(spec, frame, lineage, excluded, supp, warnings)
+    return out, order, lineage, excluded, supp, warnings
 
 
 def _with_parts(study: Study, spec: SdtmDataset, raw: pd.DataFrame, excluded: pd.DataFrame, built: dict[str, pd.DataFrame]):
