@@ -390,11 +390,13 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
 
 def work_estimates(study: Study, specs: Mapping, prefix: str) -> dict:
     """The rows each dataset task is expected to work through, by graph key: those of the raw tables its spec reads
-    and of the datasets it is made from (estimated alike); a dataset's check task a third of its own (the raw tables
-    are read already: worker processes share them)."""
+    (once per test a raw row holds where a wide page is pivoted to one record per test) and of the datasets it is made
+    from (estimated alike); a dataset's check task a third of its own (the raw tables are read already: worker
+    processes share them)."""
     rows: dict[str, int] = {}
     for name, spec in specs.items():  # (in build order: what a dataset is made from comes before it)
         raw = sum(len(study.raw_frame(t)) for t in tables_named(study.datasets[name].doc.data) if t in study.raw_tables)
+        raw *= max(1, sum(test.when is None for test in getattr(spec, "tests", [])))
         source = getattr(spec.source, "dataset", None)
         appended = [part.dataset for part in getattr(spec.source, "append", [])]
         rows[name] = raw + sum(rows.get(d, 0) for d in [source, *appended] if d is not None)

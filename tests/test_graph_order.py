@@ -34,3 +34,20 @@ def test_the_ready_task_with_the_longest_chain_starts_first(cost, first):
     with LongestChainFirst(chain_lengths(graph, cost)):
         assert dask.get(graph, list(graph)) == ("dm", "adsl", "tv", "lb", "adlb")
     assert STARTED[0] == first and sorted(STARTED) == ["adlb", "adsl", "dm", "lb", "tv"]
+
+
+def test_work_estimates_count_a_pivoted_page_once_per_test(tmp_path):
+    """VS pivots one wide page row (one column per test) to one record per test: its estimate is the page's rows times
+    its tests; LB holds one test per raw row (each test's ``when``): its rows count once; ADaM datasets as their source."""
+    from pathlib import Path
+
+    from cdisc.spec.load import load_study
+    from cdisc.study import work_estimates
+
+    specs = Path(__file__).resolve().parents[1] / "specs"
+    study = load_study(specs)
+    rows = {name: len(study.raw_frame(name)) for name in ("vs", "lb")}
+    built = {name: study.datasets[name].spec for name in ("LB", "VS", "ADSL", "ADVS") if name in study.datasets}
+    work = work_estimates(study, built, "s")
+    assert work["s", "VS"] == 7 * rows["vs"] and work["s", "LB"] == rows["lb"]
+    assert work["s", "ADVS"] == work["s", "VS"] and work["s", "check VS"] == work["s", "VS"] // 3
