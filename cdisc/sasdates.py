@@ -21,9 +21,8 @@ from collections.abc import Sequence
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 
-from cdisc.textparts import extract_arrays, extract_groups
+from cdisc.textparts import extract_arrays, extract_groups, part_numbers
 
 SAS_EPOCH = pd.Timestamp("1960-01-01")
 _ISO = r"^(?P<y>\d{4}|-)?(?:-(?P<m>\d{2}|-)?(?:-(?P<d>\d{2})?)?)?(?:T(?P<H>\d{2}|-)?(?::(?P<M>\d{2}|-)?(?::(?P<S>\d{2}(?:\.\d+)?))?)?)?$"
@@ -62,14 +61,7 @@ def _text_parts(text: pd.Series) -> pd.DataFrame:
 def _number_parts(text: pd.Series) -> dict[str, np.ndarray]:
     """:func:`iso_parts` of distinct values, as numbers (NaN when unknown), one array per part."""
     values = pa.array(text, type=pa.large_string())
-    parts = {}
-    for key, part in extract_arrays(values, _ISO).items():
-        known = pc.if_else(pc.fill_null(pc.equal(part, "-"), False), None, part)
-        try:
-            parts[key] = pc.cast(known, pa.float64()).to_numpy(zero_copy_only=False)
-        except pa.ArrowInvalid:  # digits other than 0-9 (matched by Python's re): read as Python reads them
-            parts[key] = pd.Series(known, dtype="str").astype(float).to_numpy()
-    return parts
+    return {key: part_numbers(part) for key, part in extract_arrays(values, _ISO).items()}
 
 
 def _days(year: np.ndarray, month: np.ndarray, day: np.ndarray) -> np.ndarray:

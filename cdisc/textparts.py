@@ -51,3 +51,17 @@ def extract_arrays(values: pa.Array, regex: str) -> dict[str, pa.Array]:
             merged[rows] = matched[name].astype(object).where(matched[name].notna(), None).to_numpy()
             columns[name] = pa.array(merged, type=column.type)
     return columns
+
+
+def part_numbers(part: pa.Array) -> np.ndarray:
+    """A matched group's numbers (float), NaN where it is missing or ``-`` (ISO 8601's unknown part), digits other than
+    0-9 (which Python's ``re`` matches as digits) read as Python reads them.
+
+    >>> part_numbers(pa.array(["09", "-", None, "\u0662"])).tolist()
+    [9.0, nan, nan, 2.0]
+    """
+    known = pc.if_else(pc.fill_null(pc.equal(part, "-"), False), pa.scalar(None, part.type), part)
+    try:
+        return pc.cast(known, pa.float64()).to_numpy(zero_copy_only=False)
+    except pa.ArrowInvalid:
+        return pd.Series(known, dtype="str").astype(float).to_numpy()

@@ -14,7 +14,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from cdisc.checks.package import Dataset, Distinct, Pool, Submission, distinct_text
-from cdisc.textparts import extract_arrays
+from cdisc.textparts import extract_arrays, part_numbers
 
 _PART = r"(?:\d{{{n}}}|-)"
 _DATETIME = (
@@ -75,7 +75,7 @@ def _invalid_point(text: pd.Series) -> np.ndarray:
     few calls whatever the number of values: validation tests the distinct dates of each dataset in turn)."""
     parts = extract_arrays(pa.array(text.astype("str"), type=pa.large_string()), f"^{_DATETIME}$")
     bad = parts["y"].is_null().to_numpy(zero_copy_only=False)
-    number = {k: numbers(parts[k]) for k in ("m", "d", "H", "M", "S")}
+    number = {k: part_numbers(parts[k]) for k in ("m", "d", "H", "M", "S")}
     for k, lowest, highest in (("m", 1, 12), ("d", 1, 31), ("H", 0, 23), ("M", 0, 59)):
         bad |= ~np.isnan(number[k]) & ~((number[k] >= lowest) & (number[k] <= highest))
     bad |= ~np.isnan(number["S"]) & ~(number["S"] < 60)
@@ -86,19 +86,6 @@ def _invalid_point(text: pd.Series) -> np.ndarray:
         ymd = pc.binary_join_element_wise(*(parts[k].take(rows) for k in ("y", "m", "d")), pa.scalar("-", pa.large_string()))
         bad[complete] = pd.to_datetime(pd.Series(ymd, dtype="str"), format="%Y-%m-%d", errors="coerce").isna().to_numpy(bool)
     return bad
-
-
-def numbers(part: pa.Array) -> np.ndarray:
-    """A date part's numbers (float), NaN where missing or ``-``.
-
-    >>> numbers(pa.array(["09", "-", None])).tolist()
-    [9.0, nan, nan]
-    """
-    given = pc.if_else(pc.equal(part, "-"), pa.scalar(None, part.type), part)
-    try:
-        return pc.cast(given, pa.float64()).to_numpy(zero_copy_only=False)
-    except pa.ArrowInvalid:  # digits other than 0-9 (matched by Python's re), which pandas reads as numbers
-        return pd.to_numeric(pd.Series(given.to_pylist(), dtype="str"), errors="coerce").to_numpy(dtype=float, na_value=np.nan)
 
 
 def full_dates(values: pd.Series) -> pd.Series:

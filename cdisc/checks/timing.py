@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cdisc.checks.iso8601 import date_pool, full_dates, numbers
+from cdisc.checks.iso8601 import date_pool, full_dates
 from cdisc.checks.package import Dataset, Distinct, Submission
-from cdisc.textparts import extract_arrays
+from cdisc.textparts import extract_arrays, part_numbers
 
 _CLOCK = r"^\d{4}-\d{2}-\d{2}T(?P<H>\d{2}):(?P<M>\d{2})(?::(?P<S>\d{2}))?"
 
@@ -39,7 +39,7 @@ def bounds_of(column: Distinct, index: pd.Index) -> tuple[pd.Series, pd.Series]:
     """
     text = column.values
     day = full_dates(text)
-    clock = {k: numbers(part) for k, part in extract_arrays(pa.array(text.astype("str"), type=pa.large_string()), _CLOCK).items()}
+    clock = {k: part_numbers(part) for k, part in extract_arrays(pa.array(text.astype("str"), type=pa.large_string()), _CLOCK).items()}
     has_time = ~np.isnan(clock["H"]) & ~np.isnan(clock["M"])
     seconds = np.nan_to_num(clock["H"]) * 3600 + np.nan_to_num(clock["M"]) * 60 + np.nan_to_num(clock["S"])
     offset = pd.to_timedelta(pd.Series(seconds, index=text.index), unit="s")
