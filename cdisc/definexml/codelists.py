@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from functools import cached_property, lru_cache
+from functools import cached_property
+from weakref import WeakKeyDictionary
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -121,11 +122,15 @@ def _from_ct(codelist: CodelistTerms, used: set[str] | None) -> _Source:
     return _terms_among(codelist, used)
 
 
-@lru_cache(maxsize=256)
 def _every_term(codelist: CodelistTerms) -> _Source:
     """A CT codelist with all its terms, made once per codelist (a worker process describes each dataset's spec alone,
-    every term of its codelists: UNIT's thousand for most of them)."""
-    return _terms_among(codelist, None)
+    every term of its codelists: UNIT's thousand for most of them) and kept as long as the codelist is."""
+    if codelist not in _EVERY_TERM:
+        _EVERY_TERM[codelist] = _terms_among(codelist, None)
+    return _EVERY_TERM[codelist]
+
+
+_EVERY_TERM: WeakKeyDictionary[CodelistTerms, _Source] = WeakKeyDictionary()
 
 
 def _terms_among(codelist: CodelistTerms, used: set[str] | None) -> _Source:
