@@ -25,7 +25,7 @@ from pyarrow import feather
 from pydantic import BaseModel
 
 from cdisc.checks.loading import PINNED, dataset_of, define_facts, turn_order
-from cdisc.checks.package import Dataset, Package, Submission, Summaries
+from cdisc.checks.package import Dataset, Package, Submission, Summaries, model_of
 from cdisc.checks.registry import COLUMNS, KEPT
 from cdisc.checks.rules_terms import VALUE_LEVEL
 from cdisc.checks.run import check_turn
@@ -130,7 +130,7 @@ def _described(held: _Held, study: Study, handoff: Handoff, name: str, folder: P
     from the document before it is written (:func:`spec_define`)."""
     if name not in held.described:
         keys, levels = spec_define(study, handoff.specs[name])
-        package = Package(folder, "ADaM" if name.startswith("AD") else "SDTM", [], None)
+        package = Package(folder, model_of(name), [], None)
         package.summaries[VALUE_LEVEL] = levels
         held.described[name] = package, keys
     return held.described[name]
@@ -237,7 +237,7 @@ class CheckedFile:
         entry = self.entry
         variables = tuple(Variable(**v) for v in entry["variables"])
         table = Table(entry["table"], entry["label"], path, pd.DataFrame(columns=entry["columns"]), variables, entry["encoding"])
-        dataset = Dataset(entry["name"], "ADaM" if entry["name"].startswith("AD") else "SDTM", table, entry["keys"])
+        dataset = Dataset(entry["name"], model_of(entry["name"]), table, entry["keys"])
         dataset.records, dataset.domain, dataset.released = entry["records"], entry["domain"], True
         dataset.kept.update(entry["kept"])
         return dataset

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from lxml import etree
 
-from cdisc.checks.package import Dataset, Package, Submission
+from cdisc.checks.package import Dataset, Package, Submission, model_of
 from cdisc.checks.rules_terms import value_level
 from cdisc.checks.standards import Standards
 from cdisc.compare.tables import Table, read_table
@@ -149,7 +149,7 @@ def dataset_of(name: str, table: Table, keys: dict[str, list[str]]) -> Dataset:
     """The dataset ``name`` read as ``table``, its keys those ``keys`` (of define.xml) gives it, else well-known ones."""
     default = DEFAULT_KEYS.get("SUPP" if name.startswith("SUPP") else name, [])
     chosen = [k for k in keys.get(name, default) if k in table.frame.columns]
-    return Dataset(name, "ADaM" if name.startswith("AD") else "SDTM", table, chosen)
+    return Dataset(name, model_of(name), table, chosen)
 
 
 def define_facts(package: Package, keys: dict[str, list[str]], name: str) -> object:

@@ -199,6 +199,15 @@ def printable_ascii(column: pd.Series) -> bool:
     return True
 
 
+def model_of(name: str) -> str:
+    """The model of a dataset by its name: ADaM's names begin with AD, the rest are SDTM's.
+
+    >>> [model_of(n) for n in ("ADSL", "AE", "SUPPAE")]
+    ['ADaM', 'SDTM', 'SDTM']
+    """
+    return "ADaM" if name.startswith("AD") else "SDTM"
+
+
 @dataclass
 class Dataset:
     """One dataset file of the output, with the column summaries the rules have asked for so far.
