@@ -64,7 +64,9 @@ def locate_standards(option: Path | None) -> Path:
     """The standards folder from the option, else ``$CDISC_STANDARDS``, else the shipped copy."""
     chosen = option or (Path(os.environ[ENV]) if os.environ.get(ENV) else SHIPPED)
     if _table(chosen / "sdtmig-3.4" / "Variables.csv") is None:
-        raise UsageError(f"{chosen}: not a standards folder (no sdtmig-3.4/Variables.csv); set --standards or {ENV}")
+        named = f"--standards {chosen}" if option else f"{ENV}={chosen}" if os.environ.get(ENV) else f"{chosen} (the copy shipped with cdisc)"
+        fix = "give a folder laid out as the shipped copy" + ("" if option else f", or unset {ENV} to use the shipped copy")
+        raise UsageError(f"{named}: not a standards folder (no sdtmig-3.4/Variables.csv); {fix}")
     return chosen
 
 
