@@ -351,7 +351,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     standards = locate_standards(None)  # (validation's: a folder that is none is refused before anything is built)
     result.inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
     stamped = created if options.created is not None or options.reproducible else None  # (None: the current time, no input)
-    result.key = run_key(result.input_hashes, result.inputs, formats, stamped, standards)
+    result.key = run_key(result.input_hashes, result.inputs, formats, stamped, standards, options.compare_to)
     if options.skip_up_to_date and not options.force and options.compare_to is None:
         result.up_to_date = converted_run(target, result.key)
         if result.up_to_date is not None:

@@ -5,7 +5,8 @@ tables it reads, the shared spec files, cdisc's code and its dependencies' versi
 :func:`cdisc.incremental.dataset_input_hashes`), every input file the manifest lists (a raw table no spec reads
 still counts in the reconciliation), the dataset formats written, the validation standards, and the creation time
 when it is fixed (``--created``, ``--reproducible``; the current time is when the outputs were made, not what they
-are made from). ``reports/run.json`` records it. ``cdisc run`` leaves a folder whose run has the same key, and whose
+are made from), and the other run's folder a change report compares with (``--compare-to``: a later run without it
+compares with the folder's own run, so it is another run). ``reports/run.json`` records it. ``cdisc run`` leaves a folder whose run has the same key, and whose
 output files all still have the SHA-256 the manifest lists, as it is: there is nothing to convert.
 """
 
@@ -22,8 +23,9 @@ __all__ = ["converted_run", "run_key"]
 
 
 def run_key(input_hashes: Mapping[str, str], inputs: Mapping[str, str], formats: tuple[str, ...], created: dt.datetime | None,
-            standards: Path | None) -> str:
-    """The key of a run (see the module's docstring); ``created`` is None when the run stamps the current time.
+            standards: Path | None, compared_to: Path | None = None) -> str:
+    """The key of a run (see the module's docstring); ``created`` is None when the run stamps the current time;
+    ``compared_to`` the folder of another run its change report compares with (``--compare-to``), if any.
 
     >>> key = run_key({"DM": "a"}, {"raw/dm.csv": "b"}, ("xpt",), None, None)
     >>> key == run_key({"DM": "a"}, {"raw/dm.csv": "b"}, ("xpt",), None, None), key == run_key({"DM": "a"}, {}, ("xpt",), None, None)
@@ -33,6 +35,8 @@ def run_key(input_hashes: Mapping[str, str], inputs: Mapping[str, str], formats:
     parts |= {"@formats": ",".join(formats), "@created": created.isoformat() if created else "now"}
     if standards is not None:
         parts["@standards"] = folder_digest(standards)
+    if compared_to is not None:
+        parts["@compared_to"] = compared_to.resolve().as_posix()
     return combined_hash(parts)
 
 

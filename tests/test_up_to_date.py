@@ -10,6 +10,7 @@ import pytest
 from conftest import minimal_study
 
 from cdisc.errors import DataError
+from cdisc.spec.load import display_path
 from cdisc.study import RunOptions, run_portfolio, run_study
 
 CLI = RunOptions(skip_up_to_date=True)  # as `cdisc run` runs
@@ -90,6 +91,17 @@ def test_a_compared_run_always_converts(converted, tmp_path):
     shutil.copytree(out, tmp_path / "earlier")
     result = run_study(study, out, options=RunOptions(skip_up_to_date=True, compare_to=tmp_path / "earlier"))
     assert result.up_to_date is None and result.changes is not None
+
+
+def test_a_plain_run_after_a_compared_one_converts_once(converted, tmp_path):
+    """The folder's change report compared with another folder; a run without --compare-to compares with the folder's
+    own run, so it converts (once: the run after it finds the folder up to date)."""
+    study, out = converted
+    shutil.copytree(out, tmp_path / "earlier")
+    run_study(study, out, options=RunOptions(compare_to=tmp_path / "earlier"))
+    again = run_study(study, out, options=CLI)
+    assert again.up_to_date is None and again.changes is not None and again.changes.previous != display_path(tmp_path / "earlier")
+    assert run_study(study, out, options=CLI).up_to_date is not None
 
 
 def test_the_failed_runs_query_list_goes_once_the_inputs_are_back(converted):
