@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import sys
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -279,8 +280,9 @@ def console() -> NoReturn:
         code = 0
     except SystemExit as exc:
         code = _exit_code(exc)
-    sys.stdout.flush()
-    sys.stderr.flush()
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError):  # (a reader gone, as with | head: what is left unwritten is lost either way)
+            stream.flush()
     os._exit(code)
 
 
