@@ -1,3 +1,3 @@
-from cdisc.cli import main
+from cdisc.cli import console
 
-main()
+console()

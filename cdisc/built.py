@@ -7,6 +7,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+import pyarrow.compute as pc
 import pyarrow.parquet as pq
 
 from cdisc.errors import DataError
@@ -42,15 +43,13 @@ class BuiltDataset:
         """A dataset whose records, SUPP-- records and lineage stay in its cache entry's parquet files in ``folder``
         (read when asked for, :meth:`read`): only its columns, counts, warnings and excluded rows are held."""
         stem = folder / spec.dataset.lower()
-        parts = {part: pq.read_schema(f"{stem}.{part}.parquet").empty_table().to_pandas() if Path(f"{stem}.{part}.parquet").is_file() else None
-                 for part in ("frame", "lineage", "supp")}
-        frame = parts["frame"]
-        assert frame is not None and parts["lineage"] is not None  # (a cache entry always has both)
-        built = cls(spec, frame, parts["lineage"], excluded, parts["supp"], warnings, stored=folder)
-        built.records = pq.read_metadata(f"{stem}.frame.parquet").num_rows
-        built.supp_records = None if parts["supp"] is None else pq.read_metadata(f"{stem}.supp.parquet").num_rows
-        if "USUBJID" in frame:
-            built.subjects = int(pd.read_parquet(f"{stem}.frame.parquet", columns=["USUBJID"])["USUBJID"].nunique())
+        files = {part: pq.ParquetFile(path) for part in ("frame", "lineage", "supp") if (path := Path(f"{stem}.{part}.parquet")).is_file()}
+        parts = {part: file.schema_arrow.empty_table().to_pandas() for part, file in files.items()}
+        built = cls(spec, parts["frame"], parts["lineage"], excluded, parts.get("supp"), warnings, stored=folder)  # (a cache entry always has both)
+        built.records = files["frame"].metadata.num_rows
+        built.supp_records = files["supp"].metadata.num_rows if "supp" in files else None
+        if "USUBJID" in parts["frame"]:  # (as pandas' nunique counts: nulls are none)
+            built.subjects = pc.count_distinct(files["frame"].read(columns=["USUBJID"]).column(0)).as_py()
         return built
 
     def read(self, part: str = "frame", columns: Sequence[str] | None = None) -> pd.DataFrame | None:

@@ -11,6 +11,7 @@ import gc
 import json
 import os
 import sys
+from contextlib import suppress
 from datetime import datetime
 from pathlib import Path
 from typing import Annotated, NoReturn
@@ -267,6 +268,34 @@ def main() -> None:
         sys.exit(refused[1])
     except Exception as exc:  # a bug in cdisc, not in the user's input
         _internal_error(exc)
+
+
+def console() -> NoReturn:
+    """The ``cdisc`` command (and ``python -m cdisc``): :func:`main`, then the process ends at once with its exit code,
+    its output flushed, without the interpreter's teardown: freeing every object of a run one by one (on the example
+    study ~0.3 s) hands back nothing the system does not take back when the process ends. Every file is written and
+    closed by then (no temporary folder is left to a finalizer)."""
+    try:
+        main()
+        code = 0
+    except SystemExit as exc:
+        code = _exit_code(exc)
+    for stream in (sys.stdout, sys.stderr):
+        with suppress(OSError):  # (a reader gone, as with | head: what is left unwritten is lost either way)
+            stream.flush()
+    os._exit(code)
+
+
+def _exit_code(exc: SystemExit) -> int:
+    """The process's exit code for ``exc``, as the interpreter gives it (text is printed to stderr: code 1).
+
+    >>> [_exit_code(SystemExit(c)) for c in (None, 0, 2)]
+    [0, 0, 2]
+    """
+    if exc.code is None or isinstance(exc.code, int):
+        return exc.code or 0
+    print(exc.code, file=sys.stderr)
+    return 1
 
 
 def _refused_write(exc: OSError) -> tuple[str, int] | None:

@@ -38,7 +38,7 @@ from cdisc.checks.loading import PINNED
 from cdisc.collect import located
 from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.handoff import Handoff
-from cdisc.memory import release_memory
+from cdisc.memory import RELEASE_ABOVE, release_memory
 from cdisc.spec.check import dependencies
 from cdisc.upstream import columns_read
 
@@ -63,6 +63,7 @@ class Outcome:
     records: int | None = None  # how many records it has, when built
     reused: bool = False  # taken from the previous run's cache
     stored: bool = False  # left in the handoff folder by a worker process
+    values: int | None = None  # records x columns of the dataset and of those its task read from the handoff (None: not known)
 
     @property
     def failed(self) -> bool:
@@ -104,10 +105,11 @@ def _forked_study(token: str) -> _Study:
 
 def _run_dataset(name: str, study: _Study, *needed: Outcome) -> Outcome:
     """One dataset task: build ``name`` from the frames of the datasets it needs. A worker process then hands the
-    memory the build used back to the system, rather than holding it while it builds other datasets."""
+    memory a large build used back to the system (:data:`~cdisc.memory.RELEASE_ABOVE`), rather than holding it while it
+    builds other datasets."""
     study.let_go_of_raw_tables()
     outcome = _build_task(name, study, *needed)
-    if study.handoff is not None:  # (a worker process)
+    if study.handoff is not None and (outcome.values is None or outcome.values > RELEASE_ABOVE):  # (a worker process)
         release_memory()
     return outcome
 
@@ -134,9 +136,10 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     except DataError as exc:
         return Outcome(name, errors=[located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])])
     if study.handoff is not None:  # (set only when the graph runs in worker processes)
+        values = built.records * len(built.frame.columns) + sum(frames[o.name].size for o in needed if o.name in frames)
         frames.clear()  # the records it was built from go before its files are written
         errors = study.handoff.store(built)
-        return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True)
+        return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True, values=values)
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})
     return Outcome(name, built=built, frames=frames | own, records=len(built.frame), reused=built.reused)
 

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
@@ -34,6 +34,11 @@ from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.manifest import combined_hash, files_as_listed, folder_digest, sha256_file
 
 __all__ = ["Handoff"]
+
+#: How many values (records x columns) of the frames read from the handoff folder a process keeps, the first read first:
+#: the datasets most others are made from (DM, SE, ADSL) are each read by a dozen tasks, ~3 ms a read.
+KEPT_VALUES = 500_000
+_kept: dict[Path, pd.DataFrame] = {}  # by file, in this process
 
 
 @dataclass(frozen=True)
@@ -176,6 +181,12 @@ class Handoff:
         path = (self.folder if self._built_here(name) else self.previous) / f"{name.lower()}.{part}.parquet"
         return pd.read_parquet(path, columns=[c for c in columns if c in pq.read_schema(path).names])
 
+    def read_shared(self, name: str, part: str, columns: Sequence[str]) -> pd.DataFrame:
+        """:meth:`read` of a dataset many tasks read (DM ...): its records kept in this process once read, within
+        :data:`KEPT_VALUES`."""
+        path = (self.folder if self._built_here(name) else self.previous) / f"{name.lower()}.{part}.parquet"
+        return _read_kept(path, columns)
+
     def _built_here(self, name: str) -> bool:
         """Whether dataset ``name`` was built in this run (its cache entry is here), not taken from the previous run."""
         return (self.folder / f"{name.lower()}.json").is_file()
@@ -218,11 +229,9 @@ class Handoff:
         """The records (and SUPP-- records) of a dataset, for the datasets built from it; only the ``columns`` it has
         of those named, when named (:func:`cdisc.upstream.columns_read`)."""
         stem, folder = name.lower(), self.previous if reused else self.folder
-        path = folder / f"{stem}.frame.parquet"
-        kept = None if columns is None else [c for c in pq.read_schema(path).names if c in columns]
-        own = {name: pd.read_parquet(path, columns=kept)}
+        own = {name: _read_kept(folder / f"{stem}.frame.parquet", columns)}
         supp = folder / f"{stem}.supp.parquet"
-        return own | ({f"SUPP{name}": pd.read_parquet(supp)} if supp.is_file() else {})
+        return own | ({f"SUPP{name}": _read_kept(supp)} if supp.is_file() else {})
 
     def move_cache_entry(self, name: str, cache: Path) -> None:
         """The cache files a worker process wrote for a dataset, into the staging folder's cache (read back already): a
@@ -261,6 +270,20 @@ class Handoff:
                 digests[name] = digest
         return digests
 
+
+
+def _read_kept(path: Path, columns: Collection[str] | None = None) -> pd.DataFrame:
+    """The records of a parquet file of the handoff folder (the ``columns`` it has of those named, in its order): read
+    once and kept (:data:`KEPT_VALUES`), then given as a new frame each time (copy on write: what a task changes in it is
+    its own)."""
+    frame = _kept.get(path)
+    if frame is None:
+        metadata = pq.read_metadata(path)
+        if metadata.num_rows * metadata.num_columns + sum(f.size for f in _kept.values()) > KEPT_VALUES:
+            names = pq.read_schema(path).names
+            return pd.read_parquet(path, columns=None if columns is None else [c for c in names if c in columns])
+        frame = _kept[path] = pd.read_parquet(path)
+    return frame.copy(deep=False) if columns is None else frame[[c for c in frame.columns if c in columns]]
 
 
 def _listed(path: Path, key: str) -> dict | None:

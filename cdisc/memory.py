@@ -17,9 +17,13 @@ import gc
 import os
 from functools import cache
 
-__all__ = ["release_memory", "reuse_freed_memory"]
+__all__ = ["RELEASE_ABOVE", "release_memory", "reuse_freed_memory"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (glibc's malloc.h)
+
+#: Above this many values (records x columns) a worker's task hands the memory it used back to the system when it ends
+#: (:func:`release_memory`, ~10-70 ms: more than the rest of a small dataset's task, whose memory the next task reuses).
+RELEASE_ABOVE = 2_000_000
 
 
 @cache

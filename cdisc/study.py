@@ -409,7 +409,7 @@ def _check(study: Study, handoff: Handoff, name: str) -> None:
     handoff.check(partial(check_in_worker, study), name)
     if study.spec.visits and isinstance(handoff.specs[name], SdtmDataset):
         def find() -> list[DataError]:
-            dm = handoff.read("DM", "frame", ["USUBJID", "RFSTDTC"]) if "DM" in handoff.specs else None
+            dm = handoff.read_shared("DM", "frame", ["USUBJID", "RFSTDTC"]) if "DM" in handoff.specs else None
             return _window_warnings(name, partial(handoff.read, name), study.spec.visits, dm)
 
         handoff.keep_warnings(name, find)

@@ -108,3 +108,25 @@ def test_nothing_is_kept_of_a_dataset_whose_files_had_errors(tmp_path):
 
     assert [str(e) for e in errors] == ["LB: too long"]
     assert handoff.read_back("sdtm/lb.xpt", path) is None
+
+
+def test_a_frame_read_again_is_the_frame_read_once(tmp_path, monkeypatch):
+    """Frames read from the handoff folder are kept in the process (within KEPT_VALUES): a later read, of every column
+    or some, gives what reading the file gives, and what a task changes in its frame is not in the next task's."""
+    from cdisc import handoff
+
+    monkeypatch.setattr(handoff, "_kept", {})
+    frame = pd.DataFrame({"USUBJID": ["S-1", "S-2"], "RFSTDTC": ["2024-01-02", None], "AGE": [34.0, np.nan]})
+    path = tmp_path / "dm.frame.parquet"
+    frame.to_parquet(path)
+    first = handoff._read_kept(path)
+    first["AGE"] = 0.0
+    for columns in (None, frozenset({"AGE", "USUBJID"}), frozenset({"RFSTDTC", "ARM"})):
+        names = None if columns is None else [c for c in frame.columns if c in columns]
+        assert_frame_equal(handoff._read_kept(path, columns), pd.read_parquet(path, columns=names), check_exact=True)
+    assert list(handoff._kept) == [path]
+    monkeypatch.setattr(handoff, "KEPT_VALUES", 5)  # (a file above what may be kept is read each time)
+    other = tmp_path / "ae.frame.parquet"
+    frame.to_parquet(other)
+    assert_frame_equal(handoff._read_kept(other, frozenset({"USUBJID"})), pd.read_parquet(other, columns=["USUBJID"]))
+    assert list(handoff._kept) == [path]

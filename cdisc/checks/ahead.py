@@ -31,7 +31,7 @@ from cdisc.checks.rules_terms import VALUE_LEVEL
 from cdisc.checks.run import check_turn
 from cdisc.checks.standards import Standards, load_standards, locate_standards
 from cdisc.compare.tables import Table, Variable
-from cdisc.memory import release_memory
+from cdisc.memory import RELEASE_ABOVE, release_memory
 
 if TYPE_CHECKING:
     from cdisc.handoff import Handoff
@@ -52,10 +52,6 @@ class _Held:
 
 
 _HELD: dict[Path, _Held] = {}  # per handoff folder, in a worker process
-
-#: Above this many values (records x columns) a check task hands the memory it used back to the system when it ends (a
-#: collection in a worker costs ~70 ms: more than the rules on a small dataset, whose memory the next task reuses).
-RELEASE_ABOVE = 2_000_000
 
 
 def make_named_terms(study: Study) -> None:
