@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pandas.arrays import ArrowStringArray
 from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
+from cdisc.arrowtext import arrow_codes, arrow_text
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
+from cdisc.memory import release_memory
 from cdisc.rules import get, rules
 from cdisc.rules.records import AdamRecords, run_step
 from cdisc.spec.adam import AdamDataset
@@ -248,7 +252,8 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
 
     The record steps run in order; variables no ``derive`` step lists are built after the last step,
     on every record. With ``release`` ``built`` is emptied once every variable is derived, so that the records read
-    (and the columns taken from them) are freed as the variables are copied in key order.
+    (and the columns taken from them) are freed, and their memory handed back to the system, before the variables are
+    copied in key order: the copies then take no more than the records let go of.
     """
     state = _Build(study, spec, built)
     for index, step in enumerate(spec.steps):
@@ -269,14 +274,32 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     del state, origin  # the source records and temporary variables go before the variables are copied in order
     if release:
         built.clear()
+        release_memory()
     if np.array_equal(order, np.arange(len(order))):  # in key order already: nothing to copy
         frame = pd.DataFrame({name: out.pop(name).reset_index(drop=True) for name in names}, copy=False)
     else:
-        frame = pd.DataFrame({name: out.pop(name).take(order).reset_index(drop=True) for name in names}, copy=False)  # each freed once copied
+        frame = pd.DataFrame({name: _in_order(out.pop(name), order) for name in names}, copy=False)  # each freed once copied
     if "USUBJID" in names:
         lineage.insert(0, "USUBJID", frame["USUBJID"])  # (the records' own, shared)
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
+
+
+def _in_order(values: pd.Series, order: np.ndarray) -> pd.Series:
+    """``values`` at positions ``order``, numbered from 0. Text is taken through its distinct values: the records' text
+    is let go of before its copy in order is made (a take of text in several chunks copies each value twice).
+
+    >>> _in_order(pd.Series(["b", None, "a", "b"], dtype="str"), np.array([3, 2, 1, 0])).tolist()
+    ['b', 'a', nan, 'b']
+    """
+    if not isinstance(values.array, ArrowStringArray):
+        return values.take(order).reset_index(drop=True)
+    codes, distinct = arrow_codes(arrow_text(values.array))
+    dtype = values.dtype
+    del values  # (the caller holds no other reference: the records' text goes here)
+    at = codes[order]
+    text = distinct.take(pa.array(at, mask=at < 0) if (at < 0).any() else at)
+    return pd.Series(ArrowStringArray(pa.chunked_array([text]), dtype=dtype), copy=False)
 
 
 def output_variables(spec: AdamDataset) -> list:
