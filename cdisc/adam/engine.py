@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
-from cdisc.arrowtext import arrow_codes, arrow_text
+from cdisc.arrowtext import arrow_codes, arrow_text, plain_text, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -46,7 +46,7 @@ def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFra
             found = frame[merge.by].iloc[first].merge(other[[*merge.by, *extra]], on=merge.by, how="left", validate="many_to_one")
         except pd.errors.MergeError:
             raise DataError(f"{spec.dataset}: {merge.dataset} has more than one record per {', '.join(merge.by)}") from None
-        added = pd.DataFrame({c: found[c].take(codes) for c in extra}, copy=False).set_axis(frame.index)
+        added = pd.DataFrame({c: text_per_record(found[c], codes) for c in extra}, copy=False).set_axis(frame.index)
         frame = pd.concat([frame, added], axis=1)
     parts = [_part(study, spec, source, frame)]
     for i, part in enumerate(source.append):
@@ -121,6 +121,7 @@ class _Build:
     def __init__(self, study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]):
         self.study, self.spec, self.built = study, spec, built
         self.source = _source_records(study, spec, built)
+        self.read_as_source = read_as_source(spec)
         self.out: dict[str, pd.Series] = {}
         self.flags: dict[tuple[str, str], pd.Series] = {}
         self.with_qualifiers: dict[str, pd.DataFrame] = {}
@@ -179,7 +180,7 @@ class _Build:
 
     def _replace(self, result: pd.DataFrame) -> None:
         """The step's records become the current ones; a source column a variable hides comes from each record's origin."""
-        shadowed = [c for c in self.source.columns if c in self.out]
+        shadowed = [c for c in self.source.columns if c in self.out and (self.read_as_source is None or c in self.read_as_source)]
         flags = {key: _flag_column(key) for key in self.flags}
         source = result.drop(columns=[c for c in result.columns if c in self.out or c in flags.values()])  # drop: no copy
         if shadowed and len(self.source):
@@ -189,6 +190,25 @@ class _Build:
         self.source, self.reused = source, {}
         self.out = {name: result[name] for name in self.out}
         self.flags = {key: result[column] for key, column in flags.items()}
+
+
+def read_as_source(spec: AdamDataset) -> frozenset[str] | None:
+    """The source columns a rule may read where a variable of the same name is built (a Predecessor's column copied
+    into a variable of another name), or None for any (an expression's ``raw()``). Another source column a variable
+    hides is read by nothing, so the records a record step gives do not carry it.
+
+    >>> spec = AdamDataset.model_validate({"dataset": "ADVS", "label": "VS", "class": "BASIC DATA STRUCTURE",
+    ...     "structure": "One record per visit", "keys": ["USUBJID"], "source": {"dataset": "VS"},
+    ...     "variables": [{"name": "VISIT", "label": "Visit", "type": "text", "origin": "Predecessor", "predecessor": "VISIT"},
+    ...                   {"name": "VISITO", "label": "Visit", "type": "text", "origin": "Predecessor", "predecessor": "VSTPT"}]})
+    >>> sorted(read_as_source(spec))
+    ['VSTPT']
+    """
+    if "raw(" in written_text(spec):
+        return None
+    rules = [("", step.rule) for step in spec.steps] + [(var.name, var.rule) for var in spec.variables]
+    return frozenset(ref.text for variable, (name, params) in rules for ref in get(name).references(params)
+                     if ref.kind in ("source", "raw") and ref.text != variable)  # (a variable copying its own name's column hides it once built)
 
 
 def _at_origin(values: pd.Series, at: np.ndarray) -> pd.Series:
@@ -292,6 +312,8 @@ def _in_order(values: pd.Series, order: np.ndarray) -> pd.Series:
     >>> _in_order(pd.Series(["b", None, "a", "b"], dtype="str"), np.array([3, 2, 1, 0])).tolist()
     ['b', 'a', nan, 'b']
     """
+    if isinstance(values.dtype, pd.CategoricalDtype):  # (text merged onto every record: the text itself from here on)
+        return plain_text(values.take(order).reset_index(drop=True))
     if not isinstance(values.array, ArrowStringArray):
         return values.take(order).reset_index(drop=True)
     codes, distinct = arrow_codes(arrow_text(values.array))
