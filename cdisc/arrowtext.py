@@ -12,7 +12,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-__all__ = ["arrow_codes", "arrow_text", "plain_text", "text_per_record"]
+__all__ = ["arrow_codes", "arrow_text", "plain_columns", "plain_text", "text_per_record"]
 
 
 def arrow_text(text: ArrowStringArray) -> pa.ChunkedArray:
@@ -57,6 +57,17 @@ def plain_text(values):
     if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.categories.dtype == _TEXT:
         return pd.Series(values.dtype.categories.array.take(values.cat.codes.to_numpy(), allow_fill=True), index=values.index, name=values.name, copy=False)
     return values
+
+
+def plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every categorical of text as the text itself (:func:`plain_text`), the other columns shared.
+
+    >>> plain_columns(pd.DataFrame({"A": text_per_record(pd.Series(["x"], dtype="str"), np.array([0, -1]))})).dtypes.tolist()
+    [<StringDtype(na_value=nan)>]
+    """
+    if not any(isinstance(dtype, pd.CategoricalDtype) for dtype in frame.dtypes):
+        return frame
+    return pd.DataFrame({name: plain_text(frame[name]) for name in frame.columns}, copy=False).set_axis(frame.index)
 
 
 _TEXT = pd.Series([], dtype="str").dtype

@@ -273,7 +273,8 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     The record steps run in order; variables no ``derive`` step lists are built after the last step,
     on every record. With ``release`` ``built`` is emptied once every variable is derived, so that the records read
     (and the columns taken from them) are freed, and their memory handed back to the system, before the variables are
-    copied in key order: the copies then take no more than the records let go of.
+    copied in key order: the copies then take no more than the records let go of; text merged onto every record stays
+    held once per distinct value (the worker's :meth:`cdisc.handoff.Handoff.store` writes it as text).
     """
     state = _Build(study, spec, built)
     for index, step in enumerate(spec.steps):
@@ -296,24 +297,29 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
         built.clear()
         release_memory()
     if np.array_equal(order, np.arange(len(order))):  # in key order already: nothing to copy
-        frame = pd.DataFrame({name: out.pop(name).reset_index(drop=True) for name in names}, copy=False)
+        frame = pd.DataFrame({name: _in_order(out.pop(name), None, release) for name in names}, copy=False)
     else:
-        frame = pd.DataFrame({name: _in_order(out.pop(name), order) for name in names}, copy=False)  # each freed once copied
+        frame = pd.DataFrame({name: _in_order(out.pop(name), order, release) for name in names}, copy=False)  # each freed once copied
     if "USUBJID" in names:
         lineage.insert(0, "USUBJID", frame["USUBJID"])  # (the records' own, shared)
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
 
 
-def _in_order(values: pd.Series, order: np.ndarray) -> pd.Series:
-    """``values`` at positions ``order``, numbered from 0. Text is taken through its distinct values: the records' text
-    is let go of before its copy in order is made (a take of text in several chunks copies each value twice).
+def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -> pd.Series:
+    """``values`` at positions ``order`` (None: as they are), numbered from 0. Text is taken through its distinct values:
+    the records' text is let go of before its copy in order is made (a take of text in several chunks copies each value
+    twice). Text merged onto every record (a categorical: :func:`text_per_record`) is the text again, or with ``held``
+    stays held once per distinct value (for :meth:`cdisc.handoff.Handoff.store`, which writes it as text).
 
     >>> _in_order(pd.Series(["b", None, "a", "b"], dtype="str"), np.array([3, 2, 1, 0])).tolist()
     ['b', 'a', nan, 'b']
     """
-    if isinstance(values.dtype, pd.CategoricalDtype):  # (text merged onto every record: the text itself from here on)
-        return plain_text(values.take(order).reset_index(drop=True))
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        taken = values.reset_index(drop=True) if order is None else values.take(order).reset_index(drop=True)
+        return taken if held else plain_text(taken)
+    if order is None:
+        return values.reset_index(drop=True)
     if not isinstance(values.array, ArrowStringArray):
         return values.take(order).reset_index(drop=True)
     codes, distinct = arrow_codes(arrow_text(values.array))
