@@ -57,7 +57,7 @@ class Records:
         return {"STUDYID": self.study.spec.study.id, "DCUTDTC": cutoff.isoformat() if cutoff else None, **self.out}
 
     def column(self, name: str) -> pd.Series:
-        """A variable built so far or, failing that, the source records' column."""
+        """A variable built so far or, failing that, the source records' column (text merged onto every record as text)."""
         return plain_text(self.out[name] if name in self.out else self.frame[name])
 
     def once(self, key: Any, inputs: tuple, make: Callable[[], Any]) -> Any:
@@ -97,7 +97,7 @@ class Records:
         """A rule's values as the variable's type: text as ``str``; numbers as float64, where text that is not a
         number, and a fraction in an integer variable, are errors naming the records."""
         if data_type not in ("integer", "float"):  # text as str (a new Series object: no two variables share one)
-            if values.dtype == _TEXT or isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.categories.dtype == _TEXT:
+            if values.dtype == _TEXT or (isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.categories.dtype == _TEXT):
                 return values.copy(deep=False)  # (text merged onto every record stays held once per distinct value)
             return values.astype("str").where(values.notna())
         values = plain_text(values)
