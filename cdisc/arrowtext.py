@@ -1,17 +1,24 @@
-"""Arrow-backed text as Arrow sees it: its data without a copy, and its codes by Arrow's hash kernel.
+"""Arrow-backed text as Arrow sees it: its data without a copy, and its codes by Arrow's hash kernel; and text held once
+per distinct value.
 
 pandas' ``factorize`` and ``get_indexer`` cost about half a millisecond a call on Arrow-backed strings (their values
 go through Python); define.xml and validation factorise every text column of a submission, so they call Arrow.
+Subject-level text merged onto each record of a large dataset (ADSL's on a million lab records) is held as a
+categorical over its sorted values (:func:`text_per_record`) while the dataset is built; whatever reads it as text
+gets the text (:func:`plain_text`, :func:`plain_columns`).
 """
 
 from __future__ import annotations
 
+from typing import TypeVar
+
 import numpy as np
+import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-__all__ = ["arrow_codes", "arrow_text"]
+__all__ = ["arrow_codes", "arrow_text", "plain_columns", "plain_text", "text_per_record"]
 
 
 def arrow_text(text: ArrowStringArray) -> pa.ChunkedArray:
@@ -30,3 +37,47 @@ def arrow_codes(strings: pa.ChunkedArray) -> tuple[np.ndarray, pa.Array]:
     encoded = pc.dictionary_encode(strings.combine_chunks() if strings.num_chunks != 1 else strings.chunk(0))
     indices = encoded.indices.fill_null(-1) if encoded.indices.null_count else encoded.indices
     return indices.to_numpy(), encoded.dictionary
+
+
+def text_per_record(values: pd.Series, at: np.ndarray) -> pd.Series:
+    """``values`` at positions ``at`` (-1: missing); text as a categorical over its distinct values in sorted order, each
+    held once however many records take it (as ADSL's values merged onto every record of a BDS dataset): it sorts,
+    groups and compares as the text does, and :func:`plain_text` gives the text.
+
+    >>> text_per_record(pd.Series(["b", "a", None], dtype="str"), np.array([0, 1, 0, 2, -1])).cat.codes.tolist()
+    [1, 0, 1, -1, -1]
+    """
+    if values.dtype != _TEXT:
+        return values.take(at).reset_index(drop=True)
+    distinct = pd.Index(values.dropna().unique(), dtype=_TEXT).sort_values()
+    codes = distinct.get_indexer(values)
+    return pd.Series(pd.Categorical.from_codes(np.where(at < 0, -1, codes[at]), dtype=pd.CategoricalDtype(distinct)), copy=False)
+
+
+Values = TypeVar("Values")
+
+
+def plain_text(values: Values) -> Values:
+    """``values``, with a categorical of text (:func:`text_per_record`) as the text itself.
+
+    >>> plain_text(text_per_record(pd.Series(["b", "a"], dtype="str"), np.array([1, -1, 0]))).tolist()
+    ['a', nan, 'b']
+    """
+    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.categories.dtype == _TEXT:
+        text = values.dtype.categories.array.take(values.cat.codes.to_numpy(), allow_fill=True)
+        return pd.Series(text, index=values.index, name=values.name, copy=False)
+    return values
+
+
+def plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
+    """``frame`` with every categorical of text as the text itself (:func:`plain_text`), the other columns shared.
+
+    >>> plain_columns(pd.DataFrame({"A": text_per_record(pd.Series(["x"], dtype="str"), np.array([0, -1]))})).dtypes.tolist()
+    [<StringDtype(na_value=nan)>]
+    """
+    if not any(isinstance(dtype, pd.CategoricalDtype) for dtype in frame.dtypes):
+        return frame
+    return pd.DataFrame({name: plain_text(frame[name]) for name in frame.columns}, copy=False).set_axis(frame.index)
+
+
+_TEXT = pd.Series([], dtype="str").dtype

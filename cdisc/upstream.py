@@ -26,8 +26,9 @@ __all__ = ["columns_read"]
 
 #: Rules that read of their other dataset only the columns their references name (and no SUPP-- qualifiers unasked).
 _NAMING_RULES = frozenset({"derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined", "derive_summary_records"})
-#: Record steps that read of the records only the columns their parameters name ("derive" builds named variables).
-_NAMING_STEPS = frozenset({"derive", "derive_summary_records", "derive_param_nca"})
+#: Record steps that read of the records only the columns their parameters name ("derive" builds named variables;
+#: derive_extreme_records copies whole records, but a column no text of the spec names is read by no rule after it).
+_NAMING_STEPS = frozenset({"derive", "derive_summary_records", "derive_param_nca", "derive_extreme_records"})
 #: Columns every subset keeps: what identifies a record's study and subject.
 _ALWAYS = frozenset({"STUDYID", "USUBJID"})
 _WHOLE = None

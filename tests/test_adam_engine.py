@@ -6,7 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from cdisc.adam.engine import build_adam_dataset
 from cdisc.adam.supp import with_supp
+from cdisc.arrowtext import plain_columns
 from cdisc.checks import validate
 from cdisc.errors import DataError, SpecError
 from cdisc.sasdates import to_iso
@@ -273,3 +275,21 @@ def test_supp_qualifiers_whose_idvarval_an_input_dataset_holds_as_numbers():
     vs = pd.DataFrame({"USUBJID": ["S1", "S1"], "VISITNUM": [1.5, 2.0]})
     supp = pd.DataFrame({"USUBJID": ["S1"], "IDVAR": ["VISITNUM"], "IDVARVAL": [1.5], "QNAM": ["VSX"], "QVAL": ["Y"]})
     assert with_supp(vs, supp)["VSX"].fillna("").tolist() == ["Y", ""]
+
+
+def test_text_merged_onto_every_record_is_held_once_per_value_and_read_as_text(tiny):
+    """ADSL's text merged onto each record is a categorical over its sorted values in a worker's build (``release``),
+    read by rules as the text; written as text, the records are those a build in one process gives."""
+    more = """  - {name: SAFFL, label: Safety Population Flag, type: text, origin: Predecessor, predecessor: SAFFL}
+  - {name: SAFTXT, label: Safety Text, type: text, origin: Derived, expr: 'if_else(SAFFL == "Y", lower(SAFFL), SAFFL)'}
+"""
+    (tiny / "adam" / "adae.yaml").write_text(ADAE + more)
+    result = run_study(tiny)
+    adsl, adae = ({b.spec.dataset: b.frame for b in result.built}[name] for name in ("ADSL", "ADAE"))
+    study = load_study(tiny)
+    inputs = {name: study.input_frame(name) for name in study.input_files}
+    held = build_adam_dataset(study, study.datasets["ADAE"].spec, inputs | {"ADSL": adsl}, release=True).frame
+    assert isinstance(held["SAFFL"].dtype, pd.CategoricalDtype) and held["SAFTXT"].dtype == "str"
+    assert held["SAFTXT"].tolist() == ["y"] * 4
+    pd.testing.assert_frame_equal(plain_columns(held), adae)
+    assert adae["SAFFL"].dtype == "str"

@@ -56,7 +56,10 @@ def test_a_source_is_read_with_the_names_its_spec_writes_unless_a_step_may_read_
     read = named(adsl(agegr1), but="")["DM"]
     assert {"AGE", "AGEGR1", "STUDYID", "USUBJID"} <= set(read) and "RACE" not in read
     extreme = {"derive_extreme_records": {"by_vars": ["USUBJID"], "order": ["AGE"], "mode": "first", "set_values_to": {"AGEGR1": "X"}}}
-    assert named(adsl(agegr1, steps=(extreme,)), but="") == {}  # derive_extreme_records copies whole records
+    copied = named(adsl(agegr1, steps=(extreme,)), but="")["DM"]  # it copies whole records: their other columns are read by no rule
+    assert set(read) <= set(copied) and "RACE" not in copied
+    computed = {"derive_param_computed": {"by_vars": ["USUBJID"], "parameters": ["WEIGHT"], "set_values_to": {"PARAMCD": "BMI"}}}
+    assert named(adsl(agegr1, steps=(computed,)), but="") == {}  # it reads AVAL and PARAMCD, which it does not name
 
 
 def test_a_summary_step_reads_its_dataset_add_by_its_groups_and_summaries():

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+from pandas.arrays import ArrowStringArray
 from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
+from cdisc.arrowtext import arrow_codes, arrow_text, plain_text, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
+from cdisc.memory import release_memory
 from cdisc.rules import get, rules
 from cdisc.rules.records import AdamRecords, run_step
 from cdisc.spec.adam import AdamDataset
@@ -42,7 +46,7 @@ def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFra
             found = frame[merge.by].iloc[first].merge(other[[*merge.by, *extra]], on=merge.by, how="left", validate="many_to_one")
         except pd.errors.MergeError:
             raise DataError(f"{spec.dataset}: {merge.dataset} has more than one record per {', '.join(merge.by)}") from None
-        added = pd.DataFrame({c: found[c].take(codes) for c in extra}, copy=False).set_axis(frame.index)
+        added = pd.DataFrame({c: text_per_record(found[c], codes) for c in extra}, copy=False).set_axis(frame.index)
         frame = pd.concat([frame, added], axis=1)
     parts = [_part(study, spec, source, frame)]
     for i, part in enumerate(source.append):
@@ -117,6 +121,7 @@ class _Build:
     def __init__(self, study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]):
         self.study, self.spec, self.built = study, spec, built
         self.source = _source_records(study, spec, built)
+        self.read_as_source = read_as_source(spec)
         self.out: dict[str, pd.Series] = {}
         self.flags: dict[tuple[str, str], pd.Series] = {}
         self.with_qualifiers: dict[str, pd.DataFrame] = {}
@@ -175,7 +180,7 @@ class _Build:
 
     def _replace(self, result: pd.DataFrame) -> None:
         """The step's records become the current ones; a source column a variable hides comes from each record's origin."""
-        shadowed = [c for c in self.source.columns if c in self.out]
+        shadowed = [c for c in self.source.columns if c in self.out and (self.read_as_source is None or c in self.read_as_source)]
         flags = {key: _flag_column(key) for key in self.flags}
         source = result.drop(columns=[c for c in result.columns if c in self.out or c in flags.values()])  # drop: no copy
         if shadowed and len(self.source):
@@ -185,6 +190,25 @@ class _Build:
         self.source, self.reused = source, {}
         self.out = {name: result[name] for name in self.out}
         self.flags = {key: result[column] for key, column in flags.items()}
+
+
+def read_as_source(spec: AdamDataset) -> frozenset[str] | None:
+    """The source columns a rule may read where a variable of the same name is built (a Predecessor's column copied
+    into a variable of another name), or None for any (an expression's ``raw()``). Another source column a variable
+    hides is read by nothing, so the records a record step gives do not carry it.
+
+    >>> spec = AdamDataset.model_validate({"dataset": "ADVS", "label": "VS", "class": "BASIC DATA STRUCTURE",
+    ...     "structure": "One record per visit", "keys": ["USUBJID"], "source": {"dataset": "VS"},
+    ...     "variables": [{"name": "VISIT", "label": "Visit", "type": "text", "origin": "Predecessor", "predecessor": "VISIT"},
+    ...                   {"name": "VISITO", "label": "Visit", "type": "text", "origin": "Predecessor", "predecessor": "VSTPT"}]})
+    >>> sorted(read_as_source(spec))
+    ['VSTPT']
+    """
+    if "raw(" in written_text(spec):
+        return None
+    rules = [("", step.rule) for step in spec.steps] + [(var.name, var.rule) for var in spec.variables]
+    return frozenset(ref.text for variable, (name, params) in rules for ref in get(name).references(params)
+                     if ref.kind in ("source", "raw") and ref.text != variable)  # (a variable copying its own name's column hides it once built)
 
 
 def _at_origin(values: pd.Series, at: np.ndarray) -> pd.Series:
@@ -248,7 +272,9 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
 
     The record steps run in order; variables no ``derive`` step lists are built after the last step,
     on every record. With ``release`` ``built`` is emptied once every variable is derived, so that the records read
-    (and the columns taken from them) are freed as the variables are copied in key order.
+    (and the columns taken from them) are freed, and their memory handed back to the system, before the variables are
+    copied in key order: the copies then take no more than the records let go of; text merged onto every record stays
+    held once per distinct value (the worker's :meth:`cdisc.handoff.Handoff.store` writes it as text).
     """
     state = _Build(study, spec, built)
     for index, step in enumerate(spec.steps):
@@ -269,14 +295,39 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     del state, origin  # the source records and temporary variables go before the variables are copied in order
     if release:
         built.clear()
+        release_memory()
     if np.array_equal(order, np.arange(len(order))):  # in key order already: nothing to copy
-        frame = pd.DataFrame({name: out.pop(name).reset_index(drop=True) for name in names}, copy=False)
+        frame = pd.DataFrame({name: _in_order(out.pop(name), None, release) for name in names}, copy=False)
     else:
-        frame = pd.DataFrame({name: out.pop(name).take(order).reset_index(drop=True) for name in names}, copy=False)  # each freed once copied
+        frame = pd.DataFrame({name: _in_order(out.pop(name), order, release) for name in names}, copy=False)  # each freed once copied
     if "USUBJID" in names:
         lineage.insert(0, "USUBJID", frame["USUBJID"])  # (the records' own, shared)
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
+
+
+def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -> pd.Series:
+    """``values`` at positions ``order`` (None: as they are), numbered from 0. Text is taken through its distinct values:
+    the records' text is let go of before its copy in order is made (a take of text in several chunks copies each value
+    twice). Text merged onto every record (a categorical: :func:`text_per_record`) is the text again, or with ``held``
+    stays held once per distinct value (for :meth:`cdisc.handoff.Handoff.store`, which writes it as text).
+
+    >>> _in_order(pd.Series(["b", None, "a", "b"], dtype="str"), np.array([3, 2, 1, 0])).tolist()
+    ['b', 'a', nan, 'b']
+    """
+    if isinstance(values.dtype, pd.CategoricalDtype):
+        taken = values.reset_index(drop=True) if order is None else values.take(order).reset_index(drop=True)
+        return taken if held else plain_text(taken)
+    if order is None:
+        return values.reset_index(drop=True)
+    if not isinstance(values.array, ArrowStringArray):
+        return values.take(order).reset_index(drop=True)
+    codes, distinct = arrow_codes(arrow_text(values.array))
+    dtype = values.dtype
+    del values  # (the caller holds no other reference: the records' text goes here)
+    at = codes[order]
+    text = distinct.take(pa.array(at, mask=at < 0) if (at < 0).any() else at)
+    return pd.Series(ArrowStringArray(pa.chunked_array([text]), dtype=dtype), copy=False)
 
 
 def output_variables(spec: AdamDataset) -> list:

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
+from cdisc.arrowtext import plain_text
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.spec.base import parsed
@@ -56,8 +57,8 @@ class Records:
         return {"STUDYID": self.study.spec.study.id, "DCUTDTC": cutoff.isoformat() if cutoff else None, **self.out}
 
     def column(self, name: str) -> pd.Series:
-        """A variable built so far or, failing that, the source records' column."""
-        return self.out[name] if name in self.out else self.frame[name]
+        """A variable built so far or, failing that, the source records' column (text merged onto every record as text)."""
+        return plain_text(self.out[name] if name in self.out else self.frame[name])
 
     def once(self, key: Any, inputs: tuple, make: Callable[[], Any]) -> Any:
         """``make()``, made once for ``key`` while it is made from the very same ``inputs`` (the objects themselves:
@@ -96,7 +97,10 @@ class Records:
         """A rule's values as the variable's type: text as ``str``; numbers as float64, where text that is not a
         number, and a fraction in an integer variable, are errors naming the records."""
         if data_type not in ("integer", "float"):  # text as str (a new Series object: no two variables share one)
-            return values.copy(deep=False) if values.dtype == _TEXT else values.astype("str").where(values.notna())
+            if values.dtype == _TEXT or (isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.categories.dtype == _TEXT):
+                return values.copy(deep=False)  # (text merged onto every record stays held once per distinct value)
+            return values.astype("str").where(values.notna())
+        values = plain_text(values)
         if values.dtype == np.float64:  # numbers already
             numbers = values.copy(deep=False)
         else:

@@ -41,7 +41,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import arrow_text
+from cdisc.arrowtext import arrow_text, plain_text
 from cdisc.errors import DataError
 from cdisc.sasdates import impute_date, impute_datetime, sas_date, sas_datetime
 
@@ -612,7 +612,7 @@ class _Compiler:
 
         def lookup(env: Env) -> Value:
             frame, constants, _ = env
-            return constants[name] if name in constants else frame[name]
+            return plain_text(constants[name] if name in constants else frame[name])
 
         return lookup
 
@@ -808,7 +808,7 @@ class _Compiler:
             return self._Name(ast.Name(id=name, ctx=ast.Load()))
         self.names.add(name)
         self.raw_names.add(name)
-        return lambda env: env[0][name]
+        return lambda env: plain_text(env[0][name])
 
     def _List(self, node: ast.List) -> Compiled:
         raise self.refuse(node, "a list outside of 'in'")
