@@ -138,7 +138,8 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     if study.handoff is not None:  # (set only when the graph runs in worker processes)
         values = built.records * len(built.frame.columns) + sum(frames[o.name].size for o in needed if o.name in frames)
         frames.clear()  # the records it was built from go before its files are written
-        release_memory()  # (and the memory the build freed: writing then takes what the dataset's records leave)
+        if values > RELEASE_ABOVE:
+            release_memory()  # (and the memory a large build freed: writing then takes what the dataset's records leave)
         errors = study.handoff.store(built)
         return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True, values=values)
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})

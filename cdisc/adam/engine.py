@@ -14,7 +14,7 @@ from cdisc.arrowtext import arrow_codes, arrow_text, plain_text, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
-from cdisc.memory import release_memory
+from cdisc.memory import RELEASE_ABOVE, release_memory
 from cdisc.rules import get, rules
 from cdisc.rules.records import AdamRecords, run_step
 from cdisc.spec.adam import AdamDataset
@@ -272,9 +272,10 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
 
     The record steps run in order; variables no ``derive`` step lists are built after the last step,
     on every record. With ``release`` ``built`` is emptied once every variable is derived, so that the records read
-    (and the columns taken from them) are freed, and their memory handed back to the system, before the variables are
-    copied in key order: the copies then take no more than the records let go of; text merged onto every record stays
-    held once per distinct value (the worker's :meth:`cdisc.handoff.Handoff.store` writes it as text).
+    (and the columns taken from them) are freed, and their memory handed back to the system (a large build's:
+    :data:`~cdisc.memory.RELEASE_ABOVE`), before the variables are copied in key order: the copies then take no more
+    than the records let go of; text merged onto every record stays held once per distinct value (the worker's
+    :meth:`cdisc.handoff.Handoff.store` writes it as text).
     """
     state = _Build(study, spec, built)
     for index, step in enumerate(spec.steps):
@@ -295,7 +296,8 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     del state, origin  # the source records and temporary variables go before the variables are copied in order
     if release:
         built.clear()
-        release_memory()
+        if len(order) * len(names) > RELEASE_ABOVE:
+            release_memory()
     if np.array_equal(order, np.arange(len(order))):  # in key order already: nothing to copy
         frame = pd.DataFrame({name: _in_order(out.pop(name), None, release) for name in names}, copy=False)
     else:
