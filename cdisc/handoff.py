@@ -39,7 +39,7 @@ __all__ = ["Handoff"]
 #: How many values (records x columns) of the frames read from the handoff folder a process keeps, the first read first:
 #: the datasets most others are made from (DM, SE, ADSL) are each read by a dozen tasks, ~3 ms a read.
 KEPT_VALUES = 500_000
-_kept: dict[Path, pd.DataFrame] = {}  # by file, in this process
+_kept: dict[tuple[Path, int, int], pd.DataFrame] = {}  # by file (path, modification time, size), in this process
 
 
 @dataclass(frozen=True)
@@ -278,13 +278,15 @@ def _read_kept(path: Path, columns: Collection[str] | None = None) -> pd.DataFra
     """The records of a parquet file of the handoff folder (the ``columns`` it has of those named, in its order): read
     once and kept (:data:`KEPT_VALUES`), then given as a new frame each time (copy on write: what a task changes in it is
     its own)."""
-    frame = _kept.get(path)
+    stat = path.stat()
+    key = (path, stat.st_mtime_ns, stat.st_size)  # (a file written again at the same path is read again)
+    frame = _kept.get(key)
     if frame is None:
         metadata = pq.read_metadata(path)
         if metadata.num_rows * metadata.num_columns + sum(f.size for f in _kept.values()) > KEPT_VALUES:
             names = pq.read_schema(path).names
             return pd.read_parquet(path, columns=None if columns is None else [c for c in names if c in columns])
-        frame = _kept[path] = pd.read_parquet(path)
+        frame = _kept[key] = pd.read_parquet(path)
     return frame.copy(deep=False) if columns is None else frame[[c for c in frame.columns if c in columns]]
 
 

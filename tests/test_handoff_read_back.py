@@ -124,9 +124,21 @@ def test_a_frame_read_again_is_the_frame_read_once(tmp_path, monkeypatch):
     for columns in (None, frozenset({"AGE", "USUBJID"}), frozenset({"RFSTDTC", "ARM"})):
         names = None if columns is None else [c for c in frame.columns if c in columns]
         assert_frame_equal(handoff._read_kept(path, columns), pd.read_parquet(path, columns=names), check_exact=True)
-    assert list(handoff._kept) == [path]
+    assert [key[0] for key in handoff._kept] == [path]
     monkeypatch.setattr(handoff, "KEPT_VALUES", 5)  # (a file above what may be kept is read each time)
     other = tmp_path / "ae.frame.parquet"
     frame.to_parquet(other)
     assert_frame_equal(handoff._read_kept(other, frozenset({"USUBJID"})), pd.read_parquet(other, columns=["USUBJID"]))
-    assert list(handoff._kept) == [path]
+    assert [key[0] for key in handoff._kept] == [path]
+
+
+def test_a_file_written_again_is_read_again(tmp_path, monkeypatch):
+    """A frame is kept by file: one written again at the same path (the next run of a long process) is read anew."""
+    from cdisc import handoff
+
+    monkeypatch.setattr(handoff, "_kept", {})
+    path = tmp_path / "dm.frame.parquet"
+    pd.DataFrame({"USUBJID": ["S-1"]}).to_parquet(path)
+    handoff._read_kept(path)
+    pd.DataFrame({"USUBJID": ["S-1", "S-2", "S-3"]}).to_parquet(path)
+    assert handoff._read_kept(path)["USUBJID"].tolist() == ["S-1", "S-2", "S-3"]
