@@ -18,7 +18,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-__all__ = ["arrow_codes", "arrow_text", "plain_columns", "plain_text", "text_per_record"]
+__all__ = ["TEXT", "arrow_codes", "arrow_text", "is_text_per_record", "plain_columns", "plain_text", "text_per_record"]
+
+TEXT = pd.Series([], dtype="str").dtype  # what text variables hold: pandas' "str", Arrow-backed
 
 
 def arrow_text(text: ArrowStringArray) -> pa.ChunkedArray:
@@ -47,14 +49,19 @@ def text_per_record(values: pd.Series, at: np.ndarray) -> pd.Series:
     >>> text_per_record(pd.Series(["b", "a", None], dtype="str"), np.array([0, 1, 0, 2, -1])).cat.codes.tolist()
     [1, 0, 1, -1, -1]
     """
-    if values.dtype != _TEXT:
+    if values.dtype != TEXT:
         return values.take(at).reset_index(drop=True)
-    distinct = pd.Index(values.dropna().unique(), dtype=_TEXT).sort_values()
+    distinct = pd.Index(values.dropna().unique(), dtype=TEXT).sort_values()
     codes = distinct.get_indexer(values)
     return pd.Series(pd.Categorical.from_codes(np.where(at < 0, -1, codes[at]), dtype=pd.CategoricalDtype(distinct)), copy=False)
 
 
 Values = TypeVar("Values")
+
+
+def is_text_per_record(dtype: object) -> bool:
+    """Whether ``dtype`` is that of text held once per distinct value (:func:`text_per_record`)."""
+    return isinstance(dtype, pd.CategoricalDtype) and dtype.categories.dtype == TEXT
 
 
 def plain_text(values: Values) -> Values:
@@ -63,7 +70,7 @@ def plain_text(values: Values) -> Values:
     >>> plain_text(text_per_record(pd.Series(["b", "a"], dtype="str"), np.array([1, -1, 0]))).tolist()
     ['a', nan, 'b']
     """
-    if isinstance(values, pd.Series) and isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.categories.dtype == _TEXT:
+    if isinstance(values, pd.Series) and is_text_per_record(values.dtype):
         text = values.dtype.categories.array.take(values.cat.codes.to_numpy(), allow_fill=True)
         return pd.Series(text, index=values.index, name=values.name, copy=False)
     return values
@@ -79,5 +86,3 @@ def plain_columns(frame: pd.DataFrame) -> pd.DataFrame:
         return frame
     return pd.DataFrame({name: plain_text(frame[name]) for name in frame.columns}, copy=False).set_axis(frame.index)
 
-
-_TEXT = pd.Series([], dtype="str").dtype

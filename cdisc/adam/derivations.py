@@ -14,7 +14,7 @@ import pyarrow as pa
 from pandas.api.extensions import ExtensionArray
 from pandas.arrays import ArrowStringArray, NumpyExtensionArray
 
-from cdisc.arrowtext import arrow_text
+from cdisc.arrowtext import TEXT, arrow_text
 
 __all__ = [
     "derive_var_cumulative",
@@ -44,7 +44,6 @@ __all__ = [
 ]
 
 
-_TEXT = pd.Series([], dtype="str").dtype
 _Y = pd.array(["Y"], dtype="str")
 
 
@@ -312,7 +311,7 @@ def taken(values: pd.Series, at: np.ndarray) -> np.ndarray:
         >>> taken(pd.Series([3, 4]), np.array([1, -1])).tolist(), taken(pd.Series([3, 4]), np.array([1, 0])).tolist()
         ([4.0, nan], [4, 3])
     """
-    if isinstance(values.dtype, np.dtype) or values.dtype == _TEXT:
+    if isinstance(values.dtype, np.dtype) or values.dtype == TEXT:
         return pd.api.extensions.take(values.to_numpy(), at, allow_fill=True)
     return pd.api.extensions.take(values.array, at, allow_fill=True).to_numpy()
 

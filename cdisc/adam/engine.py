@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
-from cdisc.arrowtext import arrow_codes, arrow_text, plain_text, text_per_record
+from cdisc.arrowtext import arrow_codes, arrow_text, is_text_per_record, plain_text, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -317,7 +317,7 @@ def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -
     >>> _in_order(pd.Series(["b", None, "a", "b"], dtype="str"), np.array([3, 2, 1, 0])).tolist()
     ['b', 'a', nan, 'b']
     """
-    if isinstance(values.dtype, pd.CategoricalDtype):
+    if is_text_per_record(values.dtype):
         taken = values.reset_index(drop=True) if order is None else values.take(order).reset_index(drop=True)
         return taken if held else plain_text(taken)
     if order is None:

@@ -5,8 +5,7 @@ from __future__ import annotations
 import pandas as pd
 
 from cdisc.adam.derivations import matched_positions, taken_array
-
-_TEXT = pd.Series([], dtype="str").dtype
+from cdisc.arrowtext import TEXT
 
 
 def with_supp(parent: pd.DataFrame, supp: pd.DataFrame | None) -> pd.DataFrame:
@@ -26,7 +25,7 @@ def with_supp(parent: pd.DataFrame, supp: pd.DataFrame | None) -> pd.DataFrame:
         return parent.merge(wide.drop(columns="IDVARVAL"), on="USUBJID", how="left", validate="many_to_one")
     key = _as_text(parent[idvar])
     qnams = supp["QNAM"].dropna().unique()
-    if supp["QNAM"].hasnans or supp["QVAL"].dtype != _TEXT or any(q in parent.columns or q == "IDVARVAL" for q in qnams):
+    if supp["QNAM"].hasnans or supp["QVAL"].dtype != TEXT or any(q in parent.columns or q == "IDVARVAL" for q in qnams):
         return parent.assign(IDVARVAL=key).merge(_wide(supp), on=["USUBJID", "IDVARVAL"], how="left", validate="many_to_one").drop(columns="IDVARVAL")
     # each QNAM's first value per parent record, matched by position: what the pivot and the merge give, without a
     # row for every subject and IDVARVAL combination (the pivot keeps them all)

@@ -22,12 +22,11 @@ import pyarrow.compute as pc
 from lxml import etree
 from pandas.arrays import ArrowStringArray
 
-from cdisc.arrowtext import arrow_codes, arrow_text
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text
 from cdisc.checks.standards import Standards
 from cdisc.compare.tables import Table
 
 T = TypeVar("T")
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
 
 
 @dataclass(frozen=True)
@@ -94,7 +93,7 @@ def distinct_text(column: pd.Series) -> Distinct:
 def _encoded(text: pa.ChunkedArray) -> tuple[np.ndarray, pd.Series]:
     """Codes (int32) and distinct values (``str`` Series) of arrow text without nulls, in order of first appearance."""
     codes, distinct = arrow_codes(text)
-    return codes.astype(np.int32, copy=False), pd.Series(ArrowStringArray(distinct, dtype=_STR))
+    return codes.astype(np.int32, copy=False), pd.Series(ArrowStringArray(distinct, dtype=TEXT))
 
 
 def member(values: pd.Series, of: pd.Index) -> np.ndarray:

@@ -13,6 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
+from cdisc.arrowtext import TEXT
 from cdisc.io.ibm import from_ibm
 from cdisc.io.xpt_model import (
     CHUNK_BYTES,
@@ -29,7 +30,6 @@ from cdisc.io.xpt_model import (
 )
 
 _MEMBER_WORD = np.frombuffer(MEMBER_HEADER[:8], np.uint64)[0]
-_STR = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' "str"
 _POOL = pa.system_memory_pool()  # the values read stay in malloc's memory, as numpy's: the default pool (mimalloc) keeps ~15% more resident
 
 
@@ -232,7 +232,7 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
     columns = {
         v.name: numeric[v.name][:rows]
         if v.type == "num"
-        else ArrowStringArray(pa.chunked_array(texts[v.name], pa.large_string())[:rows], dtype=_STR)  # (pd.array(..., dtype="str") checks more)
+        else ArrowStringArray(pa.chunked_array(texts[v.name], pa.large_string())[:rows], dtype=TEXT)  # (pd.array(..., dtype="str") checks more)
         for v in variables
     }
     return pd.DataFrame(columns, index=pd.RangeIndex(rows), copy=False), layout.dataset

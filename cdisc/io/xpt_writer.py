@@ -21,6 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
+from cdisc.arrowtext import TEXT
 from cdisc.io.ibm import IBM_MAX, IBM_MIN, from_ibm, to_ibm
 from cdisc.io.xpt_model import (
     BLANK,
@@ -45,7 +46,7 @@ from cdisc.io.xpt_model import (
     count_phrase,
     rows_phrase,
 )
-from cdisc.io.xpt_reader import _STR, _member_bytes, _padding_rows, _text, _variable_of
+from cdisc.io.xpt_reader import _member_bytes, _padding_rows, _text, _variable_of
 
 _NAME = re.compile(r"[A-Z_][A-Z0-9_]{0,7}\Z")
 _FORMAT = re.compile(r"(\$?(?:[A-Z_](?:[A-Z0-9_]*[A-Z_])?)?)(\d*)\.(\d*)\Z")
@@ -557,7 +558,7 @@ def _values_read(column: _Column, rows: int) -> np.ndarray | ArrowStringArray:
     """The first ``rows`` values of a column as a reader gives them."""
     if column.values is not None:
         return _numbers_read(column.values[:rows], column.length)
-    return ArrowStringArray(pa.chunked_array([piece.text for piece in column.texts], pa.large_string())[:rows], dtype=_STR)
+    return ArrowStringArray(pa.chunked_array([piece.text for piece in column.texts], pa.large_string())[:rows], dtype=TEXT)
 
 
 def _rows_read(columns: list[_Column], rows: int, width: int) -> int:

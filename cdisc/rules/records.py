@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import pandas as pd
 
-from cdisc.arrowtext import plain_text
+from cdisc.arrowtext import TEXT, is_text_per_record, plain_text
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.spec.base import parsed
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
     from cdisc.terminology import CodelistTerms
 
 
-_TEXT = pd.Series([], dtype="str").dtype  # what text variables hold
 
 
 @dataclass
@@ -97,7 +96,7 @@ class Records:
         """A rule's values as the variable's type: text as ``str``; numbers as float64, where text that is not a
         number, and a fraction in an integer variable, are errors naming the records."""
         if data_type not in ("integer", "float"):  # text as str (a new Series object: no two variables share one)
-            if values.dtype == _TEXT or (isinstance(values.dtype, pd.CategoricalDtype) and values.dtype.categories.dtype == _TEXT):
+            if values.dtype == TEXT or is_text_per_record(values.dtype):
                 return values.copy(deep=False)  # (text merged onto every record stays held once per distinct value)
             return values.astype("str").where(values.notna())
         values = plain_text(values)

@@ -11,11 +11,10 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import arrow_text
+from cdisc.arrowtext import TEXT, arrow_text
 
 __all__ = ["lookup", "on_distinct"]
 
-_TEXT = pd.Series([], dtype="str").dtype
 
 
 def on_distinct(values: pd.Series, function: Callable[[pd.Series], pd.Series]) -> pd.Series:
@@ -26,7 +25,7 @@ def on_distinct(values: pd.Series, function: Callable[[pd.Series], pd.Series]) -
     """
     codes, distinct = pd.factorize(values, use_na_sentinel=True)
     done = function(pd.Series(distinct if len(distinct) else [np.nan], dtype=values.dtype))
-    if done.dtype == _TEXT:  # text stays Arrow's: taken by Arrow, missing where the value is
+    if done.dtype == TEXT:  # text stays Arrow's: taken by Arrow, missing where the value is
         taken = arrow_text(done.array).take(pa.array(codes, mask=codes < 0))
         return pd.Series(pd.array(taken, dtype="str"), index=values.index, copy=False)
     done = done.to_numpy()
@@ -42,7 +41,7 @@ def lookup(keys: pd.Series, index: pd.Series, values: pd.Series) -> pd.Series:
     [2.0, nan, nan]
     """
     positions = None
-    if keys.dtype == _TEXT and index.dtype == _TEXT and not index.hasnans and index.is_unique:
+    if keys.dtype == TEXT and index.dtype == TEXT and not index.hasnans and index.is_unique:
         at = pc.index_in(arrow_text(keys.array), value_set=arrow_text(index.array), skip_nulls=True)
         positions = at.fill_null(-1).to_numpy()
     if positions is None or not (positions >= 0).any():  # (the type of what matches nothing is map's to say)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from cdisc.arrowtext import arrow_codes, arrow_text
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -23,7 +23,6 @@ from cdisc.spec.sdtm import SdtmDataset
 from cdisc.terminology import CodelistTerms
 
 RULES = rules("sdtm")
-_TEXT = pd.Series([], dtype="str").dtype
 
 
 class Codelists:
@@ -294,7 +293,7 @@ def _outside(values: pd.Series, allowed: frozenset[str]) -> pd.Series:
     >>> _outside(pd.Series(["Y", None, "X", "Y"], dtype="str"), frozenset({"Y", "N"})).tolist()
     [False, False, True, False]
     """
-    if values.dtype != _TEXT:
+    if values.dtype != TEXT:
         return values.notna() & ~values.isin(allowed)
     codes, distinct = arrow_codes(arrow_text(values.array))
     unknown = np.array([v not in allowed for v in distinct.to_pylist()] + [False])  # the last: code -1, missing

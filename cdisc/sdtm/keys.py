@@ -13,11 +13,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import arrow_codes, arrow_text
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text
 
 __all__ = ["first_in_group", "group_order", "key_order"]
 
-_TEXT = pd.Series([], dtype="str").dtype
 
 
 def key_order(frame: pd.DataFrame, keys: list[str]) -> tuple[np.ndarray, np.ndarray]:
@@ -88,7 +87,7 @@ def first_in_group(frame: pd.DataFrame, by: list[str]) -> np.ndarray:
     group = np.zeros(len(frame), np.int64)
     for name in by:
         column = frame[name]
-        if column.dtype == _TEXT:
+        if column.dtype == TEXT:
             codes = arrow_codes(arrow_text(column.array))[0].astype(np.int64)
         else:
             codes = pd.factorize(column.to_numpy())[0].astype(np.int64)
@@ -115,7 +114,7 @@ def _combined(ranks: list[np.ndarray]) -> np.ndarray | None:
 
 def _simple(column: pd.Series) -> bool:
     """Text, or numbers whose ranks sort as pandas sorts them (it sorts missing numbers as -inf: not beside -inf)."""
-    if column.dtype == _TEXT:
+    if column.dtype == TEXT:
         return True
     if column.dtype.kind in "iub":
         return True
@@ -127,7 +126,7 @@ def _simple(column: pd.Series) -> bool:
 
 def _ranks(column: pd.Series) -> np.ndarray:
     """Each value's rank among the column's distinct values, missing -1 (first): equal ranks are equal values."""
-    if column.dtype == _TEXT:
+    if column.dtype == TEXT:
         codes, distinct = arrow_codes(arrow_text(column.array))
         rank = np.empty(len(distinct) + 1, np.int64)
         rank[np.asarray(pc.array_sort_indices(distinct))] = np.arange(len(distinct))

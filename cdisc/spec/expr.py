@@ -41,13 +41,12 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import arrow_text, plain_text
+from cdisc.arrowtext import TEXT, arrow_text, plain_text
 from cdisc.errors import DataError
 from cdisc.sasdates import impute_date, impute_datetime, sas_date, sas_datetime
 
 Value = Any  # a pandas Series or a scalar
 _ARROW_TEXT = pa.large_string()  # how pandas' str Series hold their text
-_TEXT = pd.Series([], dtype="str").dtype
 #: The records, the constants, and the values of function calls already made on them (None: none kept).
 Env = tuple[pd.DataFrame, Mapping[str, Any], dict[str, Any] | None]
 Compiled = Callable[[Env], Value]
@@ -913,7 +912,7 @@ def _text_of_parts(parts: list[tuple[np.ndarray, Value]], index: pd.Index) -> pd
     >>> _text_of_parts([(np.array([True, False]), "A"), (np.array([False, True]), None)], pd.RangeIndex(2)).tolist()
     ['A', nan]
     """
-    if not all(value is None or isinstance(value, str) or (isinstance(value, pd.Series) and value.dtype == _TEXT) for _, value in parts):
+    if not all(value is None or isinstance(value, str) or (isinstance(value, pd.Series) and value.dtype == TEXT) for _, value in parts):
         return None
     if not any(isinstance(value, str) or (isinstance(value, pd.Series) and value.notna().any()) for _, value in parts):
         return None  # (no text at all: objects, as inferred)

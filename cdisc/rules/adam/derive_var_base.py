@@ -8,12 +8,11 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc.adam import derivations
+from cdisc.arrowtext import TEXT
 from cdisc.rules import ADAM, rule
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 from cdisc.spec.words import condition_words
-
-TEXT = pd.Series([], dtype="str").dtype
 
 
 class DeriveVarBase(SpecModel):

@@ -8,6 +8,7 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc.adam import derivations
+from cdisc.arrowtext import TEXT
 from cdisc.rules import ADAM, rule
 from cdisc.spec.base import Expr, Scalar, SpecModel
 from cdisc.spec.names import Name
@@ -48,7 +49,6 @@ def _method(params: DeriveVarsMerged, variable: str, spec) -> str:
     return f"{variable} is {params.value} of {pick} in {params.dataset} with the same {', '.join(params.by)}{where}{missing}."
 
 
-TEXT = pd.Series([], dtype="str").dtype
 
 
 def or_missing_value(values: pd.Series, missing_value) -> pd.Series:

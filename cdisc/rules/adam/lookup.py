@@ -10,12 +10,11 @@ import pandas as pd
 from pydantic import Field
 
 from cdisc.adam.derivations import by_groups
+from cdisc.arrowtext import TEXT
 from cdisc.rules import ADAM, Reference, model_references, rule
 from cdisc.rules.adam._numbers import numbers
 from cdisc.spec.base import Scalar, SpecModel
 from cdisc.spec.names import Name
-
-TEXT = pd.Series([], dtype="str").dtype  # what text variables hold
 
 
 class Between(SpecModel):
