@@ -34,3 +34,25 @@ def test_a_run_leaves_the_garbage_collector_as_it_found_it(small_example, tmp_pa
     runs studies one after another gets them back to collect."""
     run_study(small_example, tmp_path / "out", options=RunOptions(keep_records=False, scheduler="sync"))
     assert gc.get_freeze_count() == 0
+
+
+def test_a_record_step_may_give_merged_text_a_new_value(small_example, tmp_path):
+    """ADSL's text merged onto ADLB's records is held once per distinct value while ADLB is built: a worst-grade
+    record step that sets it to a value no subject has (TRT01A) gives that value, as text, in either scheduler."""
+    import shutil
+
+    import pyreadstat
+
+    study = Path(shutil.copytree(small_example, tmp_path / "study"))
+    (study.parent / "extract").symlink_to(small_example.parent / "extract")
+    adlb = study / "adam" / "adlb.yaml"
+    worst = "set_values_to: {AVISIT: Post-Baseline Worst Low Grade, AVISITN: 9998, DTYPE: WOC}"
+    adlb.write_text(adlb.read_text().replace(worst, worst[:-1] + ", TRT01A: Another Arm}"))
+    frames = {}
+    for scheduler in ("processes", "sync"):
+        run_study(study, tmp_path / scheduler, options=RunOptions(scheduler=scheduler))
+        frames[scheduler], _ = pyreadstat.read_xport(tmp_path / scheduler / "adam" / "adlb.xpt")
+    worst_low = frames["processes"][frames["processes"]["AVISITN"] == 9998]
+    assert len(worst_low) and set(worst_low["TRT01A"]) == {"Another Arm"}
+    assert "Another Arm" not in set(frames["processes"].loc[frames["processes"]["AVISITN"] != 9998, "TRT01A"])
+    assert frames["processes"].equals(frames["sync"])
