@@ -74,6 +74,7 @@ from cdisc.sdtm.engine import build_dataset
 from cdisc.sdtm.reconcile import reconcile
 from cdisc.sdtm.visit_window import visit_window_warnings
 from cdisc.spec.adam import AdamDataset
+from cdisc.spec.check import dependencies
 from cdisc.spec.expr import parse_expression
 from cdisc.spec.load import Study, display_path, load_study
 from cdisc.spec.models import NUMERIC_TYPES, SUPP_COLUMNS
@@ -391,7 +392,8 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
 def work_estimates(study: Study, specs: Mapping, prefix: str) -> dict:
     """The rows each dataset task is expected to work through, by graph key: those of the raw tables its spec reads
     (once per test a raw row holds where a wide page is pivoted to one record per test) and of the datasets it is made
-    from (estimated alike); a dataset's check task a third of its own (the raw tables are read already: worker
+    from (estimated alike: its source, those appended, and those its record steps make records of, as RELREC's of
+    ADPC); a dataset's check task a third of its own (the raw tables are read already: worker
     processes share them)."""
     rows: dict[str, int] = {}
     for name, spec in specs.items():  # (in build order: what a dataset is made from comes before it)
@@ -399,7 +401,8 @@ def work_estimates(study: Study, specs: Mapping, prefix: str) -> dict:
         raw *= max(1, sum(test.when is None for test in getattr(spec, "tests", [])))
         source = getattr(spec.source, "dataset", None)
         appended = [part.dataset for part in getattr(spec.source, "append", [])]
-        rows[name] = raw + sum(rows.get(d, 0) for d in [source, *appended] if d is not None)
+        stepped = [dataset for dataset, path in dependencies(spec).items() if "steps" in path]  # (records made from them)
+        rows[name] = raw + sum(rows.get(d, 0) for d in dict.fromkeys([source, *appended, *stepped]) if d is not None)
     return {(prefix, name): n for name, n in rows.items()} | {(prefix, f"check {name}"): n // 3 for name, n in rows.items()}
 
 

@@ -51,3 +51,19 @@ def test_work_estimates_count_a_pivoted_page_once_per_test(tmp_path):
     work = work_estimates(study, built, "s")
     assert work["s", "VS"] == 7 * rows["vs"] and work["s", "LB"] == rows["lb"]
     assert work["s", "ADVS"] == work["s", "VS"] and work["s", "check VS"] == work["s", "VS"] // 3
+
+
+def test_work_estimates_count_the_records_steps_make_from_other_datasets():
+    """RELREC's records come from spec records and from ADPC (derive_summary_records with dataset_add): its estimate
+    is ADPC's, not the two spec records' (estimated at nothing, it was started after every check task, alone at the
+    end of the 10,000-subject run)."""
+    from pathlib import Path
+
+    from cdisc.spec.load import load_study
+    from cdisc.study import work_estimates
+
+    study = load_study(Path(__file__).resolve().parents[1] / "specs")
+    order = ("DM", "PC", "ADSL", "ADPC", "RELREC")
+    work = work_estimates(study, {name: study.datasets[name].spec for name in order}, "s")
+    assert work["s", "ADPC"] == work["s", "PC"] > 0
+    assert work["s", "RELREC"] == work["s", "ADPC"]
