@@ -6,8 +6,10 @@ read of it (merge rules' ``by``, ``order``, ``value`` and ``filter_add``, a summ
 with those columns alone: SV summarises the visit dates of nine domains, ADSL merges from eleven datasets.
 A source dataset is read with the columns its spec names anywhere (PP of ADPC's, as the columns of a merged dataset are
 chosen: :func:`cdisc.adam.engine.written_text`) when no SUPP-- qualifiers are joined on and every record step names
-what it reads. A dataset read any other way (merged or appended records, ``depends_on``, after other record steps, or
-by a rule that reads columns its parameters do not name, such as DM's RFSTDTC for study days) is read whole.
+what it reads. A dataset read any other way (merged or appended records, after other record steps, or by a rule that
+reads columns its parameters do not name, such as DM's RFSTDTC for study days) is read whole. A dataset named only in
+``depends_on`` (built first: RELREC relates the records of PC, PP, TU and TR) is read with the columns every subset keeps:
+every rule that reads another dataset names it in its parameters.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def columns_read(spec: SdtmDataset | AdamDataset) -> dict[str, frozenset[str]]:
 
 def _reads(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[str, set[str] | None]]:
     """Each way ``spec`` reads another dataset: the dataset and the names of the columns read, or None for all."""
-    yield from ((dataset, _WHOLE) for dataset in spec.depends_on)
+    yield from ((dataset, set()) for dataset in spec.depends_on)
     if spec.source.dataset is not None:
         yield spec.source.dataset, _source_names(spec)
     if isinstance(spec, AdamDataset):

@@ -73,3 +73,11 @@ def test_a_summary_step_reads_its_dataset_add_by_its_groups_and_summaries():
                       {"name": "SVSTDY", "label": "Study Day", "type": "integer", "origin": "Derived", "study_day": "SVSTDTC"}],
     })
     assert named(spec) == {"VS": ["STUDYID", "USUBJID", "VISITNUM", "VSDTC", "VSSTAT"]}  # DM (study days) read whole
+
+
+def test_a_dataset_only_built_first_is_read_with_the_subject_identifiers():
+    """``depends_on`` orders the builds (RELREC after the records it relates); the records are read only where a rule
+    names them: at 10,000 subjects RELREC read PP's million records and PC's half million whole, for nothing."""
+    spec = adsl(merged("TRTSDT", "derive_vars_merged", dataset="EX", value="sas_date(EXSTDTC)"))
+    spec = spec.model_copy(update={"depends_on": ["PP", "EX"]})
+    assert named(spec) == {"EX": ["EXSTDTC", "STUDYID", "USUBJID"], "PP": ["STUDYID", "USUBJID"]}
