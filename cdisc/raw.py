@@ -128,7 +128,8 @@ def _read_csv_arrow(table: RawTableFile) -> pd.DataFrame | None:
     """A UTF-8 CSV file read by Arrow's multi-threaded reader into the frame ``pd.read_csv`` gives (every cell text,
     only a blank cell missing); None when pandas is to read it, which words what is wrong with it or reads it its own
     way: another encoding, a single column, a header naming a column twice or not at all, quotes, lone carriage
-    returns, no rows, a row with another number of cells, bytes that are not UTF-8."""
+    returns, no rows, a row with another number of cells, bytes that are not UTF-8. Cells are read as Arrow's large
+    strings, as pandas' ``str`` columns hold them (read as strings, each column was copied to convert it)."""
     if _codec(table.encoding) != "utf-8-sig":
         return None
     header = read_columns(table)
@@ -140,7 +141,7 @@ def _read_csv_arrow(table: RawTableFile) -> pd.DataFrame | None:
     try:
         read = pa_csv.read_csv(
             pa.BufferReader(content),
-            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.string()), null_values=[""],
+            convert_options=pa_csv.ConvertOptions(column_types=dict.fromkeys(header, pa.large_string()), null_values=[""],
                                                   strings_can_be_null=True, quoted_strings_can_be_null=True),
         )
     except (pa.ArrowInvalid, OSError):
