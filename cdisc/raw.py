@@ -136,7 +136,7 @@ def _read_csv_arrow(table: RawTableFile) -> pd.DataFrame | None:
     if len(header) < 2 or len(set(header)) != len(header) or not all(name.strip() for name in header):
         return None  # (one column: pandas skips a line of blanks as empty, Arrow reads it as a value)
     content = table.path.read_bytes()
-    if b'"' in content or content.count(b"\r") != content.count(b"\r\n"):
+    if b'"' in content or (b"\r" in content and content.count(b"\r") != content.count(b"\r\n")):  # (a count reads it all)
         return None  # quotes, line breaks of old Macs: what the two readers may split otherwise
     try:
         read = pa_csv.read_csv(
