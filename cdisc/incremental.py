@@ -68,11 +68,16 @@ def _uses_reference_dates(data: Any) -> bool:
     return "reference_date" in json.dumps(data, default=str)
 
 
-def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs: Path | None = None) -> dict[str, str]:  # noqa: B006 (read only)
+def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs: Path | None = None,  # noqa: B006 (read only)
+                         digests: Mapping[Path, str] = {}) -> dict[str, str]:  # noqa: B006
     """The input hash of every dataset of the study, in build order; ``settings`` are run options a build
     reads (the data cutoff). The run's output folder ``outputs`` (and the query list a failed run writes
     beside it) is no input, nor are raw tables and input datasets lying in the study folder shared ones
-    (each is hashed for the datasets that read it)."""
+    (each is hashed for the datasets that read it). ``digests``: the SHA-256 of files hashed already, by path."""
+
+    def digest(path: Path) -> str:
+        return digests.get(path) or sha256_file(path)
+
     shared_files = dict(shared_spec_files(study))
     own = {p.resolve() for p in spec_files(study).values()} | {p.resolve() for p in shared_files.values()}
     own |= {table.path.resolve() for table in study.raw_tables.values()} | {p.resolve() for p in study.input_files.values() if p is not None}
@@ -88,14 +93,14 @@ def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs
     shared_files |= {f"inputs/{p.name}": p for p in study.input_files.values() if p is not None}
     code = {"cdisc": __version__, "cdisc files": folder_digest(Path(__file__).parent)}  # (a change of code makes all again)
     versions = {name: version or "" for name, version in dependency_versions().items()}
-    shared = combined_hash({name: sha256_file(path) for name, path in shared_files.items()} | code | versions | dict(settings))
-    raw = {name: sha256_file(table.path) for name, table in study.raw_tables.items()}
+    shared = combined_hash({name: digest(path) for name, path in shared_files.items()} | code | versions | dict(settings))
+    raw = {name: digest(table.path) for name, table in study.raw_tables.items()}
     study_tables = tables_named(study.doc.data)
     files = spec_files(study)
     hashes: dict[str, str] = {}
     for name, dataset in study.datasets.items():
         tables = tables_named(dataset.doc.data) | (study_tables if _uses_reference_dates(dataset.doc.data) else set())
-        parts = {"@shared": shared, "@spec": sha256_file(files[name])}
+        parts = {"@shared": shared, "@spec": digest(files[name])}
         parts |= {f"raw/{t}": raw[t] for t in tables if t in raw}
         parts |= {f"dataset/{d}": hashes[d] for d in dependencies(dataset.spec) if d in hashes}
         hashes[name] = combined_hash(parts)

@@ -61,7 +61,7 @@ from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hash
 from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
-from cdisc.manifest import combined_hash, dependency_versions, files_as_listed, inside, read_manifest, sha256_file, sha256_files, study_inputs
+from cdisc.manifest import combined_hash, dependency_versions, files_as_listed, inside, read_manifest, sha256_files, study_inputs
 from cdisc.memory import release_memory
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
 from cdisc.queries import queries_json, query_frame
@@ -348,9 +348,11 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     previous = _previous_run(options.compare_to, target, identities)
     study.previous_run = previous  # for rules that keep what the previous transfer said (seq: {stable: true})
     frames = {name: study.input_frame(name) for name in study.input_files}
-    result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)}, target)
+    inputs = study_inputs(study)
+    digests = sha256_files(list(inputs.values()))  # (each input hashed once, for the manifest and the datasets' input hashes)
+    result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)}, target, digests)
     standards = locate_standards(None)  # (validation's: a folder that is none is refused before anything is built)
-    result.inputs = {name: sha256_file(path) for name, path in sorted(study_inputs(study).items())}
+    result.inputs = {name: digests[path] for name, path in sorted(inputs.items())}
     stamped = created if options.created is not None or options.reproducible else None  # (None: the current time, no input)
     result.key = run_key(result.input_hashes, result.inputs, formats, stamped, standards, options.compare_to)
     if options.skip_up_to_date and not options.force and options.compare_to is None:
