@@ -15,7 +15,7 @@ import os
 import shutil
 import tempfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
@@ -226,14 +226,61 @@ def run_study(
     if run.result.up_to_date is not None:
         return _left_as_is(run)
     gc.freeze()  # the loaded study lives as long as the run: full collections skip it, and worker processes forked from this one leave its pages shared
+    ahead = _Ahead(run) if run.handoff is not None else None
     try:
-        done = _each(_reporter(progress, len(run.keys)), _raw_read(run))
+        done = _each(_reporter(progress, len(run.keys)), _raw_read(run), ahead.done if ahead is not None else None)
         outcomes = execute(run.graph, [*run.keys, *check_keys(run.graph)], run.scheduler, done,
-                           run.work)[: len(run.keys)]
-        return finish_run(run, outcomes)
+                           run.work, first=run.keys)[: len(run.keys)]
+        return finish_run(run, outcomes, ahead)
     finally:
+        if ahead is not None:
+            ahead.close()
         run.discard_handoff()
         gc.unfreeze()
+
+
+class _Ahead:
+    """The run's tail work that needs the datasets but not the check tasks: with worker processes, once the last dataset
+    task has run (none failed), a thread of this process reads the datasets back from the handoff folder, reconciles the
+    raw rows and writes define.xml (into the handoff folder), while the worker processes run the check tasks (started
+    after every dataset task: :func:`cdisc.graph.execute`'s ``first``). :func:`finish_run` takes its results (or the
+    errors raised making them) where it would have made them."""
+
+    def __init__(self, run: PreparedRun):
+        self.run, self.waiting = run, set(run.keys)
+        self.outcomes: dict[tuple, Outcome] = {}
+        self.pool = ThreadPoolExecutor(max_workers=1)  # (in order: each step reads what the one before made)
+        self.built: Future[list[BuiltDataset]] | None = None
+        self.reconciled: Future[tuple[pd.DataFrame, pd.DataFrame]] | None = None
+        self.defines: Future[Path | None] | None = None
+
+    def done(self, key: tuple, outcome: Outcome) -> None:
+        """A task's callback: once every dataset task has run, and built its dataset, start on the tail."""
+        if key not in self.waiting:
+            return
+        self.waiting.discard(key)
+        self.outcomes[key] = outcome
+        if self.waiting or any(one.failed or one.errors for one in self.outcomes.values()):
+            return
+        run = self.run
+        outcomes = [self.outcomes[key] for key in run.keys]
+        built = self.built = self.pool.submit(lambda: [one for one in map(run.built, outcomes) if one is not None])
+        self.reconciled = self.pool.submit(lambda: (reconcile(run.study, built.result()), column_usage(run.study)))
+        self.defines = self.pool.submit(self._write_defines)
+
+    def _write_defines(self) -> Path | None:
+        """define.xml of each standard into the handoff folder (``defines/<standard>``); nothing when reconciling failed
+        (the run fails before its outputs are written)."""
+        assert self.run.handoff is not None and self.built is not None and self.reconciled is not None
+        if self.reconciled.exception() is not None:
+            return None
+        folder = self.run.handoff.folder / "defines"
+        _write_defines(self.run.study, self.built.result(), folder, release=False, summaries=self.run.handoff.summaries)
+        return folder
+
+    def close(self) -> None:
+        """Wait for the thread's work (before the handoff folder is removed)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
 
 
 def run_portfolio(
@@ -415,12 +462,17 @@ def _check(study: Study, handoff: Handoff, name: str) -> None:
         handoff.keep_warnings(name, find)
 
 
-def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
-    """Reconcile, compare and write a study's outputs from its datasets' outcomes (all or nothing)."""
+def finish_run(run: PreparedRun, outcomes: list[Outcome], ahead: _Ahead | None = None) -> RunResult:
+    """Reconcile, compare and write a study's outputs from its datasets' outcomes (all or nothing); what ``ahead``
+    made of them while the check tasks ran is taken from it."""
     study, result, target = run.study, run.result, run.target
     errors: list[DataError] = [e for outcome in outcomes for e in outcome.errors]
     skipped = {outcome.name: outcome.needs for outcome in outcomes if outcome.needs}
-    result.built = [built for built in map(run.built, outcomes) if built is not None]
+    if ahead is None or ahead.built is None:
+        ahead = None
+        result.built = [built for built in map(run.built, outcomes) if built is not None]
+    else:
+        result.built = ahead.built.result()
     result.reused = [one.spec.dataset for one in result.built if one.reused]
     for outcome in outcomes:  # the frames each task read were for the tasks after it: all have run
         outcome.frames = {}
@@ -428,13 +480,13 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     _find_window_warnings(study, result.built, run.handoff)
     try:
         if not errors:
-            result.reconciliation = reconcile(study, result.built)
-            result.columns = column_usage(study)
+            result.reconciliation, result.columns = (ahead.reconciled.result() if ahead is not None and ahead.reconciled is not None
+                                                     else (reconcile(study, result.built), column_usage(study)))
     except DataError as exc:
         errors.append(exc)
     if run.previous is not None and not errors:
         result.changes = changes_since(run.previous, result, run.identities, target)
-    result.files = _write_outputs(study, result, target, errors, run.keep_records, run.handoff)
+    result.files = _write_outputs(study, result, target, errors, run.keep_records, run.handoff, ahead.defines if ahead is not None else None)
     if errors:
         found = DataErrors(errors, skipped)
         failure = found.errors[0] if len(found.errors) == 1 and not skipped else found
@@ -626,8 +678,10 @@ def _write_failed_queries(failure: DataErrors, result: RunResult, target: Path) 
 
 def _write_outputs(
     study: Study, result: RunResult, target: Path, errors: list[DataError], keep_records: bool = True, handoff: Handoff | None = None,
+    defines: Future[Path | None] | None = None,
 ) -> list[Path]:
-    """Every output into a staging folder, then moved into place; nothing when there are ``errors``.
+    """Every output into a staging folder, then moved into place; nothing when there are ``errors``. ``defines``: the
+    folder where define.xml of each standard was written already (:class:`_Ahead`).
 
     Each dataset's XPT file is written (into staging) even after errors elsewhere, so that its
     write errors (a value too long for XPT ...) are added to ``errors`` in the same run.
@@ -646,12 +700,16 @@ def _write_outputs(
                 errors += write_dataset_files(one, staging, created, result.formats, study.spec.study.id)
         if errors:
             return []
+        defined = defines.result() if defines is not None else None  # (before the cache entries it may read are moved)
         with ThreadPoolExecutor(max_workers=1) as beside:  # Arrow writes the cache outside the GIL while define.xml is made
             caching = [beside.submit(entry.write, staging / CACHE) for entry in _cache_entries(result, target, staging, handoff)]
             _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")  # the last to read raw rows
             if not keep_records:
                 study.release_frames()
-            _write_defines(study, built, staging, release=not keep_records, summaries=handoff.summaries if handoff is not None else None)
+            if defined is not None:
+                _move_defines(defined, staging, built, release=not keep_records)
+            else:
+                _write_defines(study, built, staging, release=not keep_records, summaries=handoff.summaries if handoff is not None else None)
             _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
             _write_csv(result.columns, staging / "reports" / "columns.csv")
             queries = query_frame([], result.warnings)
@@ -722,6 +780,18 @@ def _write_defines(study: Study, built: list[BuiltDataset], staging: Path, relea
         if release:
             for one in described:
                 one.release()
+
+
+def _move_defines(written: Path, staging: Path, built: list[BuiltDataset], release: bool) -> None:
+    """The define.xml files of each standard :func:`_write_defines` wrote into ``written``, into the staging folder;
+    with ``release`` the records are let go (as :func:`_write_defines` does)."""
+    for folder in sorted(written.iterdir()):
+        (staging / folder.name).mkdir(exist_ok=True)
+        for path in sorted(folder.iterdir()):
+            os.replace(path, staging / folder.name / path.name)
+    if release:
+        for one in built:
+            one.release()
 
 
 #: Above this many values (records x columns) define.xml reads a dataset left in the files a column at a time (about 3 ms
