@@ -240,42 +240,45 @@ def run_study(
 
 
 class _Ahead:
-    """The run's tail work that needs the datasets but not the check tasks: with worker processes, once the last dataset
-    task has run (none failed), a thread of this process reads the datasets back from the handoff folder, reconciles the
-    raw rows and writes define.xml (into the handoff folder), while the worker processes run the check tasks (started
-    after every dataset task: :func:`cdisc.graph.execute`'s ``first``). :func:`finish_run` takes its results (or the
-    errors raised making them) where it would have made them."""
+    """The run's tail work that needs the datasets but not the check tasks, done by a thread of this process while the
+    worker processes build and check (with worker processes only): each dataset read back from the handoff folder as
+    its task ends; once the last dataset task has run (none failed), the raw rows reconciled and define.xml written
+    (into the handoff folder), while the workers run the check tasks (started after every dataset task:
+    :func:`cdisc.graph.execute`'s ``first``). :func:`finish_run` takes its results (or the errors raised making them)
+    where it would have made them."""
 
     def __init__(self, run: PreparedRun):
-        self.run, self.waiting = run, set(run.keys)
-        self.outcomes: dict[tuple, Outcome] = {}
-        self.pool = ThreadPoolExecutor(max_workers=1)  # (in order: each step reads what the one before made)
-        self.built: Future[list[BuiltDataset]] | None = None
+        self.run, self.waiting, self.failed = run, set(run.keys), False
+        self.pool = ThreadPoolExecutor(max_workers=1)  # (in order: each step reads what the ones before made)
+        self.read: dict[tuple, Future[BuiltDataset | None]] = {}
         self.reconciled: Future[tuple[pd.DataFrame, pd.DataFrame]] | None = None
         self.defines: Future[Path | None] | None = None
 
     def done(self, key: tuple, outcome: Outcome) -> None:
-        """A task's callback: once every dataset task has run, and built its dataset, start on the tail."""
+        """A task's callback: read a dataset back once its task has run; once every dataset is built, start on the tail."""
         if key not in self.waiting:
             return
         self.waiting.discard(key)
-        self.outcomes[key] = outcome
-        if self.waiting or any(one.failed or one.errors for one in self.outcomes.values()):
-            return
-        run = self.run
-        outcomes = [self.outcomes[key] for key in run.keys]
-        built = self.built = self.pool.submit(lambda: [one for one in map(run.built, outcomes) if one is not None])
-        self.reconciled = self.pool.submit(lambda: (reconcile(run.study, built.result()), column_usage(run.study)))
-        self.defines = self.pool.submit(self._write_defines)
+        self.failed |= outcome.failed or bool(outcome.errors)
+        if not outcome.failed:
+            self.read[key] = self.pool.submit(self.run.built, outcome)
+        if not self.waiting and not self.failed:
+            self.reconciled = self.pool.submit(lambda: (reconcile(self.run.study, self.built()), column_usage(self.run.study)))
+            self.defines = self.pool.submit(self._write_defines)
+
+    def built(self) -> list[BuiltDataset]:
+        """The datasets the tasks built, in the order of the run's keys, as read back (every task has run)."""
+        read = (self.read[key].result() for key in self.run.keys if key in self.read)
+        return [one for one in read if one is not None]
 
     def _write_defines(self) -> Path | None:
         """define.xml of each standard into the handoff folder (``defines/<standard>``); nothing when reconciling failed
         (the run fails before its outputs are written)."""
-        assert self.run.handoff is not None and self.built is not None and self.reconciled is not None
+        assert self.run.handoff is not None and self.reconciled is not None
         if self.reconciled.exception() is not None:
             return None
         folder = self.run.handoff.folder / "defines"
-        _write_defines(self.run.study, self.built.result(), folder, release=False, summaries=self.run.handoff.summaries)
+        _write_defines(self.run.study, self.built(), folder, release=False, summaries=self.run.handoff.summaries)
         return folder
 
     def close(self) -> None:
@@ -468,11 +471,7 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome], ahead: _Ahead | None =
     study, result, target = run.study, run.result, run.target
     errors: list[DataError] = [e for outcome in outcomes for e in outcome.errors]
     skipped = {outcome.name: outcome.needs for outcome in outcomes if outcome.needs}
-    if ahead is None or ahead.built is None:
-        ahead = None
-        result.built = [built for built in map(run.built, outcomes) if built is not None]
-    else:
-        result.built = ahead.built.result()
+    result.built = ahead.built() if ahead is not None else [built for built in map(run.built, outcomes) if built is not None]
     result.reused = [one.spec.dataset for one in result.built if one.reused]
     for outcome in outcomes:  # the frames each task read were for the tasks after it: all have run
         outcome.frames = {}
