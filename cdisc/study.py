@@ -20,6 +20,7 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -436,6 +437,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
             study.raw_frame(table)
         make_named_terms(study)  # (likewise)
         load_standards(standards)  # (likewise)
+        import_module("pyarrow.dataset")  # (likewise: pandas' parquet reader imports it when first reading, in each process)
         target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
         handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
                           result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
