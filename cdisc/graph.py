@@ -21,7 +21,7 @@ import multiprocessing
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -214,15 +214,16 @@ def workers() -> int:
 
 
 def execute(graph: dict, keys: list, scheduler: str | None = None, done: Callable[[tuple, Outcome], None] | None = None,
-            cost: Mapping | None = None) -> list[Outcome]:
+            cost: Mapping | None = None, first: Collection = ()) -> list[Outcome]:
     """Compute ``keys`` of ``graph`` on this machine: Dask's multiprocessing scheduler with ``processes`` (worker
     processes forked from this one), its synchronous scheduler in this process with ``sync`` (or None), its threads with
     ``threads``. ``done`` is called with each task's key and outcome as it finishes. With ``cost`` (an estimate of the
-    work of tasks by key) the tasks ready are started longest chain of work first (:class:`LongestChainFirst`)."""
+    work of tasks by key) the tasks ready are started longest chain of work first (:class:`LongestChainFirst`), those of
+    ``first`` (keys) before any other."""
     if is_cluster(scheduler):
         raise UsageError(f"--scheduler {scheduler}: a study's dataset graph runs on one machine; send the study to the cluster (cdisc.portfolio)")
     callback = Callback(posttask=lambda key, outcome, *_: done(key, outcome) if isinstance(outcome, Outcome) and done else None)
-    with callback, LongestChainFirst(chain_lengths(graph, cost or {})):
+    with callback, LongestChainFirst(chain_lengths(graph, cost or {}), first):
         if scheduler != "processes":
             get = dask.threaded.get if scheduler == "threads" else dask.get  # threads: not yet race-free (see issue 15 notes)
             return list(get(graph, keys))
@@ -286,17 +287,19 @@ class LongestChainFirst(Callback):
     """Makes Dask's local schedulers start, of the tasks ready, the one holding up the longest chain of work
     (:func:`chain_lengths`) rather than the one Dask's static ordering gives: on the 10,000-subject study its order left
     one worker building ADVS alone at the end while the other had finished (a simulation of the measured task times:
-    the graph 12% longer than with the longest chain first). It re-sorts the scheduler's ready list (popped from its
-    end) when the run starts and after each task."""
+    the graph 12% longer than with the longest chain first); a task of ``first`` before any other (a dataset task
+    before any check task: the run's own process starts on its outputs once the datasets are built). It re-sorts the
+    scheduler's ready list (popped from its end) when the run starts and after each task."""
 
-    def __init__(self, lengths: Mapping):
-        self.lengths = lengths
+    def __init__(self, lengths: Mapping, first: Collection = ()):
+        self.lengths, self.first = lengths, frozenset(first)
         super().__init__(start_state=self.order_ready, posttask=lambda key, result, dsk, state, worker_id: self.order_ready(dsk, state))
 
     def order_ready(self, dsk: Mapping, state: dict) -> None:
-        """Sort the ready tasks by their chain's length: the scheduler starts the last first."""
-        if self.lengths:
-            state["ready"].sort(key=lambda key: self.lengths.get(key, 0))
+        """Sort the ready tasks by their chain's length, those of ``first`` after the others: the scheduler starts the
+        last first."""
+        if self.lengths or self.first:
+            state["ready"].sort(key=lambda key: (key in self.first, self.lengths.get(key, 0)))
 
 
 @contextmanager

@@ -13,12 +13,14 @@ import gc
 import json
 import os
 import shutil
+import sys
 import tempfile
 from collections.abc import Callable, Mapping
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
 from functools import partial
+from importlib import import_module
 from pathlib import Path
 from typing import Any
 
@@ -227,14 +229,73 @@ def run_study(
     if run.result.up_to_date is not None:
         return _left_as_is(run)
     gc.freeze()  # the loaded study lives as long as the run: full collections skip it, and worker processes forked from this one leave its pages shared
+    ahead = _Ahead(run) if run.handoff is not None else None
     try:
-        done = _each(_reporter(progress, len(run.keys)), _raw_read(run))
+        done = _each(_reporter(progress, len(run.keys)), _raw_read(run), ahead.done if ahead is not None else None)
         outcomes = execute(run.graph, [*run.keys, *check_keys(run.graph)], run.scheduler, done,
-                           run.work)[: len(run.keys)]
-        return finish_run(run, outcomes)
+                           run.work, first=run.keys)[: len(run.keys)]
+        return finish_run(run, outcomes, ahead)
     finally:
+        if ahead is not None:
+            ahead.close()
         run.discard_handoff()
         gc.unfreeze()
+
+
+#: How long (seconds) a thread of the run's own process holds the GIL while another waits for it, while :class:`_Ahead`
+#: works: the threads handing tasks to the worker processes and taking their results wait at most this long, not
+#: Python's 5 ms (at 60 subjects the workers waited ~20 ms more between tasks).
+SWITCH_INTERVAL = 0.0005
+
+
+class _Ahead:
+    """The run's tail work that needs the datasets but not the check tasks, done by a thread of this process while the
+    worker processes build and check (with worker processes only): each dataset read back from the handoff folder as
+    its task ends; once the last dataset task has run (none failed), the raw rows reconciled and define.xml written
+    (into the handoff folder), while the workers run the check tasks (started after every dataset task:
+    :func:`cdisc.graph.execute`'s ``first``). :func:`finish_run` takes its results (or the errors raised making them)
+    where it would have made them."""
+
+    def __init__(self, run: PreparedRun):
+        self.run, self.waiting, self.failed = run, set(run.keys), False
+        self.pool = ThreadPoolExecutor(max_workers=1)  # (in order: each step reads what the ones before made)
+        self.switch = sys.getswitchinterval()
+        sys.setswitchinterval(SWITCH_INTERVAL)
+        self.read: dict[tuple, Future[BuiltDataset | None]] = {}
+        self.reconciled: Future[tuple[pd.DataFrame, pd.DataFrame]] | None = None
+        self.defines: Future[Path | None] | None = None
+
+    def done(self, key: tuple, outcome: Outcome) -> None:
+        """A task's callback: read a dataset back once its task has run; once every dataset is built, start on the tail."""
+        if key not in self.waiting:
+            return
+        self.waiting.discard(key)
+        self.failed |= outcome.failed or bool(outcome.errors)
+        if not outcome.failed:
+            self.read[key] = self.pool.submit(self.run.built, outcome)
+        if not self.waiting and not self.failed:
+            self.reconciled = self.pool.submit(lambda: (reconcile(self.run.study, self.built()), column_usage(self.run.study)))
+            self.defines = self.pool.submit(self._write_defines)
+
+    def built(self) -> list[BuiltDataset]:
+        """The datasets the tasks built, in the order of the run's keys, as read back (every task has run)."""
+        read = (self.read[key].result() for key in self.run.keys if key in self.read)
+        return [one for one in read if one is not None]
+
+    def _write_defines(self) -> Path | None:
+        """define.xml of each standard into the handoff folder (``defines/<standard>``); nothing when reconciling failed
+        (the run fails before its outputs are written)."""
+        assert self.run.handoff is not None and self.reconciled is not None
+        if self.reconciled.exception() is not None:
+            return None
+        folder = self.run.handoff.folder / "defines"
+        _write_defines(self.run.study, self.built(), folder, release=False, summaries=self.run.handoff.summaries)
+        return folder
+
+    def close(self) -> None:
+        """Wait for the thread's work (before the handoff folder is removed)."""
+        self.pool.shutdown(wait=True, cancel_futures=True)
+        sys.setswitchinterval(self.switch)
 
 
 def run_portfolio(
@@ -379,6 +440,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
             study.raw_frame(table)
         make_named_terms(study)  # (likewise)
         load_standards(standards)  # (likewise)
+        import_module("pyarrow.dataset")  # (likewise: pandas' parquet reader imports it when first reading, in each process)
         target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
         handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
                           result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
@@ -420,12 +482,13 @@ def _check(study: Study, handoff: Handoff, name: str) -> None:
         handoff.keep_warnings(name, find)
 
 
-def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
-    """Reconcile, compare and write a study's outputs from its datasets' outcomes (all or nothing)."""
+def finish_run(run: PreparedRun, outcomes: list[Outcome], ahead: _Ahead | None = None) -> RunResult:
+    """Reconcile, compare and write a study's outputs from its datasets' outcomes (all or nothing); what ``ahead``
+    made of them while the check tasks ran is taken from it."""
     study, result, target = run.study, run.result, run.target
     errors: list[DataError] = [e for outcome in outcomes for e in outcome.errors]
     skipped = {outcome.name: outcome.needs for outcome in outcomes if outcome.needs}
-    result.built = [built for built in map(run.built, outcomes) if built is not None]
+    result.built = ahead.built() if ahead is not None else [built for built in map(run.built, outcomes) if built is not None]
     result.reused = [one.spec.dataset for one in result.built if one.reused]
     for outcome in outcomes:  # the frames each task read were for the tasks after it: all have run
         outcome.frames = {}
@@ -433,13 +496,13 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome]) -> RunResult:
     _find_window_warnings(study, result.built, run.handoff)
     try:
         if not errors:
-            result.reconciliation = reconcile(study, result.built)
-            result.columns = column_usage(study)
+            result.reconciliation, result.columns = (ahead.reconciled.result() if ahead is not None and ahead.reconciled is not None
+                                                     else (reconcile(study, result.built), column_usage(study)))
     except DataError as exc:
         errors.append(exc)
     if run.previous is not None and not errors:
         result.changes = changes_since(run.previous, result, run.identities, target)
-    result.files = _write_outputs(study, result, target, errors, run.keep_records, run.handoff)
+    result.files = _write_outputs(study, result, target, errors, run.keep_records, run.handoff, ahead.defines if ahead is not None else None)
     if errors:
         found = DataErrors(errors, skipped)
         failure = found.errors[0] if len(found.errors) == 1 and not skipped else found
@@ -631,8 +694,10 @@ def _write_failed_queries(failure: DataErrors, result: RunResult, target: Path) 
 
 def _write_outputs(
     study: Study, result: RunResult, target: Path, errors: list[DataError], keep_records: bool = True, handoff: Handoff | None = None,
+    defines: Future[Path | None] | None = None,
 ) -> list[Path]:
-    """Every output into a staging folder, then moved into place; nothing when there are ``errors``.
+    """Every output into a staging folder, then moved into place; nothing when there are ``errors``. ``defines``: the
+    folder where define.xml of each standard was written already (:class:`_Ahead`).
 
     Each dataset's XPT file is written (into staging) even after errors elsewhere, so that its
     write errors (a value too long for XPT ...) are added to ``errors`` in the same run.
@@ -651,12 +716,16 @@ def _write_outputs(
                 errors += write_dataset_files(one, staging, created, result.formats, study.spec.study.id)
         if errors:
             return []
+        defined = defines.result() if defines is not None else None  # (before the cache entries it may read are moved)
         with ThreadPoolExecutor(max_workers=1) as beside:  # Arrow writes the cache outside the GIL while define.xml is made
             caching = [beside.submit(entry.write, staging / CACHE) for entry in _cache_entries(result, target, staging, handoff)]
             _write_csv(excluded_with_subjects(study, built), staging / "reports" / "excluded.csv")  # the last to read raw rows
             if not keep_records:
                 study.release_frames()
-            _write_defines(study, built, staging, release=not keep_records, summaries=handoff.summaries if handoff is not None else None)
+            if defined is not None:
+                _move_defines(defined, staging, built, release=not keep_records)
+            else:
+                _write_defines(study, built, staging, release=not keep_records, summaries=handoff.summaries if handoff is not None else None)
             _write_csv(result.reconciliation, staging / "reports" / "reconciliation.csv")
             _write_csv(result.columns, staging / "reports" / "columns.csv")
             queries = query_frame([], result.warnings)
@@ -727,6 +796,18 @@ def _write_defines(study: Study, built: list[BuiltDataset], staging: Path, relea
         if release:
             for one in described:
                 one.release()
+
+
+def _move_defines(written: Path, staging: Path, built: list[BuiltDataset], release: bool) -> None:
+    """The define.xml files of each standard :func:`_write_defines` wrote into ``written``, into the staging folder;
+    with ``release`` the records are let go (as :func:`_write_defines` does)."""
+    for folder in sorted(written.iterdir()):
+        (staging / folder.name).mkdir(exist_ok=True)
+        for path in sorted(folder.iterdir()):
+            os.replace(path, staging / folder.name / path.name)
+    if release:
+        for one in built:
+            one.release()
 
 
 #: Above this many values (records x columns) define.xml reads a dataset left in the files a column at a time (about 3 ms

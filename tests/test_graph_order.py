@@ -36,6 +36,16 @@ def test_the_ready_task_with_the_longest_chain_starts_first(cost, first):
     assert STARTED[0] == first and sorted(STARTED) == ["adlb", "adsl", "dm", "lb", "tv"]
 
 
+def test_a_ready_task_of_first_starts_before_any_other():
+    """A run starts its dataset tasks before its check tasks (its own process starts on its outputs once the datasets
+    are built): of the tasks ready, those of ``first``, longest chain first, even when another holds up a longer one."""
+    STARTED.clear()
+    graph = _graph()
+    with LongestChainFirst(chain_lengths(graph, {"TV": 50, "LB": 10}), first=["DM", "ADSL", "LB", "ADLB"]):
+        dask.get(graph, list(graph))
+    assert STARTED == ["lb", "dm", "adsl", "adlb", "tv"]
+
+
 def test_work_estimates_count_a_pivoted_page_once_per_test(tmp_path):
     """VS pivots one wide page row (one column per test) to one record per test: its estimate is the page's rows times
     its tests; LB holds one test per raw row (each test's ``when``): its rows count once; ADaM datasets as their source."""
