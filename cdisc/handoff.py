@@ -308,7 +308,8 @@ def _keep_table(table: Table, path: Path) -> None:
     frame = table.frame
     columns = {name: pa.array(frame[name].to_numpy(), from_pandas=False) if frame[name].dtype == np.float64 else pa.array(frame[name])
                for name in frame.columns}
-    feather.write_feather(pa.table(columns), path.with_suffix(".arrow"), compression="uncompressed")
+    # one record batch: read back, numbers are views of the mapped file and text one chunk, neither copied (split_blocks)
+    feather.write_feather(pa.table(columns), path.with_suffix(".arrow"), compression="uncompressed", chunksize=max(1, len(frame)))
     attributes = {"name": table.name, "label": table.label, "encoding": table.encoding, "variables": [asdict(v) for v in table.variables]}
     path.with_suffix(".json").write_text(json.dumps(attributes), encoding="utf-8")
 
@@ -316,6 +317,6 @@ def _keep_table(table: Table, path: Path) -> None:
 def _kept_table(path: Path, source: Path) -> Table:
     """The dataset file read from ``source`` as :func:`_keep_table` kept it at ``path``."""
     attributes = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    frame = feather.read_table(path.with_suffix(".arrow"), memory_map=True).to_pandas()  # (text stays in the file's pages)
+    frame = feather.read_table(path.with_suffix(".arrow"), memory_map=True).to_pandas(split_blocks=True)  # (values stay in the file's pages)
     variables = tuple(Variable(**v) for v in attributes["variables"])
     return Table(attributes["name"], attributes["label"], source, frame, variables, attributes["encoding"])
