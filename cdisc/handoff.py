@@ -26,7 +26,6 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import feather
 
-from cdisc.arrowtext import plain_columns
 from cdisc.built import BuiltDataset
 from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
@@ -68,7 +67,6 @@ class Handoff:
         taken = self._take_files(stem, key, files) if built.reused else None
         errors: list[DataError] = []
         digests = taken
-        built.frame = plain_columns(built.frame)  # (an ADaM build in a worker holds merged text once per distinct value)
         if digests is None:
             built.hold()
             hashed: dict[Path, str] = {}
@@ -317,6 +315,10 @@ def _keep_table(table: Table, path: Path) -> None:
 def _kept_table(path: Path, source: Path) -> Table:
     """The dataset file read from ``source`` as :func:`_keep_table` kept it at ``path``."""
     attributes = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    frame = feather.read_table(path.with_suffix(".arrow"), memory_map=True).to_pandas(split_blocks=True)  # (values stay in the file's pages)
+    table = feather.read_table(path.with_suffix(".arrow"), memory_map=True)
+    for position, column in enumerate(table.schema):  # text the writer held once per distinct value, as text
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(position, column.name, table.column(position).cast(pa.large_string()))
+    frame = table.to_pandas(split_blocks=True)  # (values stay in the file's pages)
     variables = tuple(Variable(**v) for v in attributes["variables"])
     return Table(attributes["name"], attributes["label"], source, frame, variables, attributes["encoding"])

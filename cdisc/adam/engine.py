@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
-from cdisc.arrowtext import arrow_codes, arrow_text, is_text_per_record, plain_text, text_per_record
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, is_text_per_record, plain_text, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -274,10 +274,14 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     on every record. With ``release`` ``built`` is emptied once every variable is derived, so that the records read
     (and the columns taken from them) are freed, and their memory handed back to the system (a large build's:
     :data:`~cdisc.memory.RELEASE_ABOVE`), before the variables are copied in key order: the copies then take no more
-    than the records let go of; text merged onto every record stays held once per distinct value (the worker's
-    :meth:`cdisc.handoff.Handoff.store` writes it as text).
+    than the records let go of; text merged onto every record, and repetitive text, is held once per distinct value (the
+    worker's :meth:`cdisc.handoff.Handoff.store` writes it as text).
     """
     state = _Build(study, spec, built)
+    if release:  # the base records made, a dataset no rule reads goes with the records' first copy (a record step's)
+        for name in _read_as_base_only(spec):
+            built.pop(name, None)
+            built.pop(f"SUPP{name}", None)
     for index, step in enumerate(spec.steps):
         state.step(index, step)
     state.variables([v.name for v in spec.variables])
@@ -308,11 +312,42 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
 
 
+#: Text of a large build whose values are on this many records each on average is held once per distinct value.
+REPEATED = 4
+
+
+def _held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
+    """Text given as each record's code (-1: missing) among ``distinct`` values, held once per distinct value as
+    :func:`~cdisc.arrowtext.text_per_record` holds it (categories in sorted order).
+
+    >>> _held_text(np.array([0, 1, -1, 0]), pa.array(["b", "a"], pa.large_string())).cat.codes.tolist()
+    [1, 0, -1, 1]
+    """
+    values = pd.Series(ArrowStringArray(pa.chunked_array([distinct]), dtype=TEXT), copy=False)
+    return text_per_record(values, codes)
+
+
+def _read_as_base_only(spec: AdamDataset) -> set[str]:
+    """The datasets ``spec`` reads only for its base records (its source, merged and appended datasets), not in a rule.
+
+    >>> spec = AdamDataset.model_validate({"dataset": "ADLB", "label": "Lab", "class": "BASIC DATA STRUCTURE",
+    ...     "structure": "One record per test", "keys": ["USUBJID"], "source": {"dataset": "LB", "merge": [{"dataset": "ADSL"}]},
+    ...     "variables": [{"name": "TRTSDT", "label": "Start", "type": "integer", "origin": "Derived",
+    ...                    "derive_vars_merged": {"dataset": "ADSL", "by": ["USUBJID"], "value": "TRTSDT"}}]})
+    >>> sorted(_read_as_base_only(spec))
+    ['LB']
+    """
+    base = {spec.source.dataset, *(m.dataset for m in spec.source.merge), *(a.dataset for a in spec.source.append)}
+    rules = [step.rule for step in spec.steps] + [var.rule for var in spec.variables]
+    return base - {dataset for name, params in rules for _, dataset in get(name).datasets(params)}
+
+
 def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -> pd.Series:
     """``values`` at positions ``order`` (None: as they are), numbered from 0. Text is taken through its distinct values:
     the records' text is let go of before its copy in order is made (a take of text in several chunks copies each value
     twice). Text merged onto every record (a categorical: :func:`text_per_record`) is the text again, or with ``held``
-    stays held once per distinct value (for :meth:`cdisc.handoff.Handoff.store`, which writes it as text).
+    stays held once per distinct value, as does other text whose values are each on :data:`REPEATED` records or more
+    on average (for :meth:`cdisc.handoff.Handoff.store`, whose writers write it as text).
 
     >>> _in_order(pd.Series(["b", None, "a", "b"], dtype="str"), np.array([3, 2, 1, 0])).tolist()
     ['b', 'a', nan, 'b']
@@ -328,6 +363,8 @@ def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -
     dtype = values.dtype
     del values  # (the caller holds no other reference: the records' text goes here)
     at = codes[order]
+    if held and 0 < len(distinct) * REPEATED < len(at):
+        return _held_text(at, distinct)
     text = distinct.take(pa.array(at, mask=at < 0) if (at < 0).any() else at)
     return pd.Series(ArrowStringArray(pa.chunked_array([text]), dtype=dtype), copy=False)
 
