@@ -118,8 +118,8 @@ class _Build:
     may add records; the records they add carry their source columns and variables with them.
     """
 
-    def __init__(self, study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]):
-        self.study, self.spec, self.built = study, spec, built
+    def __init__(self, study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame], hold: bool = False):
+        self.study, self.spec, self.built, self.hold = study, spec, built, hold  # hold: repetitive text (:func:`_held_variable`)
         self.source = _source_records(study, spec, built)
         self.read_as_source = read_as_source(spec)
         self.out: dict[str, pd.Series] = {}
@@ -155,6 +155,8 @@ class _Build:
             )
             try:
                 self.out[var.name] = records.typed(RULES[name].build(params, records), var.type)
+                if self.hold:
+                    self.out[var.name] = _held_variable(self.out[var.name])
             except DataError as exc:
                 self.errors.append(located(exc, self.spec.dataset, var.name))
                 self.failed.add(var.name)
@@ -277,7 +279,7 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     than the records let go of; text merged onto every record, and repetitive text, is held once per distinct value (the
     worker's :meth:`cdisc.handoff.Handoff.store` writes it as text).
     """
-    state = _Build(study, spec, built)
+    state = _Build(study, spec, built, hold=release)
     if release:  # the base records made, a dataset no rule reads goes with the records' first copy (a record step's)
         for name in _read_as_base_only(spec):
             built.pop(name, None)
@@ -314,6 +316,22 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
 
 #: Text of a large build whose values are on this many records each on average is held once per distinct value.
 REPEATED = 4
+
+
+#: Records from which a worker's build holds its repetitive text variables once per distinct value as it builds them.
+HELD_FROM = 100_000
+
+
+def _held_variable(values: pd.Series) -> pd.Series:
+    """A text variable of :data:`HELD_FROM` records or more whose values are each on :data:`REPEATED` records or more on
+    average, held once per distinct value (rules read it as text: :meth:`cdisc.rules.records.Records.column`); else
+    ``values``."""
+    if len(values) < HELD_FROM or not isinstance(values.array, ArrowStringArray):
+        return values
+    codes, distinct = arrow_codes(arrow_text(values.array))
+    if not 0 < len(distinct) * REPEATED < len(values):
+        return values
+    return _held_text(codes, distinct).set_axis(values.index).rename(values.name)
 
 
 def _held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
