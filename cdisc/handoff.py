@@ -68,7 +68,8 @@ class Handoff:
         taken = self._take_files(stem, key, files) if built.reused else None
         errors: list[DataError] = []
         digests = taken
-        built.frame = plain_columns(built.frame)  # (an ADaM build in a worker holds merged text once per distinct value)
+        if getattr(built.spec, "reports", None) or getattr(built.spec, "listing", False):  # (read as text by the reports)
+            built.frame = plain_columns(built.frame)
         if digests is None:
             built.hold()
             hashed: dict[Path, str] = {}
@@ -308,7 +309,8 @@ def _keep_table(table: Table, path: Path) -> None:
     frame = table.frame
     columns = {name: pa.array(frame[name].to_numpy(), from_pandas=False) if frame[name].dtype == np.float64 else pa.array(frame[name])
                for name in frame.columns}
-    feather.write_feather(pa.table(columns), path.with_suffix(".arrow"), compression="uncompressed")
+    # one record batch: read back, numbers are views of the mapped file and text one chunk, neither copied (split_blocks)
+    feather.write_feather(pa.table(columns), path.with_suffix(".arrow"), compression="uncompressed", chunksize=max(1, len(frame)))
     attributes = {"name": table.name, "label": table.label, "encoding": table.encoding, "variables": [asdict(v) for v in table.variables]}
     path.with_suffix(".json").write_text(json.dumps(attributes), encoding="utf-8")
 
@@ -316,6 +318,10 @@ def _keep_table(table: Table, path: Path) -> None:
 def _kept_table(path: Path, source: Path) -> Table:
     """The dataset file read from ``source`` as :func:`_keep_table` kept it at ``path``."""
     attributes = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
-    frame = feather.read_table(path.with_suffix(".arrow"), memory_map=True).to_pandas()  # (text stays in the file's pages)
+    table = feather.read_table(path.with_suffix(".arrow"), memory_map=True)
+    for position, column in enumerate(table.schema):  # text the writer held once per distinct value, as text
+        if pa.types.is_dictionary(column.type):
+            table = table.set_column(position, column.name, table.column(position).cast(pa.large_string()))
+    frame = table.to_pandas(split_blocks=True)  # (values stay in the file's pages)
     variables = tuple(Variable(**v) for v in attributes["variables"])
     return Table(attributes["name"], attributes["label"], source, frame, variables, attributes["encoding"])

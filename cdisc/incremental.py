@@ -123,7 +123,7 @@ class CacheEntry:
         written = []
         for part, table in self.tables.items():
             path = folder / f"{self.stem}.{part}.parquet"
-            pq.write_table(table, path, compression="lz4", write_statistics=False)
+            _write_parquet(table, path)
             written.append(path)
         for name, content in self.reports.items():
             path = folder / f"{self.stem}.report.{name}"
@@ -132,6 +132,41 @@ class CacheEntry:
         path = folder / f"{self.stem}.json"
         path.write_text(self.header, encoding="utf-8")
         return [*written, path]
+
+
+#: Rows of text held once per distinct value written as text at a time (a row group each): ~130 MB of ADLB's text.
+HELD_ROWS = 1 << 18
+
+
+def _write_parquet(table: pa.Table, path: Path) -> None:
+    """``table`` as a parquet file; its columns of text held once per distinct value (Arrow dictionaries, from
+    categoricals of text: :func:`cdisc.arrowtext.text_per_record`) written as text, :data:`HELD_ROWS` rows at a time,
+    so that the text of every record is never made at once. The file reads back as the frame of the text."""
+    held = [p for p, column in enumerate(table.schema) if pa.types.is_dictionary(column.type) and column.type.value_type == pa.large_string()]
+    if not held:
+        pq.write_table(table, path, compression="lz4", write_statistics=False)
+        return
+    schema = _as_text(table.schema, held)
+    with pq.ParquetWriter(path, schema, compression="lz4", write_statistics=False) as writer:
+        for start in range(0, table.num_rows, HELD_ROWS):
+            rows = table.slice(start, HELD_ROWS)
+            for position in held:
+                rows = rows.set_column(position, schema.field(position), rows.column(position).cast(pa.large_string()))
+            writer.write_table(rows.replace_schema_metadata(schema.metadata))
+
+
+def _as_text(schema: pa.Schema, held: list[int]) -> pa.Schema:
+    """``schema`` with the dictionary columns at positions ``held`` as the text pandas writes of ``str`` columns."""
+    text = json.loads(pa.Table.from_pandas(pd.DataFrame({"": pd.Series([], dtype="str")})).schema.metadata[b"pandas"])["columns"][0]
+    metadata = dict(schema.metadata)
+    pandas = json.loads(metadata[b"pandas"])
+    names = {schema.field(position).name for position in held}
+    pandas["columns"] = [{**column, **{k: text[k] for k in ("pandas_type", "numpy_type", "metadata")}} if column["field_name"] in names else column
+                         for column in pandas["columns"]]
+    metadata[b"pandas"] = json.dumps(pandas).encode()
+    for position in held:
+        schema = schema.set(position, schema.field(position).with_type(pa.large_string()))
+    return schema.with_metadata(metadata)
 
 
 def cache_entry(built: BuiltDataset, input_hash: str) -> CacheEntry:

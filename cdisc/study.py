@@ -30,6 +30,7 @@ from rich.console import Console
 
 from cdisc import __version__
 from cdisc.adam.engine import build_adam_dataset
+from cdisc.arrowtext import plain_columns
 from cdisc.built import BuiltDataset
 from cdisc.changes import (
     Changes,
@@ -916,13 +917,14 @@ def write_dataset_files(one: BuiltDataset, staging: Path, created: dt.datetime, 
         _write_json_forms(one, folder, created, formats, study_id)
     except DataError as exc:
         errors.append(located(exc, one.spec.dataset))
-    _write_csv(one.lineage, folder / "lineage" / f"{one.spec.dataset.lower()}.csv")
+    _write_csv(plain_columns(one.lineage), folder / "lineage" / f"{one.spec.dataset.lower()}.csv")
     if getattr(one.spec, "listing", False):
         listing = staging / "reports" / f"{one.spec.dataset.lower()}.txt"
         listing.parent.mkdir(exist_ok=True)
-        listing.write_text(render_listing(one.frame, one.spec), encoding="utf-8")
+        listing.write_text(render_listing(plain_columns(one.frame), one.spec), encoding="utf-8")
     if one.reports is None:  # (one taken from the previous run has them from its cache entry)
-        one.reports = dict(dataset_reports(one.frame, one.spec.dataset, getattr(one.spec, "reports", []), {"STUDYID": study_id}))
+        reports = getattr(one.spec, "reports", [])
+        one.reports = dict(dataset_reports(plain_columns(one.frame) if reports else one.frame, one.spec.dataset, reports, {"STUDYID": study_id}))
     for name, content in one.reports.items():
         (staging / "reports").mkdir(exist_ok=True)
         (staging / "reports" / name).write_bytes(content)
@@ -932,7 +934,8 @@ def write_dataset_files(one: BuiltDataset, staging: Path, created: dt.datetime, 
 def _write_json_forms(one: BuiltDataset, folder: Path, created, formats: tuple[str, ...], study_id: str) -> None:
     """Dataset-JSON and NDJSON files of a dataset (and its SUPP--) beside its XPT file, as ``formats`` asks."""
     keys = tuple(k for k in getattr(one.spec, "keys", ()) if k in one.frame.columns)
-    write_dataset_json_files(one.frame, xpt_metadata(one.spec), folder, formats, created=created, study_oid=study_id, keys=keys)
+    frame = plain_columns(one.frame) if set(formats) - {"xpt"} else one.frame  # (text held once per distinct value, as text)
+    write_dataset_json_files(frame, xpt_metadata(one.spec), folder, formats, created=created, study_oid=study_id, keys=keys)
     if one.supp is not None and isinstance(one.spec, SdtmDataset):  # (only SDTM has SUPP--)
         write_dataset_json_files(one.supp, supp_metadata(one.spec), folder, formats, created=created, study_oid=study_id)
 

@@ -56,3 +56,13 @@ def test_a_record_step_may_give_merged_text_a_new_value(small_example, tmp_path)
     assert len(worst_low) and set(worst_low["TRT01A"]) == {"Another Arm"}
     assert "Another Arm" not in set(frames["processes"].loc[frames["processes"]["AVISITN"] != 9998, "TRT01A"])
     assert frames["processes"].equals(frames["sync"])
+
+
+def test_holding_every_repetitive_variable_changes_no_output(small_example, small_example_run, tmp_path, monkeypatch):
+    """A large ADaM build in a worker process holds its repetitive text variables once per distinct value as it builds
+    them (rules read them as text, record steps copy them): held from the first record, the outputs are the same."""
+    import cdisc.adam.engine
+
+    monkeypatch.setattr(cdisc.adam.engine, "HELD_FROM", 1)  # (the worker processes are forked: they see it)
+    run_study(small_example, tmp_path / "held", options=RunOptions(scheduler="processes"))
+    assert _files(tmp_path / "held") == _files(small_example_run)

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
-from cdisc.arrowtext import arrow_codes, arrow_text, is_text_per_record, plain_text, text_per_record
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, is_text_per_record, plain_text, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -118,8 +118,8 @@ class _Build:
     may add records; the records they add carry their source columns and variables with them.
     """
 
-    def __init__(self, study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame]):
-        self.study, self.spec, self.built = study, spec, built
+    def __init__(self, study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame], hold: bool = False):
+        self.study, self.spec, self.built, self.hold = study, spec, built, hold  # hold: repetitive text (:func:`_held_variable`)
         self.source = _source_records(study, spec, built)
         self.read_as_source = read_as_source(spec)
         self.out: dict[str, pd.Series] = {}
@@ -155,6 +155,8 @@ class _Build:
             )
             try:
                 self.out[var.name] = records.typed(RULES[name].build(params, records), var.type)
+                if self.hold:
+                    self.out[var.name] = _held_variable(self.out[var.name])
             except DataError as exc:
                 self.errors.append(located(exc, self.spec.dataset, var.name))
                 self.failed.add(var.name)
@@ -274,10 +276,14 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     on every record. With ``release`` ``built`` is emptied once every variable is derived, so that the records read
     (and the columns taken from them) are freed, and their memory handed back to the system (a large build's:
     :data:`~cdisc.memory.RELEASE_ABOVE`), before the variables are copied in key order: the copies then take no more
-    than the records let go of; text merged onto every record stays held once per distinct value (the worker's
-    :meth:`cdisc.handoff.Handoff.store` writes it as text).
+    than the records let go of; text merged onto every record, and repetitive text, is held once per distinct value (the
+    worker's :meth:`cdisc.handoff.Handoff.store` writes it as text).
     """
-    state = _Build(study, spec, built)
+    state = _Build(study, spec, built, hold=release)
+    if release:  # the base records made, a dataset no rule reads goes with the records' first copy (a record step's)
+        for name in _read_as_base_only(spec):
+            built.pop(name, None)
+            built.pop(f"SUPP{name}", None)
     for index, step in enumerate(spec.steps):
         state.step(index, step)
     state.variables([v.name for v in spec.variables])
@@ -308,11 +314,58 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
 
 
+#: Text of a large build whose values are on this many records each on average is held once per distinct value.
+REPEATED = 4
+
+
+#: Records from which a worker's build holds its repetitive text variables once per distinct value as it builds them.
+HELD_FROM = 100_000
+
+
+def _held_variable(values: pd.Series) -> pd.Series:
+    """A text variable of :data:`HELD_FROM` records or more whose values are each on :data:`REPEATED` records or more on
+    average, held once per distinct value (rules read it as text: :meth:`cdisc.rules.records.Records.column`); else
+    ``values``."""
+    if len(values) < HELD_FROM or not isinstance(values.array, ArrowStringArray):
+        return values
+    codes, distinct = arrow_codes(arrow_text(values.array))
+    if not 0 < len(distinct) * REPEATED < len(values):
+        return values
+    return _held_text(codes, distinct).set_axis(values.index).rename(values.name)
+
+
+def _held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
+    """Text given as each record's code (-1: missing) among ``distinct`` values, held once per distinct value as
+    :func:`~cdisc.arrowtext.text_per_record` holds it (categories in sorted order).
+
+    >>> _held_text(np.array([0, 1, -1, 0]), pa.array(["b", "a"], pa.large_string())).cat.codes.tolist()
+    [1, 0, -1, 1]
+    """
+    values = pd.Series(ArrowStringArray(pa.chunked_array([distinct]), dtype=TEXT), copy=False)
+    return text_per_record(values, codes)
+
+
+def _read_as_base_only(spec: AdamDataset) -> set[str]:
+    """The datasets ``spec`` reads only for its base records (its source, merged and appended datasets), not in a rule.
+
+    >>> spec = AdamDataset.model_validate({"dataset": "ADLB", "label": "Lab", "class": "BASIC DATA STRUCTURE",
+    ...     "structure": "One record per test", "keys": ["USUBJID"], "source": {"dataset": "LB", "merge": [{"dataset": "ADSL"}]},
+    ...     "variables": [{"name": "TRTSDT", "label": "Start", "type": "integer", "origin": "Derived",
+    ...                    "derive_vars_merged": {"dataset": "ADSL", "by": ["USUBJID"], "value": "TRTSDT"}}]})
+    >>> sorted(_read_as_base_only(spec))
+    ['LB']
+    """
+    base = {spec.source.dataset, *(m.dataset for m in spec.source.merge), *(a.dataset for a in spec.source.append)}
+    rules = [step.rule for step in spec.steps] + [var.rule for var in spec.variables]
+    return base - {dataset for name, params in rules for _, dataset in get(name).datasets(params)}
+
+
 def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -> pd.Series:
     """``values`` at positions ``order`` (None: as they are), numbered from 0. Text is taken through its distinct values:
     the records' text is let go of before its copy in order is made (a take of text in several chunks copies each value
     twice). Text merged onto every record (a categorical: :func:`text_per_record`) is the text again, or with ``held``
-    stays held once per distinct value (for :meth:`cdisc.handoff.Handoff.store`, which writes it as text).
+    stays held once per distinct value, as does other text whose values are each on :data:`REPEATED` records or more
+    on average (for :meth:`cdisc.handoff.Handoff.store`, whose writers write it as text).
 
     >>> _in_order(pd.Series(["b", None, "a", "b"], dtype="str"), np.array([3, 2, 1, 0])).tolist()
     ['b', 'a', nan, 'b']
@@ -328,6 +381,8 @@ def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -
     dtype = values.dtype
     del values  # (the caller holds no other reference: the records' text goes here)
     at = codes[order]
+    if held and 0 < len(distinct) * REPEATED < len(at):
+        return _held_text(at, distinct)
     text = distinct.take(pa.array(at, mask=at < 0) if (at < 0).any() else at)
     return pd.Series(ArrowStringArray(pa.chunked_array([text]), dtype=dtype), copy=False)
 

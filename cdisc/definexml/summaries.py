@@ -12,9 +12,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from cdisc.arrowtext import is_text_per_record, plain_columns
 from cdisc.built import BuiltDataset
 from cdisc.definexml.build import DefineDataset, define_questions, described_tables
-from cdisc.definexml.values import SettledFrame, Summary, summarise
+from cdisc.definexml.values import ColumnLoader, SettledFrame, Summary, summarise
 from cdisc.spec.load import Study
 
 __all__ = ["read_summaries", "save_summaries"]
@@ -23,7 +24,9 @@ __all__ = ["read_summaries", "save_summaries"]
 def save_summaries(study: Study, built: BuiltDataset, folder: Path) -> None:
     """The answers about a built dataset's records (and its SUPP-- records) that define.xml asks, into
     ``folder/<DATASET>.json``."""
-    tables = described_tables(study, DefineDataset(built.spec, built.frame, built.supp))
+    frame = built.frame
+    records = frame if not any(map(is_text_per_record, frame.dtypes)) else ColumnLoader(tuple(frame.columns), lambda names: plain_columns(frame[names]))
+    tables = described_tables(study, DefineDataset(built.spec, records, built.supp))  # (text held once per distinct value: as text, a column at a time)
     answers = {t.meta.dataset: None if t.frame is None else summarise(t.meta.dataset, t.frame, define_questions(t.meta)) for t in tables}
     folder.mkdir(parents=True, exist_ok=True)
     text = json.dumps({name: None if settled is None else _settled_json(settled) for name, settled in answers.items()})

@@ -21,7 +21,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-from cdisc.arrowtext import TEXT
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, is_text_per_record, plain_text
 from cdisc.io.ibm import IBM_MAX, IBM_MIN, from_ibm, to_ibm
 from cdisc.io.xpt_model import (
     BLANK,
@@ -297,15 +297,28 @@ class _Text:
 
 
 @dataclass(frozen=True)
+class _Held:
+    """Values of a char variable held once per distinct value (a categorical of text): each row's code (-1: missing),
+    each distinct value as written (``text``: without trailing blanks, then "" for missing) and padded to the
+    variable's length (``cells``: one row of bytes each), so that a row's cell is ``cells[code]``."""
+
+    codes: np.ndarray
+    text: pa.Array
+    cells: np.ndarray
+
+
+@dataclass(frozen=True)
 class _Column:
     """A variable ready to stream: its NAMESTR facts and its values: num, a float per row (``values``); char, the
-    text of every row in the pieces the frame held it in (``texts``: one, unless its column was in chunks)."""
+    text of every row in the pieces the frame held it in (``texts``: one, unless its column was in chunks), or once
+    per distinct value (``held``)."""
 
     variable: XptVariable
     length: int
     position: int
     values: np.ndarray | None = None
     texts: tuple[_Text, ...] = ()
+    held: _Held | None = None
 
 
 def _char_length(where: str, variable: XptVariable, lengths: np.ndarray, column: pd.Series) -> int:
@@ -351,7 +364,11 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
             _check_numbers(where, values)
             length = variable.length or 8
             prepared.append(_Column(variable, length, position, values))
+        elif (held := _held(variable, column)) is not None:
+            length = held.cells.shape[1]
+            prepared.append(_Column(variable, length, position, held=held))
         else:
+            column = plain_text(column)  # (a value written otherwise than as ASCII, or too long: as any text)
             texts = _Text.pieces(_encoded(where, [_trimmed(chunk) for chunk in _text_array(where, column)], column, encoding))
             lengths = texts[0].lengths() if len(texts) == 1 else np.concatenate([piece.lengths() for piece in texts])
             length = _char_length(where, variable, lengths, column)
@@ -361,6 +378,27 @@ def _prepare(frame: pd.DataFrame, dataset: XptDataset, encoding: str | None) -> 
     return prepared
 
 
+def _held(variable: XptVariable, column: pd.Series) -> _Held | None:
+    """A categorical of text (:func:`~cdisc.arrowtext.text_per_record`) ready to write once per distinct value; None
+    for any other column, and for one whose values are not all ASCII or are too long (written, or refused, as text)."""
+    if not is_text_per_record(column.dtype):
+        return None
+    codes = column.cat.codes.to_numpy()
+    text = _trimmed(arrow_text(column.dtype.categories.array).combine_chunks().cast(pa.large_string()))
+    offsets, data = _buffers(text)
+    used = np.zeros(len(text) + 1, dtype=bool)
+    used[codes] = True  # (-1, missing: the last)
+    lengths = np.append(np.diff(offsets), 0)
+    longest = int(lengths[used].max(initial=0))
+    if data[offsets[0] : offsets[-1]].max(initial=0) >= 0x80 or longest > (variable.length or 200):
+        return None
+    length = variable.length or max(1, longest)
+    text = pa.concat_arrays([text, pa.array([""], pa.large_string())])
+    cut = pc.utf8_slice_codeunits(text, 0, length)  # (a value not written may be longer)
+    cells = _offsets_data(pc.ascii_rpad(cut, width=length, padding=" "))[1].reshape(len(text), length)
+    return _Held(codes, text, cells)
+
+
 def _warn_trailing_blanks(dataset: XptDataset, columns: list[_Column], rows: int) -> None:
     """Warn when only-character rows at the end are blank: v5 readers cannot tell them from padding."""
     if rows == 0 or any(c.values is not None for c in columns):
@@ -368,6 +406,8 @@ def _warn_trailing_blanks(dataset: XptDataset, columns: list[_Column], rows: int
     blank = np.ones(rows, dtype=bool)
     for piece in (piece for column in columns for piece in column.texts):  # values are already right-trimmed
         blank[piece.start : piece.start + len(piece.text)] &= piece.lengths() == 0
+    for held in (column.held for column in columns if column.held is not None):
+        blank &= (np.diff(_buffers(held.text)[0]) == 0)[held.codes]
     trailing = rows - (np.flatnonzero(~blank)[-1] + 1 if not blank.all() else 0)
     if trailing:
         verb = "is" if trailing == 1 else "are"
@@ -461,6 +501,8 @@ def _cells(column: _Column, start: int, rows: int, item: np.dtype) -> np.ndarray
     if column.values is not None:
         ibm = to_ibm(column.values[start : start + rows])
         return np.ndarray((rows,), item, buffer=ibm, strides=(8,))
+    if column.held is not None:
+        return column.held.cells[column.held.codes[start : start + rows]].reshape(-1).view(item)
     end = start + rows
     cells = [_text_cells(piece, max(start, piece.start) - piece.start, min(end, piece.start + len(piece.text)) - piece.start, item)
              for piece in column.texts if piece.start < end and start < piece.start + len(piece.text)]
@@ -554,10 +596,13 @@ def _as_read(dataset: XptDataset, namestrs: np.ndarray, columns: list[_Column], 
     return frame, read
 
 
-def _values_read(column: _Column, rows: int) -> np.ndarray | ArrowStringArray:
-    """The first ``rows`` values of a column as a reader gives them."""
+def _values_read(column: _Column, rows: int) -> np.ndarray | ArrowStringArray | pd.Categorical:
+    """The first ``rows`` values of a column as a reader gives them (text held once per distinct value stays so)."""
     if column.values is not None:
         return _numbers_read(column.values[:rows], column.length)
+    if column.held is not None:
+        codes, distinct = arrow_codes(pa.chunked_array([column.held.text]))  # (values the same once trimmed: one)
+        return pd.Categorical.from_codes(codes[column.held.codes[:rows]], dtype=pd.CategoricalDtype(pd.Index(ArrowStringArray(distinct, dtype=TEXT))))
     return ArrowStringArray(pa.chunked_array([piece.text for piece in column.texts], pa.large_string())[:rows], dtype=TEXT)
 
 
