@@ -310,9 +310,18 @@ def _keep_table(table: Table, path: Path) -> None:
     columns = {name: pa.array(frame[name].to_numpy(), from_pandas=False) if frame[name].dtype == np.float64 else pa.array(frame[name])
                for name in frame.columns}
     # one record batch: read back, numbers are views of the mapped file and text one chunk, neither copied (split_blocks)
-    feather.write_feather(pa.table(columns), path.with_suffix(".arrow"), compression="uncompressed", chunksize=max(1, len(frame)))
+    _put(path.with_suffix(".arrow"), lambda to: feather.write_feather(pa.table(columns), to, compression="uncompressed", chunksize=max(1, len(frame))))
     attributes = {"name": table.name, "label": table.label, "encoding": table.encoding, "variables": [asdict(v) for v in table.variables]}
-    path.with_suffix(".json").write_text(json.dumps(attributes), encoding="utf-8")
+    _put(path.with_suffix(".json"), lambda to: to.write_text(json.dumps(attributes), encoding="utf-8"))  # (last: read_back looks for it)
+
+
+def _put(path: Path, write: Callable[[Path], object]) -> None:
+    """Write ``path`` as a file of this process's own beside it, then renamed into place: another process sees the
+    whole file or none. Two check tasks may keep the same file at once (a pinned dataset, DM, taken from the previous
+    run: each reads it anew); written in place, one read the other's half-written attributes."""
+    own = path.with_name(f".{path.name}.{os.getpid()}")
+    write(own)
+    os.replace(own, path)
 
 
 def _kept_table(path: Path, source: Path) -> Table:

@@ -5,6 +5,7 @@ for bit (SAS's special missing values included) and every attribute."""
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from types import SimpleNamespace
 
 import numpy as np
@@ -142,3 +143,27 @@ def test_a_file_written_again_is_read_again(tmp_path, monkeypatch):
     handoff._read_kept(path)
     pd.DataFrame({"USUBJID": ["S-1", "S-2", "S-3"]}).to_parquet(path)
     assert handoff._read_kept(path)["USUBJID"].tolist() == ["S-1", "S-2", "S-3"]
+
+
+def test_a_kept_table_appears_whole_the_table_before_its_attributes(tmp_path, monkeypatch):
+    """Two check tasks may keep the same table at once (DM taken from the previous run: each reads it anew), and
+    another reads it as soon as its attributes are there: each file is written beside and renamed into place, the
+    table first. Written in place, a check task read the other's empty attributes file (JSONDecodeError)."""
+    import os
+
+    path = _written(tmp_path)
+    kept = tmp_path / "read" / "dm.xpt"
+    moved = []
+
+    def replace(source, target):
+        assert not Path(target).exists()  # (nothing half-written was ever visible at the name readers look for)
+        moved.append((Path(source).parent, Path(target).name))
+        real_replace(source, target)
+
+    real_replace = os.replace
+    monkeypatch.setattr(os, "replace", replace)
+    _keep_table(read_table(path), kept)
+
+    assert moved == [(kept.parent, "dm.arrow"), (kept.parent, "dm.json")]
+    assert sorted(p.name for p in kept.parent.iterdir()) == ["dm.arrow", "dm.json"]
+    assert_frame_equal(_kept_table(kept, path).frame, read_table(path).frame)
