@@ -79,11 +79,13 @@ def read_columns(table: RawTableFile) -> list[str]:
     """The column names of a raw table, without reading its rows."""
     if table.path.suffix.lower() == ".csv":
         with table.path.open("rb") as handle:
-            header = handle.readline()
+            header = next(iter(handle.readline().splitlines()), b"")  # (a line may end in \r alone, as pandas reads it)
         try:
             return next(csv.reader([header.decode(_codec(table.encoding))]), [])
         except UnicodeDecodeError as exc:
             raise _undecodable(table, exc) from None
+        except csv.Error as exc:
+            raise DataError(f"{table.path}: cannot read the header of raw table '{table.name}': {exc}") from None
     return [c for c in read_table(table, nrows=0).columns if c not in PROVENANCE]
 
 

@@ -40,6 +40,7 @@ def test_a_csv_file_gives_the_frame_pandas_reads(tmp_path, body, bom):
     ("\ufeffA,B\nNA, 2\n\n3,4", True),
     ('A,B\n"1,5",2\n', False),  # quoted
     ("A,B\n1,2\r3,4\n", False),  # a lone carriage return
+    ("A,B\r1,2\r3,4\r", False),  # every line ended by one (old Macs): the header too
     ("A,B\n1\n", False),  # a short row, which pandas fills
     ("A,A\n1,2\n", False),  # a column named twice: pandas reads it, the check names it
     ("A,B\n", False),  # no rows
