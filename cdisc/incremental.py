@@ -36,7 +36,7 @@ from cdisc.spec.load import Study
 if TYPE_CHECKING:  # cdisc.built imports the rule registry, which imports the engines
     from cdisc.built import BuiltDataset
 
-__all__ = ["CACHE", "CacheEntry", "cache_entry", "dataset_input_hashes", "load_built", "tables_named", "warnings_json", "warnings_of"]
+__all__ = ["CACHE", "CacheEntry", "cache_entry", "dataset_input_hashes", "load_built", "raw_tables_read", "tables_named", "warnings_json", "warnings_of"]
 
 CACHE = ".cdisc-cache"
 _PARTS = ("frame", "lineage", "excluded", "supp")
@@ -62,6 +62,14 @@ def tables_named(data: Any) -> set[str]:
 
     walk(data)
     return found
+
+
+def raw_tables_read(study: Study, name: str) -> set[str]:
+    """The raw tables dataset ``name``'s task reads: those its spec names, and those study.yaml's reference dates are
+    read from when it uses them."""
+    data = study.datasets[name].doc.data
+    tables = tables_named(data) | (tables_named(study.doc.data) if _uses_reference_dates(data) else set())
+    return tables & study.raw_tables.keys()
 
 
 def _uses_reference_dates(data: Any) -> bool:
@@ -95,13 +103,11 @@ def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs
     versions = {name: version or "" for name, version in dependency_versions().items()}
     shared = combined_hash({name: digest(path) for name, path in shared_files.items()} | code | versions | dict(settings))
     raw = {name: digest(table.path) for name, table in study.raw_tables.items()}
-    study_tables = tables_named(study.doc.data)
     files = spec_files(study)
     hashes: dict[str, str] = {}
     for name, dataset in study.datasets.items():
-        tables = tables_named(dataset.doc.data) | (study_tables if _uses_reference_dates(dataset.doc.data) else set())
         parts = {"@shared": shared, "@spec": digest(files[name])}
-        parts |= {f"raw/{t}": raw[t] for t in tables if t in raw}
+        parts |= {f"raw/{t}": raw[t] for t in sorted(raw_tables_read(study, name))}
         parts |= {f"dataset/{d}": hashes[d] for d in dependencies(dataset.spec) if d in hashes}
         hashes[name] = combined_hash(parts)
     return hashes

@@ -60,7 +60,7 @@ from cdisc.definexml.summaries import read_summaries, save_summaries
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import RAW_READ, Outcome, check_keys, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
 from cdisc.handoff import Handoff
-from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built, tables_named
+from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built, raw_tables_read
 from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
@@ -462,7 +462,7 @@ def work_estimates(study: Study, specs: Mapping, prefix: str) -> dict:
     processes share them)."""
     rows: dict[str, int] = {}
     for name, spec in specs.items():  # (in build order: what a dataset is made from comes before it)
-        raw = sum(len(study.raw_frame(t)) for t in tables_named(study.datasets[name].doc.data) if t in study.raw_tables)
+        raw = sum(len(study.raw_frame(t)) for t in sorted(raw_tables_read(study, name)))
         raw *= max(1, sum(test.when is None for test in getattr(spec, "tests", [])))
         source = getattr(spec.source, "dataset", None)
         appended = [part.dataset for part in getattr(spec.source, "append", [])]
@@ -544,13 +544,14 @@ def _each(*calls: Callable[[tuple, Outcome], None] | None) -> Callable[[tuple, O
 
 
 def _raw_read(run: PreparedRun) -> Callable[[tuple, Outcome], None] | None:
-    """With worker processes, a callback that, once every SDTM dataset task of ``run`` has run (no other reads raw
-    tables), keeps of the raw tables only what this process reads of them afterwards (:func:`_raw_columns_kept`) and
-    tells the worker processes to let go of theirs (:data:`cdisc.graph.RAW_READ`): at 10,000 subjects the raw tables
-    take about 1 GB, held by every process until then."""
+    """With worker processes, a callback that, once every dataset task of ``run`` that reads raw tables has run
+    (:func:`~cdisc.incremental.raw_tables_read`), keeps of the raw tables only what this process reads of them afterwards
+    (:func:`_raw_columns_kept`) and tells the worker processes to let go of theirs (:data:`cdisc.graph.RAW_READ`): at
+    10,000 subjects the raw tables take about 1 GB, held by every process until then. Datasets made of others only
+    (RELREC, built last of all from PC, PP, TU and TR) do not hold them up."""
     if run.handoff is None:
         return None
-    handoff, waiting = run.handoff, {key for key in run.keys if isinstance(run.handoff.specs[key[1]], SdtmDataset)}
+    handoff, waiting = run.handoff, {key for key in run.keys if raw_tables_read(run.study, key[1])}
 
     def done(key: tuple, outcome: Outcome) -> None:
         if key in waiting:

@@ -11,6 +11,7 @@ from conftest import minimal_study
 
 from cdisc import memory
 from cdisc.graph import execute
+from cdisc.raw import read_columns
 from cdisc.study import RunOptions, prepare_run
 
 
@@ -83,3 +84,32 @@ def test_reuse_freed_memory_without_glibc(monkeypatch):
     monkeypatch.delenv("MIMALLOC_PURGE_DELAY", raising=False)
     memory.reuse_freed_memory()
     assert memory.os.environ["MIMALLOC_PURGE_DELAY"] == "60000"
+
+
+def test_worker_processes_let_go_of_the_raw_tables_once_every_dataset_reading_them_is_built(small_example, tmp_path):
+    """The signal to let go comes when the last dataset task that reads raw tables has run, not after the datasets made
+    of other datasets only: RELREC (built last, from PC, PP, TU and TR) held 1 GB of raw tables in three processes for
+    the second half of a 10,000-subject run. DM reads the tables its reference dates come from."""
+    from cdisc.graph import RAW_READ, Outcome
+    from cdisc.incremental import raw_tables_read
+    from cdisc.study import _raw_read
+
+    run = prepare_run(small_example, tmp_path / "out", RunOptions(scheduler="processes"))
+    try:
+        reading = [key for key in run.keys if raw_tables_read(run.study, key[1])]
+        assert raw_tables_read(run.study, "RELREC") == set() and raw_tables_read(run.study, "ADSL") == set()
+        assert {"ae", "lb"} <= raw_tables_read(run.study, "AE") | raw_tables_read(run.study, "LB")
+        assert "ex" in raw_tables_read(run.study, "DM")  # (the first dose: RFSTDTC)
+        done = _raw_read(run)
+        assert done is not None
+        for key in reading[:-1]:
+            done(key, Outcome(key[1]))
+        assert not (run.handoff.folder / RAW_READ).exists()
+        done(next(key for key in run.keys if key[1] == "RELREC"), Outcome("RELREC"))
+        assert not (run.handoff.folder / RAW_READ).exists()
+        done(reading[-1], Outcome(reading[-1][1]))
+        assert (run.handoff.folder / RAW_READ).exists()
+        kept = set(run.study._raw_frames["lb"].columns) & set(read_columns(run.study.raw_tables["lb"]))
+        assert kept and kept < set(read_columns(run.study.raw_tables["lb"]))  # (narrowed to its subjects' columns)
+    finally:
+        run.discard_handoff()
