@@ -3,10 +3,13 @@
 A build allocates and frees the same large arrays over and over (a column of a million records per variable). Memory
 new to a process costs system time to map and clear (at 10,000 subjects it was a third of the run's CPU), so
 :func:`reuse_freed_memory`, called as the command starts, keeps freed memory in the process: glibc's malloc serves
-numpy's arrays up to 32 MiB from its heap and keeps up to 1 GiB free at its top instead of giving it back at once, and
-Arrow's memory pool (mimalloc) keeps freed pages for a minute instead of a second. A worker process, when a dataset is
-built, hands what it holds but no longer uses back to the system (:func:`release_memory`), so that it does not keep a
-large dataset's memory while it builds the next ones.
+numpy's arrays up to 32 MiB from its heap and keeps up to 1 GiB free at its top instead of giving it back at once. Arrow
+allocates from the same malloc (its "system" pool) rather than its default, mimalloc, which keeps the memory one thread
+frees of what another allocated (Arrow's reader threads read the raw tables and the datasets handed between tasks) until
+that thread allocates again: at 10,000 subjects the run's process held ~400 MB of raw columns it had let go of, and a
+worker process as much again between tasks. A worker process, when a dataset is built, hands what it holds but no
+longer uses back to the system (:func:`release_memory`), so that it does not keep a large dataset's memory while it
+builds the next ones.
 """
 
 from __future__ import annotations
@@ -50,12 +53,13 @@ def _libc(function: str):
 
 
 def reuse_freed_memory() -> None:
-    """Keep freed memory in this process (and the worker processes forked from it) for the next allocations. Called
-    before pyarrow is imported: mimalloc reads its settings (here, unless the environment sets it) as it loads.
+    """Keep freed memory in this process (and the worker processes forked from it) for the next allocations, Arrow's
+    included. Called before pyarrow is imported: Arrow reads its pool's name (here, unless the environment sets it) as it
+    loads.
 
     >>> reuse_freed_memory()  # nothing to see: the run's system time falls
     """
-    os.environ.setdefault("MIMALLOC_PURGE_DELAY", "60000")  # milliseconds; release_memory purges at once
+    os.environ.setdefault("ARROW_DEFAULT_MEMORY_POOL", "system")
     mallopt = _mallopt()
     if mallopt is not None:
         mallopt(_M_MMAP_THRESHOLD, 32 * 2**20)  # glibc's largest: a fixed threshold, not one that moves down again

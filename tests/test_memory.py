@@ -69,21 +69,21 @@ def test_objects_are_unfrozen_after_a_failed_graph(monkeypatch, tmp_path):
     assert gc.get_freeze_count() == 0
 
 
-def test_reuse_freed_memory_keeps_arrow_pages_for_a_minute_unless_the_environment_says(monkeypatch):
-    monkeypatch.delenv("MIMALLOC_PURGE_DELAY", raising=False)
+def test_reuse_freed_memory_has_arrow_allocate_from_malloc_unless_the_environment_says(monkeypatch):
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     memory.reuse_freed_memory()
-    assert memory.os.environ["MIMALLOC_PURGE_DELAY"] == "60000"
-    monkeypatch.setenv("MIMALLOC_PURGE_DELAY", "0")  # the user's own setting stands
+    assert memory.os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
+    monkeypatch.setenv("ARROW_DEFAULT_MEMORY_POOL", "mimalloc")  # the user's own setting stands
     memory.reuse_freed_memory()
-    assert memory.os.environ["MIMALLOC_PURGE_DELAY"] == "0"
+    assert memory.os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "mimalloc"
 
 
 def test_reuse_freed_memory_without_glibc(monkeypatch):
     """No mallopt (musl, macOS): only Arrow's pool is set."""
     monkeypatch.setattr(memory, "_mallopt", lambda: None)
-    monkeypatch.delenv("MIMALLOC_PURGE_DELAY", raising=False)
+    monkeypatch.delenv("ARROW_DEFAULT_MEMORY_POOL", raising=False)
     memory.reuse_freed_memory()
-    assert memory.os.environ["MIMALLOC_PURGE_DELAY"] == "60000"
+    assert memory.os.environ["ARROW_DEFAULT_MEMORY_POOL"] == "system"
 
 
 def test_worker_processes_let_go_of_the_raw_tables_once_every_dataset_reading_them_is_built(small_example, tmp_path):
