@@ -38,7 +38,7 @@ from cdisc.checks.loading import PINNED
 from cdisc.collect import located
 from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.handoff import Handoff
-from cdisc.memory import RELEASE_ABOVE, release_memory
+from cdisc.memory import release_memory, release_memory_grown
 from cdisc.spec.check import dependencies
 from cdisc.upstream import columns_read
 
@@ -63,7 +63,6 @@ class Outcome:
     records: int | None = None  # how many records it has, when built
     reused: bool = False  # taken from the previous run's cache
     stored: bool = False  # left in the handoff folder by a worker process
-    values: int | None = None  # records x columns of the dataset and of those its task read from the handoff (None: not known)
 
     @property
     def failed(self) -> bool:
@@ -86,11 +85,13 @@ class _Study:
 
     def let_go_of_raw_tables(self) -> None:
         """In a worker process, once every task that reads raw tables has run (:data:`RAW_READ`), let go of this process's
-        copy of them: the run's own process keeps what it needs of them, and the memory goes back to the system only
-        when no process holds it."""
+        copy of them: the run's own process keeps what it needs of them, and the memory goes back to the system (once
+        no process holds it) at once, so that what the worker holds afterwards is the mark its tasks' growth is measured
+        from (:func:`~cdisc.memory.release_memory_grown`)."""
         if self.release_raw is not None and self.handoff is not None and (self.handoff.folder / RAW_READ).exists():
             self.release_raw()
             self.release_raw = None
+            release_memory()
 
     def __dask_tokenize__(self) -> str:
         return self.token
@@ -105,13 +106,16 @@ def _forked_study(token: str) -> _Study:
 
 def _run_dataset(name: str, study: _Study, *needed: Outcome) -> Outcome:
     """One dataset task: build ``name`` from the frames of the datasets it needs. A worker process then hands the
-    memory a large build used back to the system (:data:`~cdisc.memory.RELEASE_ABOVE`), rather than holding it while it
-    builds other datasets."""
+    memory a large task freed back to the system (:func:`~cdisc.memory.release_memory_grown`), rather than holding it
+    while the other worker builds."""
+    if study.handoff is None:
+        return _build_task(name, study, *needed)
     study.let_go_of_raw_tables()
-    outcome = _build_task(name, study, *needed)
-    if study.handoff is not None and (outcome.values is None or outcome.values > RELEASE_ABOVE):  # (a worker process)
-        release_memory()
-    return outcome
+    release_memory_grown()
+    try:
+        return _build_task(name, study, *needed)
+    finally:
+        release_memory_grown()
 
 
 def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
@@ -136,12 +140,10 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     except DataError as exc:
         return Outcome(name, errors=[located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])])
     if study.handoff is not None:  # (set only when the graph runs in worker processes)
-        values = built.records * len(built.frame.columns) + sum(frames[o.name].size for o in needed if o.name in frames)
         frames.clear()  # the records it was built from go before its files are written
-        if values > RELEASE_ABOVE:
-            release_memory()  # (and the memory a large build freed: writing then takes what the dataset's records leave)
+        release_memory_grown()  # (and the memory a large build freed: writing then takes what the dataset's records leave)
         errors = study.handoff.store(built)
-        return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True, values=values)
+        return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True)
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})
     return Outcome(name, built=built, frames=frames | own, records=len(built.frame), reused=built.reused)
 
@@ -172,9 +174,13 @@ def _check_dataset(name: str, study: _Study, *needed: Outcome) -> None:
     """One check task (in a worker process): validation's per-dataset rules on the files of ``name``, left in the
     handoff folder; nothing when a dataset it waited for was not built (the run then fails)."""
     study.let_go_of_raw_tables()
-    if not any(outcome.failed for outcome in needed):
-        assert study.check is not None and study.handoff is not None  # (check tasks are made only with both)
-        study.check(study.handoff, name)
+    release_memory_grown()
+    try:
+        if not any(outcome.failed for outcome in needed):
+            assert study.check is not None and study.handoff is not None  # (check tasks are made only with both)
+            study.check(study.handoff, name)
+    finally:
+        release_memory_grown()
 
 
 def checked_scheduler(scheduler: str | None) -> str | None:

@@ -20,13 +20,19 @@ import gc
 import os
 from functools import cache
 
-__all__ = ["RELEASE_ABOVE", "release_memory", "reuse_freed_memory"]
+__all__ = ["RELEASE_ABOVE", "RELEASE_GROWTH", "release_memory", "release_memory_grown", "resident_bytes", "reuse_freed_memory"]
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (glibc's malloc.h)
 
-#: Above this many values (records x columns) a worker's task hands the memory it used back to the system when it ends
-#: (:func:`release_memory`, ~10-70 ms: more than the rest of a small dataset's task, whose memory the next task reuses).
+#: Above this many values (records x columns) a build hands the memory it freed back to the system before it copies its
+#: variables into key order (:func:`release_memory`, ~10-70 ms: more than the rest of a small dataset's build).
 RELEASE_ABOVE = 2_000_000
+
+#: A worker process hands freed memory back to the system as a task ends once it holds this much more than just after
+#: it last did (:func:`release_memory_grown`): less stays for the next task to reuse than the other worker may need.
+RELEASE_GROWTH = 64 * 2**20
+
+_held_after_release: dict[int, int] = {}  # resident bytes just after the process (by ID: not those it was forked from) last handed memory back
 
 
 @cache
@@ -66,6 +72,34 @@ def reuse_freed_memory() -> None:
         mallopt(_M_TRIM_THRESHOLD, 2**30)
 
 
+def resident_bytes() -> int:
+    """This process's resident memory in bytes (Linux's ``/proc/self/statm``; 0 where there is none).
+
+    >>> resident_bytes() > 0
+    True
+    """
+    try:
+        with open("/proc/self/statm", "rb") as statm:
+            return int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+    except OSError:
+        return 0
+
+
+def release_memory_grown() -> None:
+    """:func:`release_memory` when this process holds more than :data:`RELEASE_GROWTH` beyond what it held just after
+    it last did so (or when this was first called): called as each task of a worker process starts and ends, whatever
+    the task read or built, so that the memory a large task freed is not kept while the other worker builds. The memory
+    a small task touched stays for the next one to reuse.
+
+    >>> release_memory_grown()  # nothing to see: at most, the process holds less afterwards
+    """
+    mark = _held_after_release.get(os.getpid())
+    if mark is None:
+        _held_after_release[os.getpid()] = resident_bytes()
+    elif resident_bytes() > mark + RELEASE_GROWTH:
+        release_memory()
+
+
 def release_memory() -> None:
     """Collect unreachable objects, then hand the free memory of Arrow's pool and of the C heap back to the system.
 
@@ -78,3 +112,5 @@ def release_memory() -> None:
     trim = _malloc_trim()
     if trim is not None:
         trim(0)
+    _held_after_release.clear()  # (a forked process's own mark only)
+    _held_after_release[os.getpid()] = resident_bytes()

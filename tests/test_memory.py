@@ -40,6 +40,49 @@ def test_release_memory_without_malloc_trim(monkeypatch):
     memory.release_memory()
 
 
+def test_a_task_hands_memory_back_once_the_process_has_grown_however_small_its_dataset(monkeypatch):
+    """A worker's task releases what it freed when the process holds RELEASE_GROWTH more than just after it last
+    released, not by the size of what it built: ADLBG3 (4,542 records) read ADLB and kept ~800 MB it had freed while
+    the other worker built ADVS."""
+    held, released = [100 * 2**20], []
+
+    def release():
+        released.append(held[0])
+        held[0] = 100 * 2**20
+
+    monkeypatch.setattr(memory, "resident_bytes", lambda: held[0])
+    monkeypatch.setattr(memory, "release_memory", release)
+    monkeypatch.setattr(memory, "_held_after_release", {})
+    memory.release_memory_grown()  # (the first call notes what the process holds)
+    held[0] += memory.RELEASE_GROWTH  # a task that touched no more than that: kept for the next one to reuse
+    memory.release_memory_grown()
+    assert released == []
+    held[0] += 800 * 2**20
+    memory.release_memory_grown()
+    assert released == [100 * 2**20 + memory.RELEASE_GROWTH + 800 * 2**20]
+
+
+def test_release_memory_notes_what_the_process_holds_afterwards(monkeypatch):
+    """Any release (a task's, or a worker letting go of the raw tables) is the mark a task's growth is measured from."""
+    monkeypatch.setattr(memory, "resident_bytes", lambda: 300 * 2**20)
+    monkeypatch.setattr(memory, "_held_after_release", {memory.os.getpid(): 900 * 2**20})
+    memory.release_memory()
+    assert memory._held_after_release == {memory.os.getpid(): 300 * 2**20}
+
+
+def test_a_forked_process_measures_its_growth_from_its_own_mark(monkeypatch):
+    """The mark of the process a worker was forked from (which held the raw tables as it last released) is not the
+    worker's: a worker's first call notes its own."""
+    held, released = [400 * 2**20], []
+    monkeypatch.setattr(memory, "resident_bytes", lambda: held[0])
+    monkeypatch.setattr(memory, "release_memory", lambda: released.append(held[0]))
+    monkeypatch.setattr(memory, "_held_after_release", {memory.os.getpid() + 1: 1200 * 2**20})  # (the parent's)
+    memory.release_memory_grown()
+    held[0] += 300 * 2**20
+    memory.release_memory_grown()
+    assert released == [700 * 2**20]
+
+
 def test_a_run_in_worker_processes_unfreezes_the_objects_it_froze(tmp_path):
     """Objects frozen before the workers are forked (so that their collections leave them alone) are collectable again
     once the graph has run, whether its datasets were built or failed."""

@@ -31,7 +31,6 @@ from cdisc.checks.rules_terms import VALUE_LEVEL
 from cdisc.checks.run import check_turn
 from cdisc.checks.standards import Standards, load_standards, locate_standards
 from cdisc.compare.tables import Table, Variable
-from cdisc.memory import RELEASE_ABOVE, release_memory
 
 if TYPE_CHECKING:
     from cdisc.handoff import Handoff
@@ -109,8 +108,6 @@ def check_in_worker(study: Study, handoff: Handoff, name: str) -> None:
     if found:
         feather.write_feather(pd.concat(found, ignore_index=True), folder / f"{name}.arrow", compression="uncompressed")
     (folder / f"{name}.json").write_text(json.dumps({"files": entries}), encoding="utf-8")
-    if sum(d.records * len(d.columns) for d in datasets.values()) > RELEASE_ABOVE:
-        release_memory()  # (rather than hold it while the next dataset is built)
 
 
 def _xpt_files(handoff: Handoff, name: str) -> dict[str, Path]:
