@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import feather
 
-from cdisc.arrowtext import held_dictionary, plain_columns
+from cdisc.arrowtext import held_dictionary
 from cdisc.built import BuiltDataset
 from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
@@ -68,8 +68,6 @@ class Handoff:
         taken = self._take_files(stem, key, files) if built.reused else None
         errors: list[DataError] = []
         digests = taken
-        if getattr(built.spec, "reports", None) or getattr(built.spec, "listing", False):  # (read as text by the reports)
-            built.frame = plain_columns(built.frame)
         if digests is None:
             built.hold()
             hashed: dict[Path, str] = {}
