@@ -33,8 +33,9 @@ _NAMING_RULES = frozenset({"derive_vars_merged", "derive_var_merged_summary", "d
 _NAMING_STEPS = frozenset({"derive", "derive_summary_records", "derive_param_nca", "derive_extreme_records"})
 #: Columns every subset keeps: what identifies a record's study and subject.
 _ALWAYS = frozenset({"STUDYID", "USUBJID"})
-#: Record steps that copy records whole, so that text held once per distinct value stays so (:func:`read_held`).
-_HOLDING_STEPS = frozenset({"derive", "derive_extreme_records"})
+#: Record steps whose new records take their text from the records (copied whole, or a group's by variables) or from the
+#: values they set, so that text held once per distinct value stays so, or is text (:func:`read_held`).
+_HOLDING_STEPS = frozenset({"derive", "derive_extreme_records", "derive_param_computed"})
 _WHOLE = None
 
 
@@ -59,9 +60,10 @@ def columns_read(spec: SdtmDataset | AdamDataset) -> dict[str, frozenset[str]]:
 
 def read_held(spec: SdtmDataset | AdamDataset) -> frozenset[str]:
     """The datasets whose repetitive text the build of ``spec`` may read held once per distinct value
-    (:meth:`cdisc.handoff.Handoff.frames`): every dataset an ADaM build reads, when its record steps copy records whole
-    (or it has none). Its rules read such text as text (:meth:`cdisc.rules.records.Records.column`), as they read ADSL's
-    text merged onto each record; a step that makes records of its own would join them to held text as other text.
+    (:meth:`cdisc.handoff.Handoff.frames`): every dataset an ADaM build reads, when its record steps are of
+    :data:`_HOLDING_STEPS` (or it has none). Its rules read such text as text (:meth:`cdisc.rules.records.Records.column`),
+    as they read ADSL's text merged onto each record; other steps join records of their own (a summary's, a parameter's
+    of other datasets) to the records' held text as numbers or missing values of another type.
 
     >>> spec = {"dataset": "ADLB", "label": "Lab", "class": "BASIC DATA STRUCTURE", "structure": "One record per test",
     ...     "keys": ["USUBJID"], "source": {"dataset": "LB", "merge": [{"dataset": "ADSL"}]},
