@@ -18,7 +18,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-__all__ = ["TEXT", "arrow_codes", "arrow_text", "is_text_per_record", "plain_columns", "plain_text", "text_per_record"]
+__all__ = ["TEXT", "arrow_codes", "arrow_text", "held_dictionary", "held_text", "is_text_per_record", "plain_columns", "plain_text",
+           "text_per_record"]
 
 TEXT = pd.Series([], dtype="str").dtype  # what text variables hold: pandas' "str", Arrow-backed
 
@@ -54,6 +55,35 @@ def text_per_record(values: pd.Series, at: np.ndarray) -> pd.Series:
     distinct = pd.Index(values.dropna().unique(), dtype=TEXT).sort_values()
     codes = distinct.get_indexer(values)
     return pd.Series(pd.Categorical.from_codes(np.where(at < 0, -1, codes[at]), dtype=pd.CategoricalDtype(distinct)), copy=False)
+
+
+def held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
+    """Text given as each record's code (-1: missing) among ``distinct`` values, held once per distinct value as
+    :func:`text_per_record` holds it (categories in sorted order).
+
+    >>> held_text(np.array([0, 1, -1, 0]), pa.array(["b", "a"], pa.large_string())).cat.codes.tolist()
+    [1, 0, -1, 1]
+    """
+    values = pd.Series(ArrowStringArray(pa.chunked_array([distinct.cast(pa.large_string())]), dtype=TEXT), copy=False)
+    return text_per_record(values, codes)
+
+
+def held_dictionary(text: pa.ChunkedArray, repeated: int) -> pd.Series | None:
+    """Text read as Arrow dictionaries (a parquet file's ``read_dictionary``), held once per distinct value
+    (:func:`held_text`) when its values are each on ``repeated`` records or more on average; else None. The text of every
+    record is never made.
+
+    >>> read = pa.chunked_array([pa.array(["b", "a", None, "b"]).dictionary_encode(), pa.array(["a"]).dictionary_encode()])
+    >>> plain_text(held_dictionary(read, 2)).tolist(), held_dictionary(read, 3)
+    (['b', 'a', nan, 'b', 'a'], None)
+    """
+    text = text.unify_dictionaries()
+    distinct = text.chunk(0).dictionary if text.num_chunks else pa.array([], pa.string())
+    if not 0 < len(distinct) * repeated < len(text):
+        return None
+    indices = pa.chunked_array([chunk.indices for chunk in text.chunks], type=text.type.index_type)
+    codes = pc.fill_null(indices, -1).to_numpy() if indices.null_count else indices.to_numpy()
+    return held_text(codes, distinct)
 
 
 Values = TypeVar("Values")

@@ -40,7 +40,7 @@ from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.handoff import Handoff
 from cdisc.memory import release_memory, release_memory_grown
 from cdisc.spec.check import dependencies
-from cdisc.upstream import columns_read
+from cdisc.upstream import columns_read, read_held
 
 __all__ = ["LOCAL", "Outcome", "check_keys", "checked_scheduler", "dataset_graph", "default_scheduler", "execute", "is_cluster"]
 
@@ -128,9 +128,11 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     def read() -> dict[str, pd.DataFrame]:  # (not at all for a dataset taken from the previous run)
         if not frames:
             columns = columns_read(handoff.specs[name]) if handoff else {}
+            held = read_held(handoff.specs[name]) if handoff else frozenset()
             frames.update(study.inputs)
             for outcome in needed:
-                frames.update(handoff.frames(outcome.name, outcome.reused, columns.get(outcome.name)) if outcome.stored and handoff else outcome.frames)
+                frames.update(handoff.frames(outcome.name, outcome.reused, columns.get(outcome.name), outcome.name in held) if outcome.stored and handoff
+                              else outcome.frames)
         return frames
 
     if handoff is None:

@@ -24,7 +24,7 @@ from cdisc.spec.base import parsed
 from cdisc.spec.check import dependencies
 from cdisc.spec.sdtm import SdtmDataset
 
-__all__ = ["columns_read"]
+__all__ = ["columns_read", "read_held"]
 
 #: Rules that read of their other dataset only the columns their references name (and no SUPP-- qualifiers unasked).
 _NAMING_RULES = frozenset({"derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined", "derive_summary_records"})
@@ -33,6 +33,9 @@ _NAMING_RULES = frozenset({"derive_vars_merged", "derive_var_merged_summary", "d
 _NAMING_STEPS = frozenset({"derive", "derive_summary_records", "derive_param_nca", "derive_extreme_records"})
 #: Columns every subset keeps: what identifies a record's study and subject.
 _ALWAYS = frozenset({"STUDYID", "USUBJID"})
+#: Record steps whose new records take their text from the records (copied whole, or a group's by variables) or from the
+#: values they set, so that text held once per distinct value stays so, or is text (:func:`read_held`).
+_HOLDING_STEPS = frozenset({"derive", "derive_extreme_records", "derive_param_computed"})
 _WHOLE = None
 
 
@@ -53,6 +56,27 @@ def columns_read(spec: SdtmDataset | AdamDataset) -> dict[str, frozenset[str]]:
         read[dataset] = None if names is _WHOLE or known is None else known | names
     needed = dependencies(spec)
     return {dataset: frozenset(names | _ALWAYS) for dataset, names in read.items() if names is not None and dataset in needed}
+
+
+def read_held(spec: SdtmDataset | AdamDataset) -> frozenset[str]:
+    """The datasets whose repetitive text the build of ``spec`` may read held once per distinct value
+    (:meth:`cdisc.handoff.Handoff.frames`): every dataset an ADaM build reads, when its record steps are of
+    :data:`_HOLDING_STEPS` (or it has none). Its rules read such text as text (:meth:`cdisc.rules.records.Records.column`),
+    as they read ADSL's text merged onto each record; other steps join records of their own (a summary's, a parameter's
+    of other datasets) to the records' held text as numbers or missing values of another type.
+
+    >>> spec = {"dataset": "ADLB", "label": "Lab", "class": "BASIC DATA STRUCTURE", "structure": "One record per test",
+    ...     "keys": ["USUBJID"], "source": {"dataset": "LB", "merge": [{"dataset": "ADSL"}]},
+    ...     "variables": [{"name": "AVAL", "label": "Value", "type": "float", "origin": "Derived", "expr": "LBSTRESN"}]}
+    >>> sorted(read_held(AdamDataset.model_validate(spec)))
+    ['ADSL', 'LB']
+    >>> summary = {"derive_summary_records": {"by_vars": ["USUBJID"], "set_values_to": {"DTYPE": "AVERAGE"}}}
+    >>> read_held(AdamDataset.model_validate(spec | {"steps": [summary]}))
+    frozenset()
+    """
+    if not isinstance(spec, AdamDataset) or any(step.rule[0] not in _HOLDING_STEPS for step in spec.steps):
+        return frozenset()
+    return frozenset(dependencies(spec))
 
 
 def _reads(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[str, set[str] | None]]:

@@ -60,7 +60,8 @@ def test_a_record_step_may_give_merged_text_a_new_value(small_example, tmp_path)
 
 def test_holding_every_repetitive_variable_changes_no_output(small_example, small_example_run, tmp_path, monkeypatch):
     """A large ADaM build in a worker process holds its repetitive text variables once per distinct value as it builds
-    them (rules read them as text, record steps copy them): held from the first record, the outputs are the same."""
+    them (rules read them as text, record steps copy them), and reads the repetitive text of the datasets it is made from
+    so when its record steps copy records whole: held from the first record, the outputs are the same."""
     import cdisc.adam.engine
 
     monkeypatch.setattr(cdisc.adam.engine, "HELD_FROM", 1)  # (the worker processes are forked: they see it)

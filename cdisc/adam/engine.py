@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
-from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, is_text_per_record, plain_text, text_per_record
+from cdisc.arrowtext import arrow_codes, arrow_text, held_text, is_text_per_record, plain_text, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -48,12 +48,12 @@ def _source_records(study: Study, spec: AdamDataset, built: dict[str, pd.DataFra
             raise DataError(f"{spec.dataset}: {merge.dataset} has more than one record per {', '.join(merge.by)}") from None
         added = pd.DataFrame({c: text_per_record(found[c], codes) for c in extra}, copy=False).set_axis(frame.index)
         frame = pd.concat([frame, added], axis=1)
-    parts = [_part(study, spec, source, frame)]
+    parts = [_part(study, spec, source, frame, built[source.dataset].columns)]
     for i, part in enumerate(source.append):
         other = built[part.dataset]
         if part.supp:
             other = with_supp(other, built.get(f"SUPP{part.dataset}"))
-        parts.append(_part(study, spec, part, other, f"source.append[{i}]"))
+        parts.append(_part(study, spec, part, other, built[part.dataset].columns, f"source.append[{i}]"))
     records = pd.concat(parts, ignore_index=True) if len(parts) > 1 else parts[0].reset_index(drop=True)
     if source.distinct:
         records = records.drop_duplicates(source.distinct)[[*source.distinct, SOURCE_RECORD, SOURCE_DATASET]].reset_index(drop=True)
@@ -94,14 +94,16 @@ def written_text(spec: BaseModel) -> str:
     return "\n".join(texts)
 
 
-def _part(study: Study, spec: AdamDataset, part, frame: pd.DataFrame, where: str = "source") -> pd.DataFrame:
-    """One source's records: filtered, renamed, reduced to ``keep``, with its constant values."""
+def _part(study: Study, spec: AdamDataset, part, frame: pd.DataFrame, own: pd.Index, where: str = "source") -> pd.DataFrame:
+    """One source's records: filtered, renamed, reduced to ``keep``, with its constant values; its dataset's ``own``
+    columns of text read held once per distinct value are so only where a variable built of them would be."""
     frame = frame.assign(**{SOURCE_RECORD: range(len(frame)), SOURCE_DATASET: part.dataset})
     if part.where:
         try:
             frame = frame[parsed(part.where).mask(frame, {"STUDYID": study.spec.study.id})]
         except ExpressionDataError as exc:
             raise DataError(f"{spec.dataset}: {where} where {part.where!r}: {exc}") from None
+    frame = _held_where_repeated(frame, own)
     frame = frame.rename(columns=part.rename)
     if part.keep is not None:
         missing = [c for c in part.keep if c not in frame.columns]
@@ -176,6 +178,7 @@ class _Build:
             return
         if self.errors:
             return  # a step over records whose variables failed would only report the same problem again
+        self.reused = {}  # (made over the current records, which the step replaces: let go of before it copies them)
         records = AdamRecords(self.study, self.spec.dataset, f"step {index + 1} ({name})", self.frame(), {}, self.built, self.warnings)
         result = run_step(step, index, "step", records, "which is not built yet: list it in a 'derive' step before this one")
         self._replace(result)
@@ -189,7 +192,7 @@ class _Build:
             at = _first_of_origin(self.source, result)
             hidden = {c: _at_origin(self.source[c], at) for c in shadowed}
             source = pd.concat([source, pd.DataFrame(hidden, copy=False).set_axis(result.index)], axis=1)
-        self.source, self.reused = source, {}
+        self.source = source
         self.out = {name: result[name] for name in self.out}
         self.flags = {key: result[column] for key, column in flags.items()}
 
@@ -331,18 +334,29 @@ def _held_variable(values: pd.Series) -> pd.Series:
     codes, distinct = arrow_codes(arrow_text(values.array))
     if not 0 < len(distinct) * REPEATED < len(values):
         return values
-    return _held_text(codes, distinct).set_axis(values.index).rename(values.name)
+    return held_text(codes, distinct).set_axis(values.index).rename(values.name)
 
 
-def _held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
-    """Text given as each record's code (-1: missing) among ``distinct`` values, held once per distinct value as
-    :func:`~cdisc.arrowtext.text_per_record` holds it (categories in sorted order).
+def _held_where_repeated(frame: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
+    """``frame`` with the columns ``names`` of text held once per distinct value (read so from a large dataset:
+    :meth:`cdisc.handoff.Handoff.frames`) as text where :func:`_held_variable` would not hold them: on fewer than
+    :data:`HELD_FROM` records (ADLBG3's few of ADLB's), or not repeated; records made of them then are as a build from
+    the text makes them.
 
-    >>> _held_text(np.array([0, 1, -1, 0]), pa.array(["b", "a"], pa.large_string())).cat.codes.tolist()
-    [1, 0, -1, 1]
+    >>> held = held_text(np.array([0, 1, 0, 0]), pa.array(["x", "y"]))
+    >>> _held_where_repeated(pd.DataFrame({"A": held}), pd.Index(["A"]))["A"].dtype
+    <StringDtype(na_value=nan)>
     """
-    values = pd.Series(ArrowStringArray(pa.chunked_array([distinct]), dtype=TEXT), copy=False)
-    return text_per_record(values, codes)
+    plain = {name: plain_text(frame[name]) for name in names if name in frame.columns and is_text_per_record(frame[name].dtype)
+             and not _repeated(frame[name].cat.codes.to_numpy())}
+    return frame.assign(**plain) if plain else frame
+
+
+def _repeated(codes: np.ndarray) -> bool:
+    """Whether text given as codes (-1: missing) is held by :func:`_held_variable`: on :data:`HELD_FROM` records or more,
+    each value on :data:`REPEATED` records or more on average."""
+    distinct = int(np.count_nonzero(np.bincount(codes[codes >= 0]))) if len(codes) else 0
+    return len(codes) >= HELD_FROM and 0 < distinct * REPEATED < len(codes)
 
 
 def _read_as_base_only(spec: AdamDataset) -> set[str]:
@@ -382,7 +396,7 @@ def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -
     del values  # (the caller holds no other reference: the records' text goes here)
     at = codes[order]
     if held and 0 < len(distinct) * REPEATED < len(at):
-        return _held_text(at, distinct)
+        return held_text(at, distinct)
     text = distinct.take(pa.array(at, mask=at < 0) if (at < 0).any() else at)
     return pd.Series(ArrowStringArray(pa.chunked_array([text]), dtype=dtype), copy=False)
 

@@ -7,6 +7,7 @@ from collections.abc import Iterator
 
 import pandas as pd
 
+from cdisc.arrowtext import plain_columns
 from cdisc.errors import DataError
 from cdisc.reports.efficacy import efficacy_report
 from cdisc.reports.efficacy_listings import concordance_listing
@@ -57,12 +58,13 @@ def _columns(params: ReportParams) -> list[str]:
 
 
 def _selected(frame: pd.DataFrame, dataset: str, text: str | None, constants: dict, columns: list[str]) -> pd.DataFrame:
-    """The records meeting the report's filter, with those of ``columns`` that the dataset has."""
+    """The records meeting the report's filter, with those of ``columns`` that the dataset has; text held once per
+    distinct value (:func:`~cdisc.arrowtext.text_per_record`) as text, of these columns alone."""
     kept = list(dict.fromkeys(c for c in columns if c in frame.columns))
     if not text:
-        return frame[kept]
+        return plain_columns(frame[kept])
     try:
-        return frame.loc[parsed(text).mask(frame, constants).to_numpy(dtype=bool), kept]
+        return plain_columns(frame.loc[parsed(text).mask(frame, constants).to_numpy(dtype=bool), kept])
     except ExpressionDataError as exc:
         raise DataError(f"{dataset}: report filter {text!r}: {exc}") from None
 

@@ -59,6 +59,18 @@ class Records:
         """A variable built so far or, failing that, the source records' column (text merged onto every record as text)."""
         return plain_text(self.out[name] if name in self.out else self.frame[name])
 
+    def identity(self, name: str) -> pd.Series:
+        """What :meth:`column` reads of ``name``, as the same object while it is the same column (a variable built so far
+        as it is held, not its text made anew), for the ``inputs`` of :meth:`once`.
+
+        >>> from cdisc.arrowtext import text_per_record
+        >>> held = text_per_record(pd.Series(["S-1"], dtype="str"), np.array([0, 0]))
+        >>> records = Records(None, "ADLB", "BASE", pd.DataFrame(index=range(2)), {"USUBJID": held}, {})
+        >>> records.identity("USUBJID") is records.identity("USUBJID"), records.column("USUBJID") is records.column("USUBJID")
+        (True, False)
+        """
+        return self.out[name] if name in self.out else self.column(name)
+
     def once(self, key: Any, inputs: tuple, make: Callable[[], Any]) -> Any:
         """``make()``, made once for ``key`` while it is made from the very same ``inputs`` (the objects themselves:
         columns, datasets), e.g. the records several merged variables take their values from.

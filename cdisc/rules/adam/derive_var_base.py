@@ -46,7 +46,7 @@ def derive_var_base(params: DeriveVarBase, records) -> pd.Series:
     """The value on the baseline record of the record's group; more than one baseline record is an error."""
     names = [*params.by, params.flag]  # the baseline records are found once for every variable with these (BASE, BNRIND, ...)
     try:
-        at = records.once(("derive_var_base", *names), tuple(records.column(name) for name in names),
+        at = records.once(("derive_var_base", *names), tuple(records.identity(name) for name in names),
                           lambda: derivations.baseline_records(records.columns(names), params.by, params.flag))
     except ValueError as exc:
         raise records.fail(str(exc)) from None

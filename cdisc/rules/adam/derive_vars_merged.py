@@ -86,7 +86,7 @@ def derive_vars_merged(params: DeriveVarsMerged, records) -> pd.Series:
     # the records picked are found once for all the variables merged alike
     alike = ("derive_vars_merged", params.dataset, params.supp, tuple(params.by), params.where, tuple(params.order), params.mode)
     try:
-        at = records.once(alike, (other, *(records.column(name) for name in params.by)), picked)
+        at = records.once(alike, (other, *(records.identity(name) for name in params.by)), picked)
     except pd.errors.MergeError:
         raise records.fail(f"{params.dataset} has several records per {', '.join(params.by)} on the base side") from None
     as_text = value.dtype == TEXT and (params.missing_value is None or isinstance(params.missing_value, str))  # text stays Arrow text
