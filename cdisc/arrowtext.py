@@ -49,12 +49,14 @@ def text_per_record(values: pd.Series, at: np.ndarray) -> pd.Series:
 
     >>> text_per_record(pd.Series(["b", "a", None], dtype="str"), np.array([0, 1, 0, 2, -1])).cat.codes.tolist()
     [1, 0, 1, -1, -1]
+    >>> text_per_record(pd.Series([], dtype="str"), np.array([-1, -1])).isna().tolist()
+    [True, True]
     """
     if values.dtype != TEXT:
         return values.take(at).reset_index(drop=True)
     distinct = pd.Index(values.dropna().unique(), dtype=TEXT).sort_values()
-    codes = distinct.get_indexer(values)
-    return pd.Series(pd.Categorical.from_codes(np.where(at < 0, -1, codes[at]), dtype=pd.CategoricalDtype(distinct)), copy=False)
+    codes = np.append(distinct.get_indexer(values), -1)  # (at -1: the last, missing)
+    return pd.Series(pd.Categorical.from_codes(codes[at], dtype=pd.CategoricalDtype(distinct)), copy=False)
 
 
 def held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
