@@ -105,3 +105,15 @@ def test_the_first_tests_error_is_reported_when_a_later_test_also_has_one(vitals
     replace_in(vitals, "raw/vs.csv", "310.2,K", "98.6,F")  # then PULSE's condition, not true or false, is the error
     with pytest.raises(DataError, match="VS test PULSE"):
         build_all(vitals)
+
+
+def test_rows_excluded_before_the_pivot_leave_each_record_its_own_rows_values(vitals):
+    """The pivot reads only the columns its tests name, of the rows kept; each record then takes every other column
+    (here VSDAT) from its own raw row, however many rows before it were excluded."""
+    exclude = "source: {table: vs, exclude: [{when: 'VSDAT == \"05-MAR-2024\"', reason: Entered in error}]}"
+    replace_in(vitals, "sdtm/vs.yaml", "source: {table: vs}", exclude)
+    vs = build_all(vitals)["VS"]
+    assert vs.lineage["@row"].tolist() == [3, 3, 3, 5, 5]
+    assert vs.frame["VSDTC"].tolist() == ["2024-03-12"] * 3 + ["2024-03-14"] * 2
+    assert vs.frame["VSORRES"].tolist() == ["64", "118", "37.0", "70", "<90"]
+    assert vs.excluded[["@row", "reason"]].values.tolist() == [[2, "Entered in error"], [4, "no result for any test on this row"]]

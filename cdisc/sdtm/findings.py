@@ -32,8 +32,8 @@ FIELDS = (
 _PREFIX = r"^(<=|>=|<|>)?\s*"
 
 
-def pivot_tests(rows: SdtmRecords, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.DataFrame, pd.DataFrame]:
-    """(the raw row behind each record, the records' test fields, raw rows with no result for any test).
+def pivot_tests(rows: SdtmRecords, spec: SdtmDataset) -> tuple[np.ndarray, pd.DataFrame, pd.DataFrame]:
+    """(the position of the raw row behind each record, the records' test fields, raw rows with no result for any test).
 
     ``rows.raw`` holds the source rows; ``rows.out`` may hold USUBJID to name subjects in messages. The records of
     all the tests are made together (test after test, each in the order of its raw rows): the tests only choose
@@ -61,8 +61,25 @@ def pivot_tests(rows: SdtmRecords, spec: SdtmDataset) -> tuple[pd.DataFrame, pd.
         records = pd.concat([records, _summary_records(test, names[test.testcd], records, raw, rows)])
     empty = ~raw.index.isin(records.index)
     excluded = raw.loc[empty, [FILE, ROW]].assign(dataset=spec.dataset, reason="no result for any test on this row")
-    long = raw.take(raw.index.get_indexer(records.index)).reset_index(drop=True)
-    return long, records.reset_index(drop=True)[list(FIELDS)], excluded.reset_index(drop=True)
+    return raw.index.get_indexer(records.index), records.reset_index(drop=True)[list(FIELDS)], excluded.reset_index(drop=True)
+
+
+def pivot_columns(spec: SdtmDataset, columns: pd.Index, subjects: str | None) -> list[str]:
+    """The source columns :func:`pivot_tests` reads, of ``columns`` and in their order: those the tests name (conditions,
+    results, units, limits, reasons, summary groups), those of the expression making USUBJID (``subjects``, to name
+    subjects in messages), and each row's file and row number.
+
+    >>> spec = SdtmDataset.model_construct(tests=[FindingsTest.model_construct(testcd="HR", when='VSTESTCD == "HR"',
+    ...     result="VSORRES", unit=None, range=None, lloq=None, not_done=None, summary=None)])
+    >>> pivot_columns(spec, pd.Index(["SUBJID", "VSTESTCD", "VSORRES", "VSPOS", "@file", "@row"]), "SUBJID")
+    ['SUBJID', 'VSTESTCD', 'VSORRES', '@file', '@row']
+    """
+    named = {FILE, ROW, *(parse_expression(subjects).names if subjects else ())}
+    for test in spec.tests:
+        named |= set(_columns(test, columns)) | (parse_expression(test.when).names if test.when else set())
+        if test.summary is not None:
+            named |= {*test.summary.by, *([test.summary.each] if test.summary.each else [])}
+    return [c for c in columns if c in named]
 
 
 @dataclass(frozen=True)
@@ -170,7 +187,7 @@ def _not_done(test: FindingsTest, raw: pd.DataFrame, positions: np.ndarray, rows
     """Whether the test was not done on each of the raw rows at ``positions`` (its ``not_done.when`` on them)."""
     if test.not_done is None:
         return np.zeros(len(positions), bool)
-    return _mask(test.not_done.when, raw.iloc[positions][_columns(test, raw)], rows, test).to_numpy(bool)
+    return _mask(test.not_done.when, raw.iloc[positions][_columns(test, raw.columns)], rows, test).to_numpy(bool)
 
 
 def _panel_not_done(panel: FindingsTest, raw: pd.DataFrame, rows: SdtmRecords) -> pd.Series:
@@ -205,13 +222,13 @@ def _panel_records(panel: FindingsTest, name: str, sub: pd.DataFrame, rows: Sdtm
     return fields.reindex(columns=list(FIELDS))
 
 
-def _columns(test: FindingsTest, raw: pd.DataFrame) -> list[str]:
-    """The raw columns a test reads (taking only these keeps the pivot fast on large forms)."""
+def _columns(test: FindingsTest, columns: pd.Index) -> list[str]:
+    """The raw columns a test reads, of ``columns`` (taking only these keeps the pivot fast on large forms)."""
     named = [test.result, test.unit.source if test.unit is not None and not isinstance(test.unit, str) else None]
     named += [b for b in _bounds(test) if isinstance(b, str)]
     if test.not_done:
         named += [test.not_done.reason, *parse_expression(test.not_done.when).names]
-    return [c for c in dict.fromkeys(named) if c is not None and c in raw.columns]
+    return [c for c in dict.fromkeys(named) if c is not None and c in columns]
 
 
 def _mask(text: str, frame: pd.DataFrame, rows: SdtmRecords, test: FindingsTest) -> pd.Series:
