@@ -7,9 +7,9 @@ numpy's arrays up to 32 MiB from its heap and keeps up to 1 GiB free at its top 
 allocates from the same malloc (its "system" pool) rather than its default, mimalloc, which keeps the memory one thread
 frees of what another allocated (Arrow's reader threads read the raw tables and the datasets handed between tasks) until
 that thread allocates again: at 10,000 subjects the run's process held ~400 MB of raw columns it had let go of, and a
-worker process as much again between tasks. A worker process, when a dataset is built, hands what it holds but no
-longer uses back to the system (:func:`release_memory`), so that it does not keep a large dataset's memory while it
-builds the next ones.
+worker process as much again between tasks. A worker process, as a task starts and ends, hands what it holds but no
+longer uses back to the system once it holds :data:`RELEASE_GROWTH` more than just after it last did
+(:func:`release_memory_grown`), so that it does not keep a large task's memory while the other worker needs it.
 """
 
 from __future__ import annotations
@@ -24,12 +24,12 @@ __all__ = ["RELEASE_ABOVE", "RELEASE_GROWTH", "release_memory", "release_memory_
 
 _M_TRIM_THRESHOLD, _M_MMAP_THRESHOLD = -1, -3  # mallopt's parameters (glibc's malloc.h)
 
-#: Above this many values (records x columns) a build hands the memory it freed back to the system before it copies its
+#: Above this many values (records x columns) an ADaM build hands the memory it freed back to the system before it copies its
 #: variables into key order (:func:`release_memory`, ~10-70 ms: more than the rest of a small dataset's build).
 RELEASE_ABOVE = 2_000_000
 
-#: A worker process hands freed memory back to the system as a task ends once it holds this much more than just after
-#: it last did (:func:`release_memory_grown`): less stays for the next task to reuse than the other worker may need.
+#: A worker process hands freed memory back to the system as a task starts or ends once it holds this much more than
+#: just after it last did (:func:`release_memory_grown`): less stays for the next task to reuse than the other worker may need.
 RELEASE_GROWTH = 64 * 2**20
 
 _held_after_release: dict[int, int] = {}  # resident bytes just after the process (by ID: not those it was forked from) last handed memory back
