@@ -18,10 +18,17 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-__all__ = ["TEXT", "arrow_codes", "arrow_text", "held_dictionary", "held_text", "is_text_per_record", "plain_columns", "plain_text",
-           "text_per_record"]
+__all__ = ["HELD_FROM", "REPEATED", "TEXT", "arrow_codes", "arrow_text", "held_dictionary", "held_text", "is_large", "is_text_per_record",
+           "plain_columns", "plain_text", "repeats", "text_per_record"]
 
 TEXT = pd.Series([], dtype="str").dtype  # what text variables hold: pandas' "str", Arrow-backed
+
+#: Records from which a worker's ADaM build holds its repetitive text (:func:`repeats`) once per distinct value
+#: (:func:`is_large`).
+HELD_FROM = 100_000
+
+#: Text whose values are on this many records each on average is repetitive (:func:`repeats`).
+REPEATED = 4
 
 
 def arrow_text(text: ArrowStringArray) -> pa.ChunkedArray:
@@ -70,18 +77,37 @@ def held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
     return text_per_record(values, codes)
 
 
-def held_dictionary(text: pa.ChunkedArray, repeated: int) -> pd.Series | None:
-    """Text read as Arrow dictionaries (a parquet file's ``read_dictionary``), held once per distinct value
-    (:func:`held_text`) when its values are each on ``repeated`` records or more on average; else None. The text of every
-    record is never made.
+def is_large(records: int) -> bool:
+    """Whether a column of ``records`` records is large enough to hold its text once per distinct value where it
+    :func:`repeats` (:data:`HELD_FROM`).
 
-    >>> read = pa.chunked_array([pa.array(["b", "a", None, "b"]).dictionary_encode(), pa.array(["a"]).dictionary_encode()])
-    >>> plain_text(held_dictionary(read, 2)).tolist(), held_dictionary(read, 3)
-    (['b', 'a', nan, 'b', 'a'], None)
+    >>> is_large(99_999), is_large(100_000)
+    (False, True)
+    """
+    return records >= HELD_FROM
+
+
+def repeats(distinct: int, records: int) -> bool:
+    """Whether text of ``records`` records with ``distinct`` values is repetitive: each value on :data:`REPEATED` records
+    or more on average, so that holding it once per distinct value (:func:`held_text`) saves memory.
+
+    >>> repeats(2, 9), repeats(3, 9), repeats(0, 9)
+    (True, False, False)
+    """
+    return 0 < distinct * REPEATED < records
+
+
+def held_dictionary(text: pa.ChunkedArray) -> pd.Series | None:
+    """Text read as Arrow dictionaries (a parquet file's ``read_dictionary``), held once per distinct value
+    (:func:`held_text`) when it :func:`repeats`; else None. The text of every record is never made.
+
+    >>> read = pa.chunked_array([pa.array(["b", "a", None, "b"] * 2).dictionary_encode(), pa.array(["a", "a"]).dictionary_encode()])
+    >>> plain_text(held_dictionary(read)).tolist()[5:], held_dictionary(read[:5])
+    (['a', nan, 'b', 'a', 'a'], None)
     """
     text = text.unify_dictionaries()
     distinct = text.chunk(0).dictionary if text.num_chunks else pa.array([], pa.string())
-    if not 0 < len(distinct) * repeated < len(text):
+    if not repeats(len(distinct), len(text)):
         return None
     indices = pa.chunked_array([chunk.indices for chunk in text.chunks], type=text.type.index_type)
     codes = pc.fill_null(indices, -1).to_numpy() if indices.null_count else indices.to_numpy()

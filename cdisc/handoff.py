@@ -26,7 +26,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import feather
 
-from cdisc.arrowtext import held_dictionary
+from cdisc.arrowtext import held_dictionary, is_large
 from cdisc.built import BuiltDataset
 from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
@@ -293,14 +293,12 @@ def _read_kept(path: Path, columns: Collection[str] | None = None) -> pd.DataFra
 
 
 def _read_held(path: Path, columns: Collection[str] | None = None) -> pd.DataFrame:
-    """:func:`_read_kept`, but of a file of :data:`~cdisc.adam.engine.HELD_FROM` records or more, its text whose values
-    are each on :data:`~cdisc.adam.engine.REPEATED` records or more on average read as Arrow dictionaries and held once
-    per distinct value (:func:`~cdisc.arrowtext.held_dictionary`): LB's text, read whole for ADLB, is ~190 MB at
-    10,000 subjects, its codes ~15 MB (and reading it so takes half the time)."""
-    from cdisc.adam.engine import HELD_FROM, REPEATED  # (the engine's thresholds for the text it holds as it builds)
-
+    """:func:`_read_kept`, but of a file that :func:`~cdisc.arrowtext.is_large`, its text that
+    :func:`~cdisc.arrowtext.repeats` read as Arrow dictionaries and held once per distinct value
+    (:func:`~cdisc.arrowtext.held_dictionary`): LB's text, read whole for ADLB, is ~190 MB at 10,000 subjects, its codes
+    ~15 MB (and reading it so takes half the time)."""
     metadata = pq.read_metadata(path)
-    if metadata.num_rows < HELD_FROM:
+    if not is_large(metadata.num_rows):
         return _read_kept(path, columns)
     schema = metadata.schema.to_arrow_schema()
     index = {name for name in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(name, str)}
@@ -310,7 +308,7 @@ def _read_held(path: Path, columns: Collection[str] | None = None) -> pd.DataFra
     if text:
         read = pq.read_table(path, columns=text, read_dictionary=text)
         for name in text:
-            values = held_dictionary(read.column(name), REPEATED)
+            values = held_dictionary(read.column(name))
             if values is not None:
                 held[name] = values
         del read

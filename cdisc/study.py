@@ -924,8 +924,7 @@ def write_dataset_files(one: BuiltDataset, staging: Path, created: dt.datetime, 
         listing.parent.mkdir(exist_ok=True)
         listing.write_text(render_listing(plain_columns(one.frame), one.spec), encoding="utf-8")
     if one.reports is None:  # (one taken from the previous run has them from its cache entry)
-        reports = getattr(one.spec, "reports", [])
-        one.reports = dict(dataset_reports(one.frame, one.spec.dataset, reports, {"STUDYID": study_id}))
+        one.reports = dict(dataset_reports(one.frame, one.spec.dataset, getattr(one.spec, "reports", []), {"STUDYID": study_id}))
     for name, content in one.reports.items():
         (staging / "reports").mkdir(exist_ok=True)
         (staging / "reports" / name).write_bytes(content)

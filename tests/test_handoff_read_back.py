@@ -172,7 +172,7 @@ def test_a_kept_table_appears_whole_the_table_before_its_attributes(tmp_path, mo
 def test_a_large_datasets_repetitive_text_is_read_held_once_per_distinct_value(tmp_path, monkeypatch):
     """An ADaM build reads a large dataset's repetitive text (values on several records each) held once per distinct
     value, as the text merged from ADSL is held: the same text, columns and order; other text and numbers as read."""
-    import cdisc.adam.engine
+    import cdisc.arrowtext
     from cdisc.arrowtext import TEXT, is_text_per_record, plain_columns
     from cdisc.handoff import _read_held
 
@@ -182,13 +182,13 @@ def test_a_large_datasets_repetitive_text_is_read_held_once_per_distinct_value(t
     frame.attrs = {"note": "kept"}
     path = tmp_path / "lb.frame.parquet"
     frame.to_parquet(path)
-    monkeypatch.setattr(cdisc.adam.engine, "HELD_FROM", 4)
-    monkeypatch.setattr(cdisc.adam.engine, "REPEATED", 2)
+    monkeypatch.setattr(cdisc.arrowtext, "HELD_FROM", 4)
+    monkeypatch.setattr(cdisc.arrowtext, "REPEATED", 2)
     read = _read_held(path, {"USUBJID", "LBSEQ", "LBORRES", "OTHER"})
     assert is_text_per_record(read["USUBJID"].dtype) and list(read["USUBJID"].cat.categories) == ["S-1", "S-2"]
     assert read["LBORRES"].dtype == TEXT  # (a value per record or so: text)
     assert_frame_equal(plain_columns(read), frame)
     assert read.attrs == frame.attrs
     assert_frame_equal(_read_held(path, {"LBSEQ"}), frame[["LBSEQ"]])
-    monkeypatch.setattr(cdisc.adam.engine, "HELD_FROM", 7)  # (a small dataset: read as it is)
+    monkeypatch.setattr(cdisc.arrowtext, "HELD_FROM", 7)  # (a small dataset: read as it is)
     assert_frame_equal(_read_held(path), frame)

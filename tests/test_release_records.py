@@ -62,8 +62,8 @@ def test_holding_every_repetitive_variable_changes_no_output(small_example, smal
     """A large ADaM build in a worker process holds its repetitive text variables once per distinct value as it builds
     them (rules read them as text, record steps copy them), and reads the repetitive text of the datasets it is made from
     so when its record steps copy records whole: held from the first record, the outputs are the same."""
-    import cdisc.adam.engine
+    import cdisc.arrowtext
 
-    monkeypatch.setattr(cdisc.adam.engine, "HELD_FROM", 1)  # (the worker processes are forked: they see it)
+    monkeypatch.setattr(cdisc.arrowtext, "HELD_FROM", 1)  # (the worker processes are forked: they see it)
     run_study(small_example, tmp_path / "held", options=RunOptions(scheduler="processes"))
     assert _files(tmp_path / "held") == _files(small_example_run)

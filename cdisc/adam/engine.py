@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
-from cdisc.arrowtext import arrow_codes, arrow_text, held_text, is_text_per_record, plain_text, text_per_record
+from cdisc.arrowtext import arrow_codes, arrow_text, held_text, is_large, is_text_per_record, plain_text, repeats, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -317,30 +317,22 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
 
 
-#: Text of a large build whose values are on this many records each on average is held once per distinct value.
-REPEATED = 4
-
-
-#: Records from which a worker's build holds its repetitive text variables once per distinct value as it builds them.
-HELD_FROM = 100_000
-
-
 def _held_variable(values: pd.Series) -> pd.Series:
-    """A text variable of :data:`HELD_FROM` records or more whose values are each on :data:`REPEATED` records or more on
-    average, held once per distinct value (rules read it as text: :meth:`cdisc.rules.records.Records.column`); else
+    """A text variable that :func:`~cdisc.arrowtext.is_large` and :func:`~cdisc.arrowtext.repeats`, held once per
+    distinct value (rules read it as text: :meth:`cdisc.rules.records.Records.column`); else
     ``values``."""
-    if len(values) < HELD_FROM or not isinstance(values.array, ArrowStringArray):
+    if not is_large(len(values)) or not isinstance(values.array, ArrowStringArray):
         return values
     codes, distinct = arrow_codes(arrow_text(values.array))
-    if not 0 < len(distinct) * REPEATED < len(values):
+    if not repeats(len(distinct), len(values)):
         return values
     return held_text(codes, distinct).set_axis(values.index).rename(values.name)
 
 
 def _held_where_repeated(frame: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
     """``frame`` with the columns ``names`` of text held once per distinct value (read so from a large dataset:
-    :meth:`cdisc.handoff.Handoff.frames`) as text where :func:`_held_variable` would not hold them: on fewer than
-    :data:`HELD_FROM` records (ADLBG3's few of ADLB's), or not repeated; records made of them then are as a build from
+    :meth:`cdisc.handoff.Handoff.frames`) as text where :func:`_held_variable` would not hold them: not
+    :func:`~cdisc.arrowtext.is_large` (ADLBG3's few of ADLB's), or not repeated; records made of them then are as a build from
     the text makes them.
 
     >>> held = held_text(np.array([0, 1, 0, 0]), pa.array(["x", "y"]))
@@ -353,10 +345,10 @@ def _held_where_repeated(frame: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
 
 
 def _repeated(codes: np.ndarray) -> bool:
-    """Whether text given as codes (-1: missing) is held by :func:`_held_variable`: on :data:`HELD_FROM` records or more,
-    each value on :data:`REPEATED` records or more on average."""
+    """Whether text given as codes (-1: missing) is held by :func:`_held_variable`: it
+    :func:`~cdisc.arrowtext.is_large` and :func:`~cdisc.arrowtext.repeats`."""
     distinct = int(np.count_nonzero(np.bincount(codes[codes >= 0]))) if len(codes) else 0
-    return len(codes) >= HELD_FROM and 0 < distinct * REPEATED < len(codes)
+    return is_large(len(codes)) and repeats(distinct, len(codes))
 
 
 def _read_as_base_only(spec: AdamDataset) -> set[str]:
@@ -378,8 +370,8 @@ def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -
     """``values`` at positions ``order`` (None: as they are), numbered from 0. Text is taken through its distinct values:
     the records' text is let go of before its copy in order is made (a take of text in several chunks copies each value
     twice). Text merged onto every record (a categorical: :func:`text_per_record`) is the text again, or with ``held``
-    stays held once per distinct value, as does other text whose values are each on :data:`REPEATED` records or more
-    on average (for :meth:`cdisc.handoff.Handoff.store`, whose writers write it as text).
+    stays held once per distinct value, as does other text that :func:`~cdisc.arrowtext.repeats` (for
+    :meth:`cdisc.handoff.Handoff.store`, whose writers write it as text).
 
     >>> _in_order(pd.Series(["b", None, "a", "b"], dtype="str"), np.array([3, 2, 1, 0])).tolist()
     ['b', 'a', nan, 'b']
@@ -395,7 +387,7 @@ def _in_order(values: pd.Series, order: np.ndarray | None, held: bool = False) -
     dtype = values.dtype
     del values  # (the caller holds no other reference: the records' text goes here)
     at = codes[order]
-    if held and 0 < len(distinct) * REPEATED < len(at):
+    if held and repeats(len(distinct), len(at)):
         return held_text(at, distinct)
     text = distinct.take(pa.array(at, mask=at < 0) if (at < 0).any() else at)
     return pd.Series(ArrowStringArray(pa.chunked_array([text]), dtype=dtype), copy=False)
