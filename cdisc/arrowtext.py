@@ -10,6 +10,7 @@ gets the text (:func:`plain_text`, :func:`plain_columns`).
 
 from __future__ import annotations
 
+from collections.abc import Collection
 from typing import TypeVar
 
 import numpy as np
@@ -18,13 +19,13 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-__all__ = ["HELD_FROM", "REPEATED", "TEXT", "arrow_codes", "arrow_text", "held_dictionary", "held_text", "is_large", "is_text_per_record",
+__all__ = ["HELD_FROM", "REPEATED", "TEXT", "arrow_codes", "arrow_text", "held_columns", "held_dictionary", "held_text", "is_large", "is_text_per_record",
            "plain_columns", "plain_text", "repeats", "text_per_record"]
 
 TEXT = pd.Series([], dtype="str").dtype  # what text variables hold: pandas' "str", Arrow-backed
 
-#: Records from which a worker's ADaM build holds its repetitive text (:func:`repeats`) once per distinct value
-#: (:func:`is_large`).
+#: Records from which a raw table, and a worker's ADaM build, holds its repetitive text (:func:`repeats`) once per
+#: distinct value (:func:`is_large`).
 HELD_FROM = 100_000
 
 #: Text whose values are on this many records each on average is repetitive (:func:`repeats`).
@@ -112,6 +113,25 @@ def held_dictionary(text: pa.ChunkedArray) -> pd.Series | None:
     indices = pa.chunked_array([chunk.indices for chunk in text.chunks], type=text.type.index_type)
     codes = pc.fill_null(indices, -1).to_numpy() if indices.null_count else indices.to_numpy()
     return held_text(codes, distinct)
+
+
+def held_columns(frame: pd.DataFrame, plain: Collection[str] = ()) -> pd.DataFrame:
+    """``frame`` with each text column that :func:`repeats` held once per distinct value (:func:`held_text`) when the
+    frame :func:`is_large`; the columns named in ``plain`` as they are.
+
+    >>> held = held_columns(pd.DataFrame({"A": pd.Series(["x", "y"] * 50_000, dtype="str"), "B": pd.Series(range(100_000), dtype="str")}))
+    >>> is_text_per_record(held["A"].dtype), held["B"].dtype == TEXT, plain_text(held["A"]).head(3).tolist()
+    (True, True, ['x', 'y', 'x'])
+    """
+    if not is_large(len(frame)):
+        return frame
+    held = {}
+    for name in frame.columns:
+        if name not in plain and frame[name].dtype == TEXT:
+            codes, distinct = arrow_codes(arrow_text(frame[name].array))
+            if repeats(len(distinct), len(frame)):
+                held[name] = held_text(codes, distinct).set_axis(frame.index)
+    return frame.assign(**held) if held else frame
 
 
 Values = TypeVar("Values")

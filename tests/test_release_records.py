@@ -59,9 +59,11 @@ def test_a_record_step_may_give_merged_text_a_new_value(small_example, tmp_path)
 
 
 def test_holding_every_repetitive_variable_changes_no_output(small_example, small_example_run, tmp_path, monkeypatch):
-    """A large ADaM build in a worker process holds its repetitive text variables once per distinct value as it builds
-    them (rules read them as text, record steps copy them), and reads the repetitive text of the datasets it is made from
-    so when its record steps copy records whole: held from the first record, the outputs are the same."""
+    """A large raw table holds its repetitive text columns once per distinct value (SDTM rules, expressions, merges,
+    the pivot of findings and the reconciliation read them as text); a large ADaM build in a worker process holds its
+    repetitive text variables so as it builds them (rules read them as text, record steps copy them), and reads the
+    repetitive text of the datasets it is made from so when its record steps copy records whole: held from the first
+    record, the outputs are the same."""
     import cdisc.arrowtext
 
     monkeypatch.setattr(cdisc.arrowtext, "HELD_FROM", 1)  # (the worker processes are forked: they see it)

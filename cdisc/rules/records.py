@@ -267,7 +267,7 @@ class SdtmRecords(Records):
 
     def collected(self, name: str) -> pd.Series:
         """What a ``from``-style field names: the raw column, or a (temporary) variable built earlier."""
-        return self.frame[name] if name in self.frame.columns else self.out[name]
+        return plain_text(self.frame[name]) if name in self.frame.columns else self.out[name]
 
     def where(self, mask: pd.Series | np.ndarray, limit: int = 5) -> str:
         """``ae.csv rows 12, 40 (subjects X, Y)`` for the first rows under ``mask``."""

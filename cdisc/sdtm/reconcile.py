@@ -8,6 +8,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from cdisc.arrowtext import plain_text
 from cdisc.built import BuiltDataset
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
@@ -40,7 +41,7 @@ def reconcile(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
     for rule in study.spec.reference_dates.values():
         for ref in rule.sources:
             table = study.raw_frame(ref.table)
-            used = iso8601(table[ref.date], None, **ref.options).notna()
+            used = iso8601(plain_text(table[ref.date]), None, **ref.options).notna()
             if ref.where:
                 used &= parse_expression(ref.where).mask(table, {"STUDYID": study.spec.study.id})
             marks[ref.table]["reference_date"].append(_rows(table.loc[used, ROW]))

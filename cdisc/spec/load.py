@@ -18,9 +18,10 @@ from typing import TYPE_CHECKING, get_args
 
 import pandas as pd
 
+from cdisc.arrowtext import held_columns
 from cdisc.errors import SpecError, SpecIssue, UsageError
 from cdisc.inputs import input_path, read_input
-from cdisc.raw import RawTableFile, discover_tables, read_table
+from cdisc.raw import FILE, ROW, RawTableFile, discover_tables, read_table
 from cdisc.spec.adam import AdamClass, AdamDataset
 from cdisc.spec.copy import with_copied_variables
 from cdisc.spec.expr import did_you_mean
@@ -93,9 +94,11 @@ class Study:
         return self._raw_frames[key]
 
     def raw_frame(self, table: str) -> pd.DataFrame:
-        """A raw table's rows (read once per run); callers must not modify the frame."""
+        """A raw table's rows (read once per run); callers must not modify the frame. A large table's repetitive text
+        columns are held once per distinct value (:func:`~cdisc.arrowtext.held_columns`): read them as text through
+        :func:`~cdisc.arrowtext.plain_text` (as expressions and rules do)."""
         if table not in self._raw_frames:
-            self._raw_frames[table] = read_table(self.raw_tables[table])
+            self._raw_frames[table] = held_columns(read_table(self.raw_tables[table]), plain=(FILE, ROW))
         return self._raw_frames[table]
 
     def release_frames(self) -> None:
