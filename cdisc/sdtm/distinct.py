@@ -11,20 +11,27 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import TEXT, arrow_text
+from cdisc.arrowtext import TEXT, arrow_text, is_text_per_record
 
 __all__ = ["lookup", "on_distinct"]
 
 
 
 def on_distinct(values: pd.Series, function: Callable[[pd.Series], pd.Series]) -> pd.Series:
-    """``function`` applied to each distinct value once, spread back to every row (missing stays missing).
+    """``function`` applied to each distinct value once, spread back to every row (missing stays missing); text held
+    once per distinct value (:func:`~cdisc.arrowtext.text_per_record`) as the text.
 
     >>> on_distinct(pd.Series(["a", None, "a", "b"], dtype="str"), lambda t: t.str.upper()).tolist()
     ['A', nan, 'A', 'B']
+    >>> from cdisc.arrowtext import text_per_record
+    >>> on_distinct(text_per_record(pd.Series(["b", "a"], dtype="str"), np.array([0, -1, 1])), lambda t: t.str.upper()).tolist()
+    ['B', nan, 'A']
     """
-    codes, distinct = pd.factorize(values, use_na_sentinel=True)
-    done = function(pd.Series(distinct if len(distinct) else [np.nan], dtype=values.dtype))
+    if is_text_per_record(values.dtype):  # text held once per distinct value: its categories
+        codes, distinct, dtype = values.cat.codes.to_numpy(), values.cat.categories.array, TEXT
+    else:
+        (codes, distinct), dtype = pd.factorize(values, use_na_sentinel=True), values.dtype
+    done = function(pd.Series(distinct if len(distinct) else [np.nan], dtype=dtype))
     if done.dtype == TEXT:  # text stays Arrow's: taken by Arrow, missing where the value is
         taken = arrow_text(done.array).take(pa.array(codes, mask=codes < 0))
         return pd.Series(pd.array(taken, dtype="str"), index=values.index, copy=False)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cdisc.arrowtext import arrow_text
+from cdisc.arrowtext import arrow_text, is_text_per_record
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.rules.records import SdtmRecords
@@ -244,7 +244,9 @@ def _codelist(rows: SdtmRecords, name: str) -> CodelistTerms:
 
 
 def _text(values: pd.Series) -> pd.Series:
-    """Stripped text, blanks missing."""
+    """Stripped text, blanks missing (text held once per distinct value: each value stripped once)."""
+    if is_text_per_record(values.dtype):
+        return on_distinct(values, _text)
     text = values.astype("str").str.strip()
     return text.where(text.ne(""))
 

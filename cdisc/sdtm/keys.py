@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import TEXT, arrow_codes, arrow_text
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, is_text_per_record
 
 __all__ = ["first_in_group", "group_order", "key_order"]
 
@@ -89,6 +89,8 @@ def first_in_group(frame: pd.DataFrame, by: list[str]) -> np.ndarray:
         column = frame[name]
         if column.dtype == TEXT:
             codes = arrow_codes(arrow_text(column.array))[0].astype(np.int64)
+        elif is_text_per_record(column.dtype):  # (each distinct value one category: its code)
+            codes = column.cat.codes.to_numpy().astype(np.int64)
         else:
             codes = pd.factorize(column.to_numpy())[0].astype(np.int64)
         size = int(codes.max()) + 2 if len(codes) else 1
