@@ -27,7 +27,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import pyarrow.compute as pc
 
+from cdisc.arrowtext import TEXT, arrow_text, plain_text
 from cdisc.errors import DataError
 from cdisc.manifest import read_manifest
 from cdisc.raw import FILE, ROW
@@ -113,28 +115,34 @@ def with_qualifiers(parent: pd.DataFrame, supp: pd.DataFrame | None, seq: str | 
 
 
 def derive_dataset_changes(name: str, before: Snapshot, after: Snapshot, identity: Identity) -> DatasetChanges:
-    """Records added, removed, changed (variable by variable) and renumbered between two transfers of a dataset."""
-    old, new = _normal(before.frame), _normal(after.frame)
-    natural = [n for n in identity.natural if n in old and n in new]
-    if natural and _same_records(old, new):  # what the matching below finds then: every record paired with itself
-        return _unchanged(name, identity, new, natural)
+    """Records added, removed, changed (variable by variable) and renumbered between two transfers of a dataset.
+
+    Each variable is normalised (:func:`_normal_column`) when it is compared, one at a time: the two transfers of a
+    dataset are held once, not twice more as text (ADLB at 10,000 subjects: 1.4 M records of 52 variables)."""
+    natural = [n for n in identity.natural if n in before.frame and n in after.frame]
+    if natural and _same_records(before.frame, after.frame):  # what the matching below finds then: every record paired with itself
+        return _unchanged(name, identity, _normal(after.frame.iloc[:0]), natural, len(after.frame))
+    shown = [n for n in dict.fromkeys([*natural, *([identity.seq] if identity.seq else [])]) if n not in UNSHOWN]
+    listed = [*shown, *(c for c in after.frame.columns if c.endswith(TOPICS) and c not in shown)]
+    read = [*dict.fromkeys([*natural, *([identity.seq] if identity.seq else []), *listed])]
+    old, new = (_normal(side.frame[[c for c in read if c in side.frame]]) for side in (before, after))
     pairs = _match(old, new, natural, identity.seq)
     by_lineage = pd.DataFrame(columns=["_b", "_a"])
     if before.lineage is not None and after.lineage is not None:
         by_lineage = _match_lineage(before.lineage, after.lineage, set(pairs["_b"]), set(pairs["_a"]))
     pairs = pd.concat([pairs, by_lineage], ignore_index=True)
-    shown = [n for n in dict.fromkeys([*natural, *([identity.seq] if identity.seq else [])]) if n not in UNSHOWN]
-    listed = [*shown, *(c for c in new.columns if c.endswith(TOPICS) and c not in shown)]
-    removed = old.drop(index=pairs["_b"]).loc[:, [c for c in listed if c in old]]
-    added = new.drop(index=pairs["_a"]).loc[:, [c for c in listed if c in new]]
-    b = old.loc[pairs["_b"]].reset_index(drop=True)
-    a = new.loc[pairs["_a"]].reset_index(drop=True)
+    at_b, at_a = pairs["_b"].to_numpy(np.int64), pairs["_a"].to_numpy(np.int64)
+    removed = old.drop(index=at_b).loc[:, [c for c in listed if c in old]]
+    added = new.drop(index=at_a).loc[:, [c for c in listed if c in new]]
+    b, a = old.take(at_b).reset_index(drop=True), new.take(at_a).reset_index(drop=True)
     label = a[[c for c in shown if c in a]]
     parts = []
-    for column in [c for c in new.columns if c in old.columns and c != identity.seq]:
-        differ = _differ(b[column], a[column])
+    for column in [c for c in after.frame.columns if c in before.frame.columns and c != identity.seq]:
+        was = b[column] if column in b else _normal_column(before.frame[column]).take(at_b).reset_index(drop=True)
+        now = a[column] if column in a else _normal_column(after.frame[column]).take(at_a).reset_index(drop=True)
+        differ = _differ(was, now)
         if differ.any():
-            parts.append(label[differ].assign(variable=column, before=b.loc[differ, column], after=a.loc[differ, column]))
+            parts.append(label[differ].assign(variable=column, before=was[differ], after=now[differ]))
     changed = pd.concat(parts, ignore_index=True) if parts else pd.DataFrame(columns=[*label.columns, "variable", "before", "after"])
     renumbered = pd.DataFrame(columns=[*natural, "before", "after"])
     if identity.seq and identity.seq in old and identity.seq in new:
@@ -142,7 +150,7 @@ def derive_dataset_changes(name: str, before: Snapshot, after: Snapshot, identit
         named = [n for n in natural if n not in UNSHOWN]
         renumbered = a.loc[moved, named].assign(before=b.loc[moved, identity.seq], after=a.loc[moved, identity.seq])
     return DatasetChanges(
-        name, identity, len(old), len(new), added.reset_index(drop=True), removed.reset_index(drop=True),
+        name, identity, len(before.frame), len(after.frame), added.reset_index(drop=True), removed.reset_index(drop=True),
         changed, renumbered.reset_index(drop=True), len(by_lineage),
     )
 
@@ -201,7 +209,8 @@ def derive_var_stable_seq(
     >>> derive_var_stable_seq(now, None, before, ["USUBJID"], ["USUBJID", "AETERM"], "AESEQ").tolist()
     [1.0, 3.0, 2.0, 1.0]
     """
-    old, new = _normal(previous.frame), _normal(current.reset_index(drop=True))
+    read = [*dict.fromkeys([*natural, *by, seq])]
+    old, new = (_normal(frame[[c for c in read if c in frame]]) for frame in (previous.frame, current.reset_index(drop=True)))
     natural = [n for n in natural if n in old and n in new]
     pairs = _match(old, new, natural, seq)
     if previous.lineage is not None and lineage is not None:
@@ -225,15 +234,21 @@ def _subjects(side: Mapping[str, Snapshot]) -> set[str]:
 
 
 def _normal(frame: pd.DataFrame) -> pd.DataFrame:
-    """Numbers as float64, text without trailing blanks and with missing as "" (as XPT stores it)."""
-    columns = {}
-    for name in frame.columns:
-        values = frame[name]
-        if pd.api.types.is_numeric_dtype(values):
-            columns[name] = values.astype("float64")
-        else:
-            columns[name] = values.astype("str").fillna("").str.rstrip()
-    return pd.DataFrame(columns, index=pd.RangeIndex(len(frame)))
+    """Every column normalised (:func:`_normal_column`)."""
+    return pd.DataFrame({name: _normal_column(frame[name]) for name in frame.columns}, index=pd.RangeIndex(len(frame)))
+
+
+def _normal_column(values: pd.Series) -> pd.Series:
+    """Numbers as float64, text without trailing blanks and with missing as "" (as XPT stores it).
+
+    >>> _normal_column(pd.Series(["a  ", None, " b"], dtype="str")).tolist(), _normal_column(pd.Series([1, 2])).dtype
+    (['a', '', ' b'], dtype('float64'))
+    """
+    if pd.api.types.is_numeric_dtype(values):
+        return pd.Series(values.astype("float64").to_numpy(), index=pd.RangeIndex(len(values)), copy=False)
+    text = values if values.dtype == TEXT else plain_text(values).astype("str")
+    trimmed = pc.utf8_rtrim_whitespace(pc.fill_null(arrow_text(text.array), ""))  # (pandas' rstrip: per value, in Python)
+    return pd.Series(pd.array(trimmed, dtype="str"), index=pd.RangeIndex(len(values)), copy=False)
 
 
 def _match(old: pd.DataFrame, new: pd.DataFrame, natural: list[str], seq: str | None) -> pd.DataFrame:
@@ -264,9 +279,9 @@ def _match_lineage(before: pd.DataFrame, after: pd.DataFrame, taken_b: set, take
 
 
 def _same_records(old: pd.DataFrame, new: pd.DataFrame) -> bool:
-    """Whether two normalised transfers of a dataset hold the same records in the same order, column for column."""
+    """Whether two transfers of a dataset hold the same records in the same order, column for column (normalised)."""
     return list(old.columns) == list(new.columns) and len(old) == len(new) and not any(
-        _differ(old[column], new[column]).any() for column in new.columns
+        _differ(_normal_column(old[column]), _normal_column(new[column])).any() for column in new.columns
     )
 
 
