@@ -29,9 +29,10 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import TEXT, arrow_text, plain_text
+from cdisc.arrowtext import TEXT, arrow_text, is_text_per_record, plain_text
 from cdisc.errors import DataError
 from cdisc.manifest import read_manifest
+from cdisc.memory import release_memory_grown
 from cdisc.raw import FILE, ROW
 
 #: Variables not shown to tell records apart (the same on every record).
@@ -163,10 +164,10 @@ def derive_changes(
     """The change report between two transfers: every dataset in both, datasets and subjects new and dropped,
     exclusions new (raw rows excluded now that were not, by dataset, reason, file and row). ``known`` gives the
     changes of datasets found without comparing their records (:func:`unchanged_dataset`)."""
-    datasets = [
-        known[name] if name in known else derive_dataset_changes(name, before[name], after[name], identities[name])
-        for name in after if name in before
-    ]
+    datasets = []
+    for name in (name for name in after if name in before):
+        datasets.append(known[name] if name in known else derive_dataset_changes(name, before[name], after[name], identities[name]))
+        release_memory_grown()  # (what a large dataset's two transfers took goes back to the system before the next is read)
     subjects = [_subjects(side) for side in (before, after)]
     return Changes(
         previous, previous_run, datasets,
@@ -280,9 +281,27 @@ def _match_lineage(before: pd.DataFrame, after: pd.DataFrame, taken_b: set, take
 
 def _same_records(old: pd.DataFrame, new: pd.DataFrame) -> bool:
     """Whether two transfers of a dataset hold the same records in the same order, column for column (normalised)."""
-    return list(old.columns) == list(new.columns) and len(old) == len(new) and not any(
-        _differ(_normal_column(old[column]), _normal_column(new[column])).any() for column in new.columns
+    return list(old.columns) == list(new.columns) and len(old) == len(new) and all(
+        _same_values(old[column], new[column]) for column in new.columns
     )
+
+
+def _same_values(old: pd.Series, new: pd.Series) -> bool:
+    """Whether two columns of as many records hold the same values, normalised (:func:`_normal_column`); text held once
+    per distinct value on both sides is compared by its values' codes, each distinct value normalised once.
+
+    >>> from cdisc.arrowtext import text_per_record
+    >>> old = text_per_record(pd.Series(["a ", "b"], dtype="str"), np.array([0, 1, -1]))
+    >>> new = text_per_record(pd.Series(["", "b", "a"], dtype="str"), np.array([2, 1, 0]))
+    >>> _same_values(old, new), _same_values(old, new.iloc[::-1].reset_index(drop=True))
+    (True, False)
+    """
+    if not (is_text_per_record(old.dtype) and is_text_per_record(new.dtype)):
+        return not _differ(_normal_column(old), _normal_column(new)).any()
+    texts = [_normal_column(pd.Series(side.cat.categories.array)) for side in (old, new)]
+    shared = pd.Index(pd.concat([*texts, pd.Series([""], dtype="str")], ignore_index=True).unique())
+    positions = [np.append(shared.get_indexer(text), shared.get_loc("")) for text in texts]  # (code -1, missing: "")
+    return bool(np.array_equal(positions[0][old.cat.codes.to_numpy()], positions[1][new.cat.codes.to_numpy()]))
 
 
 def unchanged_dataset(name: str, identity: Identity, columns: pd.DataFrame, records: int) -> DatasetChanges | None:
@@ -452,14 +471,15 @@ class Snapshots(Mapping[str, Snapshot]):
 
 
 def _read_snapshot(path: Path, supp: Path | None, seq: str | None) -> Snapshot:
-    """A dataset of a run's output folder, its SUPP-- qualifiers as columns, with its lineage when written."""
+    """A dataset of a run's output folder, its SUPP-- qualifiers as columns, with its lineage when written; a large
+    dataset's repetitive text held once per distinct value (:func:`~cdisc.xpt.read_xpt`)."""
     from cdisc.spec.load import display_path
     from cdisc.xpt import read_xpt
 
     trace = path.parent / "lineage" / f"{path.stem.lower()}.csv"
     lineage = pd.read_csv(trace, dtype="str", keep_default_na=False) if trace.is_file() else None
     try:
-        frame, qualifiers = read_xpt(path)[0], None if supp is None else read_xpt(supp)[0]
+        frame, qualifiers = read_xpt(path, held=True)[0], None if supp is None else read_xpt(supp)[0]
     except DataError as exc:
         folder = path.parent.parent
         raise DataError(

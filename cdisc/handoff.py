@@ -26,8 +26,8 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 from pyarrow import feather
 
-from cdisc.arrowtext import held_dictionary, is_large
-from cdisc.built import BuiltDataset
+from cdisc.arrowtext import is_large
+from cdisc.built import BuiltDataset, read_parquet_held
 from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built, warnings_json, warnings_of
@@ -293,31 +293,11 @@ def _read_kept(path: Path, columns: Collection[str] | None = None) -> pd.DataFra
 
 
 def _read_held(path: Path, columns: Collection[str] | None = None) -> pd.DataFrame:
-    """:func:`_read_kept`, but of a file that :func:`~cdisc.arrowtext.is_large`, its text that
-    :func:`~cdisc.arrowtext.repeats` read as Arrow dictionaries and held once per distinct value
-    (:func:`~cdisc.arrowtext.held_dictionary`): LB's text, read whole for ADLB, is ~190 MB at 10,000 subjects, its codes
-    ~15 MB (and reading it so takes half the time)."""
-    metadata = pq.read_metadata(path)
-    if not is_large(metadata.num_rows):
+    """:func:`_read_kept`, but of a file that :func:`~cdisc.arrowtext.is_large`, its repetitive text held once per
+    distinct value (:func:`~cdisc.built.read_parquet_held`)."""
+    if not is_large(pq.read_metadata(path).num_rows):
         return _read_kept(path, columns)
-    schema = metadata.schema.to_arrow_schema()
-    index = {name for name in (schema.pandas_metadata or {}).get("index_columns", []) if isinstance(name, str)}
-    names = [name for name in schema.names if name not in index and (columns is None or name in columns)]
-    text = [name for name in names if schema.field(name).type in (pa.string(), pa.large_string())]
-    held: dict[str, pd.Series] = {}
-    if text:
-        read = pq.read_table(path, columns=text, read_dictionary=text)
-        for name in text:
-            values = held_dictionary(read.column(name))
-            if values is not None:
-                held[name] = values
-        del read
-    rest = pd.read_parquet(path, columns=[name for name in names if name not in held])
-    if not held:
-        return rest
-    frame = pd.DataFrame({name: held[name] if name in held else rest[name] for name in names}, copy=False).set_axis(rest.index)
-    frame.attrs = rest.attrs
-    return frame
+    return read_parquet_held(path, columns)
 
 
 def _listed(path: Path, key: str) -> dict | None:

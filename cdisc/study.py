@@ -611,7 +611,7 @@ def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str
     output folder ``target`` is not compared record by record (:func:`_known_unchanged`)."""
     built = {one.spec.dataset: one for one in result.built}
     now = Snapshots(
-        list(built), lambda name: Snapshot(with_qualifiers(built[name].read("frame"), built[name].read("supp"), identities[name].seq),
+        list(built), lambda name: Snapshot(with_qualifiers(built[name].read("frame", held=True), built[name].read("supp"), identities[name].seq),
                                            built[name].read("lineage")),
     )
     return derive_changes(

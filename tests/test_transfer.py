@@ -79,6 +79,28 @@ def test_the_change_report_lists_exactly_what_changed_between_two_transfers(tmp_
 
 
 @needs_ct
+def test_the_change_report_is_the_same_when_large_datasets_are_read_held(tmp_path, monkeypatch):
+    """A large transfer is compared with its datasets' repetitive text held once per distinct value (the raw tables, the
+    previous run's XPT files, this run's records as the worker processes left them): every text column held from the first
+    record, the change report is the same."""
+    import cdisc.arrowtext
+    from cdisc.study import RunOptions, run_study
+
+    reports = []
+    for held_from, repeated in ((cdisc.arrowtext.HELD_FROM, cdisc.arrowtext.REPEATED), (1, 1e-9)):  # held: every text column
+        monkeypatch.setattr(cdisc.arrowtext, "HELD_FROM", held_from)
+        monkeypatch.setattr(cdisc.arrowtext, "REPEATED", repeated)
+        study, out = transfer_study(tmp_path / f"held-from-{held_from}"), tmp_path / f"out-{held_from}"
+        run_study(study, out, options=RunOptions(scheduler="processes"))
+        second_transfer(study)
+        run_study(study, out, options=RunOptions(scheduler="processes"))
+        data = json.loads((out / "reports" / "changes.json").read_text())
+        reports.append({key: data[key] for key in ("summary", "datasets", "new_subjects", "dropped_subjects", "new_exclusions")})
+    assert reports[0] == reports[1]
+    assert reports[1]["datasets"]["LB"]["changed"]  # (what the report finds: see the test above)
+
+
+@needs_ct
 def test_compare_to_names_the_previous_transfer_and_must_hold_a_run(tmp_path):
     study = transfer_study(tmp_path)
     assert cdisc("run", str(study), "--out", str(tmp_path / "week1")).returncode == 0

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-from cdisc.arrowtext import TEXT
+from cdisc.arrowtext import TEXT, held_dictionary, is_large
 from cdisc.io.ibm import from_ibm
 from cdisc.io.xpt_model import (
     CHUNK_BYTES,
@@ -185,18 +185,32 @@ def _numeric_column(buffer: bytearray, rows: int, position: int, length: int, wi
     return from_ibm(words.view(">u8").ravel().astype(np.uint64))
 
 
-def _read_block(buffer: bytearray, rows: int, width: int, layout: _Layout, start: int, numeric: dict, texts: dict, encoding: str) -> None:
-    """Decode the first ``rows`` rows of ``width`` bytes in ``buffer``: rows ``start`` on of the numbers, a block of the texts."""
+def _read_block(
+    buffer: bytearray, rows: int, width: int, layout: _Layout, start: int, numeric: dict, texts: dict, encoding: str, held: bool,
+) -> None:
+    """Decode the first ``rows`` rows of ``width`` bytes in ``buffer``: rows ``start`` on of the numbers, a block of the texts
+    (with ``held``, as Arrow dictionaries)."""
     for variable, namestr in zip(layout.dataset.variables, layout.namestrs, strict=True):
         position, length = int(namestr["npos"]), int(namestr["nlng"])
         if variable.type == "num":
             numeric[variable.name][start : start + rows] = _numeric_column(buffer, rows, position, length, width)
         else:
             where = f"{layout.dataset.name}.{variable.name}"
-            texts[variable.name].append(_text_column(buffer, rows, position, length, width, where, start, encoding))
+            text = _text_column(buffer, rows, position, length, width, where, start, encoding)
+            texts[variable.name].append(pc.dictionary_encode(text, memory_pool=_POOL) if held else text)
 
 
-def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptDataset]:
+def _text_values(blocks: list[pa.Array], rows: int, held: bool) -> pd.Series | ArrowStringArray:
+    """A text variable of the blocks read: held once per distinct value where it repeats
+    (:func:`~cdisc.arrowtext.held_dictionary`) when read ``held``, else as text."""
+    if not held:
+        return ArrowStringArray(pa.chunked_array(blocks, pa.large_string())[:rows], dtype=TEXT)  # (pd.array(..., dtype="str") checks more)
+    encoded = pa.chunked_array(blocks, pa.dictionary(pa.int32(), pa.large_string()))[:rows]
+    values = held_dictionary(encoded)
+    return values if values is not None else ArrowStringArray(encoded.cast(pa.large_string()), dtype=TEXT)
+
+
+def read_xpt(path: Path, *, encoding: str = "ascii", held: bool = False) -> tuple[pd.DataFrame, XptDataset]:
     """Read the first dataset of a SAS XPORT v5 file: a DataFrame plus its metadata.
 
     Character values come back right-trimmed with ``str`` dtype, missing as ``""``; numbers as
@@ -205,6 +219,8 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
 
     Observations are read in blocks of whole 80-byte records and whole rows, each variable decoded
     column-wide with numpy and arrow; they end at the next MEMBER header record or the end of the file.
+    With ``held``, a large file's (:func:`~cdisc.arrowtext.is_large`) repetitive text is held once per distinct value
+    (a categorical: :func:`~cdisc.arrowtext.held_dictionary`), each block encoded as it is read.
     """
     path = Path(path)
     size = path.stat().st_size
@@ -213,6 +229,7 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
         variables = layout.dataset.variables
         width = int(layout.namestrs["nlng"].astype(np.int64).sum())
         capacity = (size - layout.start) // width if width else 0  # rows to the end of the file (pages past the rows read stay untouched)
+        held = held and is_large(capacity)
         numeric = {v.name: np.empty(capacity, np.float64) for v in variables if v.type == "num"}
         texts: dict[str, list[pa.Array]] = {v.name: [] for v in variables if v.type == "char"}
         rows = 0
@@ -225,14 +242,9 @@ def read_xpt(path: Path, *, encoding: str = "ascii") -> tuple[pd.DataFrame, XptD
                 count, ended = _member_bytes(buffer, handle.readinto(buffer))
                 block_rows = count // width
                 if block_rows:
-                    _read_block(buffer, block_rows, width, layout, rows, numeric, texts, encoding)
+                    _read_block(buffer, block_rows, width, layout, rows, numeric, texts, encoding, held)
                 rows += block_rows
                 ended = ended or count < len(buffer)
             rows = _row_count(handle, layout, rows, width)
-    columns = {
-        v.name: numeric[v.name][:rows]
-        if v.type == "num"
-        else ArrowStringArray(pa.chunked_array(texts[v.name], pa.large_string())[:rows], dtype=TEXT)  # (pd.array(..., dtype="str") checks more)
-        for v in variables
-    }
+    columns = {v.name: numeric[v.name][:rows] if v.type == "num" else _text_values(texts[v.name], rows, held) for v in variables}
     return pd.DataFrame(columns, index=pd.RangeIndex(rows), copy=False), layout.dataset
