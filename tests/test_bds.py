@@ -231,9 +231,11 @@ def test_extreme_records_reference_dataset_and_exist_flag():
     assert plain(new["ADT"]) == [None] * 4  # keep_source_vars: the date is not copied
 
 
-def test_extreme_records_nothing_found_adds_nothing():
+def test_extreme_records_nothing_found_adds_no_record_but_the_variables_it_sets():
+    """As admiral's bind_rows: a later step may read DTYPE whether or not a record was found."""
     out = derive_extreme_records(LAB, ["USUBJID"], ["ADT"], "last", {"DTYPE": "LOV"}, filter=LAB["AVAL"] > 100)
-    assert out.equals(LAB)
+    assert out[list(LAB.columns)].equals(LAB)
+    assert list(out.columns) == [*LAB.columns, "DTYPE"] and out["DTYPE"].isna().all()
 
 
 # ---- derive_basetype_records and ASEQ over the final records ----------------------------------------

@@ -8,7 +8,7 @@ import pandas as pd
 import pytest
 
 from cdisc.sasdates import to_iso
-from cdisc.study import run_study
+from cdisc.study import RunOptions, run_study
 
 ROOT = Path(__file__).resolve().parent.parent
 KEY = ROOT / "examples" / "bat8008" / "answer_key"
@@ -115,3 +115,20 @@ def test_bmi_is_each_weight_over_the_screening_height_squared(run):
     assert bmi["AVAL"].sort_values().to_numpy() == pytest.approx(expected)
     lov = advs[advs["DTYPE"].eq("LOV")]
     assert lov.groupby(["USUBJID", "PARAMCD"]).size().max() == 1 and lov["ONTRTFL"].eq("Y").all()
+
+
+def test_a_lab_page_with_no_rows_converts_to_empty_lab_datasets(small_example, tmp_path):
+    """A transfer whose lab page holds only its header (no sample taken yet): LB, ADLB and ADLBG3 are written with no
+    records; ADLB's worst-grade steps find nothing, and the step after them still reads the DTYPE they set."""
+    import shutil
+
+    import pyreadstat
+
+    raw = Path(shutil.copytree(small_example.parent / "extract" / "raw", tmp_path / "raw"))
+    (raw / "lb.csv").write_text((raw / "lb.csv").read_text().splitlines()[0] + "\n")
+    run_study(small_example, tmp_path / "out", raw=raw, options=RunOptions(scheduler="sync"))
+    for path in ("sdtm/lb.xpt", "adam/adlb.xpt", "adam/adlbg3.xpt"):
+        frame, meta = pyreadstat.read_xport(tmp_path / "out" / path)
+        assert len(frame) == 0 and "USUBJID" in meta.column_names
+    adsl, _ = pyreadstat.read_xport(tmp_path / "out" / "adam" / "adsl.xpt")
+    assert len(adsl) == 8

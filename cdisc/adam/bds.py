@@ -86,9 +86,18 @@ def _set_values(frame: pd.DataFrame, set_values_to: Mapping[str, Value]) -> pd.D
 
 
 def _append(dataset: pd.DataFrame, new: pd.DataFrame) -> pd.DataFrame:
-    """``dataset`` with ``new`` records after it (a new record lacks the variables it does not set)."""
+    """``dataset`` with ``new`` records after it (a new record lacks the variables it does not set). A variable the step
+    sets is there even when it adds no record, missing on every record, as dplyr's ``bind_rows`` adds it, so that a later
+    step reads it (a lab page with no on-treatment records still gets DTYPE).
+
+    >>> _append(pd.DataFrame({"AVAL": [1.0]}), pd.DataFrame({"AVAL": [], "DTYPE": pd.Series([], dtype="str")})).to_dict("list")
+    {'AVAL': [1.0], 'DTYPE': [nan]}
+    """
     if new.empty:
-        return dataset
+        added = {name: new[name].dtype for name in new.columns if name not in dataset.columns}
+        return dataset.assign(**{
+            name: pd.Series(np.nan, index=dataset.index, dtype=np.float64 if dtype.kind in "iub" else dtype) for name, dtype in added.items()
+        }) if added else dataset
     return pd.concat([dataset, new], ignore_index=True)
 
 
