@@ -1,6 +1,6 @@
 """Text held once per distinct value (a categorical of text, as a large ADaM build in a worker process gives its
 repetitive text to ``Handoff.store``) is written as the text itself: the XPT file byte for byte, what the writer hands
-over as read (kept for validation, read back as text), and the parquet cache entry read back as the frame of text."""
+over as read (kept for validation, read back with the text of the file), and the parquet cache entry read back as the frame of text."""
 
 from __future__ import annotations
 
@@ -63,7 +63,7 @@ def test_xpt_of_held_text_is_that_of_the_text(tmp_path, length):
     _keep_table(given, tmp_path / "kept" / "adxx")
     kept = _kept_table(tmp_path / "kept" / "adxx", held)
     read = read_table(held)
-    assert_frame_equal(kept.frame, read.frame, check_exact=True)
+    assert_frame_equal(plain_columns(kept.frame), read.frame, check_exact=True)  # (held where it repeats: see _kept_column)
     assert kept.variables == read.variables
 
 

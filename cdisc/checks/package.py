@@ -22,7 +22,7 @@ import pyarrow.compute as pc
 from lxml import etree
 from pandas.arrays import ArrowStringArray
 
-from cdisc.arrowtext import TEXT, arrow_codes, arrow_text
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, is_text_per_record, plain_text
 from cdisc.checks.standards import Standards
 from cdisc.compare.tables import Table
 
@@ -83,7 +83,22 @@ class Distinct:
 
 
 def distinct_text(column: pd.Series) -> Distinct:
-    """``column`` as text (``""`` for missing), factorised (distinct values in order of first appearance)."""
+    """``column`` as text (``""`` for missing), factorised (distinct values in order of first appearance); text held once
+    per distinct value (:func:`~cdisc.arrowtext.text_per_record`) from its codes, without making its text.
+
+    >>> from cdisc.arrowtext import text_per_record
+    >>> held = distinct_text(text_per_record(pd.Series(["b", "a", ""], dtype="str"), np.array([0, -1, 1, 2, 0])))
+    >>> held.values.tolist(), held.codes.tolist()
+    (['b', '', 'a'], [0, 1, 2, 1, 0])
+    """
+    if is_text_per_record(column.dtype):
+        categories = column.cat.categories
+        empty = int(categories.get_indexer([""])[0])  # (missing is "", as a blank value is)
+        if empty < 0:
+            empty, categories = len(categories), categories.append(pd.Index([""], dtype=TEXT))
+        codes = column.cat.codes.to_numpy()
+        first, seen = pd.factorize(np.where(codes < 0, empty, codes))
+        return Distinct(first.astype(np.int32), pd.Series(categories.take(seen).array, dtype="str"))
     if isinstance(column.array, ArrowStringArray):  # arrow's hash kernel directly: pandas' factorize costs ~0.5 ms a call
         return Distinct(*_encoded(pc.fill_null(arrow_text(column.array), "")))
     codes, values = pd.factorize(column.astype("str").fillna(""))
@@ -241,6 +256,11 @@ class Dataset:
         self.summaries.clear()
         self.released = True
 
+    def column(self, name: str) -> pd.Series:
+        """Column ``name`` as the file holds it: text held once per distinct value (a large dataset's, as its check task
+        reads it) as the text itself."""
+        return plain_text(self.frame[name])
+
     def raw_text(self, name: str) -> Distinct:
         """Column ``name`` as text, ``""`` for missing."""
         return self.summaries.of(("raw", name), lambda: distinct_text(self.frame[name]))
@@ -255,7 +275,7 @@ class Dataset:
 
     def printable(self, name: str) -> bool:
         """Whether column ``name`` is arrow-backed text of printable ASCII only (:func:`printable_ascii`)."""
-        return self.summaries.of(("printable", name), lambda: printable_ascii(self.frame[name]))
+        return self.summaries.of(("printable", name), lambda: printable_ascii(self.column(name)))
 
     def text_column(self, name: str) -> pd.Series:
         """Column ``name`` as text without trailing blanks, one value per record (for messages)."""
@@ -265,7 +285,7 @@ class Dataset:
 def _domain(dataset: Dataset) -> str:
     """The SDTM domain: DOMAIN of a split dataset (``LBCH`` -> ``LB``, ``QSCO`` -> ``QS``), else the name."""
     if dataset.model == "SDTM" and "DOMAIN" in dataset.columns and dataset.records:
-        value = str(dataset.frame["DOMAIN"].iloc[0]).strip()
+        value = str(dataset.column("DOMAIN").iloc[0]).strip()
         if value and value != dataset.name and dataset.name.startswith(value):
             return value
     return dataset.name

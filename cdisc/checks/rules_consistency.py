@@ -86,7 +86,7 @@ def epoch_against_se(submission: Submission) -> Iterator[pd.DataFrame]:
                  "EPOCH is blank; SE puts " + date + " " + dated + " in " + where],
                 "")
             yield findings("EPOCH-SE", dataset.name, pd.Series(message, index=dataset.frame.index, dtype="str"), rows=rows, variable="EPOCH",
-                           values=dataset.frame["EPOCH"])
+                           values=dataset.column("EPOCH"))
 
 
 def _se_elements(submission: Submission, se: Dataset) -> tuple[pd.Index, np.ndarray, _Elements]:
@@ -166,7 +166,7 @@ def _against_reference(submission: Submission, rule_id: str, reference: str, aft
                 word = "after" if after else "before"
                 their = by_subject(dataset, bounds["text"]).fillna("")
                 message = column + " " + dataset.text_column(column) + f" is {word} DM.{reference} " + their
-                yield findings(rule_id, dataset.name, message, rows=np.flatnonzero(bad), variable=column, values=dataset.frame[column])
+                yield findings(rule_id, dataset.name, message, rows=np.flatnonzero(bad), variable=column, values=dataset.column(column))
 
 
 def _bounds_per_subject(submission: Submission, dm: Dataset, reference: str) -> pd.DataFrame:
@@ -206,7 +206,7 @@ def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
             bad = (column_dates(submission, dataset, date) > died).fillna(False).to_numpy(bool)
             if bad.any():
                 yield findings("AFTER-DEATH", dataset.name, date + " " + dataset.text_column(date) + " is after the subject's death",
-                               rows=np.flatnonzero(bad), variable=date, values=dataset.frame[date])
+                               rows=np.flatnonzero(bad), variable=date, values=dataset.column(date))
         prefix = dataset.domain[:2]
         if {f"{prefix}ENRTPT", f"{prefix}ENTPT"} <= set(dataset.frame.columns):
             point = dataset.text(f"{prefix}ENTPT")
@@ -217,7 +217,7 @@ def after_death(submission: Submission) -> Iterator[pd.DataFrame]:
             if bad.any():
                 message = f"{prefix}ENRTPT is ONGOING at " + dataset.text_column(f"{prefix}ENTPT") + " but the subject died before it"
                 yield findings("AFTER-DEATH", dataset.name, message,
-                               rows=np.flatnonzero(bad), variable=f"{prefix}ENRTPT", values=dataset.frame[f"{prefix}ENRTPT"])
+                               rows=np.flatnonzero(bad), variable=f"{prefix}ENRTPT", values=dataset.column(f"{prefix}ENRTPT"))
 
 
 @rule("DEATH-NO-CAUSE", "Death without a fatal adverse event or a recorded cause",
@@ -255,7 +255,7 @@ def not_done_reason(submission: Submission) -> Iterator[pd.DataFrame]:
             if bad.any():
                 state = "blank" if reason in dataset.frame.columns else "not in the dataset"
                 yield findings("NOT-DONE-REASON", dataset.name, f"{stat} is NOT DONE and {reason} is {state}",
-                               rows=np.flatnonzero(bad), variable=reason, values=dataset.frame[stat])
+                               rows=np.flatnonzero(bad), variable=reason, values=dataset.column(stat))
 
 
 @rule("RANGE-NONNUMERIC", "Numeric reference range on a result that is not numeric",
@@ -273,7 +273,7 @@ def range_on_text_result(submission: Submission) -> Iterator[pd.DataFrame]:
         bad = text_result & has_range
         if bad.any():
             yield findings("RANGE-NONNUMERIC", dataset.name, f"{names[0]} is not numeric but {' / '.join(ranges)} give a numeric range",
-                           rows=np.flatnonzero(bad), variable=ranges[0], values=dataset.frame[names[0]])
+                           rows=np.flatnonzero(bad), variable=ranges[0], values=dataset.column(names[0]))
 
 
 @rule("UNIT-MISSING", "Numeric result without a unit",
@@ -295,12 +295,12 @@ def result_units(submission: Submission) -> Iterator[pd.DataFrame]:
             bad = (value.notna() & (value != 0)).to_numpy(bool) & _is(dataset, unit, "") & ~dimensionless
             if bad.any():
                 yield findings("UNIT-MISSING", dataset.name, f"{result} is given and {unit} is blank",
-                               rows=np.flatnonzero(bad), variable=unit, values=dataset.frame[result])
+                               rows=np.flatnonzero(bad), variable=unit, values=dataset.column(result))
 
 
 def _numbers(dataset: Dataset, name: str) -> pd.Series:
     """``pd.to_numeric(column, errors="coerce")``; text columns converted once per distinct value."""
-    column = dataset.frame[name]
+    column = dataset.column(name)
     if not isinstance(column.dtype, pd.StringDtype):
         return pd.to_numeric(column, errors="coerce")
     text = dataset.raw_text(name)

@@ -25,7 +25,7 @@ def trial_summary(submission: Submission) -> Iterator[pd.DataFrame]:
         if not {"TSPARMCD", "TSVAL"} <= set(ts.frame.columns):
             yield findings("FDA-1734", "TS", "TS has no TSPARMCD/TSVAL, so the study start date (SSTDTC) cannot be given")
             continue
-        rows = ts.frame.index[ts.frame["TSPARMCD"].astype("str").str.strip() == "SSTDTC"]
+        rows = ts.frame.index[ts.column("TSPARMCD").astype("str").str.strip() == "SSTDTC"]
         if len(rows) == 0:
             yield findings("FDA-1734", "TS", "TS has no TSPARMCD = 'SSTDTC' record (study start date)", variable="TSPARMCD")
             continue
@@ -33,7 +33,7 @@ def trial_summary(submission: Submission) -> Iterator[pd.DataFrame]:
         bad = full_dates(value).isna().to_numpy()
         if bad.any():
             yield findings("FDA-1734", "TS", "TSVAL for SSTDTC is not a complete ISO 8601 date (YYYY-MM-DD)",
-                           rows=np.asarray(rows)[bad], variable="TSVAL", values=ts.frame["TSVAL"])
+                           rows=np.asarray(rows)[bad], variable="TSVAL", values=ts.column("TSVAL"))
 
 
 def _package_files(submission: Submission, model: str, required: str, rule_id: str) -> Iterator[pd.DataFrame]:

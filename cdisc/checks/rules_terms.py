@@ -146,7 +146,7 @@ def code_name_pairs(submission: Submission) -> Iterator[pd.DataFrame]:
                 message = np.full(len(bad), "", dtype=object)
                 message[rows] = name + " is '" + actual + "'; CT names " + code + " " + given + " '" + expected.to_numpy()[choice[rows]] + "'"
                 yield findings("CT-PAIR", dataset.name, pd.Series(message, index=dataset.frame.index, dtype="str"), rows=rows, variable=name,
-                               values=dataset.frame[name])
+                               values=dataset.column(name))
 
 
 def _both(first: np.ndarray | None, second: np.ndarray | None, n: int) -> np.ndarray:
@@ -194,7 +194,7 @@ def synonyms(submission: Submission) -> Iterator[pd.DataFrame]:
             preferred = pd.Series(preferred.array.take(text.codes), index=dataset.frame.index)
             given = text.column(dataset.frame.index)
             message = variable + " '" + given + f"' is a synonym in {codelist.name} ({codelist.nci}); submit '" + preferred.fillna("") + "'"
-            yield findings("CT-SYNONYM", dataset.name, message, rows=np.flatnonzero(bad), variable=variable, values=dataset.frame[variable])
+            yield findings("CT-SYNONYM", dataset.name, message, rows=np.flatnonzero(bad), variable=variable, values=dataset.column(variable))
 
 
 @rule("CT-EXT", "Value not in an extensible CDISC codelist (sponsor extension)",
@@ -207,7 +207,7 @@ def extensible(submission: Submission) -> Iterator[pd.DataFrame]:
         rows = np.flatnonzero(outside & _first(text.codes, outside))
         if len(rows):
             yield findings("CT-EXT", dataset.name, f"{variable} value is not in the extensible codelist {codelist.name} ({codelist.nci})",
-                           rows=rows, variable=variable, values=dataset.frame[variable])
+                           rows=rows, variable=variable, values=dataset.column(variable))
 
 
 def _first(codes: np.ndarray, among: np.ndarray) -> np.ndarray:

@@ -27,7 +27,7 @@ def unique_keys(submission: Submission) -> Iterator[pd.DataFrame]:
         dupes = _repeated([_codes(dataset, k) for k in dataset.keys])
         if dupes.any():
             keys = ", ".join(dataset.keys)
-            parts = [dataset.frame[k].astype("str").fillna("") for k in dataset.keys]
+            parts = [dataset.column(k).astype("str").fillna("") for k in dataset.keys]
             values = parts[0].str.cat(parts[1:], sep=" | ")
             yield findings("KEY-UNIQUE", dataset.name, f"Another record has the same key ({keys})",
                            rows=np.flatnonzero(dupes), variable=dataset.keys[-1], values=values)
@@ -52,7 +52,7 @@ def _repeated(codes: list[np.ndarray]) -> np.ndarray:
 
 def _codes(dataset: Dataset, name: str) -> np.ndarray:
     """One integer per distinct value of a column (missing values one more), for finding repeated keys."""
-    column = dataset.frame[name]
+    column = dataset.column(name)
     if isinstance(column.dtype, pd.StringDtype) and not column.hasnans:
         return dataset.raw_text(name).codes
     return pd.factorize(column)[0]
@@ -67,7 +67,7 @@ def unique_seq(submission: Submission) -> Iterator[pd.DataFrame]:
         dupes = _repeated([_codes(dataset, k) for k in ("USUBJID", seq)])
         if dupes.any():
             yield findings("SEQ-UNIQUE", dataset.name, f"{seq} repeats a value already used for this subject",
-                           rows=np.flatnonzero(dupes), variable=seq, values=dataset.frame[seq])
+                           rows=np.flatnonzero(dupes), variable=seq, values=dataset.column(seq))
 
 
 @rule("ISO8601", "Date/time or duration is not ISO 8601", "SDTMIG 3.4 §4.4.1-4.4.4 (ISO 8601 dates, durations); P21 SD0003", "error")
@@ -88,7 +88,7 @@ def iso8601(submission: Submission) -> Iterator[pd.DataFrame]:
             if bad.any():
                 kind = "an ISO 8601 date/time" if name.endswith("DTC") else "an ISO 8601 duration"
                 yield findings("ISO8601", dataset.name, f"{name} is not {kind}",
-                               rows=np.flatnonzero(bad), variable=name, values=dataset.frame[name])
+                               rows=np.flatnonzero(bad), variable=name, values=dataset.column(name))
 
 
 @rule("DY-DTC", "--DY inconsistent with --DTC and DM.RFSTDTC",
@@ -148,7 +148,7 @@ def terminology(submission: Submission) -> Iterator[pd.DataFrame]:
                     continue
                 names = " / ".join(f"{standards.codelist_names.get(c, c)} ({c})" for c in part)
                 yield findings("CT", dataset.name, f"{variable} value is not in the non-extensible codelist {names}",
-                               rows=np.flatnonzero(bad), variable=variable, values=dataset.frame[variable])
+                               rows=np.flatnonzero(bad), variable=variable, values=dataset.column(variable))
 
 
 def _allowed(submission: Submission, codes: tuple[str, ...]) -> pd.Index:
@@ -163,7 +163,7 @@ def ascii_text(submission: Submission) -> Iterator[pd.DataFrame]:
         for variable in dataset.table.variables:
             if variable.type != "char" or dataset.printable(variable.name):
                 continue
-            bad = _outside_ascii(dataset.frame[variable.name])
+            bad = _outside_ascii(dataset.column(variable.name))
             if bad.any():
                 text = dataset.raw_text(variable.name)
                 yield findings("ASCII", dataset.name, f"{variable.name} holds characters outside printable ASCII",
