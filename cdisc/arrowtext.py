@@ -19,8 +19,9 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-__all__ = ["HELD_FROM", "REPEATED", "TEXT", "arrow_codes", "arrow_text", "held_columns", "held_dictionary", "held_text", "is_large", "is_text_per_record",
-           "plain_columns", "plain_text", "repeats", "text_per_record"]
+__all__ = ["HELD_FROM", "REPEATED", "TEXT", "arrow_codes", "arrow_text", "held_columns", "held_dictionary",
+           "held_or_text", "held_text", "is_large", "is_text_per_record", "plain_columns", "plain_text",
+           "repeated_dictionary", "repeats", "text_per_record"]
 
 TEXT = pd.Series([], dtype="str").dtype  # what text variables hold: pandas' "str", Arrow-backed
 
@@ -127,11 +128,31 @@ def held_columns(frame: pd.DataFrame, plain: Collection[str] = ()) -> pd.DataFra
         return frame
     held = {}
     for name in frame.columns:
-        if name not in plain and frame[name].dtype == TEXT:
-            codes, distinct = arrow_codes(arrow_text(frame[name].array))
-            if repeats(len(distinct), len(frame)):
-                held[name] = held_text(codes, distinct).set_axis(frame.index)
+        encoded = repeated_dictionary(frame[name]) if name not in plain and frame[name].dtype == TEXT else None
+        if encoded is not None:
+            held[name] = held_or_text(pa.chunked_array([encoded])).set_axis(frame.index)
     return frame.assign(**held) if held else frame
+
+
+def repeated_dictionary(text: pd.Series) -> pa.DictionaryArray | None:
+    """Arrow-backed text as an Arrow dictionary when it :func:`repeats`, else None.
+
+    >>> repeated_dictionary(pd.Series(["a"] * 5, dtype="str")).dictionary.to_pylist(), repeated_dictionary(pd.Series(["a", "b"], dtype="str"))
+    (['a'], None)
+    """
+    encoded = pc.dictionary_encode(arrow_text(text.array).combine_chunks())
+    return encoded if repeats(len(encoded.dictionary), len(text)) else None
+
+
+def held_or_text(encoded: pa.ChunkedArray) -> pd.Series:
+    """Text read as Arrow dictionaries: held once per distinct value where it :func:`repeats` (:func:`held_dictionary`),
+    else as text.
+
+    >>> [held_or_text(pa.chunked_array([pa.array(v).dictionary_encode()])).dtype.name for v in (["a"] * 5, ["a", "b"])]
+    ['category', 'str']
+    """
+    values = held_dictionary(encoded)
+    return values if values is not None else pd.Series(ArrowStringArray(encoded.cast(pa.large_string()), dtype=TEXT), copy=False)
 
 
 Values = TypeVar("Values")

@@ -23,11 +23,10 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 import pyarrow as pa
-import pyarrow.compute as pc
 import pyarrow.parquet as pq
 from pyarrow import feather
 
-from cdisc.arrowtext import TEXT, arrow_text, held_dictionary, is_large, repeats
+from cdisc.arrowtext import TEXT, held_or_text, is_large, repeated_dictionary
 from cdisc.built import BuiltDataset, read_parquet_held
 from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
@@ -330,11 +329,8 @@ def _kept_column(values: pd.Series) -> pa.Array:
     task reads held once per distinct value (LB's text at 10,000 subjects: ~400 MB, its codes ~120 MB)."""
     if values.dtype == np.float64:
         return pa.array(values.to_numpy(), from_pandas=False)
-    if is_large(len(values)) and values.dtype == TEXT:
-        encoded = pc.dictionary_encode(arrow_text(values.array).combine_chunks())
-        if repeats(len(encoded.dictionary), len(values)):
-            return encoded
-    return pa.array(values)
+    encoded = repeated_dictionary(values) if is_large(len(values)) and values.dtype == TEXT else None
+    return encoded if encoded is not None else pa.array(values)
 
 
 def _put(path: Path, write: Callable[[Path], object]) -> None:
@@ -350,16 +346,10 @@ def _kept_table(path: Path, source: Path) -> Table:
     """The dataset file read from ``source`` as :func:`_keep_table` kept it at ``path``."""
     attributes = json.loads(path.with_suffix(".json").read_text(encoding="utf-8"))
     table = feather.read_table(path.with_suffix(".arrow"), memory_map=True)
-    held: dict[str, pd.Series] = {}
-    for position, column in enumerate(table.schema):  # text the writer held once per distinct value: held so, or as text
-        if pa.types.is_dictionary(column.type):
-            values = held_dictionary(table.column(position))
-            if values is not None:
-                held[column.name] = values
-            else:
-                table = table.set_column(position, column.name, table.column(position).cast(pa.large_string()))
-    frame = table.drop_columns(list(held)).to_pandas(split_blocks=True)  # (values stay in the file's pages)
-    if held:
-        frame = pd.DataFrame({name: held[name] if name in held else frame[name] for name in table.column_names}, copy=False)
+    encoded = [column.name for column in table.schema if pa.types.is_dictionary(column.type)]  # text kept as dictionaries
+    frame = table.drop_columns(encoded).to_pandas(split_blocks=True)  # (values stay in the file's pages)
+    if encoded:
+        read = {name: held_or_text(table.column(name)) for name in encoded}
+        frame = pd.DataFrame({name: read[name] if name in read else frame[name] for name in table.column_names}, copy=False)
     variables = tuple(Variable(**v) for v in attributes["variables"])
     return Table(attributes["name"], attributes["label"], source, frame, variables, attributes["encoding"])

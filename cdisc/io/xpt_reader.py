@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-from cdisc.arrowtext import TEXT, held_dictionary, is_large
+from cdisc.arrowtext import TEXT, held_or_text, is_large
 from cdisc.io.ibm import from_ibm
 from cdisc.io.xpt_model import (
     CHUNK_BYTES,
@@ -202,12 +202,10 @@ def _read_block(
 
 def _text_values(blocks: list[pa.Array], rows: int, held: bool) -> pd.Series | ArrowStringArray:
     """A text variable of the blocks read: held once per distinct value where it repeats
-    (:func:`~cdisc.arrowtext.held_dictionary`) when read ``held``, else as text."""
+    (:func:`~cdisc.arrowtext.held_or_text`) when read ``held``, else as text."""
     if not held:
         return ArrowStringArray(pa.chunked_array(blocks, pa.large_string())[:rows], dtype=TEXT)  # (pd.array(..., dtype="str") checks more)
-    encoded = pa.chunked_array(blocks, pa.dictionary(pa.int32(), pa.large_string()))[:rows]
-    values = held_dictionary(encoded)
-    return values if values is not None else ArrowStringArray(encoded.cast(pa.large_string()), dtype=TEXT)
+    return held_or_text(pa.chunked_array(blocks, pa.dictionary(pa.int32(), pa.large_string()))[:rows])
 
 
 def read_xpt(path: Path, *, encoding: str = "ascii", held: bool = False) -> tuple[pd.DataFrame, XptDataset]:
