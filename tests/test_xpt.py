@@ -437,6 +437,15 @@ def test_reader_refuses_other_files(tmp_path: Path) -> None:
         read_xpt(path)
 
 
+def test_reader_refuses_a_file_cut_short(tmp_path: Path) -> None:
+    """A copy cut off inside a record (a full disk, an interrupted transfer) is refused, not read as fewer records."""
+    whole = write_xpt(pd.DataFrame({"AETERM": [f"TERM {i}" for i in range(40)]}), _one("AETERM"), tmp_path).read_bytes()
+    cut = tmp_path / "cut.xpt"
+    cut.write_bytes(whole[: len(whole) - 100])
+    with pytest.raises(XptFileError, match=rf"cut.xpt: {len(whole) - 100} bytes, not a whole number of 80-byte records"):
+        read_xpt(cut)
+
+
 # ---------------------------------------------------------------- one test per strict rule
 
 

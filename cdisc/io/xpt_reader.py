@@ -224,6 +224,8 @@ def read_xpt(path: Path, *, encoding: str = "ascii", held: bool = False) -> tupl
     size = path.stat().st_size
     with open(path, "rb") as handle:
         layout = _parse_layout(handle, path, encoding)
+        if size % 80:  # (every part of a transport file is 80-byte records: a cut-off copy reads as fewer records otherwise)
+            raise XptFileError(f"{path.name}: {size} bytes, not a whole number of 80-byte records; the file is truncated or damaged")
         variables = layout.dataset.variables
         width = int(layout.namestrs["nlng"].astype(np.int64).sum())
         capacity = (size - layout.start) // width if width else 0  # rows to the end of the file (pages past the rows read stay untouched)
