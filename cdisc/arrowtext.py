@@ -19,8 +19,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 from pandas.arrays import ArrowStringArray
 
-__all__ = ["HELD_FROM", "REPEATED", "TEXT", "arrow_codes", "arrow_text", "held_columns", "held_dictionary",
-           "held_or_text", "held_text", "is_large", "is_text_per_record", "plain_columns", "plain_text",
+__all__ = ["HELD_FROM", "REPEATED", "TEXT", "arrow_codes", "arrow_text", "coded_text", "held_columns", "held_dictionary",
+           "held_if_repeats", "held_or_text", "held_text", "is_large", "is_text_per_record", "plain_columns", "plain_text",
            "repeated_dictionary", "repeats", "text_per_record"]
 
 TEXT = pd.Series([], dtype="str").dtype  # what text variables hold: pandas' "str", Arrow-backed
@@ -79,6 +79,23 @@ def held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
     return text_per_record(values, codes)
 
 
+def coded_text(codes: np.ndarray, distinct: list[str]) -> pd.Series:
+    """Text given as each record's code (-1: missing) among ``distinct`` values (a few, e.g. one per test): held once per
+    distinct value (:func:`held_text`) when it is large (:func:`is_large`) and :func:`repeats`, else as text; the text of
+    every record is made only then.
+
+    >>> coded_text(np.array([1, -1, 0]), ["LOW", "HIGH"]).tolist()
+    ['HIGH', nan, 'LOW']
+    >>> is_text_per_record(coded_text(np.zeros(HELD_FROM, np.int8), ["NOT DONE"]).dtype)
+    True
+    """
+    values = pa.array(distinct, pa.large_string())
+    if is_large(len(codes)) and repeats(len(distinct), len(codes)):
+        return held_text(codes, values)
+    text = values.take(pa.array(codes, mask=codes < 0)) if len(distinct) else pa.nulls(len(codes), pa.large_string())
+    return pd.Series(ArrowStringArray(pa.chunked_array([text]), dtype=TEXT), copy=False)
+
+
 def is_large(records: int) -> bool:
     """Whether a column of ``records`` records is large enough to hold its text once per distinct value where it
     :func:`repeats` (:data:`HELD_FROM`).
@@ -126,12 +143,24 @@ def held_columns(frame: pd.DataFrame, plain: Collection[str] = ()) -> pd.DataFra
     """
     if not is_large(len(frame)):
         return frame
-    held = {}
-    for name in frame.columns:
-        encoded = repeated_dictionary(frame[name]) if name not in plain and frame[name].dtype == TEXT else None
-        if encoded is not None:
-            held[name] = held_or_text(pa.chunked_array([encoded])).set_axis(frame.index)
+    held = {name: held_if_repeats(frame[name]) for name in frame.columns if name not in plain and frame[name].dtype == TEXT}
+    held = {name: values for name, values in held.items() if values is not frame[name]}
     return frame.assign(**held) if held else frame
+
+
+def held_if_repeats(values: pd.Series) -> pd.Series:
+    """Text of a large column (:func:`is_large`) held once per distinct value where it :func:`repeats`
+    (:func:`held_text`); else ``values`` themselves.
+
+    >>> is_text_per_record(held_if_repeats(pd.Series(["x", "y"] * 50_000, dtype="str")).dtype)
+    True
+    >>> small = pd.Series(["x"] * 9, dtype="str"); held_if_repeats(small) is small
+    True
+    """
+    if values.dtype != TEXT or not is_large(len(values)):
+        return values
+    encoded = repeated_dictionary(values)
+    return values if encoded is None else held_or_text(pa.chunked_array([encoded])).set_axis(values.index).rename(values.name)
 
 
 def repeated_dictionary(text: pd.Series) -> pa.DictionaryArray | None:

@@ -432,7 +432,7 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
         available = frames()
         if isinstance(spec, AdamDataset):  # (in a worker process the frames read are the task's own: let go of them)
             return build_adam_dataset(study, spec, available, release=handoff is not None)
-        return build_dataset(study, spec, available)
+        return build_dataset(study, spec, available, hold=handoff is not None)
 
     scheduler = _scheduler(options)
     handoff = None

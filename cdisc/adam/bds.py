@@ -25,6 +25,7 @@ import numpy as np
 import pandas as pd
 
 from cdisc.adam.derivations import _flag, rows_of, tied_extremes
+from cdisc.arrowtext import plain_columns
 from cdisc.errors import DataError
 
 __all__ = [
@@ -223,7 +224,7 @@ def derive_summary_records(
     summaries = {name: (s.var, s.function) for name, s in set_values_to.items() if isinstance(s, Summary)}
     read = list(dict.fromkeys([*by_vars, *(var for var, _ in summaries.values())]))
     if all(name in source.columns for name in read):  # only the columns summarised are copied (else pandas names what is missing)
-        source = source[read]
+        source = plain_columns(source[read])  # (text held once per distinct value as text: summarised as text)
     rows = source.loc[_mask(filter, source)]
     if rows.empty:
         return dataset

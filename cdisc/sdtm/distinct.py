@@ -47,6 +47,8 @@ def lookup(keys: pd.Series, index: pd.Series, values: pd.Series) -> pd.Series:
     >>> lookup(pd.Series(["S2", "S9", None], dtype="str"), pd.Series(["S1", "S2"], dtype="str"), pd.Series([1.0, 2.0])).tolist()
     [2.0, nan, nan]
     """
+    if is_text_per_record(keys.dtype):  # (text held once per distinct value: each distinct key looked up once)
+        return on_distinct(keys, lambda distinct: lookup(distinct, index, values))
     positions = None
     if keys.dtype == TEXT and index.dtype == TEXT and not index.hasnans and index.is_unique:
         at = pc.index_in(arrow_text(keys.array), value_set=arrow_text(index.array), skip_nulls=True)

@@ -13,7 +13,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from cdisc.arrowtext import arrow_text, is_text_per_record
+from cdisc.arrowtext import arrow_text, coded_text, is_text_per_record, plain_columns
 from cdisc.errors import DataError
 from cdisc.raw import FILE, ROW
 from cdisc.rules.records import SdtmRecords
@@ -56,9 +56,9 @@ def pivot_tests(rows: SdtmRecords, spec: SdtmDataset) -> tuple[np.ndarray, pd.Da
     if not matched.all():
         raise DataError(f"{spec.dataset}: {int((~matched).sum())} raw row(s) match no test's 'when' at {rows.where(~matched)}; "
                         "add a test for them or exclude them with a reason")
-    records = pd.concat(parts) if len(parts) > 1 else parts[0] if parts else pd.DataFrame(columns=FIELDS)
-    for test in (t for t in spec.tests if t.summary):
-        records = pd.concat([records, _summary_records(test, names[test.testcd], records, raw, rows)])
+    records = pd.concat(map(plain_columns, parts)) if len(parts) > 1 else parts[0] if parts else pd.DataFrame(columns=FIELDS)
+    for test in (t for t in spec.tests if t.summary):  # (text held once per distinct value is text again where records join)
+        records = pd.concat([plain_columns(records), _summary_records(test, names[test.testcd], records, raw, rows)])
     empty = ~raw.index.isin(records.index)
     excluded = raw.loc[empty, [FILE, ROW]].assign(dataset=spec.dataset, reason="no result for any test on this row")
     return raw.index.get_indexer(records.index), records.reset_index(drop=True)[list(FIELDS)], excluded.reset_index(drop=True)
@@ -120,6 +120,8 @@ class _RawText:
         >>> texts.per_test(picked, ["A", _Value("u")]).tolist()
         ['x', nan, 'z', 'u']
         """
+        if all(isinstance(source, _Value) for source in sources):  # (a constant per test: made from codes)
+            return _per_test_constant(picked, [source.text for source in sources])  # type: ignore[union-attr]
         chunks: list[pa.Array] = []
         for source, part in zip(sources, picked.slices()):
             size = part.stop - part.start
@@ -133,9 +135,16 @@ class _RawText:
 _ARROW_TEXT = pa.large_string()  # how pandas' str columns hold their text
 
 
-def _constant(text: str, size: int) -> pd.Series:
-    """``text`` ``size`` times, as str."""
-    return pd.Series(pd.array(pa.repeat(pa.scalar(text, _ARROW_TEXT), size), dtype="str"), copy=False)
+def _per_test_constant(picked: _Picked, texts: list[str | None]) -> pd.Series:
+    """Each record's test's constant (``None``: missing), as :func:`~cdisc.arrowtext.coded_text` holds it.
+
+    >>> picked = _Picked([None, None], np.array([0, 1, 2]), np.array([0, 2, 3]), np.zeros(3, bool))
+    >>> _per_test_constant(picked, ["mg", None]).tolist()
+    ['mg', 'mg', nan]
+    """
+    distinct = list(dict.fromkeys(t for t in texts if t is not None))
+    codes = np.array([-1 if t is None else distinct.index(t) for t in texts], np.int64)
+    return coded_text(np.repeat(codes, np.diff(picked.starts)), distinct)
 
 
 @dataclass(frozen=True)
@@ -296,7 +305,7 @@ def _test_records(picked: _Picked, names: dict[str, str], texts: _RawText, rows:
             "subcategory": texts.per_test(picked, [_Value(t.subcategory) for t in tests]),
             "orres": orres, "orresu": unit, "stresc": stresc, "stresn": stresn,
             "stresu": texts.per_test(picked, stresu).where(number.notna()),
-            "stat": _constant("NOT DONE", len(orres)).where(not_done),
+            "stat": coded_text(np.where(not_done, 0, -1), ["NOT DONE"]),
             "reasnd": texts.per_test(picked, [_reason_source(t) for t in tests]).where(not_done),
             "ornrlo": bounds[0], "ornrhi": bounds[1],
             "stnrlo": low, "stnrhi": high, "nrind": _nrind(stresn, pd.Series(low), pd.Series(high)), "lloq": lloq,
@@ -421,8 +430,8 @@ def _standard_terms(test: FindingsTest, orres: pd.Series, rows: SdtmRecords) -> 
 def _nrind(stresn: pd.Series, low: pd.Series, high: pd.Series) -> pd.Series:
     """LOW / HIGH / NORMAL against the standard range; missing without a numeric result or a range."""
     has_range = low.notna() | high.notna()
-    out = pd.Series(np.select([stresn < low, stresn > high], ["LOW", "HIGH"], "NORMAL"), index=stresn.index, dtype="str")
-    return out.where(stresn.notna() & has_range)
+    codes = np.select([stresn < low, stresn > high], [0, 1], 2)
+    return coded_text(np.where(stresn.notna() & has_range, codes, -1), ["LOW", "HIGH", "NORMAL"]).set_axis(stresn.index)
 
 
 def format_numbers(values: pd.Series) -> pd.Series:

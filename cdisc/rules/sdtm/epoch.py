@@ -6,10 +6,9 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import arrow_text
+from cdisc.arrowtext import arrow_text, coded_text, plain_text
 from cdisc.rules import SDTM, rule
 from cdisc.sdtm.dates import date_part
 from cdisc.spec.base import ShorthandModel
@@ -58,12 +57,13 @@ def epoch(params: EpochRule, records) -> pd.Series:
         raise records.fail("EPOCH needs an SE dataset with SESTDTC, SEENDTC and EPOCH")
     date, instant = _moments(records.out[params.of], day_end=True)
     start = _moments(se["SESTDTC"], day_end=False)[1]
-    element = _latest_start(se["USUBJID"], start, records.out["USUBJID"], instant, ~np.isnat(date))
+    element = _latest_start(plain_text(se["USUBJID"]), start, plain_text(records.out["USUBJID"]), instant, ~np.isnat(date))
     found = element >= 0
     end = date_part(se["SEENDTC"]).to_numpy()[np.maximum(element, 0)] if len(se) else np.full(len(element), np.datetime64("NaT"))
     inside = found & (np.isnat(end) | (date <= end))
-    epochs = arrow_text(se["EPOCH"].astype("str").array).take(pa.array(element, mask=~inside))
-    return pd.Series(pd.array(epochs, dtype="str"), index=records.index, copy=False)
+    codes, epochs = pd.factorize(plain_text(se["EPOCH"]).astype("str"))
+    at = np.where(inside, codes.take(np.maximum(element, 0)) if len(codes) else -1, -1)
+    return coded_text(at, list(epochs)).set_axis(records.index)
 
 
 def _latest_start(element_subjects: pd.Series, start: np.ndarray, subjects: pd.Series, moment: np.ndarray,

@@ -8,6 +8,7 @@ import numpy as np
 import pandas as pd
 from pydantic import Field
 
+from cdisc.arrowtext import coded_text
 from cdisc.rules import SDTM, rule
 from cdisc.sdtm.dates import date_part
 from cdisc.sdtm.distinct import lookup, on_distinct
@@ -66,8 +67,8 @@ def last_obs_before_exposure(params: LastObsRule, records) -> pd.Series:
     if dm is None or params.reference not in dm.columns:
         raise records.fail(f"the baseline flag needs DM.{params.reference}, which DM does not build")
     reference = lookup(records.out["USUBJID"], dm["USUBJID"], dm[params.reference])
-    dtc = records.out[params.dtc].astype("str")
-    result = records.out[params.result]
+    dtc = records.column(params.dtc).astype("str")
+    result = records.column(params.result)
     has_result = result.notna() & result.astype("str").str.strip().ne("")
     candidates = on_or_before(dtc, reference.astype("str")) & has_result
     order = [v for v in (params.order_by or records.keys) if v in records.out and v not in (*params.by, params.dtc)]
@@ -76,6 +77,6 @@ def last_obs_before_exposure(params: LastObsRule, records) -> pd.Series:
     frame = frame[candidates.to_numpy()]
     positions, starts = group_order(frame, params.by, ["_dtc", *order])
     last = positions[np.append(starts[1:], True)] if len(positions) else positions  # the last of each group
-    flag = pd.Series(np.nan, index=records.index, dtype="str")
-    flag[frame.index[last]] = "Y"
-    return flag
+    flagged = np.full(len(records.index), -1)
+    flagged[np.flatnonzero(candidates.to_numpy())[last]] = 0
+    return coded_text(flagged, ["Y"]).set_axis(records.index)

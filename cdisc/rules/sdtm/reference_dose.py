@@ -6,8 +6,10 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 from pydantic import Field
 
+from cdisc.arrowtext import arrow_codes, arrow_text, plain_text
 from cdisc.rules import SDTM, rule
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
@@ -70,27 +72,48 @@ def reference_dose(params: ReferenceDoseRule, records) -> pd.Series:
     if (params.match is None) != (params.match_dose is None):
         raise records.fail("reference dose: match and match_dose go together")
     scope = {"STUDYID": records.study.spec.study.id}
-    dose_key = records.evaluate(params.match_dose, doses, scope).astype("str") if params.match else ""
-    record_key = records.evaluate(params.match).astype("str") if params.match else ""
-    dose = pd.DataFrame({"USUBJID": doses["USUBJID"].astype("str") + "|" + dose_key, "dose": doses[params.dtc].astype("str")})
+    pairs = [(doses["USUBJID"], records.column("USUBJID"))]
+    if params.match:
+        pairs.append((records.evaluate(params.match_dose, doses, scope), records.evaluate(params.match)))
+    dose_group, record_group = _groups(pairs)
+    dose = pd.DataFrame({"group": dose_group, "row": np.arange(len(doses))})
     if params.undated_by:
-        dose["visit"] = doses[params.undated_by].astype(float)
-    dose["when"] = pd.to_datetime(dose["dose"], format="ISO8601", errors="coerce").astype("datetime64[ns]")
-    dose = dose.dropna(subset=["when"]).sort_values("when", kind="mergesort")
-    moment = pd.to_datetime(records.out[params.of].astype("str"), format="ISO8601", errors="coerce")
+        dose["visit"] = doses[params.undated_by].astype(float).to_numpy()
+    dose["when"] = pd.to_datetime(plain_text(doses[params.dtc]).astype("str"), format="ISO8601", errors="coerce").astype("datetime64[ns]").to_numpy()
+    dose = dose[(dose_group >= 0) & dose["when"].notna().to_numpy()].sort_values("when", kind="mergesort")
+    moment = pd.to_datetime(records.column(params.of).astype("str"), format="ISO8601", errors="coerce")
     hours = records.out[params.nominal_hours].astype(float) if params.nominal_hours else 0.0
-    target = (moment - pd.to_timedelta(hours, unit="h")).astype("datetime64[ns]")
-    subject = records.out["USUBJID"].astype("str") + "|" + record_key
-    dated = pd.DataFrame({"USUBJID": subject, "when": target, "at": records.index})
-    dated = dated.dropna(subset=["when"]).sort_values("when", kind="mergesort")
-    found = pd.merge_asof(dated, dose.drop(columns="visit", errors="ignore"), on="when", by="USUBJID",
-                          direction="nearest" if params.nominal_hours else "backward")
-    out = pd.Series(np.nan, index=records.index, dtype="str")
-    out[found["at"].to_numpy()] = found["dose"].to_numpy()
+    target = (moment - pd.to_timedelta(hours, unit="h")).astype("datetime64[ns]").to_numpy()
+    at = np.arange(len(record_group))
+    dated = pd.DataFrame({"group": record_group, "when": target, "at": at})[(record_group >= 0) & ~np.isnat(target)]
+    found = pd.merge_asof(dated.sort_values("when", kind="mergesort"), dose.drop(columns="visit", errors="ignore"), on="when",
+                          by="group", direction="nearest" if params.nominal_hours else "backward")
+    row = np.full(len(at), -1)
+    row[found["at"].to_numpy()] = found["row"].fillna(-1).to_numpy(np.int64)
     if params.undated_by:
-        undated = pd.DataFrame({"USUBJID": subject, "visit": records.out[params.undated_by].astype(float), "at": records.index})
-        undated = undated[target.isna().to_numpy()].dropna(subset=["visit"]).sort_values("visit", kind="mergesort")
+        visit = records.out[params.undated_by].astype(float).to_numpy()
+        undated = pd.DataFrame({"group": record_group, "visit": visit, "at": at})[(record_group >= 0) & np.isnat(target) & ~np.isnan(visit)]
         by_visit = dose.dropna(subset=["visit"]).sort_values("visit", kind="mergesort")
-        found = pd.merge_asof(undated, by_visit[["USUBJID", "visit", "dose"]], on="visit", by="USUBJID", direction="backward")
-        out[found["at"].to_numpy()] = found["dose"].to_numpy()
-    return out
+        found = pd.merge_asof(undated.sort_values("visit", kind="mergesort"), by_visit[["group", "visit", "row"]], on="visit",
+                              by="group", direction="backward")
+        row[found["at"].to_numpy()] = found["row"].fillna(-1).to_numpy(np.int64)
+    return pd.Series(plain_text(doses[params.dtc]).astype("str").array.take(row, allow_fill=True), index=records.index, copy=False)
+
+
+def _groups(pairs: list[tuple[pd.Series, pd.Series]]) -> tuple[np.ndarray, np.ndarray]:
+    """Each dose's and each record's group, one integer for the values of every (dose's, record's) pair of columns (as
+    text, compared across the two); -1 where a value is missing.
+
+    >>> [g.tolist() for g in _groups([(pd.Series(["A", "B", None]), pd.Series(["B", "C"]))])]
+    [[0, 1, -1], [1, 2]]
+    """
+    sizes = len(pairs[0][0]), len(pairs[0][1])
+    groups, missing = [np.zeros(n, np.int64) for n in sizes], [np.zeros(n, bool) for n in sizes]
+    for pair in pairs:
+        texts = [arrow_text(plain_text(values).astype("str").array) for values in pair]
+        codes, distinct = arrow_codes(pa.chunked_array([*texts[0].chunks, *texts[1].chunks], texts[0].type))
+        for group, absent, part in zip(groups, missing, (codes[: sizes[0]], codes[sizes[0]:])):
+            group *= len(distinct)
+            group += part
+            absent |= part < 0
+    return tuple(np.where(absent, -1, group) for group, absent in zip(groups, missing))  # type: ignore[return-value]
