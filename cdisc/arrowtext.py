@@ -159,8 +159,8 @@ def held_if_repeats(values: pd.Series) -> pd.Series:
     """
     if values.dtype != TEXT or not is_large(len(values)):
         return values
-    encoded = repeated_dictionary(values)
-    return values if encoded is None else held_or_text(pa.chunked_array([encoded])).set_axis(values.index).rename(values.name)
+    codes, distinct = arrow_codes(arrow_text(values.array))
+    return held_text(codes, distinct).set_axis(values.index).rename(values.name) if repeats(len(distinct), len(values)) else values
 
 
 def repeated_dictionary(text: pd.Series) -> pa.DictionaryArray | None:

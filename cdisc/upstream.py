@@ -24,7 +24,7 @@ from cdisc.spec.base import parsed
 from cdisc.spec.check import dependencies
 from cdisc.spec.sdtm import SdtmDataset
 
-__all__ = ["columns_read", "read_held"]
+__all__ = ["columns_read", "read_held", "source_names"]
 
 #: Rules that read of their other dataset only the columns their references name (and no SUPP-- qualifiers unasked).
 _NAMING_RULES = frozenset({"derive_vars_merged", "derive_var_merged_summary", "derive_vars_joined", "derive_summary_records"})
@@ -83,7 +83,7 @@ def _reads(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[str, set[str] | No
     """Each way ``spec`` reads another dataset: the dataset and the names of the columns read, or None for all."""
     yield from ((dataset, set()) for dataset in spec.depends_on)
     if spec.source.dataset is not None:
-        yield spec.source.dataset, _source_names(spec)
+        yield spec.source.dataset, source_names(spec)
     if isinstance(spec, AdamDataset):
         yield from ((part.dataset, _WHOLE) for part in spec.source.append)
         yield from ((merge.dataset, _WHOLE) for merge in spec.source.merge)
@@ -97,13 +97,13 @@ def _reads(spec: SdtmDataset | AdamDataset) -> Iterator[tuple[str, set[str] | No
             yield dataset, _other_names(name, params)
 
 
-def _source_names(spec: SdtmDataset | AdamDataset) -> set[str] | None:
+def source_names(spec: SdtmDataset | AdamDataset) -> set[str] | None:
     """The columns a build reads of its source dataset, when its record steps read only columns they name and no SUPP--
-    qualifiers are joined on: the names its spec writes (as a merged dataset's columns are chosen)."""
+    qualifiers are joined on: the names its spec writes (as a merged dataset's columns are chosen); else None (all)."""
     steps = spec.steps if isinstance(spec, AdamDataset) else spec.source.steps
     if getattr(spec.source, "supp", False) or any(step.rule[0] not in _NAMING_STEPS for step in steps):
         return _WHOLE
-    return set(re.findall(r"[A-Za-z_]\w*", written_text(spec)))
+    return set(re.findall(r"[A-Za-z_]\w*", written_text(spec))) | _ALWAYS
 
 
 def _other_names(name: str, params) -> set[str] | None:

@@ -10,7 +10,7 @@ from pydantic import BaseModel
 
 from cdisc.adam.derivations import by_groups, sorted_keys, taken_array
 from cdisc.adam.supp import with_supp
-from cdisc.arrowtext import arrow_codes, arrow_text, held_text, is_large, is_text_per_record, plain_text, repeats, text_per_record
+from cdisc.arrowtext import arrow_codes, arrow_text, held_if_repeats, held_text, is_large, is_text_per_record, plain_text, repeats, text_per_record
 from cdisc.built import BuiltDataset
 from cdisc.collect import located, reads_failed
 from cdisc.errors import DataError, DataErrors
@@ -121,7 +121,7 @@ class _Build:
     """
 
     def __init__(self, study: Study, spec: AdamDataset, built: dict[str, pd.DataFrame], hold: bool = False):
-        self.study, self.spec, self.built, self.hold = study, spec, built, hold  # hold: repetitive text (:func:`_held_variable`)
+        self.study, self.spec, self.built, self.hold = study, spec, built, hold  # hold: repetitive text (:func:`~cdisc.arrowtext.held_if_repeats`)
         self.source = _source_records(study, spec, built)
         self.read_as_source = read_as_source(spec)
         self.out: dict[str, pd.Series] = {}
@@ -158,7 +158,7 @@ class _Build:
             try:
                 self.out[var.name] = records.typed(RULES[name].build(params, records), var.type)
                 if self.hold:
-                    self.out[var.name] = _held_variable(self.out[var.name])
+                    self.out[var.name] = held_if_repeats(self.out[var.name])
             except DataError as exc:
                 self.errors.append(located(exc, self.spec.dataset, var.name))
                 self.failed.add(var.name)
@@ -317,21 +317,9 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     return BuiltDataset(spec, frame, lineage, excluded, warnings=warnings)
 
 
-def _held_variable(values: pd.Series) -> pd.Series:
-    """A text variable that :func:`~cdisc.arrowtext.is_large` and :func:`~cdisc.arrowtext.repeats`, held once per
-    distinct value (rules read it as text: :meth:`cdisc.rules.records.Records.column`); else
-    ``values``."""
-    if not is_large(len(values)) or not isinstance(values.array, ArrowStringArray):
-        return values
-    codes, distinct = arrow_codes(arrow_text(values.array))
-    if not repeats(len(distinct), len(values)):
-        return values
-    return held_text(codes, distinct).set_axis(values.index).rename(values.name)
-
-
 def _held_where_repeated(frame: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
     """``frame`` with the columns ``names`` of text held once per distinct value (read so from a large dataset:
-    :meth:`cdisc.handoff.Handoff.frames`) as text where :func:`_held_variable` would not hold them: not
+    :meth:`cdisc.handoff.Handoff.frames`) as text where :func:`~cdisc.arrowtext.held_if_repeats` would not hold them: not
     :func:`~cdisc.arrowtext.is_large` (ADLBG3's few of ADLB's), or not repeated; records made of them then are as a build from
     the text makes them.
 
@@ -345,7 +333,7 @@ def _held_where_repeated(frame: pd.DataFrame, names: pd.Index) -> pd.DataFrame:
 
 
 def _repeated(codes: np.ndarray) -> bool:
-    """Whether text given as codes (-1: missing) is held by :func:`_held_variable`: it
+    """Whether text given as codes (-1: missing) is held by :func:`~cdisc.arrowtext.held_if_repeats`: it
     :func:`~cdisc.arrowtext.is_large` and :func:`~cdisc.arrowtext.repeats`."""
     distinct = int(np.count_nonzero(np.bincount(codes[codes >= 0]))) if len(codes) else 0
     return is_large(len(codes)) and repeats(distinct, len(codes))

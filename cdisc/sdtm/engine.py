@@ -21,6 +21,7 @@ from cdisc.spec.models import NUMERIC_TYPES, Codelist
 from cdisc.spec.order import build_order
 from cdisc.spec.sdtm import SdtmDataset
 from cdisc.terminology import CodelistTerms
+from cdisc.upstream import source_names
 
 RULES = rules("sdtm")
 
@@ -68,8 +69,10 @@ def _origin_rows(study: Study, spec: SdtmDataset, built: dict[str, pd.DataFrame]
     source = spec.source
     if source.table is not None:
         return study.raw_frame(source.table).copy(deep=False)  # copy-on-write: the data is copied only if written
-    if source.dataset is not None:
-        rows = built[source.dataset].copy(deep=False)
+    if source.dataset is not None:  # (only the columns the spec names, when its steps read no others: SV's steps copy
+        rows = built[source.dataset]  # DM's records, DM's 25 other columns missing on each of 700,000 visit records)
+        names = source_names(spec)
+        rows = (rows if names is None else rows[[c for c in rows.columns if c in names]]).copy(deep=False)
         label = source.dataset
     elif source.visits:
         rows = _visit_rows(study)
