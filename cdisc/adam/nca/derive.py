@@ -16,6 +16,7 @@ from cdisc.adam.nca.parameters import (
 )
 from cdisc.adam.nca.settings import NcaSettings
 from cdisc.adam.nca.units import parameter_units
+from cdisc.arrowtext import coded_text
 from cdisc.errors import DataError
 
 OUTPUT_COLUMNS = ["PPTESTCD", "PPTEST", "PPSTRESN", "PPSTRESU", "PPSTAT", "PPREASND", "NSAMPLES"]
@@ -151,8 +152,14 @@ def _profiles(
 
 
 def _texts(texts: Sequence[str | None], codes: np.ndarray) -> pd.Series:
-    """A text column (pandas' str dtype): ``texts[code]`` for each code, missing for -1."""
-    return pd.Series(pd.array(list(texts), dtype="str").take(codes, allow_fill=True))
+    """A text column: ``texts[code]`` for each code, missing for -1 (and for a ``None``); held once per distinct value
+    when large (:func:`~cdisc.arrowtext.coded_text`: a million PK parameter records' names, units and reasons).
+
+    >>> _texts(["CMAX", None], np.array([0, 1, -1])).tolist()
+    ['CMAX', nan, nan]
+    """
+    known = np.array([t is not None for t in texts] + [False])  # (code -1: the last)
+    return coded_text(np.where(known[codes], codes, -1), ["" if t is None else str(t) for t in texts])
 
 
 def _text(value: object) -> str | None:
