@@ -31,6 +31,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from cdisc.arrowtext import is_text_per_record
 from cdisc.datepattern import (
     UNKNOWN,
     DatePattern,
@@ -225,8 +226,18 @@ def _describe_values(values: list[pa.Array], rows: np.ndarray) -> list[str]:
 def date_part(dtc: pd.Series) -> pd.Series:
     """The complete calendar date of ISO 8601 text as datetime64, missing when the date is partial.
 
-    Each distinct date is read once (a column of dates repeats them over many records).
+    Each distinct date is read once (a column of dates repeats them over many records; text held once per distinct
+    value: each of its categories).
+
+    >>> from cdisc.arrowtext import text_per_record
+    >>> days = date_part(text_per_record(pd.Series(["2024-03-05T10:00", "2024-03"], dtype="str"), np.array([1, 0, -1])))
+    >>> days.isna().tolist(), str(days[1].date())
+    ([True, False, True], '2024-03-05')
     """
+    if is_text_per_record(dtc.dtype):
+        days = date_part(pd.Series(dtc.cat.categories, dtype="str")).to_numpy()
+        days = np.append(days, np.array(["NaT"], dtype=days.dtype))  # (code -1, missing: the last)
+        return pd.Series(days[dtc.cat.codes.to_numpy()], index=dtc.index, name=dtc.name)
     codes, distinct = pd.factorize(dtc.astype("str").str.slice(0, 10))
     text = pd.concat([pd.Series(distinct, dtype="str"), pd.Series([None], dtype="str")], ignore_index=True)  # the last: missing
     complete = extract_groups(text, r"^(?P<date>\d{4}-\d{2}-\d{2})$")["date"]

@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pyarrow.compute as pc
 
-from cdisc.arrowtext import arrow_text, coded_text, plain_text
+from cdisc.arrowtext import arrow_text, coded_text, is_text_per_record, plain_text
 from cdisc.rules import SDTM, rule
 from cdisc.sdtm.dates import date_part
 from cdisc.spec.base import ShorthandModel
@@ -32,7 +32,10 @@ def _moments(dtc: pd.Series, day_end: bool) -> tuple[np.ndarray, np.ndarray]:
     >>> [pd.Series(m).astype(str).tolist() for m in _moments(pd.Series(["2023-03-27T09:04", "2023-03-27", "2023-03"]), day_end=True)]
     [['2023-03-27', '2023-03-27', nan], ['2023-03-27 09:04:00', '2023-03-27 23:59:59', nan]]
     """
-    codes, distinct = pd.factorize(dtc.astype("str"))
+    if is_text_per_record(dtc.dtype):  # (text held once per distinct value: its categories, made text no more)
+        codes, distinct = dtc.cat.codes.to_numpy(), dtc.cat.categories
+    else:
+        codes, distinct = pd.factorize(dtc.astype("str"))
     text = pd.concat([pd.Series(distinct, dtype="str"), pd.Series([None], dtype="str")], ignore_index=True)  # the last: missing
     parts = extract_groups(text, r"^(?P<date>\d{4}-\d{2}-\d{2})(?:T(?P<H>\d{2}):(?P<M>\d{2}))?")
     date = pd.to_datetime(parts["date"], format="%Y-%m-%d", errors="coerce")
