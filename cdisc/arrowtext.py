@@ -10,7 +10,7 @@ gets the text (:func:`plain_text`, :func:`plain_columns`).
 
 from __future__ import annotations
 
-from collections.abc import Collection
+from collections.abc import Collection, Sequence
 from typing import TypeVar
 
 import numpy as np
@@ -21,7 +21,7 @@ from pandas.arrays import ArrowStringArray
 
 __all__ = ["HELD_FROM", "REPEATED", "TEXT", "arrow_codes", "arrow_text", "coded_text", "held_columns", "held_dictionary",
            "held_if_repeats", "held_or_text", "held_text", "is_large", "is_text_per_record", "plain_columns", "plain_text",
-           "repeated_dictionary", "repeats", "text_per_record"]
+           "repeated_dictionary", "repeats", "text_per_record", "text_ranks"]
 
 TEXT = pd.Series([], dtype="str").dtype  # what text variables hold: pandas' "str", Arrow-backed
 
@@ -79,21 +79,41 @@ def held_text(codes: np.ndarray, distinct: pa.Array) -> pd.Series:
     return text_per_record(values, codes)
 
 
-def coded_text(codes: np.ndarray, distinct: list[str]) -> pd.Series:
-    """Text given as each record's code (-1: missing) among ``distinct`` values (a few, e.g. one per test): held once per
-    distinct value (:func:`held_text`) when it is large (:func:`is_large`) and :func:`repeats`, else as text; the text of
-    every record is made only then.
+def coded_text(codes: np.ndarray, distinct: Sequence[str | None]) -> pd.Series:
+    """Text given as each record's code (-1: missing) among ``distinct`` values (a few, e.g. one per test; ``None``:
+    missing): held once per distinct value (:func:`held_text`) when it is large (:func:`is_large`) and :func:`repeats`,
+    else as text; the text of every record is made only then.
 
-    >>> coded_text(np.array([1, -1, 0]), ["LOW", "HIGH"]).tolist()
-    ['HIGH', nan, 'LOW']
+    >>> coded_text(np.array([1, -1, 0, 2]), ["LOW", "HIGH", None]).tolist()
+    ['HIGH', nan, 'LOW', nan]
     >>> is_text_per_record(coded_text(np.zeros(HELD_FROM, np.int8), ["NOT DONE"]).dtype)
     True
     """
+    if None in distinct:  # (codes of None as missing: no category for them)
+        kept = [i for i, text in enumerate(distinct) if text is not None]
+        renumbered = np.full(len(distinct) + 1, -1)  # (code -1: the last)
+        renumbered[kept] = np.arange(len(kept))
+        codes, distinct = renumbered[codes], [distinct[i] for i in kept]
     values = pa.array(distinct, pa.large_string())
     if is_large(len(codes)) and repeats(len(distinct), len(codes)):
         return held_text(codes, values)
     text = values.take(pa.array(codes, mask=codes < 0)) if len(distinct) else pa.nulls(len(codes), pa.large_string())
     return pd.Series(ArrowStringArray(pa.chunked_array([text]), dtype=TEXT), copy=False)
+
+
+def text_ranks(text: pd.Series) -> tuple[np.ndarray, pa.Array]:
+    """Each value's rank among the distinct values of Arrow-backed text in order (missing: -1; equal ranks are equal
+    values), and those values in that order.
+
+    >>> ranks, ordered = text_ranks(pd.Series(["b", None, "a", "b"], dtype="str"))
+    >>> ranks.tolist(), ordered.to_pylist()
+    ([1, -1, 0, 1], ['a', 'b'])
+    """
+    codes, distinct = arrow_codes(arrow_text(text.array))
+    order = pc.array_sort_indices(distinct).to_numpy()
+    rank = np.empty(len(distinct) + 1, np.int64)
+    rank[order], rank[-1] = np.arange(len(distinct)), -1  # (code -1, missing: the last)
+    return rank[codes], distinct.take(order)
 
 
 def is_large(records: int) -> bool:
@@ -143,8 +163,11 @@ def held_columns(frame: pd.DataFrame, plain: Collection[str] = ()) -> pd.DataFra
     """
     if not is_large(len(frame)):
         return frame
-    held = {name: held_if_repeats(frame[name]) for name in frame.columns if name not in plain and frame[name].dtype == TEXT}
-    held = {name: values for name, values in held.items() if values is not frame[name]}
+    held = {}
+    for name in frame.columns:
+        column = frame[name]
+        if name not in plain and (values := held_if_repeats(column)) is not column:
+            held[name] = values
     return frame.assign(**held) if held else frame
 
 

@@ -23,11 +23,9 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from cdisc.adam.derivations import _flag, rows_of, tied_extremes
-from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, plain_columns
+from cdisc.arrowtext import TEXT, coded_text, plain_columns, text_ranks
 from cdisc.errors import DataError
 
 __all__ = [
@@ -231,41 +229,18 @@ def derive_summary_records(
     if rows.empty:
         return dataset
     extremes = {var for var, _ in summaries.values()} - {var for var, function in summaries.values() if function not in ("min", "max")}
-    ranked = {var: _text_ranks(rows[var]) for var in sorted(extremes) if rows[var].dtype == TEXT}
-    grouped = rows.assign(**{var: ranks for var, (ranks, _) in ranked.items()}).groupby(list(by_vars), dropna=False, sort=True)
+    # text's minimum and maximum as those of its ranks (pandas' own make a Python object per value); missing: skipped
+    ranked = {var: text_ranks(rows[var]) for var in sorted(extremes) if rows[var].dtype == TEXT}
+    ranks = {var: np.where(rank < 0, np.nan, rank) for var, (rank, _) in ranked.items()}
+    grouped = rows.assign(**ranks).groupby(list(by_vars), dropna=False, sort=True)
     new = grouped.agg(**summaries).reset_index() if summaries else grouped.size().reset_index()[list(by_vars)]
     for name, (var, _) in summaries.items():
         if var in ranked:
-            new[name] = _ranked_text(new[name].to_numpy(), ranked[var][1])
+            extreme = new[name].to_numpy()
+            new[name] = coded_text(np.where(np.isnan(extreme), -1, extreme).astype(np.int64), ranked[var][1].to_pylist())
     others = {name: value for name, value in set_values_to.items() if not isinstance(value, Summary)}
     new = _set_values(new, others)
     return _append(dataset, new[[*by_vars, *set_values_to]])
-
-
-def _text_ranks(text: pd.Series) -> tuple[np.ndarray, pa.Array]:
-    """Each value's rank among the distinct values in order (missing: NaN), and those values in order: text's minimum and
-    maximum per group as the minimum and maximum of numbers (pandas' own go through a Python object per value).
-
-    >>> ranks, ordered = _text_ranks(pd.Series(["b", None, "a", "b"], dtype="str"))
-    >>> ranks.tolist(), ordered.to_pylist()
-    ([1.0, nan, 0.0, 1.0], ['a', 'b'])
-    """
-    codes, distinct = arrow_codes(arrow_text(text.array))
-    order = pc.sort_indices(distinct).to_numpy()
-    rank = np.empty(len(order) + 1)
-    rank[order], rank[-1] = np.arange(len(order)), np.nan  # (code -1, missing: the last)
-    return rank[codes], distinct.take(order)
-
-
-def _ranked_text(ranks: np.ndarray, ordered: pa.Array) -> pd.Series:
-    """The text of ranks given by :func:`_text_ranks` (NaN: missing).
-
-    >>> _ranked_text(np.array([1.0, np.nan]), pa.array(["a", "b"], pa.large_string())).tolist()
-    ['b', nan]
-    """
-    missing = np.isnan(ranks)
-    at = pa.array(np.where(missing, 0, ranks).astype(np.int64), mask=missing)
-    return pd.Series(pd.array(pa.chunked_array([ordered.take(at)], pa.large_string()), dtype="str"), copy=False)
 
 
 def derive_extreme_records(

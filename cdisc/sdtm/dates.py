@@ -40,6 +40,7 @@ from cdisc.datepattern import (
     four_digit_years,
     time_patterns,
 )
+from cdisc.sdtm.distinct import on_distinct
 from cdisc.textparts import extract_arrays, extract_groups
 
 MONTHS = {m: f"{i:02d}" for i, m in enumerate(
@@ -235,9 +236,7 @@ def date_part(dtc: pd.Series) -> pd.Series:
     ([True, False, True], '2024-03-05')
     """
     if is_text_per_record(dtc.dtype):
-        days = date_part(pd.Series(dtc.cat.categories, dtype="str")).to_numpy()
-        days = np.append(days, np.array(["NaT"], dtype=days.dtype))  # (code -1, missing: the last)
-        return pd.Series(days[dtc.cat.codes.to_numpy()], index=dtc.index, name=dtc.name)
+        return on_distinct(dtc, date_part).rename(dtc.name)
     codes, distinct = pd.factorize(dtc.astype("str").str.slice(0, 10))
     text = pd.concat([pd.Series(distinct, dtype="str"), pd.Series([None], dtype="str")], ignore_index=True)  # the last: missing
     complete = extract_groups(text, r"^(?P<date>\d{4}-\d{2}-\d{2})$")["date"]

@@ -142,9 +142,7 @@ def _per_test_constant(picked: _Picked, texts: list[str | None]) -> pd.Series:
     >>> _per_test_constant(picked, ["mg", None]).tolist()
     ['mg', 'mg', nan]
     """
-    distinct = list(dict.fromkeys(t for t in texts if t is not None))
-    codes = np.array([-1 if t is None else distinct.index(t) for t in texts], np.int64)
-    return coded_text(np.repeat(codes, np.diff(picked.starts)), distinct)
+    return coded_text(np.repeat(np.arange(len(texts)), np.diff(picked.starts)), texts)
 
 
 @dataclass(frozen=True)

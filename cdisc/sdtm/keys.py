@@ -11,9 +11,8 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-import pyarrow.compute as pc
 
-from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, is_text_per_record
+from cdisc.arrowtext import TEXT, arrow_codes, arrow_text, is_text_per_record, text_ranks
 
 __all__ = ["first_in_group", "group_order", "key_order"]
 
@@ -129,9 +128,5 @@ def _simple(column: pd.Series) -> bool:
 def _ranks(column: pd.Series) -> np.ndarray:
     """Each value's rank among the column's distinct values, missing -1 (first): equal ranks are equal values."""
     if column.dtype == TEXT:
-        codes, distinct = arrow_codes(arrow_text(column.array))
-        rank = np.empty(len(distinct) + 1, np.int64)
-        rank[np.asarray(pc.array_sort_indices(distinct))] = np.arange(len(distinct))
-        rank[-1] = -1  # code -1: missing
-        return rank[codes]
+        return text_ranks(column)[0]
     return pd.factorize(column.to_numpy(), sort=True)[0].astype(np.int64, copy=False)

@@ -158,8 +158,7 @@ def _texts(texts: Sequence[str | None], codes: np.ndarray) -> pd.Series:
     >>> _texts(["CMAX", None], np.array([0, 1, -1])).tolist()
     ['CMAX', nan, nan]
     """
-    known = np.array([t is not None for t in texts] + [False])  # (code -1: the last)
-    return coded_text(np.where(known[codes], codes, -1), ["" if t is None else str(t) for t in texts])
+    return coded_text(codes, [None if t is None else str(t) for t in texts])
 
 
 def _text(value: object) -> str | None:

@@ -6,11 +6,11 @@ from typing import ClassVar
 
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 from pydantic import Field
 
-from cdisc.arrowtext import arrow_codes, arrow_text, plain_text
+from cdisc.arrowtext import plain_text
 from cdisc.rules import SDTM, rule
+from cdisc.sdtm.keys import first_in_group
 from cdisc.spec.base import Expr, SpecModel
 from cdisc.spec.names import Name
 from cdisc.spec.words import condition_words
@@ -79,7 +79,8 @@ def reference_dose(params: ReferenceDoseRule, records) -> pd.Series:
     dose = pd.DataFrame({"group": dose_group, "row": np.arange(len(doses))})
     if params.undated_by:
         dose["visit"] = doses[params.undated_by].astype(float).to_numpy()
-    dose["when"] = pd.to_datetime(plain_text(doses[params.dtc]).astype("str"), format="ISO8601", errors="coerce").astype("datetime64[ns]").to_numpy()
+    dtc = plain_text(doses[params.dtc]).astype("str")
+    dose["when"] = pd.to_datetime(dtc, format="ISO8601", errors="coerce").astype("datetime64[ns]").to_numpy()
     dose = dose[(dose_group >= 0) & dose["when"].notna().to_numpy()].sort_values("when", kind="mergesort")
     moment = pd.to_datetime(records.column(params.of).astype("str"), format="ISO8601", errors="coerce")
     hours = records.out[params.nominal_hours].astype(float) if params.nominal_hours else 0.0
@@ -97,23 +98,17 @@ def reference_dose(params: ReferenceDoseRule, records) -> pd.Series:
         found = pd.merge_asof(undated.sort_values("visit", kind="mergesort"), by_visit[["group", "visit", "row"]], on="visit",
                               by="group", direction="backward")
         row[found["at"].to_numpy()] = found["row"].fillna(-1).to_numpy(np.int64)
-    return pd.Series(plain_text(doses[params.dtc]).astype("str").array.take(row, allow_fill=True), index=records.index, copy=False)
+    return pd.Series(dtc.array.take(row, allow_fill=True), index=records.index, copy=False)
 
 
 def _groups(pairs: list[tuple[pd.Series, pd.Series]]) -> tuple[np.ndarray, np.ndarray]:
-    """Each dose's and each record's group, one integer for the values of every (dose's, record's) pair of columns (as
-    text, compared across the two); -1 where a value is missing.
+    """Each dose's and each record's group: the same integer where the values of every (dose's, record's) pair of
+    columns are equal (as text); -1 where a value is missing.
 
     >>> [g.tolist() for g in _groups([(pd.Series(["A", "B", None]), pd.Series(["B", "C"]))])]
-    [[0, 1, -1], [1, 2]]
+    [[0, 1, -1], [1, 4]]
     """
-    sizes = len(pairs[0][0]), len(pairs[0][1])
-    groups, missing = [np.zeros(n, np.int64) for n in sizes], [np.zeros(n, bool) for n in sizes]
-    for pair in pairs:
-        texts = [arrow_text(plain_text(values).astype("str").array) for values in pair]
-        codes, distinct = arrow_codes(pa.chunked_array([*texts[0].chunks, *texts[1].chunks], texts[0].type))
-        for group, absent, part in zip(groups, missing, (codes[: sizes[0]], codes[sizes[0]:])):
-            group *= len(distinct)
-            group += part
-            absent |= part < 0
-    return tuple(np.where(absent, -1, group) for group, absent in zip(groups, missing))  # type: ignore[return-value]
+    both = pd.concat([pd.DataFrame({i: plain_text(pair[side]).astype("str").reset_index(drop=True) for i, pair in enumerate(pairs)})
+                      for side in (0, 1)], ignore_index=True)
+    group = np.where(both.isna().any(axis=1).to_numpy(), -1, first_in_group(both, list(both.columns)))
+    return group[: len(pairs[0][0])], group[len(pairs[0][0]):]
