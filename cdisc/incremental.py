@@ -3,8 +3,8 @@ taken from that run instead of being built again.
 
 A dataset's *input hash* covers everything its build reads: its own spec file; the files every dataset
 reads (study.yaml, the codelists file, the CT files, any other non-YAML file of the study folder such as
-lookup tables, the input datasets); the raw tables its spec names (``table:`` anywhere in it, and, when it
-uses DM reference dates, the tables study.yaml names); the cdisc version; and the input hashes of the
+lookup tables, the input datasets); the raw tables its spec names (``table:`` anywhere in it, and, for each DM
+reference date it takes, the tables study.yaml reads that date from); the cdisc version; and the input hashes of the
 datasets it is built from, so a change reaches every dataset downstream of it.
 
 Each run stores every built dataset (records, lineage, exclusions, SUPP--, warnings) with its input hash in
@@ -26,12 +26,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
+from pydantic import BaseModel
 
 from cdisc import __version__
 from cdisc.errors import DataError
 from cdisc.manifest import combined_hash, dependency_versions, folder_digest, sha256_file, shared_spec_files, spec_files
 from cdisc.spec.check import dependencies
 from cdisc.spec.load import Study
+from cdisc.spec.models import RefDateName, RuleSet
 
 if TYPE_CHECKING:  # cdisc.built imports the rule registry, which imports the engines
     from cdisc.built import BuiltDataset
@@ -65,15 +67,37 @@ def tables_named(data: Any) -> set[str]:
 
 
 def raw_tables_read(study: Study, name: str) -> set[str]:
-    """The raw tables dataset ``name``'s task reads: those its spec names, and those study.yaml's reference dates are
-    read from when it uses them."""
-    data = study.datasets[name].doc.data
-    tables = tables_named(data) | (tables_named(study.doc.data) if _uses_reference_dates(data) else set())
+    """The raw tables dataset ``name``'s task reads: those its spec names, and the sources (study.yaml
+    ``reference_dates``) of each DM reference date its variables take (rule ``reference_date``)."""
+    tables = tables_named(study.datasets[name].doc.data)
+    for date in reference_dates_used(study.datasets[name].spec):
+        tables |= {source.table for source in study.spec.reference_dates[date].sources}
     return tables & study.raw_tables.keys()
 
 
-def _uses_reference_dates(data: Any) -> bool:
-    return "reference_date" in json.dumps(data, default=str)
+def reference_dates_used(spec: Any) -> set[RefDateName]:
+    """The reference dates (names in study.yaml ``reference_dates``) that the variables of a dataset spec (or anything
+    it holds: its parts' variables) take by the rule ``reference_date``. An ADaM step's parameter of that name (a
+    date variable, e.g. ``derive_param_bor``'s ``reference_date: TRTSDT``) is not the rule."""
+    found: set[RefDateName] = set()
+
+    def walk(node: Any) -> None:
+        if isinstance(node, RuleSet):
+            rule_name, params = node.rule
+            if rule_name == "reference_date":
+                found.add(params)
+        if isinstance(node, BaseModel):
+            for field_name in type(node).model_fields:
+                walk(getattr(node, field_name))
+        elif isinstance(node, list | tuple):
+            for item in node:
+                walk(item)
+        elif isinstance(node, Mapping):
+            for item in node.values():
+                walk(item)
+
+    walk(spec)
+    return found
 
 
 def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs: Path | None = None,  # noqa: B006 (read only)

@@ -132,7 +132,9 @@ def test_reuse_freed_memory_without_glibc(monkeypatch):
 def test_worker_processes_let_go_of_the_raw_tables_once_every_dataset_reading_them_is_built(small_example, tmp_path):
     """The signal to let go comes when the last dataset task that reads raw tables has run, not after the datasets made
     of other datasets only: RELREC (built last, from PC, PP, TU and TR) held 1 GB of raw tables in three processes for
-    the second half of a 10,000-subject run. DM reads the tables its reference dates come from."""
+    the second half of a 10,000-subject run. DM reads the tables its reference dates come from; ADRS, whose response
+    steps take a ``reference_date: TRTSDT`` parameter (not DM's rule of that name), reads none: taken for DM's rule, it
+    held every raw table until ADRS was built, beside SV's and ADSL's builds at 10,000 subjects."""
     from cdisc.graph import RAW_READ, Outcome
     from cdisc.incremental import raw_tables_read
     from cdisc.study import _raw_read
@@ -143,6 +145,7 @@ def test_worker_processes_let_go_of_the_raw_tables_once_every_dataset_reading_th
         assert raw_tables_read(run.study, "RELREC") == set() and raw_tables_read(run.study, "ADSL") == set()
         assert {"ae", "lb"} <= raw_tables_read(run.study, "AE") | raw_tables_read(run.study, "LB")
         assert "ex" in raw_tables_read(run.study, "DM")  # (the first dose: RFSTDTC)
+        assert raw_tables_read(run.study, "ADRS") == set() and raw_tables_read(run.study, "VS") == {"vs"}
         done = _raw_read(run)
         assert done is not None
         for key in reading[:-1]:
