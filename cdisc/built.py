@@ -50,8 +50,10 @@ class BuiltDataset:
         built = cls(spec, parts["frame"], parts["lineage"], excluded, parts.get("supp"), warnings, stored=folder)  # (a cache entry always has both)
         built.records = files["frame"].metadata.num_rows
         built.supp_records = files["supp"].metadata.num_rows if "supp" in files else None
-        if "USUBJID" in parts["frame"]:  # (as pandas' nunique counts: nulls are none)
-            built.subjects = pc.count_distinct(files["frame"].read(columns=["USUBJID"]).column(0)).as_py()
+        if "USUBJID" in parts["frame"]:  # (as pandas' nunique counts: nulls are none; read as each file chunk's distinct values)
+            subjects = pq.ParquetFile(f"{stem}.frame.parquet", read_dictionary=["USUBJID"]).read(columns=["USUBJID"]).column(0)
+            distinct = pc.unique(subjects)
+            built.subjects = len(distinct) - distinct.null_count
         return built
 
     def read(self, part: str = "frame", columns: Sequence[str] | None = None, held: bool = False) -> pd.DataFrame | None:

@@ -275,13 +275,19 @@ class _Ahead:
         if not outcome.failed:
             self.read[key] = self.pool.submit(self.run.built, outcome)
         if not self.waiting and not self.failed:
-            self.reconciled = self.pool.submit(lambda: (reconcile(self.run.study, self.built()), column_usage(self.run.study)))
+            self.reconciled = self.pool.submit(self._reconcile)
             self.defines = self.pool.submit(self._write_defines)
 
     def built(self) -> list[BuiltDataset]:
         """The datasets the tasks built, in the order of the run's keys, as read back (every task has run)."""
         read = (self.read[key].result() for key in self.run.keys if key in self.read)
         return [one for one in read if one is not None]
+
+    def _reconcile(self) -> tuple[pd.DataFrame, pd.DataFrame]:
+        """The raw rows reconciled and the raw columns' use, once the memory the datasets' reading back freed is handed
+        back to the system (the check tasks run beside this process meanwhile)."""
+        release_memory()
+        return reconcile(self.run.study, self.built()), column_usage(self.run.study)
 
     def _write_defines(self) -> Path | None:
         """define.xml of each standard into the handoff folder (``defines/<standard>``); nothing when reconciling failed
@@ -291,6 +297,7 @@ class _Ahead:
             return None
         folder = self.run.handoff.folder / "defines"
         _write_defines(self.run.study, self.built(), folder, release=False, summaries=self.run.handoff.summaries)
+        release_memory()  # what reconciling and define.xml read, handed back while the check tasks run beside this process
         return folder
 
     def close(self) -> None:
