@@ -16,7 +16,7 @@ from cdisc.adam.nca.parameters import (
 )
 from cdisc.adam.nca.settings import NcaSettings
 from cdisc.adam.nca.units import parameter_units
-from cdisc.arrowtext import coded_text
+from cdisc.arrowtext import coded_text, is_large, repeats, text_per_record
 from cdisc.errors import DataError
 
 OUTPUT_COLUMNS = ["PPTESTCD", "PPTEST", "PPSTRESN", "PPSTRESU", "PPSTAT", "PPREASND", "NSAMPLES"]
@@ -85,7 +85,8 @@ def derive_param_nca(
     unit_codes, unit_texts = pd.factorize(unit_table.ravel())
     reason_codes, reason_texts = pd.factorize(reasons.ravel())
     keys = frame[list(by_vars)].take(firsts).reset_index(drop=True)  # one row per profile, then one per parameter
-    out = keys.take(np.repeat(keys.index.to_numpy(), len(reported))).reset_index(drop=True)
+    profile_of = np.repeat(keys.index.to_numpy(), len(reported))
+    out = pd.DataFrame({c: _keys_per_record(keys[c], profile_of) for c in by_vars}, copy=False)
     parameter_codes = np.tile(np.arange(len(reported)), len(firsts))
     out["PPTESTCD"] = _texts(reported, parameter_codes)
     out["PPTEST"] = _texts([PARAMETERS[c].name for c in reported], parameter_codes)
@@ -149,6 +150,19 @@ def _profiles(
     time, concentration = np.full((size, width), np.nan), np.full((size, width), np.nan)
     time[profile, position], concentration[profile, position] = t, c
     return Profiles(time, concentration, count, settings, dose, duration, tau, problem)
+
+
+def _keys_per_record(values: pd.Series, profile_of: np.ndarray) -> pd.Series:
+    """A profile key at each parameter record (``profile_of``: its profile): text held once per distinct value when the
+    records are many (:func:`~cdisc.arrowtext.text_per_record`: a million records' subjects, analytes, visits and dose
+    dates, each the same on every parameter of a profile).
+
+    >>> _keys_per_record(pd.Series(["a", "b"], dtype="str"), np.array([0, 0, 1])).tolist()
+    ['a', 'a', 'b']
+    """
+    if is_large(len(profile_of)) and repeats(len(values), len(profile_of)):
+        return text_per_record(values, profile_of)
+    return values.take(profile_of).reset_index(drop=True)
 
 
 def _texts(texts: Sequence[str | None], codes: np.ndarray) -> pd.Series:

@@ -6,8 +6,10 @@ from collections.abc import Mapping, Sequence
 
 import numpy as np
 import pandas as pd
+from pandas.api.extensions import take
 
 from cdisc.adam.bds import Value
+from cdisc.adam.derivations import matched_positions
 
 
 def group_records(source: pd.DataFrame, by_vars: Sequence[str], new: pd.DataFrame, values: Mapping[str, Value]) -> pd.DataFrame:
@@ -21,9 +23,11 @@ def group_records(source: pd.DataFrame, by_vars: Sequence[str], new: pd.DataFram
     """
     lineage = [c for c in source.columns if c.startswith("@") and c not in new.columns]
     new = new.copy()
-    if lineage:
+    if lineage:  # (matched by group: ``new``'s keys may be held text, the source's plain text)
         first = source.groupby(list(by_vars), dropna=False, sort=False)[lineage].first().reset_index()
-        new = new.merge(first, on=list(by_vars), how="left")
+        at = matched_positions(new, first, list(by_vars))
+        taken = pd.DataFrame({c: take(first[c].array, at, allow_fill=True) for c in lineage})
+        new = pd.concat([new.reset_index(drop=True), taken], axis=1)
     absent = [c for c in source.columns if c not in new.columns]
     new = pd.concat([new, pd.DataFrame(np.nan, index=new.index, columns=absent)], axis=1)
     for name, value in values.items():
