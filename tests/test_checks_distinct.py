@@ -126,3 +126,23 @@ def test_blank_values_from_the_offsets_are_the_values_blank_once_stripped(texts,
     table = Table("AE", "", Path("ae.xpt"), pd.DataFrame({"AETERM": column}), (Variable("AETERM", "", "char", 8, ""),))
     stripped = pc.fill_null(pc.equal(pc.utf8_trim_whitespace(pa.array(column.array)), ""), True)
     assert _empty(Dataset("AE", "SDTM", table, []), "AETERM").tolist() == stripped.to_numpy(zero_copy_only=False).tolist()
+
+
+@given(TEXT, st.sampled_from(["ascii", "cp1252"]), st.data())
+def test_held_text_gives_the_answers_of_its_text(texts, encoding, data):
+    """A large dataset's check task reads its repetitive text held once per distinct value: LENGTH's longest value,
+    REQ-NULL's blanks and whether it is printable ASCII are read off the distinct values its records take (an unused
+    category, left by a filter, counts for nothing) and are those of the text itself."""
+    from cdisc.arrowtext import text_per_record
+
+    distinct = pd.Series([*dict.fromkeys(t for t in texts if t is not None), "never taken"], dtype="str")
+    at = np.array(data.draw(st.lists(st.integers(-1, len(distinct) - 2), max_size=12)) if len(distinct) > 1 else [], dtype=np.int64)
+    held = text_per_record(distinct, at)
+    plain = pd.Series(distinct.take(np.where(at < 0, 0, at)).where(at >= 0).to_numpy(), dtype="str")
+
+    def dataset(column: pd.Series) -> Dataset:
+        return Dataset("AE", "SDTM", Table("AE", "", Path("ae.xpt"), pd.DataFrame({"AETERM": column}), (Variable("AETERM", "", "char", 8, ""),), encoding), [])
+
+    assert _longest(dataset(held)) == _longest(dataset(plain))
+    assert _empty(dataset(held), "AETERM").tolist() == _empty(dataset(plain), "AETERM").tolist()
+    assert dataset(held).printable("AETERM") == dataset(plain).printable("AETERM")

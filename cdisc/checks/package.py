@@ -195,6 +195,21 @@ def value_bytes(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return ends, np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
 
 
+def values_present(column: pd.Series) -> pd.Series:
+    """Text held once per distinct value (a large dataset's, as its check task reads it) as each value some record
+    takes, once (missing once, when a record has none), without making each record's text; other columns themselves.
+
+    >>> from cdisc.arrowtext import text_per_record
+    >>> values_present(text_per_record(pd.Series(["b", "a", "c"], dtype="str"), np.array([0, 0, -1, 2]))).tolist()
+    ['b', 'c', nan]
+    """
+    if not is_text_per_record(column.dtype):
+        return column
+    taken = np.bincount(column.cat.codes.to_numpy() + 1, minlength=len(column.cat.categories) + 1) > 0  # (first: missing)
+    values = pd.Series(column.cat.categories[taken[1:]].array, dtype="str")
+    return pd.concat([values, pd.Series([None], dtype="str")], ignore_index=True) if taken[0] else values
+
+
 def printable_ascii(column: pd.Series) -> bool:
     """True when ``column`` is arrow-backed text holding only printable ASCII (bytes 0x20-0x7E), read off the arrow
     value bytes at memory speed: then each character is one byte and the only blank is ``" "``. (Any other
@@ -261,6 +276,11 @@ class Dataset:
         reads it) as the text itself."""
         return plain_text(self.frame[name])
 
+    def present(self, name: str) -> pd.Series:
+        """Column ``name`` where only which values it holds matters, not on which records (its longest value, whether it
+        is printable ASCII): :func:`values_present`."""
+        return values_present(self.frame[name])
+
     def raw_text(self, name: str) -> Distinct:
         """Column ``name`` as text, ``""`` for missing."""
         return self.summaries.of(("raw", name), lambda: distinct_text(self.frame[name]))
@@ -275,7 +295,7 @@ class Dataset:
 
     def printable(self, name: str) -> bool:
         """Whether column ``name`` is arrow-backed text of printable ASCII only (:func:`printable_ascii`)."""
-        return self.summaries.of(("printable", name), lambda: printable_ascii(self.column(name)))
+        return self.summaries.of(("printable", name), lambda: printable_ascii(self.present(name)))
 
     def text_column(self, name: str) -> pd.Series:
         """Column ``name`` as text without trailing blanks, one value per record (for messages)."""

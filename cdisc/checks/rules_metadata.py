@@ -87,13 +87,13 @@ def required_not_null(submission: Submission) -> Iterator[pd.DataFrame]:
 
 def _empty(dataset: Dataset, name: str) -> np.ndarray:
     """Missing or blank values of a column (a number written as text is never blank)."""
-    column = dataset.column(name)
+    column = dataset.frame[name]  # (text held once per distinct value: blank or not per distinct value, below)
     if pd.api.types.is_numeric_dtype(column.dtype):
         return column.isna().to_numpy(bool)
-    empty = _empty_printable(column) if dataset.printable(name) else None
-    if empty is not None:
-        return empty
     if isinstance(column.array, ArrowStringArray):
+        empty = _empty_printable(column) if dataset.printable(name) else None
+        if empty is not None:
+            return empty
         return pc.fill_null(pc.equal(pc.utf8_trim_whitespace(pa.array(column.array)), ""), True).to_numpy(zero_copy_only=False)
     text = dataset.stripped(name)
     return column.isna().to_numpy(bool) | text.per_record(text.values == "")
@@ -150,7 +150,7 @@ def _longest(dataset: Dataset) -> dict[str, int]:
     single_byte = codecs.lookup(dataset.table.encoding).name in _SINGLE_BYTE  # then bytes are characters
     longest: dict[str, int] = {}
     for name in [v.name for v in dataset.table.variables if v.type == "char"]:
-        column = dataset.column(name)
+        column = dataset.present(name)
         found = _longest_printable(column) if single_byte and dataset.printable(name) else None
         if found is not None:
             longest[name] = found
