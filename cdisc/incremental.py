@@ -26,14 +26,14 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 import pyarrow as pa
 import pyarrow.parquet as pq
-from pydantic import BaseModel
 
 from cdisc import __version__
 from cdisc.errors import DataError
 from cdisc.manifest import combined_hash, dependency_versions, folder_digest, sha256_file, shared_spec_files, spec_files
 from cdisc.spec.check import dependencies
 from cdisc.spec.load import Study
-from cdisc.spec.models import RefDateName, RuleSet
+from cdisc.spec.models import RefDateName
+from cdisc.spec.sdtm import SdtmDataset
 
 if TYPE_CHECKING:  # cdisc.built imports the rule registry, which imports the engines
     from cdisc.built import BuiltDataset
@@ -76,28 +76,13 @@ def raw_tables_read(study: Study, name: str) -> set[str]:
 
 
 def reference_dates_used(spec: Any) -> set[RefDateName]:
-    """The reference dates (names in study.yaml ``reference_dates``) that the variables of a dataset spec (or anything
-    it holds: its parts' variables) take by the rule ``reference_date``. An ADaM step's parameter of that name (a
-    date variable, e.g. ``derive_param_bor``'s ``reference_date: TRTSDT``) is not the rule."""
-    found: set[RefDateName] = set()
-
-    def walk(node: Any) -> None:
-        if isinstance(node, RuleSet):
-            rule_name, params = node.rule
-            if rule_name == "reference_date":
-                found.add(params)
-        if isinstance(node, BaseModel):
-            for field_name in type(node).model_fields:
-                walk(getattr(node, field_name))
-        elif isinstance(node, list | tuple):
-            for item in node:
-                walk(item)
-        elif isinstance(node, Mapping):
-            for item in node.values():
-                walk(item)
-
-    walk(spec)
-    return found
+    """The reference dates (names in study.yaml ``reference_dates``) an SDTM dataset spec's variables, SUPP-- qualifiers
+    and parts' variables take by the rule ``reference_date``. An ADaM step's parameter of that name (a date variable,
+    e.g. ``derive_param_bor``'s ``reference_date: TRTSDT``) is not the rule."""
+    if not isinstance(spec, SdtmDataset):
+        return set()
+    rules = [*spec.variables, *spec.supp, *(r for part in spec.parts for r in part.variables.values() if r is not None)]
+    return {params for name, params in (r.rule for r in rules) if name == "reference_date"}
 
 
 def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs: Path | None = None,  # noqa: B006 (read only)

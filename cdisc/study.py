@@ -65,7 +65,7 @@ from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
 from cdisc.manifest import combined_hash, dependency_versions, files_as_listed, inside, read_manifest, sha256_files, study_inputs
-from cdisc.memory import release_memory
+from cdisc.memory import release_memory, release_memory_grown
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
 from cdisc.queries import queries_json, query_frame
 from cdisc.raw import FILE, ROW
@@ -285,8 +285,9 @@ class _Ahead:
 
     def _reconcile(self) -> tuple[pd.DataFrame, pd.DataFrame]:
         """The raw rows reconciled and the raw columns' use, once the memory the datasets' reading back freed is handed
-        back to the system (the check tasks run beside this process meanwhile)."""
-        release_memory()
+        back to the system when it is much (:func:`~cdisc.memory.release_memory_grown`; the check tasks run beside this
+        process meanwhile)."""
+        release_memory_grown()
         return reconcile(self.run.study, self.built()), column_usage(self.run.study)
 
     def _write_defines(self) -> Path | None:
@@ -297,7 +298,7 @@ class _Ahead:
             return None
         folder = self.run.handoff.folder / "defines"
         _write_defines(self.run.study, self.built(), folder, release=False, summaries=self.run.handoff.summaries)
-        release_memory()  # what reconciling and define.xml read, handed back while the check tasks run beside this process
+        release_memory_grown()  # what reconciling and define.xml read, handed back while the check tasks run beside this process
         return folder
 
     def close(self) -> None:
