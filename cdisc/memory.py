@@ -88,7 +88,8 @@ def resident_bytes() -> int:
 def release_memory_grown() -> None:
     """:func:`release_memory` when this process holds more than :data:`RELEASE_GROWTH` beyond what it held just after
     it last did so (or when this was first called): called as each task of a worker process starts and ends, whatever
-    the task read or built, so that the memory a large task freed is not kept while the other worker builds. The memory
+    the task read or built, so that the memory a large task freed is not kept while the other worker builds, and by the
+    run's own process around its tail work (reconciling, define.xml) while the workers run the check tasks. The memory
     a small task touched stays for the next one to reuse.
 
     >>> release_memory_grown()  # nothing to see: at most, the process holds less afterwards

@@ -277,9 +277,12 @@ def test_supp_qualifiers_whose_idvarval_an_input_dataset_holds_as_numbers():
     assert with_supp(vs, supp)["VSX"].fillna("").tolist() == ["Y", ""]
 
 
-def test_text_merged_onto_every_record_is_held_once_per_value_and_read_as_text(tiny):
-    """ADSL's text merged onto each record is a categorical over its sorted values in a worker's build (``release``),
-    read by rules as the text; written as text, the records are those a build in one process gives."""
+def test_text_merged_onto_every_record_is_held_once_per_value_and_read_as_text(tiny, monkeypatch):
+    """ADSL's text merged onto each record is a categorical over its sorted values in a worker's build (``release``) of
+    a large dataset, read by rules as the text; written as text, the records are those a build in one process gives. A
+    small dataset's records are text (holding it saves nothing there)."""
+    import cdisc.arrowtext
+
     more = """  - {name: SAFFL, label: Safety Population Flag, type: text, origin: Predecessor, predecessor: SAFFL}
   - {name: SAFTXT, label: Safety Text, type: text, origin: Derived, expr: 'if_else(SAFFL == "Y", lower(SAFFL), SAFFL)'}
 """
@@ -288,6 +291,10 @@ def test_text_merged_onto_every_record_is_held_once_per_value_and_read_as_text(t
     adsl, adae = ({b.spec.dataset: b.frame for b in result.built}[name] for name in ("ADSL", "ADAE"))
     study = load_study(tiny)
     inputs = {name: study.input_frame(name) for name in study.input_files}
+    small = build_adam_dataset(study, study.datasets["ADAE"].spec, inputs | {"ADSL": adsl}, release=True).frame
+    assert small["SAFFL"].dtype == "str"
+    pd.testing.assert_frame_equal(small, adae)
+    monkeypatch.setattr(cdisc.arrowtext, "HELD_FROM", 2)
     held = build_adam_dataset(study, study.datasets["ADAE"].spec, inputs | {"ADSL": adsl}, release=True).frame
     assert isinstance(held["SAFFL"].dtype, pd.CategoricalDtype) and held["SAFTXT"].dtype == "str"
     assert held["SAFTXT"].tolist() == ["y"] * 4

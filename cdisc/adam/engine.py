@@ -279,8 +279,9 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
     on every record. With ``release`` ``built`` is emptied once every variable is derived, so that the records read
     (and the columns taken from them) are freed, and their memory handed back to the system (a large build's:
     :data:`~cdisc.memory.RELEASE_ABOVE`), before the variables are copied in key order: the copies then take no more
-    than the records let go of; text merged onto every record, and repetitive text, is held once per distinct value (the
-    worker's :meth:`cdisc.handoff.Handoff.store` writes it as text).
+    than the records let go of; in a large dataset (:func:`~cdisc.arrowtext.is_large`) text merged onto every record,
+    and repetitive text, is held once per distinct value (the worker's :meth:`cdisc.handoff.Handoff.store` writes it as
+    text).
     """
     state = _Build(study, spec, built, hold=release)
     if release:  # the base records made, a dataset no rule reads goes with the records' first copy (a record step's)
@@ -307,10 +308,11 @@ def build_adam_dataset(study: Study, spec: AdamDataset, built: dict[str, pd.Data
         built.clear()
         if len(order) * len(names) > RELEASE_ABOVE:
             release_memory()
+    held = release and is_large(len(order))  # (a small dataset's text as text: holding saves nothing, and costs at each use)
     if np.array_equal(order, np.arange(len(order))):  # in key order already: nothing to copy
-        frame = pd.DataFrame({name: _in_order(out.pop(name), None, release) for name in names}, copy=False)
+        frame = pd.DataFrame({name: _in_order(out.pop(name), None, held) for name in names}, copy=False)
     else:
-        frame = pd.DataFrame({name: _in_order(out.pop(name), order, release) for name in names}, copy=False)  # each freed once copied
+        frame = pd.DataFrame({name: _in_order(out.pop(name), order, held) for name in names}, copy=False)  # each freed once copied
     if "USUBJID" in names:
         lineage.insert(0, "USUBJID", frame["USUBJID"])  # (the records' own, shared)
     excluded = pd.DataFrame(columns=["@file", "@row", "dataset", "reason"])
