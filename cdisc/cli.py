@@ -414,3 +414,7 @@ def define_command(
 
     for line in define_from_outputs(study, out_dir, schema):
         out.print(line, markup=False)
+
+
+if __name__ == "__main__":  # python -m cdisc.cli: the command, ending with the interpreter's teardown (profilers report then)
+    main()
