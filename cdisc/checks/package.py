@@ -195,21 +195,6 @@ def value_bytes(chunk: pa.Array) -> tuple[np.ndarray, np.ndarray]:
     return ends, np.frombuffer(data, np.uint8) if data is not None else np.zeros(0, np.uint8)
 
 
-def values_present(column: pd.Series) -> pd.Series:
-    """Text held once per distinct value (a large dataset's, as its check task reads it) as each value some record
-    takes, once (missing once, when a record has none), without making each record's text; other columns themselves.
-
-    >>> from cdisc.arrowtext import text_per_record
-    >>> values_present(text_per_record(pd.Series(["b", "a", "c"], dtype="str"), np.array([0, 0, -1, 2]))).tolist()
-    ['b', 'c', nan]
-    """
-    if not is_text_per_record(column.dtype):
-        return column
-    taken = np.bincount(column.cat.codes.to_numpy() + 1, minlength=len(column.cat.categories) + 1) > 0  # (first: missing)
-    values = pd.Series(column.cat.categories[taken[1:]].array, dtype="str")
-    return pd.concat([values, pd.Series([None], dtype="str")], ignore_index=True) if taken[0] else values
-
-
 def printable_ascii(column: pd.Series) -> bool:
     """True when ``column`` is arrow-backed text holding only printable ASCII (bytes 0x20-0x7E), read off the arrow
     value bytes at memory speed: then each character is one byte and the only blank is ``" "``. (Any other
@@ -278,8 +263,11 @@ class Dataset:
 
     def present(self, name: str) -> pd.Series:
         """Column ``name`` where only which values it holds matters, not on which records (its longest value, whether it
-        is printable ASCII): :func:`values_present`."""
-        return values_present(self.frame[name])
+        is printable ASCII): text held once per distinct value (a large dataset's, as its check task reads it) as the
+        values its records take, once each (:meth:`raw_text`: missing as ``""``), without making each record's text;
+        other columns as the file holds them."""
+        column = self.frame[name]
+        return self.raw_text(name).values if is_text_per_record(column.dtype) else column
 
     def raw_text(self, name: str) -> Distinct:
         """Column ``name`` as text, ``""`` for missing."""
