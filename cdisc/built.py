@@ -31,6 +31,7 @@ class BuiltDataset:
     window_warnings: list[DataError] = field(default_factory=list)  # dates outside their visit's window: found by each run, never cached
     stored: Path | None = None  # the folder of its cache entry, when its records are left there (see :meth:`in_files`)
     reports: dict[str, bytes] | None = None  # the files of its spec's ``reports:`` by name, once rendered (kept in its cache entry)
+    records_sha256: str | None = None  # of its records as its cache entry holds them, once stored (:mod:`cdisc.incremental`)
     records: int = field(init=False)  # counts kept when the frames are released (see :meth:`release`)
     supp_records: int | None = field(init=False)
     subjects: int | None = field(init=False)

@@ -38,6 +38,7 @@ from cdisc.checks.loading import PINNED
 from cdisc.collect import located
 from cdisc.errors import DataError, DataErrors, UsageError
 from cdisc.handoff import Handoff
+from cdisc.incremental import cache_entry, files_key, input_hash
 from cdisc.memory import release_memory, release_memory_grown
 from cdisc.spec.check import dependencies
 from cdisc.upstream import columns_read, read_held
@@ -47,8 +48,8 @@ __all__ = ["LOCAL", "Outcome", "check_keys", "checked_scheduler", "dataset_graph
 LOCAL = ("processes", "sync", "synchronous", "threads")  # --scheduler values that run the graph on this machine
 RAW_READ = "raw-read"  # left in the handoff folder by the run's own process once every task that reads raw tables has run
 
-Builder = Callable[[str, Callable[[], dict[str, pd.DataFrame]]], BuiltDataset]  # what gives the frames of the inputs and of the datasets it needs
-Check = Callable[[Handoff, str], None]  # validation's per-dataset rules on a dataset's files in the handoff folder
+Builder = Callable[[str, str, Callable[[], dict[str, pd.DataFrame]]], BuiltDataset]  # (name, input hash, what gives the frames it reads)
+Check = Callable[[Handoff, str, Mapping[str, str]], None]  # validation's per-dataset rules on a dataset's files in the handoff folder
 
 
 @dataclass
@@ -61,6 +62,8 @@ class Outcome:
     needs: list[str] = field(default_factory=list)  # failed or skipped datasets it needed (then nothing was built)
     frames: dict[str, pd.DataFrame] = field(default_factory=dict)  # this dataset's frames and every one it read
     records: int | None = None  # how many records it has, when built
+    key: str = ""  # its input hash (:func:`cdisc.incremental.input_hash`), when its task ran
+    records_sha256: str = ""  # of its records, when built: the datasets built from it take it into their input hash
     reused: bool = False  # taken from the previous run's cache
     stored: bool = False  # left in the handoff folder by a worker process
 
@@ -75,12 +78,13 @@ _FORKED: dict[str, _Study] = {}  # the studies of the graph being run by worker 
 class _Study:
     """A study's builder and input frames: one node of the graph, named by a fixed token so that Dask never
     pickles the study (raw frames and all) to name it, nor to send it to a worker process: the worker, forked
-    from this process, finds it by that token (see :func:`_forked_study`). ``handoff`` is where tasks run in
-    worker processes leave the datasets they build."""
+    from this process, finds it by that token (see :func:`_forked_study`). ``hashes``: each dataset's own input hash
+    (:func:`cdisc.incremental.own_input_hashes`). ``handoff`` is where tasks run in worker processes leave the datasets
+    they build."""
 
-    def __init__(self, token: str, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None,
-                 check: Check | None = None, release_raw: Callable[[], None] | None = None):
-        self.token, self.build, self.inputs, self.handoff, self.check = token, build, dict(inputs), handoff, check
+    def __init__(self, token: str, build: Builder, inputs: Mapping[str, pd.DataFrame], hashes: Mapping[str, str],
+                 handoff: Handoff | None = None, check: Check | None = None, release_raw: Callable[[], None] | None = None):
+        self.token, self.build, self.inputs, self.hashes, self.handoff, self.check = token, build, dict(inputs), hashes, handoff, check
         self.release_raw = release_raw  # lets go of the raw tables (of this process's copy of the study)
 
     def let_go_of_raw_tables(self) -> None:
@@ -137,26 +141,32 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
 
     if handoff is None:
         read()  # (in this process the frames are at hand, and each outcome passes on those its task read)
+    key = input_hash(study.hashes[name], {o.name: o.records_sha256 for o in needed})
     try:
-        built = study.build(name, read)
+        built = study.build(name, key, read)
     except DataError as exc:
-        return Outcome(name, errors=[located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])])
+        return Outcome(name, errors=[located(e, name) for e in (exc.errors if isinstance(exc, DataErrors) else [exc])], key=key)
     if study.handoff is not None:  # (set only when the graph runs in worker processes)
         frames.clear()  # the records it was built from go before its files are written
         release_memory_grown()  # (and the memory a large build freed: writing then takes what the dataset's records leave)
-        errors = study.handoff.store(built)
-        return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True)
+        errors = study.handoff.store(built, key)
+        return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True, key=key,
+                       records_sha256=built.records_sha256 or "")
+    if built.records_sha256 is None:  # (in this process its cache entry is written with the other outputs: made in memory)
+        built.records_sha256 = cache_entry(built, key).records_sha256()
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})
-    return Outcome(name, built=built, frames=frames | own, records=len(built.frame), reused=built.reused)
+    return Outcome(name, built=built, frames=frames | own, records=len(built.frame), reused=built.reused, key=key,
+                   records_sha256=built.records_sha256)
 
 
-def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[str, pd.DataFrame], handoff: Handoff | None = None,
-                  check: Check | None = None, release_raw: Callable[[], None] | None = None) -> dict:
-    """The tasks of one study, keyed ``(prefix, dataset)``; ``specs`` in build order; ``handoff`` where worker
+def dataset_graph(prefix: str, specs: Mapping, build: Builder, inputs: Mapping[str, pd.DataFrame], hashes: Mapping[str, str],
+                  handoff: Handoff | None = None, check: Check | None = None, release_raw: Callable[[], None] | None = None) -> dict:
+    """The tasks of one study, keyed ``(prefix, dataset)``; ``specs`` in build order; ``hashes`` each dataset's own
+    input hash (:func:`cdisc.incremental.own_input_hashes`); ``handoff`` where worker
     processes leave what they build (without one the graph runs in this process only). With ``check`` (and a
     ``handoff``) each dataset also has a task ``(prefix, "check DATASET")`` running it (:func:`check_keys`).
     ``release_raw`` lets go of the raw tables in a worker process once no task reads them (:data:`RAW_READ`)."""
-    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs, handoff, check, release_raw)}
+    graph: dict = {(prefix, "@study"): _Study(f"cdisc-study-{prefix}-{id(build)}", build, inputs, hashes, handoff, check, release_raw)}
     for name, spec in specs.items():
         needed = [(prefix, d) for d in dependencies(spec) if d in specs]
         graph[(prefix, name)] = (_run_dataset, name, (prefix, "@study"), *needed)
@@ -174,13 +184,14 @@ def check_keys(graph: dict) -> list:
 
 def _check_dataset(name: str, study: _Study, *needed: Outcome) -> None:
     """One check task (in a worker process): validation's per-dataset rules on the files of ``name``, left in the
-    handoff folder; nothing when a dataset it waited for was not built (the run then fails)."""
+    handoff folder (with what the files of the datasets it waited for are made from: :func:`~cdisc.incremental.files_key`);
+    nothing when one of them was not built (the run then fails)."""
     study.let_go_of_raw_tables()
     release_memory_grown()
     try:
         if not any(outcome.failed for outcome in needed):
             assert study.check is not None and study.handoff is not None  # (check tasks are made only with both)
-            study.check(study.handoff, name)
+            study.check(study.handoff, name, {o.name: files_key(study.hashes[o.name], o.records_sha256) for o in needed})
     finally:
         release_memory_grown()
 

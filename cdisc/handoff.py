@@ -19,6 +19,7 @@ from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import asdict, dataclass
 from functools import partial
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -52,20 +53,20 @@ class Handoff:
     folder: Path
     previous: Path
     specs: Mapping  # as the run builds them (``cdisc.study.with_data_cutoff``)
-    hashes: Mapping[str, str]
     write: Callable[..., list[DataError]]  # (built, folder, written=...)
     describe: Callable[[BuiltDataset, Path], None] | None = None  # what define.xml asks of a dataset's records, answered into a folder
     settings: str = ""  # a hash of what ``write`` makes a dataset's files from besides its records (:meth:`_take_files`)
 
-    def store(self, built: BuiltDataset) -> list[DataError]:
-        """Write a dataset's files, each with its SHA-256 (for the run's manifest: hashed here while the file is fresh,
-        beside the other builds, rather than read again at the end; an XPT file while it is written), keep each XPT file
+    def store(self, built: BuiltDataset, key: str) -> list[DataError]:
+        """Write a dataset built from inputs of hash ``key`` (:func:`cdisc.incremental.input_hash`): its files, each with
+        its SHA-256 (for the run's manifest: hashed here while the file is fresh, beside the other builds, rather than read
+        again at the end; an XPT file while it is written), keep each XPT file
         as validation reads it (:meth:`read_back`: as its writer gave it, else read back), and leave the dataset for the
-        other processes (one taken from the previous run is in its cache already, and its files, when still as that run
-        wrote them, are copied from the output folder: :meth:`_take_files`); the data errors writing found."""
+        other processes with the SHA-256 of its records (:attr:`BuiltDataset.records_sha256`; one taken from the previous
+        run is in its cache already, and its files, when still as that run wrote them, are copied from the output folder:
+        :meth:`_take_files`); the data errors writing found."""
         files, stem = self.folder / "files" / built.spec.dataset, built.spec.dataset.lower()
-        key = combined_hash({"dataset": self.hashes[built.spec.dataset], "@settings": self.settings})
-        taken = self._take_files(stem, key, files) if built.reused else None
+        taken = self._take_files(stem, combined_hash({"dataset": key, "@settings": self.settings}), files) if built.reused else None
         errors: list[DataError] = []
         digests = taken
         if digests is None:
@@ -75,7 +76,8 @@ class Handoff:
             digests = {p.relative_to(files).as_posix(): hashed.get(p) or sha256_file(p) for p in sorted(files.rglob("*")) if p.is_file()}
         files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(digests), encoding="utf-8")
         if not errors:
-            (self.folder / f"{stem}.files.json").write_text(json.dumps({"key": key, "sha256": digests}), encoding="utf-8")
+            record = {"key": combined_hash({"dataset": key, "@settings": self.settings}), "sha256": digests}
+            (self.folder / f"{stem}.files.json").write_text(json.dumps(record), encoding="utf-8")
         xpts = [name for name in digests if name.endswith(".xpt")] if taken is None else []  # (a taken file: see read_back)
         for name in xpts:
             kept = self.folder / "read" / name
@@ -90,9 +92,9 @@ class Handoff:
             except DataError:
                 pass  # validation reads it again, and says why it cannot
         if not built.reused:
-            cache_entry(built, self.hashes[built.spec.dataset]).write(self.folder)
+            built.records_sha256 = cache_entry(built, key).write(self.folder)
         if self.describe is not None and not errors:
-            self._describe(built)
+            self._describe(built, key)
         return errors
 
     def _written(self, files: Path, hashed: dict[Path, str], xpt: WrittenXpt) -> None:
@@ -116,12 +118,12 @@ class Handoff:
             shutil.copyfile(path, files / name)
         return dict(listed)
 
-    def _describe(self, built: BuiltDataset) -> None:
+    def _describe(self, built: BuiltDataset, key: str) -> None:
         """What define.xml asks of a dataset's records, into :attr:`summaries`: for one taken from the previous run, the
         answers its cache entry kept (the same records and specs: the same input hash); else worked out, and kept for its
         cache entry (:meth:`move_cache_entry`)."""
         name = built.spec.dataset
-        answers, key = self.summaries / f"{name}.json", self.hashes[name]
+        answers = self.summaries / f"{name}.json"
         taken = self._taken(name, "define", key) if built.reused else None
         self.summaries.mkdir(parents=True, exist_ok=True)
         if taken is not None:
@@ -132,38 +134,44 @@ class Handoff:
         self.describe(built, self.summaries)
         self._keep(name, "define", key, {"define.json": answers})
 
-    def check(self, check: Callable[[Handoff, str], None], name: str) -> None:
+    def check(self, check: Callable[[Handoff, str], Collection[str]], name: str, keys: Mapping[str, str]) -> None:
         """Validation's per-dataset rules on the files of dataset ``name`` (``check``, which leaves its results in
-        ``checks/``), kept for its cache entry (:meth:`move_cache_entry`); for one taken from the previous run whose
-        pinned datasets were too (the same input hashes: the same records), checked against the same standards, the
-        results its cache entry kept."""
-        from cdisc.checks.loading import PINNED  # (the checks import the package's readers, which import this module)
-        from cdisc.checks.standards import locate_standards
+        ``checks/`` and gives the names of the datasets its rules reached), kept for its cache entry
+        (:meth:`move_cache_entry`) with those names; when its files and those of the datasets its rules reached in the
+        previous run are made from what they were made from then (``keys`` by name, of it and the pinned datasets:
+        :func:`~cdisc.incremental.files_key`), checked against the same standards, the results the previous run kept:
+        the rules would read what they read then."""
+        from cdisc.checks.standards import locate_standards  # (the checks import the package's readers, which import this module)
+
+        standards = folder_digest(locate_standards(None))
+
+        def key(reached: Collection[str]) -> str:
+            return combined_hash({n: keys[n] for n in sorted({name, *reached} & set(keys))} | {"@standards": standards})
 
         checks = self.folder / "checks"
-        key = combined_hash({n: self.hashes[n] for n in sorted({name, *PINNED} & set(self.hashes))}
-                            | {"@standards": folder_digest(locate_standards(None))})
-        taken = None if self._built_here(name) else self._taken(name, "checks", key)
-        if taken is not None:
+        found = {f"checks.{suffix}": checks / f"{name}.{suffix}" for suffix in ("json", "arrow")}
+        before = _reached_before(self.previous / f"{name.lower()}.checks.kept")
+        taken = None if before is None else self._taken(name, "checks", key(before))
+        if before is None or taken is None:
+            reached = sorted(check(self, name))
+        else:
+            reached = before
             checks.mkdir(exist_ok=True)
             for part, path in taken.items():
-                shutil.copyfile(path, checks / f"{name}.{part.removeprefix('checks.')}")
-            return
-        check(self, name)
-        found = {f"checks.{suffix}": checks / f"{name}.{suffix}" for suffix in ("json", "arrow")}
-        if found["checks.json"].is_file():
-            self._keep(name, "checks", key, {part: path for part, path in found.items() if path.is_file()})
+                shutil.copyfile(path, found[part])
+        if found["checks.json"].is_file():  # (kept again: a dataset built again has a new cache entry)
+            self._keep(name, "checks", key(reached), {part: path for part, path in found.items() if path.is_file()}, {"reached": reached})
 
     #: The files a cache entry may keep of what was worked out of its dataset, by kind.
     _KEPT_PARTS = {"define": {"define.json"}, "checks": {"checks.json", "checks.arrow"}, "windows": {"windows.json"}}
 
-    def _keep(self, name: str, kind: str, key: str, files: Mapping[str, Path]) -> None:
+    def _keep(self, name: str, kind: str, key: str, files: Mapping[str, Path], more: Mapping[str, Any] = {}) -> None:  # noqa: B006 (read only)
         """Copies of ``files`` (by part: ``define.json`` ...) for dataset ``name``'s cache entry, with the key they hold
-        for and their SHA-256 (``<stem>.<kind>.kept``), so that a damaged copy is never taken (:meth:`_taken`)."""
+        for and their SHA-256 (``<stem>.<kind>.kept``, with ``more``), so that a damaged copy is never taken (:meth:`_taken`)."""
         stem = name.lower()
         for part, path in files.items():
             shutil.copyfile(path, self.folder / f"{stem}.{part}")
-        record = {"key": key, "sha256": {part: sha256_file(path) for part, path in files.items()}}
+        record = {"key": key, "sha256": {part: sha256_file(path) for part, path in files.items()}, **more}
         (self.folder / f"{stem}.{kind}.kept").write_text(json.dumps(record), encoding="utf-8")
 
     def _taken(self, name: str, kind: str, key: str) -> dict[str, Path] | None:
@@ -192,17 +200,17 @@ class Handoff:
         """Whether dataset ``name`` was built in this run (its cache entry is here), not taken from the previous run."""
         return (self.folder / f"{name.lower()}.json").is_file()
 
-    def keep_warnings(self, name: str, find: Callable[[], list[DataError]]) -> None:
+    def keep_warnings(self, name: str, find: Callable[[], list[DataError]], keys: Mapping[str, str]) -> None:
         """Dataset ``name``'s dates outside their visit's window, found by its check task (``find``, which reads DM), for
-        :meth:`kept_warnings` and its cache entry; for one taken from the previous run with DM (the same records), the
-        warnings its cache entry kept."""
-        found, key = self.folder / "warnings" / f"{name}.json", combined_hash({n: self.hashes[n] for n in {name, "DM"} & set(self.hashes)})
+        :meth:`kept_warnings` and its cache entry; when it and DM hold what they held in the previous run (``keys`` by name,
+        :func:`~cdisc.incremental.files_key`), the warnings the previous run's cache entry kept."""
+        found, key = self.folder / "warnings" / f"{name}.json", combined_hash({n: keys[n] for n in {name, "DM"} & set(keys)})
         found.parent.mkdir(exist_ok=True)
-        taken = None if self._built_here(name) or self._built_here("DM") else self._taken(name, "windows", key)
+        taken = self._taken(name, "windows", key)
         if taken is not None:
             shutil.copyfile(taken["windows.json"], found)
-            return
-        found.write_text(json.dumps(warnings_json(find())), encoding="utf-8")
+        else:
+            found.write_text(json.dumps(warnings_json(find())), encoding="utf-8")
         self._keep(name, "windows", key, {"windows.json": found})
 
     def kept_warnings(self, name: str) -> list[DataError] | None:
@@ -217,10 +225,10 @@ class Handoff:
         """Where :attr:`describe` leaves what define.xml asks of each dataset's records."""
         return self.folder / "define"
 
-    def built(self, name: str, reused: bool) -> BuiltDataset:
-        """A dataset as the process that built it (or took it from the previous run) left it: its records, SUPP-- records
-        and lineage left in the files, read when asked for (:meth:`BuiltDataset.read`)."""
-        found = load_built(self.specs[name], self.hashes[name], self.previous if reused else self.folder, held=False)
+    def built(self, name: str, reused: bool, key: str) -> BuiltDataset:
+        """A dataset as the process that built it from inputs of hash ``key`` (or took it from the previous run) left it:
+        its records, SUPP-- records and lineage left in the files, read when asked for (:meth:`BuiltDataset.read`)."""
+        found = load_built(self.specs[name], key, self.previous if reused else self.folder, held=False)
         if found is None:
             raise FileNotFoundError(f"{name}: not in {self.folder}")  # our bug: every stored dataset is written before its task ends
         found.reused = reused
@@ -309,6 +317,16 @@ def _listed(path: Path, key: str) -> dict | None:
         return None
     listed = record.get("sha256") if isinstance(record, dict) and record.get("key") == key else None
     return listed if isinstance(listed, dict) else None
+
+
+def _reached_before(path: Path) -> list[str] | None:
+    """The names of the datasets the rules reached that a kept record of validation's findings (:meth:`Handoff.check`)
+    at ``path`` lists; None without one."""
+    try:
+        reached = json.loads(path.read_text(encoding="utf-8")).get("reached")
+    except (OSError, ValueError, AttributeError):
+        return None
+    return reached if isinstance(reached, list) and all(isinstance(n, str) for n in reached) else None
 
 
 def _keep_table(table: Table, path: Path) -> None:

@@ -1,17 +1,20 @@
 """Incremental reruns: a dataset whose inputs did not change since the run in the output folder is
 taken from that run instead of being built again.
 
-A dataset's *input hash* covers everything its build reads: its own spec file; the files every dataset
-reads (study.yaml, the codelists file, the CT files, any other non-YAML file of the study folder such as
-lookup tables, the input datasets); the raw tables its spec names (``table:`` anywhere in it, and, for each DM
-reference date it takes, the tables study.yaml reads that date from); the cdisc version; and the input hashes of the
-datasets it is built from, so a change reaches every dataset downstream of it.
+A dataset's *input hash* covers everything its build reads. Its own inputs (:func:`own_input_hashes`): its spec
+file; the files every dataset reads (study.yaml, the codelists file, the CT files, any other non-YAML file of the study
+folder such as lookup tables, the input datasets); the raw tables its spec names (``table:`` anywhere in it, and, for
+each DM reference date it takes, the tables study.yaml reads that date from); the cdisc version. And the records of the
+datasets it is built from, as their cache entries hold them (:func:`input_hash`): a change reaches every dataset
+downstream of it as far as it changes records, so a dataset built again with the records it had (a label or a comment
+edited, a raw value no later dataset reads) leaves the datasets built from it as they were.
 
-Each run stores every built dataset (records, lineage, exclusions, SUPP--, warnings) with its input hash in
-``.cdisc-cache/`` of the output folder, written with the other outputs (all-or-nothing). Parquet keeps the
-column types and the index (a RangeIndex as its range), so what is built from a reused dataset is what a full
-rebuild builds. The files are read whole, so they are written without column statistics, LZ4-compressed
-(faster to write than the default Snappy, and smaller).
+Each run stores every built dataset (records, lineage, exclusions, SUPP--, warnings) with its input hash and the
+SHA-256 of its records in ``.cdisc-cache/`` of the output folder, written with the other outputs (all-or-nothing).
+Parquet keeps the column types and the index (a RangeIndex as its range), so what is built from a reused dataset is
+what a full rebuild builds. The files are read whole, so they are written without column statistics, LZ4-compressed
+(faster to write than the default Snappy, and smaller), in row groups of :data:`HELD_ROWS` rows: the same records give
+the same bytes whether their text was held once per distinct value or not.
 """
 
 from __future__ import annotations
@@ -30,7 +33,6 @@ import pyarrow.parquet as pq
 from cdisc import __version__
 from cdisc.errors import DataError
 from cdisc.manifest import combined_hash, dependency_versions, folder_digest, sha256_file, shared_spec_files, spec_files
-from cdisc.spec.check import dependencies
 from cdisc.spec.load import Study
 from cdisc.spec.models import RefDateName
 from cdisc.spec.sdtm import SdtmDataset
@@ -38,10 +40,12 @@ from cdisc.spec.sdtm import SdtmDataset
 if TYPE_CHECKING:  # cdisc.built imports the rule registry, which imports the engines
     from cdisc.built import BuiltDataset
 
-__all__ = ["CACHE", "CacheEntry", "cache_entry", "dataset_input_hashes", "load_built", "raw_tables_read", "tables_named", "warnings_json", "warnings_of"]
+__all__ = ["CACHE", "CacheEntry", "cache_entry", "files_key", "input_hash", "load_built", "own_input_hashes", "raw_tables_read", "tables_named",
+           "warnings_json", "warnings_of"]
 
 CACHE = ".cdisc-cache"
 _PARTS = ("frame", "lineage", "excluded", "supp")
+_READ_PARTS = ("frame", "supp")  # what the datasets built from a dataset read of it (:meth:`cdisc.handoff.Handoff.frames`)
 
 
 def tables_named(data: Any) -> set[str]:
@@ -85,12 +89,13 @@ def reference_dates_used(spec: Any) -> set[RefDateName]:
     return {params for name, params in (r.rule for r in rules) if name == "reference_date"}
 
 
-def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs: Path | None = None,  # noqa: B006 (read only)
+def own_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs: Path | None = None,  # noqa: B006 (read only)
                          digests: Mapping[Path, str] = {}) -> dict[str, str]:  # noqa: B006
-    """The input hash of every dataset of the study, in build order; ``settings`` are run options a build
-    reads (the data cutoff). The run's output folder ``outputs`` (and the query list a failed run writes
-    beside it) is no input, nor are raw tables and input datasets lying in the study folder shared ones
-    (each is hashed for the datasets that read it). ``digests``: the SHA-256 of files hashed already, by path."""
+    """The hash of every dataset's own inputs (see the module's docstring), in build order: all but the datasets it is
+    built from (:func:`input_hash` adds their records); ``settings`` are run options a build reads (the data cutoff).
+    The run's output folder ``outputs`` (and the query list a failed run writes beside it) is no input, nor are raw
+    tables and input datasets lying in the study folder shared ones (each is hashed for the datasets that read it).
+    ``digests``: the SHA-256 of files hashed already, by path."""
 
     def digest(path: Path) -> str:
         return digests.get(path) or sha256_file(path)
@@ -113,56 +118,86 @@ def dataset_input_hashes(study: Study, settings: Mapping[str, str] = {}, outputs
     shared = combined_hash({name: digest(path) for name, path in shared_files.items()} | code | versions | dict(settings))
     raw = {name: digest(table.path) for name, table in study.raw_tables.items()}
     files = spec_files(study)
-    hashes: dict[str, str] = {}
-    for name, dataset in study.datasets.items():
-        parts = {"@shared": shared, "@spec": digest(files[name])}
-        parts |= {f"raw/{t}": raw[t] for t in sorted(raw_tables_read(study, name))}
-        parts |= {f"dataset/{d}": hashes[d] for d in dependencies(dataset.spec) if d in hashes}
-        hashes[name] = combined_hash(parts)
-    return hashes
+    return {name: combined_hash({"@shared": shared, "@spec": digest(files[name])} | {f"raw/{t}": raw[t] for t in sorted(raw_tables_read(study, name))})
+            for name in study.datasets}
+
+
+def input_hash(own: str, records: Mapping[str, str]) -> str:
+    """A dataset's input hash: the hash of its own inputs (:func:`own_input_hashes`) and, by name, the SHA-256 of the
+    records of each dataset it is built from (:meth:`CacheEntry.write`).
+
+    >>> input_hash("own", {"DM": "a", "AE": "b"}) == input_hash("own", {"AE": "b", "DM": "a"}) != input_hash("own", {"DM": "a", "AE": "c"})
+    True
+    """
+    return combined_hash({"@own": own} | {f"dataset/{name}": digest for name, digest in sorted(records.items())})
+
+
+def files_key(own: str, records: str) -> str:
+    """What a dataset's files are made from: its own inputs (:func:`own_input_hashes`) and its records (their SHA-256),
+    the same for a dataset built again with the records it had. Validation's findings of a dataset are kept by the keys
+    of its files and of those its rules read (:meth:`cdisc.handoff.Handoff.check`)."""
+    return combined_hash({"@own": own, "@records": records})
 
 
 @dataclass(frozen=True)
 class CacheEntry:
-    """A built dataset as its cache files hold it: its parts as Arrow tables (sharing the frames' memory) and the
-    JSON of its input hash and warnings. Writing it touches no pandas object, so it can run beside other work."""
+    """A built dataset as its cache files hold it: its parts as Arrow tables (sharing the frames' memory), and its input
+    hash and warnings for the JSON header. Writing it touches no pandas object, so it can run beside other work."""
 
     stem: str
     tables: dict[str, pa.Table]
-    header: str
+    header: dict[str, Any]
     reports: Mapping[str, bytes] = field(default_factory=dict)
 
-    def write(self, folder: Path) -> list[Path]:
-        """The entry's files in ``folder`` (the cache of a staging folder)."""
+    def write(self, folder: Path) -> str:
+        """The entry's files in ``folder`` (the cache of a staging folder); the SHA-256 of its records, also in its header
+        (:func:`_records_sha256`)."""
         folder.mkdir(parents=True, exist_ok=True)
-        written = []
+        digests = {}
         for part, table in self.tables.items():
             path = folder / f"{self.stem}.{part}.parquet"
             _write_parquet(table, path)
-            written.append(path)
+            if part in _READ_PARTS:
+                digests[part] = sha256_file(path)
         for name, content in self.reports.items():
-            path = folder / f"{self.stem}.report.{name}"
-            path.write_bytes(content)
-            written.append(path)
-        path = folder / f"{self.stem}.json"
-        path.write_text(self.header, encoding="utf-8")
-        return [*written, path]
+            (folder / f"{self.stem}.report.{name}").write_bytes(content)
+        records = _records_sha256(digests)
+        (folder / f"{self.stem}.json").write_text(json.dumps(self.header | {"records_sha256": records}, indent=1) + "\n", encoding="utf-8")
+        return records
+
+    def records_sha256(self) -> str:
+        """What :meth:`write` gives, without writing: its parquet files made in memory."""
+        digests = {}
+        for part in _READ_PARTS:
+            if part in self.tables:
+                sink = pa.BufferOutputStream()
+                _write_parquet(self.tables[part], sink)
+                digests[part] = hashlib.sha256(sink.getvalue()).hexdigest()
+        return _records_sha256(digests)
 
 
-#: Rows of text held once per distinct value written as text at a time (a row group each): ~130 MB of ADLB's text.
+def _records_sha256(digests: Mapping[str, str]) -> str:
+    """One SHA-256 of a dataset's records and SUPP-- records (what the datasets built from it read) from the SHA-256 of
+    their parquet files by part (``frame``, ``supp``)."""
+    return combined_hash(dict(digests))
+
+
+#: Rows of a row group of a cache file: text held once per distinct value is written as text a row group at a time (~130
+#: MB of ADLB's text), and the same records give the same file whether their text was held or not.
 HELD_ROWS = 1 << 18
 
 
-def _write_parquet(table: pa.Table, path: Path) -> None:
+def _write_parquet(table: pa.Table, where: Path | pa.NativeFile) -> None:
     """``table`` as a parquet file; its columns of text held once per distinct value (Arrow dictionaries, from
     categoricals of text: :func:`cdisc.arrowtext.text_per_record`) written as text, :data:`HELD_ROWS` rows at a time,
-    so that the text of every record is never made at once. The file reads back as the frame of the text."""
+    so that the text of every record is never made at once. The file reads back as the frame of the text, and is the
+    file of the frame of the text, byte for byte."""
     held = [p for p, column in enumerate(table.schema) if pa.types.is_dictionary(column.type) and column.type.value_type == pa.large_string()]
     if not held:
-        pq.write_table(table, path, compression="lz4", write_statistics=False)
+        pq.write_table(table, where, compression="lz4", write_statistics=False, row_group_size=HELD_ROWS)
         return
     schema = _as_text(table.schema, held)
-    with pq.ParquetWriter(path, schema, compression="lz4", write_statistics=False) as writer:
+    with pq.ParquetWriter(where, schema, compression="lz4", write_statistics=False) as writer:
         for start in range(0, table.num_rows, HELD_ROWS):
             rows = table.slice(start, HELD_ROWS)
             for position in held:
@@ -197,7 +232,7 @@ def cache_entry(built: BuiltDataset, input_hash: str) -> CacheEntry:
             tables[part] = table
     reports = None if built.reports is None else {name: hashlib.sha256(content).hexdigest() for name, content in sorted(built.reports.items())}
     header = {"input_hash": input_hash, "warnings": warnings_json(built.warnings)} | ({} if reports is None else {"reports": reports})
-    return CacheEntry(built.spec.dataset.lower(), tables, json.dumps(header, indent=1) + "\n", built.reports or {})
+    return CacheEntry(built.spec.dataset.lower(), tables, header, built.reports or {})
 
 
 def warnings_json(warnings: Sequence[str | DataError]) -> list[dict]:
@@ -234,7 +269,7 @@ def _read_entry(spec, input_hash: str, folder: Path, held: bool) -> BuiltDataset
     from cdisc.built import BuiltDataset
     stem = spec.dataset.lower()
     stored = json.loads((folder / f"{stem}.json").read_text(encoding="utf-8"))
-    if stored.get("input_hash") != input_hash:
+    if stored.get("input_hash") != input_hash or not isinstance(stored.get("records_sha256"), str):
         return None
     if not all((folder / f"{stem}.{part}.parquet").is_file() for part in _PARTS if part != "supp"):
         return None
@@ -245,6 +280,7 @@ def _read_entry(spec, input_hash: str, folder: Path, held: bool) -> BuiltDataset
         parts = {part: pd.read_parquet(path) if (path := folder / f"{stem}.{part}.parquet").is_file() else None for part in _PARTS}
         built = BuiltDataset(spec, parts["frame"], parts["lineage"], parts["excluded"], parts["supp"], warnings)
     built.reports = _kept_reports(folder, stem, stored.get("reports"))
+    built.records_sha256 = stored["records_sha256"]
     return built
 
 

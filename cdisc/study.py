@@ -60,7 +60,7 @@ from cdisc.definexml.summaries import read_summaries, save_summaries
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import RAW_READ, Outcome, check_keys, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
 from cdisc.handoff import Handoff
-from cdisc.incremental import CACHE, CacheEntry, cache_entry, dataset_input_hashes, load_built, raw_tables_read
+from cdisc.incremental import CACHE, CacheEntry, cache_entry, load_built, own_input_hashes, raw_tables_read
 from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
@@ -101,7 +101,7 @@ class RunResult:
     changes: Changes | None = None
     findings: pd.DataFrame | None = None  # validation of the written outputs (run-report.html)
     formats: tuple[str, ...] = ("xpt",)  # dataset files written side by side
-    input_hashes: dict[str, str] = field(default_factory=dict)  # per dataset (incremental reruns)
+    input_hashes: dict[str, str] = field(default_factory=dict)  # per dataset built (incremental reruns: :func:`cdisc.incremental.input_hash`)
     output_hashes: dict[str, str] = field(default_factory=dict)  # SHA-256 of the files worker processes wrote, by path in the output folder
     reused: list[str] = field(default_factory=list)  # datasets taken from the previous run: their inputs did not change
     inputs: dict[str, str] = field(default_factory=dict)  # SHA-256 of every input file, by name in the manifest (hashed when the run starts)
@@ -385,7 +385,7 @@ class PreparedRun:
         if outcome.failed or outcome.built is not None:
             return outcome.built
         assert self.handoff is not None  # (a task run in a worker process stores what it built)
-        return self.handoff.built(outcome.name, outcome.reused)
+        return self.handoff.built(outcome.name, outcome.reused, outcome.key)
 
     def discard_handoff(self) -> None:
         """Remove the handoff folder, once the outputs are written (or the run failed)."""
@@ -420,20 +420,20 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
     frames = {name: study.input_frame(name) for name in study.input_files}
     inputs = study_inputs(study)
     digests = sha256_files(list(inputs.values()))  # (each input hashed once, for the manifest and the datasets' input hashes)
-    result.input_hashes = dataset_input_hashes(study, {"data_cutoff": str(study.data_cutoff)}, target, digests)
+    own_hashes = own_input_hashes(study, {"data_cutoff": str(study.data_cutoff)}, target, digests)
     standards = locate_standards(None)  # (validation's: a folder that is none is refused before anything is built)
     result.inputs = {name: digests[path] for name, path in sorted(inputs.items())}
     stamped = created if options.created is not None or options.reproducible else None  # (None: the current time, no input)
-    result.key = run_key(result.input_hashes, result.inputs, formats, stamped, standards, options.compare_to)
+    result.key = run_key(own_hashes, result.inputs, formats, stamped, standards, options.compare_to)
     if options.skip_up_to_date and not options.force and options.compare_to is None:
         result.up_to_date = converted_run(target, result.key)
         if result.up_to_date is not None:
             return PreparedRun(study, result, target, {}, None, {}, [])
     built_specs = {name: with_data_cutoff(dataset.spec, study.data_cutoff) for name, dataset in study.datasets.items()}
 
-    def build(name: str, frames: Callable[[], dict[str, pd.DataFrame]]) -> BuiltDataset:
+    def build(name: str, key: str, frames: Callable[[], dict[str, pd.DataFrame]]) -> BuiltDataset:
         spec = built_specs[name]
-        reused = None if options.force else load_built(spec, result.input_hashes[name], target / CACHE, held=handoff is None)
+        reused = None if options.force else load_built(spec, key, target / CACHE, held=handoff is None)
         if reused is not None:
             reused.reused = True
             return reused
@@ -452,11 +452,11 @@ def prepare_run(folder: Path, out_dir: Path | None, options: RunOptions, raw: Pa
         import_module("pyarrow.dataset")  # (likewise: pandas' parquet reader imports it when first reading, in each process)
         target.parent.mkdir(parents=True, exist_ok=True)  # (the handoff folder is its sibling, so that files move into place)
         handoff = Handoff(Path(tempfile.mkdtemp(prefix=f".{target.name}.building-", dir=target.parent)), target / CACHE, built_specs,
-                          result.input_hashes, partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
+                          partial(write_dataset_files, created=created, formats=formats, study_id=study.spec.study.id),
                           partial(save_summaries, study), combined_hash({"created": stamped.isoformat() if stamped else "now", "formats": ",".join(formats),
                                                                          "study": study.spec.study.id}))
     key = prefix or study.spec.study.id
-    graph = dataset_graph(key, built_specs, build, frames, handoff, partial(_check, study), study.release_frames)
+    graph = dataset_graph(key, built_specs, build, frames, own_hashes, handoff, partial(_check, study), study.release_frames)
     work = {} if handoff is None else work_estimates(study, built_specs, key)
     return PreparedRun(study, result, target, identities, previous, graph, [(key, name) for name in built_specs], options.keep_records,
                        scheduler, handoff, work)
@@ -479,16 +479,17 @@ def work_estimates(study: Study, specs: Mapping, prefix: str) -> dict:
     return {(prefix, name): n for name, n in rows.items()} | {(prefix, f"check {name}"): n // 3 for name, n in rows.items()}
 
 
-def _check(study: Study, handoff: Handoff, name: str) -> None:
+def _check(study: Study, handoff: Handoff, name: str, keys: Mapping[str, str]) -> None:
     """A check task: validation's per-dataset rules on a dataset's files (or what its cache entry kept of them), and
-    its dates outside their visit's window (DM, which they need, is built before every check task)."""
-    handoff.check(partial(check_in_worker, study), name)
+    its dates outside their visit's window (DM, which they need, is built before every check task); ``keys``: what the
+    files of the dataset and of those its task waited for are made from (:func:`~cdisc.incremental.files_key`)."""
+    handoff.check(partial(check_in_worker, study), name, keys)
     if study.spec.visits and isinstance(handoff.specs[name], SdtmDataset):
         def find() -> list[DataError]:
             dm = handoff.read_shared("DM", "frame", ["USUBJID", "RFSTDTC"]) if "DM" in handoff.specs else None
             return _window_warnings(name, partial(handoff.read, name), study.spec.visits, dm)
 
-        handoff.keep_warnings(name, find)
+        handoff.keep_warnings(name, find, keys)
 
 
 def finish_run(run: PreparedRun, outcomes: list[Outcome], ahead: _Ahead | None = None) -> RunResult:
@@ -499,6 +500,7 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome], ahead: _Ahead | None =
     skipped = {outcome.name: outcome.needs for outcome in outcomes if outcome.needs}
     result.built = ahead.built() if ahead is not None else [built for built in map(run.built, outcomes) if built is not None]
     result.reused = [one.spec.dataset for one in result.built if one.reused]
+    result.input_hashes = {outcome.name: outcome.key for outcome in outcomes if not outcome.failed}
     for outcome in outcomes:  # the frames each task read were for the tasks after it: all have run
         outcome.frames = {}
     run.graph.clear()

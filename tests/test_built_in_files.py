@@ -75,3 +75,23 @@ def test_a_dataset_without_supp_records_has_none_left_in_files(tmp_path):
 def test_a_changed_input_takes_nothing_from_the_files(tmp_path):
     cache_entry(_built(), "hash-1").write(tmp_path)
     assert load_built(_spec(), "hash-2", tmp_path, held=False) is None
+
+
+def test_the_records_hash_is_that_of_the_records_whether_their_text_was_held_or_not(tmp_path, monkeypatch):
+    """A dataset's records hash (what the datasets built from it take into their input hash) is the same for its records
+    with text held once per distinct value (a worker process's large dataset) as for their text, over several row
+    groups, and the same made in memory as written; other records give another."""
+    import cdisc.incremental
+
+    monkeypatch.setattr(cdisc.incremental, "HELD_ROWS", 2)  # (row groups of 2 records)
+    built, held = _built(), _built()
+    held.frame = held.frame.astype({"USUBJID": pd.CategoricalDtype(pd.Index(["S-1", "S-2"], dtype="str"))})
+    assert held.frame["USUBJID"].dtype != built.frame["USUBJID"].dtype
+
+    written = {name: cache_entry(one, "hash-1").write(tmp_path / name) for name, one in (("text", built), ("held", held))}
+
+    assert written["text"] == written["held"] == cache_entry(built, "hash-1").records_sha256()
+    assert (tmp_path / "text" / "ae.frame.parquet").read_bytes() == (tmp_path / "held" / "ae.frame.parquet").read_bytes()
+    assert load_built(_spec(), "hash-1", tmp_path / "held").records_sha256 == written["text"]
+    built.frame.loc[2, "AETERM"] = "Rash"
+    assert cache_entry(built, "hash-1").records_sha256() != written["text"]

@@ -37,7 +37,7 @@ def _handoff(out: Path, folder: Path, study) -> Handoff:
             shutil.copyfile(out / rel, folder / "files" / name / rel)
             _keep_table(read_table(out / rel), folder / "read" / rel)
         (folder / "files" / f"{name}.sha256.json").write_text(json.dumps(dict.fromkeys(written, "")), encoding="utf-8")
-    return Handoff(folder, out / ".cdisc-cache", specs, {}, lambda built, files: [])
+    return Handoff(folder, out / ".cdisc-cache", specs, lambda built, files: [])
 
 
 @pytest.fixture(scope="module")
@@ -93,7 +93,7 @@ def test_a_worker_that_assumed_other_keys_is_overruled(checked_run, tmp_path, mo
         return ({**keys, "AE": ["STUDYID"]} if spec.dataset == "AE" else keys), levels
 
     monkeypatch.setattr(ahead, "spec_define", other_keys)
-    redone = Handoff(tmp_path / "handoff", handoff.previous, handoff.specs, {}, handoff.write)
+    redone = Handoff(tmp_path / "handoff", handoff.previous, handoff.specs, handoff.write)
     shutil.copytree(handoff.folder / "files", redone.folder / "files")
     shutil.copytree(handoff.folder / "read", redone.folder / "read")
     check_in_worker(study, redone, "AE")
@@ -121,7 +121,7 @@ def test_a_file_the_worker_could_not_read_back_is_read_and_reported_as_before(ch
     broken = tmp_path / "out"
     shutil.copytree(out, broken)
     (broken / "sdtm" / "cm.xpt").write_bytes(b"not an XPT file")
-    redone = Handoff(tmp_path / "handoff", handoff.previous, handoff.specs, {}, handoff.write)
+    redone = Handoff(tmp_path / "handoff", handoff.previous, handoff.specs, handoff.write)
     shutil.copytree(handoff.folder / "files", redone.folder / "files")
     (redone.folder / "files" / "CM" / "sdtm" / "cm.xpt").write_bytes(b"not an XPT file")
     shutil.copytree(handoff.folder / "read", redone.folder / "read", ignore=shutil.ignore_patterns("cm.*"))

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 from conftest import minimal_study
 
+from cdisc.checks.ahead import check_in_worker
 from cdisc.incremental import tables_named
 from cdisc.study import RunOptions, run_study
 
@@ -81,26 +82,65 @@ def test_a_changed_raw_table_rebuilds_only_what_depends_on_it_and_matches_a_full
     assert _files(tmp_path / "incremental" / "out") == _files(tmp_path / "full" / "out")
 
 
-@pytest.mark.parametrize(("spec", "rebuilt"), [("dm", {"DM", "AE"}), ("ae", {"AE"})])
-def test_a_changed_spec_rebuilds_its_dataset_and_those_built_from_it(first_run, tmp_path, monkeypatch, spec, rebuilt):
+@pytest.mark.parametrize(("spec", "edit", "rebuilt"), [
+    ("dm", lambda text: text + "\n# an edit\n", {"DM"}),  # DM built again with the records it had: AE as it was
+    ("dm", lambda text: text.replace("expr: number(AGE)", "expr: number(AGE) + 1"), {"DM", "AE"}),  # AE built from new records
+    ("ae", lambda text: text + "\n# an edit\n", {"AE"}),
+])
+def test_a_changed_spec_rebuilds_its_dataset_and_those_built_from_its_records_when_they_changed(first_run, tmp_path, monkeypatch, spec, edit, rebuilt):
     study, out = first_run
     changed = shutil.copytree(study, tmp_path / "study")
     path = changed / "sdtm" / f"{spec}.yaml"
-    path.write_text(path.read_text() + "\n# an edit\n")
-    assert _rebuilt(_rerun(changed, out, tmp_path / "rerun", monkeypatch)) == rebuilt
+    path.write_text(edit(path.read_text()))
+    incremental = _rerun(changed, out, tmp_path / "incremental", monkeypatch)
+    assert _rebuilt(incremental) == rebuilt
+    _rerun(changed, out, tmp_path / "full", monkeypatch, force=True)
+    assert _files(tmp_path / "incremental" / "out") == _files(tmp_path / "full" / "out")
+
+
+def _example_copy(small_example: Path, tmp_path: Path) -> Path:
+    """A copy of the small example study and its raw extract in ``tmp_path`` (study.yaml unchanged: ../extract/raw)."""
+    shutil.copytree(small_example.parent / "extract" / "raw", tmp_path / "extract" / "raw")
+    return shutil.copytree(small_example, tmp_path / "study")
+
+
+def test_a_dataset_built_again_with_the_records_it_had_leaves_those_built_from_it_as_they_were(small_example, small_example_run, tmp_path,
+                                                                                                  monkeypatch):
+    """The example: a renamed medication changes CM's records; ADSL, which reads CM (subsequent anticancer therapies),
+    is built again and has the records it had, so every other ADaM dataset is taken from the previous run, and only CM's
+    files are validated again (ADSL's are made from what they were made from, and no other dataset's rules read CM);
+    the outputs are those of a full rebuild, byte for byte."""
+    import cdisc.study
+
+    study = _example_copy(small_example, tmp_path)
+    _edit_csv(tmp_path / "extract" / "raw" / "cm.csv", "CMTRT", lambda term: term + " SODIUM")  # one medication renamed
+    checked = tmp_path / "checked.txt"
+
+    def check_logged(study, handoff, name):  # (run in the worker processes: they append to one file)
+        with checked.open("a") as log:
+            log.write(f"{name}\n")
+        return check_in_worker(study, handoff, name)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(cdisc.study, "check_in_worker", check_logged)
+        incremental = _rerun(study, small_example_run, tmp_path / "incremental", patched)
+    full = _rerun(study, small_example_run, tmp_path / "full", monkeypatch, force=True)
+    assert _rebuilt(incremental) == {"CM", "ADSL"}
+    assert checked.read_text().split() == ["CM"]
+    assert full.reused == []
+    assert _files(tmp_path / "incremental" / "out") == _files(tmp_path / "full" / "out")
 
 
 def test_adam_built_from_reused_sdtm_datasets_matches_a_full_rebuild(small_example, small_example_run, tmp_path, monkeypatch):
-    """The example's SDTM and ADaM datasets: a changed medication rebuilds CM and what is built from it (ADSL,
-    then every ADaM dataset) from the other SDTM datasets as the previous run stored them, byte for byte as
-    a full rebuild."""
-    study = shutil.copytree(small_example, tmp_path / "study")  # study.yaml unchanged: ../extract/raw
-    shutil.copytree(small_example.parent / "extract" / "raw", tmp_path / "extract" / "raw")
-    _edit_csv(tmp_path / "extract" / "raw" / "cm.csv", "CMTRT", lambda term: term + " SODIUM")  # one medication renamed
+    """The example: ADSL's age groups worded anew change every subject's record, so each ADaM dataset built from ADSL is
+    built again, from the SDTM datasets as the previous run stored them, byte for byte as a full rebuild."""
+    study = _example_copy(small_example, tmp_path)
+    adsl = study / "adam" / "adsl.yaml"
+    adsl.write_text(adsl.read_text().replace('"<65"', '"<65 years"').replace('">=65"', '">=65 years"'))
     incremental = _rerun(study, small_example_run, tmp_path / "incremental", monkeypatch)
     full = _rerun(study, small_example_run, tmp_path / "full", monkeypatch, force=True)
     rebuilt = _rebuilt(incremental)
-    assert {"CM", "ADSL", "ADAE", "ADLB"} <= rebuilt and not {"DM", "LB", "AE", "VS"} & rebuilt
+    assert {"ADSL", "ADAE", "ADLB", "ADTTE", "ADPC"} <= rebuilt and not {n for n in rebuilt if not n.startswith("AD")}
     assert full.reused == []
     assert _files(tmp_path / "incremental" / "out") == _files(tmp_path / "full" / "out")
 

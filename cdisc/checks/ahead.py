@@ -82,24 +82,26 @@ def _codelists_named(value: object) -> Iterator[str]:
             yield from _codelists_named(item)
 
 
-def check_in_worker(study: Study, handoff: Handoff, name: str) -> None:
+def check_in_worker(study: Study, handoff: Handoff, name: str) -> list[str]:
     """The per-dataset rules on dataset ``name`` and its SUPP--, left in ``handoff.folder / "checks"``; nothing when a
-    file was not read back (the run's own process reads it, and says why it cannot)."""
+    file was not read back (the run's own process reads it, and says why it cannot). The names of the datasets the
+    rules reached (pinned ones, its SUPP--): the findings hold as long as those and its own files do."""
     held = _HELD.setdefault(handoff.folder, _Held(load_standards(locate_standards(None))))
     files = _xpt_files(handoff, name)
     if not files:
-        return
+        return []
     package, keys = _described(held, study, handoff, name, next(iter(files.values())).parent)
     read = {rel: _dataset(held, study, handoff, rel, path, keys) for rel, path in files.items()}
     datasets = {rel: dataset for rel, dataset in read.items() if dataset is not None}
     if len(datasets) < len(read):
-        return
-    entries, found = {}, []
+        return []
+    entries, found, reached = {}, [], set[str]()
     for rel in [list(datasets)[p] for p in turn_order([d.name for d in datasets.values()])]:
         dataset = datasets[rel]
-        view = Submission(handoff.folder, held.standards, [package], [dataset], shared=held.shared,
-                          named=_Reach(PINNED | {f"SUPP{dataset.name}"}, lambda n: _reached(held, study, handoff, datasets, n)))
+        named = _Reach(PINNED | {f"SUPP{dataset.name}"}, lambda n: _reached(held, study, handoff, datasets, n))
+        view = Submission(handoff.folder, held.standards, [package], [dataset], shared=held.shared, named=named)
         found += [f.assign(file=rel, check=rule) for rule, frames in check_turn(dataset, view).items() for f in frames]
+        reached |= named.got.keys()
         entries[rel] = _entry(dataset, define_facts(package, keys, dataset.name))
         if dataset.name not in PINNED:
             dataset.release()
@@ -108,6 +110,7 @@ def check_in_worker(study: Study, handoff: Handoff, name: str) -> None:
     if found:
         feather.write_feather(pd.concat(found, ignore_index=True), folder / f"{name}.arrow", compression="uncompressed")
     (folder / f"{name}.json").write_text(json.dumps({"files": entries}), encoding="utf-8")
+    return sorted(reached)
 
 
 def _xpt_files(handoff: Handoff, name: str) -> dict[str, Path]:
@@ -176,7 +179,8 @@ def _reached(held: _Held, study: Study, handoff: Handoff, task: dict[str, Datase
 
 
 class _Reach(Mapping):
-    """The datasets a turn may reach by name (``names``), each got when a rule first asks for it."""
+    """The datasets a turn may reach by name (``names``), each got when a rule first asks for it (:attr:`got`: those
+    asked for)."""
 
     def __init__(self, names: frozenset[str], get: Callable[[str], Dataset | None]) -> None:
         self.names, self.get_dataset = names, get
