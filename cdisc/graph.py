@@ -66,6 +66,7 @@ class Outcome:
     records_sha256: str = ""  # of its records, when built: the datasets built from it take it into their input hash
     reused: bool = False  # taken from the previous run's cache
     stored: bool = False  # left in the handoff folder by a worker process
+    files_taken: bool = False  # its files taken from the previous run as that run wrote them (:meth:`Handoff.store`)
 
     @property
     def failed(self) -> bool:
@@ -149,9 +150,9 @@ def _build_task(name: str, study: _Study, *needed: Outcome) -> Outcome:
     if study.handoff is not None:  # (set only when the graph runs in worker processes)
         frames.clear()  # the records it was built from go before its files are written
         release_memory_grown()  # (and the memory a large build freed: writing then takes what the dataset's records leave)
-        errors = study.handoff.store(built, key)
+        errors, taken = study.handoff.store(built, key)
         return Outcome(name, errors=errors, records=built.records, reused=built.reused, stored=True, key=key,
-                       records_sha256=built.records_sha256 or "")
+                       records_sha256=built.records_sha256 or "", files_taken=taken)
     if built.records_sha256 is None:  # (in this process its cache entry is written with the other outputs: made in memory)
         built.records_sha256 = cache_entry(built, key).records_sha256()
     own = {name: built.frame} | ({f"SUPP{name}": built.supp} if built.supp is not None else {})

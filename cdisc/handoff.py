@@ -35,7 +35,7 @@ from cdisc.incremental import cache_entry, load_built, warnings_json, warnings_o
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.manifest import combined_hash, files_as_listed, folder_digest, sha256_file
 
-__all__ = ["Handoff"]
+__all__ = ["Handoff", "link_or_copy"]
 
 #: How many values (records x columns) of the frames read from the handoff folder a process keeps, the first read first:
 #: the datasets most others are made from (DM, SE, ADSL) are each read by a dozen tasks, ~3 ms a read.
@@ -57,14 +57,14 @@ class Handoff:
     describe: Callable[[BuiltDataset, Path], None] | None = None  # what define.xml asks of a dataset's records, answered into a folder
     settings: str = ""  # a hash of what ``write`` makes a dataset's files from besides its records (:meth:`_take_files`)
 
-    def store(self, built: BuiltDataset, key: str) -> list[DataError]:
+    def store(self, built: BuiltDataset, key: str) -> tuple[list[DataError], bool]:
         """Write a dataset built from inputs of hash ``key`` (:func:`cdisc.incremental.input_hash`): its files, each with
         its SHA-256 (for the run's manifest: hashed here while the file is fresh, beside the other builds, rather than read
         again at the end; an XPT file while it is written), keep each XPT file
         as validation reads it (:meth:`read_back`: as its writer gave it, else read back), and leave the dataset for the
         other processes with the SHA-256 of its records (:attr:`BuiltDataset.records_sha256`; one taken from the previous
         run is in its cache already, and its files, when still as that run wrote them, are copied from the output folder:
-        :meth:`_take_files`); the data errors writing found."""
+        :meth:`_take_files`); the data errors writing found, and whether the files were taken so (as that run wrote them)."""
         files, stem = self.folder / "files" / built.spec.dataset, built.spec.dataset.lower()
         taken = self._take_files(stem, combined_hash({"dataset": key, "@settings": self.settings}), files) if built.reused else None
         errors: list[DataError] = []
@@ -95,7 +95,7 @@ class Handoff:
             built.records_sha256 = cache_entry(built, key).write(self.folder)
         if self.describe is not None and not errors:
             self._describe(built, key)
-        return errors
+        return errors, taken is not None
 
     def _written(self, files: Path, hashed: dict[Path, str], xpt: WrittenXpt) -> None:
         """An XPT file written into ``files``: its SHA-256 into ``hashed``, and the table validation reads of it kept
@@ -105,7 +105,7 @@ class Handoff:
             _keep_table(xpt_table(xpt.path, *xpt.read, "ascii"), self.folder / "read" / xpt.path.relative_to(files).as_posix())
 
     def _take_files(self, stem: str, key: str, files: Path) -> dict[str, str] | None:
-        """The files the previous run wrote of a dataset taken from it, copied into ``files``, by path in the output folder
+        """The files the previous run wrote of a dataset taken from it, linked into ``files`` (:func:`link_or_copy`), by path in the output folder
         with their SHA-256, when the run made them from the same records and settings (``key``) and each is there as it
         was written (its SHA-256 as listed); else None: they are written again. (Without a fixed creation time the key
         holds no time: the files keep the time they were made, as their records do.)"""
@@ -115,7 +115,7 @@ class Handoff:
             return None
         for name, path in sources.items():
             (files / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copyfile(path, files / name)
+            link_or_copy(path, files / name)
         return dict(listed)
 
     def _describe(self, built: BuiltDataset, key: str) -> None:
@@ -282,6 +282,21 @@ class Handoff:
                 digests[name] = digest
         return digests
 
+
+
+def link_or_copy(source: Path, destination: Path) -> None:
+    """``destination`` as a second name of the file ``source`` (a hard link: nothing is copied; at 10,000 subjects the
+    files of the datasets a rerun takes from the previous run are ~3 GB), else, where the file system has no such links,
+    a copy. A file linked so is never written in place: it is moved (``os.replace``) or removed.
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp()); _ = (folder / "a").write_text("x")
+    >>> link_or_copy(folder / "a", folder / "b"); (folder / "b").read_text()
+    'x'
+    """
+    try:
+        os.link(source, destination)
+    except OSError:
+        shutil.copyfile(source, destination)
 
 
 def _read_kept(path: Path, columns: Collection[str] | None = None) -> pd.DataFrame:

@@ -3,8 +3,9 @@ specs as a whole, and the versions of cdisc, its dependencies and the controlled
 
 The inputs of a study are its spec files (``study.yaml``, the codelists file, every dataset spec, the
 CT files it names), the raw files of its extract and the input datasets it reads. Each dataset's own
-inputs (its spec, the raw tables it reads, the shared spec files, the datasets it is built from) give
-its *input hash*, which ``cdisc run`` records so that a rerun rebuilds only what changed.
+inputs (its spec, the raw tables it reads, the shared spec files) and the records of the datasets it is built
+from give its *input hash*, which ``cdisc run`` records so that a rerun rebuilds only what changed
+(:mod:`cdisc.incremental`).
 """
 
 from __future__ import annotations

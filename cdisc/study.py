@@ -15,7 +15,7 @@ import os
 import shutil
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Collection, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import suppress
 from dataclasses import dataclass, field
@@ -59,7 +59,7 @@ from cdisc.definexml import ColumnLoader, DefineDataset, Frame, write_define
 from cdisc.definexml.summaries import read_summaries, save_summaries
 from cdisc.errors import CdiscError, DataError, DataErrors, SpecError, UsageError
 from cdisc.graph import RAW_READ, Outcome, check_keys, checked_scheduler, dataset_graph, default_scheduler, execute, is_cluster
-from cdisc.handoff import Handoff
+from cdisc.handoff import Handoff, link_or_copy
 from cdisc.incremental import CACHE, CacheEntry, cache_entry, load_built, own_input_hashes, raw_tables_read
 from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
@@ -512,7 +512,7 @@ def finish_run(run: PreparedRun, outcomes: list[Outcome], ahead: _Ahead | None =
     except DataError as exc:
         errors.append(exc)
     if run.previous is not None and not errors:
-        result.changes = changes_since(run.previous, result, run.identities, target)
+        result.changes = changes_since(run.previous, result, run.identities, target, [o.name for o in outcomes if o.files_taken])
     result.files = _write_outputs(study, result, target, errors, run.keep_records, run.handoff, ahead.defines if ahead is not None else None)
     if errors:
         found = DataErrors(errors, skipped)
@@ -616,9 +616,11 @@ def _previous_run(compare_to: Path | None, target: Path, identities: dict[str, I
     return None if folder is None else read_run(folder, {name: i.seq for name, i in identities.items()})
 
 
-def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str, Identity], target: Path) -> Changes:
-    """The change report of this run against ``previous``; a dataset taken unchanged from the previous run of the
-    output folder ``target`` is not compared record by record (:func:`_known_unchanged`)."""
+def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str, Identity], target: Path,
+                  verified: Collection[str] = ()) -> Changes:
+    """The change report of this run against ``previous``; a dataset holding the records the previous run of the output
+    folder ``target`` wrote is not compared record by record (:func:`_known_unchanged`; ``verified``: the datasets whose
+    files were taken from that run as it wrote them)."""
     built = {one.spec.dataset: one for one in result.built}
     now = Snapshots(
         list(built), lambda name: Snapshot(with_qualifiers(built[name].read("frame", held=True), built[name].read("supp"), identities[name].seq),
@@ -626,33 +628,48 @@ def changes_since(previous: PreviousRun, result: RunResult, identities: dict[str
     )
     return derive_changes(
         display_path(previous.folder), previous.manifest, previous.datasets, now, identities, previous.excluded,
-        excluded_with_subjects(result.study, result.built), _known_unchanged(previous, result.built, identities, target, result.input_hashes),
+        excluded_with_subjects(result.study, result.built), _known_unchanged(previous, result.built, identities, target, verified),
     )
 
 
 def _known_unchanged(
-    previous: PreviousRun, built: list[BuiltDataset], identities: dict[str, Identity], target: Path, hashes: Mapping[str, str],
+    previous: PreviousRun, built: list[BuiltDataset], identities: dict[str, Identity], target: Path, verified: Collection[str],
 ) -> dict[str, DatasetChanges]:
-    """The (absent) changes of the datasets taken from the cache of ``previous`` when it is the previous run of the
-    output folder and built them from the same inputs (its manifest lists their input hashes): that run wrote their
-    files from the same records, so they hold the records they held, as long as the files are those it wrote (their
-    SHA-256 is the one its manifest lists)."""
+    """The (absent) changes of the datasets holding the records the previous run of the output folder wrote: taken from
+    its cache, or built again with the same records (their SHA-256 as its cache entry, of the run its manifest lists,
+    holds it). That run wrote their
+    files from those records, so they hold the records they held, as long as the files are those it wrote: their SHA-256
+    is the one its manifest lists (and its cache entry, for files taken from it: checked then, ``verified``)."""
     listed, datasets = previous.manifest.get("outputs"), previous.manifest.get("datasets")
     if previous.folder.resolve() != target.resolve() or not isinstance(listed, dict) or not isinstance(datasets, dict):
         return {}  # (a manifest that is not ours vouches for no file)
-    inputs = {name: entry.get("input_sha256") for name, entry in datasets.items() if isinstance(entry, dict)}
-
     known = {}
-    for one in (one for one in built if one.reused and inputs.get(one.spec.dataset) == hashes.get(one.spec.dataset)):
+    for one in built:
         name = one.spec.dataset
+        header, made = _cached(target / CACHE / f"{name.lower()}.json"), datasets.get(name)
+        if one.records_sha256 is None or header.get("records_sha256") != one.records_sha256:
+            continue
+        if not isinstance(made, dict) or made.get("input_sha256") != header.get("input_hash"):
+            continue  # (the cache entry is not of the run the manifest lists)
         stems = (name.lower(), *([f"supp{name.lower()}"] if one.supp is not None else []))
-        files = [f"{one.standard}/{stem}.xpt" for stem in stems]
-        if all(f in listed for f in files) and files_as_listed(target, {f: listed[f] for f in files}) is not None:
+        files = {f: listed.get(f) for f in (f"{one.standard}/{stem}.xpt" for stem in stems)}
+        taken = _cached(target / CACHE / f"{name.lower()}.files.json").get("sha256") if name in verified else None
+        as_written = isinstance(taken, dict) and all(taken.get(f) == digest for f, digest in files.items())
+        if None not in files.values() and (as_written or files_as_listed(target, files) is not None):
             columns = with_qualifiers(one.frame.iloc[:0], one.read("supp"), identities[name].seq)
             found = unchanged_dataset(name, identities[name], columns, one.records)
             if found is not None:
                 known[name] = found
     return known
+
+
+def _cached(path: Path) -> dict[str, Any]:
+    """The JSON object of a cache file (an entry's header, its files' record); empty when there is none."""
+    try:
+        found = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return found if isinstance(found, dict) else {}
 
 
 def excluded_with_subjects(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
@@ -779,14 +796,14 @@ def _validation_reader(staging: Path, handoff: Handoff | None) -> Callable[[Path
 
 
 def _cache_entries(result: RunResult, target: Path, staging: Path, handoff: Handoff | None) -> list[CacheEntry]:
-    """The cache entries of the datasets built in this run; those taken from the previous run have theirs copied as they
-    were, and those a worker process wrote into the ``handoff`` folder are moved from there."""
+    """The cache entries of the datasets built in this run; those taken from the previous run have theirs as they were
+    (:func:`~cdisc.handoff.link_or_copy`), and those a worker process wrote into the ``handoff`` folder are moved from there."""
     entries = []
     for one in result.built:
         if one.reused:
             (staging / CACHE).mkdir(exist_ok=True)
             for path in (target / CACHE).glob(f"{one.spec.dataset.lower()}.*"):
-                shutil.copyfile(path, staging / CACHE / path.name)
+                link_or_copy(path, staging / CACHE / path.name)
             if handoff is not None:
                 handoff.move_cache_entry(one.spec.dataset, staging / CACHE)
         elif handoff is not None:

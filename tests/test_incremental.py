@@ -208,6 +208,30 @@ def test_a_previous_file_edited_by_hand_is_compared_record_by_record(first_run, 
     assert ae.changed[["variable", "before", "after"]].values.tolist() == [["AETERM", "NAUSEE", "NAUSEA"]]
 
 
+def test_a_dataset_built_again_with_the_records_it_had_is_reported_unchanged_without_comparing_records(first_run, tmp_path, monkeypatch):
+    """DM's spec edited (a comment): DM is built again with the records it had, so the change report says so without
+    reading its records again, unless the previous run's file was edited since (then it is compared)."""
+    import cdisc.changes
+
+    study, out = first_run
+    changed = shutil.copytree(study, tmp_path / "study")
+    (changed / "sdtm" / "dm.yaml").write_text((changed / "sdtm" / "dm.yaml").read_text() + "\n# an edit\n")
+    compared: list[str] = []
+    derive = cdisc.changes.derive_dataset_changes
+    monkeypatch.setattr(cdisc.changes, "derive_dataset_changes", lambda name, *args: compared.append(name) or derive(name, *args))
+    result = _rerun(changed, out, tmp_path / "rerun", monkeypatch)
+    assert _rebuilt(result) == {"DM"} and compared == []
+    assert not any(d.any for d in result.changes.datasets)
+
+    edited = shutil.copytree(out, tmp_path / "edited")
+    xpt = edited / "sdtm" / "dm.xpt"
+    xpt.write_bytes(xpt.read_bytes().replace(b"YEARS", b"YEARZ", 1))
+    again = _rerun(changed, edited, tmp_path / "again", monkeypatch)
+    assert compared == ["DM"]
+    dm = next(d for d in again.changes.datasets if d.dataset == "DM")
+    assert dm.changed[["variable", "before", "after"]].values.tolist()[0] == ["AGEU", "YEARZ", "YEARS"]
+
+
 def test_files_the_previous_run_wrote_and_this_one_did_not_are_removed(first_run, tmp_path, monkeypatch):
     """The output folder holds this run's outputs only: a file the previous run's manifest lists (a dataset or plot no
     longer made) and an old cache entry go; a user's own file stays, and a manifest naming files outside the folder
