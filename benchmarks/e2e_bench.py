@@ -5,8 +5,9 @@ process, its CPU time (user + system of the run and its worker processes: what a
 its peak memory (the largest sum of the proportional set sizes of the run's processes, sampled every 0.2 s, so
 pages the forked workers share with the run count once), raw rows per second, the wall time of the same command run
 again with nothing changed (the output folder is up to date: nothing is converted), then again after ADAE's label
-is edited (the rerun of a spec-editing session: every other dataset taken from the first run's cache), the validation
-time, and where a
+is edited (the rerun of a spec-editing session: every other dataset taken from the first run's cache), then again after
+VS's label is edited (VS is built again with the records it had, so ADSL and ADVS, built from it, are taken from the
+cache), the validation time, and where a
 run in one process (``--scheduler sync``) spends its time (spec loading, SDTM, ADaM, writing outputs); then the
 1,000 -> 10,000 growth ratio.
 
@@ -112,7 +113,7 @@ def main() -> None:
     parser.add_argument("--no-stages", action="store_true", help="Skip the in-process per-stage run")
     args = parser.parse_args()
     walls: dict[int, float] = {}
-    print(f"{'subjects':>9} {'raw rows':>10} {'run s':>7} {'CPU s':>7} {'peak MB':>8} {'rows/s':>9} {'rerun s':>8} {'edit s':>7} {'validate s':>10}  stages")
+    print(f"{'subjects':>9} {'raw rows':>10} {'run s':>7} {'CPU s':>7} {'peak MB':>8} {'rows/s':>9} {'rerun s':>8} {'edit s':>7} {'VS edit':>8} {'validate s':>10}  stages")
     for subjects in args.subjects:
         with tempfile.TemporaryDirectory() as tmp:
             folder = Path(tmp)
@@ -125,10 +126,13 @@ def main() -> None:
             adae = specs / "adam" / "adae.yaml"
             adae.write_text(adae.read_text(encoding="utf-8").replace("\nlabel: ", "\nlabel: Edited ", 1), encoding="utf-8")
             edit, _, _ = _timed_process(run)
+            vs = specs / "sdtm" / "vs.yaml"
+            vs.write_text(vs.read_text(encoding="utf-8").replace("\nlabel: ", "\nlabel: Edited ", 1), encoding="utf-8")
+            vs_edit, _, _ = _timed_process(run)
             validate, _, _ = _timed_process([sys.executable, "-m", "cdisc", "validate", str(out)], accepted=(0, 1))
             stages = "" if args.no_stages else ", ".join(f"{k} {v:.1f}" for k, v in _stages(folder / "study" / "raw", folder / "out2").items())
             walls[subjects] = seconds
-            print(f"{subjects:>9,} {rows:>10,} {seconds:>7.1f} {cpu:>7.1f} {peak:>8.0f} {rows / seconds:>9,.0f} {rerun:>8.1f} {edit:>7.1f} "
+            print(f"{subjects:>9,} {rows:>10,} {seconds:>7.1f} {cpu:>7.1f} {peak:>8.0f} {rows / seconds:>9,.0f} {rerun:>8.1f} {edit:>7.1f} {vs_edit:>8.1f} "
                   f"{validate:>10.1f}  {stages}", flush=True)
     if 1000 in walls and 10000 in walls:
         print(f"1,000 -> 10,000 subjects: {walls[10000] / walls[1000]:.1f}x the time for 10x the subjects")

@@ -69,7 +69,8 @@ def _stored(tmp_path, encoding=None, errors=()):
     handoff = Handoff(tmp_path / "handoff", tmp_path / "previous", {}, write)
     frame = pd.DataFrame({"USUBJID": ["S-1"]})
     built = BuiltDataset(SimpleNamespace(dataset="LB"), frame, frame.iloc[:0], pd.DataFrame({"reason": []}))
-    return handoff, handoff.store(built, "hash")
+    errors, _ = handoff.store(built, "hash")
+    return handoff, errors
 
 
 def test_a_stored_file_is_kept_as_read_and_hashed_as_written(tmp_path, monkeypatch):
