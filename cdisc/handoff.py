@@ -63,8 +63,8 @@ class Handoff:
         again at the end; an XPT file while it is written), keep each XPT file
         as validation reads it (:meth:`read_back`: as its writer gave it, else read back), and leave the dataset for the
         other processes with the SHA-256 of its records (:attr:`BuiltDataset.records_sha256`; one taken from the previous
-        run is in its cache already, and its files, when still as that run wrote them, are copied from the output folder:
-        :meth:`_take_files`); the data errors writing found, and whether the files were taken so (as that run wrote them)."""
+        run is in its cache already, and its files, when still as that run wrote them, are linked from the output folder:
+        :meth:`_take_files`); the data errors writing found, and whether the files were taken so."""
         files, stem = self.folder / "files" / built.spec.dataset, built.spec.dataset.lower()
         taken = self._take_files(stem, combined_hash({"dataset": key, "@settings": self.settings}), files) if built.reused else None
         errors: list[DataError] = []
@@ -105,8 +105,8 @@ class Handoff:
             _keep_table(xpt_table(xpt.path, *xpt.read, "ascii"), self.folder / "read" / xpt.path.relative_to(files).as_posix())
 
     def _take_files(self, stem: str, key: str, files: Path) -> dict[str, str] | None:
-        """The files the previous run wrote of a dataset taken from it, linked into ``files`` (:func:`link_or_copy`), by path in the output folder
-        with their SHA-256, when the run made them from the same records and settings (``key``) and each is there as it
+        """The files the previous run wrote of a dataset taken from it, linked into ``files`` (:func:`link_or_copy`), by path
+        in the output folder with their SHA-256, when the run made them from the same records and settings (``key``) and each is there as it
         was written (its SHA-256 as listed); else None: they are written again. (Without a fixed creation time the key
         holds no time: the files keep the time they were made, as their records do.)"""
         listed = _listed(self.previous / f"{stem}.files.json", key)

@@ -637,9 +637,9 @@ def _known_unchanged(
 ) -> dict[str, DatasetChanges]:
     """The (absent) changes of the datasets holding the records the previous run of the output folder wrote: taken from
     its cache, or built again with the same records (their SHA-256 as its cache entry, of the run its manifest lists,
-    holds it). That run wrote their
-    files from those records, so they hold the records they held, as long as the files are those it wrote: their SHA-256
-    is the one its manifest lists (and its cache entry, for files taken from it: checked then, ``verified``)."""
+    holds it). That run wrote their files from those records, so they hold the records they held, as long as the files
+    are those it wrote: their SHA-256 is the one its manifest lists (and its cache entry, for files taken from it:
+    checked then, ``verified``)."""
     listed, datasets = previous.manifest.get("outputs"), previous.manifest.get("datasets")
     if previous.folder.resolve() != target.resolve() or not isinstance(listed, dict) or not isinstance(datasets, dict):
         return {}  # (a manifest that is not ours vouches for no file)

@@ -172,6 +172,35 @@ def test_a_damaged_cache_entry_is_rebuilt(first_run, tmp_path, monkeypatch, dama
     assert _outputs(tmp_path / "out") == _outputs(tmp_path / "forced" / "out")
 
 
+def test_a_cache_entry_without_the_hash_of_its_records_is_rebuilt(first_run, tmp_path, monkeypatch):
+    """An entry whose header lacks its records' SHA-256 (the datasets built from it could not tell whether they changed)
+    is rebuilt."""
+    study, out = first_run
+    shutil.copytree(out, tmp_path / "out")
+    header = tmp_path / "out" / ".cdisc-cache" / "ae.json"
+    header.write_text(json.dumps({k: v for k, v in json.loads(header.read_text()).items() if k != "records_sha256"}))
+    monkeypatch.chdir(tmp_path)
+    assert run_study(study.resolve(), Path("out")).reused == ["DM"]
+    _rerun(study, out, tmp_path / "forced", monkeypatch, force=True)
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "forced" / "out")
+
+
+@pytest.mark.parametrize("damage", [
+    ("ae.checks.kept", b"[1, 2]"),  # not the record the cache writes
+    ("ae.checks.kept", b'{"key": "k", "sha256": {"checks.json": "0"}, "reached": [3]}'),  # reached: not names
+    ("ae.files.json", b"{"),  # the record of AE's files: they are written again, and compared record by record
+])
+def test_a_damaged_record_of_what_was_worked_out_of_a_dataset_is_worked_out_again(first_run, tmp_path, monkeypatch, damage):
+    study, out = first_run
+    shutil.copytree(out, tmp_path / "out")
+    name, content = damage
+    (tmp_path / "out" / ".cdisc-cache" / name).write_bytes(content)
+    monkeypatch.chdir(tmp_path)
+    assert sorted(run_study(study.resolve(), Path("out")).reused) == ["AE", "DM"]
+    _rerun(study, out, tmp_path / "forced", monkeypatch, force=True)
+    assert _outputs(tmp_path / "out") == _outputs(tmp_path / "forced" / "out")
+
+
 def test_a_reused_dataset_s_reports_define_answers_and_findings_come_from_its_cache_entry(small_example, small_example_run, tmp_path, monkeypatch):
     """Plots, summaries, what define.xml asks of the records and the per-dataset validation findings are worked out
     once, when their dataset is built: a rerun that takes every dataset from the previous run writes the reports,
