@@ -71,6 +71,21 @@ def test_a_rerun_with_nothing_changed_takes_every_dataset_from_the_previous_run(
     assert _files(tmp_path / "again" / "out") == _files(tmp_path / "forced" / "out")
 
 
+def test_the_files_of_a_dataset_taken_from_the_previous_run_stay_the_files_they_were(first_run, tmp_path, monkeypatch):
+    """AE edited: DM is taken from the previous run, and its files stay where they are (the same files, not copies of
+    them: at 10,000 subjects such files are gigabytes); AE's are written anew."""
+    study, out = first_run
+    changed = shutil.copytree(study, tmp_path / "study")
+    (changed / "sdtm" / "ae.yaml").write_text((changed / "sdtm" / "ae.yaml").read_text().replace("label: Adverse Events", "label: Adverse Event"))
+    previous = shutil.copytree(out, tmp_path / "rerun" / "out")
+    before = {name: (previous / name).stat().st_ino for name in ("sdtm/dm.xpt", "sdtm/ae.xpt", ".cdisc-cache/dm.frame.parquet")}
+    monkeypatch.chdir(tmp_path / "rerun")
+    assert run_study(changed.resolve(), Path("out")).reused == ["DM"]
+    after = {name: (previous / name).stat().st_ino for name in before}
+    assert after["sdtm/dm.xpt"] == before["sdtm/dm.xpt"] and after[".cdisc-cache/dm.frame.parquet"] == before[".cdisc-cache/dm.frame.parquet"]
+    assert after["sdtm/ae.xpt"] != before["sdtm/ae.xpt"]
+
+
 def test_a_changed_raw_table_rebuilds_only_what_depends_on_it_and_matches_a_full_rebuild(first_run, tmp_path, monkeypatch):
     study, out = first_run
     changed = shutil.copytree(study, tmp_path / "study")
