@@ -33,7 +33,7 @@ from cdisc.compare.tables import Table, Variable, read_table, xpt_table
 from cdisc.errors import DataError
 from cdisc.incremental import cache_entry, load_built, warnings_json, warnings_of
 from cdisc.io.xpt_writer import WrittenXpt
-from cdisc.manifest import combined_hash, files_as_listed, folder_digest, sha256_file
+from cdisc.manifest import combined_hash, files_as_listed, folder_digest, json_object, sha256_file
 
 __all__ = ["Handoff", "link_or_copy"]
 
@@ -66,7 +66,8 @@ class Handoff:
         run is in its cache already, and its files, when still as that run wrote them, are linked from the output folder:
         :meth:`_take_files`); the data errors writing found, and whether the files were taken so."""
         files, stem = self.folder / "files" / built.spec.dataset, built.spec.dataset.lower()
-        taken = self._take_files(stem, combined_hash({"dataset": key, "@settings": self.settings}), files) if built.reused else None
+        made_from = combined_hash({"dataset": key, "@settings": self.settings})  # (what its files are made from)
+        taken = self._take_files(stem, made_from, files) if built.reused else None
         errors: list[DataError] = []
         digests = taken
         if digests is None:
@@ -76,8 +77,7 @@ class Handoff:
             digests = {p.relative_to(files).as_posix(): hashed.get(p) or sha256_file(p) for p in sorted(files.rglob("*")) if p.is_file()}
         files.with_name(f"{built.spec.dataset}.sha256.json").write_text(json.dumps(digests), encoding="utf-8")
         if not errors:
-            record = {"key": combined_hash({"dataset": key, "@settings": self.settings}), "sha256": digests}
-            (self.folder / f"{stem}.files.json").write_text(json.dumps(record), encoding="utf-8")
+            (self.folder / f"{stem}.files.json").write_text(json.dumps({"key": made_from, "sha256": digests}), encoding="utf-8")
         xpts = [name for name in digests if name.endswith(".xpt")] if taken is None else []  # (a taken file: see read_back)
         for name in xpts:
             kept = self.folder / "read" / name
@@ -326,21 +326,15 @@ def _read_held(path: Path, columns: Collection[str] | None = None) -> pd.DataFra
 def _listed(path: Path, key: str) -> dict | None:
     """The SHA-256s by name a kept record (``{"key": ..., "sha256": {name: digest}}``, :meth:`Handoff._keep`, the
     ``<stem>.files.json`` of :meth:`Handoff.store`) at ``path`` lists, when it holds for ``key``; else None."""
-    try:
-        record = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    listed = record.get("sha256") if isinstance(record, dict) and record.get("key") == key else None
+    record = json_object(path)
+    listed = record.get("sha256") if record.get("key") == key else None
     return listed if isinstance(listed, dict) else None
 
 
 def _reached_before(path: Path) -> list[str] | None:
     """The names of the datasets the rules reached that a kept record of validation's findings (:meth:`Handoff.check`)
     at ``path`` lists; None without one."""
-    try:
-        reached = json.loads(path.read_text(encoding="utf-8")).get("reached")
-    except (OSError, ValueError, AttributeError):
-        return None
+    reached = json_object(path).get("reached")
     return reached if isinstance(reached, list) and all(isinstance(n, str) for n in reached) else None
 
 

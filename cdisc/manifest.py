@@ -25,7 +25,7 @@ if TYPE_CHECKING:  # (the change report reads manifests, and the rules the specs
     from cdisc.spec.load import Study
 
 __all__ = [
-    "combined_hash", "dependency_versions", "files_as_listed", "folder_digest", "inside", "read_manifest", "sha256_file",
+    "combined_hash", "dependency_versions", "files_as_listed", "folder_digest", "inside", "json_object", "read_manifest", "sha256_file",
     "sha256_files", "shared_spec_files", "spec_files", "study_inputs",
 ]  # fmt: skip
 
@@ -96,12 +96,22 @@ def read_manifest(folder: Path) -> dict[str, Any]:
     >>> read_manifest(Path(tempfile.mkdtemp()))
     {}
     """
-    path = folder / "reports" / "run.json"
+    return json_object(folder / "reports" / "run.json")
+
+
+def json_object(path: Path) -> dict[str, Any]:
+    """The JSON object in the file at ``path`` (one the tool wrote: a manifest, a cache record); empty when there is no
+    such file or it holds no JSON object (edited, damaged).
+
+    >>> import tempfile; folder = Path(tempfile.mkdtemp()); _ = (folder / "a.json").write_text("[1, 2]")
+    >>> json_object(folder / "a.json"), json_object(folder / "b.json")
+    ({}, {})
+    """
     try:
-        manifest = json.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+        found = json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         return {}
-    return manifest if isinstance(manifest, dict) else {}
+    return found if isinstance(found, dict) else {}
 
 
 def files_as_listed(folder: Path, listed: object) -> dict[str, Path] | None:

@@ -64,7 +64,7 @@ from cdisc.incremental import CACHE, CacheEntry, cache_entry, load_built, own_in
 from cdisc.io.csv_writer import write_csv
 from cdisc.io.xpt_writer import WrittenXpt
 from cdisc.listing import render_listing
-from cdisc.manifest import combined_hash, dependency_versions, files_as_listed, inside, read_manifest, sha256_files, study_inputs
+from cdisc.manifest import combined_hash, dependency_versions, files_as_listed, inside, json_object, read_manifest, sha256_files, study_inputs
 from cdisc.memory import release_memory, release_memory_grown
 from cdisc.portfolio import ConvertedStudy, StudyJob, run_on_cluster
 from cdisc.queries import queries_json, query_frame
@@ -646,14 +646,14 @@ def _known_unchanged(
     known = {}
     for one in built:
         name = one.spec.dataset
-        header, made = _cached(target / CACHE / f"{name.lower()}.json"), datasets.get(name)
+        header, made = json_object(target / CACHE / f"{name.lower()}.json"), datasets.get(name)
         if one.records_sha256 is None or header.get("records_sha256") != one.records_sha256:
             continue
         if not isinstance(made, dict) or made.get("input_sha256") != header.get("input_hash"):
             continue  # (the cache entry is not of the run the manifest lists)
         stems = (name.lower(), *([f"supp{name.lower()}"] if one.supp is not None else []))
         files = {f: listed.get(f) for f in (f"{one.standard}/{stem}.xpt" for stem in stems)}
-        taken = _cached(target / CACHE / f"{name.lower()}.files.json").get("sha256") if name in verified else None
+        taken = json_object(target / CACHE / f"{name.lower()}.files.json").get("sha256") if name in verified else None
         as_written = isinstance(taken, dict) and all(taken.get(f) == digest for f, digest in files.items())
         if None not in files.values() and (as_written or files_as_listed(target, files) is not None):
             columns = with_qualifiers(one.frame.iloc[:0], one.read("supp"), identities[name].seq)
@@ -661,15 +661,6 @@ def _known_unchanged(
             if found is not None:
                 known[name] = found
     return known
-
-
-def _cached(path: Path) -> dict[str, Any]:
-    """The JSON object of a cache file (an entry's header, its files' record); empty when there is none."""
-    try:
-        found = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return {}
-    return found if isinstance(found, dict) else {}
 
 
 def excluded_with_subjects(study: Study, built: list[BuiltDataset]) -> pd.DataFrame:
